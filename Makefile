@@ -1,0 +1,60 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := wsgi
+
+.PHONY: run test test-db test-browser install install-dev translations messages chromium check lint clean
+
+run: install translations ## migrate, load the demo, serve on http://127.0.0.1:5000 with a job worker
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the job worker)"
+	@$(BIN)/huey_consumer incubator.worker.huey --workers 2 --worker-type thread --quiet & \
+	  WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install-dev translations chromium ## the whole suite (SQLite, or TEST_DATABASE_URL)
+	$(BIN)/pytest
+
+test-db: install-dev translations ## every test but the browser journeys
+	$(BIN)/pytest -m "not browser"
+
+test-browser: install-dev translations chromium ## the browser journeys only
+	$(BIN)/pytest -m browser
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+translations: install ## compile the .po catalogues
+	$(BIN)/pybabel compile --use-fuzzy -d incubator/translations -f >/dev/null
+
+messages: install ## extract strings and update the catalogues after changing user-facing text
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o incubator/translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel update -i incubator/translations/messages.pot -d incubator/translations --no-location --omit-header --ignore-obsolete
+
+chromium: ## Debian's Chromium for the browser tests (never a downloaded browser)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
+	else echo "!! /usr/bin/chromium is missing and cannot be installed here: browser tests will be skipped"; fi
+
+check: install-dev ## lint and the migration check
+	$(BIN)/ruff check incubator tests bench migrations config.py wsgi.py
+	$(BIN)/flask db check
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,171 @@
+"""Configuration classes.
+
+Every setting can come from an environment variable of the same name; the README lists them.
+``Development`` is the default (SQLite under ``instance/``); ``Production`` refuses to start
+without ``SECRET_KEY`` and ``DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot work."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = _env("SECRET_KEY")
+    DATABASE_URL = _env("DATABASE_URL")
+    REDIS_URL = _env("REDIS_URL")
+    SQLALCHEMY_ECHO = _env_bool("SQLALCHEMY_ECHO", False)
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
+
+    # Security headers
+    FORCE_HTTPS = False
+    HSTS = False
+
+    # Locale
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+
+    # Rate limits (Flask-Limiter): memory unless REDIS_URL is set
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "30 per minute")
+    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+
+    # Mail
+    MAIL_BACKEND = _env("MAIL_BACKEND", "console")  # console | file | memory | smtp
+    MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Incubator <no-reply@incubator.local>")
+    MAIL_SERVER = _env("MAIL_SERVER", "localhost")
+    MAIL_PORT = _env_int("MAIL_PORT", 587)
+    MAIL_USERNAME = _env("MAIL_USERNAME")
+    MAIL_PASSWORD = _env("MAIL_PASSWORD")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
+    MAIL_FILE_DIR = _env("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+
+    # Jobs (Huey): SQLite file by default, Redis when REDIS_URL is set, immediate in tests
+    HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
+    HUEY_SQLITE_PATH = _env("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
+
+    # Stripe (used from the payments issue on)
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+
+    # Password hashing (argon2id); the defaults are argon2-cffi's RFC 9106 low-memory profile
+    ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
+    ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
+    ARGON2_PARALLELISM = _env_int("ARGON2_PARALLELISM", 4)
+
+    # Tokens
+    PASSWORD_RESET_MAX_AGE = 60 * 60  # one hour
+    INVITATION_MAX_AGE_DAYS = 14
+
+    # API (flask-smorest)
+    API_TITLE = "Incubator API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
+    LOG_JSON = _env_bool("LOG_JSON", True)
+
+    DEMO_PASSWORD = "incubator-demo-2026"
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        if not config.get("SECRET_KEY"):
+            raise ConfigError("SECRET_KEY is not set")
+        if not config.get("DATABASE_URL"):
+            raise ConfigError("DATABASE_URL is not set")
+
+
+class Development(Config):
+    ENV_NAME = "development"
+    SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
+    DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'incubator.db'}")
+    LOG_JSON = _env_bool("LOG_JSON", False)
+
+
+class Testing(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    DATABASE_URL = _env("TEST_DATABASE_URL")  # conftest supplies a SQLite file when unset
+    MAIL_BACKEND = "memory"
+    HUEY_IMMEDIATE = True
+    REDIS_URL = None
+    LOG_JSON = False
+    LOG_LEVEL = "WARNING"
+    # Cheap hashing keeps the suite fast; still argon2id.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+    # Tests post forms with a CSRF token they read from the page, like a browser would.
+    WTF_CSRF_ENABLED = True
+
+
+class Production(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    FORCE_HTTPS = _env_bool("FORCE_HTTPS", True)
+    HSTS = True
+    MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+
+    @classmethod
+    def validate(cls, config: dict) -> None:
+        super().validate(config)
+        if config["SECRET_KEY"] in {"dev-only-not-secret", "test-secret"} or len(config["SECRET_KEY"]) < 32:
+            raise ConfigError("SECRET_KEY must be a random string of at least 32 characters")
+
+
+CONFIGS = {"development": Development, "testing": Testing, "production": Production}
+
+
+def config_from_env() -> type[Config]:
+    name = _env("INCUBATOR_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigError(f"INCUBATOR_ENV must be one of {sorted(CONFIGS)}, got {name!r}") from exc

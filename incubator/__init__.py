@@ -1,0 +1,232 @@
+"""Incubator: the application factory."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+import config as config_module
+from incubator.core import jobs
+from incubator.core.db import _immediate
+from incubator.extensions import babel, csrf, db, limiter, login_manager, talisman
+
+ROOT = Path(__file__).resolve().parent.parent
+BLUEPRINTS = (
+    "incubator.views",
+    "incubator.accounts.views",
+    "incubator.orgs.views",
+    "incubator.admin.views",
+)
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def create_app(config: type[config_module.Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=str(config_module.INSTANCE_DIR))
+    _load_config(app, config)
+    _configure_logging(app)
+
+    db.init_app(app)
+    _init_login(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+    _init_security_headers(app)
+    jobs.init_app(app)
+
+    from importlib import import_module
+
+    for path in BLUEPRINTS:
+        app.register_blueprint(import_module(path).bp)
+    from incubator import api
+
+    api.init_app(app)
+
+    from incubator.core.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _init_request_hooks(app)
+    _init_templates(app)
+
+    from incubator.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _load_config(app: Flask, config: type[config_module.Config] | dict[str, Any] | None) -> None:
+    base = config if isinstance(config, type) else config_module.config_from_env()
+    app.config.from_object(base)
+    if isinstance(config, dict):
+        app.config.update(config)
+    base.validate(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+
+class _RequestContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import has_request_context
+
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def _configure_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    if app.config["LOG_JSON"]:
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                                           rename_fields={"asctime": "time", "levelname": "level"}))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.addFilter(_RequestContextFilter())
+    logger = logging.getLogger("incubator")
+    logger.handlers[:] = [handler]
+    logger.setLevel(app.config["LOG_LEVEL"])
+    logger.propagate = False
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+
+
+def _init_login(app: Flask) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please sign in to open this page.")
+
+
+def _select_locale() -> str | None:
+    languages = app_languages()
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    best = request.accept_languages.best_match(languages)
+    if best:
+        return best
+    org = g.get("org")
+    return org.default_locale if org is not None else languages[0]
+
+
+def app_languages() -> list[str]:
+    from flask import current_app
+
+    return list(current_app.config["LANGUAGES"])
+
+
+def _select_timezone() -> str | None:
+    org = g.get("org")
+    return org.timezone if org is not None else None
+
+
+def _init_security_headers(app: Flask) -> None:
+    csp = {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": ["'self'", "data:"],
+        "font-src": "'self'",
+        "connect-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "form-action": "'self'",
+        "frame-ancestors": "'none'",
+    }
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["HSTS"],
+        strict_transport_security_max_age=31536000,
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        content_security_policy=csp,
+        x_content_type_options=True,
+    )
+
+
+def _init_request_hooks(app: Flask) -> None:
+    log = logging.getLogger("incubator.request")
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+        # SQLite: reads begin a deferred transaction, writes take the lock up front.
+        g._immediate_token = _immediate.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.after_request
+    def _commit(response: Any) -> Any:
+        # The one commit point of a request: success commits, any error status rolls back.
+        if db.has_session():
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if "started" in g:
+            log.info("%s %s %s %.1fms", request.method, request.path, response.status_code,
+                     (time.perf_counter() - g.started) * 1000,
+                     extra={"user_id": current_user.get_id() if current_user.is_authenticated else None,
+                            "org": g.org.slug if g.get("org") is not None else None})
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("_immediate_token", None)
+        if token is not None:
+            _immediate.reset(token)
+
+
+def _init_templates(app: Flask) -> None:
+    from incubator.accounts.forms import CSRFOnlyForm, LanguageForm
+    from incubator.core.money import format_money
+    from incubator.core.permissions import Permission, Role, can
+    from incubator.orgs.models import OrgKind
+
+    @app.template_filter("money")
+    def _money(amount_minor: int | None, currency: str | None = None) -> str:
+        if amount_minor is None:
+            return ""
+        org = g.get("org")
+        return format_money(amount_minor, currency or (org.currency if org else "VND"), str(get_locale()))
+
+    @app.template_filter("role_label")
+    def _role_label(value: str) -> str:
+        return Role(value).label
+
+    @app.template_filter("org_kind_label")
+    def _org_kind_label(value: str) -> str:
+        return OrgKind(value).label
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        memberships = []
+        if current_user.is_authenticated:
+            from incubator.orgs.services import memberships_of
+
+            memberships = memberships_of(db.session, current_user)
+        return {
+            "current_org": g.get("org"),
+            "current_membership": g.get("membership"),
+            "my_memberships": memberships,
+            "can": can,
+            "Permission": Permission,
+            "language_form": LanguageForm(data={"locale": str(get_locale())}),
+            "logout_form": CSRFOnlyForm(),
+            "current_locale": str(get_locale()),
+        }

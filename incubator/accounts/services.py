@@ -1,0 +1,153 @@
+"""Accounts: passwords (argon2id), registration, authentication, reset tokens, API tokens."""
+
+from __future__ import annotations
+
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import ApiToken, User
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def hasher() -> PasswordHasher:
+    """argon2id with the configured cost (the library's RFC 9106 profile by default)."""
+    found = current_app.extensions.get("argon2")
+    if found is None:
+        cfg = current_app.config
+        found = PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"],
+                               parallelism=cfg["ARGON2_PARALLELISM"])
+        current_app.extensions["argon2"] = found
+        current_app.extensions["argon2_dummy"] = found.hash("not a real password, only for timing")
+    return found
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    check_password_rules(password)
+    return hasher().hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            code="weak_password",
+            fields={"password": _("At least %(n)d characters.", n=MIN_PASSWORD_LENGTH)},
+        )
+
+
+def verify_password(user: User, password: str) -> bool:
+    try:
+        return hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.execute(select(User).where(func.lower(User.email) == normalise_email(email))).scalar_one_or_none()
+
+
+def register_user(session: Session, email: str, name: str, password: str, locale: str | None = None) -> User:
+    email = normalise_email(email)
+    if get_user_by_email(session, email) is not None:
+        raise DomainError(_("An account with this email already exists."), code="email_taken",
+                          fields={"email": _("An account with this email already exists.")}, status=409)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    user = get_user_by_email(session, email)
+    if user is None:
+        _spend_time(password)
+        return None
+    if not user.active or not verify_password(user, password):
+        return None
+    if hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = hasher().hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def _spend_time(password: str) -> None:
+    """Verify against a dummy hash so that unknown emails take as long as wrong passwords."""
+    try:
+        hasher().verify(current_app.extensions["argon2_dummy"], password)
+    except VerificationError:
+        pass
+
+
+def set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.session_version += 1  # log out every other session and remember cookie
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user, current):
+        raise DomainError(_("The current password is wrong."), code="wrong_password",
+                          fields={"current_password": _("The current password is wrong.")})
+    set_password(user, new)
+
+
+# Password reset: a signed, timed token bound to the current password hash, so it works once.
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"id": user.id, "h": user.password_hash[-16:]})
+
+
+def user_for_reset_token(session: Session, token: str) -> User | None:
+    try:
+        data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except (BadSignature, SignatureExpired):
+        return None
+    user = session.get(User, data.get("id"))
+    if user is None or not user.active or user.password_hash[-16:] != data.get("h"):
+        return None
+    return user
+
+
+# API tokens
+
+TOKEN_PREFIX = "inc_"
+
+
+def create_api_token(session: Session, user: User, name: str) -> tuple[str, ApiToken]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    record = ApiToken(user=user, name=name.strip() or "token", prefix=token[:10], token_hash=ApiToken.hash(token))
+    session.add(record)
+    session.flush()
+    return token, record
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    record = session.execute(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token))).scalar_one_or_none()
+    if record is None or not record.is_active or not record.user.active:
+        return None
+    record.last_used_at = utcnow()
+    return record.user
+
+
+def revoke_api_token(record: ApiToken) -> None:
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()

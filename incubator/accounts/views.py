@@ -1,0 +1,266 @@
+"""Sign in and out, registration, password reset, invitations, account settings, API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from incubator.accounts import services
+from incubator.accounts.forms import (
+    ApiTokenForm,
+    ChangePasswordForm,
+    CSRFOnlyForm,
+    ForgotPasswordForm,
+    LanguageForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+    SettingsForm,
+)
+from incubator.accounts.models import ApiToken, User
+from incubator.core.errors import DomainError
+from incubator.core.mail import send_mail
+from incubator.extensions import db, limiter, login_manager
+from incubator.orgs import services as org_services
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    ident, _sep, version = user_id.partition(":")
+    if not ident.isdigit():
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or str(user.session_version) != version:
+        return None  # password changed or reset since this session was opened
+    return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after sign-in."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def apply_form_errors(form: Any, error: DomainError) -> None:
+    """Show a service's field errors next to the fields; the rest as a flash."""
+    shown = False
+    for name, message in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+            shown = True
+    if not shown:
+        flash(error.message, "danger")
+
+
+def _login_account_key() -> str:
+    return "login-account:" + services.normalise_email(request.form.get("email", ""))
+
+
+def home_for(user: User) -> str:
+    memberships = org_services.memberships_of(db.session, user)
+    last = session.get("last_org")
+    for membership in memberships:
+        if membership.org.slug == last:
+            return url_for("orgs.dashboard", org_slug=last)
+    if memberships:
+        return url_for("orgs.dashboard", org_slug=memberships[0].org.slug)
+    if user.is_admin:
+        return url_for("admin.index")
+    return url_for("accounts.no_org")
+
+
+@bp.route("/auth/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key, methods=["POST"],
+               deduct_when=lambda response: response.status_code != 302)
+def login() -> Any:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(db.session, form.email.data, form.password.data)
+        if user is not None:
+            locale = session.get("locale")
+            session.clear()  # a fresh session at sign-in: nothing from before carries over
+            if locale:
+                session["locale"] = locale
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or home_for(user))
+        form.password.errors = [_("Wrong email or password.")]
+        return render_template("accounts/login.html", form=form), 200
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/auth/logout", methods=["POST"])
+def logout() -> Any:
+    form = CSRFOnlyForm()
+    if form.validate_on_submit():
+        logout_user()
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/auth/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register() -> Any:
+    form = RegisterForm()
+    invitation_email = session.get("invitation_email")
+    if request.method == "GET" and invitation_email:
+        form.email.data = invitation_email
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(db.session, form.email.data, form.name.data, form.password.data,
+                                          locale=session.get("locale"))
+        except DomainError as error:
+            apply_form_errors(form, error)
+        else:
+            session.clear()
+            login_user(user)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            pending = session_pending_invitation()
+            return redirect(pending or home_for(user))
+    return render_template("accounts/register.html", form=form)
+
+
+def session_pending_invitation() -> str | None:
+    token = request.args.get("invitation")
+    return url_for("accounts.invitation", token=token) if token else None
+
+
+@bp.route("/auth/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password() -> Any:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = services.get_user_by_email(db.session, form.email.data)
+        if user is not None and user.active:
+            link = url_for("accounts.reset_password", token=services.make_reset_token(user), _external=True)
+            body = render_template("accounts/email/reset.txt", user=user, link=link)
+            send_mail(db.session, user.email, _("Reset your Incubator password"), body)
+        # The same answer whether or not the address has an account.
+        flash(_("If an account exists for this address, we have sent a link to reset the password."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/auth/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    user = services.user_for_reset_token(db.session, token)
+    if user is None:
+        flash(_("This reset link is invalid or has expired. Ask for a new one."), "danger")
+        return redirect(url_for("accounts.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        session.clear()
+        flash(_("Your password has been changed. Sign in with the new one."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+@bp.route("/auth/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Any:
+    found = org_services.find_invitation(db.session, token)
+    if found is None:
+        flash(_("This invitation is invalid, expired or already used."), "danger")
+        return redirect(url_for("accounts.login"))
+    form = CSRFOnlyForm()
+    if not current_user.is_authenticated:
+        session["invitation_email"] = found.email
+        has_account = services.get_user_by_email(db.session, found.email) is not None
+        return render_template("accounts/invitation.html", invitation=found, form=form, has_account=has_account,
+                               token=token)
+    if form.validate_on_submit():
+        try:
+            membership = org_services.accept_invitation(db.session, found, current_user)
+        except DomainError as error:
+            flash(error.message, "danger")
+            return redirect(url_for("accounts.invitation", token=token))
+        session.pop("invitation_email", None)
+        flash(_("You joined %(org)s.", org=membership.org.name), "success")
+        return redirect(url_for("orgs.dashboard", org_slug=membership.org.slug))
+    return render_template("accounts/invitation.html", invitation=found, form=form, has_account=True, token=token)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def settings() -> Any:
+    form = SettingsForm(obj=current_user, prefix="profile")
+    password_form = ChangePasswordForm(prefix="password")
+    if request.method == "POST" and "profile-name" in request.form and form.validate_on_submit():
+        current_user.name = form.name.data.strip()
+        current_user.locale = form.locale.data
+        session["locale"] = form.locale.data
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("accounts.settings"))
+    if request.method == "POST" and "password-current_password" in request.form and password_form.validate_on_submit():
+        try:
+            services.change_password(current_user, password_form.current_password.data, password_form.password.data)
+        except DomainError as error:
+            apply_form_errors(password_form, error)
+        else:
+            login_user(current_user)  # keep this session valid with the new session version
+            flash(_("Your password has been changed. Other sessions are signed out."), "success")
+            return redirect(url_for("accounts.settings"))
+    memberships = org_services.memberships_of(db.session, current_user)
+    return render_template("accounts/settings.html", form=form, password_form=password_form, memberships=memberships)
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> Any:
+    form = ApiTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        new_token, _record = services.create_api_token(db.session, current_user, form.name.data)
+        form = ApiTokenForm(formdata=None)
+    records = db.session.execute(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).scalars().all()
+    return render_template("accounts/tokens.html", form=form, tokens=records, new_token=new_token,
+                           revoke_form=CSRFOnlyForm())
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id: int) -> Any:
+    form = CSRFOnlyForm()
+    record = db.session.execute(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id)
+    ).scalar_one_or_none()
+    if record is None:
+        abort(404)
+    if form.validate_on_submit():
+        services.revoke_api_token(record)
+        flash(_("The token is revoked."), "success")
+    return redirect(url_for("accounts.tokens"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language() -> Any:
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+    return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
+
+
+@bp.route("/account/no-organisation")
+@login_required
+def no_org() -> Any:
+    return render_template("accounts/no_org.html")

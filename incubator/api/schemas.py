@@ -1,0 +1,28 @@
+"""Marshmallow schemas shared by the API modules."""
+
+from marshmallow import Schema, fields
+
+
+class MembershipOut(Schema):
+    org = fields.String(required=True, metadata={"description": "Organisation slug"})
+    org_name = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class MeOut(Schema):
+    id = fields.Integer(required=True)
+    email = fields.String(required=True)
+    name = fields.String(required=True)
+    locale = fields.String(allow_none=True)
+    is_admin = fields.Boolean(required=True)
+    memberships = fields.List(fields.Nested(MembershipOut), required=True)
+
+
+class OrgOut(Schema):
+    slug = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    timezone = fields.String(required=True)
+    currency = fields.String(required=True)
+    default_locale = fields.String(required=True)
+    role = fields.String(required=True, metadata={"description": "The caller's role in this organisation"})

@@ -1,0 +1,158 @@
+"""Database: declarative base, column types, one session per app context, SQLite hardening.
+
+Views, jobs and CLI commands use ``db.session``; the request commits once at the end (see
+``incubator.__init__``), services only ``flush()``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from flask import Flask, g
+from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored in UTC on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+str40 = Annotated[str, mapped_column(String(40))]
+str120 = Annotated[str, mapped_column(String(120))]
+str255 = Annotated[str, mapped_column(String(255))]
+utc_datetime = Annotated[datetime, mapped_column(UTCDateTime())]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class OrgScoped:
+    """A row owned by one organisation. Queries are filtered to the current one (core.tenancy)."""
+
+    @declared_attr
+    def org_id(cls) -> Mapped[int]:
+        from sqlalchemy import ForeignKey
+
+        return mapped_column(ForeignKey("organisations.id"), index=True)
+
+
+# SQLite: BEGIN IMMEDIATE for write transactions so that check-then-insert rules hold when several
+# requests race; reads (GET/HEAD/OPTIONS) use a deferred BEGIN and so never block each other.
+_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_begin_immediate", default=True)
+
+
+@contextmanager
+def read_only_transactions() -> Iterator[None]:
+    token = _immediate.set(False)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
+
+
+def _harden_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, emit BEGIN (the documented pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _harden_sqlite(engine)
+    return engine
+
+
+class Database:
+    """Engine plus a session bound to the current app context."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.Session = sessionmaker(expire_on_commit=False)
+        # Tests bind every session to one connection inside an outer transaction.
+        self.bind_override: Any = None
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQLALCHEMY_ECHO", False))
+        app.extensions["db"] = self
+        app.teardown_appcontext(self._teardown)
+
+    def new_session(self) -> Session:
+        if self.bind_override is not None:
+            return self.Session(bind=self.bind_override, join_transaction_mode="create_savepoint")
+        return self.Session(bind=self.engine)
+
+    @property
+    def session(self) -> Session:
+        session = g.get("_db_session")
+        if session is None:
+            session = g._db_session = self.new_session()
+        return session
+
+    def has_session(self) -> bool:
+        return g.get("_db_session") is not None
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        session = g.pop("_db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()

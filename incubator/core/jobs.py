@@ -1,0 +1,76 @@
+"""Background jobs with Huey: SQLite file by default, Redis when REDIS_URL is set, immediate in tests.
+
+Tasks are declared with ``@job`` and run inside an app context with their own database session,
+committed when the task returns. The worker is ``huey_consumer incubator.worker.huey``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+
+huey = Huey("incubator", storage_class=MemoryStorage, immediate=True)
+_worker_app: Flask | None = None
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("HUEY_IMMEDIATE"):
+        huey.immediate = True
+        return
+    if app.config.get("REDIS_URL"):
+        huey.storage_class = RedisStorage
+        huey.storage_kwargs = {"url": app.config["REDIS_URL"]}
+    else:
+        path = Path(app.config["HUEY_SQLITE_PATH"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey.storage_class = SqliteStorage
+        huey.storage_kwargs = {"filename": str(path)}
+    huey._immediate = False
+    huey.storage = huey.create_storage()
+
+
+def set_worker_app(app: Flask) -> None:
+    global _worker_app
+    _worker_app = app
+
+
+def job(**task_options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Declare a Huey task that runs with an app context and commits its own session."""
+
+    def decorator(fn: Callable[..., Any]) -> Any:
+        @wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            if has_app_context() and huey.immediate:
+                # Immediate mode (tests): run in the caller's app, with a session of its own.
+                return _run_with_own_session(current_app._get_current_object(), fn, args, kwargs)
+            app = _worker_app
+            if app is None:
+                from incubator import create_app
+
+                app = create_app()
+                set_worker_app(app)
+            return _run_with_own_session(app, fn, args, kwargs)
+
+        return huey.task(**task_options)(run)
+
+    return decorator
+
+
+def _run_with_own_session(app: Flask, fn: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    from incubator.extensions import db
+
+    with app.app_context():
+        session = db.session
+        try:
+            result = fn(*args, **kwargs)
+            session.commit()
+            return result
+        except Exception:
+            session.rollback()
+            raise

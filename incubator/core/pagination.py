@@ -1,0 +1,40 @@
+"""Pagination of a SELECT: one count query, one page query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+from typing import Any
+
+from flask import request
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(session: Session, stmt: Select[Any], per_page: int = 25, page: int | None = None) -> Page:
+    if page is None:
+        page = request.args.get("page", 1, type=int) or 1
+    page = max(1, page)
+    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    items = list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars())
+    return Page(items=items, page=page, per_page=per_page, total=total)

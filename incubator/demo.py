@@ -1,0 +1,71 @@
+"""Demo data for ``flask seed-demo``: idempotent, so running it twice changes nothing."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from incubator.accounts import services as accounts
+from incubator.accounts.models import User
+from incubator.core.db import utcnow
+from incubator.core.permissions import Role
+from incubator.core.tenancy import all_orgs
+from incubator.orgs import services as orgs
+from incubator.orgs.models import Invitation, Organisation, OrgKind
+
+DEMO_ORGS = [
+    {"slug": "bbi", "name": "Becamex Business Incubator (Eastern International University)", "kind": OrgKind.INCUBATOR},
+    {"slug": "tdmu", "name": "Thu Dau Mot University Startup Support Center", "kind": OrgKind.INCUBATOR},
+]
+
+# email, display name, organisation slug (None: platform admin), role
+DEMO_USERS = [
+    ("admin@example.com", "Platform Admin", None, None),
+    ("manager@bbi.example.com", "Nguyễn Thị Lan", "bbi", Role.OWNER),
+    ("founder@bbi.example.com", "Trần Minh Khoa", "bbi", Role.FOUNDER),
+    ("mentor@bbi.example.com", "Lê Văn Hùng", "bbi", Role.MENTOR),
+    ("reviewer@bbi.example.com", "Phạm Thu Hà", "bbi", Role.REVIEWER),
+    ("funder@bbi.example.com", "Võ Quốc Bảo", "bbi", Role.FUNDER),
+    ("manager@tdmu.example.com", "Đặng Thị Mai", "tdmu", Role.OWNER),
+]
+
+DEMO_ACCOUNTS = [
+    (email, "platform admin" if org is None else f"{role} of {org}") for email, _name, org, role in DEMO_USERS
+]
+
+
+def _org(session: Session, spec: dict) -> Organisation:
+    org = session.query(Organisation).filter_by(slug=spec["slug"]).one_or_none()
+    if org is None:
+        org = orgs.create_org(session, slug=spec["slug"], name=spec["name"], kind=spec["kind"])
+    return org
+
+
+def _user(session: Session, email: str, name: str, password: str) -> User:
+    user = accounts.get_user_by_email(session, email)
+    if user is None:
+        user = accounts.register_user(session, email, name, password, locale=None)
+    return user
+
+
+def seed(session: Session, password: str) -> None:
+    with all_orgs(session):
+        by_slug = {spec["slug"]: _org(session, spec) for spec in DEMO_ORGS}
+        for email, name, slug, role in DEMO_USERS:
+            user = _user(session, email, name, password)
+            if slug is None:
+                user.is_admin = True
+            else:
+                orgs.add_member(session, by_slug[slug], user, role)
+        _invitation(session, by_slug["bbi"], "staff@bbi.example.com", Role.STAFF)
+        session.flush()
+
+
+def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:
+    """A pending invitation, so that the members page shows one."""
+    if session.query(Invitation).filter_by(org_id=org.id, email=email).first() is None:
+        token_hash = Invitation.hash(secrets.token_urlsafe())
+        session.add(Invitation(org_id=org.id, email=email, role=role, token_hash=token_hash,
+                               expires_at=utcnow() + timedelta(days=365)))

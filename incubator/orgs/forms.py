@@ -1,0 +1,40 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length
+
+from incubator.accounts.forms import LOCALE_CHOICES
+from incubator.core.permissions import ROLE_LABELS
+from incubator.core.timezones import common_timezones
+from incubator.orgs.models import ORG_KIND_LABELS
+
+
+def role_choices():
+    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
+
+
+class InviteForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=255)])
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class OrgSettingsForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
+    timezone = SelectField(_l("Time zone"), choices=lambda: [SelectChoice(tz) for tz in common_timezones()])
+    currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)],
+                           description=_l("ISO 4217 code, e.g. VND or USD."))
+    default_locale = SelectField(_l("Default language"), choices=LOCALE_CHOICES)
+
+
+class OrgCreateForm(OrgSettingsForm):
+    slug = StringField(_l("Address"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("Lowercase letters, digits and dashes; used in /o/<address>/."))
+    kind = SelectField(_l("Kind"),
+                       choices=lambda: [SelectChoice(k.value, label) for k, label in ORG_KIND_LABELS.items()])
+    owner_email = EmailField(_l("Owner's email"), validators=[DataRequired(), Email()],
+                             description=_l("Receives an invitation as owner."))

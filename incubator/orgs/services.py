@@ -1,0 +1,155 @@
+"""Organisations, memberships and invitations."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.accounts.services import normalise_email
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.mail import send_mail
+from incubator.core.permissions import Permission, Role
+from incubator.core.tenancy import all_orgs
+from incubator.core.timezones import is_valid_timezone
+from incubator.orgs.models import Invitation, Membership, Organisation, OrgKind
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+RESERVED_SLUGS = {"admin", "api", "auth", "static", "new"}
+
+
+def create_org(session: Session, *, slug: str, name: str, kind: OrgKind | str = OrgKind.INCUBATOR,
+               timezone: str = "Asia/Ho_Chi_Minh", currency: str = "VND", default_locale: str = "vi") -> Organisation:
+    slug = slug.strip().lower()
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise DomainError(_("Use 1 to 40 lowercase letters, digits and dashes."), code="invalid_slug",
+                          fields={"slug": _("Use 1 to 40 lowercase letters, digits and dashes.")})
+    if session.execute(select(Organisation.id).where(Organisation.slug == slug)).first():
+        raise DomainError(_("This address is taken."), code="slug_taken", fields={"slug": _("This address is taken.")},
+                          status=409)
+    org = Organisation(slug=slug, name=name.strip(), kind=OrgKind(kind))
+    update_settings(org, name=name, timezone=timezone, currency=currency, default_locale=default_locale)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def update_settings(org: Organisation, *, name: str, timezone: str, currency: str, default_locale: str) -> None:
+    errors = {}
+    if not name.strip():
+        errors["name"] = _("This field is required.")
+    if not is_valid_timezone(timezone):
+        errors["timezone"] = _("Unknown time zone.")
+    if not re.fullmatch(r"[A-Za-z]{3}", currency or ""):
+        errors["currency"] = _("Use a three-letter ISO 4217 code, e.g. VND.")
+    if default_locale not in current_app.config["LANGUAGES"]:
+        errors["default_locale"] = _("Unsupported language.")
+    if errors:
+        raise DomainError(_("Please correct the highlighted fields."), fields=errors)
+    org.name, org.timezone, org.currency, org.default_locale = name.strip(), timezone, currency.upper(), default_locale
+
+
+def add_member(session: Session, org: Organisation, user: User, role: Role | str) -> Membership:
+    membership = session.execute(
+        select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
+    ).scalar_one_or_none()
+    if membership is None:
+        membership = Membership(org=org, user=user, role=Role(role))
+        session.add(membership)
+    else:
+        membership.role = Role(role)
+    session.flush()
+    return membership
+
+
+def memberships_of(session: Session, user: User) -> list[Membership]:
+    stmt = select(Membership).join(Membership.org).where(Membership.user_id == user.id).order_by(Organisation.name)
+    return list(session.execute(stmt).scalars())
+
+
+def _owner_count(session: Session, org: Organisation) -> int:
+    return session.execute(
+        select(func.count()).select_from(Membership).where(Membership.org_id == org.id, Membership.role == Role.OWNER)
+    ).scalar_one()
+
+
+def change_role(session: Session, actor: Membership, target: Membership, role: Role | str) -> None:
+    role = Role(role)
+    if Role.OWNER in (role, target.role) and not actor.has(Permission.ASSIGN_OWNER):
+        raise NotAllowed(_("Only an owner can give or take the owner role."))
+    if target.role == Role.OWNER and role != Role.OWNER and _owner_count(session, target.org) <= 1:
+        raise DomainError(_("An organisation keeps at least one owner."), code="last_owner")
+    target.role = role
+
+
+def remove_member(session: Session, actor: Membership, target: Membership) -> None:
+    if target.role == Role.OWNER:
+        if not actor.has(Permission.ASSIGN_OWNER):
+            raise NotAllowed(_("Only an owner can remove an owner."))
+        if _owner_count(session, target.org) <= 1:
+            raise DomainError(_("An organisation keeps at least one owner."), code="last_owner")
+    session.delete(target)
+
+
+def invite(session: Session, org: Organisation, email: str, role: Role | str, invited_by: User | None,
+           actor: Membership | None = None) -> Invitation:
+    email = normalise_email(email)
+    role = Role(role)
+    if role == Role.OWNER and actor is not None and not actor.has(Permission.ASSIGN_OWNER):
+        raise NotAllowed(_("Only an owner can give or take the owner role."))
+    existing = session.execute(
+        select(Membership).join(Membership.user).where(Membership.org_id == org.id, func.lower(User.email) == email)
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise DomainError(_("This person is already a member."), code="already_member",
+                          fields={"email": _("This person is already a member.")}, status=409)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(org_id=org.id, email=email, role=role, token_hash=Invitation.hash(token),
+                            invited_by=invited_by,
+                            expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_MAX_AGE_DAYS"]))
+    session.add(invitation)
+    session.flush()
+    link = url_for("accounts.invitation", token=token, _external=True)
+    with force_locale(org.default_locale):
+        subject = _("You are invited to join %(org)s on Incubator", org=org.name)
+        body = render_template("orgs/email/invitation.txt", org=org, role=Role(role), link=link,
+                               inviter=invited_by, days=current_app.config["INVITATION_MAX_AGE_DAYS"])
+    send_mail(session, email, subject, body)
+    return invitation
+
+
+def find_invitation(session: Session, token: str) -> Invitation | None:
+    with all_orgs(session):
+        invitation = session.execute(
+            select(Invitation).where(Invitation.token_hash == Invitation.hash(token))
+        ).scalar_one_or_none()
+    if invitation is None or not invitation.is_pending():
+        return None
+    return invitation
+
+
+def accept_invitation(session: Session, invitation: Invitation, user: User) -> Membership:
+    if normalise_email(user.email) != invitation.email:
+        raise NotAllowed(_("This invitation was sent to %(email)s. Sign in with that address.",
+                           email=invitation.email))
+    membership = session.execute(
+        select(Membership).where(Membership.org_id == invitation.org_id, Membership.user_id == user.id)
+    ).scalar_one_or_none()
+    if membership is None:
+        membership = add_member(session, invitation.org, user, invitation.role)
+    invitation.accepted_at = utcnow()
+    return membership
+
+
+def revoke_invitation(invitation: Invitation) -> None:
+    if invitation.accepted_at is not None:
+        raise DomainError(_("This invitation was already accepted."), code="already_accepted")
+    invitation.revoked_at = utcnow()

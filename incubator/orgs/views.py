@@ -1,0 +1,139 @@
+"""Organisation pages: the dashboard, members and invitations, settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.accounts.views import apply_form_errors
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Permission, Role, require
+from incubator.core.tenancy import get_or_404, org_blueprint
+from incubator.extensions import db
+from incubator.orgs import services
+from incubator.orgs.forms import InviteForm, OrgSettingsForm, RoleForm
+from incubator.orgs.models import Invitation, Membership
+
+bp = org_blueprint("orgs", __name__)
+
+
+@bp.route("/")
+@require(Permission.VIEW_DASHBOARD)
+def dashboard() -> Any:
+    session["last_org"] = g.org.slug
+    role = Role(g.membership.role)
+    stats = {}
+    if g.membership.has(Permission.MANAGE_MEMBERS):
+        rows = db.session.execute(
+            select(Membership.role, func.count()).where(Membership.org_id == g.org.id).group_by(Membership.role)
+        ).all()
+        stats["members_by_role"] = {Role(r): n for r, n in rows}
+        stats["pending_invitations"] = db.session.execute(
+            select(func.count()).select_from(Invitation).where(
+                Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow()
+            )
+        ).scalar_one()
+    return render_template("orgs/dashboard.html", role=role, stats=stats)
+
+
+@bp.route("/members")
+@require(Permission.MANAGE_MEMBERS)
+def members() -> Any:
+    memberships = db.session.execute(
+        select(Membership).join(Membership.user).where(Membership.org_id == g.org.id).order_by(Membership.role)
+    ).scalars().all()
+    invitations = db.session.execute(
+        select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .order_by(Invitation.created_at.desc())
+    ).scalars().all()
+    return render_template("orgs/members.html", memberships=memberships, invitations=invitations,
+                           invite_form=InviteForm(), role_form=RoleForm(), button_form=CSRFOnlyForm(), now=utcnow())
+
+
+@bp.route("/members/invite", methods=["POST"])
+@require(Permission.MANAGE_MEMBERS)
+def invite() -> Any:
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            services.invite(db.session, g.org, form.email.data, form.role.data, current_user, actor=g.membership)
+        except DomainError as error:
+            apply_form_errors(form, error)
+        else:
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
+            return redirect(url_for("orgs.members"))
+    memberships = db.session.execute(
+        select(Membership).where(Membership.org_id == g.org.id).order_by(Membership.role)
+    ).scalars().all()
+    invitations = db.session.execute(
+        select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+    ).scalars().all()
+    return render_template("orgs/members.html", memberships=memberships, invitations=invitations, invite_form=form,
+                           role_form=RoleForm(), button_form=CSRFOnlyForm(), now=utcnow()), 422
+
+
+@bp.route("/members/<int:membership_id>/role", methods=["POST"])
+@require(Permission.MANAGE_MEMBERS)
+def change_role(membership_id: int) -> Any:
+    target = get_or_404(Membership, membership_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            services.change_role(db.session, g.membership, target, form.role.data)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("%(name)s is now %(role)s.", name=target.user.name, role=Role(target.role).label), "success")
+    return redirect(url_for("orgs.members"))
+
+
+@bp.route("/members/<int:membership_id>/remove", methods=["POST"])
+@require(Permission.MANAGE_MEMBERS)
+def remove_member(membership_id: int) -> Any:
+    target = get_or_404(Membership, membership_id)
+    form = CSRFOnlyForm()
+    if form.validate_on_submit():
+        try:
+            services.remove_member(db.session, g.membership, target)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("%(name)s no longer belongs to this organisation.", name=target.user.name), "success")
+    return redirect(url_for("orgs.members"))
+
+
+@bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@require(Permission.MANAGE_MEMBERS)
+def revoke_invitation(invitation_id: int) -> Any:
+    invitation = get_or_404(Invitation, invitation_id)
+    form = CSRFOnlyForm()
+    if form.validate_on_submit():
+        try:
+            services.revoke_invitation(invitation)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("The invitation is revoked."), "success")
+    return redirect(url_for("orgs.members"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require(Permission.MANAGE_ORG)
+def settings() -> Any:
+    form = OrgSettingsForm(obj=g.org)
+    if form.validate_on_submit():
+        try:
+            services.update_settings(g.org, name=form.name.data, timezone=form.timezone.data,
+                                     currency=form.currency.data, default_locale=form.default_locale.data)
+        except DomainError as error:
+            apply_form_errors(form, error)
+        else:
+            flash(_("The organisation's settings are saved."), "success")
+            return redirect(url_for("orgs.settings"))
+    return render_template("orgs/settings.html", form=form)

@@ -1,0 +1,170 @@
+"""Test set-up.
+
+* The database is built once per run by the migrations: a SQLite file, or the PostgreSQL database
+  named by ``TEST_DATABASE_URL`` (its ``public`` schema is emptied first).
+* Each test runs inside one transaction that is rolled back; requests and the ``session`` fixture
+  share its connection, each in a savepoint.
+* No test reaches the network: a guard fails any socket connection other than to the local
+  database, Redis, or a live server the browser tests started.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="incubator-test-"))
+os.environ["INCUBATOR_ENV"] = "testing"
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
+from incubator.core import mail  # noqa: E402
+from incubator.core.tenancy import ALL_ORGS  # noqa: E402
+from incubator.extensions import db, limiter  # noqa: E402
+from tests import factories  # noqa: E402
+
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+ALLOWED_PORTS = {5432, 6379}
+
+
+def reset_database(url: str) -> None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and Path(parsed.database).exists():
+            Path(parsed.database).unlink()
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        schema = parsed.query.get("options", "")
+        name = re.search(r"search_path=(\w+)", schema)
+        schema_name = name.group(1) if name else "public"
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema_name}"'))
+    engine.dispose()
+
+
+def migrate(url: str) -> None:
+    from alembic import command
+
+    from incubator.cli import alembic_config
+
+    command.upgrade(alembic_config(url), "head")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    reset_database(url)
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str):
+    from incubator import create_app
+
+    application = create_app({"DATABASE_URL": database_url, "SERVER_NAME": None})
+    yield application
+    db.engine.dispose()
+
+
+@pytest.fixture()
+def connection(app):
+    """One transaction per test, rolled back at the end."""
+    conn = db.engine.connect()
+    trans = conn.begin()
+    db.bind_override = conn
+    try:
+        yield conn
+    finally:
+        db.bind_override = None
+        trans.rollback()
+        conn.close()
+
+
+@pytest.fixture()
+def session(connection):
+    """A session for arranging and checking data; it sees every organisation."""
+    s = db.new_session()
+    s.info[ALL_ORGS] = True
+    factories._Session.current = s
+    try:
+        yield s
+    finally:
+        factories._Session.current = None
+        s.close()
+
+
+@pytest.fixture()
+def client(app, connection):
+    return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_state(request):
+    mail.outbox.clear()
+    if "app" in request.fixturenames:
+        with request.getfixturevalue("app").app_context():
+            limiter.reset()
+    yield
+
+
+# -- no network ------------------------------------------------------------------------------------
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check_address(sock: socket.socket, address) -> None:
+    if sock.family == socket.AF_UNIX:
+        return
+    host, port = address[0], address[1]
+    if host in LOOPBACK and port in ALLOWED_PORTS:
+        return
+    raise RuntimeError(f"network access in a test: {host}:{port}")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    def connect(self, address):
+        _check_address(self, address)
+        return _real_connect(self, address)
+
+    def connect_ex(self, address):
+        _check_address(self, address)
+        return _real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    yield
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, url: str = "/auth/login") -> str:
+    page = client.get(url)
+    match = CSRF_RE.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = factories.PASSWORD):
+    token = csrf_token(client, "/auth/login")
+    return client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@pytest.fixture()
+def sign_in(client):
+    def _sign_in(user, password: str = factories.PASSWORD):
+        response = login(client, user.email, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return _sign_in
