@@ -44,7 +44,7 @@ translations: install ## compile the .po catalogues
 
 messages: install ## extract strings and update the catalogues after changing user-facing text
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o incubator/translations/messages.pot --no-location --sort-output --omit-header .
-	$(BIN)/pybabel update -i incubator/translations/messages.pot -d incubator/translations --no-location --omit-header --ignore-obsolete
+	$(BIN)/pybabel update -i incubator/translations/messages.pot -d incubator/translations --omit-header --ignore-obsolete --no-fuzzy-matching
 
 chromium: ## Debian's Chromium for the browser tests (never a downloaded browser)
 	@if [ -x /usr/bin/chromium ]; then :; \

@@ -16,7 +16,7 @@ from flask_login import current_user
 import config as config_module
 from incubator.core import jobs
 from incubator.core.db import _immediate
-from incubator.extensions import babel, csrf, db, limiter, login_manager, talisman
+from incubator.extensions import babel, csrf, db, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINTS = (
@@ -101,7 +101,7 @@ def _init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    login_manager.session_protection = "basic"  # "strong" would drop remember-me on IP changes
     from flask_babel import lazy_gettext
 
     login_manager.login_message = lazy_gettext("Please sign in to open this page.")
@@ -144,7 +144,9 @@ def _init_security_headers(app: Flask) -> None:
         "form-action": "'self'",
         "frame-ancestors": "'none'",
     }
-    talisman.init_app(
+    from flask_talisman import Talisman
+
+    app.extensions["talisman"] = Talisman(
         app,
         force_https=app.config["FORCE_HTTPS"],
         strict_transport_security=app.config["HSTS"],
@@ -226,7 +228,7 @@ def _init_templates(app: Flask) -> None:
             "my_memberships": memberships,
             "can": can,
             "Permission": Permission,
-            "language_form": LanguageForm(data={"locale": str(get_locale())}),
-            "logout_form": CSRFOnlyForm(),
+            "language_form": LanguageForm(formdata=None, data={"locale": str(get_locale())}),
+            "logout_form": CSRFOnlyForm(formdata=None),
             "current_locale": str(get_locale()),
         }

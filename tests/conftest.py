@@ -67,15 +67,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def app(database_url: str):
     from incubator import create_app
 
-    application = create_app({"DATABASE_URL": database_url, "SERVER_NAME": None})
+    application = create_app({"DATABASE_URL": database_url})
     yield application
-    db.engine.dispose()
+    application.extensions["db_engine"].dispose()
 
 
 @pytest.fixture()
 def connection(app):
     """One transaction per test, rolled back at the end."""
-    conn = db.engine.connect()
+    conn = app.extensions["db_engine"].connect()
     trans = conn.begin()
     db.bind_override = conn
     try:
@@ -101,7 +101,10 @@ def session(connection):
 
 @pytest.fixture()
 def client(app, connection):
-    return app.test_client()
+    """A browser whose language is English unless a test says otherwise."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 @pytest.fixture(autouse=True)

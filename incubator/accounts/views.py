@@ -64,6 +64,16 @@ def apply_form_errors(form: Any, error: DomainError) -> None:
         flash(error.message, "danger")
 
 
+PREFERENCES = ("locale", "last_org")
+
+
+def fresh_session() -> None:
+    """Rotate the session (a new CSRF token, nothing planted before survives) but keep preferences."""
+    kept = {key: session[key] for key in PREFERENCES if key in session}
+    session.clear()
+    session.update(kept)
+
+
 def _login_account_key() -> str:
     return "login-account:" + services.normalise_email(request.form.get("email", ""))
 
@@ -90,10 +100,7 @@ def login() -> Any:
     if form.validate_on_submit():
         user = services.authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
-            locale = session.get("locale")
-            session.clear()  # a fresh session at sign-in: nothing from before carries over
-            if locale:
-                session["locale"] = locale
+            fresh_session()  # nothing from before sign-in carries over but the preferences
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or home_for(user))
         form.password.errors = [_("Wrong email or password.")]
@@ -106,10 +113,7 @@ def logout() -> Any:
     form = CSRFOnlyForm()
     if form.validate_on_submit():
         logout_user()
-        locale = session.get("locale")
-        session.clear()
-        if locale:
-            session["locale"] = locale
+        fresh_session()
         flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -128,7 +132,7 @@ def register() -> Any:
         except DomainError as error:
             apply_form_errors(form, error)
         else:
-            session.clear()
+            fresh_session()
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             pending = session_pending_invitation()
@@ -166,7 +170,7 @@ def reset_password(token: str) -> Any:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
-        session.clear()
+        fresh_session()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
@@ -213,7 +217,7 @@ def settings() -> Any:
         except DomainError as error:
             apply_form_errors(password_form, error)
         else:
-            login_user(current_user)  # keep this session valid with the new session version
+            login_user(current_user._get_current_object())  # keep this session valid (new session version)
             flash(_("Your password has been changed. Other sessions are signed out."), "success")
             return redirect(url_for("accounts.settings"))
     memberships = org_services.memberships_of(db.session, current_user)

@@ -86,7 +86,7 @@ def init_app(app: Flask) -> None:
 
     import swagger_ui_bundle
 
-    from incubator.extensions import talisman
+    talisman = app.extensions["talisman"]
 
     @app.route("/api/v1/docs")
     @talisman(content_security_policy={"default-src": "'self'", "img-src": ["'self'", "data:"],

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -122,18 +122,21 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 
 
 class Database:
-    """Engine plus a session bound to the current app context."""
+    """An engine per app, and a session bound to the current app context."""
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
         self.Session = sessionmaker(expire_on_commit=False)
         # Tests bind every session to one connection inside an outer transaction.
         self.bind_override: Any = None
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQLALCHEMY_ECHO", False))
-        app.extensions["db"] = self
+        app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"],
+                                                  echo=app.config.get("SQLALCHEMY_ECHO", False))
         app.teardown_appcontext(self._teardown)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["db_engine"]
 
     def new_session(self) -> Session:
         if self.bind_override is not None:

@@ -35,7 +35,7 @@ def init_app(app: Flask) -> None:
     huey.storage = huey.create_storage()
 
 
-def set_worker_app(app: Flask) -> None:
+def set_worker_app(app: Flask | None) -> None:
     global _worker_app
     _worker_app = app
 

@@ -48,6 +48,7 @@ def send_mail(session: Session, to: str | list[str], subject: str, body: str, ht
               attachments: list[Attachment] | None = None) -> Message:
     message = Message(to=[to] if isinstance(to, str) else list(to), subject=subject, body=body, html=html,
                       sender=current_app.config["MAIL_DEFAULT_SENDER"], attachments=attachments or [])
+    session.connection()  # begin the transaction now, so that its rollback drops the message
     session.info.setdefault(PENDING_KEY, []).append(message)
     return message
 

@@ -26,7 +26,7 @@ class OrgKind(StrEnum):
 
 
 ORG_KIND_LABELS = {
-    OrgKind.INCUBATOR: _l("Incubator"),
+    OrgKind.INCUBATOR: _l("Business incubator"),
     OrgKind.UNIVERSITY_LAB: _l("University lab"),
     OrgKind.ENTERPRISE_LAB: _l("Enterprise lab"),
     OrgKind.STATE_AGENCY: _l("State agency"),

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from incubator.cli import alembic_config
+from incubator.core.db import make_engine
+from incubator.extensions import db
+from incubator.models import Base
+from incubator.orgs.models import Invitation
+from tests.factories import InvitationFactory, OrgFactory
+
+
+def test_models_and_migrations_agree(app, connection):
+    """The database built by the migrations is exactly what the models describe (alembic check)."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    assert compare_metadata(context, Base.metadata) == []
+
+
+def test_migrations_go_down_and_up_again(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'roundtrip.db'}"
+    command.upgrade(alembic_config(url), "head")
+    command.downgrade(alembic_config(url), "base")
+    engine = make_engine(url)
+    assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    command.upgrade(alembic_config(url), "head")
+    engine = make_engine(url)
+    assert {"users", "organisations", "memberships"} <= set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_times_come_back_in_utc_and_naive_times_are_refused(session):
+    org = OrgFactory()
+    saigon = timezone(timedelta(hours=7))
+    invitation = InvitationFactory(org_id=org.id, expires_at=datetime(2027, 1, 1, 9, 0, tzinfo=saigon))
+    session.flush()
+    session.expire_all()
+    loaded = session.execute(select(Invitation).where(Invitation.id == invitation.id)).scalar_one()
+    assert loaded.expires_at == datetime(2027, 1, 1, 2, 0, tzinfo=UTC)
+    assert loaded.expires_at.tzinfo is not None
+    with pytest.raises(sa.exc.StatementError):
+        InvitationFactory(org_id=org.id, expires_at=datetime(2027, 1, 1, 9, 0))
+
+
+def test_sqlite_is_hardened(tmp_path: Path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    engine.dispose()
+
+
+def test_sqlite_write_transactions_take_the_lock_up_front(tmp_path: Path):
+    """BEGIN IMMEDIATE: a second writer waits at BEGIN, before it can read stale data and insert."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE slots (id INTEGER PRIMARY KEY, taken INTEGER)")
+    results: list[str] = []
+    errors: list[BaseException] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def writer(name: str, first: bool) -> None:
+        try:
+            with engine.connect() as conn, conn.begin():
+                # check, then insert: only correct if nobody can get in between the two
+                count = conn.exec_driver_sql("SELECT count(*) FROM slots").scalar()
+                if first:
+                    holding.set()
+                    release.wait(2)
+                if count == 0:
+                    conn.exec_driver_sql("INSERT INTO slots (taken) VALUES (1)")
+                    results.append(name)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    first = threading.Thread(target=writer, args=("first", True))
+    first.start()
+    holding.wait(2)
+    second = threading.Thread(target=writer, args=("second", False))
+    second.start()
+    second.join(0.3)  # with a deferred BEGIN the second writer would be done by now
+    release.set()
+    first.join()
+    second.join()
+    assert errors == []
+    assert results == ["first"]
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM slots").scalar() == 1
+    engine.dispose()
+
+
+def test_a_request_that_fails_saves_nothing(app, connection, session):
+    """The request's one commit point: an error status rolls back what the view wrote."""
+    from incubator import create_app
+
+    probe = create_app({"DATABASE_URL": app.config["DATABASE_URL"]})
+    org = OrgFactory()
+    session.flush()
+
+    @probe.route("/_probe/<int:status>", methods=["POST"])
+    def _probe(status: int):
+        db.session.add(Invitation(org_id=org.id, email=f"s{status}@example.org", role="staff",
+                                  token_hash=f"{status:064d}", expires_at=datetime.now(UTC)))
+        db.session.flush()
+        if status == 500:
+            raise RuntimeError("boom")
+        return "", status
+
+    probe.config["WTF_CSRF_ENABLED"] = False
+    client = probe.test_client()
+    for status in (200, 422, 500):
+        client.post(f"/_probe/{status}")
+    emails = set(session.execute(select(Invitation.email).where(Invitation.org_id == org.id)).scalars())
+    assert emails == {"s200@example.org"}

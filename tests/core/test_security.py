@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import ConfigError, Production
+from tests.conftest import login
+from tests.factories import UserFactory
+
+
+def test_security_headers_on_every_page(client):
+    response = client.get("/auth/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert "Strict-Transport-Security" not in response.headers  # only in production
+    assert "<script>" not in response.get_data(as_text=True)  # no inline script anywhere
+
+
+def test_session_cookie_is_httponly_and_lax(client, session):
+    user = UserFactory()
+    response = login(client, user.email)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_production_requires_secret_and_database(monkeypatch):
+    with pytest.raises(ConfigError):
+        Production.validate({"SECRET_KEY": None, "DATABASE_URL": "postgresql://x"})
+    with pytest.raises(ConfigError):
+        Production.validate({"SECRET_KEY": "x" * 40, "DATABASE_URL": None})
+    with pytest.raises(ConfigError):
+        Production.validate({"SECRET_KEY": "short", "DATABASE_URL": "postgresql://x"})
+    Production.validate({"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x"})
+
+
+PRODUCTION_PROBE = """
+from incubator import create_app
+app = create_app()
+client = app.test_client()
+r = client.get("/auth/login", base_url="https://incubator.example.org")
+print("HSTS", r.headers.get("Strict-Transport-Security"))
+print("COOKIE", [c for c in r.headers.getlist("Set-Cookie") if c.startswith("session=")])
+r = client.get("/auth/login", base_url="http://incubator.example.org")
+print("HTTP", r.status_code, r.headers.get("Location"))
+"""
+
+
+def _production(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SECRET_KEY", "DATABASE_URL", "TEST_"))}
+    base.update({"INCUBATOR_ENV": "production", "INSTANCE_PATH": str(tmp_path), "REDIS_URL": ""}, **env)
+    return subprocess.run([sys.executable, "-c", PRODUCTION_PROBE], env=base, capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], timeout=60)
+
+
+def test_production_refuses_to_start_without_secret_key_or_database(tmp_path):
+    result = _production({"DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}, tmp_path)
+    assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
+    result = _production({"SECRET_KEY": "k" * 40}, tmp_path)
+    assert result.returncode != 0 and "DATABASE_URL is not set" in result.stderr
+
+
+def test_production_sends_hsts_secure_cookies_and_redirects_to_https(tmp_path):
+    result = _production({"SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert "max-age=31536000" in lines["HSTS"]
+    assert "Secure" in lines["COOKIE"] and "HttpOnly" in lines["COOKIE"]
+    assert lines["HTTP"].startswith("302 https://")
+
+
+def test_csrf_is_required_on_forms(client, session):
+    user = UserFactory()
+    response = client.post("/auth/login", data={"email": user.email, "password": "whatever it is"})
+    assert response.status_code == 400
+    assert client.get("/account").status_code == 302
+
+
+@pytest.mark.parametrize("path,status", [("/no/such/page", 404), ("/api/v1/no-such-thing", 404)])
+def test_error_pages(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    if path.startswith("/api/"):
+        assert response.get_json()["code"] == "not_found"
+    else:
+        assert "404" in response.get_data(as_text=True) and "<html" in response.get_data(as_text=True)
+
+
+def test_too_large_upload_gets_a_clear_413_page(app, client):
+    big = b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/auth/login", data=big, content_type="application/octet-stream")
+    assert response.status_code == 413
+    assert "413" in response.get_data(as_text=True)
+
+
+def test_request_id_is_echoed_or_made(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    made = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"}).headers["X-Request-ID"]
+    assert made != "bad id with spaces" and len(made) == 32
+
+
+def test_the_network_guard_refuses_other_addresses():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        with pytest.raises(RuntimeError, match="network access in a test"):
+            sock.connect(("127.0.0.1", 9))
+    finally:
+        sock.close()
