@@ -59,6 +59,7 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
 
     # Security headers
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # reverse proxies in front (X-Forwarded-For/Proto)
     FORCE_HTTPS = False
     HSTS = False
 

@@ -49,6 +49,14 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
     from incubator import api
 
     api.init_app(app)
+    # Load balancers probe over plain HTTP: the health check is never redirected to HTTPS.
+    app.view_functions["main.healthz"] = app.extensions["talisman"](force_https=False)(
+        app.view_functions["main.healthz"])
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from incubator.core.errors import register_error_handlers
 

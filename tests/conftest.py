@@ -77,19 +77,19 @@ def connection(app):
     """One transaction per test, rolled back at the end."""
     conn = app.extensions["db_engine"].connect()
     trans = conn.begin()
-    db.bind_override = conn
+    app.extensions["db_test_connection"] = conn
     try:
         yield conn
     finally:
-        db.bind_override = None
+        app.extensions.pop("db_test_connection", None)
         trans.rollback()
         conn.close()
 
 
 @pytest.fixture()
-def session(connection):
+def session(app, connection):
     """A session for arranging and checking data; it sees every organisation."""
-    s = db.new_session()
+    s = db.new_session(app)
     s.info[ALL_ORGS] = True
     factories._Session.current = s
     try:

@@ -126,8 +126,6 @@ class Database:
 
     def __init__(self) -> None:
         self.Session = sessionmaker(expire_on_commit=False)
-        # Tests bind every session to one connection inside an outer transaction.
-        self.bind_override: Any = None
 
     def init_app(self, app: Flask) -> None:
         app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"],
@@ -138,10 +136,13 @@ class Database:
     def engine(self) -> Engine:
         return current_app.extensions["db_engine"]
 
-    def new_session(self) -> Session:
-        if self.bind_override is not None:
-            return self.Session(bind=self.bind_override, join_transaction_mode="create_savepoint")
-        return self.Session(bind=self.engine)
+    def new_session(self, app: Flask | None = None) -> Session:
+        extensions = (app or current_app).extensions
+        # Tests bind every session of their app to one connection inside an outer transaction.
+        connection = extensions.get("db_test_connection")
+        if connection is not None:
+            return self.Session(bind=connection, join_transaction_mode="create_savepoint")
+        return self.Session(bind=extensions["db_engine"])
 
     @property
     def session(self) -> Session:

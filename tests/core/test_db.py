@@ -104,6 +104,7 @@ def test_a_request_that_fails_saves_nothing(app, connection, session):
     from incubator import create_app
 
     probe = create_app({"DATABASE_URL": app.config["DATABASE_URL"]})
+    probe.extensions["db_test_connection"] = connection  # inside this test's transaction
     org = OrgFactory()
     session.flush()
 

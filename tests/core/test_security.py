@@ -51,6 +51,7 @@ print("HSTS", r.headers.get("Strict-Transport-Security"))
 print("COOKIE", [c for c in r.headers.getlist("Set-Cookie") if c.startswith("session=")])
 r = client.get("/auth/login", base_url="http://incubator.example.org")
 print("HTTP", r.status_code, r.headers.get("Location"))
+print("HEALTH", client.get("/healthz", base_url="http://localhost:8000").status_code)
 """
 
 
@@ -75,6 +76,7 @@ def test_production_sends_hsts_secure_cookies_and_redirects_to_https(tmp_path):
     assert "max-age=31536000" in lines["HSTS"]
     assert "Secure" in lines["COOKIE"] and "HttpOnly" in lines["COOKIE"]
     assert lines["HTTP"].startswith("302 https://")
+    assert lines["HEALTH"] == "200"  # the container health check is plain HTTP
 
 
 def test_csrf_is_required_on_forms(client, session):

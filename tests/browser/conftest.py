@@ -1,0 +1,85 @@
+"""Browser journeys: Playwright driving Debian's Chromium against a live server.
+
+The server runs in a thread on a free loopback port with its own database (a SQLite file, or a
+``browser`` schema in the PostgreSQL database of ``TEST_DATABASE_URL``), migrated and loaded
+with the demo data, as after ``make run``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+from werkzeug.serving import make_server
+
+from tests.conftest import migrate, reset_database
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+def pytest_collection_modifyitems(config, items):
+    here = Path(__file__).parent
+    for item in items:
+        if Path(item.fspath).is_relative_to(here):
+            item.add_marker(pytest.mark.browser)
+            if not CHROMIUM.exists():
+                item.add_marker(pytest.mark.skip(reason="Debian's chromium is not installed (make chromium)"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-GB", "viewport": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    from incubator import create_app
+    from incubator.demo import seed
+    from incubator.extensions import db
+
+    pg = os.environ.get("TEST_DATABASE_URL")
+    if pg:
+        url = make_url(pg).update_query_dict({"options": "-csearch_path=browser"}).render_as_string(
+            hide_password=False)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'live.db'}"
+    reset_database(url)
+    migrate(url)
+    app = create_app({"DATABASE_URL": url, "SERVER_NAME": None})
+    with app.app_context():
+        seed(db.session, app.config["DEMO_PASSWORD"])
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "password": app.config["DEMO_PASSWORD"]}
+    server.shutdown()
+    thread.join(5)
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture()
+def shot(page):
+    """Save a screenshot under test-results/ (to look at; nothing asserts on pixels)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def _shot(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot
