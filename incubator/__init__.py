@@ -83,19 +83,23 @@ class _RequestContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from flask import has_request_context
 
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        if not hasattr(record, "request_id"):
+            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
         return True
+
+
+def log_formatter(json_lines: bool) -> logging.Formatter:
+    if json_lines:
+        from pythonjsonlogger.json import JsonFormatter
+
+        return JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                             rename_fields={"asctime": "time", "levelname": "level"})
+    return logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
 
 
 def _configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
-    if app.config["LOG_JSON"]:
-        from pythonjsonlogger.json import JsonFormatter
-
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                                           rename_fields={"asctime": "time", "levelname": "level"}))
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.setFormatter(log_formatter(app.config["LOG_JSON"]))
     handler.addFilter(_RequestContextFilter())
     logger = logging.getLogger("incubator")
     logger.handlers[:] = [handler]
@@ -189,10 +193,11 @@ def _init_request_hooks(app: Flask) -> None:
                 db.session.rollback()
         response.headers["X-Request-ID"] = g.get("request_id", "")
         if "started" in g:
-            log.info("%s %s %s %.1fms", request.method, request.path, response.status_code,
-                     (time.perf_counter() - g.started) * 1000,
-                     extra={"user_id": current_user.get_id() if current_user.is_authenticated else None,
-                            "org": g.org.slug if g.get("org") is not None else None})
+            log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "request_id": g.request_id, "method": request.method, "path": request.path,
+                "status": response.status_code, "duration_ms": round((time.perf_counter() - g.started) * 1000, 1),
+                "user_id": current_user.id if current_user.is_authenticated else None,
+                "org": g.org.slug if g.get("org") is not None else None})
         return response
 
     @app.teardown_request

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -153,8 +154,10 @@ def forgot_password() -> Any:
         user = services.get_user_by_email(db.session, form.email.data)
         if user is not None and user.active:
             link = url_for("accounts.reset_password", token=services.make_reset_token(user), _external=True)
-            body = render_template("accounts/email/reset.txt", user=user, link=link)
-            send_mail(db.session, user.email, _("Reset your Incubator password"), body)
+            with force_locale(user.locale or str(get_locale())):  # in the language the person reads
+                body = render_template("accounts/email/reset.txt", user=user, link=link)
+                subject = _("Reset your Incubator password")
+            send_mail(db.session, user.email, subject, body)
         # The same answer whether or not the address has an account.
         flash(_("If an account exists for this address, we have sent a link to reset the password."), "info")
         return redirect(url_for("accounts.login"))

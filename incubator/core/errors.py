@@ -59,7 +59,7 @@ def json_error(status: int, message: str, code: str | None = None, fields: dict[
 
 
 def register_error_handlers(app: Flask) -> None:
-    from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _
 
     pages = {
         400: (_("Bad request"), _("The request could not be understood. Reload the page and try again.")),

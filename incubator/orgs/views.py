@@ -8,11 +8,14 @@ from flask import flash, g, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from incubator.accounts.forms import CSRFOnlyForm
+from incubator.accounts.models import User
 from incubator.accounts.views import apply_form_errors
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, Role, require
 from incubator.core.tenancy import get_or_404, org_blueprint
 from incubator.extensions import db
@@ -42,18 +45,22 @@ def dashboard() -> Any:
     return render_template("orgs/dashboard.html", role=role, stats=stats)
 
 
+def _members_page(invite_form: InviteForm, status: int = 200) -> Any:
+    members_page = paginate(db.session, select(Membership).options(joinedload(Membership.user)).join(Membership.user)
+                            .where(Membership.org_id == g.org.id).order_by(Membership.role, User.name), per_page=50)
+    invitations = db.session.execute(
+        select(Invitation).where(Invitation.org_id == g.org.id, Invitation.accepted_at.is_(None),
+                                 Invitation.revoked_at.is_(None)).order_by(Invitation.created_at.desc())
+    ).scalars().all()
+    return render_template("orgs/members.html", members_page=members_page, invitations=invitations,
+                           invite_form=invite_form, role_form=RoleForm(formdata=None),
+                           button_form=CSRFOnlyForm(formdata=None), now=utcnow()), status
+
+
 @bp.route("/members")
 @require(Permission.MANAGE_MEMBERS)
 def members() -> Any:
-    memberships = db.session.execute(
-        select(Membership).join(Membership.user).where(Membership.org_id == g.org.id).order_by(Membership.role)
-    ).scalars().all()
-    invitations = db.session.execute(
-        select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
-        .order_by(Invitation.created_at.desc())
-    ).scalars().all()
-    return render_template("orgs/members.html", memberships=memberships, invitations=invitations,
-                           invite_form=InviteForm(), role_form=RoleForm(), button_form=CSRFOnlyForm(), now=utcnow())
+    return _members_page(InviteForm(formdata=None))
 
 
 @bp.route("/members/invite", methods=["POST"])
@@ -68,14 +75,7 @@ def invite() -> Any:
         else:
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("orgs.members"))
-    memberships = db.session.execute(
-        select(Membership).where(Membership.org_id == g.org.id).order_by(Membership.role)
-    ).scalars().all()
-    invitations = db.session.execute(
-        select(Invitation).where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
-    ).scalars().all()
-    return render_template("orgs/members.html", memberships=memberships, invitations=invitations, invite_form=form,
-                           role_form=RoleForm(), button_form=CSRFOnlyForm(), now=utcnow()), 422
+    return _members_page(form, 422)
 
 
 @bp.route("/members/<int:membership_id>/role", methods=["POST"])

@@ -181,3 +181,9 @@ def test_account_settings_save_name_and_language(client, session):
     session.expire_all()
     assert (user.name, user.locale) == ("Lê Thị Hoa", "vi")
     assert 'lang="vi"' in client.get("/account").get_data(as_text=True)
+
+
+def test_reset_mail_is_in_the_users_language(client, session):
+    user = UserFactory(locale="vi")
+    client.post("/auth/forgot", data={"email": user.email, "csrf_token": csrf_token(client, "/auth/forgot")})
+    assert "mật khẩu" in mail.outbox[-1].subject

@@ -119,7 +119,9 @@ def test_a_request_that_fails_saves_nothing(app, connection, session):
 
     probe.config["WTF_CSRF_ENABLED"] = False
     client = probe.test_client()
-    for status in (200, 422, 500):
-        client.post(f"/_probe/{status}")
+    responses = {status: client.post(f"/_probe/{status}", headers={"Accept-Language": "en"})
+                 for status in (200, 422, 500)}
+    assert responses[500].status_code == 500
+    assert "Something went wrong" in responses[500].get_data(as_text=True)
     emails = set(session.execute(select(Invitation.email).where(Invitation.org_id == org.id)).scalars())
     assert emails == {"s200@example.org"}

@@ -94,6 +94,8 @@ def test_error_pages(client, path, status):
         assert response.get_json()["code"] == "not_found"
     else:
         assert "404" in response.get_data(as_text=True) and "<html" in response.get_data(as_text=True)
+        vi = client.get(path, headers={"Accept-Language": "vi"}).get_data(as_text=True)
+        assert "Không tìm thấy" in vi
 
 
 def test_too_large_upload_gets_a_clear_413_page(app, client):
