@@ -52,9 +52,12 @@ chromium: ## Debian's Chromium for the browser tests (never a downloaded browser
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
 	else echo "!! /usr/bin/chromium is missing and cannot be installed here: browser tests will be skipped"; fi
 
-check: install-dev ## lint and the migration check
-	$(BIN)/ruff check incubator tests bench migrations config.py wsgi.py
-	$(BIN)/flask db check
+check: install-dev ## lint, and `flask db check` on a scratch database built by the migrations
+	$(BIN)/ruff check .
+	@scratch=$$(mktemp -d); \
+	  DATABASE_URL=sqlite:///$$scratch/check.db INSTANCE_PATH=$$scratch $(BIN)/flask db upgrade && \
+	  DATABASE_URL=sqlite:///$$scratch/check.db INSTANCE_PATH=$$scratch $(BIN)/flask db check; \
+	  status=$$?; rm -rf $$scratch; exit $$status
 
 clean:
 	rm -rf $(VENV) instance

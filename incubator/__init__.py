@@ -44,6 +44,11 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
 
     from importlib import import_module
 
+    from incubator.core import tenancy
+    from incubator.orgs.services import find_membership, find_org
+
+    tenancy.init_app(app, find_org=find_org, find_membership=find_membership)
+
     for path in BLUEPRINTS:
         app.register_blueprint(import_module(path).bp)
     from incubator import api

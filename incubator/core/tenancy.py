@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import Blueprint, abort, g, redirect, request, url_for
+from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
@@ -77,27 +77,22 @@ def public(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-def load_org(slug: str | None) -> Any:
-    from incubator.extensions import db
-    from incubator.orgs.models import Organisation
+def init_app(app: Flask, *, find_org: Callable[[str], Any], find_membership: Callable[[Any, Any], Any]) -> None:
+    """The orgs domain tells core how to find an organisation by slug and a user's membership."""
+    app.extensions["tenancy"] = {"find_org": find_org, "find_membership": find_membership}
 
-    if not slug:
-        abort(404)
-    org = db.session.execute(select(Organisation).where(Organisation.slug == slug)).scalar_one_or_none()
+
+def load_org(slug: str | None) -> Any:
+    org = current_app.extensions["tenancy"]["find_org"](slug) if slug else None
     if org is None:
         abort(404)
     return org
 
 
 def membership_for(user: Any, org: Any) -> Any:
-    from incubator.extensions import db
-    from incubator.orgs.models import Membership
-
     if not getattr(user, "is_authenticated", False):
         return None
-    return db.session.execute(
-        select(Membership).where(Membership.user_id == user.id, Membership.org_id == org.id)
-    ).scalar_one_or_none()
+    return current_app.extensions["tenancy"]["find_membership"](user, org)
 
 
 def enter_org(org: Any, user: Any) -> Any:
@@ -140,6 +135,4 @@ def org_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprin
 
 
 def _view_function(endpoint: str) -> Any:
-    from flask import current_app
-
     return current_app.view_functions.get(endpoint)

@@ -70,6 +70,20 @@ def add_member(session: Session, org: Organisation, user: User, role: Role | str
     return membership
 
 
+def find_org(slug: str) -> Organisation | None:
+    from incubator.extensions import db
+
+    return db.session.execute(select(Organisation).where(Organisation.slug == slug)).scalar_one_or_none()
+
+
+def find_membership(user: User, org: Organisation) -> Membership | None:
+    from incubator.extensions import db
+
+    return db.session.execute(
+        select(Membership).where(Membership.user_id == user.id, Membership.org_id == org.id)
+    ).scalar_one_or_none()
+
+
 def memberships_of(session: Session, user: User) -> list[Membership]:
     stmt = select(Membership).join(Membership.org).where(Membership.user_id == user.id).order_by(Organisation.name)
     return list(session.execute(stmt).scalars())
