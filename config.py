@@ -57,6 +57,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
+    UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 
     # Security headers
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # reverse proxies in front (X-Forwarded-For/Proto)

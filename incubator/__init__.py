@@ -24,6 +24,8 @@ BLUEPRINTS = (
     "incubator.accounts.views",
     "incubator.orgs.views",
     "incubator.admin.views",
+    "incubator.cohorts.views",
+    "incubator.cohorts.startup_views",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

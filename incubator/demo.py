@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 from incubator.accounts import services as accounts
 from incubator.accounts.models import User
+from incubator.cohorts import demo as cohorts_demo
 from incubator.core.db import utcnow
 from incubator.core.permissions import Role
 from incubator.core.tenancy import all_orgs
+from incubator.core.timezones import to_local
 from incubator.orgs import services as orgs
 from incubator.orgs.models import Invitation, Organisation, OrgKind
 
@@ -61,6 +63,9 @@ def seed(session: Session, password: str) -> None:
                 orgs.add_member(session, by_slug[slug], user, role)
         _invitation(session, by_slug["bbi"], "staff@bbi.example.com", Role.STAFF)
         session.flush()
+        users = {email: accounts.get_user_by_email(session, email) for email, *_rest in DEMO_USERS}
+        today = to_local(utcnow(), "Asia/Ho_Chi_Minh").date()
+        cohorts_demo.seed(session, by_slug, users, today)
 
 
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:

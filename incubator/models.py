@@ -1,7 +1,26 @@
 """Every domain's models, imported in one place for Alembic and the tests."""
 
 from incubator.accounts.models import ApiToken, User
+from incubator.cohorts.models import (
+    CheckIn,
+    CheckInRevision,
+    Cohort,
+    CohortFunder,
+    CohortLabCredit,
+    Enrolment,
+    KpiDefinition,
+    Milestone,
+    MilestoneTemplate,
+    Programme,
+    ReminderLog,
+    Startup,
+    StartupFounder,
+)
 from incubator.core.db import Base
 from incubator.orgs.models import Invitation, Membership, Organisation
 
-__all__ = ["ApiToken", "Base", "Invitation", "Membership", "Organisation", "User"]
+__all__ = [
+    "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",
+    "Invitation", "KpiDefinition", "Membership", "Milestone", "MilestoneTemplate", "Organisation", "Programme",
+    "ReminderLog", "Startup", "StartupFounder", "User",
+]

@@ -58,6 +58,17 @@ def json_error(status: int, message: str, code: str | None = None, fields: dict[
     return jsonify(body), status
 
 
+def _validation_fields(data: Any) -> dict[str, Any]:
+    """webargs puts {location: {field: [messages]}} on the exception; answer {field: message}."""
+    messages = (data or {}).get("messages") if isinstance(data, dict) else None
+    fields: dict[str, Any] = {}
+    for by_field in (messages or {}).values():
+        if isinstance(by_field, dict):
+            for name, problems in by_field.items():
+                fields[str(name)] = problems[0] if isinstance(problems, list) and problems else problems
+    return fields
+
+
 def register_error_handlers(app: Flask) -> None:
     from flask_babel import lazy_gettext as _
 
@@ -78,7 +89,9 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
         if wants_json():
-            return json_error(status, exc.description or HTTP_CODES.get(status, "error"))
+            fields = _validation_fields(getattr(exc, "data", None))
+            message = "Invalid request" if fields else exc.description or HTTP_CODES.get(status, "error")
+            return json_error(status, message, fields=fields)
         if status in (405,):
             return render(400)
         return render(status)

@@ -42,7 +42,15 @@ def set_worker_app(app: Flask | None) -> None:
 
 def job(**task_options: Any) -> Callable[[Callable[..., Any]], Any]:
     """Declare a Huey task that runs with an app context and commits its own session."""
+    return _declare(huey.task, **task_options)
 
+
+def periodic(schedule: Any, **task_options: Any) -> Callable[[Callable[..., Any]], Any]:
+    """Declare a periodic Huey task (``schedule`` is a ``huey.crontab``), run by the worker."""
+    return _declare(huey.periodic_task, schedule, **task_options)
+
+
+def _declare(register: Callable[..., Any], *register_args: Any, **task_options: Any) -> Callable[..., Any]:
     def decorator(fn: Callable[..., Any]) -> Any:
         @wraps(fn)
         def run(*args: Any, **kwargs: Any) -> Any:
@@ -57,7 +65,7 @@ def job(**task_options: Any) -> Callable[[Callable[..., Any]], Any]:
                 set_worker_app(app)
             return _run_with_own_session(app, fn, args, kwargs)
 
-        return huey.task(**task_options)(run)
+        return register(*register_args, **task_options)(run)
 
     return decorator
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, g, redirect, render_template, session, url_for
@@ -25,6 +26,9 @@ from incubator.orgs.models import Invitation, Membership
 
 bp = org_blueprint("orgs", __name__)
 
+# Domains add what their dashboard panels need: fn(session, org, membership) -> dict merged into the page.
+PANEL_PROVIDERS: list[Callable[[Any, Any, Membership], dict[str, Any]]] = []
+
 
 @bp.route("/")
 @require(Permission.VIEW_DASHBOARD)
@@ -42,7 +46,10 @@ def dashboard() -> Any:
                 Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > utcnow()
             )
         ).scalar_one()
-    return render_template("orgs/dashboard.html", role=role, stats=stats)
+    panels: dict[str, Any] = {}
+    for provider in PANEL_PROVIDERS:
+        panels.update(provider(db.session, g.org, g.membership))
+    return render_template("orgs/dashboard.html", role=role, stats=stats, panels=panels)
 
 
 def _members_page(invite_form: InviteForm, status: int = 200) -> Any:

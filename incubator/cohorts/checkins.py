@@ -1,0 +1,299 @@
+"""KPI check-ins: periods, validation, revisions, verification and locking, gaps, reminders."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.cohorts.models import (
+    MONEY_KPIS,
+    STANDARD_KPIS,
+    CheckIn,
+    CheckInRevision,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Frequency,
+    KpiDefinition,
+    KpiType,
+    Milestone,
+    Stage,
+    Startup,
+)
+from incubator.core.db import utcnow
+from incubator.core.errors import Conflict, DomainError
+from incubator.core.money import to_major, to_minor
+from incubator.orgs.models import Organisation
+
+PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MAX_COUNT = 10**9  # people, customers, products: anything larger is a typing error
+MAX_MONEY_MINOR = 10**17  # fits a 64-bit column with room to add up
+GRACE_DAYS = 10  # a period's check-in is due this many days after the period ends
+ALUMNI_YEARS = 5  # graduates report once a year for five years
+
+
+# -- periods ----------------------------------------------------------------------------------------
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period_length(frequency: str) -> int:
+    return 3 if frequency == Frequency.QUARTERLY else 1
+
+
+def align(day: date, frequency: str) -> date:
+    start = day.replace(day=1)
+    if frequency == Frequency.QUARTERLY:
+        start = start.replace(month=(start.month - 1) // 3 * 3 + 1)
+    return start
+
+
+def period_end(period: date, months: int) -> date:
+    return add_months(period, months) - timedelta(days=1)
+
+
+def due_date(period: date, months: int) -> date:
+    return period_end(period, months) + timedelta(days=GRACE_DAYS)
+
+
+def due_periods(cohort: Cohort, enrolment: Enrolment, today: date) -> list[tuple[date, int]]:
+    """The (period, months) a startup owes check-ins for, up to the last period that has ended."""
+    months = period_length(cohort.checkin_frequency)
+    start = align(max(cohort.starts_on, enrolment.enrolled_on), cohort.checkin_frequency)
+    stop = cohort.ends_on
+    if enrolment.status != EnrolmentStatus.ACTIVE and enrolment.status_changed_on:
+        stop = min(stop, enrolment.status_changed_on)
+    periods = []
+    period = start
+    while period <= stop and period_end(period, months) < today:
+        periods.append((period, months))
+        period = add_months(period, months)
+    if enrolment.status in (EnrolmentStatus.GRADUATED, EnrolmentStatus.ALUMNI) and enrolment.status_changed_on:
+        for year in range(enrolment.status_changed_on.year + 1, enrolment.status_changed_on.year + 1 + ALUMNI_YEARS):
+            annual = date(year, 1, 1)
+            if period_end(annual, 12) < today:
+                periods.append((annual, 12))
+    return periods
+
+
+def parse_period(value: Any) -> date:
+    match = PERIOD_RE.match(str(value or ""))
+    if not match:
+        raise DomainError(_("Use the form YYYY-MM."), fields={"period": _("Use the form YYYY-MM.")})
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+# -- validation -------------------------------------------------------------------------------------
+
+@dataclass
+class CleanCheckIn:
+    period: date
+    values: dict[str, int]
+    custom: dict[str, Any]
+
+
+def _number(raw: Any, *, integer: bool) -> Decimal:
+    if isinstance(raw, bool) or raw is None or raw == "":
+        raise ValueError
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation as exc:
+        raise ValueError from exc
+    if not value.is_finite() or (integer and value != value.to_integral_value()):
+        raise ValueError
+    return value
+
+
+def clean_checkin(org: Organisation, cohort: Cohort | None, kpis: list[KpiDefinition], data: dict[str, Any],
+                  today: date, *, check_period: bool = True) -> CleanCheckIn:
+    """Validate numbers and the period; every error names its field."""
+    fields: dict[str, str] = {}
+    period = None
+    if check_period:
+        try:
+            period = parse_period(data.get("period"))
+        except DomainError as error:
+            fields.update(error.fields)
+        if period is not None:
+            if period > today.replace(day=1):
+                fields["period"] = _("This period has not started yet.")
+            elif cohort is not None and period != align(period, cohort.checkin_frequency):
+                fields["period"] = _("This cohort reports quarterly: use the first month of a quarter.")
+    values: dict[str, int] = {}
+    for name in STANDARD_KPIS:
+        raw = data.get(name)
+        if raw is None or raw == "":
+            fields[name] = _("This field is required.")
+            continue
+        money = name in MONEY_KPIS
+        try:
+            number = _number(raw, integer=not money)
+        except ValueError:
+            fields[name] = _("Enter a number.") if money else _("Enter a whole number.")
+            continue
+        if number < 0:
+            fields[name] = _("Must not be negative.")
+            continue
+        if money:
+            try:
+                values[name] = to_minor(number, org.currency)
+            except ValueError:
+                fields[name] = _("Too many decimals for %(currency)s.", currency=org.currency)
+                continue
+        else:
+            values[name] = int(number)
+        if values[name] > (MAX_MONEY_MINOR if money else MAX_COUNT):
+            fields[name] = _("This number is too large.")
+            del values[name]
+    custom: dict[str, Any] = {}
+    raw_custom = data.get("custom") or {}
+    if not isinstance(raw_custom, dict):
+        fields["custom"] = _("Expected an object of KPI keys and numbers.")
+        raw_custom = {}
+    by_key = {k.key: k for k in kpis if k.active}
+    for key, raw in raw_custom.items():
+        definition = by_key.get(key)
+        if definition is None:
+            fields[f"custom.{key}"] = _("Unknown KPI.")
+            continue
+        if raw is None or raw == "":
+            continue
+        try:
+            number = _number(raw, integer=definition.type == KpiType.INTEGER)
+        except ValueError:
+            fields[f"custom.{key}"] = _("Enter a number.")
+            continue
+        if number < 0 or number > MAX_MONEY_MINOR:
+            fields[f"custom.{key}"] = _("Must not be negative.") if number < 0 else _("This number is too large.")
+            continue
+        custom[key] = int(number) if definition.type == KpiType.INTEGER else str(number)
+    if fields:
+        raise DomainError(_("Please correct the highlighted fields."), fields=fields)
+    return CleanCheckIn(period=period or date.min, values=values, custom=custom)
+
+
+def custom_kpis(session: Session, org: Organisation) -> list[KpiDefinition]:
+    return list(session.execute(select(KpiDefinition).where(KpiDefinition.org_id == org.id,
+                                                            KpiDefinition.active.is_(True))
+                                .order_by(KpiDefinition.name)).scalars())
+
+
+# -- submitting, revising, verifying, locking --------------------------------------------------------
+
+def submit_checkin(session: Session, startup: Startup, clean: CleanCheckIn, user: User, *,
+                   is_baseline: bool = False, notes: str = "") -> CheckIn:
+    existing = session.execute(select(CheckIn.id).where(CheckIn.startup_id == startup.id,
+                                                        CheckIn.period == clean.period)).first()
+    if existing:
+        raise Conflict(_("%(period)s is already reported.", period=clean.period.strftime("%Y-%m")),
+                       code="period_reported", fields={"period": _("Already reported.")})
+    checkin = CheckIn(org_id=startup.org_id, startup=startup, period=clean.period, custom=clean.custom,
+                      is_baseline=is_baseline, notes=notes or "", submitted_by_id=user.id, **clean.values)
+    try:
+        with session.begin_nested():  # a racing duplicate hits the unique constraint: same answer
+            session.add(checkin)
+    except IntegrityError as exc:
+        raise Conflict(_("%(period)s is already reported.", period=clean.period.strftime("%Y-%m")),
+                       code="period_reported", fields={"period": _("Already reported.")}) from exc
+    return checkin
+
+
+def update_checkin(session: Session, checkin: CheckIn, clean: CleanCheckIn, user: User, notes: str | None = None) -> \
+        dict[str, list[Any]]:
+    """Change a check-in that is not locked; the change is kept as a revision."""
+    if checkin.is_locked:
+        raise Conflict(_("This check-in is locked and cannot be changed."), code="locked")
+    changes: dict[str, list[Any]] = {}
+    for name, value in clean.values.items():
+        old = getattr(checkin, name)
+        if old != value:
+            changes[name] = [old, value]
+            setattr(checkin, name, value)
+    if clean.custom != (checkin.custom or {}):
+        changes["custom"] = [checkin.custom or {}, clean.custom]
+        checkin.custom = dict(clean.custom)
+    if notes is not None and notes != checkin.notes:
+        changes["notes"] = [checkin.notes, notes]
+        checkin.notes = notes
+    if changes:
+        checkin.verified_at = checkin.verified_by_id = None  # changed numbers need a new verification
+        session.add(CheckInRevision(org_id=checkin.org_id, checkin=checkin, user_id=user.id, changes=changes))
+        session.flush()
+    return changes
+
+
+def verify_checkin(checkin: CheckIn, user: User) -> None:
+    if checkin.is_locked:
+        raise Conflict(_("This check-in is locked and cannot be changed."), code="locked")
+    checkin.verified_by_id, checkin.verified_at = user.id, utcnow()
+
+
+def lock_checkin(checkin: CheckIn, user: User) -> None:
+    if checkin.verified_at is None:
+        verify_checkin(checkin, user)
+    if checkin.locked_at is None:
+        checkin.locked_at = utcnow()
+
+
+def lock_period(session: Session, cohort: Cohort, period: date, user: User) -> int:
+    """Verify and lock every check-in of the cohort's startups for ``period``; answers how many."""
+    checkins = session.execute(select(CheckIn).join(Enrolment, Enrolment.startup_id == CheckIn.startup_id).where(
+        Enrolment.cohort_id == cohort.id, CheckIn.period == period, CheckIn.locked_at.is_(None))).scalars().all()
+    for checkin in checkins:
+        lock_checkin(checkin, user)
+    return len(checkins)
+
+
+def money_for_form(checkin: CheckIn, currency: str) -> dict[str, Any]:
+    """A check-in's values in the units a person types (major units for money)."""
+    data = {name: getattr(checkin, name) for name in STANDARD_KPIS}
+    for name in MONEY_KPIS:
+        data[name] = to_major(data[name], currency)
+    return data
+
+
+# -- gaps: what a startup is missing now (used by mentor matching) ----------------------------------
+
+@dataclass(frozen=True)
+class Gap:
+    kind: str  # overdue_milestone | missing_checkin | no_revenue | no_funding | no_ip
+    need: str  # the kind of help it suggests: execution, reporting, go_to_market, fundraising, ip
+    detail: str
+
+
+def startup_gaps(session: Session, startup: Startup, today: date) -> list[Gap]:
+    from incubator.cohorts.services import current_enrolment
+
+    gaps: list[Gap] = []
+    for milestone in session.execute(select(Milestone).where(Milestone.startup_id == startup.id)).scalars():
+        if milestone.is_overdue(today):
+            gaps.append(Gap("overdue_milestone", "execution", milestone.title))
+    checkins = session.execute(select(CheckIn).where(CheckIn.startup_id == startup.id)
+                               .order_by(CheckIn.period)).scalars().all()
+    reported = {c.period for c in checkins}
+    enrolment = current_enrolment(session, startup)
+    if enrolment is not None:
+        for period, months in due_periods(enrolment.cohort, enrolment, today):
+            if period not in reported and due_date(period, months) < today:
+                gaps.append(Gap("missing_checkin", "reporting", period.strftime("%Y-%m")))
+    latest = checkins[-1] if checkins else None
+    if startup.stage in (Stage.MVP, Stage.REVENUE, Stage.GROWTH) and (latest is None or latest.revenue == 0):
+        gaps.append(Gap("no_revenue", "go_to_market", startup.stage))
+    year_ago = add_months(today.replace(day=1), -12)
+    raised = sum(c.funding_equity + c.funding_debt + c.funding_grant for c in checkins if c.period >= year_ago)
+    if startup.stage == Stage.GROWTH and raised == 0:
+        gaps.append(Gap("no_funding", "fundraising", ""))
+    if startup.stage != Stage.IDEA and not any(c.ip_filings for c in checkins):
+        gaps.append(Gap("no_ip", "ip", ""))
+    return gaps
