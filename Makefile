@@ -40,11 +40,11 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	touch $@
 
 translations: install ## compile the .po catalogues
-	$(BIN)/pybabel compile --use-fuzzy -d incubator/translations -f >/dev/null
+	$(BIN)/pybabel compile -d incubator/translations >/dev/null
 
 messages: install ## extract strings and update the catalogues after changing user-facing text
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o incubator/translations/messages.pot --no-location --sort-output --omit-header .
-	$(BIN)/pybabel update -i incubator/translations/messages.pot -d incubator/translations --omit-header --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/pybabel update -i incubator/translations/messages.pot -d incubator/translations --ignore-obsolete --no-fuzzy-matching
 
 chromium: ## Debian's Chromium for the browser tests (never a downloaded browser)
 	@if [ -x /usr/bin/chromium ]; then :; \

@@ -237,6 +237,10 @@ def _init_templates(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
+        from flask import has_request_context
+
+        if not has_request_context():  # mail rendered by a job
+            return {}
         memberships = []
         if current_user.is_authenticated:
             from incubator.orgs.services import memberships_of

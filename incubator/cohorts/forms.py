@@ -107,7 +107,7 @@ class LockPeriodForm(FlaskForm):
 
 
 class CheckInForm(FlaskForm):
-    period = StringField(_l("Period"), validators=[DataRequired()], description=_l("YYYY-MM, e.g. 2026-03"))
+    period = StringField(_l("Period"), validators=[Optional()], description=_l("YYYY-MM, e.g. 2026-03"))
     revenue = DecimalField(_l("Revenue"), validators=[Optional()])
     employees_full_time = IntegerField(_l("Full-time employees"), validators=[Optional()])
     employees_part_time = IntegerField(_l("Part-time employees"), validators=[Optional()])

@@ -165,7 +165,8 @@ def show(cohort_id: int) -> Any:
     enrol_form = None
     if manager:
         enrol_form = EnrolForm(formdata=None, data={"enrolled_on": today})
-        enrolled = {row.startup.id for row in dashboard.rows}
+        enrolled = set(db.session.execute(select(Enrolment.startup_id).where(Enrolment.cohort_id == cohort.id))
+                       .scalars())
         enrol_form.startup_id.choices = [(s.id, s.name) for s in db.session.execute(
             select(Startup).where(Startup.org_id == g.org.id).order_by(Startup.name)).scalars()
             if s.id not in enrolled]

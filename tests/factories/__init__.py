@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import factory
 from argon2 import PasswordHasher
@@ -81,3 +81,67 @@ def member(org: Organisation, role: Role | str, **user_fields) -> User:
     user = UserFactory(**user_fields)
     MembershipFactory(user=user, org=org, role=Role(role))
     return user
+
+
+# -- cohorts ---------------------------------------------------------------------------------------
+
+from incubator.cohorts.models import (  # noqa: E402
+    CheckIn,
+    Cohort,
+    Enrolment,
+    Milestone,
+    Programme,
+    Startup,
+    StartupFounder,
+)
+
+
+class ProgrammeFactory(Base):
+    class Meta:
+        model = Programme
+
+    org_id = factory.LazyFunction(lambda: OrgFactory().id)
+    name = factory.Sequence(lambda n: f"Programme {n}")
+
+
+class CohortFactory(Base):
+    class Meta:
+        model = Cohort
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    org_id = factory.SelfAttribute("programme.org_id")
+    name = factory.Sequence(lambda n: f"Cohort {n}")
+    starts_on = date(2026, 1, 1)
+    ends_on = date(2026, 12, 31)
+
+
+class StartupFactory(Base):
+    class Meta:
+        model = Startup
+
+    org_id = factory.LazyFunction(lambda: OrgFactory().id)
+    name = factory.Sequence(lambda n: f"Startup {n}")
+
+
+def enrolled(cohort: Cohort, founder=None, **startup_fields) -> Startup:
+    """A startup enrolled in ``cohort`` since it started, with ``founder`` if given."""
+    startup = StartupFactory(org_id=cohort.org_id, **startup_fields)
+    _Session.current.add(Enrolment(org_id=cohort.org_id, cohort=cohort, startup=startup, enrolled_on=cohort.starts_on))
+    if founder is not None:
+        _Session.current.add(StartupFounder(org_id=cohort.org_id, startup=startup, user=founder))
+    _Session.current.flush()
+    return startup
+
+
+def checkin(startup: Startup, period: date, **values) -> CheckIn:
+    record = CheckIn(org_id=startup.org_id, startup=startup, period=period, **values)
+    _Session.current.add(record)
+    _Session.current.flush()
+    return record
+
+
+def milestone(startup: Startup, title: str, due_on: date, status: str = "planned") -> Milestone:
+    record = Milestone(org_id=startup.org_id, startup=startup, title=title, due_on=due_on, status=status)
+    _Session.current.add(record)
+    _Session.current.flush()
+    return record
