@@ -6,7 +6,7 @@ from sqlalchemy import select
 from incubator.accounts.services import create_api_token
 from incubator.cohorts.checkins import add_months
 from incubator.cohorts.models import CheckIn, CohortFunder
-from tests.cohorts.conftest import THIS_MONTH, kpis, world  # noqa: F401  (fixture)
+from tests.cohorts.fixtures import THIS_MONTH, kpis
 from tests.factories import checkin
 
 

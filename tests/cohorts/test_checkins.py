@@ -8,7 +8,7 @@ from sqlalchemy import select
 from incubator.cohorts import checkins
 from incubator.cohorts.models import CheckIn, CheckInRevision, Frequency
 from incubator.core.errors import Conflict, DomainError
-from tests.cohorts.conftest import THIS_MONTH, TODAY, kpis
+from tests.cohorts.fixtures import THIS_MONTH, TODAY, kpis
 from tests.conftest import csrf_token, login
 from tests.factories import checkin
 

@@ -11,9 +11,9 @@ from incubator.cohorts.dashboard import cohort_dashboard
 from incubator.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Milestone, MilestoneTemplate, Startup
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.permissions import Role
-from tests.cohorts.conftest import THIS_MONTH, TODAY, kpis
+from tests.cohorts.fixtures import THIS_MONTH, TODAY, kpis
 from tests.conftest import csrf_token, login
-from tests.factories import OrgFactory, StartupFactory, checkin, enrolled, member, milestone
+from tests.factories import OrgFactory, StartupFactory, checkin, enrolled, milestone
 
 
 def test_a_manager_creates_a_programme_and_a_cohort_with_benefits_and_funders(client, world, session):
@@ -42,8 +42,8 @@ def test_cohort_dates_must_be_in_order(client, world, session):
     login(client, world.manager.email)
     url = "/o/bbi/cohorts/new"
     response = client.post(url, data={"programme_id": world.cohort.programme_id, "name": "Backwards",
-                                      "starts_on": "2027-06-01", "ends_on": "2027-01-01", "checkin_frequency": "monthly",
-                                      "csrf_token": csrf_token(client, url)})
+                                      "starts_on": "2027-06-01", "ends_on": "2027-01-01",
+                                      "checkin_frequency": "monthly", "csrf_token": csrf_token(client, url)})
     assert 'data-field="ends_on"' in response.get_data(as_text=True)
     assert session.execute(select(Cohort).where(Cohort.name == "Backwards")).first() is None
 

@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 
 from incubator.cohorts.checkins import add_months
 from incubator.cohorts.models import Cohort, Startup
+from incubator.core.db import utcnow  # noqa: E402
 from incubator.core.permissions import Role
+from incubator.core.timezones import to_local  # noqa: E402
 from incubator.orgs.models import Organisation
 from tests.factories import CohortFactory, OrgFactory, ProgrammeFactory, enrolled, member
-
-from incubator.core.db import utcnow  # noqa: E402
-from incubator.core.timezones import to_local  # noqa: E402
 
 TODAY = to_local(utcnow(), "Asia/Ho_Chi_Minh").date()  # the organisation's today, as the pages see it
 THIS_MONTH = TODAY.replace(day=1)
