@@ -122,11 +122,14 @@ def seed(session: Session, orgs: dict[str, Organisation], users: dict[str, User]
 
 def _milestones(session: Session, org: Organisation, startup: Startup, templates: list[MilestoneTemplate],
                 index: int, today: date) -> None:
-    for template, (_title, _m, status) in zip(templates, MILESTONES, strict=True):
-        if template.due_on < today and status != MilestoneStatus.DONE and index % 3 == 0:
-            status = MilestoneStatus.PLANNED  # overdue: a health signal on the dashboard
-        elif template.due_on < today and status == MilestoneStatus.DONE and index in (4, 6):
-            status = MilestoneStatus.MISSED
+    for position, (template, (_title, _m, status)) in enumerate(zip(templates, MILESTONES, strict=True)):
+        if template.due_on < today:
+            if index in (4, 6) and position == 1:
+                status = MilestoneStatus.MISSED
+            elif index % 3 == 0 and position >= 2:
+                status = MilestoneStatus.IN_PROGRESS  # past its date: overdue, a health signal
+            else:
+                status = MilestoneStatus.DONE
         done_on = template.due_on - timedelta(days=3) if status == MilestoneStatus.DONE else None
         session.add(Milestone(org_id=org.id, startup=startup, template_id=template.id, title=template.title,
                               due_on=template.due_on, status=status, completed_on=done_on,

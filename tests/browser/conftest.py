@@ -73,11 +73,11 @@ def live_server(tmp_path_factory):
 
 
 @pytest.fixture()
-def shot(page):
-    """Save a screenshot under test-results/ (to look at; nothing asserts on pixels)."""
+def shot():
+    """Save a screenshot of a page under test-results/ (to look at; nothing asserts on pixels)."""
     SCREENSHOTS.mkdir(exist_ok=True)
 
-    def _shot(name: str) -> Path:
+    def _shot(page, name: str) -> Path:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path

@@ -17,13 +17,13 @@ def test_sign_in_switch_language_and_see_the_dashboard(page, live_server, shot):
     expect(page).to_have_url(live_server["url"] + "/o/bbi/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.get_by_test_id("panel-members")).to_contain_text("Members")
-    shot("dashboard-en")
+    shot(page, "dashboard-en")
 
     page.select_option("#locale-select", "vi")  # submits by itself (app.js)
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     expect(page).to_have_url(live_server["url"] + "/o/bbi/")
     expect(page.get_by_test_id("panel-members")).to_contain_text("Thành viên")
-    shot("dashboard-vi")
+    shot(page, "dashboard-vi")
 
     # The choice is the user's: it survives signing out and in again.
     page.get_by_role("button", name="Đăng xuất").click()

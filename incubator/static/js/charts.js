@@ -19,6 +19,7 @@ document.addEventListener("DOMContentLoaded", () => {
     data: { labels: data.periods, datasets },
     options: {
       responsive: true,
+      maintainAspectRatio: false,
       interaction: { mode: "index", intersect: false },
       scales: {
         money: { position: "left", beginAtZero: true, stacked: true },
