@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.cohorts.models import (
+from incubator.cohorts.models import (  # noqa: F401  (STANDARD_KPIS is re-exported)
     MONEY_KPIS,
     STANDARD_KPIS,
     CheckIn,
@@ -192,7 +192,13 @@ def custom_kpis(session: Session, org: Organisation) -> list[KpiDefinition]:
 # -- submitting, revising, verifying, locking --------------------------------------------------------
 
 def submit_checkin(session: Session, startup: Startup, clean: CleanCheckIn, user: User, *,
-                   is_baseline: bool = False, notes: str = "") -> CheckIn:
+                   notes: str = "") -> CheckIn:
+    """A new check-in; the one for the first period of the startup's enrolment is its baseline."""
+    from incubator.cohorts.services import current_enrolment
+
+    enrolment = current_enrolment(session, startup)
+    is_baseline = enrolment is not None and clean.period == align(
+        max(enrolment.cohort.starts_on, enrolment.enrolled_on), enrolment.cohort.checkin_frequency)
     existing = session.execute(select(CheckIn.id).where(CheckIn.startup_id == startup.id,
                                                         CheckIn.period == clean.period)).first()
     if existing:

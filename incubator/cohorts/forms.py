@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from incubator.cohorts.models import (
     EnrolmentStatus,
     Frequency,
+    KpiType,
     MilestoneStatus,
     Origin,
     ProgrammeKind,
@@ -74,6 +75,16 @@ class StartupForm(FlaskForm):
     website = URLField(_l("Website"), validators=[Optional(), Length(max=255)])
     is_st_enterprise = BooleanField(_l("Certified science and technology enterprise"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    logo = FileField(_l("Logo (PNG or JPEG)"))
+
+
+class KpiForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=40), Regexp(r"^[a-z][a-z0-9_]*$",
+                      message=_l("Lowercase letters, digits and underscores, starting with a letter."))],
+                      description=_l("Used in the API and exports, e.g. export_markets."))
+    unit = StringField(_l("Unit"), validators=[Optional(), Length(max=40)])
+    type = SelectField(_l("Type"), choices=_choices(KpiType))
 
 
 class FounderForm(FlaskForm):

@@ -58,6 +58,33 @@ def _store_evidence(file: Any) -> tuple[str, str] | None:
     return storage().save(file.stream, suffix), PurePath(file.filename).name[:255]
 
 
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+
+
+def _store_logo(file: Any) -> str:
+    """PNG or JPEG, recognised by its first bytes rather than its name."""
+    head = file.stream.read(8)
+    file.stream.seek(0)
+    suffix = next((ext for magic, ext in IMAGE_SIGNATURES.items() if head.startswith(magic)), None)
+    if suffix is None:
+        raise DomainError(_("Upload a PNG or JPEG image."), fields={"logo": _("Upload a PNG or JPEG image.")})
+    return storage().save(file.stream, suffix)
+
+
+@bp.route("/startups/<int:startup_id>/logo")
+@require(Permission.VIEW_DASHBOARD)
+def logo(startup_id: int) -> Any:
+    startup = startup_or_404(startup_id)
+    if not startup.logo_key:
+        abort(404)
+    try:
+        path = storage().path(startup.logo_key)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    return send_file(path, mimetype="image/png" if startup.logo_key.endswith(".png") else "image/jpeg",
+                     max_age=3600)
+
+
 @bp.route("/startups")
 @require(Permission.MANAGE_COHORTS)
 def index() -> Any:
@@ -84,10 +111,13 @@ def edit(startup_id: int | None) -> Any:
     startup = startup_or_404(startup_id) if startup_id is not None else None
     form = StartupForm(obj=startup)
     if form.validate_on_submit():
-        data = {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+        data = {name: field.data for name, field in form._fields.items() if name not in ("csrf_token", "logo")}
         try:
             saved = services.save_startup(db.session, g.org, startup, **data)
+            if form.logo.data and form.logo.data.filename:
+                saved.logo_key = _store_logo(form.logo.data)
         except DomainError as error:
+            db.session.rollback()
             apply_form_errors(form, error)
         else:
             flash(_("The startup's profile is saved."), "success")

@@ -263,3 +263,38 @@ def enrolment_status(enrolment_id: int) -> Any:
 
 def _same_site(url: str | None) -> bool:
     return bool(url) and url.startswith(request.host_url)
+
+
+@bp.route("/kpis", methods=["GET", "POST"])
+@require(Permission.MANAGE_COHORTS)
+def kpis() -> Any:
+    """Custom KPIs the organisation asks its startups for, besides the standard ones."""
+    from incubator.cohorts.forms import KpiForm
+    from incubator.cohorts.models import KpiDefinition
+
+    form = KpiForm()
+    if form.validate_on_submit():
+        taken = db.session.execute(select(KpiDefinition.id).where(KpiDefinition.org_id == g.org.id,
+                                                                  KpiDefinition.key == form.key.data)).first()
+        if taken or form.key.data in checkins.STANDARD_KPIS:
+            form.key.errors = [_("This key is taken.")]
+        else:
+            db.session.add(KpiDefinition(org_id=g.org.id, key=form.key.data, name=form.name.data.strip(),
+                                         unit=(form.unit.data or "").strip(), type=form.type.data))
+            flash(_("The KPI is added: startups report it from their next check-in."), "success")
+            return redirect(url_for("cohorts.kpis"))
+    definitions = db.session.execute(select(KpiDefinition).where(KpiDefinition.org_id == g.org.id)
+                                     .order_by(KpiDefinition.name)).scalars().all()
+    return render_template("cohorts/kpis.html", form=form, definitions=definitions,
+                           button_form=CSRFOnlyForm(formdata=None)), 422 if form.errors else 200
+
+
+@bp.route("/kpis/<int:kpi_definition_id>/toggle", methods=["POST"])
+@require(Permission.MANAGE_COHORTS)
+def toggle_kpi(kpi_definition_id: int) -> Any:
+    from incubator.cohorts.models import KpiDefinition
+
+    definition = get_or_404(KpiDefinition, kpi_definition_id)
+    if CSRFOnlyForm().validate_on_submit():
+        definition.active = not definition.active
+    return redirect(url_for("cohorts.kpis"))

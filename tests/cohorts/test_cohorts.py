@@ -281,3 +281,60 @@ def test_reminders_go_out_once_when_due_and_once_when_overdue(app, world, sessio
     mail.outbox.clear()
     assert run(september_due + timedelta(days=1)) == 1  # overdue, only the one still missing
     assert mail.outbox[0].to == [world.founder.email] and "Overdue" in mail.outbox[0].subject
+
+
+def test_custom_kpis_are_defined_by_the_org_and_reported_in_checkins(client, world, session):
+    from incubator.cohorts.models import CheckIn, KpiDefinition
+
+    login(client, world.manager.email)
+    url = "/o/bbi/kpis"
+    client.post(url, data={"name": "Export markets", "key": "export_markets", "unit": "countries",
+                           "type": "integer", "csrf_token": csrf_token(client, url)})
+    taken = client.post(url, data={"name": "Again", "key": "revenue", "unit": "", "type": "integer",
+                                   "csrf_token": csrf_token(client, url)})
+    assert taken.status_code == 422 and 'data-field="key"' in taken.get_data(as_text=True)
+    assert session.execute(select(KpiDefinition.key)).scalars().all() == ["export_markets"]
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, world.founder.email)
+    url = f"/o/bbi/startups/{world.startup.id}/checkins/new"
+    period = add_months(THIS_MONTH, -1).strftime("%Y-%m")
+    bad = client.post(url, data={"period": period, **kpis(), "custom_export_markets": "-1",
+                                 "csrf_token": csrf_token(client, url)})
+    assert 'data-field="custom.export_markets"' in bad.get_data(as_text=True)
+    client.post(url, data={"period": period, **kpis(), "custom_export_markets": "3",
+                           "csrf_token": csrf_token(client, url)})
+    record = session.execute(select(CheckIn).where(CheckIn.startup_id == world.startup.id)).scalar_one()
+    assert record.custom == {"export_markets": 3}
+
+
+def test_the_first_period_of_an_enrolment_is_the_baseline(app, world, session):
+    from incubator.cohorts import checkins as service
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        first = service.clean_checkin(world.org, world.cohort, [],
+                                      {"period": world.cohort.starts_on.strftime("%Y-%m"), **kpis()}, TODAY)
+        later = service.clean_checkin(world.org, world.cohort, [],
+                                      {"period": add_months(world.cohort.starts_on, 1).strftime("%Y-%m"), **kpis()},
+                                      TODAY)
+        assert service.submit_checkin(session, world.startup, first, world.founder).is_baseline
+        assert not service.submit_checkin(session, world.startup, later, world.founder).is_baseline
+
+
+def test_logo_must_really_be_an_image(client, world, session):
+    import io
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    login(client, world.manager.email)
+    url = f"/o/bbi/startups/{world.startup.id}/edit"
+    fake = client.post(url, data={"name": "AgriSense", "stage": "idea", "origin": "independent", "team_size": "3",
+                                  "logo": (io.BytesIO(b"<script>alert(1)</script>"), "logo.png"),
+                                  "csrf_token": csrf_token(client, url)}, content_type="multipart/form-data")
+    assert 'data-field="logo"' in fake.get_data(as_text=True)
+    session.refresh(world.startup)
+    assert world.startup.logo_key is None
+    real = client.post(url, data={"name": "AgriSense", "stage": "idea", "origin": "independent", "team_size": "3",
+                                  "logo": (io.BytesIO(png), "whatever.bin"),
+                                  "csrf_token": csrf_token(client, url)}, content_type="multipart/form-data")
+    assert real.status_code == 302
+    served = client.get(f"/o/bbi/startups/{world.startup.id}/logo")
+    assert served.status_code == 200 and served.mimetype == "image/png" and served.data == png
