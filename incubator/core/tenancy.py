@@ -62,7 +62,7 @@ def current_org() -> Any:
 def get_or_404(model: type[T], ident: Any) -> T:
     from incubator.extensions import db
 
-    if not isinstance(ident, int) or not 0 < ident < 2**63:
+    if not isinstance(ident, int) or not 0 < ident < 2**31:  # ids are 32-bit integers
         abort(404)
     stmt = select(model).where(model.id == ident, model.org_id == g.org.id)  # type: ignore[attr-defined]
     obj = db.session.execute(stmt).scalar_one_or_none()

@@ -29,7 +29,8 @@ def test_every_api_operation_conforms_to_the_document(app, session):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=50, deadline=None, database=None, derandomize=True,
+                  suppress_health_check=list(HealthCheck))
         def run(case):
             if case.path_parameters and "org" in case.path_parameters and len(case.path_parameters["org"]) % 2 == 0:
                 case.path_parameters["org"] = "bbi"
