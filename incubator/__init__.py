@@ -26,6 +26,8 @@ BLUEPRINTS = (
     "incubator.admin.views",
     "incubator.cohorts.views",
     "incubator.cohorts.startup_views",
+    "incubator.mentoring.views",
+    "incubator.mentoring.views:feeds",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -52,7 +54,8 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
     tenancy.init_app(app, find_org=find_org, find_membership=find_membership)
 
     for path in BLUEPRINTS:
-        app.register_blueprint(import_module(path).bp)
+        module, _sep, attribute = path.partition(":")
+        app.register_blueprint(getattr(import_module(module), attribute or "bp"))
     from incubator import api
 
     api.init_app(app)

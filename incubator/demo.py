@@ -10,10 +10,12 @@ from sqlalchemy.orm import Session
 from incubator.accounts import services as accounts
 from incubator.accounts.models import User
 from incubator.cohorts import demo as cohorts_demo
+from incubator.cohorts.models import Cohort
 from incubator.core.db import utcnow
 from incubator.core.permissions import Role
 from incubator.core.tenancy import all_orgs
 from incubator.core.timezones import to_local
+from incubator.mentoring import demo as mentoring_demo
 from incubator.orgs import services as orgs
 from incubator.orgs.models import Invitation, Organisation, OrgKind
 
@@ -66,6 +68,8 @@ def seed(session: Session, password: str) -> None:
         users = {email: accounts.get_user_by_email(session, email) for email, *_rest in DEMO_USERS}
         today = to_local(utcnow(), "Asia/Ho_Chi_Minh").date()
         cohorts_demo.seed(session, by_slug, users, today)
+        cohort = session.query(Cohort).filter_by(org_id=by_slug["bbi"].id, name="BBI Cohort 2026").one()
+        mentoring_demo.seed(session, by_slug["bbi"], cohort, users["mentor@bbi.example.com"], password, today)
 
 
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:

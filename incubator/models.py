@@ -17,9 +17,21 @@ from incubator.cohorts.models import (
     StartupFounder,
 )
 from incubator.core.db import Base
+from incubator.mentoring.models import (
+    ActionItem,
+    AvailabilityWindow,
+    Match,
+    MatchRun,
+    MentorConflict,
+    MentoringNeeds,
+    MentorProfile,
+    MentorSession,
+)
 from incubator.orgs.models import Invitation, Membership, Organisation
 
 __all__ = [
+    "ActionItem", "AvailabilityWindow", "Match", "MatchRun", "MentorConflict", "MentoringNeeds", "MentorProfile",
+    "MentorSession",
     "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",
     "Invitation", "KpiDefinition", "Membership", "Milestone", "MilestoneTemplate", "Organisation", "Programme",
     "ReminderLog", "Startup", "StartupFounder", "User",

@@ -9,6 +9,7 @@ request may cause a server error or a response that the document does not descri
 from __future__ import annotations
 
 import schemathesis
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
 
 from incubator.accounts.services import create_api_token
@@ -34,6 +35,8 @@ def test_every_api_operation_conforms_to_the_document(app, session):
         def run(case):
             if case.path_parameters and "org" in case.path_parameters and len(case.path_parameters["org"]) % 2 == 0:
                 case.path_parameters["org"] = "bbi"
-            case.call_and_validate(headers=headers)
+            # Business rules (an unknown member, a full cohort) may refuse schema-valid input with a
+            # documented 4xx, so the check that every valid request is accepted does not apply.
+            case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
 
         run()

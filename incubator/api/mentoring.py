@@ -1,0 +1,243 @@
+"""Mentors, matching, match answers and mentor sessions over the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g
+from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy import or_, select
+
+from incubator.accounts.services import get_user_by_email
+from incubator.api import ErrorSchema, api_blueprint
+from incubator.cohorts.models import Cohort, StartupFounder
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Permission
+from incubator.core.tenancy import get_or_404
+from incubator.core.timezones import to_local
+from incubator.extensions import db
+from incubator.mentoring import matching, services
+from incubator.mentoring.models import Match, MatchStatus, MentorProfile, MentorSession, SessionFormat
+from incubator.orgs.services import find_membership
+
+bp = api_blueprint("api_mentoring", __name__, org=True, description="Mentors, matching and mentor sessions")
+
+
+def errors(*codes: tuple[int, str]):
+    def decorator(view):
+        for code, description in reversed(((401, "Missing or invalid token"), *codes)):
+            view = bp.alt_response(code, schema=ErrorSchema, description=description)(view)
+        return view
+
+    return decorator
+
+
+NOT_FOUND = (404, "Not found, or not visible to the caller")
+INVALID = (422, "Invalid fields; `fields` names them")
+
+
+class MentorOut(Schema):
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    headline = fields.String(required=True)
+    capacity = fields.Integer(required=True)
+    hours_per_month = fields.Integer(required=True)
+    tags = fields.List(fields.String(), required=True, metadata={"description": "Expertise tags"})
+    industries = fields.List(fields.String(), required=True)
+    stages = fields.List(fields.String(), required=True)
+    languages = fields.List(fields.String(), required=True)
+    timezone = fields.String(required=True)
+
+
+class MentorIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    email = fields.Email(required=True, metadata={"description": "A member of the organisation"})
+    headline = fields.String(load_default="", validate=validate.Length(max=255))
+    tags = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
+    industries = fields.List(fields.String(), load_default=list)
+    stages = fields.List(fields.String(), load_default=list)
+    languages = fields.List(fields.String(), load_default=lambda: ["vi"])
+    capacity = fields.Integer(load_default=2)
+    hours_per_month = fields.Integer(load_default=4)
+    timezone = fields.String(load_default="Asia/Ho_Chi_Minh")
+
+
+class MatchingIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    weights = fields.Dict(keys=fields.String(validate=validate.OneOf(matching.CRITERIA)), values=fields.Float(),
+                          load_default=dict)
+    per_startup = fields.Integer(load_default=2)
+    participation_first = fields.Boolean(load_default=False)
+
+
+class ProposedMatch(Schema):
+    id = fields.Integer(required=True)
+    startup_id = fields.Integer(required=True)
+    mentor_id = fields.Integer(required=True)
+    score = fields.Float(required=True)
+    status = fields.String(required=True)
+    reasons = fields.List(fields.String(), required=True)
+    reason_details = fields.List(fields.Dict(), required=True)
+
+
+class MatchingOut(Schema):
+    run_id = fields.Integer(required=True)
+    total_score = fields.Float(required=True)
+    matches = fields.List(fields.Nested(ProposedMatch), required=True)
+    unmatched = fields.List(fields.Integer(), required=True)
+
+
+class SessionIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    match_id = fields.Integer(required=True)
+    starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    duration_minutes = fields.Integer(load_default=60)
+    format = fields.String(load_default=SessionFormat.IN_PERSON, validate=validate.OneOf([f.value for f in
+                                                                                            SessionFormat]))
+    location = fields.String(load_default="", validate=validate.Length(max=255))
+    topics = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class SessionOut(Schema):
+    id = fields.Integer(required=True)
+    match_id = fields.Integer(required=True)
+    startup_id = fields.Integer(required=True)
+    mentor_id = fields.Integer(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    duration_minutes = fields.Integer(required=True)
+    format = fields.String(required=True)
+    status = fields.String(required=True)
+    rating = fields.Integer(allow_none=True)
+
+
+class MatchOut(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    mentor_accepted = fields.Boolean(allow_none=True)
+    founder_accepted = fields.Boolean(allow_none=True)
+
+
+def _mentor_out(p: MentorProfile) -> dict[str, Any]:
+    return {"id": p.id, "user_id": p.user_id, "name": p.user.name, "headline": p.headline, "capacity": p.capacity,
+            "hours_per_month": p.hours_per_month, "tags": p.expertise, "industries": p.industries,
+            "stages": p.stages, "languages": p.languages, "timezone": p.timezone}
+
+
+def _session_out(s: MentorSession) -> dict[str, Any]:
+    return {"id": s.id, "match_id": s.match_id, "startup_id": s.match.startup_id, "mentor_id": s.mentor_id,
+            "starts_at": s.starts_at, "ends_at": s.ends_at, "duration_minutes": s.duration_minutes,
+            "format": str(s.format), "status": str(s.status), "rating": s.rating}
+
+
+def _manager() -> bool:
+    return g.membership.has(Permission.MANAGE_MENTORING)
+
+
+def _visible_match(match_id: int) -> Match:
+    match = get_or_404(Match, match_id)
+    mine = match.mentor.user_id == g.api_user.id or match.startup.has_founder(g.api_user)
+    if not (_manager() or mine) or (match.status in (MatchStatus.PROPOSED, MatchStatus.LOCKED) and not _manager()):
+        abort(404)
+    return match
+
+
+@bp.route("/mentors")
+@bp.response(200, MentorOut(many=True))
+@errors(NOT_FOUND)
+def list_mentors() -> Any:
+    if not (_manager() or g.membership.has(Permission.MENTOR_STARTUPS)):
+        abort(404)
+    stmt = select(MentorProfile).where(MentorProfile.org_id == g.org.id).order_by(MentorProfile.id)
+    if not _manager():
+        stmt = stmt.where(MentorProfile.user_id == g.api_user.id)
+    return [_mentor_out(p) for p in db.session.execute(stmt).scalars()]
+
+
+@bp.route("/mentors", methods=["POST"])
+@bp.arguments(MentorIn)
+@bp.response(201, MentorOut)
+@errors(NOT_FOUND, INVALID)
+def save_mentor(data: dict[str, Any]) -> Any:
+    """Create or update the mentor profile of a member (managers, or mentors for themselves)."""
+    user = get_user_by_email(db.session, data["email"])
+    if user is None or find_membership(user, g.org) is None:
+        raise DomainError("No member with this email", fields={"email": "No member with this email."})
+    if not (_manager() or (user.id == g.api_user.id and g.membership.has(Permission.MENTOR_STARTUPS))):
+        abort(404)
+    profile = services.save_profile(
+        db.session, g.org, user, expertise=data["tags"], industries=data["industries"], stages=data["stages"],
+        languages=data["languages"], capacity=data["capacity"], hours_per_month=data["hours_per_month"],
+        timezone=data["timezone"], headline=data["headline"])
+    return _mentor_out(profile)
+
+
+@bp.route("/cohorts/<int:cohort_id>/matching", methods=["POST"])
+@bp.arguments(MatchingIn)
+@bp.response(200, MatchingOut)
+@errors(NOT_FOUND, INVALID)
+def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
+    """Run the matching for a cohort: a proposal (publishing is separate)."""
+    if not _manager():
+        abort(404)
+    cohort = get_or_404(Cohort, cohort_id)
+    today = to_local(utcnow(), g.org.timezone).date()
+    weights = {**matching.DEFAULT_WEIGHTS, **data["weights"]}
+    run = services.run_matching(db.session, g.org, cohort, g.api_user, weights=weights,
+                                per_startup=data["per_startup"], participation_first=data["participation_first"],
+                                today=today)
+    from incubator.mentoring.views import reason_text
+
+    matches = db.session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
+        (MatchStatus.PROPOSED, MatchStatus.LOCKED, MatchStatus.PUBLISHED, MatchStatus.ACCEPTED)))
+        .order_by(Match.startup_id, Match.mentor_id)).scalars().all()
+    return {"run_id": run.id, "total_score": run.total_score, "unmatched": run.unmatched, "matches": [
+        {"id": m.id, "startup_id": m.startup_id, "mentor_id": m.mentor_id, "score": m.score, "status": str(m.status),
+         "reasons": [reason_text(r) for r in m.reasons if r.get("points", 0) > 0 or r["criterion"] == "manual"],
+         "reason_details": m.reasons} for m in matches]}
+
+
+@bp.route("/matches/<int:match_id>/accept", methods=["POST"], defaults={"accept": True})
+@bp.route("/matches/<int:match_id>/decline", methods=["POST"], defaults={"accept": False})
+@bp.response(200, MatchOut)
+@errors(NOT_FOUND, (403, "Only the mentor and the startup's founders answer"), (422, "Not open for an answer"))
+def answer(match_id: int, accept: bool) -> Any:
+    match = _visible_match(match_id)
+    services.respond(match, g.api_user, accept)
+    return {"id": match.id, "status": str(match.status), "mentor_accepted": match.mentor_accepted,
+            "founder_accepted": match.founder_accepted}
+
+
+@bp.route("/sessions")
+@bp.response(200, SessionOut(many=True))
+@errors(NOT_FOUND)
+def list_sessions() -> Any:
+    stmt = select(MentorSession).join(MentorSession.match).where(MentorSession.org_id == g.org.id)
+    if not _manager():
+        mine = select(MentorProfile.id).where(MentorProfile.user_id == g.api_user.id)
+        founder_of = select(StartupFounder.startup_id).where(StartupFounder.user_id == g.api_user.id)
+        stmt = stmt.where(or_(MentorSession.mentor_id.in_(mine), Match.startup_id.in_(founder_of)))
+    return [_session_out(s) for s in db.session.execute(stmt.order_by(MentorSession.starts_at)).scalars()]
+
+
+@bp.route("/sessions", methods=["POST"])
+@bp.arguments(SessionIn)
+@bp.response(201, SessionOut)
+@errors(NOT_FOUND, (409, "The mentor has another session at that time"), INVALID)
+def create_session(data: dict[str, Any]) -> Any:
+    match = _visible_match(data["match_id"])
+    record = services.schedule_session(db.session, match, starts_at=data["starts_at"],
+                                       duration_minutes=data["duration_minutes"], format=data["format"],
+                                       location=data["location"], topics=data["topics"])
+    from incubator.mentoring.views import invite
+
+    invite(record)
+    return _session_out(record)

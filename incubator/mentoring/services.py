@@ -1,0 +1,348 @@
+"""Mentoring rules: profiles, running and publishing a matching, answers, sessions, ratings."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.cohorts.checkins import startup_gaps
+from incubator.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Startup
+from incubator.core.db import utcnow
+from incubator.core.errors import Conflict, DomainError, NotAllowed
+from incubator.core.timezones import is_valid_timezone
+from incubator.mentoring import matching
+from incubator.mentoring.models import (
+    ACTIVE_MATCH,
+    EXPERTISE,
+    INDUSTRIES,
+    LANGUAGES,
+    ActionItem,
+    AvailabilityWindow,
+    ConflictKind,
+    Match,
+    MatchRun,
+    MatchStatus,
+    MentorConflict,
+    MentoringNeeds,
+    MentorProfile,
+    MentorSession,
+    SessionFormat,
+    SessionStatus,
+)
+from incubator.orgs.models import Organisation
+
+STALE_DAYS = 21  # a match with no session for this long is flagged to the manager
+
+
+# -- profiles ---------------------------------------------------------------------------------------
+
+def save_profile(session: Session, org: Organisation, user: User, *, expertise: list[str], industries: list[str],
+                 stages: list[str], languages: list[str], capacity: int, hours_per_month: int,
+                 timezone: str = "Asia/Ho_Chi_Minh", headline: str = "", bio: str = "",
+                 affiliation: str = "business", windows: list[tuple[int, Any, Any]] | None = None) -> MentorProfile:
+    fields: dict[str, str] = {}
+    if capacity is None or not 0 <= capacity <= 50:
+        fields["capacity"] = _("Between 0 and 50 startups.")
+    if hours_per_month is None or not 0 <= hours_per_month <= 200:
+        fields["hours_per_month"] = _("Between 0 and 200 hours.")
+    if not languages:
+        fields["languages"] = _("Choose at least one language.")
+    elif set(languages) - set(LANGUAGES):
+        fields["languages"] = _("Not a valid choice.")
+    if set(industries) - set(INDUSTRIES):
+        fields["industries"] = _("Not a valid choice.")
+    if not is_valid_timezone(timezone):
+        fields["timezone"] = _("Unknown time zone.")
+    for weekday, starts, ends in windows or []:
+        if not (0 <= weekday <= 6 and starts < ends):
+            fields["windows"] = _("Each window needs a weekday and a start before its end.")
+    if fields:
+        raise DomainError(_("Please correct the highlighted fields."), fields=fields)
+    profile = session.execute(select(MentorProfile).where(MentorProfile.org_id == org.id,
+                                                          MentorProfile.user_id == user.id)).scalar_one_or_none()
+    if profile is None:
+        profile = MentorProfile(org_id=org.id, user=user)
+        session.add(profile)
+    profile.expertise = sorted({t.strip().lower().replace(" ", "_") for t in expertise if t.strip()})
+    profile.industries, profile.stages, profile.languages = sorted(set(industries)), sorted(set(stages)), languages
+    profile.capacity, profile.hours_per_month, profile.timezone = capacity, hours_per_month, timezone
+    profile.headline, profile.bio, profile.affiliation = headline.strip(), bio, affiliation
+    if windows is not None:
+        profile.windows = [AvailabilityWindow(org_id=org.id, weekday=w, starts=s, ends=e) for w, s, e in windows]
+    session.flush()
+    return profile
+
+
+def record_conflict(session: Session, profile: MentorProfile, startup: Startup, kind: str, reason: str,
+                    by: User) -> MentorConflict:
+    if kind not in set(ConflictKind):
+        raise DomainError(_("Not a valid choice."), fields={"kind": _("Not a valid choice.")})
+    if not reason.strip():
+        raise DomainError(_("Say what the conflict is."), fields={"reason": _("This field is required.")})
+    conflict = MentorConflict(org_id=profile.org_id, mentor_id=profile.id, startup=startup, kind=ConflictKind(kind),
+                              reason=reason.strip(), recorded_by_id=by.id)
+    session.add(conflict)
+    session.flush()
+    return conflict
+
+
+def active_matches_per_mentor(session: Session, org: Organisation, exclude_cohort: int | None = None) -> dict[int, int]:
+    stmt = select(Match.mentor_id, func.count()).where(Match.org_id == org.id, Match.status.in_(ACTIVE_MATCH))
+    if exclude_cohort is not None:
+        stmt = stmt.where(Match.cohort_id != exclude_cohort)
+    return dict(session.execute(stmt.group_by(Match.mentor_id)).all())
+
+
+def weekly_hours_utc(windows: list[AvailabilityWindow], tz_name: str) -> frozenset[int]:
+    """Hours of the week (0..167, Monday 00:00 UTC = 0) that a mentor's local windows cover."""
+    zone = ZoneInfo(tz_name)
+    monday = date(2026, 1, 5)  # any Monday; the offset is what matters
+    hours = set()
+    for window in windows:
+        day = monday + timedelta(days=window.weekday)
+        start = datetime.combine(day, window.starts, zone).astimezone(ZoneInfo("UTC"))
+        end = datetime.combine(day, window.ends, zone).astimezone(ZoneInfo("UTC"))
+        cursor = start
+        while cursor < end:
+            hours.add(((cursor.weekday() * 24) + cursor.hour) % 168)
+            cursor += timedelta(hours=1)
+    return frozenset(hours)
+
+
+# -- matching ---------------------------------------------------------------------------------------
+
+def build_problem(session: Session, org: Organisation, cohort: Cohort, *, weights: dict[str, float],
+                  per_startup: int, participation_first: bool, today: date) -> tuple[matching.Problem, dict]:
+    enrolled = session.execute(select(Startup).join(Enrolment, Enrolment.startup_id == Startup.id).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ACTIVE)
+        .order_by(Startup.id)).scalars().all()
+    needs = {n.startup_id: n for n in session.execute(select(MentoringNeeds).where(
+        MentoringNeeds.startup_id.in_([s.id for s in enrolled]))).scalars()}
+    startups = []
+    for startup in enrolled:
+        own = needs.get(startup.id)
+        gap_needs = {gap.need for gap in startup_gaps(session, startup, today) if gap.need in EXPERTISE}
+        startups.append(matching.StartupIn(
+            id=startup.id, needs=frozenset(set(own.needs if own else []) | gap_needs),
+            industry=own.industry if own else "other", stage=str(startup.stage),
+            languages=tuple(own.languages) if own and own.languages else ("vi",)))
+    busy = active_matches_per_mentor(session, org, exclude_cohort=cohort.id)
+    profiles = session.execute(select(MentorProfile).where(MentorProfile.org_id == org.id)
+                               .order_by(MentorProfile.id)).scalars().all()
+    ratings = dict(session.execute(select(MentorSession.mentor_id, func.avg(MentorSession.rating)).where(
+        MentorSession.org_id == org.id, MentorSession.rating.is_not(None)).group_by(MentorSession.mentor_id)).all())
+    mentors = [matching.MentorIn(
+        id=p.id, expertise=frozenset(p.expertise), industries=frozenset(p.industries), stages=frozenset(p.stages),
+        languages=frozenset(p.languages), capacity=max(0, p.capacity - busy.get(p.id, 0)),
+        availability=weekly_hours_utc(p.windows, p.timezone),
+        rating=float(ratings[p.id]) if p.id in ratings else None) for p in profiles]
+    conflicts = set(session.execute(select(MentorConflict.startup_id, MentorConflict.mentor_id).where(
+        MentorConflict.org_id == org.id)).all())
+    # A declined pair is not proposed again.
+    conflicts |= set(session.execute(select(Match.startup_id, Match.mentor_id).where(
+        Match.cohort_id == cohort.id, Match.status == MatchStatus.DECLINED)).all())
+    kept = session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
+        (MatchStatus.LOCKED, *ACTIVE_MATCH)))).scalars().all()
+    problem = matching.Problem(startups=startups, mentors=mentors, conflicts=conflicts, weights=weights,
+                               per_startup=per_startup, participation_first=participation_first,
+                               locked={(m.startup_id, m.mentor_id) for m in kept})
+    return problem, {(m.startup_id, m.mentor_id): m for m in kept}
+
+
+def run_matching(session: Session, org: Organisation, cohort: Cohort, user: User | None, *,
+                 weights: dict[str, float] | None = None, per_startup: int = 2, participation_first: bool = False,
+                 today: date) -> MatchRun:
+    weights = {k: float(v) for k, v in (weights or matching.DEFAULT_WEIGHTS).items() if k in matching.CRITERIA}
+    if any(v < 0 or v > 100 for v in weights.values()):
+        raise DomainError(_("Weights go from 0 to 100."), fields={"weights": _("Weights go from 0 to 100.")})
+    if not 1 <= per_startup <= 5:
+        raise DomainError(_("Between 1 and 5 mentors per startup."),
+                          fields={"per_startup": _("Between 1 and 5 mentors per startup.")})
+    problem, kept = build_problem(session, org, cohort, weights=weights, per_startup=per_startup,
+                                  participation_first=participation_first, today=today)
+    scores = matching.score_matrix(problem)
+    solution = matching.solve(problem, scores)
+    for old in session.execute(select(Match).where(Match.cohort_id == cohort.id,
+                                                   Match.status == MatchStatus.PROPOSED)).scalars():
+        session.delete(old)
+    run = MatchRun(org_id=org.id, cohort_id=cohort.id, weights=weights, per_startup=per_startup,
+                   participation_first=participation_first, total_score=solution.total_score,
+                   unmatched=solution.unmatched, created_by_id=user.id if user else None,
+                   why_not_best={str(k): v for k, v in matching.why_not_best(problem, scores, solution).items()})
+    session.add(run)
+    session.flush()
+    for startup_id, mentor_id, score in solution.pairs:
+        reasons = [r.as_dict() for r in matching.explain_pair(problem, scores, startup_id, mentor_id)]
+        existing = kept.get((startup_id, mentor_id))
+        if existing is not None:
+            existing.score, existing.reasons = score, reasons
+            continue
+        session.add(Match(org_id=org.id, cohort_id=cohort.id, run=run, startup_id=startup_id, mentor_id=mentor_id,
+                          score=score, reasons=reasons))
+    session.flush()
+    return run
+
+
+def set_locked(match: Match, locked: bool) -> None:
+    if match.status not in (MatchStatus.PROPOSED, MatchStatus.LOCKED):
+        raise DomainError(_("Only proposals can be locked or unlocked."), code="not_a_proposal")
+    match.status = MatchStatus.LOCKED if locked else MatchStatus.PROPOSED
+
+
+def replace_mentor(session: Session, match: Match, mentor: MentorProfile) -> Match:
+    """A manager's own choice for a pair; it is kept (locked) in later runs."""
+    if match.status not in (MatchStatus.PROPOSED, MatchStatus.LOCKED):
+        raise DomainError(_("Only proposals can be changed."), code="not_a_proposal")
+    if session.execute(select(MentorConflict.id).where(MentorConflict.mentor_id == mentor.id,
+                                                       MentorConflict.startup_id == match.startup_id)).first():
+        raise DomainError(_("This mentor has a conflict of interest with the startup."), code="conflict_of_interest")
+    match.mentor, match.status, match.score = mentor, MatchStatus.LOCKED, 0.0
+    match.reasons = [{"criterion": "manual", "points": 0.0}]
+    session.flush()
+    return match
+
+
+def publish(session: Session, cohort: Cohort, notify: Any = None) -> int:
+    matches = session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
+        (MatchStatus.PROPOSED, MatchStatus.LOCKED)))).scalars().all()
+    for match in matches:
+        match.status = MatchStatus.PUBLISHED
+    run = session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
+                          .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
+    if run is not None:
+        run.published_at = utcnow()
+    if notify is not None:
+        for match in matches:
+            notify(match)
+    return len(matches)
+
+
+def respond(match: Match, user: User, accept: bool) -> None:
+    """The mentor and a founder each accept or decline; one decline frees the place."""
+    if match.status not in ACTIVE_MATCH:
+        raise DomainError(_("This match is not open for an answer."), code="not_published")
+    if match.mentor.user_id == user.id:
+        match.mentor_accepted = accept
+    elif match.startup.has_founder(user):
+        match.founder_accepted = accept
+    else:
+        raise NotAllowed(_("Only the mentor and the startup's founders answer a match."))
+    if not accept:
+        match.status = MatchStatus.DECLINED
+    elif match.mentor_accepted and match.founder_accepted:
+        match.status = MatchStatus.ACCEPTED
+
+
+# -- sessions ---------------------------------------------------------------------------------------
+
+def _inside_availability(profile: MentorProfile, starts_at: datetime, ends_at: datetime) -> bool:
+    if not profile.windows:
+        return True  # no windows declared: any time
+    zone = ZoneInfo(profile.timezone)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    if start.date() != end.date() and end.time() != datetime.min.time():
+        return False
+    return any(w.weekday == start.weekday() and w.starts <= start.time() and (end.time() <= w.ends)
+               for w in profile.windows)
+
+
+def schedule_session(session: Session, match: Match, *, starts_at: datetime, duration_minutes: int,
+                     format: str = SessionFormat.IN_PERSON, location: str = "", topics: str = "") -> MentorSession:
+    if match.status not in ACTIVE_MATCH:
+        raise DomainError(_("Sessions are for published matches."), code="match_not_active")
+    fields = {}
+    if starts_at.tzinfo is None:
+        fields["starts_at"] = _("Give the time with its time zone.")
+    if not 15 <= (duration_minutes or 0) <= 480:
+        fields["duration_minutes"] = _("Between 15 minutes and 8 hours.")
+    if format not in set(SessionFormat):
+        fields["format"] = _("Not a valid choice.")
+    if fields:
+        raise DomainError(_("Please correct the highlighted fields."), fields=fields)
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    if not _inside_availability(match.mentor, starts_at, ends_at):
+        raise DomainError(_("This time is outside the mentor's availability."), code="outside_availability",
+                          fields={"starts_at": _("Outside the mentor's availability.")})
+    overlapping = session.execute(select(MentorSession).where(
+        MentorSession.mentor_id == match.mentor_id, MentorSession.status != SessionStatus.CANCELLED,
+        MentorSession.starts_at < ends_at)).scalars().all()
+    if any(other.ends_at > starts_at for other in overlapping):
+        raise Conflict(_("The mentor has another session at that time."), code="session_overlap",
+                       fields={"starts_at": _("The mentor has another session at that time.")})
+    record = MentorSession(org_id=match.org_id, match=match, mentor_id=match.mentor_id, starts_at=starts_at,
+                           duration_minutes=duration_minutes, format=SessionFormat(format), location=location,
+                           topics=topics)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def log_session(record: MentorSession, user: User, *, notes: str, topics: str, duration_minutes: int,
+                actions: list[tuple[str, str, date | None]]) -> None:
+    if record.match.mentor.user_id != user.id:
+        raise NotAllowed(_("Only the mentor logs the session."))
+    if not 15 <= (duration_minutes or 0) <= 480:
+        raise DomainError(_("Between 15 minutes and 8 hours."),
+                          fields={"duration_minutes": _("Between 15 minutes and 8 hours.")})
+    record.notes, record.topics, record.duration_minutes = notes, topics, duration_minutes
+    record.status = SessionStatus.HELD
+    for title, owner, due_on in actions:
+        if title.strip():
+            record.action_items.append(ActionItem(org_id=record.org_id, match_id=record.match_id,
+                                                  title=title.strip(), owner=owner, due_on=due_on))
+
+
+def rate_session(record: MentorSession, user: User, rating: int, comment: str) -> None:
+    if not record.match.startup.has_founder(user):
+        raise NotAllowed(_("Only the startup rates its sessions."))
+    if record.status != SessionStatus.HELD:
+        raise DomainError(_("A session is rated once it has been held."), code="not_held")
+    if rating not in (1, 2, 3, 4, 5):
+        raise DomainError(_("From 1 to 5."), fields={"rating": _("From 1 to 5.")})
+    record.rating, record.rating_comment = rating, comment.strip()
+
+
+def open_action_items(session: Session, match: Match) -> list[ActionItem]:
+    return list(session.execute(select(ActionItem).where(ActionItem.match_id == match.id,
+                                                         ActionItem.done_at.is_(None))
+                                .order_by(ActionItem.due_on)).scalars())
+
+
+def hours_used(session: Session, startup_id: int) -> float:
+    minutes = session.execute(select(func.coalesce(func.sum(MentorSession.duration_minutes), 0)).join(
+        Match, Match.id == MentorSession.match_id).where(Match.startup_id == startup_id,
+                                                         MentorSession.status == SessionStatus.HELD)).scalar_one()
+    return round(minutes / 60, 1)
+
+
+def stale_matches(session: Session, cohort: Cohort, now: datetime) -> list[Match]:
+    """Active matches without a session in the last STALE_DAYS days (or ever, once that long)."""
+    cutoff = now - timedelta(days=STALE_DAYS)
+    matches = session.execute(select(Match).where(Match.cohort_id == cohort.id,
+                                                  Match.status.in_(ACTIVE_MATCH))).scalars().all()
+    last = dict(session.execute(select(MentorSession.match_id, func.max(MentorSession.starts_at)).where(
+        MentorSession.status != SessionStatus.CANCELLED,
+        MentorSession.match_id.in_([m.id for m in matches])).group_by(MentorSession.match_id)).all())
+    stale = []
+    for match in matches:
+        latest = last.get(match.id)
+        if latest is not None and latest.tzinfo is None:
+            from datetime import UTC
+
+            latest = latest.replace(tzinfo=UTC)
+        if (latest or match.created_at) < cutoff:
+            stale.append(match)
+    return stale
+
+
+def new_feed_token(profile: MentorProfile) -> str:
+    token = secrets.token_urlsafe(24)
+    profile.feed_token_hash = MentorProfile.hash_token(token)
+    return token

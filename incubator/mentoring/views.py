@@ -1,0 +1,473 @@
+"""Mentoring pages: mentor profiles, the cohort matching, my matches, sessions, the mentor's feed."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.cohorts.models import Cohort, Startup, StartupFounder
+from incubator.cohorts.views import org_today
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+from incubator.core.mail import Attachment, send_mail
+from incubator.core.permissions import Permission, can, require
+from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
+from incubator.extensions import db
+from incubator.mentoring import calendar, matching, services
+from incubator.mentoring.models import (
+    EXPERTISE,
+    INDUSTRIES,
+    LANGUAGES,
+    ActionItem,
+    ConflictKind,
+    Match,
+    MatchRun,
+    MatchStatus,
+    MentoringNeeds,
+    MentorProfile,
+    MentorSession,
+    SessionFormat,
+)
+
+bp = org_blueprint("mentoring", __name__)
+feeds = Blueprint("mentoring_feeds", __name__)
+
+WINDOW_RE = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)\w*\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$", re.I)
+DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def is_manager() -> bool:
+    return can(Permission.MANAGE_MENTORING)
+
+
+def match_or_404(match_id: int) -> Match:
+    match = get_or_404(Match, match_id)
+    if not (is_manager() or match.mentor.user_id == current_user.id or match.startup.has_founder(current_user)):
+        abort(404)
+    if match.status in (MatchStatus.PROPOSED, MatchStatus.LOCKED) and not is_manager():
+        abort(404)  # proposals are the manager's until published
+    return match
+
+
+def parse_windows(text: str) -> list[tuple[int, time, time]]:
+    windows = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        found = WINDOW_RE.match(line)
+        if not found:
+            raise DomainError(_("Write one window a line, like “Tue 18:00-20:00”."),
+                              fields={"windows": _("Write one window a line, like “Tue 18:00-20:00”.")})
+        day, h1, m1, h2, m2 = found.groups()
+        try:
+            windows.append((DAYS.index(day[:3].lower()), time(int(h1), int(m1)), time(int(h2), int(m2))))
+        except ValueError as exc:
+            raise DomainError(_("Write one window a line, like “Tue 18:00-20:00”."),
+                              fields={"windows": _("Write one window a line, like “Tue 18:00-20:00”.")}) from exc
+    return windows
+
+
+def windows_text(profile: MentorProfile | None) -> str:
+    if profile is None:
+        return ""
+    return "\n".join(f"{DAYS[w.weekday].title()} {w.starts:%H:%M}-{w.ends:%H:%M}" for w in profile.windows)
+
+
+# -- mentor profiles --------------------------------------------------------------------------------
+
+@bp.route("/mentors")
+@require(Permission.MANAGE_MENTORING)
+def mentors() -> Any:
+    profiles = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id)
+                                  .order_by(MentorProfile.id)).scalars().all()
+    busy = services.active_matches_per_mentor(db.session, g.org)
+    return render_template("mentoring/mentors.html", profiles=profiles, busy=busy, expertise=EXPERTISE)
+
+
+@bp.route("/mentor-profile", methods=["GET", "POST"], defaults={"mentor_profile_id": None})
+@bp.route("/mentors/<int:mentor_profile_id>/edit", methods=["GET", "POST"])
+@require(Permission.VIEW_DASHBOARD)
+def profile(mentor_profile_id: int | None) -> Any:
+    if mentor_profile_id is not None:
+        if not is_manager():
+            abort(403)
+        record = get_or_404(MentorProfile, mentor_profile_id)
+        user = record.user
+    else:
+        if not can(Permission.MENTOR_STARTUPS):
+            abort(403)
+        user = current_user
+        record = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
+                                                                MentorProfile.user_id == user.id)).scalar_one_or_none()
+    errors: dict[str, str] = {}
+    form = CSRFOnlyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        data = request.form
+        try:
+            services.save_profile(
+                db.session, g.org, user, expertise=data.getlist("expertise") + data.get("free_tags", "").split(","),
+                industries=data.getlist("industries"), stages=data.getlist("stages"),
+                languages=data.getlist("languages"), capacity=_int(data.get("capacity")),
+                hours_per_month=_int(data.get("hours_per_month")), timezone=data.get("timezone", ""),
+                headline=data.get("headline", ""), bio=data.get("bio", ""),
+                affiliation=data.get("affiliation", "business"), windows=parse_windows(data.get("windows", "")))
+        except DomainError as error:
+            db.session.rollback()
+            errors = error.fields or {"form": error.message}
+        else:
+            flash(_("The mentor profile is saved."), "success")
+            return redirect(url_for("mentoring.mentors") if mentor_profile_id else url_for("mentoring.mine"))
+    return render_template("mentoring/profile.html", record=record, user=user, errors=errors, form=form,
+                           expertise=EXPERTISE, industries=INDUSTRIES, languages=LANGUAGES,
+                           windows=request.form.get("windows", windows_text(record)),
+                           stages=["idea", "prototype", "mvp", "revenue", "growth"], conflict_kinds=list(ConflictKind),
+                           startups=db.session.execute(select(Startup).where(Startup.org_id == g.org.id)
+                                                       .order_by(Startup.name)).scalars().all()), \
+        422 if errors else 200
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@bp.route("/mentors/<int:mentor_profile_id>/conflicts", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def add_conflict(mentor_profile_id: int) -> Any:
+    record = get_or_404(MentorProfile, mentor_profile_id)
+    if not (is_manager() or record.user_id == current_user.id):
+        abort(404)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.record_conflict(db.session, record, get_or_404(Startup, _int(request.form.get("startup_id"))),
+                                     request.form.get("kind", ""), request.form.get("reason", ""), current_user)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            flash(_("The conflict of interest is recorded: this pair will never be matched."), "success")
+    return redirect(request.referrer or url_for("mentoring.mine"))
+
+
+@bp.route("/startups/<int:startup_id>/needs", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def save_needs(startup_id: int) -> Any:
+    startup = get_or_404(Startup, startup_id)
+    if not (is_manager() or can(Permission.MANAGE_COHORTS) or startup.has_founder(current_user)):
+        abort(404)
+    if CSRFOnlyForm().validate_on_submit():
+        needs = db.session.execute(select(MentoringNeeds).where(MentoringNeeds.startup_id == startup.id)) \
+            .scalar_one_or_none() or MentoringNeeds(org_id=g.org.id, startup_id=startup.id)
+        needs.needs = [n for n in request.form.getlist("needs") if n in EXPERTISE]
+        industry = request.form.get("industry", "other")
+        needs.industry = industry if industry in INDUSTRIES else "other"
+        needs.languages = [code for code in request.form.getlist("languages") if code in LANGUAGES] or ["vi"]
+        db.session.add(needs)
+        flash(_("The mentoring needs are saved."), "success")
+    return redirect(url_for("mentoring.mine"))
+
+
+# -- the cohort's matching --------------------------------------------------------------------------
+
+@bp.route("/cohorts/<int:cohort_id>/matching", methods=["GET", "POST"])
+@require(Permission.MANAGE_MENTORING)
+def cohort_matching(cohort_id: int) -> Any:
+    cohort = get_or_404(Cohort, cohort_id)
+    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
+        weights = {name: request.form.get(f"w_{name}", matching.DEFAULT_WEIGHTS[name]) for name in matching.CRITERIA}
+        try:
+            weights = {k: float(v) for k, v in weights.items()}
+            run = services.run_matching(
+                db.session, g.org, cohort, current_user, weights=weights,
+                per_startup=_int(request.form.get("per_startup")) or 0,
+                participation_first=bool(request.form.get("participation_first")), today=org_today())
+        except (DomainError, ValueError) as error:
+            db.session.rollback()
+            flash(getattr(error, "message", _("Weights go from 0 to 100.")), "danger")
+        else:
+            flash(_("Matching done: total score %(score)s.", score=f"{run.total_score:.1f}"), "success")
+        return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
+    run = db.session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
+                             .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
+    matches = db.session.execute(select(Match).where(Match.cohort_id == cohort.id).join(Match.startup)
+                                 .order_by(Startup.name, Match.score.desc())).scalars().all()
+    profiles = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id)).scalars().all()
+    names = {p.id: p.user.name for p in profiles}
+    startups = {s.id: s.name for s in db.session.execute(select(Startup).where(Startup.org_id == g.org.id)).scalars()}
+    return render_template(
+        "mentoring/matching.html", cohort=cohort, run=run, matches=matches, profiles=profiles, names=names,
+        startup_names=startups, weights=run.weights if run else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
+        stale={m.id for m in services.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
+        button_form=CSRFOnlyForm(formdata=None))
+
+
+@bp.route("/cohorts/<int:cohort_id>/matching/publish", methods=["POST"])
+@require(Permission.MANAGE_MENTORING)
+def publish(cohort_id: int) -> Any:
+    cohort = get_or_404(Cohort, cohort_id)
+    if CSRFOnlyForm().validate_on_submit():
+        count = services.publish(db.session, cohort, notify=_notify_published)
+        flash(_("%(n)d matches published: mentors and founders are asked to accept.", n=count), "success")
+    return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
+
+
+def _notify_published(match: Match) -> None:
+    link = url_for("mentoring.mine", _external=True)
+    people = [match.mentor.user] + [f.user for f in match.startup.founders]
+    for person in people:
+        body = render_template("mentoring/email/published.txt", match=match, person=person, link=link)
+        send_mail(db.session, person.email, _("New mentoring match: %(startup)s and %(mentor)s",
+                                              startup=match.startup.name, mentor=match.mentor.user.name), body)
+
+
+@bp.route("/matches/<int:match_id>/lock", methods=["POST"])
+@require(Permission.MANAGE_MENTORING)
+def lock(match_id: int) -> Any:
+    match = get_or_404(Match, match_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.set_locked(match, match.status != MatchStatus.LOCKED)
+        except DomainError as error:
+            flash(error.message, "danger")
+    return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
+
+
+@bp.route("/matches/<int:match_id>/replace", methods=["POST"])
+@require(Permission.MANAGE_MENTORING)
+def replace(match_id: int) -> Any:
+    match = get_or_404(Match, match_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.replace_mentor(db.session, match, get_or_404(MentorProfile, _int(request.form.get("mentor_id"))))
+        except DomainError as error:
+            flash(error.message, "danger")
+    return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
+
+
+@bp.route("/matches/<int:match_id>/answer", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def answer(match_id: int) -> Any:
+    match = match_or_404(match_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.respond(match, current_user, request.form.get("answer") == "accept")
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("Thank you: your answer is recorded."), "success")
+    return redirect(url_for("mentoring.mine"))
+
+
+# -- my matches and sessions ------------------------------------------------------------------------
+
+@bp.route("/mentoring")
+@require(Permission.VIEW_DASHBOARD)
+def mine() -> Any:
+    profile = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
+                                                             MentorProfile.user_id == current_user.id)
+                                 ).scalar_one_or_none()
+    founder_of = select(StartupFounder.startup_id).where(StartupFounder.user_id == current_user.id)
+    conditions = [Match.startup_id.in_(founder_of)]
+    if profile is not None:
+        conditions.append(Match.mentor_id == profile.id)
+    matches = db.session.execute(select(Match).where(Match.org_id == g.org.id, or_(*conditions), Match.status.in_(
+        (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED, MatchStatus.DECLINED))).order_by(Match.id)).scalars().all()
+    startups = db.session.execute(select(Startup).where(Startup.id.in_(founder_of))).scalars().all()
+    needs = {n.startup_id: n for n in db.session.execute(select(MentoringNeeds).where(
+        MentoringNeeds.startup_id.in_([s.id for s in startups]))).scalars()}
+    return render_template(
+        "mentoring/mine.html", profile=profile, matches=matches, startups=startups, needs=needs,
+        open_items={m.id: services.open_action_items(db.session, m) for m in matches},
+        hours={s.id: services.hours_used(db.session, s.id) for s in startups}, expertise=EXPERTISE,
+        industries=INDUSTRIES, languages=LANGUAGES, formats=list(SessionFormat),
+        button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
+
+
+@bp.route("/matches/<int:match_id>/sessions", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def schedule(match_id: int) -> Any:
+    match = match_or_404(match_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            local = datetime.fromisoformat(request.form.get("starts_at", ""))
+            zone = ZoneInfo(match.mentor.timezone)
+            starts_at = local.replace(tzinfo=zone) if local.tzinfo is None else local
+        except ValueError:
+            flash(_("Give a date and a time."), "danger")
+            return redirect(url_for("mentoring.mine"))
+        try:
+            record = services.schedule_session(
+                db.session, match, starts_at=starts_at, duration_minutes=_int(request.form.get("duration")) or 0,
+                format=request.form.get("format", SessionFormat.IN_PERSON), location=request.form.get("location", ""),
+                topics=request.form.get("topics", ""))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            invite(record)
+            flash(_("The session is scheduled and invitations are sent."), "success")
+    return redirect(url_for("mentoring.mine"))
+
+
+def invite(record: MentorSession) -> None:
+    """Email the mentor and the founders an invitation with the .ics attached."""
+    ics = calendar.calendar([record], "Incubator", request.host, method="REQUEST")
+    people = [record.match.mentor.user] + [f.user for f in record.match.startup.founders]
+    for person in people:
+        body = render_template("mentoring/email/invitation.txt", record=record, person=person,
+                               agenda=services.open_action_items(db.session, record.match))
+        send_mail(db.session, person.email, _("Mentoring session: %(startup)s", startup=record.match.startup.name),
+                  body, attachments=[Attachment("invite.ics", "text/calendar", ics)])
+
+
+def session_or_404(mentor_session_id: int) -> MentorSession:
+    record = get_or_404(MentorSession, mentor_session_id)
+    match_or_404(record.match_id)  # notes: the mentor, the startup and managers only
+    return record
+
+
+@bp.route("/mentor-sessions/<int:mentor_session_id>", methods=["GET", "POST"])
+@require(Permission.VIEW_DASHBOARD)
+def session_page(mentor_session_id: int) -> Any:
+    record = session_or_404(mentor_session_id)
+    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
+        actions = []
+        for title, owner, due in zip(request.form.getlist("action_title"), request.form.getlist("action_owner"),
+                                     request.form.getlist("action_due"), strict=False):
+            try:
+                due_on = datetime.fromisoformat(due).date() if due else None
+            except ValueError:
+                due_on = None
+            actions.append((title, owner if owner in ("startup", "mentor") else "startup", due_on))
+        try:
+            services.log_session(record, current_user, notes=request.form.get("notes", ""),
+                                 topics=request.form.get("topics", ""),
+                                 duration_minutes=_int(request.form.get("duration")) or 0, actions=actions)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("The session is logged."), "success")
+            return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+    return render_template("mentoring/session.html", record=record, button_form=CSRFOnlyForm(formdata=None),
+                           agenda=services.open_action_items(db.session, record.match))
+
+
+@bp.route("/mentor-sessions/<int:mentor_session_id>/rate", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def rate(mentor_session_id: int) -> Any:
+    record = session_or_404(mentor_session_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.rate_session(record, current_user, _int(request.form.get("rating")) or 0,
+                                  request.form.get("comment", ""))
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("Thank you for rating the session."), "success")
+    return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+
+
+@bp.route("/action-items/<int:action_item_id>/done", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def action_done(action_item_id: int) -> Any:
+    item = get_or_404(ActionItem, action_item_id)
+    match_or_404(item.match_id)
+    if CSRFOnlyForm().validate_on_submit():
+        item.done_at = None if item.done_at else utcnow()
+    return redirect(request.referrer or url_for("mentoring.mine"))
+
+
+@bp.route("/mentor-profile/feed", methods=["POST"])
+@require(Permission.MENTOR_STARTUPS)
+def new_feed() -> Any:
+    record = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
+                                                            MentorProfile.user_id == current_user.id)
+                                ).scalar_one_or_none()
+    if record is None or not CSRFOnlyForm().validate_on_submit():
+        abort(404)
+    token = services.new_feed_token(record)
+    flash(_("A new calendar address is made; the old one no longer works."), "success")
+    return redirect(url_for("mentoring.mine", feed=url_for("mentoring_feeds.feed", token=token, _external=True)))
+
+
+@feeds.route("/feeds/mentors/<token>.ics")
+def feed(token: str) -> Any:
+    """A mentor's sessions as an iCalendar feed, at a secret address the mentor can revoke."""
+    with all_orgs(db.session):
+        record = db.session.execute(select(MentorProfile).where(
+            MentorProfile.feed_token_hash == MentorProfile.hash_token(token))).scalar_one_or_none()
+        if record is None:
+            abort(404)
+        sessions = db.session.execute(select(MentorSession).where(MentorSession.mentor_id == record.id)
+                                      .order_by(MentorSession.starts_at)).scalars().all()
+        body = calendar.calendar(sessions, f"Mentoring · {record.user.name}", request.host)
+    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
+
+
+# -- words for the pages ----------------------------------------------------------------------------
+
+@bp.app_template_filter("conflict_label")
+def conflict_label(kind: str) -> str:
+    labels = {"equity": _("Holds equity"), "advisory": _("Advisory role"), "competitor": _("Competitor"),
+              "family": _("Family")}
+    return labels.get(kind, kind)
+
+
+@bp.app_template_filter("reason_text")
+def reason_text(reason: dict[str, Any]) -> str:
+    """One criterion's contribution to a pair's score, in words."""
+    points = f"+{reason.get('points', 0):.1f}"
+    kind = reason.get("criterion")
+    if kind == "needs":
+        matched = ", ".join(str(EXPERTISE.get(t, t)) for t in reason.get("matched", []))
+        if not reason.get("wanted"):
+            return _("No needs stated (%(points)s)", points=points)
+        return _("Needs met: %(needs)s, %(n)d of %(total)d (%(points)s)", needs=matched or "—",
+                 n=len(reason.get("matched", [])), total=len(reason.get("wanted", [])), points=points)
+    if kind == "industry":
+        industry = str(INDUSTRIES.get(reason.get("industry"), reason.get("industry")))
+        return (_("Knows %(industry)s (%(points)s)", industry=industry, points=points) if reason.get("match")
+                else _("Another industry than %(industry)s (%(points)s)", industry=industry, points=points))
+    if kind == "stage":
+        if reason.get("match"):
+            return _("Prefers startups at this stage (%(points)s)", points=points)
+        return (_("Open to any stage (%(points)s)", points=points) if reason.get("any_stage")
+                else _("Prefers other stages (%(points)s)", points=points))
+    if kind == "language":
+        return _("Shared language: %(languages)s (%(points)s)",
+                 languages=", ".join(LANGUAGES.get(code, code) for code in reason.get("languages", [])), points=points)
+    if kind == "availability":
+        if reason.get("no_preference"):
+            return _("The startup set no time preference (%(points)s)", points=points)
+        return _("%(n)d shared hours a week (%(points)s)", n=reason.get("hours", 0), points=points)
+    if kind == "feedback":
+        rating = reason.get("rating")
+        return (_("Rated %(rating)s/5 by startups (%(points)s)", rating=f"{rating:.1f}", points=points)
+                if rating is not None else _("No ratings yet (%(points)s)", points=points))
+    if kind == "manual":
+        return _("Chosen by a manager")
+    return str(kind)
+
+
+@bp.app_template_filter("criterion_label")
+def criterion_label(name: str) -> str:
+    labels = {"needs": _("Needs and expertise"), "industry": _("Industry"), "stage": _("Stage"),
+              "language": _("Language"), "availability": _("Availability"), "feedback": _("Past feedback")}
+    return labels.get(name, name)
+
+
+@bp.app_template_filter("match_status_label")
+def match_status_label(status: str) -> str:
+    labels = {"proposed": _("proposed"), "locked": _("locked"), "published": _("published"),
+              "accepted": _("accepted"), "declined": _("declined")}
+    return labels.get(status, status)
