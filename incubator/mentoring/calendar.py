@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -14,8 +15,8 @@ def session_event(record: MentorSession, domain: str) -> Event:
     event.add("uid", f"mentor-session-{record.id}@{domain}")
     event.add("sequence", record.sequence)
     event.add("dtstamp", record.updated_at)
-    event.add("dtstart", record.starts_at)  # UTC with its zone: calendars show it in local time
-    event.add("dtend", record.ends_at)
+    event.add("dtstart", record.starts_at.astimezone(UTC))  # in UTC: every calendar shows it in local time
+    event.add("dtend", record.ends_at.astimezone(UTC))
     event.add("summary", f"Mentoring: {record.match.startup.name} · {record.match.mentor.user.name}")
     if record.location:
         event.add("location", record.location)

@@ -9,8 +9,8 @@ request may cause a server error or a response that the document does not descri
 from __future__ import annotations
 
 import schemathesis
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from incubator.accounts.services import create_api_token
 from incubator.core.permissions import Role
