@@ -129,24 +129,31 @@ def seed(session: Session, org: Organisation, cohort: Cohort, mentor_user: User,
     if "SmartLog Industrial" in startups:
         session.add(MentorConflict(org_id=org.id, mentor_id=profiles[0].id, startup=startups["SmartLog Industrial"],
                                    kind=ConflictKind.ADVISORY, reason="Sits on SmartLog's advisory board"))
+    # The manager's own choice, kept by the matching: mentor@bbi with AgriSense (founder@bbi's startup),
+    # left unanswered after publishing so that the demo shows the mentor's and the founder's answer.
+    waiting = None
+    if "AgriSense BD" in startups:
+        waiting = Match(org_id=org.id, cohort_id=cohort.id, startup=startups["AgriSense BD"], mentor=profiles[0],
+                        status=MatchStatus.LOCKED, reasons=[{"criterion": "manual", "points": 0.0}])
+        session.add(waiting)
     session.flush()
     services.run_matching(session, org, cohort, None, participation_first=True, today=today)
     services.publish(session, cohort)
-    matches = session.execute(select(Match).where(Match.cohort_id == cohort.id)).scalars().all()
+    matches = session.execute(select(Match).where(Match.cohort_id == cohort.id).order_by(Match.id)).scalars().all()
     for number, match in enumerate(matches):
-        if number == len(matches) - 1:
-            continue  # one match still waits for answers
+        if match is waiting:
+            continue
         match.mentor_accepted = match.founder_accepted = True
         match.status = MatchStatus.ACCEPTED
-        _history(session, match, rng, today, stale=number == 0)
+        _history(session, match, rng, today, stale=number == 1)
     session.flush()
 
 
 def _history(session: Session, match: Match, rng: random.Random, today: date, stale: bool) -> None:
     """Monthly sessions for the last months; the first match has gone quiet (a 21-day flag)."""
     months = rng.randint(2, 4)
-    for back in range(months, 0, -1):
-        day = today - timedelta(days=30 * back + (40 if stale else 0) - rng.randint(0, 5))
+    for back in range(months - 1, -1, -1):  # the latest about a week ago
+        day = today - timedelta(days=30 * back + 7 + (40 if stale else 0) - rng.randint(0, 5))
         starts = datetime.combine(day, time(11, 0), UTC)
         record = MentorSession(org_id=match.org_id, match=match, mentor_id=match.mentor_id, starts_at=starts,
                                duration_minutes=rng.choice([45, 60, 90]), topics=rng.choice(TOPICS),
@@ -156,5 +163,5 @@ def _history(session: Session, match: Match, rng: random.Random, today: date, st
         session.add(record)
         items: list[Any] = [ActionItem(org_id=match.org_id, match=match, title=rng.choice(ACTIONS),
                                        owner=rng.choice(["startup", "mentor"]), due_on=day + timedelta(days=14),
-                                       done_at=None if back == 1 else starts + timedelta(days=10))]
+                                       done_at=None if back == 0 else starts + timedelta(days=10))]
         record.action_items = items
