@@ -471,3 +471,25 @@ def match_status_label(status: str) -> str:
     labels = {"proposed": _("proposed"), "locked": _("locked"), "published": _("published"),
               "accepted": _("accepted"), "declined": _("declined")}
     return labels.get(status, status)
+
+
+def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
+    """A mentor's startups and upcoming sessions on the organisation dashboard."""
+    if not membership.has(Permission.MENTOR_STARTUPS):
+        return {}
+    profile = session.execute(select(MentorProfile).where(MentorProfile.org_id == org.id,
+                                                          MentorProfile.user_id == membership.user_id)
+                              ).scalar_one_or_none()
+    if profile is None:
+        return {"mentor_matches": [], "upcoming_sessions": []}
+    matches = session.execute(select(Match).where(Match.mentor_id == profile.id, Match.status.in_(
+        (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED)))).scalars().all()
+    upcoming = session.execute(select(MentorSession).where(
+        MentorSession.mentor_id == profile.id, MentorSession.starts_at >= utcnow(),
+        MentorSession.status == "scheduled").order_by(MentorSession.starts_at).limit(5)).scalars().all()
+    return {"mentor_matches": matches, "upcoming_sessions": upcoming}
+
+
+from incubator.orgs.views import PANEL_PROVIDERS  # noqa: E402
+
+PANEL_PROVIDERS.append(dashboard_panels)
