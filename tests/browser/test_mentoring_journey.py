@@ -33,7 +33,7 @@ def test_matching_to_a_rated_session(browser, live_server, shot):
     mentor = browser.new_context(locale="en-GB")
     page = mentor.new_page()
     sign_in(page, live_server, "mentor@bbi.example.com")
-    page.get_by_role("link", name="Mentoring", exact=True).click()
+    page.get_by_role("navigation").get_by_role("link", name="Mentoring", exact=True).click()
     card = page.locator("section", has_text="AgriSense BD · Lê Văn Hùng")
     card.get_by_role("button", name="Accept").click()
     expect(page.locator(".alert-success")).to_contain_text("answer is recorded")
