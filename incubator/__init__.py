@@ -130,7 +130,11 @@ def _init_login(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
+    from flask import has_request_context
+
     languages = app_languages()
+    if not has_request_context():  # a job or a command: the default language
+        return languages[0]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:

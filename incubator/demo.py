@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from incubator.accounts import services as accounts
 from incubator.accounts.models import User
+from incubator.booking import demo as booking_demo
 from incubator.cohorts import demo as cohorts_demo
 from incubator.cohorts.models import Cohort
 from incubator.core.db import utcnow
@@ -70,6 +71,8 @@ def seed(session: Session, password: str) -> None:
         cohorts_demo.seed(session, by_slug, users, today)
         cohort = session.query(Cohort).filter_by(org_id=by_slug["bbi"].id, name="BBI Cohort 2026").one()
         mentoring_demo.seed(session, by_slug["bbi"], cohort, users["mentor@bbi.example.com"], password, today)
+        booking_demo.seed(session, by_slug["bbi"], users["founder@bbi.example.com"], users["manager@bbi.example.com"],
+                          today)
 
 
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:

@@ -1,6 +1,17 @@
 """Every domain's models, imported in one place for Alembic and the tests."""
 
 from incubator.accounts.models import ApiToken, User
+from incubator.booking.models import (
+    Booking,
+    Certification,
+    Closure,
+    CreditEntry,
+    FeedToken,
+    Lab,
+    OpeningHours,
+    Resource,
+    Training,
+)
 from incubator.cohorts.models import (
     CheckIn,
     CheckInRevision,
@@ -30,6 +41,7 @@ from incubator.mentoring.models import (
 from incubator.orgs.models import Invitation, Membership, Organisation
 
 __all__ = [
+    "Booking", "Certification", "Closure", "CreditEntry", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
     "ActionItem", "AvailabilityWindow", "Match", "MatchRun", "MentorConflict", "MentoringNeeds", "MentorProfile",
     "MentorSession",
     "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",

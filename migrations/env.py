@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from incubator.core.db import make_engine
+from incubator.core.db import include_object, make_engine
 from incubator.models import Base
 
 config = context.config
@@ -29,6 +29,7 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
+                      include_object=include_object,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()

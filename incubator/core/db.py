@@ -57,6 +57,11 @@ str255 = Annotated[str, mapped_column(String(255))]
 utc_datetime = Annotated[datetime, mapped_column(UTCDateTime())]
 
 
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic: skip what migrations write by hand (the index behind an exclusion constraint ``ex_*``)."""
+    return not (type_ == "index" and reflected and compare_to is None and (name or "").startswith("ex_"))
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime()}

@@ -21,7 +21,9 @@ from tests.factories import InvitationFactory, OrgFactory
 
 def test_models_and_migrations_agree(app, connection):
     """The database built by the migrations is exactly what the models describe (alembic check)."""
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    from incubator.core.db import include_object
+
+    context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
     assert compare_metadata(context, Base.metadata) == []
 
 

@@ -1,0 +1,198 @@
+"""Resources, availability and bookings over the API (the same rules as the pages)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from flask import abort, g
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
+from sqlalchemy import select
+
+from incubator.api import ErrorSchema, api_blueprint
+from incubator.booking import services
+from incubator.booking.models import Booking, Resource
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Permission
+from incubator.core.tenancy import get_or_404
+from incubator.extensions import db
+
+bp = api_blueprint("api_booking", __name__, org=True, description="Lab resources and bookings")
+
+
+def errors(*codes: tuple[int, str]):
+    def decorator(view):
+        for code, description in reversed(((401, "Missing or invalid token"), *codes)):
+            view = bp.alt_response(code, schema=ErrorSchema, description=description)(view)
+        return view
+
+    return decorator
+
+
+NOT_FOUND = (404, "Not found, or not visible to the caller")
+
+
+class ResourceOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    lab = fields.String(required=True)
+    slot_minutes = fields.Integer(required=True)
+    min_minutes = fields.Integer(required=True)
+    max_minutes = fields.Integer(required=True)
+    open_24h = fields.Boolean(required=True)
+    needs_approval = fields.Boolean(required=True)
+    training = fields.String(allow_none=True, metadata={"description": "The certification it requires, if any"})
+    price_per_hour = fields.Integer(required=True, metadata={"description": "Member rate, minor currency units"})
+    currency = fields.String(required=True)
+
+
+class AvailabilityQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    from_ = fields.AwareDateTime(required=True, data_key="from")
+    to = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data["to"] <= data["from_"]:
+            raise ValidationError("must come after from", "to")
+        if data["to"] - data["from_"] > timedelta(days=31):
+            raise ValidationError("at most 31 days after from", "to")
+
+
+class Interval(Schema):
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+
+
+class AvailabilityOut(Schema):
+    free = fields.List(fields.Nested(Interval), required=True)
+
+
+class BookingIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    resource_id = fields.Integer(required=True)
+    starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    ends_at = fields.AwareDateTime(required=True)
+    note = fields.String(load_default="")
+
+
+class BookingOut(Schema):
+    id = fields.Integer(required=True)
+    resource_id = fields.Integer(required=True)
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    status = fields.String(required=True, metadata={"enum": ["pending_approval", "awaiting_payment", "confirmed",
+                                                             "cancelled", "completed", "no_show", "expired"]})
+    credit_minutes = fields.Integer(required=True)
+    price = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    hold_expires_at = fields.DateTime(allow_none=True)
+
+
+class MineQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    mine = fields.Boolean(load_default=False)
+
+
+def _can_book() -> None:
+    if not g.membership.has(Permission.BOOK_RESOURCES):
+        abort(404)
+
+
+def _resource_out(r: Resource) -> dict[str, Any]:
+    return {"id": r.id, "name": r.name, "kind": str(r.kind), "lab": r.lab.name, "slot_minutes": r.slot_minutes,
+            "min_minutes": r.min_minutes, "max_minutes": r.max_minutes, "open_24h": r.open_24h,
+            "needs_approval": r.needs_approval, "training": r.training.name if r.training else None,
+            "price_per_hour": r.price_member, "currency": g.org.currency}
+
+
+def _booking_out(b: Booking) -> dict[str, Any]:
+    return {"id": b.id, "resource_id": b.resource_id, "starts_at": b.starts_at, "ends_at": b.ends_at,
+            "status": str(b.status), "credit_minutes": b.credit_minutes, "price": b.price, "currency": b.currency,
+            "hold_expires_at": b.hold_expires_at}
+
+
+def _bookable(resource_id: int) -> Resource:
+    resource = get_or_404(Resource, resource_id)
+    if not resource.active:
+        abort(404)
+    return resource
+
+
+@bp.route("/resources")
+@bp.response(200, ResourceOut(many=True))
+@errors(NOT_FOUND)
+def list_resources() -> Any:
+    _can_book()
+    stmt = select(Resource).where(Resource.org_id == g.org.id, Resource.active.is_(True)).order_by(Resource.name)
+    return [_resource_out(r) for r in db.session.execute(stmt).scalars()]
+
+
+def resolved_resource(view: Any) -> Any:
+    """Find the resource (or 404) before the query string is even validated."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _can_book()
+        g.resource = _bookable(kwargs["resource_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/resources/<int:resource_id>/availability")
+@resolved_resource
+@bp.arguments(AvailabilityQuery, location="query")
+@bp.response(200, AvailabilityOut)
+@errors(NOT_FOUND, (422, "Invalid range"))
+def availability(query: dict[str, Any], resource_id: int) -> Any:
+    resource = g.resource
+    free = services.free_intervals(db.session, g.org, [resource], query["from_"], query["to"])[resource.id]
+    return {"free": [{"starts_at": s, "ends_at": e} for s, e in free]}
+
+
+@bp.route("/bookings", methods=["POST"])
+@bp.arguments(BookingIn)
+@bp.response(201, BookingOut)
+@errors(NOT_FOUND, (409, "`slot_taken`: the time overlaps another booking"),
+        (422, "A booking rule said no; `code` says which (outside_opening_hours, training_required, too_long, "
+              "too_short, too_far_ahead, too_late_notice, quota_exceeded, closed, not_on_slot, ...)"))
+def create_booking(data: dict[str, Any]) -> Any:
+    _can_book()
+    resource = _bookable(data["resource_id"])
+    booking = services.create_booking(db.session, g.org, resource, g.api_user, data["starts_at"], data["ends_at"],
+                                      is_staff=g.membership.has(Permission.MANAGE_RESOURCES), note=data["note"])
+    return _booking_out(booking)
+
+
+@bp.route("/bookings")
+@bp.arguments(MineQuery, location="query")
+@bp.response(200, BookingOut(many=True))
+@errors(NOT_FOUND)
+def list_bookings(query: dict[str, Any]) -> Any:
+    stmt = select(Booking).where(Booking.org_id == g.org.id).order_by(Booking.starts_at.desc()).limit(500)
+    if query["mine"] or not g.membership.has(Permission.MANAGE_RESOURCES):
+        stmt = stmt.where(Booking.user_id == g.api_user.id)
+    return [_booking_out(b) for b in db.session.execute(stmt).scalars()]
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@bp.response(200, BookingOut)
+@errors(NOT_FOUND, (422, "Not cancellable"))
+def cancel(booking_id: int) -> Any:
+    booking = get_or_404(Booking, booking_id)
+    manager = g.membership.has(Permission.MANAGE_RESOURCES)
+    if not (manager or booking.user_id == g.api_user.id):
+        abort(404)
+    if not booking.can_cancel(g.api_user, manager):
+        raise DomainError("This booking cannot be cancelled.", code="not_cancellable")
+    services.cancel_booking(db.session, booking, g.api_user, manager)
+    return _booking_out(booking)

@@ -1,0 +1,89 @@
+"""Demo lab: the EIU Fablab of bbi, with trainings, certifications and a few weeks of bookings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.booking.models import (
+    Booking,
+    BookingStatus,
+    Certification,
+    Lab,
+    OpeningHours,
+    Resource,
+    Training,
+)
+from incubator.cohorts.models import ResourceKind, Startup
+from incubator.orgs.models import Organisation
+
+SAIGON = ZoneInfo("Asia/Ho_Chi_Minh")
+
+# name, kind, training, price per hour (VND), open 24h, slot, max minutes
+RESOURCES = [
+    ("Laser cutter (Trotec Speedy 400)", ResourceKind.MACHINE, "laser", 200_000, False, 30, 240),
+    ("3D printer 1 (Prusa MK4)", ResourceKind.MACHINE, "printer", 50_000, True, 60, 24 * 60),
+    ("3D printer 2 (Prusa MK4)", ResourceKind.MACHINE, "printer", 50_000, True, 60, 24 * 60),
+    ("3D printer 3 (Bambu X1)", ResourceKind.MACHINE, "printer", 60_000, True, 60, 24 * 60),
+    ("CNC router (ShopBot)", ResourceKind.MACHINE, "cnc", 300_000, False, 60, 240),
+    ("Electronics bench A", ResourceKind.BENCH, None, 30_000, False, 30, 480),
+    ("Electronics bench B", ResourceKind.BENCH, None, 30_000, False, 30, 480),
+    ("Meeting room Đồng Nai", ResourceKind.ROOM, None, 100_000, False, 30, 240),
+    ("Meeting room Sài Gòn", ResourceKind.ROOM, None, 150_000, False, 30, 240),
+]
+
+
+def seed(session: Session, org: Organisation, founder: User, manager: User, today: date) -> None:
+    if session.execute(select(Lab.id).where(Lab.org_id == org.id)).first():
+        return
+    lab = Lab(org_id=org.id, name="EIU Fablab", site="Eastern International University, Thủ Dầu Một",
+              description="Laser cutting, 3D printing, CNC and electronics for BBI startups.")
+    trainings = {
+        "laser": Training(org_id=org.id, name="Laser cutter safety", validity_months=12),
+        "printer": Training(org_id=org.id, name="3D printer basics", validity_months=24),
+        "cnc": Training(org_id=org.id, name="CNC router safety", validity_months=12),
+    }
+    session.add_all([lab, *trainings.values()])
+    resources = []
+    for name, kind, training, price, open_24h, slot, max_minutes in RESOURCES:
+        resource = Resource(org_id=org.id, lab=lab, name=name, kind=kind, open_24h=open_24h, slot_minutes=slot,
+                            min_minutes=slot, max_minutes=max_minutes, buffer_minutes=15 if training == "laser" else 0,
+                            max_days_ahead=60, min_notice_minutes=60, max_hours_per_week=20 if training else None,
+                            training=trainings[training] if training else None, price_member=price,
+                            price_partner=price * 3 // 2, price_external=price * 2,
+                            needs_approval=training == "cnc")
+        resource.hours = [OpeningHours(org_id=org.id, weekday=d, opens=time(8), closes=time(20)) for d in range(5)] \
+            + [OpeningHours(org_id=org.id, weekday=5, opens=time(8), closes=time(12))]
+        session.add(resource)
+        resources.append(resource)
+    for key in ("laser", "printer"):  # not for the CNC router
+        session.add(Certification(org_id=org.id, training=trainings[key], user_id=founder.id,
+                                  certified_on=today - timedelta(days=60), expires_on=today + timedelta(days=300),
+                                  certified_by_id=manager.id))
+    session.flush()
+    startup = session.execute(select(Startup).where(Startup.org_id == org.id, Startup.name == "AgriSense BD")
+                              ).scalar_one_or_none()
+    # A few weeks of bookings around today, on weekdays between 9:00 and 17:00.
+    monday = today - timedelta(days=today.weekday() + 14)
+    plan = [(0, 9, 2, 0), (1, 14, 3, 5), (2, 10, 1, 7), (3, 9, 4, 1), (4, 13, 2, 5), (7, 9, 2, 0), (8, 10, 3, 7),
+            (9, 14, 2, 1), (10, 9, 1, 8), (14, 9, 2, 0), (15, 13, 2, 5), (16, 10, 2, 7), (17, 9, 3, 1),
+            (21, 14, 2, 0), (22, 9, 1, 7), (23, 10, 2, 5)]
+    for offset, hour, hours, index in plan:
+        day = monday + timedelta(days=offset)
+        if day.weekday() > 4:
+            continue
+        resource = resources[index]
+        starts = datetime.combine(day, time(hour), SAIGON).astimezone(UTC)
+        ends = starts + timedelta(hours=hours)
+        past = day < today
+        by_founder = index in (0, 1, 5, 7)
+        session.add(Booking(
+            org_id=org.id, resource=resource, user_id=founder.id if by_founder else manager.id,
+            startup_id=startup.id if by_founder and startup else None, starts_at=starts, ends_at=ends,
+            blocked_until=ends + resource.buffer,
+            status=BookingStatus.COMPLETED if past else BookingStatus.CONFIRMED, currency=org.currency))
+    session.flush()

@@ -1,0 +1,209 @@
+"""Labs, bookable resources, opening hours, closures, trainings, bookings and the credit ledger."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from incubator.accounts.models import User
+from incubator.cohorts.models import ResourceKind, Startup
+from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str255, utcnow
+
+
+class BookingStatus(StrEnum):
+    PENDING_APPROVAL = "pending_approval"
+    AWAITING_PAYMENT = "awaiting_payment"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    EXPIRED = "expired"  # a hold that ran out
+
+
+# Bookings in these states hold their slot; the database refuses any overlap between them.
+ACTIVE_STATUSES = (BookingStatus.PENDING_APPROVAL, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED,
+                   BookingStatus.COMPLETED)
+
+
+class Lab(OrgScoped, Base):
+    __tablename__ = "labs"
+
+    id: Mapped[intpk]
+    name: Mapped[str255]
+    site: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    resources: Mapped[list[Resource]] = relationship(back_populates="lab", order_by="Resource.name")
+
+
+class Training(OrgScoped, Base):
+    """A certification a person needs before booking some machines (e.g. laser cutter safety)."""
+
+    __tablename__ = "trainings"
+
+    id: Mapped[intpk]
+    name: Mapped[str255]
+    validity_months: Mapped[int] = mapped_column(default=12)
+
+
+class Certification(OrgScoped, Base):
+    __tablename__ = "certifications"
+    __table_args__ = (Index("ix_certifications_user_training", "user_id", "training_id"),)
+
+    id: Mapped[intpk]
+    training_id: Mapped[int] = mapped_column(ForeignKey("trainings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    certified_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    certified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    training: Mapped[Training] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Resource(OrgScoped, TimestampMixin, Base):
+    """Something bookable: a machine, a bench, a room, a workspace."""
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        CheckConstraint("slot_minutes > 0", name="slot"),
+        CheckConstraint("min_minutes > 0 AND max_minutes >= min_minutes", name="durations"),
+        CheckConstraint("buffer_minutes >= 0", name="buffer"),
+        CheckConstraint("price_member >= 0 AND price_partner >= 0 AND price_external >= 0", name="prices"),
+    )
+
+    id: Mapped[intpk]
+    lab_id: Mapped[int] = mapped_column(ForeignKey("labs.id"), index=True)
+    name: Mapped[str255]
+    kind: Mapped[ResourceKind] = mapped_column(String(12))
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    open_24h: Mapped[bool] = mapped_column(default=False)  # e.g. 3D printers running overnight
+    slot_minutes: Mapped[int] = mapped_column(default=30)
+    min_minutes: Mapped[int] = mapped_column(default=30)
+    max_minutes: Mapped[int] = mapped_column(default=240)
+    buffer_minutes: Mapped[int] = mapped_column(default=0)  # kept free after each booking
+    max_days_ahead: Mapped[int] = mapped_column(default=30)
+    min_notice_minutes: Mapped[int] = mapped_column(default=60)
+    max_hours_per_week: Mapped[int | None]  # per startup
+    needs_approval: Mapped[bool] = mapped_column(default=False)
+    training_id: Mapped[int | None] = mapped_column(ForeignKey("trainings.id", ondelete="SET NULL"), index=True)
+    free_cancellation_hours: Mapped[int] = mapped_column(default=24)
+    # Price per hour in minor units of the organisation's currency, by member group.
+    price_member: Mapped[int] = mapped_column(default=0)
+    price_partner: Mapped[int] = mapped_column(default=0)
+    price_external: Mapped[int] = mapped_column(default=0)
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    lab: Mapped[Lab] = relationship(back_populates="resources")
+    training: Mapped[Training | None] = relationship()
+    hours: Mapped[list[OpeningHours]] = relationship(back_populates="resource", cascade="all, delete-orphan",
+                                                     order_by="OpeningHours.weekday")
+
+    @property
+    def buffer(self) -> timedelta:
+        return timedelta(minutes=self.buffer_minutes)
+
+
+class OpeningHours(OrgScoped, Base):
+    """When a resource can be booked on a weekday (0 is Monday), in the organisation's time zone."""
+
+    __tablename__ = "opening_hours"
+    __table_args__ = (CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+                      CheckConstraint("closes > opens", name="order"))
+
+    id: Mapped[intpk]
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int]
+    opens: Mapped[time] = mapped_column(Time)
+    closes: Mapped[time] = mapped_column(Time)
+
+    resource: Mapped[Resource] = relationship(back_populates="hours")
+
+
+class Closure(OrgScoped, Base):
+    """A closure or maintenance period of one resource."""
+
+    __tablename__ = "closures"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="order"),
+                      Index("ix_closures_resource_start", "resource_id", "starts_at"))
+
+    id: Mapped[intpk]
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(255), default="")
+    maintenance: Mapped[bool] = mapped_column(default=False)
+
+
+class Booking(OrgScoped, TimestampMixin, Base):
+    """A booked time range. ``blocked_until`` is the end plus the resource's buffer: the range that
+    no other active booking of the resource may overlap (an exclusion constraint on PostgreSQL)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="order"),
+                      CheckConstraint("blocked_until >= ends_at", name="blocked"),
+                      Index("ix_bookings_resource_start", "resource_id", "starts_at"),
+                      Index("ix_bookings_user_start", "user_id", "starts_at"))
+
+    id: Mapped[intpk]
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    startup_id: Mapped[int | None] = mapped_column(ForeignKey("startups.id", ondelete="SET NULL"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    blocked_until: Mapped[datetime]
+    status: Mapped[BookingStatus] = mapped_column(String(20))
+    credit_minutes: Mapped[int] = mapped_column(default=0)  # paid with cohort credits
+    price: Mapped[int] = mapped_column(default=0)  # minor units, for the minutes beyond credits
+    currency: Mapped[str] = mapped_column(String(3), default="VND")
+    hold_expires_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    note: Mapped[str] = mapped_column(String(500), default="")
+
+    resource: Mapped[Resource] = relationship()
+    user: Mapped[User] = relationship()
+    startup: Mapped[Startup | None] = relationship()
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def can_cancel(self, user: User, is_manager: bool) -> bool:
+        return self.status in ACTIVE_STATUSES and self.status != BookingStatus.COMPLETED and (
+            is_manager or self.user_id == user.id)
+
+
+class CreditEntry(OrgScoped, Base):
+    """The credit ledger: every use and return of a startup's included lab minutes."""
+
+    __tablename__ = "credit_entries"
+    __table_args__ = (Index("ix_credit_entries_startup_kind", "startup_id", "resource_kind"),)
+
+    id: Mapped[intpk]
+    startup_id: Mapped[int] = mapped_column(ForeignKey("startups.id", ondelete="CASCADE"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
+    resource_kind: Mapped[ResourceKind] = mapped_column(String(12))
+    minutes: Mapped[int]  # negative: used; positive: returned
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # debit | refund
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeedToken(OrgScoped, Base):
+    """A person's secret, revocable address for the iCal feed of their bookings."""
+
+    __tablename__ = "booking_feed_tokens"
+    __table_args__ = (UniqueConstraint("user_id", "org_id"),)
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,296 @@
+"""Booking rules. Every rule answers with its own code; overlaps are refused by the database.
+
+The friendly overlap check below only words the error. Correctness never depends on it: on
+PostgreSQL an exclusion constraint over (resource, [starts_at, blocked_until)) refuses overlapping
+active bookings, and on SQLite a write transaction takes the database lock before it checks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.booking.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    Certification,
+    Closure,
+    CreditEntry,
+    Resource,
+)
+from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, EnrolmentStatus, Startup
+from incubator.core.db import utcnow
+from incubator.core.errors import Conflict, DomainError
+from incubator.orgs.models import Organisation
+
+HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
+
+
+class SlotTaken(Conflict):
+    code = "slot_taken"
+
+
+def rule(code: str, message: str, field: str = "starts_at") -> DomainError:
+    return DomainError(message, code=code, fields={field: message})
+
+
+@dataclass
+class Quote:
+    minutes: int
+    credit_minutes: int
+    price: int  # minor units
+    cohort: Cohort | None
+
+
+def active_startup(session: Session, org: Organisation, user: User) -> tuple[Startup | None, Cohort | None]:
+    """The startup a founder books for, with its active cohort (whose credits apply)."""
+    from incubator.cohorts.models import StartupFounder
+
+    row = session.execute(
+        select(Startup, Cohort).join(StartupFounder, StartupFounder.startup_id == Startup.id)
+        .join(Enrolment, Enrolment.startup_id == Startup.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(Startup.org_id == org.id, StartupFounder.user_id == user.id,
+               Enrolment.status == EnrolmentStatus.ACTIVE).order_by(Cohort.starts_on.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str) -> int:
+    """Minutes of ``kind`` the startup still has: included hours minus what the ledger says was used."""
+    included = session.execute(select(CohortLabCredit.hours).where(
+        CohortLabCredit.cohort_id == cohort.id, CohortLabCredit.resource_kind == kind)).scalar() or 0
+    moved = session.execute(select(func.coalesce(func.sum(CreditEntry.minutes), 0)).where(
+        CreditEntry.startup_id == startup.id, CreditEntry.cohort_id == cohort.id,
+        CreditEntry.resource_kind == kind)).scalar_one()
+    return included * 60 + int(moved)
+
+
+def expire_holds(session: Session, resource_id: int | None = None, now: datetime | None = None) -> int:
+    """Release bookings whose payment hold ran out (and return their credits)."""
+    now = now or utcnow()
+    stmt = select(Booking).where(Booking.status == BookingStatus.AWAITING_PAYMENT, Booking.hold_expires_at < now)
+    if resource_id is not None:
+        stmt = stmt.where(Booking.resource_id == resource_id)
+    expired = session.execute(stmt).scalars().all()
+    for booking in expired:
+        booking.status = BookingStatus.EXPIRED
+        _refund_credits(session, booking)
+    session.flush()
+    return len(expired)
+
+
+def _local(moment: datetime, org: Organisation) -> datetime:
+    return moment.astimezone(ZoneInfo(org.timezone))
+
+
+def check_rules(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
+                ends_at: datetime, startup: Startup | None, now: datetime) -> None:
+    """Every rule but the overlap, each with its own code."""
+    if not resource.active:
+        raise rule("resource_inactive", _("This resource cannot be booked at the moment."), "resource_id")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise rule("invalid_time", _("Give times with their time zone."))
+    if ends_at <= starts_at:
+        raise rule("invalid_range", _("The end must come after the start."), "ends_at")
+    minutes = (ends_at - starts_at).total_seconds() / 60
+    local_start = _local(starts_at, org)
+    if minutes % resource.slot_minutes or (local_start.hour * 60 + local_start.minute) % resource.slot_minutes \
+            or local_start.second:
+        raise rule("not_on_slot", _("Book in steps of %(n)d minutes.", n=resource.slot_minutes))
+    if minutes < resource.min_minutes:
+        raise rule("too_short", _("Book at least %(n)d minutes.", n=resource.min_minutes), "ends_at")
+    if minutes > resource.max_minutes:
+        raise rule("too_long", _("Book at most %(n)d minutes.", n=resource.max_minutes), "ends_at")
+    if starts_at < now + timedelta(minutes=resource.min_notice_minutes):
+        raise rule("too_late_notice", _("Book at least %(n)d minutes ahead.", n=resource.min_notice_minutes))
+    if starts_at > now + timedelta(days=resource.max_days_ahead):
+        raise rule("too_far_ahead", _("Book at most %(n)d days ahead.", n=resource.max_days_ahead))
+    closed = session.execute(select(Closure.reason).where(
+        Closure.resource_id == resource.id, Closure.starts_at < ends_at, Closure.ends_at > starts_at)).first()
+    if closed:
+        raise rule("closed", _("Closed at that time: %(reason)s", reason=closed[0] or _("maintenance")))
+    if not resource.open_24h and not within_opening_hours(resource, org, starts_at, ends_at):
+        raise rule("outside_opening_hours", _("Outside the opening hours."))
+    if resource.training_id is not None and not has_valid_training(session, user, resource.training_id,
+                                                                    _local(ends_at, org).date()):
+        raise rule("training_required",
+                   _("You need a valid “%(training)s” certification to book this machine.",
+                     training=resource.training.name), "resource_id")
+    if resource.max_hours_per_week and startup is not None:
+        week_start = (local_start - timedelta(days=local_start.weekday())).replace(hour=0, minute=0, second=0)
+        week_end = week_start + timedelta(days=7)
+        booked = session.execute(select(Booking).where(
+            Booking.resource_id == resource.id, Booking.startup_id == startup.id,
+            Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < week_end,
+            Booking.ends_at > week_start)).scalars().all()
+        used = sum(b.minutes for b in booked)
+        if used + minutes > resource.max_hours_per_week * 60:
+            raise rule("quota_exceeded", _("This would pass %(n)d hours this week for your startup.",
+                                           n=resource.max_hours_per_week))
+
+
+def within_opening_hours(resource: Resource, org: Organisation, starts_at: datetime, ends_at: datetime) -> bool:
+    start, end = _local(starts_at, org), _local(ends_at, org)
+    if start.date() != end.date() and end.time() != time(0):
+        return False
+    end_time = time(23, 59, 59) if end.time() == time(0) else end.time()
+    return any(h.weekday == start.weekday() and h.opens <= start.time() and end_time <= h.closes
+               for h in resource.hours)
+
+
+def has_valid_training(session: Session, user: User, training_id: int, on: date) -> bool:
+    return session.execute(select(Certification.id).where(
+        Certification.user_id == user.id, Certification.training_id == training_id,
+        Certification.expires_on >= on)).first() is not None
+
+
+def quote(session: Session, resource: Resource, startup: Startup | None, cohort: Cohort | None,
+          minutes: int, is_staff: bool) -> Quote:
+    """Credits first, then the member rate for the rest (staff book for free)."""
+    if is_staff:
+        return Quote(minutes, 0, 0, None)
+    credits = credit_balance(session, startup, cohort, resource.kind) if startup and cohort else 0
+    credit_minutes = max(0, min(minutes, credits))
+    rate = resource.price_member if cohort is not None else resource.price_external
+    price = math.ceil((minutes - credit_minutes) * rate / 60)
+    return Quote(minutes, credit_minutes, price, cohort)
+
+
+def create_booking(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
+                   ends_at: datetime, *, is_staff: bool = False, note: str = "",
+                   now: datetime | None = None) -> Booking:
+    now = now or utcnow()
+    startup, cohort = (None, None) if is_staff else active_startup(session, org, user)
+    check_rules(session, org, resource, user, starts_at, ends_at, startup, now)
+    expire_holds(session, resource.id, now)
+    blocked_until = ends_at + resource.buffer
+    clash = session.execute(select(Booking.id).where(
+        Booking.resource_id == resource.id, Booking.status.in_(ACTIVE_STATUSES),
+        Booking.starts_at < blocked_until, Booking.blocked_until > starts_at).limit(1)).first()
+    if clash:
+        raise SlotTaken(_("This time is already booked."), fields={"starts_at": _("This time is already booked.")})
+    offer = quote(session, resource, startup, cohort, int((ends_at - starts_at).total_seconds() // 60), is_staff)
+    if resource.needs_approval and not is_staff:
+        status = BookingStatus.PENDING_APPROVAL
+    elif offer.price > 0:
+        status = BookingStatus.AWAITING_PAYMENT
+    else:
+        status = BookingStatus.CONFIRMED
+    booking = Booking(org_id=org.id, resource_id=resource.id, user_id=user.id,
+                      startup_id=startup.id if startup else None, starts_at=starts_at, ends_at=ends_at,
+                      blocked_until=blocked_until, status=status, credit_minutes=offer.credit_minutes,
+                      price=offer.price, currency=org.currency, note=note,
+                      hold_expires_at=now + timedelta(minutes=HOLD_MINUTES)
+                      if status == BookingStatus.AWAITING_PAYMENT else None)
+    try:
+        with session.begin_nested():  # the exclusion constraint answers a race the check could not see
+            session.add(booking)
+    except IntegrityError as exc:
+        raise SlotTaken(_("This time is already booked."),
+                        fields={"starts_at": _("This time is already booked.")}) from exc
+    if offer.credit_minutes and startup is not None and cohort is not None:
+        session.add(CreditEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
+                                resource_kind=resource.kind, minutes=-offer.credit_minutes, booking_id=booking.id,
+                                kind="debit"))
+    session.flush()
+    return booking
+
+
+def _refund_credits(session: Session, booking: Booking) -> None:
+    if not booking.credit_minutes or booking.startup_id is None:
+        return
+    debit = session.execute(select(CreditEntry).where(CreditEntry.booking_id == booking.id,
+                                                      CreditEntry.kind == "debit")).scalars().first()
+    if debit is not None:
+        session.add(CreditEntry(org_id=booking.org_id, startup_id=debit.startup_id, cohort_id=debit.cohort_id,
+                                resource_kind=debit.resource_kind, minutes=booking.credit_minutes,
+                                booking_id=booking.id, kind="refund"))
+
+
+def cancel_booking(session: Session, booking: Booking, user: User, is_manager: bool,
+                   now: datetime | None = None) -> bool:
+    """Cancel; credits come back when it is early enough (the resource's policy). Answers whether they did."""
+    now = now or utcnow()
+    if not booking.can_cancel(user, is_manager):
+        raise DomainError(_("This booking cannot be cancelled."), code="not_cancellable")
+    in_time = booking.starts_at - now >= timedelta(hours=booking.resource.free_cancellation_hours)
+    booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
+    if in_time or is_manager:
+        _refund_credits(session, booking)
+    session.flush()
+    return in_time or is_manager
+
+
+def decide_approval(booking: Booking, approve: bool) -> None:
+    if booking.status != BookingStatus.PENDING_APPROVAL:
+        raise DomainError(_("This booking is not waiting for approval."), code="not_pending")
+    if not approve:
+        booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
+    elif booking.price > 0:
+        booking.status = BookingStatus.AWAITING_PAYMENT
+        booking.hold_expires_at = utcnow() + timedelta(minutes=HOLD_MINUTES)
+    else:
+        booking.status = BookingStatus.CONFIRMED
+
+
+# -- availability -----------------------------------------------------------------------------------
+
+def free_intervals(session: Session, org: Organisation, resources: list[Resource], start: datetime,
+                   end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Free time per resource between ``start`` and ``end``, in the organisation's time zone: opening
+    hours minus closures and bookings (with their buffers).
+
+    One query for the bookings and one for the closures, whatever the number of resources."""
+    ids = [r.id for r in resources]
+    busy: dict[int, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
+    for rid, s, e in session.execute(select(Booking.resource_id, Booking.starts_at, Booking.blocked_until).where(
+            Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < end,
+            Booking.blocked_until > start)).all():
+        busy[rid].append((s, e))
+    for rid, s, e in session.execute(select(Closure.resource_id, Closure.starts_at, Closure.ends_at).where(
+            Closure.resource_id.in_(ids), Closure.starts_at < end, Closure.ends_at > start)).all():
+        busy[rid].append((s, e))
+    zone = ZoneInfo(org.timezone)
+    out: dict[int, list[tuple[datetime, datetime]]] = {}
+    for resource in resources:
+        windows: list[tuple[datetime, datetime]] = []
+        if resource.open_24h:
+            windows = [(start, end)]
+        else:
+            day = start.astimezone(zone).date() - timedelta(days=1)
+            while datetime.combine(day, time(0), zone) < end:
+                for h in resource.hours:
+                    if h.weekday == day.weekday():
+                        opens, closes = datetime.combine(day, h.opens, zone), datetime.combine(day, h.closes, zone)
+                        if closes > start and opens < end:
+                            windows.append((max(opens, start), min(closes, end)))
+                day += timedelta(days=1)
+        out[resource.id] = [(s.astimezone(zone), e.astimezone(zone))
+                            for s, e in _subtract(sorted(windows), sorted(busy[resource.id]))]
+    return out
+
+
+def _subtract(windows: list[tuple[datetime, datetime]],
+              busy: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    free = []
+    for w_start, w_end in windows:
+        cursor = w_start
+        for b_start, b_end in busy:
+            if b_end <= cursor or b_start >= w_end:
+                continue
+            if b_start > cursor:
+                free.append((cursor, b_start))
+            cursor = max(cursor, b_end)
+            if cursor >= w_end:
+                break
+        if cursor < w_end:
+            free.append((cursor, w_end))
+    return free

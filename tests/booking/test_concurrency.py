@@ -1,0 +1,127 @@
+"""No double booking under concurrency, guaranteed by the database (run on SQLite and PostgreSQL).
+
+These tests commit for real, outside the per-test transaction, and clean up after themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from incubator.accounts.models import User
+from incubator.booking import services
+from incubator.booking.models import Booking, BookingStatus, Lab, OpeningHours, Resource
+from incubator.cohorts.models import ResourceKind
+from incubator.core.errors import Conflict
+from incubator.core.permissions import Role
+from incubator.core.tenancy import all_orgs
+from incubator.extensions import db
+from incubator.orgs.models import Membership, Organisation
+from tests.booking.fixtures import next_weekday_at
+
+THREADS = 20
+
+
+@pytest.fixture()
+def committed_lab(app):
+    """An organisation with one resource and 20 members, committed so that threads can see them."""
+    with app.app_context():
+        s = db.session
+        org = Organisation(slug="race-lab", name="Race lab")
+        s.add(org)
+        s.flush()
+        lab = Lab(org_id=org.id, name="Lab")
+        resource = Resource(org_id=org.id, lab=lab, name="Laser", kind=ResourceKind.MACHINE, open_24h=True,
+                            slot_minutes=30, min_minutes=30, max_minutes=240, min_notice_minutes=0)
+        resource.hours = [OpeningHours(org_id=org.id, weekday=d, opens=time(0), closes=time(23, 59)) for d in range(7)]
+        users = [User(email=f"racer{i}@example.org", name=f"Racer {i}", password_hash="x") for i in range(THREADS)]
+        s.add_all([lab, resource, *users])
+        s.flush()
+        s.add_all([Membership(org=org, user=u, role=Role.STAFF) for u in users])
+        s.commit()
+        ids = (org.id, resource.id, [u.id for u in users])
+    yield ids
+    with app.app_context():
+        s = db.session
+        org_id, resource_id, user_ids = ids
+        s.execute(delete(Booking).where(Booking.resource_id == resource_id).execution_options(all_orgs=True))
+        s.execute(delete(OpeningHours).where(OpeningHours.resource_id == resource_id)
+                  .execution_options(all_orgs=True))
+        s.execute(delete(Resource).where(Resource.id == resource_id).execution_options(all_orgs=True))
+        s.execute(delete(Lab).where(Lab.org_id == org_id).execution_options(all_orgs=True))
+        s.execute(delete(Membership).where(Membership.org_id == org_id))
+        s.execute(delete(User).where(User.id.in_(user_ids)))
+        s.execute(delete(Organisation).where(Organisation.id == org_id))
+        s.commit()
+
+
+def test_twenty_people_ask_for_the_same_slot_at_once(app, committed_lab):
+    org_id, resource_id, user_ids = committed_lab
+    start = next_weekday_at(2, 10)
+    barrier = threading.Barrier(THREADS)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(index: int) -> None:
+        with app.app_context():
+            session = db.session
+            with all_orgs(session):
+                org = session.get(Organisation, org_id)
+                resource = session.get(Resource, resource_id)
+                user = session.get(User, user_ids[index])
+            session.info["org_id"] = org_id
+            session.rollback()  # start the booking's own transaction at the same time as the others
+            barrier.wait(timeout=30)
+            # Overlapping, not all identical: 10:00-11:30 or 10:30-12:00, every pair overlaps.
+            begin = start + timedelta(minutes=30 * (index % 2))
+            try:
+                services.create_booking(session, org, resource, user, begin, begin + timedelta(minutes=90),
+                                        is_staff=True)
+                session.commit()
+                result = "booked"
+            except Conflict as error:
+                session.rollback()
+                result = error.code
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["booked"] + ["slot_taken"] * (THREADS - 1)
+    with app.app_context():
+        with all_orgs(db.session):
+            rows = db.session.execute(select(Booking).where(Booking.resource_id == resource_id)).scalars().all()
+    assert len(rows) == 1
+
+
+def test_postgresql_refuses_overlaps_even_without_the_check(app, committed_lab):
+    """The exclusion constraint itself: overlapping active rows cannot both exist."""
+    if app.extensions["db_engine"].dialect.name != "postgresql":
+        pytest.skip("the exclusion constraint is PostgreSQL's; SQLite relies on its write lock (see above)")
+    org_id, resource_id, user_ids = committed_lab
+    start = datetime(2031, 3, 3, 3, 0, tzinfo=UTC)
+
+    def row(begin: datetime, minutes: int, status: str = BookingStatus.CONFIRMED) -> Booking:
+        end = begin + timedelta(minutes=minutes)
+        return Booking(org_id=org_id, resource_id=resource_id, user_id=user_ids[0], starts_at=begin, ends_at=end,
+                       blocked_until=end, status=status)
+
+    with app.app_context():
+        s = db.session
+        s.add(row(start, 60))
+        s.commit()
+        s.add(row(start + timedelta(minutes=60), 60))  # back to back: half-open ranges allow it
+        s.commit()
+        s.add(row(start + timedelta(minutes=30), 60, BookingStatus.CANCELLED))  # not active: allowed
+        s.commit()
+        s.add(row(start + timedelta(minutes=30), 60))
+        with pytest.raises(IntegrityError):
+            s.commit()
+        s.rollback()

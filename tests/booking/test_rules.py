@@ -1,0 +1,189 @@
+"""Every booking rule, through the service and the API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from incubator.accounts.services import create_api_token
+from incubator.booking import services
+from incubator.booking.models import Booking, BookingStatus, Closure, CreditEntry
+from incubator.core.errors import DomainError
+from tests.booking.fixtures import next_weekday_at
+
+
+@pytest.fixture()
+def api(client, session, world):
+    def _call(user, method, url, **kwargs):
+        token, _record = create_api_token(session, user, "t")
+        session.flush()
+        return client.open(f"/api/v1/orgs/bbi{url}", method=method,
+                           headers={"Authorization": f"Bearer {token}"}, **kwargs)
+
+    return _call
+
+
+def _book(api, user, resource, starts, minutes=60):
+    return api(user, "POST", "/bookings", json={"resource_id": resource.id, "starts_at": starts.isoformat(),
+                                                "ends_at": (starts + timedelta(minutes=minutes)).isoformat()})
+
+
+@pytest.mark.parametrize("hour,minute,minutes,code", [
+    (21, 0, 60, "outside_opening_hours"),
+    (19, 30, 60, "outside_opening_hours"),
+    (10, 15, 60, "not_on_slot"),
+    (10, 0, 300, "too_long"),
+])
+def test_rules_answer_with_their_code(api, world, fablab, hour, minute, minutes, code):
+    response = _book(api, world.founder, fablab.room, next_weekday_at(1, hour, minute), minutes)
+    assert response.status_code == 422 and response.get_json()["code"] == code
+
+
+def test_weekend_is_outside_the_opening_hours(api, world, fablab):
+    response = _book(api, world.founder, fablab.room, next_weekday_at(6, 10))
+    assert response.get_json()["code"] == "outside_opening_hours"
+
+
+def test_too_short_too_far_and_too_late(api, world, fablab, session):
+    fablab.room.min_minutes = 60
+    session.flush()
+    assert _book(api, world.founder, fablab.room, next_weekday_at(1, 10), 30).get_json()["code"] == "too_short"
+    far = next_weekday_at(1, 10, weeks=6)
+    assert _book(api, world.founder, fablab.room, far).get_json()["code"] == "too_far_ahead"
+    fablab.room.min_notice_minutes = 60 * 24 * 40
+    session.flush()
+    assert _book(api, world.founder, fablab.room, next_weekday_at(1, 10)).get_json()["code"] == "too_late_notice"
+
+
+def test_closures_and_maintenance(api, world, fablab, session):
+    start = next_weekday_at(2, 8)
+    session.add(Closure(org_id=world.org.id, resource_id=fablab.room.id, starts_at=start,
+                        ends_at=start + timedelta(hours=6), reason="Tết cleaning", maintenance=True))
+    session.flush()
+    response = _book(api, world.founder, fablab.room, next_weekday_at(2, 10))
+    assert response.get_json()["code"] == "closed" and "Tết cleaning" in response.get_json()["message"]
+
+
+def test_training_is_required_by_the_server(api, world, fablab):
+    refused = _book(api, world.other_founder, fablab.laser, next_weekday_at(1, 10))
+    assert refused.status_code == 422 and refused.get_json()["code"] == "training_required"
+    assert _book(api, world.founder, fablab.laser, next_weekday_at(1, 10)).status_code == 201
+
+
+def test_an_expired_certification_does_not_count(api, world, fablab, session):
+    from incubator.booking.models import Certification
+
+    cert = session.execute(select(Certification)).scalar_one()
+    cert.expires_on = next_weekday_at(1, 10).date() - timedelta(days=1)
+    session.flush()
+    assert _book(api, world.founder, fablab.laser, next_weekday_at(1, 10)).get_json()["code"] == "training_required"
+
+
+def test_weekly_quota_per_startup(api, world, fablab):
+    assert _book(api, world.founder, fablab.laser, next_weekday_at(1, 9), 180).status_code == 201
+    over = _book(api, world.founder, fablab.laser, next_weekday_at(2, 9), 120)
+    assert over.get_json()["code"] == "quota_exceeded"
+    assert _book(api, world.founder, fablab.laser, next_weekday_at(2, 9), 60).status_code == 201
+
+
+def test_overlaps_are_409_and_back_to_back_is_fine(api, world, fablab):
+    start = next_weekday_at(3, 10)
+    assert _book(api, world.founder, fablab.room, start, 60).status_code == 201
+    clash = _book(api, world.other_founder, fablab.room, start + timedelta(minutes=30), 60)
+    assert clash.status_code == 409 and clash.get_json()["code"] == "slot_taken"
+    assert _book(api, world.other_founder, fablab.room, start + timedelta(minutes=60), 60).status_code == 201
+
+
+def test_the_buffer_after_a_booking_is_kept_free(api, world, fablab):
+    start = next_weekday_at(3, 10)
+    assert _book(api, world.founder, fablab.laser, start, 60).status_code == 201
+    assert _book(api, world.founder, fablab.laser, start + timedelta(minutes=60)).get_json()["code"] == "slot_taken"
+    assert _book(api, world.founder, fablab.laser, start + timedelta(minutes=90)).status_code == 201
+
+
+def test_overnight_bookings_on_round_the_clock_machines(api, world, fablab):
+    assert _book(api, world.founder, fablab.printer, next_weekday_at(2, 22), 10 * 60).status_code == 201
+    assert _book(api, world.founder, fablab.room, next_weekday_at(2, 19), 120).get_json()["code"] == \
+        "outside_opening_hours"
+
+
+def test_credits_are_used_first_then_the_member_rate(api, world, fablab, session):
+    body = _book(api, world.founder, fablab.laser, next_weekday_at(1, 9), 120).get_json()
+    assert (body["status"], body["credit_minutes"], body["price"]) == ("confirmed", 120, 0)
+    body = _book(api, world.founder, fablab.laser, next_weekday_at(2, 9), 120).get_json()
+    # 3 included hours: one left, the second hour is paid at 200,000 VND.
+    assert (body["status"], body["credit_minutes"], body["price"]) == ("awaiting_payment", 60, 200_000)
+    assert body["hold_expires_at"] is not None
+    ledger = session.execute(select(CreditEntry.minutes)).scalars().all()
+    assert sorted(ledger) == [-120, -60]
+
+
+def test_rooms_without_credits_are_paid(api, world, fablab):
+    body = _book(api, world.founder, fablab.room, next_weekday_at(1, 10), 90).get_json()
+    assert (body["status"], body["price"], body["currency"]) == ("awaiting_payment", 150_000, "VND")
+
+
+def test_an_expired_hold_frees_the_slot_and_returns_credits(app, world, fablab, session):
+    start = next_weekday_at(1, 9)
+    with app.test_request_context():
+        first = services.create_booking(session, world.org, fablab.laser, world.founder, start,
+                                        start + timedelta(hours=4))
+    assert first.status == BookingStatus.AWAITING_PAYMENT and first.credit_minutes == 180
+    later = first.hold_expires_at + timedelta(minutes=1)
+    with app.test_request_context():
+        services.expire_holds(session, fablab.laser.id, now=later)
+    assert first.status == BookingStatus.EXPIRED
+    balance = services.credit_balance(session, world.startup, world.cohort, "machine")
+    assert balance == 180
+
+
+def test_cancelling_early_returns_credits_late_forfeits(app, api, world, fablab, session):
+    body = _book(api, world.founder, fablab.laser, next_weekday_at(1, 9), 60).get_json()
+    cancelled = api(world.founder, "POST", f"/bookings/{body['id']}/cancel")
+    assert cancelled.get_json()["status"] == "cancelled"
+    assert services.credit_balance(session, world.startup, world.cohort, "machine") == 180
+    body = _book(api, world.founder, fablab.laser, next_weekday_at(2, 9), 60).get_json()
+    booking = session.get(Booking, body["id"])
+    with app.test_request_context():
+        returned = services.cancel_booking(session, booking, world.founder, False,
+                                           now=booking.starts_at - timedelta(hours=2))
+    assert returned is False
+    assert services.credit_balance(session, world.startup, world.cohort, "machine") == 120
+
+
+def test_someone_elses_booking_cannot_be_cancelled(api, world, fablab):
+    body = _book(api, world.founder, fablab.room, next_weekday_at(1, 10)).get_json()
+    assert api(world.other_founder, "POST", f"/bookings/{body['id']}/cancel").status_code == 404
+
+
+def test_approval_flow(app, world, fablab, session):
+    fablab.room.needs_approval = True
+    session.flush()
+    start = next_weekday_at(1, 10)
+    with app.test_request_context():
+        booking = services.create_booking(session, world.org, fablab.room, world.founder, start,
+                                          start + timedelta(hours=1))
+        assert booking.status == BookingStatus.PENDING_APPROVAL
+        services.decide_approval(booking, True)
+        assert booking.status == BookingStatus.AWAITING_PAYMENT  # approved, now paid
+        with pytest.raises(DomainError):
+            services.decide_approval(booking, True)
+
+
+def test_availability_is_opening_hours_minus_bookings(api, world, fablab):
+    day_start = next_weekday_at(1, 0)
+    _book(api, world.founder, fablab.laser, next_weekday_at(1, 10), 60)
+    body = api(world.founder, "GET", f"/resources/{fablab.laser.id}/availability",
+               query_string={"from": day_start.isoformat(), "to": (day_start + timedelta(days=1)).isoformat()})
+    free = [(f["starts_at"][11:16], f["ends_at"][11:16]) for f in body.get_json()["free"]]
+    assert free == [("08:00", "10:00"), ("11:15", "20:00")]  # the 15-minute buffer stays free
+    assert body.get_json()["free"][0]["starts_at"].endswith("+07:00")
+
+
+def test_my_bookings(api, world, fablab):
+    _book(api, world.founder, fablab.room, next_weekday_at(1, 10))
+    _book(api, world.other_founder, fablab.room, next_weekday_at(1, 12))
+    mine = api(world.founder, "GET", "/bookings?mine=1").get_json()
+    assert len(mine) == 1 and {"id", "resource_id", "starts_at", "ends_at", "status"} <= set(mine[0])
