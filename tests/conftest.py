@@ -27,7 +27,8 @@ from incubator.core.tenancy import ALL_ORGS  # noqa: E402
 from incubator.extensions import db, limiter  # noqa: E402
 from tests import factories  # noqa: E402
 
-pytest_plugins = ["tests.cohorts.fixtures", "tests.mentoring.fixtures", "tests.booking.fixtures"]  # domain fixtures shared across test folders
+# Domain fixtures shared across test folders.
+pytest_plugins = ["tests.cohorts.fixtures", "tests.mentoring.fixtures", "tests.booking.fixtures"]
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 ALLOWED_PORTS = {5432, 6379}
