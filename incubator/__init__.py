@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "incubator.cohorts.startup_views",
     "incubator.mentoring.views",
     "incubator.mentoring.views:feeds",
+    "incubator.booking.views",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

@@ -13,6 +13,7 @@ from incubator.booking.models import (
     Booking,
     BookingStatus,
     Certification,
+    CreditEntry,
     Lab,
     OpeningHours,
     Resource,
@@ -67,6 +68,7 @@ def seed(session: Session, org: Organisation, founder: User, manager: User, toda
     session.flush()
     startup = session.execute(select(Startup).where(Startup.org_id == org.id, Startup.name == "AgriSense BD")
                               ).scalar_one_or_none()
+    cohort = startup.enrolments[0].cohort if startup is not None and startup.enrolments else None
     # A few weeks of bookings around today, on weekdays between 9:00 and 17:00.
     monday = today - timedelta(days=today.weekday() + 14)
     plan = [(0, 9, 2, 0), (1, 14, 3, 5), (2, 10, 1, 7), (3, 9, 4, 1), (4, 13, 2, 5), (7, 9, 2, 0), (8, 10, 3, 7),
@@ -81,9 +83,15 @@ def seed(session: Session, org: Organisation, founder: User, manager: User, toda
         ends = starts + timedelta(hours=hours)
         past = day < today
         by_founder = index in (0, 1, 5, 7)
-        session.add(Booking(
+        credited = by_founder and startup is not None and resource.kind in (ResourceKind.MACHINE, ResourceKind.BENCH)
+        booking = Booking(
             org_id=org.id, resource=resource, user_id=founder.id if by_founder else manager.id,
             startup_id=startup.id if by_founder and startup else None, starts_at=starts, ends_at=ends,
-            blocked_until=ends + resource.buffer,
-            status=BookingStatus.COMPLETED if past else BookingStatus.CONFIRMED, currency=org.currency))
+            blocked_until=ends + resource.buffer, credit_minutes=hours * 60 if credited else 0,
+            price=resource.price_member * hours if by_founder and not credited else 0,
+            status=BookingStatus.COMPLETED if past else BookingStatus.CONFIRMED, currency=org.currency)
+        session.add(booking)
+        if credited and cohort is not None:
+            session.add(CreditEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
+                                    resource_kind=resource.kind, minutes=-hours * 60, booking=booking, kind="debit"))
     session.flush()

@@ -148,7 +148,8 @@ class Booking(OrgScoped, TimestampMixin, Base):
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="order"),
                       CheckConstraint("blocked_until >= ends_at", name="blocked"),
                       Index("ix_bookings_resource_start", "resource_id", "starts_at"),
-                      Index("ix_bookings_user_start", "user_id", "starts_at"))
+                      Index("ix_bookings_user_start", "user_id", "starts_at"),
+                      Index("ix_bookings_status_hold", "status", "hold_expires_at"))
 
     id: Mapped[intpk]
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
@@ -192,6 +193,8 @@ class CreditEntry(OrgScoped, Base):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(String(12))  # debit | refund
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    booking: Mapped[Booking | None] = relationship()
 
 
 class FeedToken(OrgScoped, Base):

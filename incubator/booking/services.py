@@ -33,6 +33,8 @@ from incubator.core.errors import Conflict, DomainError
 from incubator.orgs.models import Organisation
 
 HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
+MAX_BOOKING = timedelta(days=7)  # no booking is longer, and no buffer longer than a day:
+LOOKBACK = MAX_BOOKING + timedelta(days=1)  # so overlap searches only look this far back (an index range)
 
 
 class SlotTaken(Conflict):
@@ -107,7 +109,7 @@ def check_rules(session: Session, org: Organisation, resource: Resource, user: U
         raise rule("not_on_slot", _("Book in steps of %(n)d minutes.", n=resource.slot_minutes))
     if minutes < resource.min_minutes:
         raise rule("too_short", _("Book at least %(n)d minutes.", n=resource.min_minutes), "ends_at")
-    if minutes > resource.max_minutes:
+    if minutes > resource.max_minutes or ends_at - starts_at > MAX_BOOKING:
         raise rule("too_long", _("Book at most %(n)d minutes.", n=resource.max_minutes), "ends_at")
     if starts_at < now + timedelta(minutes=resource.min_notice_minutes):
         raise rule("too_late_notice", _("Book at least %(n)d minutes ahead.", n=resource.min_notice_minutes))
@@ -130,7 +132,7 @@ def check_rules(session: Session, org: Organisation, resource: Resource, user: U
         booked = session.execute(select(Booking).where(
             Booking.resource_id == resource.id, Booking.startup_id == startup.id,
             Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < week_end,
-            Booking.ends_at > week_start)).scalars().all()
+            Booking.starts_at > week_start - LOOKBACK, Booking.ends_at > week_start)).scalars().all()
         used = sum(b.minutes for b in booked)
         if used + minutes > resource.max_hours_per_week * 60:
             raise rule("quota_exceeded", _("This would pass %(n)d hours this week for your startup.",
@@ -173,8 +175,8 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
     expire_holds(session, resource.id, now)
     blocked_until = ends_at + resource.buffer
     clash = session.execute(select(Booking.id).where(
-        Booking.resource_id == resource.id, Booking.status.in_(ACTIVE_STATUSES),
-        Booking.starts_at < blocked_until, Booking.blocked_until > starts_at).limit(1)).first()
+        Booking.resource_id == resource.id, Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < blocked_until,
+        Booking.starts_at > starts_at - LOOKBACK, Booking.blocked_until > starts_at).limit(1)).first()
     if clash:
         raise SlotTaken(_("This time is already booked."), fields={"starts_at": _("This time is already booked.")})
     offer = quote(session, resource, startup, cohort, int((ends_at - starts_at).total_seconds() // 60), is_staff)
@@ -253,7 +255,7 @@ def free_intervals(session: Session, org: Organisation, resources: list[Resource
     busy: dict[int, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
     for rid, s, e in session.execute(select(Booking.resource_id, Booking.starts_at, Booking.blocked_until).where(
             Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < end,
-            Booking.blocked_until > start)).all():
+            Booking.starts_at > start - LOOKBACK, Booking.blocked_until > start)).all():
         busy[rid].append((s, e))
     for rid, s, e in session.execute(select(Closure.resource_id, Closure.starts_at, Closure.ends_at).where(
             Closure.resource_id.in_(ids), Closure.starts_at < end, Closure.ends_at > start)).all():

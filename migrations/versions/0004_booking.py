@@ -144,6 +144,7 @@ def upgrade() -> None:
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bookings_org_id'), ['org_id'], unique=False)
         batch_op.create_index('ix_bookings_resource_start', ['resource_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_bookings_status_hold', ['status', 'hold_expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_bookings_startup_id'), ['startup_id'], unique=False)
         batch_op.create_index('ix_bookings_user_start', ['user_id', 'starts_at'], unique=False)
 
@@ -237,6 +238,7 @@ def downgrade() -> None:
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index('ix_bookings_user_start')
         batch_op.drop_index(batch_op.f('ix_bookings_startup_id'))
+        batch_op.drop_index('ix_bookings_status_hold')
         batch_op.drop_index('ix_bookings_resource_start')
         batch_op.drop_index(batch_op.f('ix_bookings_org_id'))
 

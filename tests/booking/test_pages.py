@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from incubator.booking.models import Booking, BookingStatus
+from tests.booking.fixtures import SAIGON, next_weekday_at
+from tests.conftest import csrf_token, login
+
+
+def test_week_grid_links_free_slots_and_shows_busy_ones(client, world, fablab, session):
+    start = next_weekday_at(2, 10)
+    session.add(Booking(org_id=world.org.id, resource_id=fablab.room.id, user_id=world.other_founder.id,
+                        starts_at=start, ends_at=start + timedelta(hours=1), blocked_until=start + timedelta(hours=1),
+                        status=BookingStatus.CONFIRMED))
+    session.flush()
+    login(client, world.founder.email)
+    page = client.get(f"/o/bbi/resources/{fablab.room.id}?week={start.astimezone(SAIGON).date()}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert html.count('class="slot slot-busy"') == 2  # 10:00 and 10:30
+    free_slot = (start + timedelta(hours=2)).astimezone(SAIGON).isoformat()
+    assert f'data-slot="{free_slot}"' in html
+
+
+def test_booking_from_the_calendar_uses_credits(client, world, fablab, session):
+    login(client, world.founder.email)
+    start = next_weekday_at(1, 9).astimezone(SAIGON).isoformat()
+    url = f"/o/bbi/resources/{fablab.laser.id}/book?start={start}"
+    form = client.get(url).get_data(as_text=True)
+    assert "3.0 hours left" in form
+    response = client.post(url, data={"minutes": "60", "csrf_token": csrf_token(client, url)})
+    assert response.headers["Location"] == "/o/bbi/bookings"
+    booking = session.execute(select(Booking)).scalar_one()
+    assert (booking.status, booking.credit_minutes, booking.price) == ("confirmed", 60, 0)
+    mine = client.get("/o/bbi/bookings").get_data(as_text=True)
+    assert "2.0 of 3 hours left" in mine and fablab.laser.name in mine
+
+
+def test_the_page_refuses_a_machine_without_training(client, world, fablab, session):
+    login(client, world.other_founder.email)
+    start = next_weekday_at(1, 9).astimezone(SAIGON).isoformat()
+    url = f"/o/bbi/resources/{fablab.laser.id}/book?start={start}"
+    response = client.post(url, data={"minutes": "60", "csrf_token": csrf_token(client, url)})
+    assert response.status_code == 422
+    assert re.search(r'data-code="training_required">[^<]*Laser cutter safety', response.get_data(as_text=True))
+    assert session.execute(select(Booking)).first() is None
+
+
+def test_manager_approves_and_records_certifications(client, world, fablab, session):
+    fablab.room.needs_approval = True
+    session.flush()
+    login(client, world.founder.email)
+    start = next_weekday_at(1, 10).astimezone(SAIGON).isoformat()
+    url = f"/o/bbi/resources/{fablab.room.id}/book?start={start}"
+    client.post(url, data={"minutes": "60", "csrf_token": csrf_token(client, url)})
+    booking = session.execute(select(Booking)).scalar_one()
+    assert booking.status == "pending_approval"
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, world.manager.email)
+    assert 'data-testid="pending"' in client.get("/o/bbi/lab-bookings").get_data(as_text=True)
+    client.post(f"/o/bbi/bookings/{booking.id}/approval",
+                data={"decision": "approve", "csrf_token": csrf_token(client, "/o/bbi/lab-bookings")})
+    session.refresh(booking)
+    assert booking.status == "awaiting_payment"
+    url = "/o/bbi/certifications"
+    client.post(url, data={"user_id": world.other_founder.id, "training_id": fablab.training.id,
+                           "csrf_token": csrf_token(client, url)})
+    from incubator.booking.models import Certification
+
+    holders = set(session.execute(select(Certification.user_id)).scalars())
+    assert world.other_founder.id in holders
+
+
+def test_resource_rules_are_edited_with_field_errors(client, world, fablab, session):
+    login(client, world.manager.email)
+    url = f"/o/bbi/resources/{fablab.room.id}/settings"
+    base = {"slot_minutes": "30", "min_minutes": "30", "max_minutes": "120", "buffer_minutes": "0",
+            "min_notice_minutes": "60", "max_days_ahead": "30", "free_cancellation_hours": "24",
+            "price_member": "100000", "price_partner": "150000", "price_external": "200000", "active": "1",
+            "opens_0": "08:00", "closes_0": "17:00"}
+    bad = client.post(url, data={**base, "max_minutes": "15", "csrf_token": csrf_token(client, url)})
+    assert bad.status_code == 422 and 'data-field="max_minutes"' in bad.get_data(as_text=True)
+    good = client.post(url, data={**base, "needs_approval": "1", "csrf_token": csrf_token(client, url)})
+    assert good.status_code == 302
+    session.refresh(fablab.room)
+    assert fablab.room.max_minutes == 120 and fablab.room.needs_approval
+    assert [(h.weekday, h.closes.hour) for h in fablab.room.hours] == [(0, 17)]
+
+
+def test_lab_day_view_shows_resources_side_by_side(client, world, fablab):
+    login(client, world.founder.email)
+    page = client.get(f"/o/bbi/labs/{fablab.lab.id}?day={next_weekday_at(1, 9).astimezone(SAIGON).date()}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and all(name in html for name in ("Laser cutter", "3D printer", "Meeting room"))
