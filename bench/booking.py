@@ -53,10 +53,10 @@ def prepare(url: str, bookings: int) -> None:
                 max_minutes, buffer_minutes, max_days_ahead, min_notice_minutes, needs_approval,
                 free_cancellation_hours, price_member, price_partner, price_external, created_at, updated_at)
             SELECT 1, 1, 'Machine ' || g, 'machine', '', true, false, 30, 30, 240, 0, 60, 0, false, 24, 0, 0, 0,
-                   now(), now() FROM generate_series(1, %(resources)s) g;
+                   now(), now() FROM generate_series(1, {resources}) g;
             INSERT INTO opening_hours (org_id, resource_id, weekday, opens, closes)
-            SELECT 1, r, d, '08:00', '20:00' FROM generate_series(1, %(resources)s) r, generate_series(0, 6) d;
-        """ % {"resources": RESOURCES}
+            SELECT 1, r, d, '08:00', '20:00' FROM generate_series(1, {resources}) r, generate_series(0, 6) d;
+        """.format(resources=RESOURCES)
         for statement in filter(str.strip, setup.split(";")):
             conn.execute(text(statement))
         # Past bookings, one hour each, 3 hours apart, per resource: history that the checks must skip.
