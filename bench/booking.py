@@ -42,21 +42,22 @@ def prepare(url: str, bookings: int) -> None:
     engine = create_engine(url)
     per_resource = bookings // RESOURCES
     with engine.begin() as conn:
-        setup = """
+        setup = f"""
             INSERT INTO organisations (slug, name, kind, timezone, currency, default_locale, created_at, updated_at)
             VALUES ('bench', 'Bench lab', 'incubator', 'Asia/Ho_Chi_Minh', 'VND', 'vi', now(), now());
             INSERT INTO users (email, name, password_hash, is_admin, active, session_version, created_at, updated_at)
             VALUES ('bench@example.org', 'Bench', 'x', false, true, 1, now(), now());
-            INSERT INTO memberships (user_id, org_id, role, created_at, updated_at) VALUES (1, 1, 'staff', now(), now());
+            INSERT INTO memberships (user_id, org_id, role, created_at, updated_at)
+            VALUES (1, 1, 'staff', now(), now());
             INSERT INTO labs (org_id, name, site, description) VALUES (1, 'Lab', '', '');
             INSERT INTO resources (org_id, lab_id, name, kind, description, active, open_24h, slot_minutes, min_minutes,
                 max_minutes, buffer_minutes, max_days_ahead, min_notice_minutes, needs_approval,
                 free_cancellation_hours, price_member, price_partner, price_external, created_at, updated_at)
             SELECT 1, 1, 'Machine ' || g, 'machine', '', true, false, 30, 30, 240, 0, 60, 0, false, 24, 0, 0, 0,
-                   now(), now() FROM generate_series(1, {resources}) g;
+                   now(), now() FROM generate_series(1, {RESOURCES}) g;
             INSERT INTO opening_hours (org_id, resource_id, weekday, opens, closes)
-            SELECT 1, r, d, '08:00', '20:00' FROM generate_series(1, {resources}) r, generate_series(0, 6) d;
-        """.format(resources=RESOURCES)
+            SELECT 1, r, d, '08:00', '20:00' FROM generate_series(1, {RESOURCES}) r, generate_series(0, 6) d;
+        """
         for statement in filter(str.strip, setup.split(";")):
             conn.execute(text(statement))
         # Past bookings, one hour each, 3 hours apart, per resource: history that the checks must skip.
@@ -106,7 +107,7 @@ def measure(url: str) -> dict[str, float]:
             session.commit()
             create_ms.append((time.perf_counter() - began) * 1000)
             set_current_org(session, org)
-        for i in range(30):
+        for _run in range(30):
             began = time.perf_counter()
             services.free_intervals(session, org, resources, monday + timedelta(days=7),
                                     monday + timedelta(days=14))

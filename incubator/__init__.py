@@ -29,6 +29,7 @@ BLUEPRINTS = (
     "incubator.mentoring.views",
     "incubator.mentoring.views:feeds",
     "incubator.booking.views",
+    "incubator.booking.feeds",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

@@ -296,3 +296,9 @@ def _subtract(windows: list[tuple[datetime, datetime]],
         if cursor < w_end:
             free.append((cursor, w_end))
     return free
+
+
+def new_feed_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)

@@ -94,7 +94,8 @@ def labs() -> Any:
     found = db.session.execute(select(Lab).where(Lab.org_id == g.org.id).order_by(Lab.name)).scalars().all()
     trained = set(db.session.execute(select(Certification.training_id).where(
         Certification.user_id == current_user.id, Certification.expires_on >= org_today())).scalars())
-    return render_template("booking/labs.html", labs=found, trained=trained)
+    return render_template("booking/labs.html", labs=found, trained=trained, kinds=list(ResourceKind),
+                           button_form=CSRFOnlyForm(formdata=None))
 
 
 @bp.route("/labs/<int:lab_id>")
@@ -172,7 +173,7 @@ def mine() -> Any:
                                            services.credit_balance(db.session, startup, cohort, credit.resource_kind))
                     for credit in cohort.lab_credits}
     return render_template("booking/mine.html", bookings=rows, balances=balances, now=utcnow(),
-                           button_form=CSRFOnlyForm(formdata=None))
+                           button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
@@ -303,7 +304,8 @@ def settings(resource_id: int) -> Any:
     trainings = db.session.execute(select(Training).where(Training.org_id == g.org.id)).scalars().all()
     by_day = {h.weekday: h for h in resource.hours}
     return render_template("booking/settings.html", resource=resource, errors=errors, trainings=trainings,
-                           by_day=by_day, kinds=list(ResourceKind), form=CSRFOnlyForm(formdata=None)), \
+                           by_day=by_day, kinds=list(ResourceKind), form=CSRFOnlyForm(formdata=None),
+                           feed_url=request.args.get("feed")), \
         422 if errors else 200
 
 
@@ -313,3 +315,69 @@ def booking_status_label(status: str) -> str:
               "confirmed": _("confirmed"), "cancelled": _("cancelled"), "completed": _("completed"),
               "no_show": _("no-show"), "expired": _("expired")}
     return labels.get(status, status)
+
+
+@bp.route("/labs/new", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def new_lab() -> Any:
+    if CSRFOnlyForm().validate_on_submit():
+        name = request.form.get("name", "").strip()
+        if not name:
+            flash(_("Give the lab a name."), "danger")
+        else:
+            db.session.add(Lab(org_id=g.org.id, name=name[:255], site=request.form.get("site", "")[:255]))
+            flash(_("The lab is created."), "success")
+    return redirect(url_for("booking.labs"))
+
+
+@bp.route("/labs/<int:lab_id>/resources", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def new_resource(lab_id: int) -> Any:
+    """A new resource with careful defaults (weekdays 8:00-17:00, inactive until its rules are set)."""
+    lab = get_or_404(Lab, lab_id)
+    if not CSRFOnlyForm().validate_on_submit():
+        return redirect(url_for("booking.labs"))
+    name, kind = request.form.get("name", "").strip(), request.form.get("kind", "")
+    if not name or kind not in set(ResourceKind):
+        flash(_("Give the resource a name and a kind."), "danger")
+        return redirect(url_for("booking.labs"))
+    resource = Resource(org_id=g.org.id, lab=lab, name=name[:255], kind=ResourceKind(kind), active=False)
+    resource.hours = [OpeningHours(org_id=g.org.id, weekday=d, opens=time(8), closes=time(17)) for d in range(5)]
+    db.session.add(resource)
+    db.session.flush()
+    flash(_("The resource is created: set its rules and make it bookable."), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id))
+
+
+@bp.route("/bookings/feed", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def new_feed() -> Any:
+    """A new secret address for the person's booking calendar; the previous one stops working."""
+    from incubator.booking.models import FeedToken
+
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    token = services.new_feed_token()
+    record = db.session.execute(select(FeedToken).where(FeedToken.org_id == g.org.id,
+                                                        FeedToken.user_id == current_user.id)).scalar_one_or_none()
+    if record is None:
+        record = FeedToken(org_id=g.org.id, user_id=current_user.id, token_hash="")
+        db.session.add(record)
+    record.token_hash = FeedToken.hash(token)
+    flash(_("A new calendar address is made; the old one no longer works."), "success")
+    return redirect(url_for("booking.mine", feed=url_for("booking_feeds.person_feed", token=token, _external=True)))
+
+
+@bp.route("/resources/<int:resource_id>/feed", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def new_resource_feed(resource_id: int) -> Any:
+    from incubator.booking.models import FeedToken
+
+    resource = get_or_404(Resource, resource_id)
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    token = services.new_feed_token()
+    resource.feed_token_hash = FeedToken.hash(token)
+    flash(_("A new calendar address is made; the old one no longer works."), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id,
+                            feed=url_for("booking_feeds.resource_feed", token=token, _external=True)))

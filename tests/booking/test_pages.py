@@ -95,3 +95,42 @@ def test_lab_day_view_shows_resources_side_by_side(client, world, fablab):
     page = client.get(f"/o/bbi/labs/{fablab.lab.id}?day={next_weekday_at(1, 9).astimezone(SAIGON).date()}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and all(name in html for name in ("Laser cutter", "3D printer", "Meeting room"))
+
+
+def test_a_manager_creates_a_lab_and_a_resource_that_starts_inactive(client, world, session):
+    from incubator.booking.models import Lab, Resource
+
+    login(client, world.manager.email)
+    client.post("/o/bbi/labs/new", data={"name": "TDM Techlab", "site": "Thủ Dầu Một",
+                                         "csrf_token": csrf_token(client, "/o/bbi/labs")})
+    lab = session.execute(select(Lab).where(Lab.name == "TDM Techlab")).scalar_one()
+    response = client.post(f"/o/bbi/labs/{lab.id}/resources", data={
+        "name": "Soldering station", "kind": "bench", "csrf_token": csrf_token(client, "/o/bbi/labs")})
+    resource = session.execute(select(Resource).where(Resource.name == "Soldering station")).scalar_one()
+    assert response.headers["Location"] == f"/o/bbi/resources/{resource.id}/settings"
+    assert resource.active is False and len(resource.hours) == 5
+
+
+def test_personal_and_resource_feeds_are_secret_revocable_and_zoned(client, world, fablab, session):
+    from urllib.parse import unquote
+
+    start = next_weekday_at(2, 10)
+    session.add(Booking(org_id=world.org.id, resource_id=fablab.room.id, user_id=world.founder.id,
+                        starts_at=start, ends_at=start + timedelta(hours=1), blocked_until=start + timedelta(hours=1),
+                        status=BookingStatus.CONFIRMED))
+    session.flush()
+    login(client, world.founder.email)
+    response = client.post("/o/bbi/bookings/feed", data={"csrf_token": csrf_token(client, "/o/bbi/bookings")})
+    path = unquote(re.search(r"feed=([^&]+)", response.headers["Location"]).group(1)).replace("http://localhost", "")
+    feed = client.get(path)
+    text = feed.get_data(as_text=True)
+    assert feed.mimetype == "text/calendar" and "Meeting room" in text
+    assert "DTSTART;TZID=Asia/Ho_Chi_Minh:" in text and "BEGIN:VTIMEZONE" in text
+    client.post("/o/bbi/bookings/feed", data={"csrf_token": csrf_token(client, "/o/bbi/bookings")})
+    assert client.get(path).status_code == 404
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, world.manager.email)
+    url = f"/o/bbi/resources/{fablab.room.id}/settings"
+    response = client.post(f"/o/bbi/resources/{fablab.room.id}/feed", data={"csrf_token": csrf_token(client, url)})
+    path = unquote(re.search(r"feed=([^&]+)", response.headers["Location"]).group(1)).replace("http://localhost", "")
+    assert "Meeting room" in client.get(path).get_data(as_text=True)
