@@ -52,8 +52,9 @@ def prepare(url: str, bookings: int) -> None:
             INSERT INTO labs (org_id, name, site, description) VALUES (1, 'Lab', '', '');
             INSERT INTO resources (org_id, lab_id, name, kind, description, active, open_24h, slot_minutes, min_minutes,
                 max_minutes, buffer_minutes, max_days_ahead, min_notice_minutes, needs_approval,
-                free_cancellation_hours, price_member, price_partner, price_external, created_at, updated_at)
-            SELECT 1, 1, 'Machine ' || g, 'machine', '', true, false, 30, 30, 240, 0, 60, 0, false, 24, 0, 0, 0,
+                free_cancellation_hours, no_show_minutes, price_member, price_partner, price_external, created_at,
+                updated_at)
+            SELECT 1, 1, 'Machine ' || g, 'machine', '', true, false, 30, 30, 240, 0, 60, 0, false, 24, 15, 0, 0, 0,
                    now(), now() FROM generate_series(1, {RESOURCES}) g;
             INSERT INTO opening_hours (org_id, resource_id, weekday, opens, closes)
             SELECT 1, r, d, '08:00', '20:00' FROM generate_series(1, {RESOURCES}) r, generate_series(0, 6) d;

@@ -93,6 +93,7 @@ class Resource(OrgScoped, TimestampMixin, Base):
     needs_approval: Mapped[bool] = mapped_column(default=False)
     training_id: Mapped[int | None] = mapped_column(ForeignKey("trainings.id", ondelete="SET NULL"), index=True)
     free_cancellation_hours: Mapped[int] = mapped_column(default=24)
+    no_show_minutes: Mapped[int] = mapped_column(default=15)  # released when nobody checked in by then
     # Price per hour in minor units of the organisation's currency, by member group.
     price_member: Mapped[int] = mapped_column(default=0)
     price_partner: Mapped[int] = mapped_column(default=0)
@@ -164,6 +165,7 @@ class Booking(OrgScoped, TimestampMixin, Base):
     currency: Mapped[str] = mapped_column(String(3), default="VND")
     hold_expires_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
     note: Mapped[str] = mapped_column(String(500), default="")
 
     resource: Mapped[Resource] = relationship()

@@ -8,8 +8,9 @@ active bookings, and on SQLite a write transaction takes the database lock befor
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -302,3 +303,65 @@ def new_feed_token() -> str:
     import secrets
 
     return secrets.token_urlsafe(24)
+
+
+def create_weekly(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
+                  ends_at: datetime, weeks: int, *, skip_conflicts: bool, is_staff: bool = False, note: str = "",
+                  now: datetime | None = None) -> tuple[list[Booking], list[tuple[datetime, DomainError]]]:
+    """The same time every week for ``weeks`` weeks: all or nothing, or skipping what cannot be booked.
+
+    Answers the bookings made and, when skipping, each skipped start with its reason."""
+    if not 1 <= weeks <= 26:
+        raise rule("invalid_recurrence", _("Repeat for 1 to 26 weeks."), "weeks")
+    zone = ZoneInfo(org.timezone)
+    local_start, local_end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    made: list[Booking] = []
+    skipped: list[tuple[datetime, DomainError]] = []
+    # All or nothing: one savepoint around every week, rolled back by the first refusal.
+    with nullcontext() if skip_conflicts else session.begin_nested():
+        for week in range(weeks):
+            start = (local_start + timedelta(weeks=week)).astimezone(UTC)  # the same wall-clock time
+            end = (local_end + timedelta(weeks=week)).astimezone(UTC)
+            try:
+                with session.begin_nested():
+                    made.append(create_booking(session, org, resource, user, start, end, is_staff=is_staff,
+                                               note=note, now=now))
+            except DomainError as error:
+                if not skip_conflicts:
+                    raise DomainError(
+                        _("%(day)s cannot be booked (%(reason)s): nothing was booked.",
+                          day=start.astimezone(zone).strftime("%Y-%m-%d"), reason=error.message),
+                        code=error.code, fields=error.fields, status=error.status) from error
+                skipped.append((start, error))
+    return made, skipped
+
+
+CHECK_IN_EARLY = timedelta(minutes=15)
+
+
+def check_in(booking: Booking, user: User, is_manager: bool, now: datetime | None = None) -> None:
+    """At the machine: from 15 minutes before the start until the end of a confirmed booking."""
+    now = now or utcnow()
+    if not (is_manager or booking.user_id == user.id):
+        raise DomainError(_("This is someone else's booking."), code="not_yours", status=403)
+    if booking.status != BookingStatus.CONFIRMED:
+        raise rule("not_confirmed", _("Only confirmed bookings are checked in."))
+    if not booking.starts_at - CHECK_IN_EARLY <= now < booking.ends_at:
+        raise rule("not_now", _("Check in from 15 minutes before the start until the end."))
+    booking.checked_in_at = booking.checked_in_at or now
+
+
+def release_no_shows(session: Session, now: datetime | None = None) -> int:
+    """Confirmed bookings nobody checked in to within the resource's grace minutes become no-shows,
+    which frees the rest of their time; their credits are not returned."""
+    now = now or utcnow()
+    candidates = session.execute(select(Booking).where(
+        Booking.status == BookingStatus.CONFIRMED, Booking.checked_in_at.is_(None), Booking.starts_at <= now,
+        Booking.ends_at > now)).scalars().all()
+    released = 0
+    for booking in candidates:
+        if booking.starts_at + timedelta(minutes=booking.resource.no_show_minutes) <= now:
+            booking.status = BookingStatus.NO_SHOW
+            released += 1
+    session.flush()
+    return released

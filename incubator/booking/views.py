@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import services
+from incubator.booking import services, tasks  # noqa: F401  (tasks: the worker's schedule)
 from incubator.booking.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -142,14 +142,22 @@ def book(resource_id: int) -> Any:
     error = None
     if request.method == "POST" and form.validate_on_submit():
         minutes = int(request.form.get("minutes") or resource.min_minutes)
+        weeks = int(request.form.get("weeks") or 1) if (request.form.get("weeks") or "1").isdigit() else 0
         try:
-            booking = services.create_booking(db.session, g.org, resource, current_user, starts_at,
-                                              starts_at + timedelta(minutes=minutes), is_staff=is_manager(),
-                                              note=request.form.get("note", "")[:500])
+            made, skipped = services.create_weekly(
+                db.session, g.org, resource, current_user, starts_at, starts_at + timedelta(minutes=minutes), weeks,
+                skip_conflicts=bool(request.form.get("skip_conflicts")), is_staff=is_manager(),
+                note=request.form.get("note", "")[:500])
+            if not made:
+                raise skipped[0][1]
         except DomainError as exc:
             db.session.rollback()
             error = exc
         else:
+            booking = made[0]
+            for start, reason in skipped:
+                flash(_("Skipped %(day)s: %(reason)s", day=start.astimezone(tz).strftime("%Y-%m-%d"),
+                        reason=reason.message), "warning")
             messages = {
                 BookingStatus.CONFIRMED: _("Booked and confirmed."),
                 BookingStatus.AWAITING_PAYMENT: _("Booked: the slot is held for you while it awaits payment."),
@@ -260,7 +268,7 @@ def settings(resource_id: int) -> Any:
     errors: dict[str, str] = {}
     if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
         numbers = ("slot_minutes", "min_minutes", "max_minutes", "buffer_minutes", "max_days_ahead",
-                   "min_notice_minutes", "free_cancellation_hours", "price_member", "price_partner",
+                   "min_notice_minutes", "free_cancellation_hours", "no_show_minutes", "price_member", "price_partner",
                    "price_external")
         values: dict[str, Any] = {}
         for name in numbers:
@@ -381,3 +389,40 @@ def new_resource_feed(resource_id: int) -> Any:
     flash(_("A new calendar address is made; the old one no longer works."), "success")
     return redirect(url_for("booking.settings", resource_id=resource.id,
                             feed=url_for("booking_feeds.resource_feed", token=token, _external=True)))
+
+
+@bp.route("/resources/<int:resource_id>/check-in", methods=["GET", "POST"])
+@require(Permission.VIEW_DASHBOARD)
+def check_in(resource_id: int) -> Any:
+    """Where the QR code at the machine leads: check in to your booking that is on now."""
+    resource = get_or_404(Resource, resource_id)
+    now = utcnow()
+    booking = db.session.execute(select(Booking).where(
+        Booking.resource_id == resource.id, Booking.user_id == current_user.id,
+        Booking.status == BookingStatus.CONFIRMED, Booking.starts_at <= now + services.CHECK_IN_EARLY,
+        Booking.ends_at > now)).scalars().first()
+    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
+        if booking is None:
+            flash(_("You have no booking of this resource right now."), "danger")
+        else:
+            try:
+                services.check_in(booking, current_user, is_manager(), now)
+            except DomainError as error:
+                flash(error.message, "danger")
+            else:
+                flash(_("Checked in. Enjoy the machine!"), "success")
+        return redirect(url_for("booking.check_in", resource_id=resource.id))
+    return render_template("booking/check_in.html", resource=resource, booking=booking,
+                           button_form=CSRFOnlyForm(formdata=None))
+
+
+@bp.route("/resources/<int:resource_id>/qr")
+@require(Permission.MANAGE_RESOURCES)
+def qr(resource_id: int) -> Any:
+    """A printable QR code for the machine, leading to its check-in page."""
+    import segno
+
+    resource = get_or_404(Resource, resource_id)
+    target = url_for("booking.check_in", resource_id=resource.id, _external=True)
+    image = segno.make(target, error="m").svg_data_uri(scale=8)
+    return render_template("booking/qr.html", resource=resource, image=image, target=target)

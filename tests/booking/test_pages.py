@@ -79,6 +79,7 @@ def test_resource_rules_are_edited_with_field_errors(client, world, fablab, sess
     url = f"/o/bbi/resources/{fablab.room.id}/settings"
     base = {"slot_minutes": "30", "min_minutes": "30", "max_minutes": "120", "buffer_minutes": "0",
             "min_notice_minutes": "60", "max_days_ahead": "30", "free_cancellation_hours": "24",
+            "no_show_minutes": "15",
             "price_member": "100000", "price_partner": "150000", "price_external": "200000", "active": "1",
             "opens_0": "08:00", "closes_0": "17:00"}
     bad = client.post(url, data={**base, "max_minutes": "15", "csrf_token": csrf_token(client, url)})
@@ -134,3 +135,11 @@ def test_personal_and_resource_feeds_are_secret_revocable_and_zoned(client, worl
     response = client.post(f"/o/bbi/resources/{fablab.room.id}/feed", data={"csrf_token": csrf_token(client, url)})
     path = unquote(re.search(r"feed=([^&]+)", response.headers["Location"]).group(1)).replace("http://localhost", "")
     assert "Meeting room" in client.get(path).get_data(as_text=True)
+
+
+def test_qr_code_leads_to_the_check_in_page(client, world, fablab):
+    login(client, world.manager.email)
+    page = client.get(f"/o/bbi/resources/{fablab.laser.id}/qr").get_data(as_text=True)
+    assert 'src="data:image/svg+xml' in page and f"/o/bbi/resources/{fablab.laser.id}/check-in" in page
+    assert "no booking of this resource right now" in client.get(
+        f"/o/bbi/resources/{fablab.laser.id}/check-in").get_data(as_text=True)

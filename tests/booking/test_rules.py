@@ -187,3 +187,46 @@ def test_my_bookings(api, world, fablab):
     _book(api, world.other_founder, fablab.room, next_weekday_at(1, 12))
     mine = api(world.founder, "GET", "/bookings?mine=1").get_json()
     assert len(mine) == 1 and {"id", "resource_id", "starts_at", "ends_at", "status"} <= set(mine[0])
+
+
+def test_weekly_bookings_all_or_nothing_or_skipping(app, world, fablab, session):
+    start = next_weekday_at(1, 10)
+    taken = start + timedelta(weeks=2)
+    session.add(Booking(org_id=world.org.id, resource_id=fablab.room.id, user_id=world.other_founder.id,
+                        starts_at=taken, ends_at=taken + timedelta(hours=1), blocked_until=taken + timedelta(hours=1),
+                        status=BookingStatus.CONFIRMED))
+    session.flush()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        with pytest.raises(DomainError) as error:
+            services.create_weekly(session, world.org, fablab.room, world.founder, start, start + timedelta(hours=1),
+                                   4, skip_conflicts=False)
+        assert error.value.code == "slot_taken" and "nothing was booked" in error.value.message
+        assert session.execute(select(Booking).where(Booking.user_id == world.founder.id)).first() is None
+        made, skipped = services.create_weekly(session, world.org, fablab.room, world.founder, start,
+                                               start + timedelta(hours=1), 4, skip_conflicts=True)
+    assert [b.starts_at for b in made] == [start, start + timedelta(weeks=1), start + timedelta(weeks=3)]
+    assert [(s, e.code) for s, e in skipped] == [(taken, "slot_taken")]
+
+
+def test_check_in_and_no_show_release(app, world, fablab, session):
+    start = next_weekday_at(1, 10)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        kept = services.create_booking(session, world.org, fablab.laser, world.founder, start,
+                                       start + timedelta(hours=1))
+        missed = services.create_booking(session, world.org, fablab.printer, world.founder, start,
+                                         start + timedelta(hours=2))
+        with pytest.raises(DomainError) as error:
+            services.check_in(kept, world.founder, False, now=start - timedelta(minutes=30))
+        assert error.value.code == "not_now"
+        with pytest.raises(DomainError):
+            services.check_in(kept, world.other_founder, False, now=start)
+        services.check_in(kept, world.founder, False, now=start + timedelta(minutes=5))
+        assert services.release_no_shows(session, now=start + timedelta(minutes=10)) == 0  # grace not over
+        assert services.release_no_shows(session, now=start + timedelta(minutes=20)) == 1
+    assert (kept.status, missed.status) == ("confirmed", "no_show")
+    # The rest of the no-show's time is free again.
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        again = services.create_booking(session, world.org, fablab.printer, world.other_founder,
+                                        start + timedelta(hours=1), start + timedelta(hours=2), is_staff=True,
+                                        now=start + timedelta(minutes=20) - timedelta(hours=1))
+    assert again.status == "confirmed"
