@@ -58,6 +58,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")  # links in mail sent by jobs
 
     # Security headers
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)  # reverse proxies in front (X-Forwarded-For/Proto)

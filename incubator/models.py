@@ -11,6 +11,7 @@ from incubator.booking.models import (
     OpeningHours,
     Resource,
     Training,
+    WaitlistEntry,
 )
 from incubator.cohorts.models import (
     CheckIn,
@@ -42,6 +43,7 @@ from incubator.orgs.models import Invitation, Membership, Organisation
 
 __all__ = [
     "Booking", "Certification", "Closure", "CreditEntry", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
+    "WaitlistEntry",
     "ActionItem", "AvailabilityWindow", "Match", "MatchRun", "MentorConflict", "MentoringNeeds", "MentorProfile",
     "MentorSession",
     "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",

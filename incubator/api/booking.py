@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from incubator.api import ErrorSchema, api_blueprint
 from incubator.booking import services
-from incubator.booking.models import Booking, Resource
+from incubator.booking.models import Booking, BookingStatus, Resource
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import get_or_404
@@ -87,8 +87,7 @@ class BookingOut(Schema):
     resource_id = fields.Integer(required=True)
     starts_at = fields.DateTime(required=True)
     ends_at = fields.DateTime(required=True)
-    status = fields.String(required=True, metadata={"enum": ["pending_approval", "awaiting_payment", "confirmed",
-                                                             "cancelled", "completed", "no_show", "expired"]})
+    status = fields.String(required=True, metadata={"enum": [s.value for s in BookingStatus]})
     credit_minutes = fields.Integer(required=True)
     price = fields.Integer(required=True)
     currency = fields.String(required=True)
@@ -195,4 +194,9 @@ def cancel(booking_id: int) -> Any:
     if not booking.can_cancel(g.api_user, manager):
         raise DomainError("This booking cannot be cancelled.", code="not_cancellable")
     services.cancel_booking(db.session, booking, g.api_user, manager)
+    from flask import url_for
+
+    from incubator.booking.tasks import offer_waiting
+
+    offer_waiting(db.session, booking.resource, url_for("booking.mine", org_slug=g.org.slug, _external=True))
     return _booking_out(booking)

@@ -15,6 +15,7 @@ from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str255, ut
 
 
 class BookingStatus(StrEnum):
+    HELD = "held"  # offered to the first in the waitlist, who confirms it before the hold runs out
     PENDING_APPROVAL = "pending_approval"
     AWAITING_PAYMENT = "awaiting_payment"
     CONFIRMED = "confirmed"
@@ -25,8 +26,9 @@ class BookingStatus(StrEnum):
 
 
 # Bookings in these states hold their slot; the database refuses any overlap between them.
-ACTIVE_STATUSES = (BookingStatus.PENDING_APPROVAL, BookingStatus.AWAITING_PAYMENT, BookingStatus.CONFIRMED,
-                   BookingStatus.COMPLETED)
+ACTIVE_STATUSES = (BookingStatus.HELD, BookingStatus.PENDING_APPROVAL, BookingStatus.AWAITING_PAYMENT,
+                   BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+HOLD_STATUSES = (BookingStatus.HELD, BookingStatus.AWAITING_PAYMENT)  # released when hold_expires_at passes
 
 
 class Lab(OrgScoped, Base):
@@ -179,6 +181,25 @@ class Booking(OrgScoped, TimestampMixin, Base):
     def can_cancel(self, user: User, is_manager: bool) -> bool:
         return self.status in ACTIVE_STATUSES and self.status != BookingStatus.COMPLETED and (
             is_manager or self.user_id == user.id)
+
+
+class WaitlistEntry(OrgScoped, Base):
+    """Someone who wants a taken slot; when it frees up, the first in line gets it held for a while."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (Index("ix_waitlist_resource_start", "resource_id", "starts_at"),)
+
+    id: Mapped[intpk]
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(10), default="waiting")  # waiting | offered | done
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    resource: Mapped[Resource] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class CreditEntry(OrgScoped, Base):

@@ -11,6 +11,7 @@ import math
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from incubator.accounts.models import User
 from incubator.booking.models import (
     ACTIVE_STATUSES,
+    HOLD_STATUSES,
     Booking,
     BookingStatus,
     Certification,
@@ -79,7 +81,7 @@ def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str
 def expire_holds(session: Session, resource_id: int | None = None, now: datetime | None = None) -> int:
     """Release bookings whose payment hold ran out (and return their credits)."""
     now = now or utcnow()
-    stmt = select(Booking).where(Booking.status == BookingStatus.AWAITING_PAYMENT, Booking.hold_expires_at < now)
+    stmt = select(Booking).where(Booking.status.in_(HOLD_STATUSES), Booking.hold_expires_at < now)
     if resource_id is not None:
         stmt = stmt.where(Booking.resource_id == resource_id)
     expired = session.execute(stmt).scalars().all()
@@ -365,3 +367,60 @@ def release_no_shows(session: Session, now: datetime | None = None) -> int:
             released += 1
     session.flush()
     return released
+
+
+# -- waitlist ---------------------------------------------------------------------------------------
+
+WAITLIST_HOLD = timedelta(minutes=30)  # how long a freed slot is kept for the first in line
+
+
+def join_waitlist(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
+                  ends_at: datetime) -> Any:
+    from incubator.booking.models import WaitlistEntry
+
+    if ends_at <= starts_at or starts_at <= utcnow():
+        raise rule("invalid_range", _("Choose a time in the future."))
+    entry = WaitlistEntry(org_id=org.id, resource_id=resource.id, user_id=user.id, starts_at=starts_at,
+                          ends_at=ends_at)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def offer_freed_time(session: Session, org: Organisation, resource: Resource, now: datetime | None = None,
+                     notify: Any = None) -> list[Booking]:
+    """Hold freed time for the first people waiting, in the order they joined, if every rule allows it."""
+    from incubator.booking.models import WaitlistEntry
+
+    now = now or utcnow()
+    offered = []
+    entries = session.execute(select(WaitlistEntry).where(
+        WaitlistEntry.resource_id == resource.id, WaitlistEntry.status == "waiting",
+        WaitlistEntry.starts_at > now).order_by(WaitlistEntry.created_at)).scalars().all()
+    for entry in entries:
+        try:
+            with session.begin_nested():
+                booking = create_booking(session, org, resource, entry.user, entry.starts_at, entry.ends_at,
+                                         now=now)
+        except DomainError:
+            continue  # still taken, or no longer allowed for this person: they keep waiting
+        booking.status, booking.hold_expires_at = BookingStatus.HELD, now + WAITLIST_HOLD
+        entry.status, entry.booking_id = "offered", booking.id
+        offered.append(booking)
+        if notify is not None:
+            notify(booking)
+    session.flush()
+    return offered
+
+
+def take_held(booking: Booking, user: User, now: datetime | None = None) -> None:
+    """The person the time was held for takes it: confirmed, or awaiting payment beyond credits."""
+    now = now or utcnow()
+    if booking.user_id != user.id or booking.status != BookingStatus.HELD:
+        raise DomainError(_("Nothing is held for you here."), code="not_held")
+    if booking.hold_expires_at is not None and booking.hold_expires_at < now:
+        raise DomainError(_("The hold ran out."), code="hold_expired")
+    if booking.price > 0:
+        booking.status, booking.hold_expires_at = BookingStatus.AWAITING_PAYMENT, now + timedelta(minutes=HOLD_MINUTES)
+    else:
+        booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None

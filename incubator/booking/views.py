@@ -198,6 +198,7 @@ def cancel(booking_id: int) -> Any:
         else:
             flash(_("Cancelled; the credits are back.") if returned and booking.credit_minutes else
                   _("Cancelled.") if returned else _("Cancelled late: the credits are forfeited."), "success")
+            tasks.offer_waiting(db.session, booking.resource, url_for("booking.mine", _external=True))
     return redirect(request.referrer or url_for("booking.mine"))
 
 
@@ -321,6 +322,7 @@ def settings(resource_id: int) -> Any:
 def booking_status_label(status: str) -> str:
     labels = {"pending_approval": _("waiting for approval"), "awaiting_payment": _("awaiting payment"),
               "confirmed": _("confirmed"), "cancelled": _("cancelled"), "completed": _("completed"),
+              "held": _("held for you"),
               "no_show": _("no-show"), "expired": _("expired")}
     return labels.get(status, status)
 
@@ -426,3 +428,37 @@ def qr(resource_id: int) -> Any:
     target = url_for("booking.check_in", resource_id=resource.id, _external=True)
     image = segno.make(target, error="m").svg_data_uri(scale=8)
     return render_template("booking/qr.html", resource=resource, image=image, target=target)
+
+
+@bp.route("/resources/<int:resource_id>/waitlist", methods=["POST"])
+@require(Permission.BOOK_RESOURCES)
+def join_waitlist(resource_id: int) -> Any:
+    resource = get_or_404(Resource, resource_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            start = datetime.fromisoformat(request.form.get("start", "").replace(" ", "+"))
+            start = (start if start.tzinfo else start.replace(tzinfo=zone())).astimezone(UTC)
+            minutes = int(request.form.get("minutes") or resource.min_minutes)
+            services.join_waitlist(db.session, g.org, resource, current_user, start, start + timedelta(minutes=minutes))
+        except (ValueError, DomainError):
+            flash(_("Choose a time in the future."), "danger")
+        else:
+            flash(_("You are on the waitlist: if the time frees up, it is held for you and you get an email."),
+                  "success")
+    return redirect(url_for("booking.mine"))
+
+
+@bp.route("/bookings/<int:booking_id>/take", methods=["POST"])
+@require(Permission.BOOK_RESOURCES)
+def take(booking_id: int) -> Any:
+    booking = get_or_404(Booking, booking_id)
+    if booking.user_id != current_user.id:
+        abort(404)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.take_held(booking, current_user)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("It is yours."), "success")
+    return redirect(url_for("booking.mine"))

@@ -213,7 +213,7 @@ def upgrade() -> None:
         op.execute(
             "ALTER TABLE bookings ADD CONSTRAINT ex_bookings_no_overlap EXCLUDE USING gist "
             "(resource_id WITH =, tstzrange(starts_at, blocked_until, '[)') WITH &&) "
-            "WHERE (status IN ('pending_approval', 'awaiting_payment', 'confirmed', 'completed'))"
+            "WHERE (status IN ('held', 'pending_approval', 'awaiting_payment', 'confirmed', 'completed'))"
         )
 
 

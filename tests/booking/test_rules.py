@@ -230,3 +230,51 @@ def test_check_in_and_no_show_release(app, world, fablab, session):
                                         start + timedelta(hours=1), start + timedelta(hours=2), is_staff=True,
                                         now=start + timedelta(minutes=20) - timedelta(hours=1))
     assert again.status == "confirmed"
+
+
+def test_a_freed_slot_is_held_for_the_first_in_line(app, api, world, fablab, session):
+    from incubator.booking.models import WaitlistEntry
+    from incubator.core import mail
+    from incubator.core.permissions import Role
+    from tests.factories import member
+
+    start = next_weekday_at(2, 10)
+    first = _book(api, world.founder, fablab.room, start).get_json()
+    third = member(world.org, Role.FOUNDER)
+    with app.test_request_context():
+        services.join_waitlist(session, world.org, fablab.room, world.other_founder, start,
+                               start + timedelta(hours=1))
+        services.join_waitlist(session, world.org, fablab.room, third, start, start + timedelta(hours=1))
+    assert api(world.founder, "POST", f"/bookings/{first['id']}/cancel").status_code == 200
+    held = session.execute(select(Booking).where(Booking.user_id == world.other_founder.id)).scalar_one()
+    assert held.status == "held" and held.hold_expires_at is not None
+    assert mail.outbox[-1].to == [world.other_founder.email]
+    # Nobody else can take it meanwhile.
+    assert _book(api, third, fablab.room, start).get_json()["code"] == "slot_taken"
+    with app.test_request_context():
+        services.take_held(held, world.other_founder)
+    assert held.status == "awaiting_payment"  # a room is paid: now it waits for the payment
+    entries = dict(session.execute(select(WaitlistEntry.user_id, WaitlistEntry.status)).all())
+    assert entries == {world.other_founder.id: "offered", third.id: "waiting"}
+
+
+def test_an_unclaimed_hold_passes_to_the_next_in_line(app, world, fablab, session):
+    from incubator.booking.tasks import release_slots
+    from incubator.core.permissions import Role
+    from tests.factories import member
+
+    start = next_weekday_at(2, 10)
+    third = member(world.org, Role.FOUNDER)
+    with app.test_request_context():
+        services.join_waitlist(session, world.org, fablab.room, world.other_founder, start,
+                               start + timedelta(hours=1))
+        services.join_waitlist(session, world.org, fablab.room, third, start, start + timedelta(hours=1))
+        offered = services.offer_freed_time(session, world.org, fablab.room)
+        assert [b.user_id for b in offered] == [world.other_founder.id]
+        offered[0].hold_expires_at = services.utcnow() - timedelta(minutes=1)
+        session.flush()
+    with app.app_context():
+        release_slots.call_local()  # what the worker runs every five minutes
+    session.expire_all()
+    statuses = dict(session.execute(select(Booking.user_id, Booking.status)).all())
+    assert statuses == {world.other_founder.id: "expired", third.id: "held"}
