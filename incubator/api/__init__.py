@@ -36,6 +36,17 @@ api = Api(spec_kwargs={
 })
 
 
+def error_responses(bp: Blueprint, *codes: tuple[int, str]) -> Any:
+    """Document an operation's error answers (401 always), in the shared error format."""
+
+    def decorator(view: Any) -> Any:
+        for code, description in reversed(((401, "Missing or invalid token"), *codes)):
+            view = bp.alt_response(code, schema=ErrorSchema, description=description)(view)
+        return view
+
+    return decorator
+
+
 def authenticate() -> Any:
     """Bearer token or 401. Session cookies are not accepted by the API (no CSRF there)."""
     from incubator.accounts.services import user_for_api_token

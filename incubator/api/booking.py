@@ -10,7 +10,7 @@ from flask import abort, g
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
 from sqlalchemy import select
 
-from incubator.api import ErrorSchema, api_blueprint
+from incubator.api import api_blueprint, error_responses
 from incubator.booking import services
 from incubator.booking.models import Booking, BookingStatus, Resource
 from incubator.core.errors import DomainError
@@ -21,13 +21,8 @@ from incubator.extensions import db
 bp = api_blueprint("api_booking", __name__, org=True, description="Lab resources and bookings")
 
 
-def errors(*codes: tuple[int, str]):
-    def decorator(view):
-        for code, description in reversed(((401, "Missing or invalid token"), *codes)):
-            view = bp.alt_response(code, schema=ErrorSchema, description=description)(view)
-        return view
-
-    return decorator
+def errors(*codes: tuple[int, str]) -> Any:
+    return error_responses(bp, *codes)
 
 
 NOT_FOUND = (404, "Not found, or not visible to the caller")

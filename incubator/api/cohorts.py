@@ -10,7 +10,7 @@ from flask import abort, g
 from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import select
 
-from incubator.api import ErrorSchema, api_blueprint
+from incubator.api import api_blueprint, error_responses
 from incubator.cohorts import checkins, services
 from incubator.cohorts.models import (
     MONEY_KPIS,
@@ -32,16 +32,11 @@ from incubator.extensions import db
 
 bp = api_blueprint("api_cohorts", __name__, org=True, description="Cohorts, startups, check-ins, milestones")
 
-ERRORS_401_404 = ((401, "Missing or invalid token"), (404, "Not found, or not visible to the caller"))
+NOT_FOUND = (404, "Not found, or not visible to the caller")
 
 
-def documented(*codes: tuple[int, str]):
-    def decorator(view):
-        for code, description in reversed(codes):
-            view = bp.alt_response(code, schema=ErrorSchema, description=description)(view)
-        return view
-
-    return decorator
+def errors(*codes: tuple[int, str]) -> Any:
+    return error_responses(bp, *codes)
 
 
 class CohortOut(Schema):
@@ -202,7 +197,7 @@ def _milestone_out(milestone: Milestone) -> dict[str, Any]:
 
 @bp.route("/cohorts")
 @bp.response(200, CohortOut(many=True))
-@documented(ERRORS_401_404[0], ERRORS_401_404[1])
+@errors(NOT_FOUND)
 def list_cohorts() -> Any:
     """Cohorts the caller may see: all for staff, the funded ones for funders, their own for founders."""
     stmt = services.visible_cohorts_stmt(g.org, g.membership).order_by(Cohort.starts_on.desc())
@@ -211,14 +206,14 @@ def list_cohorts() -> Any:
 
 @bp.route("/cohorts/<int:cohort_id>")
 @bp.response(200, CohortOut)
-@documented(*ERRORS_401_404)
+@errors(NOT_FOUND)
 def get_cohort(cohort_id: int) -> Any:
     return _cohort_out(_cohort_or_404(cohort_id))
 
 
 @bp.route("/cohorts/<int:cohort_id>/startups")
 @bp.response(200, StartupOut(many=True))
-@documented(*ERRORS_401_404)
+@errors(NOT_FOUND)
 def cohort_startups(cohort_id: int) -> Any:
     cohort = _cohort_or_404(cohort_id)
     rows = db.session.execute(select(Enrolment).join(Enrolment.startup).where(Enrolment.cohort_id == cohort.id)
@@ -229,7 +224,7 @@ def cohort_startups(cohort_id: int) -> Any:
 @bp.route("/startups")
 @bp.arguments(MineQuery, location="query")
 @bp.response(200, StartupOut(many=True))
-@documented(*ERRORS_401_404)
+@errors(NOT_FOUND)
 def list_startups(query: dict[str, Any]) -> Any:
     """Managers see every startup; everyone else (or ``mine=1``) only their own."""
     if query["mine"] or not g.membership.has(Permission.MANAGE_COHORTS):
@@ -243,7 +238,7 @@ def list_startups(query: dict[str, Any]) -> Any:
 @bp.route("/startups/<int:startup_id>/checkins")
 @visible_startup
 @bp.response(200, CheckInOut(many=True))
-@documented(*ERRORS_401_404)
+@errors(NOT_FOUND)
 def list_checkins(startup_id: int) -> Any:
     startup = g.startup
     rows = db.session.execute(select(CheckIn).where(CheckIn.startup_id == startup.id).order_by(CheckIn.period))
@@ -254,7 +249,7 @@ def list_checkins(startup_id: int) -> Any:
 @visible_startup
 @bp.arguments(CheckInIn)
 @bp.response(201, CheckInOut)
-@documented(ERRORS_401_404[0], ERRORS_401_404[1], (409, "This period is already reported"),
+@errors(NOT_FOUND, (409, "This period is already reported"),
             (422, "Invalid numbers or period; `fields` names them"))
 def create_checkin(data: dict[str, Any], startup_id: int) -> Any:
     startup = g.startup
@@ -270,7 +265,7 @@ def create_checkin(data: dict[str, Any], startup_id: int) -> Any:
 @bp.route("/startups/<int:startup_id>/milestones")
 @visible_startup
 @bp.response(200, MilestoneOut(many=True))
-@documented(*ERRORS_401_404)
+@errors(NOT_FOUND)
 def list_milestones(startup_id: int) -> Any:
     startup = g.startup
     return [_milestone_out(m) for m in startup.milestones]
@@ -280,7 +275,7 @@ def list_milestones(startup_id: int) -> Any:
 @visible_startup
 @bp.arguments(MilestoneIn)
 @bp.response(201, MilestoneOut)
-@documented(ERRORS_401_404[0], ERRORS_401_404[1], (422, "Invalid fields; `fields` names them"))
+@errors(NOT_FOUND, (422, "Invalid fields; `fields` names them"))
 def create_milestone(data: dict[str, Any], startup_id: int) -> Any:
     startup = g.startup
     if not (data.get("title") or "").strip():

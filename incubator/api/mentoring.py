@@ -9,7 +9,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import or_, select
 
 from incubator.accounts.services import get_user_by_email
-from incubator.api import ErrorSchema, api_blueprint
+from incubator.api import api_blueprint, error_responses
 from incubator.cohorts.models import Cohort, StartupFounder
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
@@ -24,13 +24,8 @@ from incubator.orgs.services import find_membership
 bp = api_blueprint("api_mentoring", __name__, org=True, description="Mentors, matching and mentor sessions")
 
 
-def errors(*codes: tuple[int, str]):
-    def decorator(view):
-        for code, description in reversed(((401, "Missing or invalid token"), *codes)):
-            view = bp.alt_response(code, schema=ErrorSchema, description=description)(view)
-        return view
-
-    return decorator
+def errors(*codes: tuple[int, str]) -> Any:
+    return error_responses(bp, *codes)
 
 
 NOT_FOUND = (404, "Not found, or not visible to the caller")
