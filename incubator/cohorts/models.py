@@ -332,9 +332,6 @@ class CheckIn(OrgScoped, TimestampMixin, Base):
     def is_locked(self) -> bool:
         return self.locked_at is not None
 
-    def can_edit(self, user: Any, is_manager: bool) -> bool:
-        return not self.is_locked and (is_manager or self.startup.has_founder(user))
-
 
 class CheckInRevision(OrgScoped, Base):
     """One change to a check-in before it was locked: who, when, old and new values."""

@@ -7,8 +7,6 @@ Views, jobs and CLI commands use ``db.session``; the request commits once at the
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -85,15 +83,6 @@ class OrgScoped:
 # SQLite: BEGIN IMMEDIATE for write transactions so that check-then-insert rules hold when several
 # requests race; reads (GET/HEAD/OPTIONS) use a deferred BEGIN and so never block each other.
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_begin_immediate", default=True)
-
-
-@contextmanager
-def read_only_transactions() -> Iterator[None]:
-    token = _immediate.set(False)
-    try:
-        yield
-    finally:
-        _immediate.reset(token)
 
 
 def _harden_sqlite(engine: Engine) -> None:

@@ -55,10 +55,6 @@ def all_orgs(session: Session) -> Iterator[Session]:
         session.info[ALL_ORGS] = previous
 
 
-def current_org() -> Any:
-    return g.org
-
-
 def get_or_404(model: type[T], ident: Any) -> T:
     from incubator.extensions import db
 
