@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "incubator.mentoring.views:feeds",
     "incubator.booking.views",
     "incubator.booking.feeds",
+    "incubator.booking.shared",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

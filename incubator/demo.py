@@ -73,6 +73,7 @@ def seed(session: Session, password: str) -> None:
         mentoring_demo.seed(session, by_slug["bbi"], cohort, users["mentor@bbi.example.com"], password, today)
         booking_demo.seed(session, by_slug["bbi"], users["founder@bbi.example.com"], users["manager@bbi.example.com"],
                           today)
+        booking_demo.seed_shared(session, by_slug["tdmu"], by_slug["bbi"], users["founder@bbi.example.com"], today)
 
 
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:

@@ -10,6 +10,7 @@ from incubator.booking.models import (
     Lab,
     OpeningHours,
     Resource,
+    ResourceShare,
     Training,
     WaitlistEntry,
 )
@@ -43,7 +44,7 @@ from incubator.orgs.models import Invitation, Membership, Organisation
 
 __all__ = [
     "Booking", "Certification", "Closure", "CreditEntry", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
-    "WaitlistEntry",
+    "ResourceShare", "WaitlistEntry",
     "ActionItem", "AvailabilityWindow", "Match", "MatchRun", "MentorConflict", "MentoringNeeds", "MentorProfile",
     "MentorSession",
     "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",

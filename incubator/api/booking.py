@@ -8,14 +8,14 @@ from typing import Any
 
 from flask import abort, g
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from incubator.api import api_blueprint, error_responses
 from incubator.booking import services
 from incubator.booking.models import Booking, BookingStatus, Resource
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
-from incubator.core.tenancy import get_or_404
+from incubator.core.tenancy import all_orgs
 from incubator.extensions import db
 
 bp = api_blueprint("api_booking", __name__, org=True, description="Lab resources and bookings")
@@ -39,8 +39,9 @@ class ResourceOut(Schema):
     open_24h = fields.Boolean(required=True)
     needs_approval = fields.Boolean(required=True)
     training = fields.String(allow_none=True, metadata={"description": "The certification it requires, if any"})
-    price_per_hour = fields.Integer(required=True, metadata={"description": "Member rate, minor currency units"})
+    price_per_hour = fields.Integer(required=True, metadata={"description": "Your rate, minor currency units"})
     currency = fields.String(required=True)
+    shared_by = fields.String(allow_none=True, metadata={"description": "The owner organisation of a shared resource"})
 
 
 class AvailabilityQuery(Schema):
@@ -101,11 +102,29 @@ def _can_book() -> None:
         abort(404)
 
 
-def _resource_out(r: Resource) -> dict[str, Any]:
+def _resource_out(r: Resource, owner: Any = None, share: Any = None) -> dict[str, Any]:
     return {"id": r.id, "name": r.name, "kind": str(r.kind), "lab": r.lab.name, "slot_minutes": r.slot_minutes,
             "min_minutes": r.min_minutes, "max_minutes": r.max_minutes, "open_24h": r.open_24h,
-            "needs_approval": r.needs_approval, "training": r.training.name if r.training else None,
-            "price_per_hour": r.price_member, "currency": g.org.currency}
+            "needs_approval": share.needs_approval if share else r.needs_approval,
+            "training": r.training.name if r.training else None,
+            "price_per_hour": r.price_partner if share else r.price_member,
+            "currency": owner.currency if owner else g.org.currency, "shared_by": owner.slug if owner else None}
+
+
+def _own_or_shared(resource_id: int) -> tuple[Resource, Any, Any]:
+    """A resource of this organisation, or one shared with it: (resource, share, owner)."""
+    if not 0 < resource_id < 2**31:
+        abort(404)
+    own = db.session.execute(select(Resource).where(Resource.id == resource_id, Resource.org_id == g.org.id,
+                                                    Resource.active.is_(True))).scalar_one_or_none()
+    if own is not None:
+        return own, None, g.org
+    from incubator.booking.shared import shared_or_404
+
+    share, resource, owner = shared_or_404(resource_id)
+    if not resource.active:
+        abort(404)
+    return resource, share, owner
 
 
 def _booking_out(b: Booking) -> dict[str, Any]:
@@ -114,20 +133,20 @@ def _booking_out(b: Booking) -> dict[str, Any]:
             "hold_expires_at": b.hold_expires_at}
 
 
-def _bookable(resource_id: int) -> Resource:
-    resource = get_or_404(Resource, resource_id)
-    if not resource.active:
-        abort(404)
-    return resource
-
-
 @bp.route("/resources")
 @bp.response(200, ResourceOut(many=True))
 @errors(NOT_FOUND)
 def list_resources() -> Any:
     _can_book()
     stmt = select(Resource).where(Resource.org_id == g.org.id, Resource.active.is_(True)).order_by(Resource.name)
-    return [_resource_out(r) for r in db.session.execute(stmt).scalars()]
+    out = [_resource_out(r) for r in db.session.execute(stmt).scalars()]
+    from incubator.booking.shared import shared_or_404
+
+    for share in services.shares_for(db.session, g.org):
+        _share, resource, owner = shared_or_404(share.resource_id)
+        if resource.active:
+            out.append(_resource_out(resource, owner, share))
+    return out
 
 
 def resolved_resource(view: Any) -> Any:
@@ -136,7 +155,7 @@ def resolved_resource(view: Any) -> Any:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _can_book()
-        g.resource = _bookable(kwargs["resource_id"])
+        g.resource, g.share, g.owner = _own_or_shared(kwargs["resource_id"])
         return view(*args, **kwargs)
 
     return wrapper
@@ -149,7 +168,8 @@ def resolved_resource(view: Any) -> Any:
 @errors(NOT_FOUND, (422, "Invalid range"))
 def availability(query: dict[str, Any], resource_id: int) -> Any:
     resource = g.resource
-    free = services.free_intervals(db.session, g.org, [resource], query["from_"], query["to"])[resource.id]
+    with all_orgs(db.session):
+        free = services.free_intervals(db.session, g.owner, [resource], query["from_"], query["to"])[resource.id]
     return {"free": [{"starts_at": s, "ends_at": e} for s, e in free]}
 
 
@@ -161,9 +181,11 @@ def availability(query: dict[str, Any], resource_id: int) -> Any:
               "too_short, too_far_ahead, too_late_notice, quota_exceeded, closed, not_on_slot, ...)"))
 def create_booking(data: dict[str, Any]) -> Any:
     _can_book()
-    resource = _bookable(data["resource_id"])
-    booking = services.create_booking(db.session, g.org, resource, g.api_user, data["starts_at"], data["ends_at"],
-                                      is_staff=g.membership.has(Permission.MANAGE_RESOURCES), note=data["note"])
+    resource, share, owner = _own_or_shared(data["resource_id"])
+    with all_orgs(db.session):  # a shared resource's bookings belong to its owner
+        booking = services.create_booking(
+            db.session, owner, resource, g.api_user, data["starts_at"], data["ends_at"], note=data["note"],
+            is_staff=share is None and g.membership.has(Permission.MANAGE_RESOURCES), share=share)
     return _booking_out(booking)
 
 
@@ -172,26 +194,36 @@ def create_booking(data: dict[str, Any]) -> Any:
 @bp.response(200, BookingOut(many=True))
 @errors(NOT_FOUND)
 def list_bookings(query: dict[str, Any]) -> Any:
-    stmt = select(Booking).where(Booking.org_id == g.org.id).order_by(Booking.starts_at.desc()).limit(500)
+    """Managers see the organisation's bookings; everyone (or ``mine=1``) their own, shared labs included."""
     if query["mine"] or not g.membership.has(Permission.MANAGE_RESOURCES):
-        stmt = stmt.where(Booking.user_id == g.api_user.id)
-    return [_booking_out(b) for b in db.session.execute(stmt).scalars()]
+        stmt = select(Booking).where(Booking.user_id == g.api_user.id, or_(
+            Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
+    else:
+        stmt = select(Booking).where(Booking.org_id == g.org.id)
+    return [_booking_out(b) for b in db.session.execute(stmt.order_by(Booking.starts_at.desc()).limit(500)).scalars()]
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @bp.response(200, BookingOut)
 @errors(NOT_FOUND, (422, "Not cancellable"))
 def cancel(booking_id: int) -> Any:
-    booking = get_or_404(Booking, booking_id)
-    manager = g.membership.has(Permission.MANAGE_RESOURCES)
-    if not (manager or booking.user_id == g.api_user.id):
+    if not 0 < booking_id < 2**31:
+        abort(404)
+    booking = db.session.execute(select(Booking).where(Booking.id == booking_id, or_(
+        Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
+    ).scalar_one_or_none()
+    manager = booking is not None and booking.org_id == g.org.id and g.membership.has(Permission.MANAGE_RESOURCES)
+    if booking is None or not (manager or booking.user_id == g.api_user.id):
         abort(404)
     if not booking.can_cancel(g.api_user, manager):
         raise DomainError("This booking cannot be cancelled.", code="not_cancellable")
-    services.cancel_booking(db.session, booking, g.api_user, manager)
     from flask import url_for
 
     from incubator.booking.tasks import offer_waiting
+    from incubator.orgs.models import Organisation
 
-    offer_waiting(db.session, booking.resource, url_for("booking.mine", org_slug=g.org.slug, _external=True))
+    with all_orgs(db.session):
+        services.cancel_booking(db.session, booking, g.api_user, manager)
+        owner = db.session.get(Organisation, booking.org_id)
+        offer_waiting(db.session, booking.resource, url_for("booking.mine", org_slug=owner.slug, _external=True))
     return _booking_out(booking)

@@ -95,3 +95,31 @@ def seed(session: Session, org: Organisation, founder: User, manager: User, toda
             session.add(CreditEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
                                     resource_kind=resource.kind, minutes=-hours * 60, booking=booking, kind="debit"))
     session.flush()
+
+
+def seed_shared(session: Session, owner: Organisation, partner: Organisation, partner_user: User,
+                today: date) -> None:
+    """TDMU's techlab shares its injection moulding machine with BBI, at the partner rate."""
+    from incubator.booking.models import ResourceShare
+
+    if session.execute(select(Lab.id).where(Lab.org_id == owner.id)).first():
+        return
+    lab = Lab(org_id=owner.id, name="TDMU Techlab", site="Thu Dau Mot University, building C")
+    machine = Resource(org_id=owner.id, lab=lab, name="Injection moulding machine (Arburg)",
+                       kind=ResourceKind.MACHINE, slot_minutes=60, min_minutes=60, max_minutes=480,
+                       max_days_ahead=60, min_notice_minutes=24 * 60, price_member=400_000,
+                       price_partner=600_000, price_external=900_000)
+    machine.hours = [OpeningHours(org_id=owner.id, weekday=d, opens=time(8), closes=time(17)) for d in range(5)]
+    session.add_all([lab, machine])
+    session.flush()
+    session.add(ResourceShare(org_id=owner.id, resource_id=machine.id, partner_org_id=partner.id))
+    monday = today - timedelta(days=today.weekday())
+    for offset, hours in ((-6, 3), (-4, 2), (8, 4)):
+        day = monday + timedelta(days=offset)
+        starts = datetime.combine(day, time(9), SAIGON).astimezone(UTC)
+        ends = starts + timedelta(hours=hours)
+        session.add(Booking(org_id=owner.id, resource=machine, user_id=partner_user.id, partner_org_id=partner.id,
+                            starts_at=starts, ends_at=ends, blocked_until=ends, price=600_000 * hours,
+                            currency=owner.currency,
+                            status=BookingStatus.COMPLETED if day < today else BookingStatus.CONFIRMED))
+    session.flush()

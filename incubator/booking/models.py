@@ -168,6 +168,7 @@ class Booking(OrgScoped, TimestampMixin, Base):
     hold_expires_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     checked_in_at: Mapped[datetime | None]
+    partner_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)  # shared lab
     note: Mapped[str] = mapped_column(String(500), default="")
 
     resource: Mapped[Resource] = relationship()
@@ -181,6 +182,21 @@ class Booking(OrgScoped, TimestampMixin, Base):
     def can_cancel(self, user: User, is_manager: bool) -> bool:
         return self.status in ACTIVE_STATUSES and self.status != BookingStatus.COMPLETED and (
             is_manager or self.user_id == user.id)
+
+
+class ResourceShare(OrgScoped, Base):
+    """The owner organisation shares a resource with a partner organisation, at the partner rate."""
+
+    __tablename__ = "resource_shares"
+    __table_args__ = (UniqueConstraint("resource_id", "partner_org_id"),)
+
+    id: Mapped[intpk]
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
+    partner_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
+    needs_approval: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    resource: Mapped[Resource] = relationship()
 
 
 class WaitlistEntry(OrgScoped, Base):

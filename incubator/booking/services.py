@@ -158,10 +158,12 @@ def has_valid_training(session: Session, user: User, training_id: int, on: date)
 
 
 def quote(session: Session, resource: Resource, startup: Startup | None, cohort: Cohort | None,
-          minutes: int, is_staff: bool) -> Quote:
-    """Credits first, then the member rate for the rest (staff book for free)."""
+          minutes: int, is_staff: bool, partner: bool = False) -> Quote:
+    """Credits first, then the member rate for the rest (staff book for free, partners pay their rate)."""
     if is_staff:
         return Quote(minutes, 0, 0, None)
+    if partner:
+        return Quote(minutes, 0, math.ceil(minutes * resource.price_partner / 60), None)
     credits = credit_balance(session, startup, cohort, resource.kind) if startup and cohort else 0
     credit_minutes = max(0, min(minutes, credits))
     rate = resource.price_member if cohort is not None else resource.price_external
@@ -170,10 +172,11 @@ def quote(session: Session, resource: Resource, startup: Startup | None, cohort:
 
 
 def create_booking(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
-                   ends_at: datetime, *, is_staff: bool = False, note: str = "",
-                   now: datetime | None = None) -> Booking:
+                   ends_at: datetime, *, is_staff: bool = False, note: str = "", now: datetime | None = None,
+                   share: Any = None) -> Booking:
+    """``org`` owns the resource. With ``share``, a member of the partner organisation books it."""
     now = now or utcnow()
-    startup, cohort = (None, None) if is_staff else active_startup(session, org, user)
+    startup, cohort = (None, None) if is_staff or share else active_startup(session, org, user)
     check_rules(session, org, resource, user, starts_at, ends_at, startup, now)
     expire_holds(session, resource.id, now)
     blocked_until = ends_at + resource.buffer
@@ -182,8 +185,9 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
         Booking.starts_at > starts_at - LOOKBACK, Booking.blocked_until > starts_at).limit(1)).first()
     if clash:
         raise SlotTaken(_("This time is already booked."), fields={"starts_at": _("This time is already booked.")})
-    offer = quote(session, resource, startup, cohort, int((ends_at - starts_at).total_seconds() // 60), is_staff)
-    if resource.needs_approval and not is_staff:
+    offer = quote(session, resource, startup, cohort, int((ends_at - starts_at).total_seconds() // 60), is_staff,
+                  partner=share is not None)
+    if (share.needs_approval if share is not None else resource.needs_approval) and not is_staff:
         status = BookingStatus.PENDING_APPROVAL
     elif offer.price > 0:
         status = BookingStatus.AWAITING_PAYMENT
@@ -193,6 +197,7 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
                       startup_id=startup.id if startup else None, starts_at=starts_at, ends_at=ends_at,
                       blocked_until=blocked_until, status=status, credit_minutes=offer.credit_minutes,
                       price=offer.price, currency=org.currency, note=note,
+                      partner_org_id=share.partner_org_id if share is not None else None,
                       hold_expires_at=now + timedelta(minutes=HOLD_MINUTES)
                       if status == BookingStatus.AWAITING_PAYMENT else None)
     try:
@@ -424,3 +429,40 @@ def take_held(booking: Booking, user: User, now: datetime | None = None) -> None
         booking.status, booking.hold_expires_at = BookingStatus.AWAITING_PAYMENT, now + timedelta(minutes=HOLD_MINUTES)
     else:
         booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None
+
+
+# -- shared labs ------------------------------------------------------------------------------------
+
+def shares_for(session: Session, partner: Organisation) -> list[Any]:
+    """What other organisations share with ``partner``."""
+    from incubator.booking.models import ResourceShare
+
+    return list(session.execute(select(ResourceShare).where(ResourceShare.partner_org_id == partner.id)
+                                .execution_options(all_orgs=True)).scalars())
+
+
+def share_for(session: Session, partner: Organisation, resource_id: int) -> Any:
+    from incubator.booking.models import ResourceShare
+
+    return session.execute(select(ResourceShare).where(
+        ResourceShare.partner_org_id == partner.id, ResourceShare.resource_id == resource_id)
+        .execution_options(all_orgs=True)).scalar_one_or_none()
+
+
+def partner_statement(session: Session, owner: Organisation, month: date) -> list[dict[str, Any]]:
+    """The owner's monthly usage statement: per partner organisation, bookings, hours and amount."""
+    start = datetime.combine(month.replace(day=1), time(0), ZoneInfo(owner.timezone))
+    end_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    end = datetime.combine(end_month, time(0), ZoneInfo(owner.timezone))
+    rows = session.execute(select(Booking).where(
+        Booking.org_id == owner.id, Booking.partner_org_id.is_not(None), Booking.starts_at >= start,
+        Booking.starts_at < end, Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.COMPLETED,
+                                                    BookingStatus.NO_SHOW)))).scalars().all()
+    totals: dict[int, dict[str, Any]] = {}
+    for booking in rows:
+        line = totals.setdefault(booking.partner_org_id, {"partner_org_id": booking.partner_org_id, "bookings": 0,
+                                                          "minutes": 0, "amount": 0})
+        line["bookings"] += 1
+        line["minutes"] += booking.minutes
+        line["amount"] += booking.price
+    return sorted(totals.values(), key=lambda line: line["partner_org_id"])

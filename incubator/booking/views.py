@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import services, tasks  # noqa: F401  (tasks: the worker's schedule)
@@ -30,7 +30,7 @@ from incubator.cohorts.views import org_today
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
-from incubator.core.tenancy import get_or_404, org_blueprint
+from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
 from incubator.extensions import db
 from incubator.orgs.models import Membership
 
@@ -172,8 +172,12 @@ def book(resource_id: int) -> Any:
 @bp.route("/bookings")
 @require(Permission.VIEW_DASHBOARD)
 def mine() -> Any:
-    rows = db.session.execute(select(Booking).where(Booking.org_id == g.org.id, Booking.user_id == current_user.id)
-                              .order_by(Booking.starts_at.desc()).limit(200)).scalars().all()
+    rows = db.session.execute(select(Booking).where(  # shared labs' bookings belong to their owners
+        Booking.user_id == current_user.id, or_(Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id))
+        .execution_options(all_orgs=True).order_by(Booking.starts_at.desc()).limit(200)).scalars().all()
+    with all_orgs(db.session):
+        for row in rows:
+            _ = row.resource.name
     startup, cohort = services.active_startup(db.session, g.org, current_user)
     balances = {}
     if startup and cohort:
@@ -187,18 +191,25 @@ def mine() -> Any:
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
 def cancel(booking_id: int) -> Any:
-    booking = get_or_404(Booking, booking_id)
-    if not (is_manager() or booking.user_id == current_user.id):
+    if not 0 < booking_id < 2**31:
+        abort(404)
+    booking = db.session.execute(select(Booking).where(Booking.id == booking_id, or_(
+        Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
+    ).scalar_one_or_none()
+    manager = booking is not None and booking.org_id == g.org.id and is_manager()
+    if booking is None or not (manager or booking.user_id == current_user.id):
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
         try:
-            returned = services.cancel_booking(db.session, booking, current_user, is_manager())
+            with all_orgs(db.session):  # a shared lab's booking belongs to its owner
+                returned = services.cancel_booking(db.session, booking, current_user, manager)
         except DomainError as error:
             flash(error.message, "danger")
         else:
             flash(_("Cancelled; the credits are back.") if returned and booking.credit_minutes else
                   _("Cancelled.") if returned else _("Cancelled late: the credits are forfeited."), "success")
-            tasks.offer_waiting(db.session, booking.resource, url_for("booking.mine", _external=True))
+            if booking.org_id == g.org.id:
+                tasks.offer_waiting(db.session, booking.resource, url_for("booking.mine", _external=True))
     return redirect(request.referrer or url_for("booking.mine"))
 
 
@@ -310,10 +321,16 @@ def settings(resource_id: int) -> Any:
             resource.hours = hours
             flash(_("The resource's rules are saved."), "success")
             return redirect(url_for("booking.settings", resource_id=resource.id))
+    from incubator.booking.models import ResourceShare
+    from incubator.orgs.models import Organisation
+
     trainings = db.session.execute(select(Training).where(Training.org_id == g.org.id)).scalars().all()
     by_day = {h.weekday: h for h in resource.hours}
+    shares = db.session.execute(select(ResourceShare).where(ResourceShare.resource_id == resource.id)).scalars().all()
+    names = {o.id: o.name for o in db.session.execute(select(Organisation).order_by(Organisation.name)).scalars()}
     return render_template("booking/settings.html", resource=resource, errors=errors, trainings=trainings,
-                           by_day=by_day, kinds=list(ResourceKind), form=CSRFOnlyForm(formdata=None),
+                           by_day=by_day, kinds=list(ResourceKind), form=CSRFOnlyForm(formdata=None), shares=shares,
+                           names=names,
                            feed_url=request.args.get("feed")), \
         422 if errors else 200
 
@@ -462,3 +479,44 @@ def take(booking_id: int) -> Any:
         else:
             flash(_("It is yours."), "success")
     return redirect(url_for("booking.mine"))
+
+
+@bp.route("/resources/<int:resource_id>/shares", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def share(resource_id: int) -> Any:
+    """Share a resource with a partner organisation (or stop sharing it)."""
+    from incubator.booking.models import ResourceShare
+    from incubator.orgs.models import Organisation
+
+    resource = get_or_404(Resource, resource_id)
+    if CSRFOnlyForm().validate_on_submit():
+        partner = db.session.get(Organisation, int(request.form.get("partner_org_id") or 0))
+        if partner is None or partner.id == g.org.id:
+            abort(404)
+        existing = db.session.execute(select(ResourceShare).where(
+            ResourceShare.resource_id == resource.id, ResourceShare.partner_org_id == partner.id)).scalar_one_or_none()
+        if request.form.get("action") == "stop":
+            if existing is not None:
+                db.session.delete(existing)
+            flash(_("%(org)s can no longer book it.", org=partner.name), "success")
+        else:
+            existing = existing or ResourceShare(org_id=g.org.id, resource_id=resource.id, partner_org_id=partner.id)
+            existing.needs_approval = bool(request.form.get("needs_approval"))
+            db.session.add(existing)
+            flash(_("Shared with %(org)s at the partner rate.", org=partner.name), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id))
+
+
+@bp.route("/partner-usage")
+@require(Permission.MANAGE_RESOURCES)
+def partner_usage() -> Any:
+    """The monthly usage statement per partner organisation."""
+    from incubator.orgs.models import Organisation
+
+    try:
+        month = date.fromisoformat((request.args.get("month") or org_today().strftime("%Y-%m")) + "-01")
+    except ValueError:
+        month = org_today().replace(day=1)
+    lines = services.partner_statement(db.session, g.org, month)
+    names = {o.id: o.name for o in db.session.execute(select(Organisation)).scalars()}
+    return render_template("booking/partner_usage.html", lines=lines, names=names, month=month)

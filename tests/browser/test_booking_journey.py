@@ -11,7 +11,7 @@ def test_book_a_printer_with_credits_and_be_refused_the_cnc(browser, live_server
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     sign_in(page, live_server, "founder@bbi.example.com")
-    page.get_by_role("navigation").get_by_role("link", name="Labs").click()
+    page.get_by_role("navigation").get_by_role("link", name="Labs", exact=True).click()
     page.get_by_role("link", name="3D printer 1 (Prusa MK4)").click()
     page.get_by_role("link", name="Next week").click()
     grid = page.get_by_test_id("week-grid")
@@ -25,7 +25,7 @@ def test_book_a_printer_with_credits_and_be_refused_the_cnc(browser, live_server
     expect(row).to_contain_text("2.0 h")
     shot(page, "my-bookings")
 
-    page.get_by_role("navigation").get_by_role("link", name="Labs").click()
+    page.get_by_role("navigation").get_by_role("link", name="Labs", exact=True).click()
     page.get_by_role("link", name="CNC router (ShopBot)").click()
     page.get_by_role("link", name="Next week").click()
     page.get_by_test_id("week-grid").locator("a.slot-free").nth(3).click()

@@ -1,0 +1,85 @@
+"""Shared labs, seen from the partner organisation: what others share with us, and booking it.
+
+The resource and its bookings belong to the owner organisation, so these pages step outside the
+current organisation on purpose: only through a ``ResourceShare`` naming this organisation as the
+partner, and every booking rule runs as for the owner's own members (at the partner rate).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.booking import services
+from incubator.booking.models import Resource
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Permission, require
+from incubator.core.tenancy import all_orgs, org_blueprint
+from incubator.extensions import db
+from incubator.orgs.models import Organisation
+
+bp = org_blueprint("shared", __name__)
+
+
+def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
+    if not 0 < resource_id < 2**31:
+        abort(404)
+    share = services.share_for(db.session, g.org, resource_id)
+    if share is None:
+        abort(404)
+    with all_orgs(db.session):
+        resource = db.session.get(Resource, share.resource_id)
+        owner = db.session.get(Organisation, share.org_id)
+        _ = resource.hours, resource.lab, resource.training  # loaded while the filter is lifted
+    return share, resource, owner
+
+
+@bp.route("/shared-resources")
+@require(Permission.BOOK_RESOURCES)
+def index() -> Any:
+    shares = services.shares_for(db.session, g.org)
+    with all_orgs(db.session):
+        rows = [(share, db.session.get(Resource, share.resource_id), db.session.get(Organisation, share.org_id))
+                for share in shares]
+        for _share, resource, _owner in rows:
+            _ = resource.lab
+    return render_template("booking/shared.html", rows=rows)
+
+
+@bp.route("/shared-resources/<int:resource_id>", methods=["GET", "POST"])
+@require(Permission.BOOK_RESOURCES)
+def book(resource_id: int) -> Any:
+    share, resource, owner = shared_or_404(resource_id)
+    error = None
+    form = CSRFOnlyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            start = datetime.fromisoformat(request.form.get("start", "").replace(" ", "+"))
+            minutes = int(request.form.get("minutes") or resource.min_minutes)
+        except ValueError:
+            error = DomainError(_("Choose a time."), code="invalid_time")
+        else:
+            from zoneinfo import ZoneInfo
+
+            start = (start if start.tzinfo else start.replace(tzinfo=ZoneInfo(owner.timezone))).astimezone(UTC)
+            try:
+                with all_orgs(db.session):
+                    booking = services.create_booking(db.session, owner, resource, current_user, start,
+                                                      start + timedelta(minutes=minutes), share=share)
+            except DomainError as exc:
+                db.session.rollback()
+                error = exc
+            else:
+                from incubator.booking.views import booking_status_label
+
+                flash(_("Booked at %(owner)s: %(status)s.", owner=owner.name,
+                        status=booking_status_label(booking.status)), "success")
+                return redirect(url_for("shared.index"))
+    return render_template("booking/shared_book.html", share=share, resource=resource, owner=owner, form=form,
+                           error=error, choices=list(range(resource.min_minutes, resource.max_minutes + 1,
+                                                           resource.slot_minutes))[:24]), 422 if error else 200
