@@ -101,6 +101,7 @@ class Resource(OrgScoped, TimestampMixin, Base):
     price_partner: Mapped[int] = mapped_column(default=0)
     price_external: Mapped[int] = mapped_column(default=0)
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    photo_key: Mapped[str | None] = mapped_column(String(64))
 
     lab: Mapped[Lab] = relationship(back_populates="resources")
     training: Mapped[Training | None] = relationship()

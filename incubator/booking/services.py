@@ -466,3 +466,43 @@ def partner_statement(session: Session, owner: Organisation, month: date) -> lis
         line["minutes"] += booking.minutes
         line["amount"] += booking.price
     return sorted(totals.values(), key=lambda line: line["partner_org_id"])
+
+
+# -- utilisation ------------------------------------------------------------------------------------
+
+USED = (BookingStatus.COMPLETED,)
+BOOKED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+
+@dataclass
+class UsageLine:
+    month: str  # YYYY-MM in the organisation's time zone
+    resource_id: int
+    startup_id: int | None
+    cohort_id: int | None
+    booked_minutes: int = 0
+    used_minutes: int = 0  # completed, or checked in
+
+
+def utilisation(session: Session, org: Organisation, start: date, end: date) -> list[UsageLine]:
+    """Hours booked and used per month, resource, startup and cohort, for bookings starting in [start, end)."""
+    zone = ZoneInfo(org.timezone)
+    begin, finish = datetime.combine(start, time(0), zone), datetime.combine(end, time(0), zone)
+    bookings = session.execute(select(Booking).where(
+        Booking.org_id == org.id, Booking.status.in_(BOOKED), Booking.starts_at >= begin,
+        Booking.starts_at < finish)).scalars().all()
+    startup_ids = {b.startup_id for b in bookings if b.startup_id}
+    enrolments = session.execute(select(Enrolment.startup_id, Cohort.id, Cohort.starts_on, Cohort.ends_on)
+                                 .join(Cohort, Cohort.id == Enrolment.cohort_id)
+                                 .where(Enrolment.startup_id.in_(startup_ids))).all()
+    lines: dict[tuple[str, int, int | None, int | None], UsageLine] = {}
+    for booking in bookings:
+        day = booking.starts_at.astimezone(zone).date()
+        cohort_id = next((cid for sid, cid, first, last in enrolments
+                          if sid == booking.startup_id and first <= day <= last), None)
+        key = (day.strftime("%Y-%m"), booking.resource_id, booking.startup_id, cohort_id)
+        line = lines.setdefault(key, UsageLine(*key))
+        line.booked_minutes += booking.minutes
+        if booking.status in USED or booking.checked_in_at is not None:
+            line.used_minutes += booking.minutes
+    return sorted(lines.values(), key=lambda line: (line.month, line.resource_id, line.startup_id or 0))

@@ -308,6 +308,16 @@ def settings(resource_id: int) -> Any:
                 if c <= o:
                     errors[f"hours_{weekday}"] = _("Closing comes after opening.")
                 hours.append(OpeningHours(org_id=g.org.id, weekday=weekday, opens=o, closes=c))
+        photo = request.files.get("photo")
+        if photo and photo.filename:
+            from incubator.core.storage import image_suffix, storage
+
+            suffix = image_suffix(photo.stream.read(8))
+            photo.stream.seek(0)
+            if suffix is None:
+                errors["photo"] = _("Upload a PNG or JPEG image.")
+            elif not errors:
+                resource.photo_key = storage().save(photo.stream, suffix)
         if not errors:
             for name, value in values.items():
                 setattr(resource, name, value)
@@ -520,3 +530,49 @@ def partner_usage() -> Any:
     lines = services.partner_statement(db.session, g.org, month)
     names = {o.id: o.name for o in db.session.execute(select(Organisation)).scalars()}
     return render_template("booking/partner_usage.html", lines=lines, names=names, month=month)
+
+
+@bp.route("/utilisation")
+@require(Permission.MANAGE_RESOURCES)
+def utilisation() -> Any:
+    """Hours booked and used per resource and startup, month by month (the figures reports build on)."""
+    from incubator.cohorts.models import Cohort, Startup
+
+    try:
+        month = date.fromisoformat((request.args.get("month") or org_today().strftime("%Y-%m")) + "-01")
+    except ValueError:
+        month = org_today().replace(day=1)
+    end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    lines = services.utilisation(db.session, g.org, month, end)
+    names = {
+        "resource": {r.id: r.name for r in db.session.execute(select(Resource).where(
+            Resource.org_id == g.org.id)).scalars()},
+        "startup": {s.id: s.name for s in db.session.execute(select(Startup).where(
+            Startup.org_id == g.org.id)).scalars()},
+        "cohort": {c.id: c.name for c in db.session.execute(select(Cohort).where(
+            Cohort.org_id == g.org.id)).scalars()},
+    }
+    by_resource: dict[int, list[int]] = {}
+    for line in lines:
+        totals = by_resource.setdefault(line.resource_id, [0, 0])
+        totals[0] += line.booked_minutes
+        totals[1] += line.used_minutes
+    return render_template("booking/utilisation.html", month=month, lines=lines, names=names,
+                           by_resource=by_resource)
+
+
+@bp.route("/resources/<int:resource_id>/photo")
+@require(Permission.VIEW_DASHBOARD)
+def photo(resource_id: int) -> Any:
+    from flask import send_file
+
+    from incubator.core.storage import image_mimetype, storage
+
+    resource = get_or_404(Resource, resource_id)
+    if not resource.photo_key:
+        abort(404)
+    try:
+        path = storage().path(resource.photo_key)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    return send_file(path, mimetype=image_mimetype(resource.photo_key), max_age=3600)

@@ -26,7 +26,7 @@ from incubator.cohorts.models import MONEY_KPIS, CheckIn, Enrolment, Milestone, 
 from incubator.cohorts.views import org_today
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, Role, can, require
-from incubator.core.storage import storage
+from incubator.core.storage import image_mimetype, image_suffix, storage
 from incubator.core.tenancy import get_or_404, org_blueprint
 from incubator.extensions import db
 from incubator.orgs import services as org_services
@@ -58,14 +58,11 @@ def _store_evidence(file: Any) -> tuple[str, str] | None:
     return storage().save(file.stream, suffix), PurePath(file.filename).name[:255]
 
 
-IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
-
-
 def _store_logo(file: Any) -> str:
     """PNG or JPEG, recognised by its first bytes rather than its name."""
     head = file.stream.read(8)
     file.stream.seek(0)
-    suffix = next((ext for magic, ext in IMAGE_SIGNATURES.items() if head.startswith(magic)), None)
+    suffix = image_suffix(head)
     if suffix is None:
         raise DomainError(_("Upload a PNG or JPEG image."), fields={"logo": _("Upload a PNG or JPEG image.")})
     return storage().save(file.stream, suffix)
@@ -81,8 +78,7 @@ def logo(startup_id: int) -> Any:
         path = storage().path(startup.logo_key)
     except (FileNotFoundError, ValueError):
         abort(404)
-    return send_file(path, mimetype="image/png" if startup.logo_key.endswith(".png") else "image/jpeg",
-                     max_age=3600)
+    return send_file(path, mimetype=image_mimetype(startup.logo_key), max_age=3600)
 
 
 @bp.route("/startups")

@@ -45,3 +45,15 @@ def storage() -> LocalStorage:
     if found is None:
         found = current_app.extensions["storage"] = LocalStorage(Path(current_app.config["UPLOAD_DIR"]))
     return found
+
+
+IMAGE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg"}
+
+
+def image_suffix(head: bytes) -> str | None:
+    """PNG or JPEG, recognised by its first bytes rather than its name."""
+    return next((ext for magic, ext in IMAGE_SIGNATURES.items() if head.startswith(magic)), None)
+
+
+def image_mimetype(key: str) -> str:
+    return "image/png" if key.endswith(".png") else "image/jpeg"

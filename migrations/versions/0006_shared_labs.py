@@ -1,4 +1,4 @@
-"""shared labs
+"""shared labs and resource photos
 
 Revision ID: 0006
 Revises: 0005
@@ -36,6 +36,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_resource_shares_partner_org_id'), ['partner_org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_resource_shares_resource_id'), ['resource_id'], unique=False)
 
+    with op.batch_alter_table('resources', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('photo_key', sa.String(length=64), nullable=True))
+
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('partner_org_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_bookings_partner_org_id'), ['partner_org_id'], unique=False)
@@ -48,6 +51,9 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_bookings_partner_org_id_organisations'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_bookings_partner_org_id'))
         batch_op.drop_column('partner_org_id')
+
+    with op.batch_alter_table('resources', schema=None) as batch_op:
+        batch_op.drop_column('photo_key')
 
     with op.batch_alter_table('resource_shares', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_resource_shares_resource_id'))

@@ -143,3 +143,34 @@ def test_qr_code_leads_to_the_check_in_page(client, world, fablab):
     assert 'src="data:image/svg+xml' in page and f"/o/bbi/resources/{fablab.laser.id}/check-in" in page
     assert "no booking of this resource right now" in client.get(
         f"/o/bbi/resources/{fablab.laser.id}/check-in").get_data(as_text=True)
+
+
+def test_utilisation_page(client, world, fablab, session):
+    start = next_weekday_at(1, 10)
+    session.add(Booking(org_id=world.org.id, resource_id=fablab.room.id, user_id=world.founder.id,
+                        startup_id=world.startup.id, starts_at=start, ends_at=start + timedelta(hours=2),
+                        blocked_until=start + timedelta(hours=2), status=BookingStatus.CONFIRMED))
+    session.flush()
+    login(client, world.manager.email)
+    page = client.get(f"/o/bbi/utilisation?month={start.astimezone(SAIGON).strftime('%Y-%m')}").get_data(as_text=True)
+    assert "Meeting room" in page and "AgriSense" in page and "2.0" in page
+
+
+def test_resource_photo_is_an_image_checked_by_content(client, world, fablab, session):
+    import io
+
+    login(client, world.manager.email)
+    url = f"/o/bbi/resources/{fablab.room.id}/settings"
+    base = {"slot_minutes": "30", "min_minutes": "30", "max_minutes": "120", "buffer_minutes": "0",
+            "min_notice_minutes": "60", "max_days_ahead": "30", "free_cancellation_hours": "24",
+            "no_show_minutes": "15", "price_member": "100000", "price_partner": "150000",
+            "price_external": "200000", "active": "1", "opens_0": "08:00", "closes_0": "17:00"}
+    bad = client.post(url, data={**base, "photo": (io.BytesIO(b"GIF89a not allowed"), "room.png"),
+                                 "csrf_token": csrf_token(client, url)}, content_type="multipart/form-data")
+    assert bad.status_code == 422 and 'data-field="photo"' in bad.get_data(as_text=True)
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+    good = client.post(url, data={**base, "photo": (io.BytesIO(jpeg), "room.jpg"),
+                                  "csrf_token": csrf_token(client, url)}, content_type="multipart/form-data")
+    assert good.status_code == 302
+    served = client.get(f"/o/bbi/resources/{fablab.room.id}/photo")
+    assert served.mimetype == "image/jpeg" and served.data == jpeg

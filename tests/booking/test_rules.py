@@ -278,3 +278,30 @@ def test_an_unclaimed_hold_passes_to_the_next_in_line(app, world, fablab, sessio
     session.expire_all()
     statuses = dict(session.execute(select(Booking.user_id, Booking.status)).all())
     assert statuses == {world.other_founder.id: "expired", third.id: "held"}
+
+
+def test_utilisation_per_month_resource_startup_and_cohort(app, world, fablab, session):
+    from datetime import UTC, date, datetime
+
+    def add(resource, day, hours, status, checked_in=False, startup=world.startup):
+        start = datetime(day.year, day.month, day.day, 3, tzinfo=UTC)
+        end = start + timedelta(hours=hours)
+        session.add(Booking(org_id=world.org.id, resource_id=resource.id, user_id=world.founder.id,
+                            startup_id=startup.id if startup else None, starts_at=start, ends_at=end,
+                            blocked_until=end, status=status, checked_in_at=start if checked_in else None))
+
+    month = world.cohort.starts_on.replace(day=1)
+    add(fablab.laser, month.replace(day=3), 2, BookingStatus.COMPLETED)
+    add(fablab.laser, month.replace(day=4), 1, BookingStatus.NO_SHOW)
+    add(fablab.laser, month.replace(day=5), 3, BookingStatus.CONFIRMED, checked_in=True)
+    add(fablab.laser, month.replace(day=6), 4, BookingStatus.CANCELLED)
+    add(fablab.room, month.replace(day=7), 1, BookingStatus.COMPLETED, startup=None)
+    session.flush()
+    next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    lines = services.utilisation(session, world.org, month, next_month)
+    laser = next(line for line in lines if line.resource_id == fablab.laser.id)
+    assert (laser.booked_minutes, laser.used_minutes) == (6 * 60, 5 * 60)
+    assert (laser.startup_id, laser.cohort_id, laser.month) == (world.startup.id, world.cohort.id,
+                                                                month.strftime("%Y-%m"))
+    room = next(line for line in lines if line.resource_id == fablab.room.id)
+    assert (room.startup_id, room.booked_minutes, room.used_minutes) == (None, 60, 60)
