@@ -318,7 +318,14 @@ def settings(resource_id: int) -> Any:
                 errors["photo"] = _("Upload a PNG or JPEG image.")
             elif not errors:
                 resource.photo_key = storage().save(photo.stream, suffix)
+        name = request.form.get("name", "").strip()
+        if not name:
+            errors["name"] = _("This field is required.")
+        if request.form.get("kind") not in set(ResourceKind):
+            errors["kind"] = _("Not a valid choice.")
         if not errors:
+            resource.name, resource.kind = name[:255], ResourceKind(request.form["kind"])
+            resource.description = request.form.get("description", "")[:5000]
             for name, value in values.items():
                 setattr(resource, name, value)
             quota = request.form.get("max_hours_per_week", "").strip()
@@ -337,9 +344,14 @@ def settings(resource_id: int) -> Any:
     trainings = db.session.execute(select(Training).where(Training.org_id == g.org.id)).scalars().all()
     by_day = {h.weekday: h for h in resource.hours}
     shares = db.session.execute(select(ResourceShare).where(ResourceShare.resource_id == resource.id)).scalars().all()
+    from incubator.booking.models import Closure
+
+    closed = db.session.execute(select(Closure).where(Closure.resource_id == resource.id, Closure.ends_at > utcnow())
+                                .order_by(Closure.starts_at)).scalars().all()
     names = {o.id: o.name for o in db.session.execute(select(Organisation).order_by(Organisation.name)).scalars()}
     return render_template("booking/settings.html", resource=resource, errors=errors, trainings=trainings,
                            by_day=by_day, kinds=list(ResourceKind), form=CSRFOnlyForm(formdata=None), shares=shares,
+                           closed=closed,
                            names=names,
                            feed_url=request.args.get("feed")), \
         422 if errors else 200
@@ -576,3 +588,45 @@ def photo(resource_id: int) -> Any:
     except (FileNotFoundError, ValueError):
         abort(404)
     return send_file(path, mimetype=image_mimetype(resource.photo_key), max_age=3600)
+
+
+@bp.route("/resources/<int:resource_id>/closures", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def closures(resource_id: int) -> Any:
+    """Add a closure or maintenance period (local times), or remove one."""
+    from incubator.booking.models import Closure
+
+    resource = get_or_404(Resource, resource_id)
+    if CSRFOnlyForm().validate_on_submit():
+        if request.form.get("remove"):
+            closure = get_or_404(Closure, int(request.form["remove"]) if request.form["remove"].isdigit() else 0)
+            if closure.resource_id == resource.id:
+                db.session.delete(closure)
+        else:
+            try:
+                starts = datetime.fromisoformat(request.form.get("starts", "")).replace(tzinfo=zone())
+                ends = datetime.fromisoformat(request.form.get("ends", "")).replace(tzinfo=zone())
+                if ends <= starts:
+                    raise ValueError
+            except ValueError:
+                flash(_("Give a start and an end after it."), "danger")
+            else:
+                db.session.add(Closure(org_id=g.org.id, resource_id=resource.id, starts_at=starts.astimezone(UTC),
+                                       ends_at=ends.astimezone(UTC), reason=request.form.get("reason", "")[:255],
+                                       maintenance=bool(request.form.get("maintenance"))))
+                flash(_("Closed for that time: nobody can book it."), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id))
+
+
+@bp.route("/trainings", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def new_training() -> Any:
+    if CSRFOnlyForm().validate_on_submit():
+        name = request.form.get("name", "").strip()
+        months = request.form.get("validity_months", "12")
+        if not name or not months.isdigit() or not 1 <= int(months) <= 120:
+            flash(_("Give the training a name and a validity of 1 to 120 months."), "danger")
+        else:
+            db.session.add(Training(org_id=g.org.id, name=name[:255], validity_months=int(months)))
+            flash(_("The training is created."), "success")
+    return redirect(url_for("booking.certifications"))

@@ -77,7 +77,8 @@ def test_manager_approves_and_records_certifications(client, world, fablab, sess
 def test_resource_rules_are_edited_with_field_errors(client, world, fablab, session):
     login(client, world.manager.email)
     url = f"/o/bbi/resources/{fablab.room.id}/settings"
-    base = {"slot_minutes": "30", "min_minutes": "30", "max_minutes": "120", "buffer_minutes": "0",
+    base = {"name": "Meeting room", "kind": "room", "slot_minutes": "30", "min_minutes": "30", "max_minutes": "120",
+            "buffer_minutes": "0",
             "min_notice_minutes": "60", "max_days_ahead": "30", "free_cancellation_hours": "24",
             "no_show_minutes": "15",
             "price_member": "100000", "price_partner": "150000", "price_external": "200000", "active": "1",
@@ -161,7 +162,8 @@ def test_resource_photo_is_an_image_checked_by_content(client, world, fablab, se
 
     login(client, world.manager.email)
     url = f"/o/bbi/resources/{fablab.room.id}/settings"
-    base = {"slot_minutes": "30", "min_minutes": "30", "max_minutes": "120", "buffer_minutes": "0",
+    base = {"name": "Meeting room", "kind": "room", "slot_minutes": "30", "min_minutes": "30", "max_minutes": "120",
+            "buffer_minutes": "0",
             "min_notice_minutes": "60", "max_days_ahead": "30", "free_cancellation_hours": "24",
             "no_show_minutes": "15", "price_member": "100000", "price_partner": "150000",
             "price_external": "200000", "active": "1", "opens_0": "08:00", "closes_0": "17:00"}
@@ -174,3 +176,31 @@ def test_resource_photo_is_an_image_checked_by_content(client, world, fablab, se
     assert good.status_code == 302
     served = client.get(f"/o/bbi/resources/{fablab.room.id}/photo")
     assert served.mimetype == "image/jpeg" and served.data == jpeg
+
+
+def test_closures_and_trainings_are_managed_from_the_pages(client, world, fablab, session):
+    from incubator.booking.models import Closure, Training
+
+    login(client, world.manager.email)
+    url = f"/o/bbi/resources/{fablab.room.id}/settings"
+    day = next_weekday_at(2, 8).astimezone(SAIGON).date()
+    client.post(f"/o/bbi/resources/{fablab.room.id}/closures", data={
+        "starts": f"{day}T08:00", "ends": f"{day}T20:00", "reason": "Electrical works", "maintenance": "1",
+        "csrf_token": csrf_token(client, url)})
+    closure = session.execute(select(Closure)).scalar_one()
+    assert closure.maintenance and closure.starts_at.astimezone(SAIGON).hour == 8
+    assert "Electrical works" in client.get(url).get_data(as_text=True)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, world.founder.email)
+    book = f"/o/bbi/resources/{fablab.room.id}/book?start={day}T10:00"
+    refused = client.post(book, data={"minutes": "60", "csrf_token": csrf_token(client, book)})
+    assert 'data-code="closed"' in refused.get_data(as_text=True)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, world.manager.email)
+    client.post(f"/o/bbi/resources/{fablab.room.id}/closures", data={"remove": closure.id,
+                                                                     "csrf_token": csrf_token(client, url)})
+    assert session.execute(select(Closure)).first() is None
+    client.post("/o/bbi/trainings", data={"name": "CNC router safety", "validity_months": "6",
+                                          "csrf_token": csrf_token(client, "/o/bbi/certifications")})
+    assert session.execute(select(Training.validity_months).where(Training.name == "CNC router safety")
+                           ).scalar_one() == 6
