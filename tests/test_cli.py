@@ -77,6 +77,35 @@ def test_db_check_is_clean(app):
     assert "agree" in result.output
 
 
+def test_db_check_fails_when_the_models_drift_from_the_migrations(app):
+    from sqlalchemy import Column, Integer, Table
+
+    probe = Table("drift_probe", Base.metadata, Column("id", Integer, primary_key=True))
+    try:
+        result = app.test_cli_runner().invoke(args=["db", "check"])
+    finally:
+        Base.metadata.remove(probe)
+    assert result.exit_code != 0
+    assert "disagree" in result.output and "drift_probe" in result.output
+
+
+def test_db_check_works_on_a_fresh_clone_without_a_database(tmp_path):
+    """Before any `flask db upgrade`: the comparison runs on a scratch database built by the migrations."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "TEST_"))}
+    env.update(INCUBATOR_ENV="development", INSTANCE_PATH=str(tmp_path / "instance"),
+               DATABASE_URL=f"sqlite:///{tmp_path}/missing/never-created.db")
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "check"], env=env,
+                            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "The models and the migrations agree" in result.stdout
+    assert "flask db upgrade" in result.stdout
+
+
 def test_db_current_revision_is_head(app, connection):
     with app.app_context():
         version = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
