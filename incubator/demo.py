@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from incubator.core.db import utcnow
 from incubator.core.permissions import Role
 from incubator.core.tenancy import all_orgs
 from incubator.core.timezones import to_local
+from incubator.core.tokens import hash_token, new_token
 from incubator.mentoring import demo as mentoring_demo
 from incubator.orgs import services as orgs
 from incubator.orgs.models import Invitation, Organisation, OrgKind
@@ -79,6 +79,6 @@ def seed(session: Session, password: str) -> None:
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:
     """A pending invitation, so that the members page shows one."""
     if session.query(Invitation).filter_by(org_id=org.id, email=email).first() is None:
-        token_hash = Invitation.hash(secrets.token_urlsafe())
+        token_hash = hash_token(new_token())
         session.add(Invitation(org_id=org.id, email=email, role=role, token_hash=token_hash,
                                expires_at=utcnow() + timedelta(days=365)))

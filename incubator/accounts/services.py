@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session
 from incubator.accounts.models import ApiToken, User
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.tokens import hash_token, new_token
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -131,8 +130,8 @@ TOKEN_PREFIX = "inc_"
 
 
 def create_api_token(session: Session, user: User, name: str) -> tuple[str, ApiToken]:
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    record = ApiToken(user=user, name=name.strip() or "token", prefix=token[:10], token_hash=ApiToken.hash(token))
+    token = TOKEN_PREFIX + new_token(32)
+    record = ApiToken(user=user, name=name.strip() or "token", prefix=token[:10], token_hash=hash_token(token))
     session.add(record)
     session.flush()
     return token, record
@@ -141,7 +140,7 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[str, ApiT
 def user_for_api_token(session: Session, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
-    record = session.execute(select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token))).scalar_one_or_none()
+    record = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
     if record is None or not record.is_active or not record.user.active:
         return None
     record.last_used_at = utcnow()

@@ -140,10 +140,7 @@ def list_resources() -> Any:
     _can_book()
     stmt = select(Resource).where(Resource.org_id == g.org.id, Resource.active.is_(True)).order_by(Resource.name)
     out = [_resource_out(r) for r in db.session.execute(stmt).scalars()]
-    from incubator.booking.shared import shared_or_404
-
-    for share in services.shares_for(db.session, g.org):
-        _share, resource, owner = shared_or_404(share.resource_id)
+    for share, resource, owner in services.shared_with(db.session, g.org):
         if resource.active:
             out.append(_resource_out(resource, owner, share))
     return out

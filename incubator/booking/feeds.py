@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from incubator.booking.models import ACTIVE_STATUSES, Booking, FeedToken, Resource
 from incubator.core.tenancy import all_orgs
+from incubator.core.tokens import hash_token
 from incubator.extensions import db
 from incubator.orgs.models import Organisation
 
@@ -48,7 +49,7 @@ def _respond(body: bytes) -> Any:
 @bp.route("/feeds/bookings/<token>.ics")
 def person_feed(token: str) -> Any:
     with all_orgs(db.session):
-        record = db.session.execute(select(FeedToken).where(FeedToken.token_hash == FeedToken.hash(token))
+        record = db.session.execute(select(FeedToken).where(FeedToken.token_hash == hash_token(token))
                                     ).scalar_one_or_none()
         if record is None:
             abort(404)
@@ -62,7 +63,7 @@ def person_feed(token: str) -> Any:
 @bp.route("/feeds/resources/<token>.ics")
 def resource_feed(token: str) -> Any:
     with all_orgs(db.session):
-        resource = db.session.execute(select(Resource).where(Resource.feed_token_hash == FeedToken.hash(token))
+        resource = db.session.execute(select(Resource).where(Resource.feed_token_hash == hash_token(token))
                                       ).scalar_one_or_none()
         if resource is None:
             abort(404)

@@ -33,6 +33,7 @@ from incubator.booking.models import (
 from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, EnrolmentStatus, Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
+from incubator.core.timezones import add_months
 from incubator.orgs.models import Organisation
 
 HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
@@ -306,12 +307,6 @@ def _subtract(windows: list[tuple[datetime, datetime]],
     return free
 
 
-def new_feed_token() -> str:
-    import secrets
-
-    return secrets.token_urlsafe(24)
-
-
 def create_weekly(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
                   ends_at: datetime, weeks: int, *, skip_conflicts: bool, is_staff: bool = False, note: str = "",
                   now: datetime | None = None) -> tuple[list[Booking], list[tuple[datetime, DomainError]]]:
@@ -433,12 +428,19 @@ def take_held(booking: Booking, user: User, now: datetime | None = None) -> None
 
 # -- shared labs ------------------------------------------------------------------------------------
 
-def shares_for(session: Session, partner: Organisation) -> list[Any]:
-    """What other organisations share with ``partner``."""
+def shared_with(session: Session, partner: Organisation) -> list[tuple[Any, Resource, Organisation]]:
+    """What other organisations share with ``partner``: (share, resource, owner), in one query."""
+    from sqlalchemy.orm import joinedload
+
     from incubator.booking.models import ResourceShare
 
-    return list(session.execute(select(ResourceShare).where(ResourceShare.partner_org_id == partner.id)
-                                .execution_options(all_orgs=True)).scalars())
+    rows = session.execute(select(ResourceShare, Resource, Organisation)
+                           .join(Resource, Resource.id == ResourceShare.resource_id)
+                           .join(Organisation, Organisation.id == ResourceShare.org_id)
+                           .where(ResourceShare.partner_org_id == partner.id)
+                           .options(joinedload(Resource.lab)).order_by(Organisation.name, Resource.name)
+                           .execution_options(all_orgs=True)).all()
+    return [tuple(row) for row in rows]
 
 
 def share_for(session: Session, partner: Organisation, resource_id: int) -> Any:
@@ -452,8 +454,7 @@ def share_for(session: Session, partner: Organisation, resource_id: int) -> Any:
 def partner_statement(session: Session, owner: Organisation, month: date) -> list[dict[str, Any]]:
     """The owner's monthly usage statement: per partner organisation, bookings, hours and amount."""
     start = datetime.combine(month.replace(day=1), time(0), ZoneInfo(owner.timezone))
-    end_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    end = datetime.combine(end_month, time(0), ZoneInfo(owner.timezone))
+    end = datetime.combine(add_months(month, 1), time(0), ZoneInfo(owner.timezone))
     rows = session.execute(select(Booking).where(
         Booking.org_id == owner.id, Booking.partner_org_id.is_not(None), Booking.starts_at >= start,
         Booking.starts_at < end, Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.COMPLETED,

@@ -42,12 +42,7 @@ def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
 @bp.route("/shared-resources")
 @require(Permission.BOOK_RESOURCES)
 def index() -> Any:
-    shares = services.shares_for(db.session, g.org)
-    with all_orgs(db.session):
-        rows = [(share, db.session.get(Resource, share.resource_id), db.session.get(Organisation, share.org_id))
-                for share in shares]
-        for _share, resource, _owner in rows:
-            _ = resource.lab
+    rows = services.shared_with(db.session, g.org)
     return render_template("booking/shared.html", rows=rows)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from incubator.accounts.models import User
 from incubator.cohorts.models import (  # noqa: F401  (STANDARD_KPIS is re-exported)
@@ -32,6 +32,7 @@ from incubator.cohorts.models import (  # noqa: F401  (STANDARD_KPIS is re-expor
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.money import to_major, to_minor
+from incubator.core.timezones import add_months
 from incubator.orgs.models import Organisation
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -42,11 +43,6 @@ ALUMNI_YEARS = 5  # graduates report once a year for five years
 
 
 # -- periods ----------------------------------------------------------------------------------------
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
 
 def period_length(frequency: str) -> int:
     return 3 if frequency == Frequency.QUARTERLY else 1
@@ -279,16 +275,34 @@ class Gap:
 
 
 def startup_gaps(session: Session, startup: Startup, today: date) -> list[Gap]:
-    from incubator.cohorts.services import current_enrolment
+    return gaps_for(session, [startup], today)[startup.id]
 
-    gaps: list[Gap] = []
-    for milestone in session.execute(select(Milestone).where(Milestone.startup_id == startup.id)).scalars():
-        if milestone.is_overdue(today):
-            gaps.append(Gap("overdue_milestone", "execution", milestone.title))
-    checkins = session.execute(select(CheckIn).where(CheckIn.startup_id == startup.id)
-                               .order_by(CheckIn.period)).scalars().all()
+
+def gaps_for(session: Session, startups: list[Startup], today: date) -> dict[int, list[Gap]]:
+    """Current gaps of many startups in three queries (milestones, check-ins, enrolments)."""
+    from collections import defaultdict
+
+    ids = [s.id for s in startups]
+    milestones: dict[int, list[Milestone]] = defaultdict(list)
+    for milestone in session.execute(select(Milestone).where(Milestone.startup_id.in_(ids))).scalars():
+        milestones[milestone.startup_id].append(milestone)
+    checkins: dict[int, list[CheckIn]] = defaultdict(list)
+    for checkin in session.execute(select(CheckIn).where(CheckIn.startup_id.in_(ids))
+                                   .order_by(CheckIn.period)).scalars():
+        checkins[checkin.startup_id].append(checkin)
+    enrolments: dict[int, Enrolment] = {}
+    for enrolment in session.execute(select(Enrolment).join(Enrolment.cohort).where(Enrolment.startup_id.in_(ids))
+                                     .options(contains_eager(Enrolment.cohort))
+                                     .order_by((Enrolment.status == EnrolmentStatus.ACTIVE).desc(),
+                                               Cohort.starts_on.desc())).scalars():
+        enrolments.setdefault(enrolment.startup_id, enrolment)  # the same choice as current_enrolment()
+    return {s.id: _gaps(s, milestones[s.id], checkins[s.id], enrolments.get(s.id), today) for s in startups}
+
+
+def _gaps(startup: Startup, milestones: list[Milestone], checkins: list[CheckIn], enrolment: Enrolment | None,
+          today: date) -> list[Gap]:
+    gaps = [Gap("overdue_milestone", "execution", m.title) for m in milestones if m.is_overdue(today)]
     reported = {c.period for c in checkins}
-    enrolment = current_enrolment(session, startup)
     if enrolment is not None:
         for period, months in due_periods(enrolment.cohort, enrolment, today):
             if period not in reported and due_date(period, months) < today:

@@ -17,6 +17,7 @@ from incubator.cohorts.models import (
     Enrolment,
     EnrolmentStatus,
     Frequency,
+    KpiDefinition,
     Milestone,
     MilestoneStatus,
     MilestoneTemplate,
@@ -265,6 +266,33 @@ def save_milestone(session: Session, startup: Startup, milestone: Milestone | No
         milestone.evidence_url = evidence_url or None
     session.flush()
     return milestone
+
+
+def add_template(session: Session, cohort: Cohort, title: str, due_on: date) -> tuple[MilestoneTemplate, int]:
+    """A milestone for every active startup of the cohort: the template, and how many startups got it."""
+    if not title.strip() or due_on is None:
+        raise DomainError(_("Give the milestone a title and a due date."),
+                          fields={"title": _("This field is required.")})
+    template = MilestoneTemplate(org_id=cohort.org_id, cohort_id=cohort.id, title=title.strip()[:255], due_on=due_on)
+    session.add(template)
+    session.flush()
+    return template, apply_template(session, template)
+
+
+def create_kpi(session: Session, org: Organisation, *, key: str, name: str, unit: str, type: str) -> KpiDefinition:
+    """A custom KPI; its key may not clash with another of the organisation's or a standard one."""
+    from incubator.cohorts.models import STANDARD_KPIS, KpiType
+
+    taken = session.execute(select(KpiDefinition.id).where(KpiDefinition.org_id == org.id,
+                                                           KpiDefinition.key == key)).first()
+    if taken or key in STANDARD_KPIS:
+        raise DomainError(_("This key is taken."), fields={"key": _("This key is taken.")}, status=409)
+    if type not in set(KpiType):
+        raise DomainError(_("Not a valid choice."), fields={"type": _("Not a valid choice.")})
+    kpi = KpiDefinition(org_id=org.id, key=key, name=name.strip(), unit=unit.strip(), type=KpiType(type))
+    session.add(kpi)
+    session.flush()
+    return kpi
 
 
 def apply_template(session: Session, template: MilestoneTemplate) -> int:

@@ -215,11 +215,7 @@ def add_template(cohort_id: int) -> Any:
     cohort = get_or_404(Cohort, cohort_id)
     form = MilestoneForm()
     if form.validate_on_submit():
-        template = MilestoneTemplate(org_id=g.org.id, cohort_id=cohort.id, title=form.title.data.strip(),
-                                     due_on=form.due_on.data)
-        db.session.add(template)
-        db.session.flush()
-        added = services.apply_template(db.session, template)
+        _template, added = services.add_template(db.session, cohort, form.title.data, form.due_on.data)
         flash(_("Milestone added to %(n)d startups.", n=added), "success")
     else:
         flash(_("Give the milestone a title and a due date."), "danger")
@@ -274,13 +270,12 @@ def kpis() -> Any:
 
     form = KpiForm()
     if form.validate_on_submit():
-        taken = db.session.execute(select(KpiDefinition.id).where(KpiDefinition.org_id == g.org.id,
-                                                                  KpiDefinition.key == form.key.data)).first()
-        if taken or form.key.data in checkins.STANDARD_KPIS:
-            form.key.errors = [_("This key is taken.")]
+        try:
+            services.create_kpi(db.session, g.org, key=form.key.data, name=form.name.data,
+                                unit=form.unit.data or "", type=form.type.data)
+        except DomainError as error:
+            apply_form_errors(form, error)
         else:
-            db.session.add(KpiDefinition(org_id=g.org.id, key=form.key.data, name=form.name.data.strip(),
-                                         unit=(form.unit.data or "").strip(), type=form.type.data))
             flash(_("The KPI is added: startups report it from their next check-in."), "success")
             return redirect(url_for("cohorts.kpis"))
     definitions = db.session.execute(select(KpiDefinition).where(KpiDefinition.org_id == g.org.id)

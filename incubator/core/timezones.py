@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -22,3 +22,17 @@ def common_timezones() -> list[str]:
     preferred = [DEFAULT_TIMEZONE, "Asia/Seoul", "Asia/Singapore", "Asia/Tokyo", "Europe/Berlin", "UTC"]
     rest = sorted(tz for tz in available_timezones() if "/" in tz and tz not in preferred)
     return preferred + rest
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month ``months`` after ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def parse_month(value: str | None, default: date) -> date:
+    """``YYYY-MM`` as the first day of that month, or ``default``'s month when missing or malformed."""
+    try:
+        return date.fromisoformat(f"{value}-01") if value else default.replace(day=1)
+    except ValueError:
+        return default.replace(day=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -84,10 +83,6 @@ class MentorProfile(OrgScoped, TimestampMixin, Base):
     user: Mapped[User] = relationship()
     windows: Mapped[list[AvailabilityWindow]] = relationship(back_populates="mentor", cascade="all, delete-orphan",
                                                              order_by="AvailabilityWindow.weekday")
-
-    @staticmethod
-    def hash_token(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AvailabilityWindow(OrgScoped, Base):

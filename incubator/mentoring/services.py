@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.cohorts.checkins import startup_gaps
+from incubator.cohorts.checkins import gaps_for
 from incubator.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.timezones import is_valid_timezone
+from incubator.core.tokens import hash_token, new_token
 from incubator.mentoring import matching
 from incubator.mentoring.models import (
     ACTIVE_MATCH,
@@ -93,6 +93,19 @@ def record_conflict(session: Session, profile: MentorProfile, startup: Startup, 
     return conflict
 
 
+def save_needs(session: Session, startup: Startup, *, needs: list[str], industry: str,
+               languages: list[str]) -> MentoringNeeds:
+    """What a startup asks mentors for; unknown tags, industries and languages are dropped."""
+    record = session.execute(select(MentoringNeeds).where(MentoringNeeds.startup_id == startup.id)) \
+        .scalar_one_or_none() or MentoringNeeds(org_id=startup.org_id, startup_id=startup.id)
+    record.needs = [n for n in needs if n in EXPERTISE]
+    record.industry = industry if industry in INDUSTRIES else "other"
+    record.languages = [code for code in languages if code in LANGUAGES] or ["vi"]
+    session.add(record)
+    session.flush()
+    return record
+
+
 def active_matches_per_mentor(session: Session, org: Organisation, exclude_cohort: int | None = None) -> dict[int, int]:
     stmt = select(Match.mentor_id, func.count()).where(Match.org_id == org.id, Match.status.in_(ACTIVE_MATCH))
     if exclude_cohort is not None:
@@ -126,9 +139,10 @@ def build_problem(session: Session, org: Organisation, cohort: Cohort, *, weight
     needs = {n.startup_id: n for n in session.execute(select(MentoringNeeds).where(
         MentoringNeeds.startup_id.in_([s.id for s in enrolled]))).scalars()}
     startups = []
+    gaps = gaps_for(session, list(enrolled), today)
     for startup in enrolled:
         own = needs.get(startup.id)
-        gap_needs = {gap.need for gap in startup_gaps(session, startup, today) if gap.need in EXPERTISE}
+        gap_needs = {gap.need for gap in gaps[startup.id] if gap.need in EXPERTISE}
         startups.append(matching.StartupIn(
             id=startup.id, needs=frozenset(set(own.needs if own else []) | gap_needs),
             industry=own.industry if own else "other", stage=str(startup.stage),
@@ -310,16 +324,31 @@ def rate_session(record: MentorSession, user: User, rating: int, comment: str) -
 
 
 def open_action_items(session: Session, match: Match) -> list[ActionItem]:
-    return list(session.execute(select(ActionItem).where(ActionItem.match_id == match.id,
+    return open_action_items_for(session, [match.id])[match.id]
+
+
+def open_action_items_for(session: Session, match_ids: list[int]) -> dict[int, list[ActionItem]]:
+    """Open action items per match, in one query: the agenda of each match's next session."""
+    found: dict[int, list[ActionItem]] = {match_id: [] for match_id in match_ids}
+    for item in session.execute(select(ActionItem).where(ActionItem.match_id.in_(match_ids),
                                                          ActionItem.done_at.is_(None))
-                                .order_by(ActionItem.due_on)).scalars())
+                                .order_by(ActionItem.due_on)).scalars():
+        found[item.match_id].append(item)
+    return found
 
 
 def hours_used(session: Session, startup_id: int) -> float:
-    minutes = session.execute(select(func.coalesce(func.sum(MentorSession.duration_minutes), 0)).join(
-        Match, Match.id == MentorSession.match_id).where(Match.startup_id == startup_id,
-                                                         MentorSession.status == SessionStatus.HELD)).scalar_one()
-    return round(minutes / 60, 1)
+    return hours_used_for(session, [startup_id]).get(startup_id, 0.0)
+
+
+def hours_used_for(session: Session, startup_ids: list[int]) -> dict[int, float]:
+    """Mentoring hours held per startup (counted against the cohort's included hours), in one query."""
+    rows = session.execute(select(Match.startup_id, func.sum(MentorSession.duration_minutes)).join(
+        Match, Match.id == MentorSession.match_id).where(Match.startup_id.in_(startup_ids),
+                                                         MentorSession.status == SessionStatus.HELD)
+        .group_by(Match.startup_id)).all()
+    used = {startup_id: round((minutes or 0) / 60, 1) for startup_id, minutes in rows}
+    return {startup_id: used.get(startup_id, 0.0) for startup_id in startup_ids}
 
 
 def stale_matches(session: Session, cohort: Cohort, now: datetime) -> list[Match]:
@@ -343,6 +372,6 @@ def stale_matches(session: Session, cohort: Cohort, now: datetime) -> list[Match
 
 
 def new_feed_token(profile: MentorProfile) -> str:
-    token = secrets.token_urlsafe(24)
-    profile.feed_token_hash = MentorProfile.hash_token(token)
+    token = new_token()
+    profile.feed_token_hash = hash_token(token)
     return token

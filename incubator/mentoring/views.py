@@ -20,6 +20,7 @@ from incubator.core.errors import DomainError
 from incubator.core.mail import Attachment, send_mail
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
+from incubator.core.tokens import hash_token
 from incubator.extensions import db
 from incubator.mentoring import calendar, matching, services
 from incubator.mentoring.models import (
@@ -166,13 +167,9 @@ def save_needs(startup_id: int) -> Any:
     if not (is_manager() or can(Permission.MANAGE_COHORTS) or startup.has_founder(current_user)):
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
-        needs = db.session.execute(select(MentoringNeeds).where(MentoringNeeds.startup_id == startup.id)) \
-            .scalar_one_or_none() or MentoringNeeds(org_id=g.org.id, startup_id=startup.id)
-        needs.needs = [n for n in request.form.getlist("needs") if n in EXPERTISE]
-        industry = request.form.get("industry", "other")
-        needs.industry = industry if industry in INDUSTRIES else "other"
-        needs.languages = [code for code in request.form.getlist("languages") if code in LANGUAGES] or ["vi"]
-        db.session.add(needs)
+        services.save_needs(db.session, startup, needs=request.form.getlist("needs"),
+                            industry=request.form.get("industry", "other"),
+                            languages=request.form.getlist("languages"))
         flash(_("The mentoring needs are saved."), "success")
     return redirect(url_for("mentoring.mine"))
 
@@ -287,8 +284,8 @@ def mine() -> Any:
         MentoringNeeds.startup_id.in_([s.id for s in startups]))).scalars()}
     return render_template(
         "mentoring/mine.html", profile=profile, matches=matches, startups=startups, needs=needs,
-        open_items={m.id: services.open_action_items(db.session, m) for m in matches},
-        hours={s.id: services.hours_used(db.session, s.id) for s in startups}, expertise=EXPERTISE,
+        open_items=services.open_action_items_for(db.session, [m.id for m in matches]),
+        hours=services.hours_used_for(db.session, [s.id for s in startups]), expertise=EXPERTISE,
         industries=INDUSTRIES, languages=LANGUAGES, formats=list(SessionFormat),
         button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 
@@ -405,7 +402,7 @@ def feed(token: str) -> Any:
     """A mentor's sessions as an iCalendar feed, at a secret address the mentor can revoke."""
     with all_orgs(db.session):
         record = db.session.execute(select(MentorProfile).where(
-            MentorProfile.feed_token_hash == MentorProfile.hash_token(token))).scalar_one_or_none()
+            MentorProfile.feed_token_hash == hash_token(token))).scalar_one_or_none()
         if record is None:
             abort(404)
         sessions = db.session.execute(select(MentorSession).where(MentorSession.mentor_id == record.id)

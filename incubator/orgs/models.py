@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from enum import StrEnum
 
@@ -89,10 +88,6 @@ class Invitation(OrgScoped, Base):
 
     org: Mapped[Organisation] = relationship()
     invited_by: Mapped[User | None] = relationship()
-
-    @staticmethod
-    def hash(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
 
     def is_pending(self, now: datetime | None = None) -> bool:
         now = now or utcnow()

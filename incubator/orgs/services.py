@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import timedelta
 
 from flask import current_app, render_template, url_for
@@ -20,6 +19,7 @@ from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, Role
 from incubator.core.tenancy import all_orgs
 from incubator.core.timezones import is_valid_timezone
+from incubator.core.tokens import hash_token, new_token
 from incubator.orgs.models import Invitation, Membership, Organisation, OrgKind
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
@@ -125,8 +125,8 @@ def invite(session: Session, org: Organisation, email: str, role: Role | str, in
     if existing is not None:
         raise DomainError(_("This person is already a member."), code="already_member",
                           fields={"email": _("This person is already a member.")}, status=409)
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(org_id=org.id, email=email, role=role, token_hash=Invitation.hash(token),
+    token = new_token(32)
+    invitation = Invitation(org_id=org.id, email=email, role=role, token_hash=hash_token(token),
                             invited_by=invited_by,
                             expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_MAX_AGE_DAYS"]))
     session.add(invitation)
@@ -143,7 +143,7 @@ def invite(session: Session, org: Organisation, email: str, role: Role | str, in
 def find_invitation(session: Session, token: str) -> Invitation | None:
     with all_orgs(session):
         invitation = session.execute(
-            select(Invitation).where(Invitation.token_hash == Invitation.hash(token))
+            select(Invitation).where(Invitation.token_hash == hash_token(token))
         ).scalar_one_or_none()
     if invitation is None or not invitation.is_pending():
         return None

@@ -11,6 +11,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 from incubator.accounts.models import User
 from incubator.core.db import utcnow
 from incubator.core.permissions import Role
+from incubator.core.tokens import hash_token
 from incubator.orgs.models import Invitation, Membership, Organisation, OrgKind
 
 PASSWORD = "correct horse battery staple"
@@ -72,7 +73,7 @@ class InvitationFactory(Base):
     org_id = factory.LazyFunction(lambda: OrgFactory().id)
     email = factory.Sequence(lambda n: f"invitee{n}@example.org")
     role = Role.STAFF
-    token_hash = factory.Sequence(lambda n: Invitation.hash(f"token-{n}"))
+    token_hash = factory.Sequence(lambda n: hash_token(f"token-{n}"))
     expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
 
 

@@ -266,3 +266,29 @@ def test_profile_form_validates(client, session, world, mentors):
     session.refresh(mentors.ha)
     assert mentors.ha.capacity == 3 and mentors.ha.expertise == ["esg", "finance", "rubber"]
     assert [(w.weekday, w.starts) for w in mentors.ha.windows] == [(1, time(18)), (3, time(7, 30))]
+
+
+def test_running_the_matching_takes_the_same_number_of_queries_for_any_cohort_size(app, session, world, mentors):
+    from sqlalchemy import event
+
+    from tests.factories import enrolled, milestone
+
+    engine = app.extensions["db_engine"]
+
+    def queries() -> int:
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            _run(app, session, world, per_startup=1)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    few = queries()
+    for i in range(12):
+        startup = enrolled(world.cohort, name=f"More {i}")
+        milestone(startup, "Late", world.cohort.starts_on)
+    session.flush()
+    # Gaps, needs and capacities are read in bulk; only the (batched) inserts of proposals may add a few.
+    assert queries() - few <= 3

@@ -1,0 +1,270 @@
+"""The lab managers' pages: the day's bookings and approvals, certifications and trainings, a
+resource's rules, closures and sharing, new labs and resources, partner usage and utilisation.
+
+They live on the booking blueprint (endpoints ``booking.*``); the rules are in ``booking.setup``
+and ``booking.services``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.booking import services, setup
+from incubator.booking.models import (
+    Booking,
+    BookingStatus,
+    Certification,
+    Closure,
+    Lab,
+    Resource,
+    ResourceShare,
+    Training,
+)
+from incubator.booking.views import bp, zone
+from incubator.cohorts.models import Cohort, ResourceKind, Startup
+from incubator.cohorts.views import org_today
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Permission, require
+from incubator.core.tenancy import get_or_404
+from incubator.core.timezones import add_months, parse_month
+from incubator.core.tokens import hash_token, new_token
+from incubator.extensions import db
+from incubator.orgs.models import Membership, Organisation
+
+
+def _flash_error(error: DomainError) -> None:
+    flash(error.message if not error.fields else "; ".join(error.fields.values()), "danger")
+
+
+@bp.route("/lab-bookings")
+@require(Permission.MANAGE_RESOURCES)
+def manage() -> Any:
+    """The manager's day across all labs, and the bookings waiting for approval."""
+    from incubator.booking.views import parse_day
+
+    day = parse_day(request.args.get("day"))
+    start = datetime.combine(day, time(0), zone())
+    end = start + timedelta(days=1)
+    rows = db.session.execute(select(Booking).join(Booking.resource).where(
+        Booking.org_id == g.org.id, Booking.starts_at < end, Booking.ends_at > start)
+        .order_by(Resource.name, Booking.starts_at)).scalars().all()
+    pending = db.session.execute(select(Booking).where(Booking.org_id == g.org.id,
+                                                       Booking.status == BookingStatus.PENDING_APPROVAL)
+                                 .order_by(Booking.starts_at)).scalars().all()
+    return render_template("booking/manage.html", day=day, rows=rows, pending=pending,
+                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
+                           button_form=CSRFOnlyForm(formdata=None))
+
+
+@bp.route("/bookings/<int:booking_id>/approval", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def approval(booking_id: int) -> Any:
+    booking = get_or_404(Booking, booking_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.decide_approval(booking, request.form.get("decision") == "approve")
+        except DomainError as error:
+            flash(error.message, "danger")
+    return redirect(url_for("booking.manage"))
+
+
+@bp.route("/certifications", methods=["GET", "POST"])
+@require(Permission.MANAGE_RESOURCES)
+def certifications() -> Any:
+    """Trainers record who is certified for what, and until when."""
+    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
+        training = get_or_404(Training, request.form.get("training_id", type=int) or 0)
+        member = db.session.execute(select(Membership).where(
+            Membership.org_id == g.org.id, Membership.user_id == (request.form.get("user_id", type=int) or 0))
+        ).scalar_one_or_none()
+        if member is None:
+            abort(404)
+        record = setup.certify(db.session, training, member, current_user, org_today())
+        flash(_("%(name)s is certified for %(training)s until %(day)s.", name=member.user.name,
+                training=training.name, day=record.expires_on.isoformat()), "success")
+        return redirect(url_for("booking.certifications"))
+    return render_template(
+        "booking/certifications.html", today=org_today(), button_form=CSRFOnlyForm(formdata=None),
+        trainings=db.session.execute(select(Training).where(Training.org_id == g.org.id)
+                                     .order_by(Training.name)).scalars().all(),
+        rows=db.session.execute(select(Certification).where(Certification.org_id == g.org.id)
+                                .order_by(Certification.expires_on.desc())).scalars().all(),
+        members=db.session.execute(select(Membership).where(Membership.org_id == g.org.id)).scalars().all())
+
+
+@bp.route("/trainings", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def new_training() -> Any:
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            setup.create_training(db.session, g.org, request.form.get("name", ""),
+                                  request.form.get("validity_months", "12"))
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("The training is created."), "success")
+    return redirect(url_for("booking.certifications"))
+
+
+@bp.route("/labs/new", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def new_lab() -> Any:
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            setup.create_lab(db.session, g.org, request.form.get("name", ""), request.form.get("site", ""))
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("The lab is created."), "success")
+    return redirect(url_for("booking.labs"))
+
+
+@bp.route("/labs/<int:lab_id>/resources", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def new_resource(lab_id: int) -> Any:
+    lab = get_or_404(Lab, lab_id)
+    if not CSRFOnlyForm().validate_on_submit():
+        return redirect(url_for("booking.labs"))
+    try:
+        resource = setup.create_resource(db.session, lab, request.form.get("name", ""), request.form.get("kind", ""))
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("booking.labs"))
+    flash(_("The resource is created: set its rules and make it bookable."), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id))
+
+
+@bp.route("/resources/<int:resource_id>/settings", methods=["GET", "POST"])
+@require(Permission.MANAGE_RESOURCES)
+def settings(resource_id: int) -> Any:
+    """The rules of a resource: durations, notice, quota, approval, training, prices, opening hours."""
+    resource = get_or_404(Resource, resource_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
+        try:
+            setup.save_rules(db.session, resource, request.form, request.files.get("photo"))
+        except DomainError as error:
+            db.session.rollback()
+            errors = error.fields
+        else:
+            flash(_("The resource's rules are saved."), "success")
+            return redirect(url_for("booking.settings", resource_id=resource.id))
+    return render_template(
+        "booking/settings.html", resource=resource, errors=errors, kinds=list(ResourceKind),
+        form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"),
+        by_day={h.weekday: h for h in resource.hours},
+        trainings=db.session.execute(select(Training).where(Training.org_id == g.org.id)).scalars().all(),
+        shares=db.session.execute(select(ResourceShare).where(ResourceShare.resource_id == resource.id))
+        .scalars().all(),
+        names={o.id: o.name for o in db.session.execute(select(Organisation).order_by(Organisation.name)).scalars()},
+        closed=db.session.execute(select(Closure).where(Closure.resource_id == resource.id,
+                                                        Closure.ends_at > utcnow()).order_by(Closure.starts_at))
+        .scalars().all()), 422 if errors else 200
+
+
+@bp.route("/resources/<int:resource_id>/closures", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def closures(resource_id: int) -> Any:
+    """Add a closure or maintenance period (local times), or remove one."""
+    resource = get_or_404(Resource, resource_id)
+    if CSRFOnlyForm().validate_on_submit():
+        if request.form.get("remove"):
+            closure = get_or_404(Closure, request.form.get("remove", type=int) or 0)
+            if closure.resource_id == resource.id:
+                db.session.delete(closure)
+        else:
+            try:
+                setup.add_closure(db.session, g.org, resource, request.form.get("starts", ""),
+                                  request.form.get("ends", ""), request.form.get("reason", ""),
+                                  bool(request.form.get("maintenance")))
+            except DomainError as error:
+                flash(error.message, "danger")
+            else:
+                flash(_("Closed for that time: nobody can book it."), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id))
+
+
+@bp.route("/resources/<int:resource_id>/shares", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def share(resource_id: int) -> Any:
+    """Share a resource with a partner organisation (or stop sharing it)."""
+    resource = get_or_404(Resource, resource_id)
+    if CSRFOnlyForm().validate_on_submit():
+        partner = db.session.get(Organisation, request.form.get("partner_org_id", type=int) or 0)
+        if partner is None:
+            abort(404)
+        stop = request.form.get("action") == "stop"
+        try:
+            setup.set_share(db.session, resource, partner, share=not stop,
+                            needs_approval=bool(request.form.get("needs_approval")))
+        except DomainError as error:
+            _flash_error(error)
+        else:
+            flash(_("%(org)s can no longer book it.", org=partner.name) if stop else
+                  _("Shared with %(org)s at the partner rate.", org=partner.name), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id))
+
+
+@bp.route("/resources/<int:resource_id>/feed", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def new_resource_feed(resource_id: int) -> Any:
+    resource = get_or_404(Resource, resource_id)
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    token = new_token()
+    resource.feed_token_hash = hash_token(token)
+    flash(_("A new calendar address is made; the old one no longer works."), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id,
+                            feed=url_for("booking_feeds.resource_feed", token=token, _external=True)))
+
+
+@bp.route("/resources/<int:resource_id>/qr")
+@require(Permission.MANAGE_RESOURCES)
+def qr(resource_id: int) -> Any:
+    """A printable QR code for the machine, leading to its check-in page."""
+    import segno
+
+    resource = get_or_404(Resource, resource_id)
+    target = url_for("booking.check_in", resource_id=resource.id, _external=True)
+    image = segno.make(target, error="m").svg_data_uri(scale=8)
+    return render_template("booking/qr.html", resource=resource, image=image, target=target)
+
+
+@bp.route("/partner-usage")
+@require(Permission.MANAGE_RESOURCES)
+def partner_usage() -> Any:
+    """The monthly usage statement per partner organisation."""
+    month = parse_month(request.args.get("month"), org_today())
+    lines = services.partner_statement(db.session, g.org, month)
+    names = {o.id: o.name for o in db.session.execute(select(Organisation)).scalars()}
+    return render_template("booking/partner_usage.html", lines=lines, names=names, month=month)
+
+
+@bp.route("/utilisation")
+@require(Permission.MANAGE_RESOURCES)
+def utilisation() -> Any:
+    """Hours booked and used per resource and startup, month by month (the figures reports build on)."""
+    month = parse_month(request.args.get("month"), org_today())
+    lines = services.utilisation(db.session, g.org, month, add_months(month, 1))
+    names = {
+        "resource": dict(db.session.execute(select(Resource.id, Resource.name)
+                                            .where(Resource.org_id == g.org.id)).all()),
+        "startup": dict(db.session.execute(select(Startup.id, Startup.name)
+                                           .where(Startup.org_id == g.org.id)).all()),
+        "cohort": dict(db.session.execute(select(Cohort.id, Cohort.name).where(Cohort.org_id == g.org.id)).all()),
+    }
+    by_resource: dict[int, list[int]] = {}
+    for line in lines:
+        totals = by_resource.setdefault(line.resource_id, [0, 0])
+        totals[0] += line.booked_minutes
+        totals[1] += line.used_minutes
+    return render_template("booking/utilisation.html", month=month, lines=lines, names=names,
+                           by_resource=by_resource)
