@@ -119,7 +119,7 @@ def edit(startup_id: int | None) -> Any:
             flash(_("The startup's profile is saved."), "success")
             return redirect(url_for("startups.show", startup_id=saved.id))
     title = _("Edit %(name)s", name=startup.name) if startup else _("New startup")
-    return render_template("cohorts/form.html", form=form, title=title)
+    return render_template("cohorts/form.html", form=form, title=title), 422 if form.errors else 200
 
 
 @bp.route("/startups/<int:startup_id>")

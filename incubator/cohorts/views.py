@@ -106,7 +106,7 @@ def new_programme() -> Any:
         else:
             flash(_("The programme is created."), "success")
             return redirect(url_for("cohorts.index"))
-    return render_template("cohorts/form.html", form=form, title=_("New programme"))
+    return render_template("cohorts/form.html", form=form, title=_("New programme")), 422 if form.errors else 200
 
 
 def _cohort_form(cohort: Cohort | None) -> CohortForm:
@@ -145,12 +145,13 @@ def edit_cohort(cohort_id: int | None) -> Any:
             services.set_funders(db.session, g.org, saved, user_ids=form.funder_users.data or [],
                                  org_ids=form.funder_orgs.data or [])
         except DomainError as error:
+            db.session.rollback()  # the cohort and its funders are saved together or not at all
             apply_form_errors(form, error)
         else:
             flash(_("The cohort is saved."), "success")
             return redirect(url_for("cohorts.show", cohort_id=saved.id))
     title = _("Edit %(name)s", name=cohort.name) if cohort else _("New cohort")
-    return render_template("cohorts/form.html", form=form, title=title)
+    return render_template("cohorts/form.html", form=form, title=title), 422 if form.errors else 200
 
 
 @bp.route("/cohorts/<int:cohort_id>")

@@ -338,3 +338,16 @@ def test_logo_must_really_be_an_image(client, world, session):
     assert real.status_code == 302
     served = client.get(f"/o/bbi/startups/{world.startup.id}/logo")
     assert served.status_code == 200 and served.mimetype == "image/png" and served.data == png
+
+
+def test_a_refused_cohort_edit_saves_nothing(client, world, session):
+    login(client, world.manager.email)
+    url = f"/o/bbi/cohorts/{world.cohort.id}/edit"
+    response = client.post(url, data={
+        "programme_id": world.cohort.programme_id, "name": "Renamed", "starts_on": "2027-01-01",
+        "ends_on": "2027-06-30", "checkin_frequency": "monthly", "funder_users": str(world.founder.id),
+        "csrf_token": csrf_token(client, url)})
+    # A founder is no funder: the form says so, and the new name is not kept either.
+    assert response.status_code == 422
+    session.expire_all()
+    assert session.get(Cohort, world.cohort.id).name != "Renamed"
