@@ -30,6 +30,16 @@ from incubator.cohorts.models import (
     StartupFounder,
 )
 from incubator.core.db import Base
+from incubator.intake.models import (
+    Application,
+    ApplicationFile,
+    Call,
+    Criterion,
+    FormVersion,
+    LetterTemplate,
+    Review,
+    Transition,
+)
 from incubator.mentoring.models import (
     ActionItem,
     AvailabilityWindow,
@@ -43,6 +53,7 @@ from incubator.mentoring.models import (
 from incubator.orgs.models import Invitation, Membership, Organisation
 
 __all__ = [
+    "Application", "ApplicationFile", "Call", "Criterion", "FormVersion", "LetterTemplate", "Review", "Transition",
     "Booking", "Certification", "Closure", "CreditEntry", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
     "ResourceShare", "WaitlistEntry",
     "ActionItem", "AvailabilityWindow", "Match", "MatchRun", "MentorConflict", "MentoringNeeds", "MentorProfile",
