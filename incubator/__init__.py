@@ -31,6 +31,8 @@ BLUEPRINTS = (
     "incubator.booking.views",
     "incubator.booking.feeds",
     "incubator.booking.shared",
+    "incubator.intake.views",
+    "incubator.intake.views:platform",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

@@ -177,7 +177,7 @@ def _clean_value(question: dict[str, Any], value: Any, file_ids: set[int]) -> An
             raise ValueError(_("Give a number."))
         return int(number) if number.is_integer() else number
     if qtype == "single_choice":
-        if value not in {o["value"] for o in question.get("options", [])}:
+        if not isinstance(value, str) or value not in {o["value"] for o in question.get("options", [])}:
             raise ValueError(_("Not a valid choice."))
         return value
     if qtype == "multiple_choice":

@@ -151,9 +151,7 @@ def save_criterion(session: Session, call: Call, criterion: Criterion | None, *,
         fields["scale_max"] = _("The top of the scale must be above its bottom.")
     if weight is None or not 0 < weight <= 100:
         fields["weight"] = _("A weight above 0, at most 100.")
-    if any(r.status == "submitted" for a in _applications_with_reviews(session, call) for r in a.reviews):
-        raise DomainError(_("Reviews were already submitted against this rubric; it can no longer change."),
-                          code="rubric_in_use")
+    _check_rubric_unused(session, call)
     _raise(fields)
     if criterion is None:
         criterion = Criterion(org_id=call.org_id, position=len(call.criteria))
@@ -164,11 +162,21 @@ def save_criterion(session: Session, call: Call, criterion: Criterion | None, *,
     return criterion
 
 
-def _applications_with_reviews(session: Session, call: Call) -> list[Application]:
-    from incubator.intake.models import Review
+def remove_criterion(session: Session, call: Call, criterion: Criterion) -> None:
+    _check_rubric_unused(session, call)
+    call.criteria.remove(criterion)
+    session.flush()
 
-    return list(session.execute(select(Application).join(Review).where(Application.call_id == call.id)
-                                .distinct()).scalars())
+
+def _check_rubric_unused(session: Session, call: Call) -> None:
+    """Once a review is submitted against the rubric it stays, so that scores keep their meaning."""
+    from incubator.intake.models import Review, ReviewStatus
+
+    used = session.execute(select(Review.id).join(Application).where(
+        Application.call_id == call.id, Review.status == ReviewStatus.SUBMITTED).limit(1)).first()
+    if used is not None:
+        raise DomainError(_("Reviews were already submitted against this rubric; it can no longer change."),
+                          code="rubric_in_use")
 
 
 # -- the applicant's side ---------------------------------------------------------------------------
