@@ -4,6 +4,7 @@ with its decisions. Idempotent: nothing happens when the call exists."""
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import date, timedelta
 
@@ -14,8 +15,18 @@ from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort, Programme, ProgrammeKind
 from incubator.core.db import utcnow
 from incubator.core.permissions import Role
+from incubator.core.storage import storage
 from incubator.intake import decisions
-from incubator.intake.models import Application, Call, Criterion, FormVersion, Review, ReviewStatus, Stage
+from incubator.intake.models import (
+    Application,
+    ApplicationFile,
+    Call,
+    Criterion,
+    FormVersion,
+    Review,
+    ReviewStatus,
+    Stage,
+)
 from incubator.intake.services import record_transition
 from incubator.orgs.models import Membership, Organisation
 from incubator.orgs.services import add_member
@@ -112,6 +123,8 @@ def seed(session: Session, org: Organisation, users: dict[str, User], password_h
     for n, (stage, applicant) in enumerate(zip(STAGE_PLAN, applicants, strict=True)):
         application = _application(session, call, applicant, NAMES[n], rng, now - timedelta(days=10 - n % 9))
         _walk(session, application, stage, manager, applicant)
+        if stage != Stage.DRAFT and n % 2 == 0:
+            _deck(session, application)
         if stage in (Stage.IN_REVIEW, Stage.INTERVIEW, Stage.WAITLISTED, Stage.REJECTED):
             _reviews(session, call, application, reviewers, rng, quality=rng.uniform(1.0, 4.5))
         elif stage == Stage.SCREENING:
@@ -169,6 +182,25 @@ def _application(session: Session, call: Call, applicant: User, name: str, rng: 
     application.submitted_at = submitted_at  # type: ignore[assignment]
     session.flush()
     return application
+
+
+def _deck(session: Session, application: Application) -> None:
+    """A one-page PDF standing in for the team's pitch deck, stored like an upload."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=842, height=595)
+    writer.add_metadata({"/Title": f"{application.answers['startup_name']} pitch deck"})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    size = buffer.tell()
+    buffer.seek(0)
+    record = ApplicationFile(org_id=application.org_id, question_key="pitch_deck", size=size,
+                             storage_key=storage().save(buffer, ".pdf"),
+                             filename=f"{application.answers['startup_name']} - pitch deck.pdf")
+    application.files.append(record)
+    session.flush()
+    application.answers = {**application.answers, "pitch_deck": record.id}
 
 
 def _walk(session: Session, application: Application, stage: Stage, manager: User, applicant: User) -> None:

@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from incubator.intake.formspec import QUESTION_TYPES
@@ -45,7 +46,7 @@ class QuestionForm(FlaskForm):
     original_key = StringField(validators=[Optional()])
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=40)],
                       description=_l("Lowercase letters, digits and underscores; used in exports and the API."))
-    type = SelectField(_l("Type"), choices=list(QUESTION_TYPES.items()))
+    type = SelectField(_l("Type"), choices=lambda: [SelectChoice(k, v) for k, v in QUESTION_TYPES.items()])
     label_en = StringField(_l("Question (English)"), validators=[DataRequired(), Length(max=500)])
     label_vi = StringField(_l("Question (Vietnamese)"), validators=[DataRequired(), Length(max=500)])
     help_en = StringField(_l("Help text (English)"), validators=[Length(max=1000)])
@@ -79,8 +80,9 @@ class MoveForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField(_l("Decision"), choices=[("accepted", _l("Accept")), ("waitlisted", _l("Waitlist")),
-                                                    ("rejected", _l("Reject"))])
+    decision = SelectField(_l("Decision"), choices=lambda: [
+        SelectChoice("accepted", _l("Accept")), SelectChoice("waitlisted", _l("Waitlist")),
+        SelectChoice("rejected", _l("Reject"))])
     cohort_id = SelectField(_l("Into cohort"), coerce=int, validators=[Optional()])
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
 

@@ -24,7 +24,7 @@ from incubator.core.permissions import Role
 from incubator.core.storage import storage
 from incubator.intake import formspec
 from incubator.intake.models import Application, ApplicationFile, Call, Criterion, FormVersion, Stage, Transition
-from incubator.orgs.models import Organisation
+from incubator.orgs.models import Membership, Organisation
 
 
 def _raise(fields: dict[str, str], message: str | None = None, code: str | None = None) -> None:
@@ -188,8 +188,6 @@ def deadline_passed() -> DomainError:
 def start_application(session: Session, org: Organisation, call: Call, user: User,
                       answers: dict[str, Any] | None = None) -> Application:
     """The caller's draft for ``call`` (created once; later calls save into it)."""
-    from incubator.orgs.services import add_member, find_membership
-
     now = utcnow()
     if now >= call.closes_at:
         raise deadline_passed()
@@ -200,8 +198,7 @@ def start_application(session: Session, org: Organisation, call: Call, user: Use
     if existing is None:
         if call.cap is not None and application_count(session, call, submitted_only=True) >= call.cap:
             raise DomainError(_("This call has received as many applications as it accepts."), code="call_full")
-        if find_membership(user, org) is None:
-            add_member(session, org, user, Role.FOUNDER)  # an applicant becomes a founder of the organisation
+        ensure_member(session, org, user, Role.FOUNDER)  # an applicant becomes a founder of the organisation
         existing = Application(org_id=org.id, call=call, form_version=call.current_version, applicant=user,
                                stage=Stage.DRAFT, answers={})
         session.add(existing)
@@ -209,6 +206,15 @@ def start_application(session: Session, org: Organisation, call: Call, user: Use
     if answers is not None:
         save_answers(session, existing, user, answers)
     return existing
+
+
+def ensure_member(session: Session, org: Organisation, user: User, role: Role) -> Membership:
+    """The user's membership of ``org``, made with ``role`` when they have none (an existing role stays)."""
+    from incubator.orgs.services import add_member
+
+    membership = session.execute(select(Membership).where(Membership.org_id == org.id,
+                                                          Membership.user_id == user.id)).scalar_one_or_none()
+    return membership or add_member(session, org, user, role)
 
 
 def can_edit(application: Application, now: datetime | None = None) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
-from incubator.core.permissions import Permission, can, require
+from incubator.core.permissions import Permission, can
 from incubator.core.tenancy import get_or_404, public
 from incubator.extensions import db
 from incubator.intake import formspec, services
@@ -63,9 +63,12 @@ def apply(call_id: int) -> Any:
 
 
 def _own_application_or_404(application_id: int) -> Application:
+    """The caller's own application (404 for anyone else's), then the role check (403)."""
     application = get_or_404(Application, application_id)
     if not application.is_owned_by(current_user):
         abort(404)
+    if not can(Permission.APPLY):
+        abort(403)
     return application
 
 
@@ -89,7 +92,6 @@ def _save_from_request(application: Application) -> dict[str, str]:
 
 
 @bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
-@require(Permission.APPLY)
 def edit_application(application_id: int) -> Any:
     application = _own_application_or_404(application_id)
     form = CSRFOnlyForm()
@@ -117,7 +119,6 @@ def edit_application(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/autosave", methods=["POST"])
-@require(Permission.APPLY)
 def autosave(application_id: int) -> Any:
     """The draft saved in the background while the applicant types (files are not part of it)."""
     application = _own_application_or_404(application_id)
@@ -132,7 +133,6 @@ def autosave(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
-@require(Permission.APPLY)
 def withdraw(application_id: int) -> Any:
     application = _own_application_or_404(application_id)
     form = WithdrawForm()

@@ -7,6 +7,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.views import apply_form_errors
@@ -35,9 +36,10 @@ def manage_calls() -> Any:
 
 def _call_form(call: Call | None) -> CallForm:
     form = CallForm(obj=call)
-    form.programme_id.choices = [(p.id, p.name) for p in db.session.execute(
+    form.programme_id.choices = [SelectChoice(p.id, p.name) for p in db.session.execute(
         select(Programme).where(Programme.org_id == g.org.id).order_by(Programme.name)).scalars()]
-    form.cohort_id.choices = [(0, "—")] + [(c.id, f"{c.name} ({c.programme.name})") for c in db.session.execute(
+    form.cohort_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(c.id, f"{c.name} ({c.programme.name})") for c in db.session.execute(
         select(Cohort).where(Cohort.org_id == g.org.id).order_by(Cohort.starts_on.desc())).scalars()]
     if call is not None and request.method == "GET":
         form.opens_at.data = to_local(call.opens_at, g.org.timezone).replace(tzinfo=None)

@@ -9,6 +9,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.models import User
@@ -25,13 +26,13 @@ from incubator.intake.tasks import send_decision_letters
 from incubator.intake.views import bp, locale
 
 
-def _cohort_choices() -> list[tuple[int, str]]:
-    return [(0, "—")] + [(c.id, c.name) for c in db.session.execute(
+def _cohort_choices() -> list[SelectChoice]:
+    return [SelectChoice(0, "—")] + [SelectChoice(c.id, c.name) for c in db.session.execute(
         select(Cohort).where(Cohort.org_id == g.org.id).order_by(Cohort.starts_on.desc())).scalars()]
 
 
-def _reviewer_choices() -> list[tuple[int, str]]:
-    return [(u.id, u.name) for u in review.reviewers_of(db.session, g.org)]
+def _reviewer_choices() -> list[SelectChoice]:
+    return [SelectChoice(u.id, u.name) for u in review.reviewers_of(db.session, g.org)]
 
 
 def visible_application_or_404(application_id: int) -> Application:
@@ -52,7 +53,7 @@ def pipeline_list(call_id: int) -> Any:
     rows = ranking.rank(db.session, call, stage=stage if stage in set(Stage) else None, sort=sort,
                         min_reviews=max(0, min_reviews or 0))
     move_form = MoveForm()
-    move_form.stage.choices = [(s.value, s.label) for s in pipeline.MANAGER_STAGES]
+    move_form.stage.choices = [SelectChoice(s.value, s.label) for s in pipeline.MANAGER_STAGES]
     decision_form = DecisionForm()
     decision_form.cohort_id.choices = _cohort_choices()
     decision_form.cohort_id.data = call.cohort_id or 0
@@ -144,8 +145,8 @@ def application_page(application_id: int) -> Any:
     blind = review.is_blind_for(application, current_user, g.membership)
     mine = review.assignment(db.session, application, current_user)
     move_form = MoveForm()
-    move_form.stage.choices = [(s.value, s.label) for s in pipeline.allowed_moves(application, g.membership)
-                               if s != Stage.ACCEPTED]
+    move_form.stage.choices = [SelectChoice(s.value, s.label)
+                               for s in pipeline.allowed_moves(application, g.membership) if s != Stage.ACCEPTED]
     decision_form = DecisionForm()
     decision_form.cohort_id.choices = _cohort_choices()
     decision_form.cohort_id.data = application.call.cohort_id or 0
@@ -168,7 +169,7 @@ def application_page(application_id: int) -> Any:
 def move(application_id: int) -> Any:
     application = visible_application_or_404(application_id)
     form = MoveForm()
-    form.stage.choices = [(s.value, s.label) for s in Stage]
+    form.stage.choices = [SelectChoice(s.value, s.label) for s in Stage]
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -215,9 +216,10 @@ def decide(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/review", methods=["POST"])
-@require(Permission.REVIEW_APPLICATIONS)
 def submit_review(application_id: int) -> Any:
     application = visible_application_or_404(application_id)
+    if not can(Permission.REVIEW_APPLICATIONS):
+        abort(403)
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
     scores = {c.key: request.form.get(f"score-{c.key}", "") for c in application.call.criteria}
@@ -239,9 +241,10 @@ def submit_review(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/conflict", methods=["POST"])
-@require(Permission.REVIEW_APPLICATIONS)
 def declare_conflict(application_id: int) -> Any:
     application = visible_application_or_404(application_id)
+    if not can(Permission.REVIEW_APPLICATIONS):
+        abort(403)
     form = ConflictForm()
     mine = review.assignment(db.session, application, current_user)
     if mine is None:
