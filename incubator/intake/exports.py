@@ -38,8 +38,9 @@ def rows(session: Session, call: Call, locale: str) -> list[list[Any]]:
         for question in version.questions:
             keys.setdefault(question["key"], question)
     criteria = list(call.criteria)
+    mean = _("mean")
     header = [_("Id"), _("Applicant"), _("Email"), _("Stage"), _("Submitted at (UTC)"), _("Reviews"),
-              _("Weighted total"), _("Normalised score"), *[f"{c.label(locale)} ({_('mean')})" for c in criteria],
+              _("Weighted total"), _("Normalised score"), *[f"{c.label(locale)} ({mean})" for c in criteria],
               *[formspec.label(q, locale) for q in keys.values()]]
     out: list[list[Any]] = [header]
     for row in ranking.rank(session, call, sort="total"):
