@@ -77,6 +77,11 @@ class ReviewStatus(StrEnum):
     SUBMITTED = "submitted"
     CONFLICT = "conflict"  # the reviewer declared a conflict of interest: the assignment is declined
 
+    @property
+    def label(self) -> str:
+        return str({ReviewStatus.ASSIGNED: _l("Assigned"), ReviewStatus.SUBMITTED: _l("Submitted"),
+                    ReviewStatus.CONFLICT: _l("Conflict of interest")}[self])
+
 
 class Call(OrgScoped, TimestampMixin, Base):
     __tablename__ = "calls"

@@ -16,7 +16,7 @@ from incubator.core.tenancy import all_orgs, org_blueprint
 from incubator.core.timezones import to_local
 from incubator.extensions import db
 from incubator.intake import formspec
-from incubator.intake.models import Call, Stage
+from incubator.intake.models import Call, Recommendation, ReviewStatus, Stage
 
 bp = org_blueprint("intake", __name__)
 platform = Blueprint("intake_platform", __name__)
@@ -53,6 +53,16 @@ def stage_label(value: str) -> str:
 @bp.app_template_filter("applicant_stage")
 def applicant_stage(value: str) -> str:
     return Stage(value).applicant_label
+
+
+@bp.app_template_filter("recommendation_label")
+def recommendation_label(value: str | None) -> str:
+    return Recommendation(value).label if value in set(Recommendation) else ""
+
+
+@bp.app_template_filter("review_status_label")
+def review_status_label(value: str) -> str:
+    return ReviewStatus(value).label
 
 
 @bp.app_template_filter("qlabel")
