@@ -37,6 +37,7 @@ from incubator.intake.models import (
     Criterion,
     FormVersion,
     LetterTemplate,
+    PendingFounder,
     Review,
     Transition,
 )
@@ -53,7 +54,8 @@ from incubator.mentoring.models import (
 from incubator.orgs.models import Invitation, Membership, Organisation
 
 __all__ = [
-    "Application", "ApplicationFile", "Call", "Criterion", "FormVersion", "LetterTemplate", "Review", "Transition",
+    "Application", "ApplicationFile", "Call", "Criterion", "FormVersion", "LetterTemplate", "PendingFounder", "Review",
+    "Transition",
     "Booking", "Certification", "Closure", "CreditEntry", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
     "ResourceShare", "WaitlistEntry",
     "ActionItem", "AvailabilityWindow", "Match", "MatchRun", "MentorConflict", "MentoringNeeds", "MentorProfile",

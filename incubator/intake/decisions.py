@@ -7,11 +7,11 @@ from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.accounts.services import get_user_by_email
+from incubator.accounts.services import get_user_by_email, normalise_email
 from incubator.cohorts import services as cohorts
 from incubator.cohorts.models import Cohort, Startup, StartupFounder
 from incubator.core.db import utcnow
@@ -20,7 +20,7 @@ from incubator.core.mail import send_mail
 from incubator.core.permissions import Role
 from incubator.core.timezones import to_local
 from incubator.intake import pipeline
-from incubator.intake.models import Application, Call, LetterTemplate, Stage
+from incubator.intake.models import Application, Call, LetterTemplate, PendingFounder, Stage
 from incubator.intake.services import ensure_member
 from incubator.orgs.models import Membership, Organisation
 
@@ -114,7 +114,7 @@ def invite_team(session: Session, org: Organisation, startup: Startup, team: lis
     from incubator.orgs.services import invite
 
     for member in team:
-        email = member["email"]
+        email = normalise_email(member["email"])
         user = get_user_by_email(session, email)
         if user is not None:
             membership = session.execute(select(Membership).where(Membership.org_id == org.id,
@@ -126,7 +126,31 @@ def invite_team(session: Session, org: Organisation, startup: Startup, team: lis
             with session.begin_nested():
                 invite(session, org, email, Role.FOUNDER, inviter)
         except DomainError:
-            pass  # already a member or invited: nothing to add
+            pass  # already invited: they are linked below all the same
+        if session.execute(select(PendingFounder.id).where(PendingFounder.startup_id == startup.id,
+                                                           PendingFounder.email == email)).first() is None:
+            session.add(PendingFounder(org_id=org.id, startup_id=startup.id, email=email))
+    session.flush()
+
+
+@event.listens_for(Session, "before_flush")
+def _link_pending_founders(session: Session, _context: Any, _instances: Any) -> None:
+    """Someone invited as a team member joins the organisation: they become a founder of the startup."""
+    joined = [m for m in session.new if isinstance(m, Membership) and m.user is not None]
+    if not joined:
+        return
+    with session.no_autoflush:
+        for membership in joined:
+            org_id = membership.org_id or (membership.org.id if membership.org is not None else None)
+            rows = session.execute(select(PendingFounder).where(
+                PendingFounder.org_id == org_id, PendingFounder.email == normalise_email(membership.user.email))
+                .execution_options(all_orgs=True)).scalars().all()
+            for row in rows:
+                startup = session.execute(select(Startup).where(Startup.id == row.startup_id)
+                                          .execution_options(all_orgs=True)).scalar_one()
+                if not startup.has_founder(membership.user):
+                    startup.founders.append(StartupFounder(org_id=startup.org_id, user=membership.user))
+                session.delete(row)
 
 
 # -- letters ----------------------------------------------------------------------------------------

@@ -272,3 +272,16 @@ class LetterTemplate(OrgScoped, Base):
     locale: Mapped[str] = mapped_column(String(8))
     subject: Mapped[str255]
     body: Mapped[str] = mapped_column(Text)
+
+
+class PendingFounder(OrgScoped, Base):
+    """A team member of an accepted application who had no account: invited to the organisation, and
+    made a founder of the startup when they join (``intake.decisions``)."""
+
+    __tablename__ = "pending_founders"
+    __table_args__ = (UniqueConstraint("startup_id", "email"),)
+
+    id: Mapped[intpk]
+    startup_id: Mapped[int] = mapped_column(ForeignKey("startups.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str255] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

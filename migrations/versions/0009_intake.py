@@ -2,7 +2,7 @@
 
 Revision ID: 0009
 Revises: 0006
-Create Date: 2026-11-23 18:55:02.748319
+Create Date: 2026-11-23 19:12:57.714772
 """
 from collections.abc import Sequence
 
@@ -31,6 +31,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('letter_templates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_letter_templates_org_id'), ['org_id'], unique=False)
+
+    op.create_table('pending_founders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('startup_id', sa.Integer(), nullable=False),
+    sa.Column('email', sa.String(length=255), nullable=False),
+    sa.Column('created_at', incubator.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_pending_founders_org_id_organisations')),
+    sa.ForeignKeyConstraint(['startup_id'], ['startups.id'], name=op.f('fk_pending_founders_startup_id_startups'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_pending_founders')),
+    sa.UniqueConstraint('startup_id', 'email', name=op.f('uq_pending_founders_startup_id_email'))
+    )
+    with op.batch_alter_table('pending_founders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_pending_founders_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pending_founders_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_pending_founders_startup_id'), ['startup_id'], unique=False)
 
     op.create_table('calls',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -245,6 +261,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_calls_closes_at'))
 
     op.drop_table('calls')
+    with op.batch_alter_table('pending_founders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_pending_founders_startup_id'))
+        batch_op.drop_index(batch_op.f('ix_pending_founders_org_id'))
+        batch_op.drop_index(batch_op.f('ix_pending_founders_email'))
+
+    op.drop_table('pending_founders')
     with op.batch_alter_table('letter_templates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_letter_templates_org_id'))
 

@@ -241,3 +241,32 @@ def test_a_manager_creates_a_call_in_the_organisations_time_zone(client, intake,
         "title_en": "Backwards", "title_vi": "Ngược", "opens_at": "2027-03-20T08:00",
         "closes_at": "2027-03-01T17:00", "reviewers_per_application": "2"})
     assert wrong.status_code == 422 and "The call must close after it opens." in wrong.get_data(as_text=True)
+
+
+def test_an_invited_team_member_becomes_a_founder_of_the_startup_when_they_join(client, intake, session, sign_in):
+    import re
+
+    from incubator.cohorts.models import Startup
+    from incubator.intake.models import PendingFounder
+
+    target = application(intake.call, intake.founder, Stage.IN_REVIEW, answers={
+        "startup_name": "AgriSense", "pitch": "p", "country": "vn",
+        "team": [{"name": "Mai", "email": "Mai@Example.vn", "role": "CFO"}]})
+    sign_in(intake.manager)
+    url = f"/o/bbi/applications/{target.id}"
+    client.post(f"{url}/decide", data={"csrf_token": csrf_token(client, url), "decision": "accepted",
+                                       "cohort_id": str(intake.cohort.id)})
+    invitation = next(m for m in mail.outbox if m.to == ["mai@example.vn"])
+    link = re.search(r"http://localhost(/auth/invitations/\S+)", invitation.body).group(1)
+    assert session.execute(select(PendingFounder)).scalar_one().email == "mai@example.vn"
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    client.get(link)
+    register = "/auth/register"
+    client.post(register, data={"name": "Mai", "email": "mai@example.vn", "password": "a long passphrase 1",
+                                "confirm": "a long passphrase 1", "csrf_token": csrf_token(client, register)})
+    joined = client.post(link, data={"csrf_token": csrf_token(client, link)})
+    assert joined.status_code == 302
+    startup = session.execute(select(Startup).where(Startup.name == "AgriSense")).scalar_one()
+    session.refresh(startup)
+    assert {f.user.email for f in startup.founders} == {intake.founder.email, "mai@example.vn"}
+    assert session.execute(select(PendingFounder)).scalars().all() == []
