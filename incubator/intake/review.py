@@ -185,7 +185,9 @@ def is_blind_for(application: Application, user: User, membership: Any) -> bool:
         membership is not None and membership.has(Permission.MANAGE_PROGRAMMES))
 
 
-IDENTITY_TYPES = ("team_members", "email")
+# What blind review hides: who the team are, how to reach them, and what the team is called.
+IDENTITY_TYPES = ("team_members", "email", "url")
+IDENTITY_KEYS = ("startup_name", "team_name", "project_name", "company_name")
 
 
 def answers_for(application: Application, blind: bool) -> list[tuple[dict[str, Any], Any]]:
@@ -194,7 +196,7 @@ def answers_for(application: Application, blind: bool) -> list[tuple[dict[str, A
     out = []
     for question in application.form_version.questions:
         value = application.answers.get(question["key"])
-        if blind and question["type"] in IDENTITY_TYPES:
+        if blind and (question["type"] in IDENTITY_TYPES or question["key"] in IDENTITY_KEYS):
             value = None if value in (None, "", []) else "hidden"
         elif question["type"] == "file" and value is not None:
             record = files.get(value)

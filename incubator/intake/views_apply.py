@@ -107,7 +107,15 @@ def edit_application(application_id: int) -> Any:
                 services.submit_application(db.session, application, current_user)
             except DomainError as error:
                 errors = error.fields or {"_": error.message}
-        if not errors:
+        if errors:
+            # Nothing of this request is kept (it answers 422): files chosen now must be chosen again.
+            files = [q["key"] for q in application.form_version.questions if q["type"] == "file"]
+            db.session.rollback()
+            for key in files:
+                values[key] = application.answers.get(key)  # as saved before this request
+                if request.files.get(key) and key not in errors:
+                    errors[key] = _("Nothing was saved: choose this file again.")
+        else:
             flash(_("Your application is submitted. A receipt is on its way by email.")
                   if request.form.get("action") == "submit" else _("Your answers are saved."), "success")
             return redirect(url_for("intake.edit_application", application_id=application.id)

@@ -9,6 +9,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from incubator.accounts.forms import CSRFOnlyForm
@@ -277,9 +278,11 @@ def download_file(application_id: int, application_file_id: int) -> Any:
 @bp.route("/reviews")
 @require(Permission.REVIEW_APPLICATIONS)
 def my_reviews() -> Any:
-    rows = db.session.execute(select(Review).where(Review.reviewer_id == current_user.id,
-                                                   Review.status != ReviewStatus.CONFLICT)
-                              .order_by(Review.status, Review.assigned_at)).scalars().all()
+    rows = db.session.execute(
+        select(Review).where(Review.reviewer_id == current_user.id, Review.status != ReviewStatus.CONFLICT)
+        .order_by(Review.status, Review.assigned_at)
+        .options(selectinload(Review.application).selectinload(Application.call),
+                 selectinload(Review.application).selectinload(Application.applicant))).scalars().all()
     return render_template("intake/my_reviews.html", reviews=rows,
                            blind={r.id: review.is_blind_for(r.application, current_user, g.membership) for r in rows})
 

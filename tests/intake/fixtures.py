@@ -87,7 +87,7 @@ def make_call(org, programme, cohort=None, questions=None, **fields) -> Call:
 
 def application(call, applicant, stage=Stage.SUBMITTED, answers=None) -> Application:
     record = Application(org_id=call.org_id, call=call, form_version=call.current_version, applicant=applicant,
-                         stage=stage, answers=dict(answers or GOOD_ANSWERS),
+                         stage=stage, answers=dict(GOOD_ANSWERS if answers is None else answers),
                          submitted_at=None if stage == Stage.DRAFT else utcnow())
     _Session.current.add(record)
     _Session.current.flush()

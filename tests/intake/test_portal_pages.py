@@ -164,3 +164,16 @@ def test_applicants_never_reach_the_managers_pages(client, intake, session, sign
                 f"/o/bbi/calls/{intake.call.id}/form", f"/o/bbi/calls/{intake.call.id}/export", "/o/bbi/letters"):
         assert client.get(url).status_code == 403, url
     assert UserFactory  # other users are made by the fixtures
+
+
+def test_a_valid_upload_beside_a_wrong_answer_is_not_shown_as_saved(client, intake, session, sign_in):
+    draft = application(intake.call, intake.founder, Stage.DRAFT, answers={})
+    sign_in(intake.founder)
+    edit = f"/o/bbi/applications/{draft.id}/edit"
+    response = client.post(edit, data={"csrf_token": csrf_token(client, edit), "action": "save", "website": "nope",
+                                       "deck": (io.BytesIO(PDF), "deck.pdf")}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Nothing was saved: choose this file again." in page and 'data-testid="uploaded-deck"' not in page
+    session.expire_all()
+    assert draft.answers == {} and session.execute(select(ApplicationFile)).scalars().all() == []

@@ -124,6 +124,7 @@ def test_blind_review_hides_identity_and_file_names_from_reviewers_only(session,
     assert not review.is_blind_for(app_, intake.manager, _membership(session, intake.manager))
     shown = dict((q["key"], v) for q, v in review.answers_for(app_, blind=True))
     assert shown["contact_email"] == "hidden" and shown["team"] == "hidden" and shown["pitch"] == "p"
+    assert shown["startup_name"] == "hidden"  # the team's name gives it away too
     assert review.display_name(app_, blind=True) == f"Application #{app_.id}"
 
 
