@@ -84,7 +84,9 @@ def auto_assign(session: Session, call: Call, applications: list[Application], k
             if not candidates:
                 break
             chosen = min(candidates, key=lambda u: (load[u.id], u.id))
-            session.add(Review(org_id=call.org_id, application=application, reviewer=chosen, assigned_at=utcnow()))
+            # By id, not by relationship: appending to application.reviews would load it for each one.
+            session.add(Review(org_id=call.org_id, application_id=application.id, reviewer_id=chosen.id,
+                               assigned_at=utcnow()))
             taken.setdefault(application.id, set()).add(chosen.id)
             load[chosen.id] += 1
             made.setdefault(chosen.id, []).append(application)
