@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,7 +61,7 @@ FORM = [
        options=[_opt("university_spinoff", "University spin-off", "Spin-off từ trường đại học"),
                 _opt("enterprise", "Enterprise", "Doanh nghiệp"), _opt("independent", "Independent", "Độc lập")]),
     _q("problem", "long_text", "What problem do you solve, and for whom?", "Bạn giải quyết vấn đề gì, cho ai?", True,
-       max_length=1500, help_en="At most 1500 characters.", help_vi="Tối đa 1500 ký tự."),
+       max_length=1500, help_en="Say who pays for it today.", help_vi="Cho biết hiện ai đang trả tiền cho việc này."),
     _q("team_size", "number", "People in the team", "Số người trong đội", True),
     _q("founded_on", "date", "Founded on", "Ngày thành lập"),
     _q("website", "url", "Website or demo", "Trang web hoặc bản demo"),
@@ -108,8 +109,8 @@ def seed(session: Session, org: Organisation, users: dict[str, User], password_h
                     ends_on=date(today.year + 1, 12, 31), capacity=12, mentoring_hours_per_startup=24)
     session.add(cohort)
     now = utcnow()
-    call = _call(session, org, programme, cohort, CALL_TITLE, "Ươm tạo BBI 2027", now - timedelta(days=12),
-                 now + timedelta(days=18),
+    call = _call(session, org, programme, cohort, CALL_TITLE, "Ươm tạo BBI 2027", _local(org, today, -12, 8),
+                 _local(org, today, 18, 17),
                  "Twelve months of incubation at Eastern International University for tech startups of Binh Duong "
                  "and beyond: mentors, lab credit at the EIU Fablab, and a demo day with investors.",
                  "Mười hai tháng ươm tạo tại Đại học Quốc tế Miền Đông cho các startup công nghệ: cố vấn, giờ sử "
@@ -138,6 +139,12 @@ def seed(session: Session, org: Organisation, users: dict[str, User], password_h
                        conflict_declared_at=now))
     session.flush()
     _contest(session, org, manager, membership, reviewers, applicants, password_hash, rng, today)
+
+
+def _local(org: Organisation, today: date, days: int, hour: int) -> datetime:
+    """``hour`` o'clock in the organisation's time zone, ``days`` from today, in UTC."""
+    day = today + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(org.timezone)).astimezone(UTC)
 
 
 def _user(session: Session, email: str, name: str, password_hash: str, locale: str | None) -> User:

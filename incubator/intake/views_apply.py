@@ -39,8 +39,10 @@ def _mine(call: Call) -> Application | None:
 @bp.route("/calls/<int:call_id>")
 @public
 def call_page(call_id: int) -> Any:
-    """A call as applicants see it (unlisted calls too, by their link)."""
+    """A call as applicants see it (unlisted calls too, by their link; not before it opens but to managers)."""
     call = get_or_404(Call, call_id)
+    if call.opens_at > utcnow() and not can(Permission.MANAGE_PROGRAMMES):
+        abort(404)
     return render_template("intake/call.html", call=call, mine=_mine(call), now=utcnow(), form=CSRFOnlyForm(),
                            questions=call.current_version.questions)
 

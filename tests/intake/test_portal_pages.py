@@ -21,13 +21,14 @@ def test_public_lists_show_only_public_open_calls_across_organisations(client, i
     make_call(intake.org, intake.programme, title_en="Unlisted call", is_public=False)
     make_call(intake.org, intake.programme, title_en="Closed call", opens_at=utcnow() - timedelta(days=30),
               closes_at=utcnow() - timedelta(days=1))
-    make_call(intake.org, intake.programme, title_en="Future call", opens_at=utcnow() + timedelta(days=3),
-              closes_at=utcnow() + timedelta(days=30))
+    future = make_call(intake.org, intake.programme, title_en="Future call", opens_at=utcnow() + timedelta(days=3),
+                       closes_at=utcnow() + timedelta(days=30))
     other = OrgFactory(slug="tdmu", name="TDMU")
     make_call(other, ProgrammeFactory(org_id=other.id), title_en="TDMU Hackathon")
     page = client.get("/o/bbi/calls").get_data(as_text=True)  # anonymous
     assert "BBI Incubation 2027" in page
     assert not any(t in page for t in ("Unlisted call", "Closed call", "Future call", "TDMU Hackathon"))
+    assert client.get(f"/o/bbi/calls/{future.id}").status_code == 404  # not published yet
     everywhere = client.get("/calls").get_data(as_text=True)
     assert "BBI Incubation 2027" in everywhere and "TDMU Hackathon" in everywhere and "TDMU" in everywhere
     assert not any(t in everywhere for t in ("Unlisted call", "Closed call", "Future call"))
