@@ -21,6 +21,8 @@ def test_apply_review_accept(browser, live_server, shot, tmp_path):
     expect(page.get_by_test_id("fee")).to_contain_text("200,000")
     page.get_by_role("button", name="Apply").click()
     page.fill("#q-startup_name", "Journey Robotics")
+    # The draft saves itself a few seconds after typing stops.
+    expect(page.locator("[data-autosave-status]")).to_have_text("Draft saved automatically.", timeout=10000)
     page.select_option("#q-sector", "manufacturing")
     page.select_option("#q-stage", "prototype")
     page.select_option("#q-country", "vn")
