@@ -78,9 +78,10 @@ def auto_assign(session: Session, call: Call, applications: list[Application], k
     for application in sorted(applications, key=lambda a: a.id):
         if application.stage not in REVIEWABLE_STAGES:
             continue
+        involved = emails_in(application)
         for _slot in range(k - active[application.id]):
             candidates = [u for u in pool if u.id not in taken.get(application.id, set())
-                          and u.id != application.applicant_id]
+                          and u.id != application.applicant_id and u.email.lower() not in involved]
             if not candidates:
                 break
             chosen = min(candidates, key=lambda u: (load[u.id], u.id))
@@ -95,6 +96,18 @@ def auto_assign(session: Session, call: Call, applications: list[Application], k
         if user.id in made:
             _notify_assignment(session, org, user, made[user.id])
     return sum(len(v) for v in made.values())
+
+
+def emails_in(application: Application) -> set[str]:
+    """Addresses the application names (contact, team): a reviewer among them has an obvious conflict."""
+    found = set()
+    for question in application.form_version.questions:
+        value = application.answers.get(question["key"])
+        if question["type"] == "email" and isinstance(value, str):
+            found.add(value.lower())
+        elif question["type"] == "team_members" and isinstance(value, list):
+            found.update(m["email"].lower() for m in value if isinstance(m, dict) and m.get("email"))
+    return found
 
 
 def _notify_assignment(session: Session, org: Organisation, reviewer: User, applications: list[Application]) -> None:

@@ -176,3 +176,19 @@ def test_ranking_filters_by_stage_and_review_count(session, intake):
     assert len(ranking.rank(session, intake.call)) == 2
     assert [r.application for r in ranking.rank(session, intake.call, stage="submitted")] == [first]
     assert [r.application for r in ranking.rank(session, intake.call, min_reviews=1)] == [first]
+
+
+def test_automatic_assignment_skips_a_reviewer_named_in_the_team(session, intake):
+    a, b, c = intake.reviewers
+    target = application(intake.call, intake.founder, answers={
+        "startup_name": "S", "pitch": "p", "country": "vn",
+        "team": [{"name": a.name, "email": a.email.upper(), "role": "Adviser"}]})
+    review.auto_assign(session, intake.call, [target], k=3)
+    assert {r.reviewer_id for r in target.reviews} == {b.id, c.id}
+
+
+def test_the_deadline_reminder_is_scheduled_for_the_worker():
+    from incubator.core.jobs import huey
+    from incubator.intake import tasks
+
+    assert tasks.deadline_reminders.task_class in huey._registry._periodic_tasks
