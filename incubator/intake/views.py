@@ -3,7 +3,7 @@ platform-wide list of open calls."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,6 +98,39 @@ def all_open_calls() -> Any:
             Organisation.id.in_({c.org_id for c in calls}))).scalars()} if calls else {}
     return render_template("intake/open_calls.html", calls=calls, orgs=orgs, platform_wide=True)
 
+
+def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
+    """What the organisation dashboard shows of intake, by role."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import selectinload
+
+    from incubator.core.permissions import Permission
+    from incubator.intake.models import Application, Review, ReviewStatus
+
+    panels: dict[str, Any] = {}
+    if membership.has(Permission.MANAGE_PROGRAMMES):
+        now = utcnow()
+        calls = session.execute(select(Call).where(Call.org_id == org.id, Call.closes_at > now - timedelta(days=60))
+                                .order_by(Call.closes_at).limit(5)).scalars().all()
+        counts = dict(session.execute(select(Application.call_id, func.count()).where(
+            Application.call_id.in_([c.id for c in calls]), Application.stage != Stage.DRAFT)
+            .group_by(Application.call_id)).all()) if calls else {}
+        panels["intake_calls"] = [(c, counts.get(c.id, 0)) for c in calls]
+    if membership.has(Permission.APPLY):
+        panels["intake_applications"] = session.execute(
+            select(Application).where(Application.org_id == org.id, Application.applicant_id == membership.user_id)
+            .options(selectinload(Application.call)).order_by(Application.created_at.desc())).scalars().all()
+    if membership.has(Permission.REVIEW_APPLICATIONS):
+        panels["intake_reviews"] = session.execute(
+            select(func.count()).select_from(Review).where(Review.org_id == org.id,
+                                                           Review.reviewer_id == membership.user_id,
+                                                           Review.status == ReviewStatus.ASSIGNED)).scalar_one()
+    return panels
+
+
+from incubator.orgs.views import PANEL_PROVIDERS  # noqa: E402
+
+PANEL_PROVIDERS.append(dashboard_panels)
 
 from incubator.intake import (  # noqa: E402,F401  (their routes)
     tasks,  # noqa: E402,F401  (the worker's schedule)

@@ -178,3 +178,22 @@ def test_a_valid_upload_beside_a_wrong_answer_is_not_shown_as_saved(client, inta
     assert "Nothing was saved: choose this file again." in page and 'data-testid="uploaded-deck"' not in page
     session.expire_all()
     assert draft.answers == {} and session.execute(select(ApplicationFile)).scalars().all() == []
+
+
+def test_the_dashboard_shows_intake_by_role(client, intake, session, sign_in):
+    mine = application(intake.call, intake.founder, Stage.DRAFT)
+    from incubator.intake.models import Review
+
+    session.add(Review(org_id=intake.org.id, application=application(intake.call, intake.other_founder),
+                       reviewer=intake.reviewers[0]))
+    session.flush()
+    sign_in(intake.founder)
+    page = client.get("/o/bbi/").get_data(as_text=True)
+    assert f"/o/bbi/applications/{mine.id}/edit" in page and "Draft, not sent yet" in page
+    client.get("/auth/logout")
+    sign_in(intake.reviewers[0])
+    assert "Assignments waiting for your review: 1" in client.get("/o/bbi/").get_data(as_text=True)
+    client.get("/auth/logout")
+    sign_in(intake.manager)
+    page = client.get("/o/bbi/").get_data(as_text=True)
+    assert "BBI Incubation 2027" in page and "1 applications" in page
