@@ -207,8 +207,9 @@ def decide(application_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        decisions.decide(db.session, application, current_user, g.membership, form.decision.data,
-                         _cohort(form.cohort_id.data), form.comment.data or "")
+        with db.session.begin_nested():  # all or nothing: a full cohort leaves no startup and no transition
+            decisions.decide(db.session, application, current_user, g.membership, form.decision.data,
+                             _cohort(form.cohort_id.data), form.comment.data or "")
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for("intake.application_page", application_id=application.id))

@@ -312,3 +312,24 @@ def test_the_list_and_review_pages_run_a_fixed_number_of_queries(app, client, in
     few = _queries(app, client, "/o/bbi/reviews")
     _reviewed(intake, session, 5)
     assert _queries(app, client, "/o/bbi/reviews") == few
+
+
+def test_accepting_into_a_full_cohort_changes_nothing(client, intake, session, sign_in):
+    from incubator.cohorts.models import Startup
+
+    intake.cohort.capacity = 1
+    application(intake.call, intake.other_founder, Stage.IN_REVIEW)
+    first = application(intake.call, member(intake.org, Role.FOUNDER), Stage.IN_REVIEW,
+                        answers={"startup_name": "First", "pitch": "p", "country": "vn"})
+    target = application(intake.call, intake.founder, Stage.IN_REVIEW,
+                         answers={"startup_name": "Second", "pitch": "p", "country": "vn"})
+    sign_in(intake.manager)
+    for app_ in (first, target):
+        url = f"/o/bbi/applications/{app_.id}"
+        client.post(f"{url}/decide", data={"csrf_token": csrf_token(client, url), "decision": "accepted",
+                                           "cohort_id": str(intake.cohort.id)})
+    session.expire_all()
+    assert first.stage == Stage.ACCEPTED and target.stage == Stage.IN_REVIEW
+    assert [t.to_stage for t in target.transitions] == []
+    assert session.execute(select(Startup.name)).scalars().all() == ["First"]
+    assert "The cohort is full" in client.get(f"/o/bbi/applications/{target.id}").get_data(as_text=True)
