@@ -20,6 +20,8 @@ def test_apply_review_accept(browser, live_server, shot, tmp_path):
     page.get_by_role("link", name="BBI Incubation 2027").click()
     expect(page.get_by_test_id("fee")).to_contain_text("200,000")
     page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**/edit")
+    page.wait_for_load_state("load")  # the page's script listens for typing once it has run
     page.fill("#q-startup_name", "Journey Robotics")
     # The draft saves itself a few seconds after typing stops.
     expect(page.locator("[data-autosave-status]")).to_have_text("Draft saved automatically.", timeout=10000)
