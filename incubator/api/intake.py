@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, g
+from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
@@ -79,6 +80,21 @@ class ListQuery(Schema):
         unknown = EXCLUDE
 
     call_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class FileIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    file = Upload(required=True, metadata={"description": "A PDF (checked by its content)"})
+
+
+class FileQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    question = fields.String(required=True, validate=validate.Length(min=1, max=40),
+                             metadata={"description": "The key of a question of type `file`"})
 
 
 class ReviewIn(Schema):
@@ -252,6 +268,20 @@ def get_application(application_id: int) -> Any:
 def submit_application(application_id: int) -> Any:
     application = services.submit_application(db.session, g.application, g.api_user)
     return _application_out(application)
+
+
+@bp.route("/applications/<int:application_id>/files", methods=["POST"])
+@visible_application
+@bp.arguments(FileQuery, location="query")
+@bp.arguments(FileIn, location="files")
+@bp.response(201, ApplicationOut)
+@errors(NOT_FOUND, FORBIDDEN, (413, "Larger than the upload limit"), (415, "Not a PDF"), INVALID)
+def upload_file(query: dict[str, Any], files: dict[str, Any], application_id: int) -> Any:
+    """Attach a PDF to the caller's application for a file question; its id becomes the answer."""
+    upload = files["file"]
+    services.upload_file(db.session, g.application, g.api_user, query["question"], upload.stream,
+                         upload.filename or "document.pdf")
+    return _application_out(g.application)
 
 
 @bp.route("/applications/<int:application_id>/reviews")

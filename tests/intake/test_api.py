@@ -144,3 +144,27 @@ def test_decisions_over_the_api(client, intake, token, session):
     assert startup.has_founder(intake.founder)
     again = client.post(url, headers=manager, json={"decision": "rejected"})
     assert again.status_code == 422 and again.get_json()["code"] == "bad_transition"
+
+
+def test_a_pdf_is_attached_over_the_api_and_answers_its_question(client, intake, token, session):
+    import io
+
+    from tests.intake.fixtures import PDF
+
+    draft = application(intake.call, intake.founder, Stage.DRAFT, answers={})
+    founder = token(intake.founder)
+    url = f"{BASE}/applications/{draft.id}/files?question=deck"
+    fake = client.post(url, headers=founder, data={"file": (io.BytesIO(b"not a pdf"), "x.pdf")},
+                       content_type="multipart/form-data")
+    assert fake.status_code == 415 and fake.get_json()["code"] == "not_pdf"
+    wrong = client.post(f"{BASE}/applications/{draft.id}/files?question=pitch", headers=founder,
+                        data={"file": (io.BytesIO(PDF), "deck.pdf")}, content_type="multipart/form-data")
+    assert wrong.status_code == 422
+    done = client.post(url, headers=founder, data={"file": (io.BytesIO(PDF), "deck.pdf")},
+                       content_type="multipart/form-data")
+    assert done.status_code == 201
+    session.expire_all()
+    assert done.get_json()["answers"]["deck"] == draft.files[0].id and draft.files[0].filename == "deck.pdf"
+    other = client.post(url, headers=token(intake.other_founder), data={"file": (io.BytesIO(PDF), "deck.pdf")},
+                        content_type="multipart/form-data")
+    assert other.status_code == 404
