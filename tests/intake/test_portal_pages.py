@@ -143,6 +143,9 @@ def test_an_applicant_withdraws_and_others_cannot_touch_it(client, intake, sessi
     session.expire_all()
     assert mine.stage == Stage.WITHDRAWN and mine.transitions[-1].comment == "Joined another programme"
     assert "Withdrawn" in client.get("/o/bbi/applications/mine").get_data(as_text=True)
+    history = client.get(f"/o/bbi/applications/{mine.id}/edit").get_data(as_text=True)
+    history = history[history.index('data-testid="applicant-timeline"'):]
+    assert history.index("Withdrawn") > 0 and "Screening" not in history
 
 
 def test_a_submitted_application_is_edited_until_the_deadline_when_the_call_allows(client, intake, session, sign_in):
