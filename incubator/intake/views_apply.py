@@ -55,6 +55,8 @@ def apply(call_id: int) -> Any:
         return redirect(url_for("accounts.login", next=url_for("intake.call_page", call_id=call.id)))
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
+    if g.membership is not None and not can(Permission.APPLY):
+        abort(403)  # a manager or reviewer of the organisation does not apply to its calls
     try:
         application = services.start_application(db.session, g.org, call, current_user)
     except DomainError as error:

@@ -167,6 +167,11 @@ def test_applicants_never_reach_the_managers_pages(client, intake, session, sign
     for url in ("/o/bbi/calls/manage", f"/o/bbi/calls/{intake.call.id}/applications",
                 f"/o/bbi/calls/{intake.call.id}/form", f"/o/bbi/calls/{intake.call.id}/export", "/o/bbi/letters"):
         assert client.get(url).status_code == 403, url
+    client.get("/auth/logout")
+    sign_in(intake.reviewers[0])
+    call_url = f"/o/bbi/calls/{intake.call.id}"
+    assert client.post(f"{call_url}/apply", data={"csrf_token": csrf_token(client, call_url)}).status_code == 403
+    assert session.execute(select(Application)).scalars().all() == []
     assert UserFactory  # other users are made by the fixtures
 
 
