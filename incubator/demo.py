@@ -19,6 +19,7 @@ from incubator.core.tokens import hash_token, new_token
 from incubator.mentoring import demo as mentoring_demo
 from incubator.orgs import services as orgs
 from incubator.orgs.models import Invitation, Organisation, OrgKind
+from incubator.payments import demo as payments_demo
 
 DEMO_ORGS = [
     {"slug": "bbi", "name": "Becamex Business Incubator (Eastern International University)", "kind": OrgKind.INCUBATOR},
@@ -74,6 +75,7 @@ def seed(session: Session, password: str) -> None:
         booking_demo.seed(session, by_slug["bbi"], users["founder@bbi.example.com"], users["manager@bbi.example.com"],
                           today)
         booking_demo.seed_shared(session, by_slug["tdmu"], by_slug["bbi"], users["founder@bbi.example.com"], today)
+        payments_demo.seed(session, [by_slug["bbi"], by_slug["tdmu"]], users["founder@bbi.example.com"])
 
 
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:

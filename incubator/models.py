@@ -5,7 +5,6 @@ from incubator.booking.models import (
     Booking,
     Certification,
     Closure,
-    CreditEntry,
     FeedToken,
     Lab,
     OpeningHours,
@@ -41,10 +40,12 @@ from incubator.mentoring.models import (
     MentorSession,
 )
 from incubator.orgs.models import Invitation, Membership, Organisation
+from incubator.payments.models import LedgerEntry, Payment, PaymentAccount, WebhookEvent
 
 __all__ = [
-    "Booking", "Certification", "Closure", "CreditEntry", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
+    "Booking", "Certification", "Closure", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
     "ResourceShare", "WaitlistEntry",
+    "LedgerEntry", "Payment", "PaymentAccount", "WebhookEvent",
     "ActionItem", "AvailabilityWindow", "Match", "MatchRun", "MentorConflict", "MentoringNeeds", "MentorProfile",
     "MentorSession",
     "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",

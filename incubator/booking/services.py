@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +28,6 @@ from incubator.booking.models import (
     BookingStatus,
     Certification,
     Closure,
-    CreditEntry,
     Resource,
 )
 from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, EnrolmentStatus, Startup
@@ -35,10 +35,17 @@ from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.timezones import add_months
 from incubator.orgs.models import Organisation
+from incubator.payments.models import LedgerEntry, LedgerKind
 
 HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
 MAX_BOOKING = timedelta(days=7)  # no booking is longer, and no buffer longer than a day:
 LOOKBACK = MAX_BOOKING + timedelta(days=1)  # so overlap searches only look this far back (an index range)
+
+
+signals = Namespace()
+# Sent after a booking is cancelled, with ``in_policy``: whether it was early enough to be given back
+# (payments refunds a paid booking on it, within the same transaction).
+booking_cancelled = signals.signal("booking-cancelled")
 
 
 class SlotTaken(Conflict):
@@ -73,9 +80,9 @@ def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str
     """Minutes of ``kind`` the startup still has: included hours minus what the ledger says was used."""
     included = session.execute(select(CohortLabCredit.hours).where(
         CohortLabCredit.cohort_id == cohort.id, CohortLabCredit.resource_kind == kind)).scalar() or 0
-    moved = session.execute(select(func.coalesce(func.sum(CreditEntry.minutes), 0)).where(
-        CreditEntry.startup_id == startup.id, CreditEntry.cohort_id == cohort.id,
-        CreditEntry.resource_kind == kind)).scalar_one()
+    moved = session.execute(select(func.coalesce(func.sum(LedgerEntry.minutes), 0)).where(
+        LedgerEntry.startup_id == startup.id, LedgerEntry.cohort_id == cohort.id,
+        LedgerEntry.resource_kind == kind)).scalar_one()
     return included * 60 + int(moved)
 
 
@@ -208,22 +215,30 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
         raise SlotTaken(_("This time is already booked."),
                         fields={"starts_at": _("This time is already booked.")}) from exc
     if offer.credit_minutes and startup is not None and cohort is not None:
-        session.add(CreditEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
+        session.add(LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
                                 resource_kind=resource.kind, minutes=-offer.credit_minutes, booking_id=booking.id,
-                                kind="debit"))
+                                kind=LedgerKind.CREDIT_USE))
     session.flush()
     return booking
+
+
+def release_hold(session: Session, booking: Booking) -> None:
+    """A booking awaiting payment that will not be paid: its slot is free again and its credits return."""
+    if booking.status in HOLD_STATUSES:
+        booking.status = BookingStatus.EXPIRED
+        _refund_credits(session, booking)
+        session.flush()
 
 
 def _refund_credits(session: Session, booking: Booking) -> None:
     if not booking.credit_minutes or booking.startup_id is None:
         return
-    debit = session.execute(select(CreditEntry).where(CreditEntry.booking_id == booking.id,
-                                                      CreditEntry.kind == "debit")).scalars().first()
+    debit = session.execute(select(LedgerEntry).where(LedgerEntry.booking_id == booking.id,
+                                                      LedgerEntry.kind == LedgerKind.CREDIT_USE)).scalars().first()
     if debit is not None:
-        session.add(CreditEntry(org_id=booking.org_id, startup_id=debit.startup_id, cohort_id=debit.cohort_id,
+        session.add(LedgerEntry(org_id=booking.org_id, startup_id=debit.startup_id, cohort_id=debit.cohort_id,
                                 resource_kind=debit.resource_kind, minutes=booking.credit_minutes,
-                                booking_id=booking.id, kind="refund"))
+                                booking_id=booking.id, kind=LedgerKind.CREDIT_RETURN))
 
 
 def cancel_booking(session: Session, booking: Booking, user: User, is_manager: bool,
@@ -237,6 +252,7 @@ def cancel_booking(session: Session, booking: Booking, user: User, is_manager: b
     if in_time or is_manager:
         _refund_credits(session, booking)
     session.flush()
+    booking_cancelled.send(booking, session=session, in_policy=in_time or is_manager)
     return in_time or is_manager
 
 
