@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
 from incubator.booking.models import Booking, BookingStatus
+from incubator.core.timezones import to_local
 from incubator.orgs.models import Organisation
 from incubator.payments.models import LedgerEntry, LedgerKind, Payment, PaymentAccount, PaymentStatus
 
@@ -24,8 +25,9 @@ def seed(session: Session, orgs: list[Organisation], founder: User) -> None:
     if booking is None or session.execute(select(Payment.id).where(Payment.booking_id == booking.id)).first():
         return
     paid_at = booking.created_at - timedelta(minutes=5) if booking.created_at else None
+    when = to_local(booking.starts_at, orgs[0].timezone)
     payment = Payment(org_id=booking.org_id, booking_id=booking.id, user_id=founder.id, startup_id=booking.startup_id,
-                      description=f"{booking.resource.name}, {booking.starts_at:%Y-%m-%d %H:%M} UTC",
+                      description=f"{booking.resource.name}, {when:%Y-%m-%d %H:%M}",
                       amount=booking.price, currency=booking.currency,
                       destination_account=f"acct_demo{orgs[0].slug.upper()}",
                       idempotency_key=f"booking-{booking.id}-checkout", checkout_session_id=f"cs_demo_{booking.id}",

@@ -96,13 +96,14 @@ class StripeGateway:
 
     def get_payment(self, payment_intent_id: str) -> PaymentInfo:
         def read() -> PaymentInfo:
-            intent = self.client.v1.payment_intents.retrieve(payment_intent_id)
-            refunds = self.client.v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+            intent = self.client.v1.payment_intents.retrieve(payment_intent_id).to_dict()
+            refunds = [r.to_dict() for r in self.client.v1.refunds.list(
+                params={"payment_intent": payment_intent_id, "limit": 100}).data]
             error = intent.get("last_payment_error") or {}
             return PaymentInfo(id=intent["id"], status=intent["status"],
                                amount_received=int(intent.get("amount_received") or 0),
                                last_error=str(error.get("message") or ""),
-                               refunds=[RefundInfo(r["id"], int(r["amount"]), r["status"]) for r in refunds.data])
+                               refunds=[RefundInfo(r["id"], int(r["amount"]), r["status"]) for r in refunds])
         return self._call(read, lambda info: info)
 
     def refund(self, payment_intent_id: str, amount: int, idempotency_key: str) -> RefundInfo:
@@ -120,7 +121,8 @@ class StripeGateway:
             raise GatewayError(exc.user_message or str(exc)) from exc
 
 
-def _session(obj: Any) -> CheckoutSession:
+def _session(stripe_obj: Any) -> CheckoutSession:
+    obj = stripe_obj.to_dict()
     intent = obj.get("payment_intent")
     return CheckoutSession(id=obj["id"], url=obj.get("url") or "", status=obj["status"],
                            payment_status=obj["payment_status"], amount_total=int(obj.get("amount_total") or 0),

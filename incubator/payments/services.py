@@ -25,7 +25,7 @@ from incubator.booking import services as booking_services
 from incubator.booking.models import Booking, BookingStatus
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
-from incubator.core.timezones import day_start_utc
+from incubator.core.timezones import day_start_utc, to_local
 from incubator.orgs.models import Organisation
 from incubator.payments import gateway as gateways
 from incubator.payments import tasks
@@ -99,7 +99,7 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
                       startup_id=booking.startup_id, amount=booking.price, currency=booking.currency,
                       platform_fee=platform_fee(booking.price), destination_account=account.stripe_account_id,
                       description=_("%(resource)s, %(when)s", resource=booking.resource.name,
-                                    when=booking.starts_at.strftime("%Y-%m-%d %H:%M UTC")),
+                                    when=to_local(booking.starts_at, org.timezone).strftime("%Y-%m-%d %H:%M")),
                       idempotency_key=f"booking-{booking.id}-{secrets.token_hex(8)}", expires_at=expires)
     session.add(payment)
     session.flush()  # the unique booking_id turns a second, racing checkout away before the gateway is asked
