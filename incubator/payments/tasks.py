@@ -12,7 +12,7 @@ from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incubator.core.db import utcnow
+from incubator.core.db import deferred_begin, utcnow
 from incubator.core.jobs import after_commit, job, periodic
 from incubator.core.mail import Attachment, send_mail
 from incubator.core.tenancy import all_orgs
@@ -30,7 +30,7 @@ def email_receipt(entry_id: int) -> None:
     from incubator.extensions import db
     from incubator.payments.receipts import receipt_pdf
 
-    with all_orgs(db.session):
+    with deferred_begin(), all_orgs(db.session):  # no write lock while the PDF renders
         entry = db.session.get(LedgerEntry, entry_id)
         if entry is None or entry.payment is None:
             return
