@@ -17,7 +17,6 @@ from typing import Any
 import stripe
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,7 @@ from incubator.core.tenancy import all_orgs
 from incubator.extensions import csrf, db, limiter
 from incubator.payments import services
 from incubator.payments.gateway import FakeGateway, GatewayError, gateway
-from incubator.payments.models import Payment, WebhookEvent
+from incubator.payments.models import WebhookEvent
 
 bp = Blueprint("payments_hooks", __name__)
 
@@ -64,9 +63,8 @@ def handle_event(session: Session, event_id: str, event_type: str, obj: dict[str
         return {"status": "duplicate"}
     with all_orgs(session):
         payment = services.payment_for_event(session, obj) if event_type in HANDLED else None
-        if payment is not None:  # one delivery at a time per payment (a row lock on PostgreSQL)
-            session.execute(select(Payment.id).where(Payment.id == payment.id).with_for_update()
-                            .execution_options(all_orgs=True))
+        if payment is not None:  # one delivery at a time per payment (a row lock on PostgreSQL), read afresh
+            session.refresh(payment, with_for_update=True)
         try:
             with session.begin_nested():
                 session.add(WebhookEvent(id=event_id, type=event_type[:100],
