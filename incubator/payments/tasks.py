@@ -47,15 +47,16 @@ def email_receipt(entry_id: int) -> None:
                   attachments=[Attachment(f"receipt-{payment.receipt_number}.pdf", "application/pdf", pdf)])
 
 
-@periodic(crontab(minute="*/10"))
+@periodic(crontab(minute="*/2"))
 def reconcile_payments() -> int:
-    """Read back every open payment whose session has ended: a lost webhook loses no money."""
+    """Read back every payment still open after two minutes: a lost webhook neither loses money nor
+    keeps a paid booking waiting (its hold lasts five minutes past the session)."""
     from incubator.extensions import db
     from incubator.payments import services
 
     with all_orgs(db.session):
         stale = db.session.execute(select(Payment).where(
-            Payment.status == PaymentStatus.PENDING, Payment.expires_at < utcnow() - timedelta(minutes=2))
+            Payment.status == PaymentStatus.PENDING, Payment.created_at < utcnow() - timedelta(minutes=2))
         ).scalars().all()
         for payment in stale:
             services.sync(db.session, payment)

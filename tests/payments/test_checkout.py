@@ -210,3 +210,21 @@ def test_payments_list(pay_api, client, paying, fablab, fake):
         (payment_id, booking_id, 150_000, "VND", "paid")]
     assert pay_api(paying.other_founder, "GET", "/payments").get_json() == []
     assert [p["id"] for p in pay_api(paying.manager, "GET", "/payments").get_json()] == [payment_id]
+
+
+def test_a_lost_webhook_is_made_up_by_the_reconcile_job(client, session, app, pay_api, paying, fablab, fake):
+    from incubator.payments.tasks import reconcile_payments
+
+    booking_id, paid = _checkout(pay_api, paying, fablab)
+    fake.complete(paid["session_id"])
+    fake.sent.clear()  # Stripe's delivery never arrived
+    payment = session.get(Payment, paid["payment_id"])
+    with app.app_context():
+        assert reconcile_payments.call_local() == 0  # too young to chase
+    payment.created_at -= timedelta(minutes=3)
+    session.flush()
+    with app.app_context():
+        assert reconcile_payments.call_local() == 1  # what the worker runs every two minutes
+    session.expire_all()
+    assert session.get(Payment, paid["payment_id"]).status == "paid"
+    assert session.get(Booking, booking_id).status == BookingStatus.CONFIRMED
