@@ -89,6 +89,8 @@ class Config:
     # Jobs (Huey): SQLite file by default, Redis when REDIS_URL is set, immediate in tests
     HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
     HUEY_SQLITE_PATH = _env("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
+    # Report downloads (XLSX, PDF) over at least this many startups are written by a job
+    REPORT_JOB_MIN_STARTUPS = _env_int("REPORT_JOB_MIN_STARTUPS", 40)
 
     # Stripe (used from the payments issue on)
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")

@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "incubator.booking.views",
     "incubator.booking.feeds",
     "incubator.booking.shared",
+    "incubator.reporting.views",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

@@ -19,10 +19,12 @@ from incubator.core.tokens import hash_token, new_token
 from incubator.mentoring import demo as mentoring_demo
 from incubator.orgs import services as orgs
 from incubator.orgs.models import Invitation, Organisation, OrgKind
+from incubator.reporting import demo as reporting_demo
 
 DEMO_ORGS = [
     {"slug": "bbi", "name": "Becamex Business Incubator (Eastern International University)", "kind": OrgKind.INCUBATOR},
     {"slug": "tdmu", "name": "Thu Dau Mot University Startup Support Center", "kind": OrgKind.INCUBATOR},
+    {"slug": "dost-bd", "name": "Binh Duong Department of Science and Technology", "kind": OrgKind.STATE_AGENCY},
 ]
 
 # email, display name, organisation slug (None: platform admin), role
@@ -34,6 +36,7 @@ DEMO_USERS = [
     ("reviewer@bbi.example.com", "Phạm Thu Hà", "bbi", Role.REVIEWER),
     ("funder@bbi.example.com", "Võ Quốc Bảo", "bbi", Role.FUNDER),
     ("manager@tdmu.example.com", "Đặng Thị Mai", "tdmu", Role.OWNER),
+    ("funder@dost-bd.example.com", "Huỳnh Thanh Sơn", "dost-bd", Role.FUNDER),
 ]
 
 DEMO_ACCOUNTS = [
@@ -74,6 +77,8 @@ def seed(session: Session, password: str) -> None:
         booking_demo.seed(session, by_slug["bbi"], users["founder@bbi.example.com"], users["manager@bbi.example.com"],
                           today)
         booking_demo.seed_shared(session, by_slug["tdmu"], by_slug["bbi"], users["founder@bbi.example.com"], today)
+        reporting_demo.seed(session, by_slug["bbi"], by_slug["tdmu"], by_slug["dost-bd"], today)
+        reporting_demo.seed_export(session, by_slug["bbi"], users["funder@bbi.example.com"], today)
 
 
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:

@@ -507,3 +507,26 @@ def utilisation(session: Session, org: Organisation, start: date, end: date) -> 
         if booking.status in USED or booking.checked_in_at is not None:
             line.used_minutes += booking.minutes
     return sorted(lines.values(), key=lambda line: (line.month, line.resource_id, line.startup_id or 0))
+
+
+# -- lab use for reports ----------------------------------------------------------------------------
+
+REPORTED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+
+
+def lab_bookings_stmt(*, startup_ids: list[int], start: datetime, end: datetime) -> Any:
+    """Confirmed and completed bookings of the startups that started in [start, end), with what a report
+    needs: the resource kind, credit minutes, the price paid and the resource's list prices. The
+    caller executes it (streamed for large exports) and scopes the organisations."""
+    return (select(Booking.id, Booking.org_id, Booking.startup_id, Booking.starts_at, Booking.ends_at,
+                   Booking.status, Booking.credit_minutes, Booking.price, Booking.currency, Resource.name,
+                   Resource.kind, Resource.price_member, Resource.price_external)
+            .join(Resource, Resource.id == Booking.resource_id)
+            .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED),
+                   Booking.starts_at >= start, Booking.starts_at < end)
+            .order_by(Booking.starts_at, Booking.id))
+
+
+def list_price(price_member: int, price_external: int) -> int:
+    """The hourly list price of a resource: the public (external) rate, else the member rate."""
+    return price_external or price_member
