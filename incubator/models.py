@@ -41,7 +41,7 @@ from incubator.mentoring.models import (
     MentorSession,
 )
 from incubator.orgs.models import Invitation, Membership, Organisation
-from incubator.reporting.models import ReportExport, ReportTarget
+from incubator.reporting.models import ReportBranding, ReportExport, ReportTarget
 
 __all__ = [
     "Booking", "Certification", "Closure", "CreditEntry", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
@@ -51,5 +51,5 @@ __all__ = [
     "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",
     "Invitation", "KpiDefinition", "Membership", "Milestone", "MilestoneTemplate", "Organisation", "Programme",
     "ReminderLog", "Startup", "StartupFounder", "User",
-    "ReportExport", "ReportTarget",
+    "ReportBranding", "ReportExport", "ReportTarget",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -527,6 +527,25 @@ def lab_bookings_stmt(*, startup_ids: list[int], start: datetime, end: datetime)
             .order_by(Booking.starts_at, Booking.id))
 
 
-def list_price(price_member: int, price_external: int) -> int:
-    """The hourly list price of a resource: the public (external) rate, else the member rate."""
-    return price_external or price_member
+def _minutes_expr(dialect: str) -> Any:
+    """A booking's length in whole minutes, in SQL."""
+    if dialect == "postgresql":
+        return func.round(func.extract("epoch", Booking.ends_at - Booking.starts_at) / 60)
+    return func.round((func.julianday(Booking.ends_at) - func.julianday(Booking.starts_at)) * 1440)
+
+
+def lab_use_totals(session: Session, *, startup_ids: list[int], start: datetime, end: datetime) -> list[Any]:
+    """Per startup and resource kind, summed by the database: bookings, minutes, credit minutes, paid minutes
+    (beyond the credits, of bookings that had a price), amount paid, and credit minutes times the hourly
+    list price (divide by 60 for the in-kind value). The caller scopes the organisations."""
+    minutes = _minutes_expr(session.get_bind().dialect.name)
+    # The hourly list price: the public (external) rate, else the member rate.
+    price = case((Resource.price_external > 0, Resource.price_external), else_=Resource.price_member)
+    return list(session.execute(
+        select(Booking.startup_id, Resource.kind, func.count(), func.sum(minutes), func.sum(Booking.credit_minutes),
+               func.sum(case((Booking.price > 0, minutes - Booking.credit_minutes), else_=0)), func.sum(Booking.price),
+               func.sum(Booking.credit_minutes * price))
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED), Booking.starts_at >= start,
+               Booking.starts_at < end)
+        .group_by(Booking.startup_id, Resource.kind)).all())

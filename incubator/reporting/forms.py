@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
@@ -49,3 +50,7 @@ def _digits(currency: str) -> int:
     from incubator.core.money import exponent
 
     return exponent(currency)
+
+
+class LogoForm(FlaskForm):
+    logo = FileField(_l("Logo on reports"), description=_l("A PNG or JPEG image of at most 1 MB."))

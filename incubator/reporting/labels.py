@@ -14,7 +14,7 @@ from incubator.core.money import format_money, to_major
 from incubator.reporting.queries import HEADLINE_LABELS, MONEY
 
 COLUMN_LABELS = {
-    "org": _l("Incubator"),
+    "org": _l("Organisation"),
     "cohorts": _l("Cohorts"),
     "startup": _l("Startup"),
     "registration_number": _l("Registration number"),

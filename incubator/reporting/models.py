@@ -49,3 +49,13 @@ class ReportExport(OrgScoped, TimestampMixin, Base):
     filename: Mapped[str] = mapped_column(String(255), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     finished_at: Mapped[datetime | None]
+
+
+class ReportBranding(OrgScoped, TimestampMixin, Base):
+    """What an organisation prints on its reports: its logo (PNG or JPEG in storage)."""
+
+    __tablename__ = "report_brandings"
+    __table_args__ = (UniqueConstraint("org_id"),)
+
+    id: Mapped[intpk]
+    logo_key: Mapped[str | None] = mapped_column(String(64))

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incubator.booking.services import lab_bookings_stmt, list_price
+from incubator.booking.services import lab_use_totals
 from incubator.cohorts.models import (
     LABELS,
     CheckIn,
@@ -300,9 +300,19 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
             lines[startup_id].mentoring_minutes += minutes
 
     lab = {kind.value: LabKind(kind=kind.value) for kind in ResourceKind}
-    for booking in session.execute(lab_bookings_stmt(startup_ids=startup_ids or [-1], start=start_utc,
-                                                     end=end_utc)):
-        add_booking(lab, lines, booking)
+    list_value: dict[str, int] = defaultdict(int)
+    for startup_id, kind, count, minutes, credit, paid, amount, credit_value in lab_use_totals(
+            session, startup_ids=startup_ids or [-1], start=start_utc, end=end_utc):
+        line = lab.setdefault(kind, LabKind(kind=kind))
+        line.bookings += count
+        line.minutes += int(minutes or 0)
+        line.credit_minutes += int(credit or 0)
+        line.paid_minutes += int(paid or 0)
+        line.paid_amount += int(amount or 0)
+        list_value[kind] += int(credit_value or 0)
+        lines[startup_id].lab_minutes += int(minutes or 0)
+    for kind, value in list_value.items():
+        lab[kind].in_kind_value = value // 60  # credit hours at the hourly list price
 
     milestones = Milestones()
     for startup_id, status, due_on in session.execute(select(Milestone.startup_id, Milestone.status, Milestone.due_on)
@@ -327,20 +337,6 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
                   months=months, trend=trend, funnel=funnel, mentoring=mentoring,
                   lab=[k for k in lab.values() if k.bookings], milestones=milestones, startups=ordered,
                   comparison=comparison, targets=targets)
-
-
-def add_booking(lab: dict[str, LabKind], lines: dict[int, StartupLine], booking: Any) -> None:
-    minutes = int((booking.ends_at - booking.starts_at).total_seconds() // 60)
-    kind = lab.setdefault(booking.kind, LabKind(kind=booking.kind))
-    kind.bookings += 1
-    kind.minutes += minutes
-    kind.credit_minutes += booking.credit_minutes
-    if booking.price > 0:
-        kind.paid_minutes += minutes - booking.credit_minutes
-        kind.paid_amount += booking.price
-    kind.in_kind_value += booking.credit_minutes * list_price(booking.price_member, booking.price_external) // 60
-    if booking.startup_id in lines:
-        lines[booking.startup_id].lab_minutes += minutes
 
 
 def _comparison(orgs: dict[int, Organisation], lines: list[StartupLine],

@@ -24,11 +24,11 @@ from incubator.booking.models import Booking
 from incubator.cohorts.models import CheckIn, Cohort, Enrolment, Milestone, Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
-from incubator.core.storage import storage
+from incubator.core.storage import image_mimetype, image_suffix, storage
 from incubator.core.tenancy import all_orgs
 from incubator.mentoring.models import Match, MentorSession
 from incubator.orgs.models import Organisation
-from incubator.reporting.models import ExportStatus, ReportExport, ReportTarget
+from incubator.reporting.models import ExportStatus, ReportBranding, ReportExport, ReportTarget
 from incubator.reporting.queries import MONEY, TARGET_METRICS, Report, build_report
 from incubator.reporting.scope import Period
 
@@ -38,6 +38,8 @@ FORMATS = {
     "pdf": "application/pdf",
 }
 LOCALES = ("vi", "en")
+# Part of every cache key: raise it when a change to the code or the templates changes the files.
+RENDER_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,10 @@ def fingerprint(session: Session, viewer: Organisation, cohorts: list[Cohort]) -
     cohort_ids = [c.id for c in cohorts] or [-1]
     with all_orgs(session):
         startup_ids = select(Enrolment.startup_id).where(Enrolment.cohort_id.in_(cohort_ids)).scalar_subquery()
+        # Enrolments have no timestamp: their ids and statuses are the fingerprint.
         parts: list[Any] = [session.execute(
-            select(func.count(), func.max(Enrolment.id), func.max(Enrolment.status_changed_on),
-                   func.sum(func.length(Enrolment.status))).where(Enrolment.cohort_id.in_(cohort_ids))).one()]
+            select(Enrolment.id, Enrolment.status, Enrolment.enrolled_on).where(Enrolment.cohort_id.in_(cohort_ids))
+            .order_by(Enrolment.id)).all()]
         for model, where in (
             (Cohort, Cohort.id.in_(cohort_ids)),
             (Startup, Startup.id.in_(startup_ids)),
@@ -70,14 +73,15 @@ def fingerprint(session: Session, viewer: Organisation, cohorts: list[Cohort]) -
             (Booking, Booking.startup_id.in_(startup_ids)),
             (MentorSession, MentorSession.match_id.in_(select(Match.id).where(Match.cohort_id.in_(cohort_ids)))),
             (ReportTarget, ReportTarget.org_id == viewer.id),
+            (ReportBranding, ReportBranding.org_id == viewer.id),
         ):
             parts.append(session.execute(select(func.count(), func.max(model.updated_at)).where(where)).one())
     return hashlib.sha256(json.dumps([list(p) for p in parts], default=str).encode()).hexdigest()
 
 
 def cache_key(session: Session, request: Request) -> str:
-    data = {"viewer": request.viewer.id, "fmt": request.fmt, "locale": request.locale, **request.params,
-            "data": fingerprint(session, request.viewer, request.cohorts)}
+    data = {"version": RENDER_VERSION, "viewer": request.viewer.id, "fmt": request.fmt, "locale": request.locale,
+            **request.params, "data": fingerprint(session, request.viewer, request.cohorts)}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -110,7 +114,7 @@ def filename(request: Request) -> str:
 
 def render(session: Session, request: Request, today: date, progress: Any = None) -> str:
     """Write the file to a temporary path and answer it (the caller stores and removes it)."""
-    from incubator.reporting import exports, pdf
+    from incubator.reporting import exports
 
     step = progress or (lambda _p: None)
     with force_locale(request.locale):
@@ -124,8 +128,10 @@ def render(session: Session, request: Request, today: date, progress: Any = None
         elif request.fmt == "xlsx":
             exports.write_xlsx(session, report, path, step)
         else:
+            from incubator.reporting import pdf  # matplotlib and WeasyPrint: loaded only for PDFs
+
             with open(path, "wb") as out:
-                out.write(pdf.render_pdf(report))
+                out.write(pdf.render_pdf(report, logo_data_uri(session, request.viewer)))
     return path
 
 
@@ -183,3 +189,46 @@ def save_targets(session: Session, org: Organisation, year: int, values: dict[st
 
 def is_money(metric: str) -> bool:
     return metric in MONEY
+
+
+# -- branding ---------------------------------------------------------------------------------------
+
+MAX_LOGO_BYTES = 1 << 20
+
+
+def branding(session: Session, org: Organisation) -> ReportBranding | None:
+    with all_orgs(session):  # a funder's report may be printed for another organisation's viewer
+        return session.execute(select(ReportBranding).where(ReportBranding.org_id == org.id)).scalar_one_or_none()
+
+
+def save_logo(session: Session, org: Organisation, upload: Any) -> ReportBranding:
+    """The logo printed on the organisation's reports: a PNG or JPEG of at most 1 MB, checked by content."""
+    head = upload.stream.read(8) if upload is not None else b""
+    suffix = image_suffix(head)
+    if suffix is None:
+        raise DomainError(_("Upload a PNG or JPEG image."), fields={"logo": _("Upload a PNG or JPEG image.")})
+    upload.stream.seek(0, os.SEEK_END)
+    if upload.stream.tell() > MAX_LOGO_BYTES:
+        raise DomainError(_("At most 1 MB."), fields={"logo": _("At most 1 MB.")})
+    upload.stream.seek(0)
+    record = branding(session, org) or ReportBranding(org_id=org.id)
+    old_key = record.logo_key
+    record.logo_key = storage().save(upload.stream, suffix)
+    session.add(record)
+    session.flush()
+    if old_key:
+        storage().delete(old_key)
+    return record
+
+
+def logo_data_uri(session: Session, org: Organisation) -> str | None:
+    import base64
+
+    record = branding(session, org)
+    if record is None or not record.logo_key:
+        return None
+    try:
+        data = storage().path(record.logo_key).read_bytes()
+    except FileNotFoundError:
+        return None
+    return f"data:{image_mimetype(record.logo_key)};base64,{base64.b64encode(data).decode('ascii')}"

@@ -19,7 +19,7 @@ from incubator.core.storage import storage
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
 from incubator.extensions import db
 from incubator.reporting import labels, services, tasks
-from incubator.reporting.forms import TargetsForm
+from incubator.reporting.forms import LogoForm, TargetsForm
 from incubator.reporting.labels import label
 from incubator.reporting.models import ExportStatus, ReportExport
 from incubator.reporting.scope import PeriodError, int_arg, narrow, parse_period, reportable_cohorts
@@ -55,7 +55,8 @@ def _page(cohorts: list[Any], chosen: list[Any], filters: dict[str, Any], *, rep
         programmes=sorted(programmes.values(), key=lambda p: p.name), filters=filters, params=params, chart=chart,
         labels={n: label(n) for n in ("revenue", "jobs_created", "funding_equity", "funding_debt", "funding_grant",
                                       "mentoring_hours")},
-        can_target=can(Permission.MANAGE_ORG), args=request.args, L=labels), status
+        can_target=can(Permission.MANAGE_ORG), args=request.args, L=labels,
+        has_logo=services.branding(db.session, g.org) is not None), status
 
 
 @bp.route("")
@@ -164,4 +165,39 @@ def targets() -> Any:
         else:
             flash(_("The targets are saved."), "success")
             return redirect(url_for("reporting.index", period="year", year=form.year.data))
-    return render_template("reporting/targets.html", form=form, year=year), 422 if form.errors else 200
+    return _settings_page(form, LogoForm(formdata=None), year, 422 if form.errors else 200)
+
+
+def _settings_page(form: TargetsForm, logo_form: LogoForm, year: int, status: int) -> Any:
+    return render_template("reporting/targets.html", form=form, logo_form=logo_form, year=year,
+                           has_logo=services.logo_data_uri(db.session, g.org) is not None), status
+
+
+@bp.route("/logo", methods=["POST"])
+@require(Permission.MANAGE_ORG)
+def upload_logo() -> Any:
+    logo_form = LogoForm()
+    year = org_today().year
+    if logo_form.validate_on_submit():
+        try:
+            services.save_logo(db.session, g.org, logo_form.logo.data)
+        except DomainError as error:
+            from incubator.accounts.views import apply_form_errors
+
+            apply_form_errors(logo_form, error)
+        else:
+            flash(_("The logo is saved."), "success")
+            return redirect(url_for("reporting.targets"))
+    form = TargetsForm.build(g.org.currency, year, services.targets_for(db.session, g.org, year))
+    return _settings_page(form, logo_form, year, 422)
+
+
+@bp.route("/logo")
+@require(Permission.VIEW_REPORTS)
+def logo() -> Any:
+    from incubator.core.storage import image_mimetype
+
+    record = services.branding(db.session, g.org)
+    if record is None or not record.logo_key:
+        abort(404)
+    return send_file(storage().path(record.logo_key), mimetype=image_mimetype(record.logo_key), max_age=300)

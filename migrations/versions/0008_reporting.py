@@ -1,4 +1,4 @@
-"""reporting: targets and generated report files
+"""reporting: targets, report branding and generated report files
 
 Revision ID: 0008
 Revises: 0006
@@ -18,6 +18,19 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('report_brandings',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('logo_key', sa.String(length=64), nullable=True),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', incubator.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', incubator.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_report_brandings_org_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_brandings')),
+    sa.UniqueConstraint('org_id', name=op.f('uq_report_brandings_org_id'))
+    )
+    with op.batch_alter_table('report_brandings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_report_brandings_org_id'), ['org_id'], unique=False)
+
     op.create_table('report_exports',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
@@ -71,3 +84,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_report_exports_cache_key'))
 
     op.drop_table('report_exports')
+    with op.batch_alter_table('report_brandings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_report_brandings_org_id'))
+
+    op.drop_table('report_brandings')

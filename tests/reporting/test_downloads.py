@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pypdf
 from sqlalchemy import func, select
 
-from incubator.cohorts.models import CheckIn
+from incubator.cohorts.models import CheckIn, Enrolment, EnrolmentStatus
 from incubator.reporting.models import ExportStatus, ReportExport
 from tests.reporting.fixtures import MONTHS, YEAR
 
@@ -121,6 +121,11 @@ def test_a_file_is_reused_until_the_data_changes(client, rw, sign_in, session):
     session.flush()
     client.get(url)
     assert _exports(session) == 3  # the data changed: a new file
+    enrolment = session.execute(select(Enrolment).where(Enrolment.startup_id == rw.startups["s3"].id)).scalar_one()
+    enrolment.status = EnrolmentStatus.GRADUATED  # withdrawn -> graduated: same length, still a change
+    session.flush()
+    client.get(url)
+    assert _exports(session) == 4
 
 
 def test_large_reports_are_written_by_a_job_with_progress(app, client, rw, sign_in, session, monkeypatch):
@@ -179,3 +184,33 @@ def test_targets_page(client, rw, sign_in, session):
     sign_in(rw.funder_dost)
     assert client.get("/o/dost/reports/targets").status_code == 403  # funders read, they do not set targets
     assert date(YEAR, 1, 1)  # the fixture's year is a closed one
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 40), "#1a7f37").save(out, format="PNG")
+    return out.getvalue()
+
+
+def _images(pdf_bytes: bytes) -> int:
+    """Images in the document (WeasyPrint shares one resource dictionary between the pages)."""
+    return len(pypdf.PdfReader(io.BytesIO(pdf_bytes)).pages[0].images)
+
+
+def test_the_pdf_prints_the_uploaded_logo(client, rw, sign_in):
+    sign_in(rw.manager_a)
+    before = _images(client.get(f"/o/inc-a/reports/download.pdf?{YEAR_ARGS}&lang=en").get_data())
+    assert client.get("/o/inc-a/reports/logo").status_code == 404
+    page = client.get("/o/inc-a/reports/targets").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    refused = client.post("/o/inc-a/reports/logo", data={"csrf_token": token, "logo": (io.BytesIO(b"not an image"),
+                                                                                     "logo.png")})
+    assert refused.status_code == 422 and "Upload a PNG or JPEG image." in refused.get_data(as_text=True)
+    saved = client.post("/o/inc-a/reports/logo", data={"csrf_token": token, "logo": (io.BytesIO(_png()), "logo.png")})
+    assert saved.status_code == 302
+    assert client.get("/o/inc-a/reports/logo").mimetype == "image/png"
+    # The branding is part of the data behind the file: a new PDF, with one more image.
+    after = _images(client.get(f"/o/inc-a/reports/download.pdf?{YEAR_ARGS}&lang=en").get_data())
+    assert after == before + 1

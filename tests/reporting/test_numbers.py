@@ -83,7 +83,7 @@ def test_mentoring_lab_and_milestones(session, rw):
         assert lab[kind].credit_minutes == sum(b["credit"] for b in mine)
         assert lab[kind].paid_minutes == sum(b["minutes"] - b["credit"] for b in mine if b["price"] > 0)
         assert lab[kind].paid_amount == sum(b["price"] for b in mine)
-        assert lab[kind].in_kind_value == sum(b["credit"] * (b["list"][1] or b["list"][0]) // 60 for b in mine)
+        assert lab[kind].in_kind_value == sum(b["credit"] * (b["list"][1] or b["list"][0]) for b in mine) // 60
     assert lab["machine"].in_kind_value == 120 * 200_000 // 60  # two hours of credit at the external rate
     assert lab["room"].in_kind_value == 30 * 50_000 // 60  # no external rate: the member rate
 
