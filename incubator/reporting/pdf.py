@@ -109,10 +109,12 @@ def monogram(name: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
-def render_pdf(report: Report, logo: str | None = None) -> bytes:
+def render_pdf(report: Report, logo: str | None = None, progress: Any = None) -> bytes:
     """``logo``: the organisation's uploaded logo as a data URI; without one, an emblem of its initials."""
     from weasyprint import HTML
 
     html = render_template("reporting/pdf.html", report=report, charts=charts(report),
                            logo=logo or monogram(report.viewer.name), L=labels)
+    if progress is not None:
+        progress(55)
     return HTML(string=html).write_pdf()

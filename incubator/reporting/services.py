@@ -131,7 +131,7 @@ def render(session: Session, request: Request, today: date, progress: Any = None
             from incubator.reporting import pdf  # matplotlib and WeasyPrint: loaded only for PDFs
 
             with open(path, "wb") as out:
-                out.write(pdf.render_pdf(report, logo_data_uri(session, request.viewer)))
+                out.write(pdf.render_pdf(report, logo_data_uri(session, request.viewer), progress))
     return path
 
 

@@ -14,10 +14,11 @@ from incubator.cohorts.models import Enrolment
 from incubator.cohorts.views import org_today
 from incubator.core.errors import DomainError
 from incubator.core.money import exponent
-from incubator.core.permissions import Permission, can, require
+from incubator.core.permissions import Permission, Role, can, require
 from incubator.core.storage import storage
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
 from incubator.extensions import db
+from incubator.orgs.views import PANEL_PROVIDERS
 from incubator.reporting import labels, services, tasks
 from incubator.reporting.forms import LogoForm, TargetsForm
 from incubator.reporting.labels import label
@@ -201,3 +202,13 @@ def logo() -> Any:
     if record is None or not record.logo_key:
         abort(404)
     return send_file(storage().path(record.logo_key), mimetype=image_mimetype(record.logo_key), max_age=300)
+
+
+def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
+    """A funder's dashboard lists the cohorts it can report on, across organisations."""
+    if membership.role != Role.FUNDER:
+        return {}
+    return {"report_cohorts": reportable_cohorts(session, org, membership)}
+
+
+PANEL_PROVIDERS.append(dashboard_panels)

@@ -92,3 +92,11 @@ def test_the_agency_reads_the_cohorts_it_funds_across_incubators(client, rw, sig
     assert client.get(f"/api/v1/orgs/dost/cohorts/{rw.a2.id}/report", headers=headers).status_code == 404
     # The agency's members are not members of the incubators: their pages stay closed.
     assert client.get("/o/inc-a/reports").status_code == 404
+
+
+def test_funder_dashboard_lists_the_cohorts_to_report_on(client, rw, sign_in):
+    sign_in(rw.funder_dost)
+    page = client.get("/o/dost/").get_data(as_text=True)
+    panel = page[page.index('data-testid="panel-reports"'):]
+    assert f"/o/dost/reports?cohort={rw.a1.id}" in panel and f"/o/dost/reports?cohort={rw.b1.id}" in panel
+    assert f"cohort={rw.a2.id}" not in panel
