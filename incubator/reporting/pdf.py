@@ -16,6 +16,7 @@ from flask import render_template  # noqa: E402
 from flask_babel import gettext as _  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
+from weasyprint import HTML  # noqa: E402
 
 from incubator.core.money import exponent  # noqa: E402
 from incubator.reporting import labels  # noqa: E402
@@ -29,7 +30,7 @@ matplotlib.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8,
 def _png(fig: Figure) -> str:
     """A PNG at print resolution: WeasyPrint places it far faster than an SVG of the same chart."""
     out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=170)
+    fig.savefig(out, format="png", dpi=150)
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
@@ -111,8 +112,6 @@ def monogram(name: str) -> str:
 
 def render_pdf(report: Report, logo: str | None = None, progress: Any = None) -> bytes:
     """``logo``: the organisation's uploaded logo as a data URI; without one, an emblem of its initials."""
-    from weasyprint import HTML
-
     html = render_template("reporting/pdf.html", report=report, charts=charts(report),
                            logo=logo or monogram(report.viewer.name), L=labels)
     if progress is not None:

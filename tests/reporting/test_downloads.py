@@ -66,6 +66,12 @@ def test_xlsx_has_its_sheets_and_charts(client, rw, sign_in):
     assert len([n for n in book.namelist() if n.startswith("xl/charts/chart")]) >= 3
     assert "VND" in book.read("xl/styles.xml").decode()  # money cells carry the currency format
     assert "<pane " in book.read("xl/worksheets/sheet2.xml").decode()  # frozen header
+    # The summary holds the same figures as the page: startups in B7, revenue in B12 (in VND).
+    summary = book.read("xl/worksheets/sheet1.xml").decode()
+    revenue = sum(c["revenue"] for c in rw.checkins if c["startup"] in ("s1", "s2", "s3", "s4")
+                  and c["period"].year == YEAR)
+    assert re.search(r'<c r="B7"[^>]*><v>4</v>', summary)
+    assert re.search(rf'<c r="B12"[^>]*><v>{revenue}</v>', summary)
     # Strings are written inline (constant-memory mode): the startups and every lab booking are there.
     assert "Alpha" in book.read("xl/worksheets/sheet2.xml").decode()
     assert book.read("xl/worksheets/sheet5.xml").decode().count(">Laser<") == 3
@@ -82,6 +88,10 @@ def test_pdf_in_both_languages_with_page_numbers(client, rw, sign_in):
         for word in words:
             assert word in text, (lang, word)
         assert "Incubator A" in text and "Alpha" in text
+        revenue = sum(c["revenue"] for c in rw.checkins if c["startup"] in ("s1", "s2", "s3", "s4")
+                      and c["period"].year == YEAR)
+        formatted = f"{revenue:,}".replace(",", "." if lang == "vi" else ",")
+        assert formatted in text  # the headline revenue, in the language's number format
 
 
 def test_api_json_matches_the_page_figures(client, rw, session):
