@@ -32,6 +32,8 @@ def test_page_shows_the_report(client, rw, sign_in):
     assert 'data-mentoring="sessions">3<' in text
     assert "No applications in this period." in text  # intake is not on this branch: a clear empty state
     assert 'data-startup="Alpha"' in text and 'data-startup="Delta"' not in text
+    # The PDF in the page's language, and in the other one.
+    assert f"/o/inc-a/reports/download.pdf?lang=vi&amp;period=year&amp;year={YEAR}&amp;cohort={rw.a1.id}" in text
 
 
 def test_bad_period_is_a_form_error(client, rw, sign_in):
