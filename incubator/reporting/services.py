@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import force_locale
@@ -91,10 +91,14 @@ def find_ready(session: Session, org: Organisation, key: str) -> ReportExport | 
         .order_by(ReportExport.id.desc()).limit(1)).scalar_one_or_none()
 
 
+STALE_AFTER = timedelta(minutes=30)  # a job not finished by then is taken as lost (a worker stopped)
+
+
 def find_pending(session: Session, org: Organisation, key: str) -> ReportExport | None:
     return session.execute(select(ReportExport).where(
         ReportExport.org_id == org.id, ReportExport.cache_key == key,
-        ReportExport.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)))
+        ReportExport.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)),
+        ReportExport.created_at > utcnow() - STALE_AFTER)
         .order_by(ReportExport.id.desc()).limit(1)).scalar_one_or_none()
 
 

@@ -226,3 +226,51 @@ def test_the_pdf_prints_the_uploaded_logo(client, rw, sign_in):
     # The branding is part of the data behind the file: a new PDF, with one more image.
     after = _images(client.get(f"/o/inc-a/reports/download.pdf?{YEAR_ARGS}&lang=en").get_data())
     assert after == before + 1
+
+
+def test_report_page_runs_a_fixed_number_of_queries(app, client, rw, sign_in, session):
+    from sqlalchemy import event
+
+    from incubator.cohorts.models import Enrolment as EnrolmentModel
+    from tests.factories import StartupFactory
+
+    sign_in(rw.funder_dost)
+    url = f"/o/dost/reports?{YEAR_ARGS}"
+    engine = app.extensions["db_engine"]
+
+    def count_queries() -> int:
+        seen: list[str] = []
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    few = count_queries()
+    for n in range(15):
+        startup = StartupFactory(org_id=rw.b.id, name=f"More {n}", registration_number=f"M{n}")
+        session.add(EnrolmentModel(org_id=rw.b.id, cohort=rw.b1, startup=startup, enrolled_on=date(YEAR, 2, 1)))
+        session.add(CheckIn(org_id=rw.b.id, startup=startup, period=date(YEAR, 3, 1), revenue=1_000_000))
+    session.flush()
+    assert count_queries() == few
+    assert 'data-headline="startups">19<' in client.get(url).get_data(as_text=True)
+
+
+def test_a_failed_export_says_so(app, client, rw, sign_in, session, monkeypatch):
+    from incubator.reporting import services
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(app.config, "REPORT_JOB_MIN_STARTUPS", 1)
+    monkeypatch.setattr(services, "render", broken)
+    sign_in(rw.manager_a)
+    response = client.get(f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}")
+    export_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert client.get(f"/o/inc-a/reports/exports/{export_id}/status").get_json()["status"] == ExportStatus.FAILED
+    page = client.get(f"/o/inc-a/reports/exports/{export_id}").get_data(as_text=True)
+    assert "The report could not be generated." in page
+    file = client.get(f"/o/inc-a/reports/exports/{export_id}/file")
+    assert file.status_code == 302  # nothing to download: back to the export's page
