@@ -274,3 +274,19 @@ def test_a_failed_export_says_so(app, client, rw, sign_in, session, monkeypatch)
     assert "The report could not be generated." in page
     file = client.get(f"/o/inc-a/reports/exports/{export_id}/file")
     assert file.status_code == 302  # nothing to download: back to the export's page
+
+
+def test_a_lost_job_is_not_waited_for(session, rw):
+    from datetime import timedelta
+
+    from incubator.core.db import utcnow
+    from incubator.reporting.services import find_pending
+
+    export = ReportExport(org_id=rw.a.id, cache_key="k" * 64, format="pdf", locale="en", params={"cohort_ids": []},
+                          status=ExportStatus.RUNNING, created_at=utcnow() - timedelta(minutes=5))
+    session.add(export)
+    session.flush()
+    assert find_pending(session, rw.a, "k" * 64) is export
+    export.created_at = utcnow() - timedelta(hours=1)
+    session.flush()
+    assert find_pending(session, rw.a, "k" * 64) is None
