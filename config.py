@@ -89,6 +89,8 @@ class Config:
     # Jobs (Huey): SQLite file by default, Redis when REDIS_URL is set, immediate in tests
     HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
     HUEY_SQLITE_PATH = _env("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
+    # Report downloads (XLSX, PDF) over at least this many startups are written by a job
+    REPORT_JOB_MIN_STARTUPS = _env_int("REPORT_JOB_MIN_STARTUPS", 40)
 
     # Payments: Stripe when STRIPE_SECRET_KEY is set; in development and tests a fake with a test-payment page
     PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY")  # stripe | fake; unset: stripe with a key, else fake outside production

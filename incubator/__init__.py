@@ -33,6 +33,7 @@ BLUEPRINTS = (
     "incubator.booking.shared",
     "incubator.payments.views",
     "incubator.payments.webhooks",
+    "incubator.reporting.views",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

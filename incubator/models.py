@@ -41,6 +41,7 @@ from incubator.mentoring.models import (
 )
 from incubator.orgs.models import Invitation, Membership, Organisation
 from incubator.payments.models import LedgerEntry, Payment, PaymentAccount, WebhookEvent
+from incubator.reporting.models import ReportBranding, ReportExport, ReportTarget
 
 __all__ = [
     "Booking", "Certification", "Closure", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
@@ -51,4 +52,5 @@ __all__ = [
     "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",
     "Invitation", "KpiDefinition", "Membership", "Milestone", "MilestoneTemplate", "Organisation", "Programme",
     "ReminderLog", "Startup", "StartupFounder", "User",
+    "ReportBranding", "ReportExport", "ReportTarget",
 ]

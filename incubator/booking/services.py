@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -523,3 +523,45 @@ def utilisation(session: Session, org: Organisation, start: date, end: date) -> 
         if booking.status in USED or booking.checked_in_at is not None:
             line.used_minutes += booking.minutes
     return sorted(lines.values(), key=lambda line: (line.month, line.resource_id, line.startup_id or 0))
+
+
+# -- lab use for reports ----------------------------------------------------------------------------
+
+REPORTED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+
+
+def lab_bookings_stmt(*, startup_ids: list[int], start: datetime, end: datetime) -> Any:
+    """Confirmed and completed bookings of the startups that started in [start, end), with what a report
+    needs: the resource kind, credit minutes, the price paid and the resource's list prices. The
+    caller executes it (streamed for large exports) and scopes the organisations."""
+    return (select(Booking.id, Booking.org_id, Booking.startup_id, Booking.starts_at, Booking.ends_at,
+                   Booking.status, Booking.credit_minutes, Booking.price, Booking.currency, Resource.name,
+                   Resource.kind, Resource.price_member, Resource.price_external)
+            .join(Resource, Resource.id == Booking.resource_id)
+            .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED),
+                   Booking.starts_at >= start, Booking.starts_at < end)
+            .order_by(Booking.starts_at, Booking.id))
+
+
+def _minutes_expr(dialect: str) -> Any:
+    """A booking's length in whole minutes, in SQL."""
+    if dialect == "postgresql":
+        return func.round(func.extract("epoch", Booking.ends_at - Booking.starts_at) / 60)
+    return func.round((func.julianday(Booking.ends_at) - func.julianday(Booking.starts_at)) * 1440)
+
+
+def lab_use_totals(session: Session, *, startup_ids: list[int], start: datetime, end: datetime) -> list[Any]:
+    """Per startup and resource kind, summed by the database: bookings, minutes, credit minutes, paid minutes
+    (beyond the credits, of bookings that had a price), amount paid, and credit minutes times the hourly
+    list price (divide by 60 for the in-kind value). The caller scopes the organisations."""
+    minutes = _minutes_expr(session.get_bind().dialect.name)
+    # The hourly list price: the public (external) rate, else the member rate.
+    price = case((Resource.price_external > 0, Resource.price_external), else_=Resource.price_member)
+    return list(session.execute(
+        select(Booking.startup_id, Resource.kind, func.count(), func.sum(minutes), func.sum(Booking.credit_minutes),
+               func.sum(case((Booking.price > 0, minutes - Booking.credit_minutes), else_=0)), func.sum(Booking.price),
+               func.sum(Booking.credit_minutes * price))
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED), Booking.starts_at >= start,
+               Booking.starts_at < end)
+        .group_by(Booking.startup_id, Resource.kind)).all())
