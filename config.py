@@ -57,6 +57,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
+    MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 20)  # per application file (PDF); MAX_CONTENT_LENGTH caps a request
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")  # links in mail sent by jobs
 

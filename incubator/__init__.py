@@ -34,6 +34,8 @@ BLUEPRINTS = (
     "incubator.payments.views",
     "incubator.payments.webhooks",
     "incubator.reporting.views",
+    "incubator.intake.views",
+    "incubator.intake.views:platform",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

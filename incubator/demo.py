@@ -16,6 +16,7 @@ from incubator.core.permissions import Role
 from incubator.core.tenancy import all_orgs
 from incubator.core.timezones import to_local
 from incubator.core.tokens import hash_token, new_token
+from incubator.intake import demo as intake_demo
 from incubator.mentoring import demo as mentoring_demo
 from incubator.orgs import services as orgs
 from incubator.orgs.models import Invitation, Organisation, OrgKind
@@ -78,6 +79,7 @@ def seed(session: Session, password: str) -> None:
         booking_demo.seed(session, by_slug["bbi"], users["founder@bbi.example.com"], users["manager@bbi.example.com"],
                           today)
         booking_demo.seed_shared(session, by_slug["tdmu"], by_slug["bbi"], users["founder@bbi.example.com"], today)
+        intake_demo.seed(session, by_slug["bbi"], users, accounts.hash_password(password), today)
         payments_demo.seed(session, [by_slug["bbi"], by_slug["tdmu"]], users["founder@bbi.example.com"])
         reporting_demo.seed(session, by_slug["bbi"], by_slug["tdmu"], by_slug["dost-bd"], today)
         reporting_demo.seed_export(session, by_slug["bbi"], users["funder@bbi.example.com"], today)

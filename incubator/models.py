@@ -29,6 +29,17 @@ from incubator.cohorts.models import (
     StartupFounder,
 )
 from incubator.core.db import Base
+from incubator.intake.models import (
+    Application,
+    ApplicationFile,
+    Call,
+    Criterion,
+    FormVersion,
+    LetterTemplate,
+    PendingFounder,
+    Review,
+    Transition,
+)
 from incubator.mentoring.models import (
     ActionItem,
     AvailabilityWindow,
@@ -44,6 +55,8 @@ from incubator.payments.models import LedgerEntry, Payment, PaymentAccount, Webh
 from incubator.reporting.models import ReportBranding, ReportExport, ReportTarget
 
 __all__ = [
+    "Application", "ApplicationFile", "Call", "Criterion", "FormVersion", "LetterTemplate", "PendingFounder", "Review",
+    "Transition",
     "Booking", "Certification", "Closure", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
     "ResourceShare", "WaitlistEntry",
     "LedgerEntry", "Payment", "PaymentAccount", "WebhookEvent",

@@ -137,7 +137,8 @@ def register() -> Any:
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             pending = session_pending_invitation()
-            return redirect(pending or home_for(user))
+            # Registering on the way to somewhere (e.g. applying to a call) goes back there.
+            return redirect(pending or safe_next(request.args.get("next")) or home_for(user))
     return render_template("accounts/register.html", form=form)
 
 

@@ -1,0 +1,297 @@
+"""Calls, applications, reviews and decisions over the API (the same services as the pages)."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import abort, g
+from marshmallow import EXCLUDE, Schema, fields, validate
+from sqlalchemy import select
+
+from incubator.api import api_blueprint, error_responses
+from incubator.cohorts.models import Cohort
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.permissions import Permission
+from incubator.core.tenancy import get_or_404
+from incubator.extensions import db
+from incubator.intake import decisions, ranking, review, services
+from incubator.intake.formspec import QUESTION_TYPES
+from incubator.intake.models import Application, Call, Review, ReviewStatus, Stage
+
+bp = api_blueprint("api_intake", __name__, org=True, description="Calls, applications, reviews, decisions")
+
+NOT_FOUND = (404, "Not found, or not visible to the caller")
+INVALID = (422, "A rule refused the request; `code` says which and `fields` names the fields")
+FORBIDDEN = (403, "The caller's role does not allow this")
+
+
+def errors(*codes: tuple[int, str]) -> Any:
+    return error_responses(bp, *codes)
+
+
+class QuestionOut(Schema):
+    key = fields.String(required=True)
+    type = fields.String(required=True, metadata={"enum": list(QUESTION_TYPES)})
+    required = fields.Boolean(required=True)
+    label_en = fields.String(required=True)
+    label_vi = fields.String(required=True)
+    options = fields.List(fields.String(), metadata={"description": "Choice values, for single and multiple choice"})
+    max_length = fields.Integer(metadata={"description": "For long text"})
+
+
+class CallOut(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True, metadata={"description": "In the caller's language"})
+    title_en = fields.String(required=True)
+    title_vi = fields.String(required=True)
+    is_open = fields.Boolean(required=True)
+    opens_at = fields.DateTime(required=True)
+    closes_at = fields.DateTime(required=True)
+    fee_minor = fields.Integer(allow_none=True, metadata={"description": "In the organisation's currency's minor unit"})
+    currency = fields.String(required=True)
+    form_version = fields.Integer(required=True)
+    questions = fields.List(fields.Nested(QuestionOut), required=True)
+
+
+class AnswersIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    answers = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True,
+                          metadata={"description": "{question key: value}; a draft may leave questions out"})
+
+
+class ApplicationOut(Schema):
+    id = fields.Integer(required=True)
+    call_id = fields.Integer(required=True)
+    stage = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "The stage in the applicant's words"})
+    applicant = fields.String(allow_none=True, metadata={"description": "Null under blind review"})
+    answers = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
+    form_version = fields.Integer(required=True)
+    submitted_at = fields.DateTime(allow_none=True)
+
+
+class ListQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    call_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class ReviewIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    scores = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True,
+                         metadata={"description": "{criterion key: number on its scale}"})
+    recommendation = fields.String(required=True, validate=validate.OneOf(["yes", "maybe", "no"]))
+    comment = fields.String(load_default="", validate=validate.Length(max=5000))
+
+
+class ReviewOut(Schema):
+    id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True)
+    reviewer = fields.String(required=True)
+    scores = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+    recommendation = fields.String(allow_none=True)
+    comment = fields.String(required=True)
+    total = fields.Float(required=True, metadata={"description": "Weighted total, 0 to 100"})
+
+
+class DecisionIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    decision = fields.String(required=True, validate=validate.OneOf(list(decisions.OUTCOMES)))
+    cohort_id = fields.Integer(load_default=None, allow_none=True,
+                               metadata={"description": "The cohort an accepted startup joins (default: the call's)"})
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+def _lang() -> str:
+    return g.api_user.locale or g.org.default_locale
+
+
+def _manager() -> bool:
+    return g.membership.has(Permission.MANAGE_PROGRAMMES)
+
+
+def _call_out(call: Call) -> dict[str, Any]:
+    questions = []
+    for q in call.current_version.questions:
+        out = {k: q[k] for k in ("key", "type", "required", "label_en", "label_vi")}
+        if "options" in q:
+            out["options"] = [o["value"] for o in q["options"]]
+        if "max_length" in q:
+            out["max_length"] = q["max_length"]
+        questions.append(out)
+    return {"id": call.id, "title": call.title(_lang()), "title_en": call.title_en, "title_vi": call.title_vi,
+            "is_open": call.is_open(), "opens_at": call.opens_at, "closes_at": call.closes_at,
+            "fee_minor": call.fee_minor, "currency": g.org.currency, "form_version": call.current_version.number,
+            "questions": questions}
+
+
+def _application_out(application: Application) -> dict[str, Any]:
+    blind = review.is_blind_for(application, g.api_user, g.membership)
+    answers = {}
+    for question, value in review.answers_for(application, blind):
+        if value is not None:
+            answers[question["key"]] = value["id"] if question["type"] == "file" and isinstance(value, dict) else value
+    return {"id": application.id, "call_id": application.call_id, "stage": str(application.stage),
+            "status": Stage(application.stage).applicant_label, "applicant": None if blind else
+            application.applicant.name, "answers": answers, "form_version": application.form_version.number,
+            "submitted_at": application.submitted_at}
+
+
+def _review_out(r: Review) -> dict[str, Any]:
+    return {"id": r.id, "application_id": r.application_id, "reviewer": r.reviewer.name, "scores": r.scores,
+            "recommendation": r.recommendation, "comment": r.comment,
+            "total": ranking.review_total(r, r.application.call.criteria)}
+
+
+def _call_or_404(call_id: int) -> Call:
+    call = get_or_404(Call, call_id)
+    if not _manager() and call.opens_at > utcnow():
+        abort(404)  # not published yet
+    return call
+
+
+def visible_call(view: Any) -> Any:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.call = _call_or_404(kwargs["call_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def visible_application(view: Any) -> Any:
+    """Resolve ``application_id`` (404 unless the caller may see it) before the body is parsed."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        application = get_or_404(Application, kwargs["application_id"])
+        if not review.may_view(application, g.api_user, g.membership) or (
+                application.stage == Stage.DRAFT and not application.is_owned_by(g.api_user)):
+            abort(404)
+        g.application = application
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/calls")
+@bp.response(200, CallOut(many=True))
+@errors(NOT_FOUND)
+def list_calls() -> Any:
+    """Managers see every call; everyone else the public calls open now."""
+    stmt = select(Call).where(Call.org_id == g.org.id).order_by(Call.closes_at.desc())
+    if not _manager():
+        now = utcnow()
+        stmt = stmt.where(Call.is_public.is_(True), Call.opens_at <= now, Call.closes_at > now)
+    return [_call_out(c) for c in db.session.execute(stmt).scalars()]
+
+
+@bp.route("/calls/<int:call_id>")
+@bp.response(200, CallOut)
+@errors(NOT_FOUND)
+def get_call(call_id: int) -> Any:
+    return _call_out(_call_or_404(call_id))
+
+
+@bp.route("/calls/<int:call_id>/applications", methods=["POST"])
+@visible_call
+@bp.arguments(AnswersIn)
+@bp.response(201, ApplicationOut)
+@errors(NOT_FOUND, FORBIDDEN, INVALID)
+def create_application(data: dict[str, Any], call_id: int) -> Any:
+    """Create (or update) the caller's draft. After the deadline: 422 with code `deadline_passed`."""
+    if not g.membership.has(Permission.APPLY):
+        raise NotAllowed("Only founders apply to calls")
+    application = services.start_application(db.session, g.org, g.call, g.api_user, data["answers"])
+    return _application_out(application)
+
+
+@bp.route("/applications")
+@bp.arguments(ListQuery, location="query")
+@bp.response(200, ApplicationOut(many=True))
+@errors(NOT_FOUND)
+def list_applications(query: dict[str, Any]) -> Any:
+    """Managers see every submitted application (and their own drafts), reviewers their assignments,
+    founders their own."""
+    stmt = select(Application).where(Application.org_id == g.org.id).order_by(Application.id)
+    if query.get("call_id"):
+        stmt = stmt.where(Application.call_id == query["call_id"])
+    me = g.api_user.id
+    if _manager():
+        stmt = stmt.where((Application.stage != Stage.DRAFT) | (Application.applicant_id == me))
+    elif g.membership.has(Permission.REVIEW_APPLICATIONS):
+        assigned = select(Review.application_id).where(Review.reviewer_id == me,
+                                                       Review.status != ReviewStatus.CONFLICT)
+        stmt = stmt.where(Application.id.in_(assigned) | (Application.applicant_id == me))
+    else:
+        stmt = stmt.where(Application.applicant_id == me)
+    return [_application_out(a) for a in db.session.execute(stmt).scalars()]
+
+
+@bp.route("/applications/<int:application_id>")
+@visible_application
+@bp.response(200, ApplicationOut)
+@errors(NOT_FOUND)
+def get_application(application_id: int) -> Any:
+    return _application_out(g.application)
+
+
+@bp.route("/applications/<int:application_id>/submit", methods=["POST"])
+@visible_application
+@bp.response(200, ApplicationOut)
+@errors(NOT_FOUND, FORBIDDEN, (422, "Required answers missing (`fields` names them), or the deadline passed"))
+def submit_application(application_id: int) -> Any:
+    application = services.submit_application(db.session, g.application, g.api_user)
+    return _application_out(application)
+
+
+@bp.route("/applications/<int:application_id>/reviews")
+@visible_application
+@bp.response(200, ReviewOut(many=True))
+@errors(NOT_FOUND)
+def list_reviews(application_id: int) -> Any:
+    """Submitted reviews: managers see all; a reviewer sees others' only after submitting their own."""
+    application = g.application
+    if application.is_owned_by(g.api_user) and not _manager():
+        return []
+    return [_review_out(r) for r in review.visible_reviews(application, g.api_user, _manager())]
+
+
+@bp.route("/applications/<int:application_id>/reviews", methods=["POST"])
+@visible_application
+@bp.arguments(ReviewIn)
+@bp.response(201, ReviewOut)
+@errors(NOT_FOUND, FORBIDDEN, INVALID)
+def create_review(data: dict[str, Any], application_id: int) -> Any:
+    result = review.submit_review(db.session, g.application, g.api_user, scores=data["scores"],
+                                  recommendation=data["recommendation"], comment=data["comment"])
+    return _review_out(result)
+
+
+@bp.route("/applications/<int:application_id>/decision", methods=["POST"])
+@visible_application
+@bp.arguments(DecisionIn)
+@bp.response(200, ApplicationOut)
+@errors(NOT_FOUND, FORBIDDEN, (409, "The startup is already in the cohort"), INVALID)
+def decide(data: dict[str, Any], application_id: int) -> Any:
+    if not _manager():
+        raise NotAllowed("Only managers decide")
+    cohort = None
+    if data.get("cohort_id") is not None:
+        cohort_id = data["cohort_id"]
+        cohort = db.session.execute(select(Cohort).where(Cohort.id == cohort_id, Cohort.org_id == g.org.id)) \
+            .scalar_one_or_none() if 0 < cohort_id < 2**31 else None
+        if cohort is None:
+            raise DomainError("Not a valid cohort", fields={"cohort_id": "Not a valid choice."})
+    decisions.decide(db.session, g.application, g.api_user, g.membership, data["decision"], cohort,
+                     data.get("comment") or "")
+    return _application_out(g.application)

@@ -1,0 +1,235 @@
+"""Decisions: accept into a cohort (creating the startup and its founders), waitlist, reject; letters."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.accounts.services import get_user_by_email, normalise_email
+from incubator.cohorts import services as cohorts
+from incubator.cohorts.models import Cohort, Startup, StartupFounder
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+from incubator.core.mail import send_mail
+from incubator.core.permissions import Role
+from incubator.core.timezones import to_local
+from incubator.intake import pipeline
+from incubator.intake.models import Application, Call, LetterTemplate, PendingFounder, Stage
+from incubator.intake.services import ensure_member
+from incubator.orgs.models import Membership, Organisation
+
+OUTCOMES = ("accepted", "waitlisted", "rejected")
+PLACEHOLDERS = ("applicant_name", "call_title", "org_name", "cohort_name", "team_name")
+
+DEFAULT_LETTERS = {
+    ("accepted", "en"): ("Your application to {call_title} is accepted",
+                         "Dear {applicant_name},\n\nCongratulations: {team_name} is accepted into {cohort_name}."
+                         "\nWe will write soon about the next steps.\n\n{org_name}"),
+    ("accepted", "vi"): ("Hồ sơ của bạn cho {call_title} đã được chấp nhận",
+                         "Chào {applicant_name},\n\nChúc mừng: {team_name} đã được nhận vào {cohort_name}."
+                         "\nChúng tôi sẽ sớm liên hệ về các bước tiếp theo.\n\n{org_name}"),
+    ("waitlisted", "en"): ("Your application to {call_title}: waiting list",
+                           "Dear {applicant_name},\n\n{team_name} is on the waiting list of {call_title}. We will "
+                           "write if a place opens.\n\n{org_name}"),
+    ("waitlisted", "vi"): ("Hồ sơ của bạn cho {call_title}: danh sách chờ",
+                           "Chào {applicant_name},\n\n{team_name} đang ở danh sách chờ của {call_title}. Chúng tôi "
+                           "sẽ liên hệ nếu có chỗ trống.\n\n{org_name}"),
+    ("rejected", "en"): ("Your application to {call_title}",
+                         "Dear {applicant_name},\n\nThank you for applying to {call_title}. We are sorry that "
+                         "{team_name} was not selected this time.\n\n{org_name}"),
+    ("rejected", "vi"): ("Hồ sơ của bạn cho {call_title}",
+                         "Chào {applicant_name},\n\nCảm ơn bạn đã ứng tuyển {call_title}. Rất tiếc {team_name} "
+                         "chưa được chọn lần này.\n\n{org_name}"),
+}
+
+
+def decide(session: Session, application: Application, actor: User, membership: Any, decision: str,
+           cohort: Cohort | None = None, comment: str = "") -> Application:
+    if decision not in OUTCOMES:
+        raise DomainError(_("Not a valid choice."), fields={"decision": _("Choose accepted, waitlisted or rejected.")})
+    if decision == "accepted":
+        cohort = cohort or application.call.cohort
+        if cohort is None or cohort.org_id != application.org_id:
+            raise DomainError(_("Choose the cohort the startup joins."), code="cohort_required",
+                              fields={"cohort_id": _("Choose the cohort the startup joins.")})
+    pipeline.move(session, application, actor, membership, decision, comment, deciding=True)
+    if decision == "accepted":
+        org = session.get(Organisation, application.org_id)
+        startup = create_startup(session, org, application)
+        cohorts.enrol(session, cohort, startup, to_local(utcnow(), org.timezone).date())  # type: ignore[arg-type]
+        application.decided_cohort_id = cohort.id  # type: ignore[union-attr]
+    application.letter_sent_at = None
+    session.flush()
+    return application
+
+
+def _answer(application: Application, *keys: str) -> str:
+    for key in keys:
+        value = application.answers.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return ""
+
+
+def create_startup(session: Session, org: Organisation, application: Application) -> Startup:
+    """The startup of an accepted application, from its answers; its team become founders."""
+    name = application.display_name
+    data: dict[str, Any] = {"name": name[:255], "sector": _answer(application, "sector", "industry")[:120],
+                            "description": _answer(application, "description", "pitch", "problem"),
+                            "website": _answer(application, "website", "url")[:255] or None,
+                            "registration_number": _answer(application, "registration_number")[:40] or None}
+    team = [m for q in application.form_version.questions if q["type"] == "team_members"
+            for m in application.answers.get(q["key"], [])]
+    data["team_size"] = max(1, len(team) + 1)
+    if data["registration_number"]:
+        existing = session.execute(select(Startup).where(Startup.org_id == org.id, Startup.registration_number
+                                                         == data["registration_number"])).scalar_one_or_none()
+        startup = existing or cohorts.save_startup(session, org, None, **data)
+    else:
+        startup = cohorts.save_startup(session, org, None, **data)
+    application.startup = startup
+    add_founder(session, org, startup, application.applicant)
+    invite_team(session, org, startup, team, application.applicant)
+    return startup
+
+
+def add_founder(session: Session, org: Organisation, startup: Startup, user: User) -> None:
+    """As ``cohorts.services.add_founder``, but every query on ``session`` (that one asks ``db.session``
+    for the membership, which a job or a command with its own session must not mix in)."""
+    ensure_member(session, org, user, Role.FOUNDER)
+    if not startup.has_founder(user):
+        startup.founders.append(StartupFounder(org_id=org.id, user=user))
+    session.flush()
+
+
+def invite_team(session: Session, org: Organisation, startup: Startup, team: list[dict[str, str]],
+                inviter: User) -> None:
+    """Team members with an account become founders now; the others get an invitation to join as founders."""
+    from incubator.orgs.services import invite
+
+    for member in team:
+        email = normalise_email(member["email"])
+        user = get_user_by_email(session, email)
+        if user is not None:
+            membership = session.execute(select(Membership).where(Membership.org_id == org.id,
+                                                                  Membership.user_id == user.id)).scalar_one_or_none()
+            if membership is None or membership.role == Role.FOUNDER:
+                add_founder(session, org, startup, user)
+            continue
+        try:
+            with session.begin_nested():
+                invite(session, org, email, Role.FOUNDER, inviter)
+        except DomainError:
+            pass  # already invited: they are linked below all the same
+        if session.execute(select(PendingFounder.id).where(PendingFounder.startup_id == startup.id,
+                                                           PendingFounder.email == email)).first() is None:
+            session.add(PendingFounder(org_id=org.id, startup_id=startup.id, email=email))
+    session.flush()
+
+
+@event.listens_for(Session, "before_flush")
+def _link_pending_founders(session: Session, _context: Any, _instances: Any) -> None:
+    """Someone invited as a team member joins the organisation: they become a founder of the startup."""
+    joined = [m for m in session.new if isinstance(m, Membership) and m.user is not None]
+    if not joined:
+        return
+    with session.no_autoflush:
+        for membership in joined:
+            org_id = membership.org_id or (membership.org.id if membership.org is not None else None)
+            rows = session.execute(select(PendingFounder).where(
+                PendingFounder.org_id == org_id, PendingFounder.email == normalise_email(membership.user.email))
+                .execution_options(all_orgs=True)).scalars().all()
+            for row in rows:
+                startup = session.execute(select(Startup).where(Startup.id == row.startup_id)
+                                          .execution_options(all_orgs=True)).scalar_one()
+                if not startup.has_founder(membership.user):
+                    startup.founders.append(StartupFounder(org_id=startup.org_id, user=membership.user))
+                session.delete(row)
+
+
+# -- letters ----------------------------------------------------------------------------------------
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Replace ``{placeholder}``s by plain substitution (no format mini-language, nothing else evaluated)."""
+    return re.sub(r"{(\w+)}", lambda m: values.get(m.group(1), m.group(0)), text)
+
+
+def letter_template(session: Session, org_id: int, outcome: str, locale: str) -> tuple[str, str]:
+    row = session.execute(select(LetterTemplate).where(LetterTemplate.org_id == org_id,
+                                                       LetterTemplate.outcome == outcome,
+                                                       LetterTemplate.locale == locale)).scalar_one_or_none()
+    if row is not None:
+        return row.subject, row.body
+    return DEFAULT_LETTERS[(outcome, locale if (outcome, locale) in DEFAULT_LETTERS else "en")]
+
+
+def save_letter_template(session: Session, org: Organisation, outcome: str, locale: str, subject: str,
+                         body: str) -> LetterTemplate:
+    fields = {}
+    if outcome not in OUTCOMES:
+        fields["outcome"] = _("Not a valid choice.")
+    if locale not in ("en", "vi"):
+        fields["locale"] = _("Not a valid choice.")
+    if not (subject or "").strip():
+        fields["subject"] = _("This field is required.")
+    if not (body or "").strip():
+        fields["body"] = _("This field is required.")
+    unknown = sorted(set(re.findall(r"{(\w+)}", f"{subject} {body}")) - set(PLACEHOLDERS))
+    if unknown:
+        fields["body"] = _("Unknown placeholders: %(names)s.", names=", ".join(unknown))
+    if fields:
+        raise DomainError(_("Please correct the highlighted fields."), fields=fields)
+    row = session.execute(select(LetterTemplate).where(LetterTemplate.org_id == org.id,
+                                                       LetterTemplate.outcome == outcome,
+                                                       LetterTemplate.locale == locale)).scalar_one_or_none()
+    if row is None:
+        row = LetterTemplate(org_id=org.id, outcome=outcome, locale=locale, subject="", body="")
+        session.add(row)
+    row.subject, row.body = subject.strip()[:255], body.strip()
+    session.flush()
+    return row
+
+
+def letter_locale(session: Session, application: Application) -> str:
+    org = session.get(Organisation, application.org_id)
+    return application.applicant.locale or org.default_locale
+
+
+def render_letter(session: Session, application: Application, locale: str | None = None) -> tuple[str, str]:
+    """The decision letter of an application (its outcome, the applicant's language)."""
+    locale = locale or letter_locale(session, application)
+    org = session.get(Organisation, application.org_id)
+    cohort = session.get(Cohort, application.decided_cohort_id) if application.decided_cohort_id else None
+    call: Call = application.call
+    values = dict(applicant_name=application.applicant.name, call_title=call.title(locale), org_name=org.name,
+                     cohort_name=cohort.name if cohort else "", team_name=application.display_name)
+    subject, body = letter_template(session, application.org_id, str(application.stage), locale)
+    return fill(subject, values), fill(body, values)
+
+
+def letters_due(session: Session, call: Call) -> list[Application]:
+    return list(session.execute(select(Application).where(
+        Application.call_id == call.id, Application.stage.in_([Stage.ACCEPTED, Stage.WAITLISTED, Stage.REJECTED]),
+        Application.letter_sent_at.is_(None)).order_by(Application.id)).scalars())
+
+
+def send_letters(session: Session, call: Call) -> int:
+    """Send every decision letter not sent yet (run from the ``send_decision_letters`` job)."""
+    sent = 0
+    for application in letters_due(session, call):
+        subject, body = render_letter(session, application)
+        send_mail(session, application.applicant.email, subject, body)
+        application.letter_sent_at = utcnow()
+        sent += 1
+    session.flush()
+    return sent
+
+
+def today_in(org: Organisation) -> date:
+    return to_local(utcnow(), org.timezone).date()

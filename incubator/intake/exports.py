@@ -1,0 +1,86 @@
+"""Export of a call's applications with their answers and scores, as CSV and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from incubator.intake import formspec, ranking
+from incubator.intake.models import Call, Stage
+
+
+def _cell(question: dict[str, Any], value: Any, files: dict[int, str], locale: str) -> Any:
+    if value is None:
+        return ""
+    qtype = question["type"]
+    if qtype == "single_choice":
+        return formspec.option_label(question, value, locale)
+    if qtype == "multiple_choice":
+        return "; ".join(formspec.option_label(question, v, locale) for v in value)
+    if qtype == "team_members":
+        return "; ".join(f"{m['name']} <{m['email']}> {m.get('role', '')}".strip() for m in value)
+    if qtype == "file":
+        return files.get(value, "")
+    return value
+
+
+def rows(session: Session, call: Call, locale: str) -> list[list[Any]]:
+    """A header and one row per submitted application: identity, stage, scores, then every answer.
+
+    Questions are the union over the form's versions, in the order they first appeared.
+    """
+    keys: dict[str, dict[str, Any]] = {}
+    for version in call.versions:
+        for question in version.questions:
+            keys.setdefault(question["key"], question)
+    criteria = list(call.criteria)
+    mean = _("mean")
+    header = [_("Id"), _("Applicant"), _("Email"), _("Stage"), _("Submitted at (UTC)"), _("Reviews"),
+              _("Weighted total"), _("Normalised score"), *[f"{c.label(locale)} ({mean})" for c in criteria],
+              *[formspec.label(q, locale) for q in keys.values()]]
+    out: list[list[Any]] = [header]
+    for row in ranking.rank(session, call, sort="total"):
+        application = row.application
+        files = {f.id: f.filename for f in application.files}
+        means = []
+        for criterion in criteria:
+            scores = [float(r.scores[criterion.key]) for r in row.reviews if criterion.key in r.scores]
+            means.append(round(sum(scores) / len(scores), 2) if scores else "")
+        out.append([application.id, application.applicant.name, application.applicant.email,
+                    Stage(application.stage).label,
+                    application.submitted_at.strftime("%Y-%m-%d %H:%M") if application.submitted_at else "",
+                    row.review_count, "" if row.total is None else row.total,
+                    "" if row.normalised is None else row.normalised, *means,
+                    *[_cell(q, application.answers.get(k), files, locale) for k, q in keys.items()]])
+    return out
+
+
+def _safe(value: Any) -> Any:
+    """Cells that a spreadsheet would run as a formula are prefixed with a quote (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def to_csv(session: Session, call: Call, locale: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for line in rows(session, call, locale):
+        writer.writerow([_safe(v) for v in line])
+    return buffer.getvalue()
+
+
+def to_xlsx(session: Session, call: Call, locale: str) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Applications")[:31])
+    for line in rows(session, call, locale):
+        sheet.append([_safe(v) for v in line])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,259 @@
+"""The form builder's questions and the server-side validation of answers against them.
+
+A form is a list of question dicts, stored as one ``FormVersion``::
+
+    {"key": "startup_name", "type": "short_text", "required": true, "label_en": "...", "label_vi": "...",
+     "help_en": "", "help_vi": "", "options": [{"value": "hcm", "label_en": "...", "label_vi": "..."}],
+     "max_length": 2000}
+
+Answers are a dict ``{key: value}``: a string for text, url, email and date (ISO ``YYYY-MM-DD``), a
+number, a choice's ``value`` (a list of them for multiple choice), a file id for a file, and a list of
+``{"name", "email", "role"}`` for team members.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+QUESTION_TYPES = {
+    "short_text": _l("Short text"),
+    "long_text": _l("Long text"),
+    "number": _l("Number"),
+    "single_choice": _l("Single choice"),
+    "multiple_choice": _l("Multiple choice"),
+    "date": _l("Date"),
+    "url": _l("Web address"),
+    "email": _l("Email"),
+    "file": _l("File (PDF)"),
+    "team_members": _l("Team members"),
+}
+CHOICE_TYPES = {"single_choice", "multiple_choice"}
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+SHORT_TEXT_MAX = 300
+LONG_TEXT_DEFAULT_MAX = 5000
+TEAM_MAX = 20
+MEMBER_FIELDS = ("name", "email", "role")
+
+
+class SpecError(ValueError):
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("invalid question")
+        self.fields = fields
+
+
+def clean_question(raw: dict[str, Any], existing_keys: set[str]) -> dict[str, Any]:
+    """A question from the builder, checked; raises ``SpecError`` with field messages."""
+    fields: dict[str, str] = {}
+    key = (raw.get("key") or "").strip()
+    qtype = raw.get("type") or ""
+    if not KEY_RE.match(key):
+        fields["key"] = _("Use lowercase letters, digits and underscores, starting with a letter.")
+    elif key in existing_keys:
+        fields["key"] = _("Another question has this key.")
+    if qtype not in QUESTION_TYPES:
+        fields["type"] = _("Not a valid choice.")
+    label_en, label_vi = (raw.get("label_en") or "").strip(), (raw.get("label_vi") or "").strip()
+    if not label_en:
+        fields["label_en"] = _("This field is required.")
+    if not label_vi:
+        fields["label_vi"] = _("This field is required.")
+    question: dict[str, Any] = {
+        "key": key, "type": qtype, "required": bool(raw.get("required")), "label_en": label_en, "label_vi": label_vi,
+        "help_en": (raw.get("help_en") or "").strip(), "help_vi": (raw.get("help_vi") or "").strip(),
+    }
+    if qtype in CHOICE_TYPES:
+        options = parse_options(raw.get("options"))
+        if len(options) < 2:
+            fields["options"] = _("Give at least two options, one per line.")
+        question["options"] = options
+    if qtype == "long_text":
+        max_length = raw.get("max_length")
+        try:
+            max_length = int(max_length) if max_length not in (None, "") else LONG_TEXT_DEFAULT_MAX
+            if not 1 <= max_length <= 100000:
+                raise ValueError
+        except (TypeError, ValueError):
+            fields["max_length"] = _("A whole number from 1 to 100000.")
+            max_length = LONG_TEXT_DEFAULT_MAX
+        question["max_length"] = max_length
+    if fields:
+        raise SpecError(fields)
+    return question
+
+
+def parse_options(raw: Any) -> list[dict[str, str]]:
+    """Options as dicts, or as lines ``value | English label | Vietnamese label`` from the builder."""
+    if isinstance(raw, list):
+        lines = raw
+    else:
+        lines = [line for line in (raw or "").splitlines() if line.strip()]
+    options = []
+    seen = set()
+    for line in lines:
+        if isinstance(line, dict):
+            value, en, vi = line.get("value", ""), line.get("label_en", ""), line.get("label_vi", "")
+        else:
+            parts = [p.strip() for p in str(line).split("|")]
+            value = parts[0]
+            en = parts[1] if len(parts) > 1 and parts[1] else value
+            vi = parts[2] if len(parts) > 2 and parts[2] else en
+        value = re.sub(r"\s+", "_", str(value).strip().lower())[:40]
+        if value and value not in seen:
+            seen.add(value)
+            options.append({"value": value, "label_en": str(en) or value, "label_vi": str(vi) or str(en) or value})
+    return options
+
+
+def options_text(question: dict[str, Any]) -> str:
+    return "\n".join(f"{o['value']} | {o['label_en']} | {o['label_vi']}" for o in question.get("options", []))
+
+
+def label(question: dict[str, Any], locale: str, field: str = "label") -> str:
+    return question.get(f"{field}_vi") if locale == "vi" and question.get(f"{field}_vi") \
+        else question.get(f"{field}_en", "")
+
+
+def option_label(question: dict[str, Any], value: str, locale: str) -> str:
+    for option in question.get("options", []):
+        if option["value"] == value:
+            return label(option, locale)
+    return value
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or (isinstance(value, str) and not value.strip())
+
+
+def validate_answers(questions: list[dict[str, Any]], answers: Any, *, complete: bool,
+                     file_ids: set[int] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """Answers checked against the form: ``(clean answers, {key: message})``.
+
+    ``complete`` (submission) also requires the required questions; a draft may leave anything empty.
+    Keys that are not questions of the form are dropped.
+    """
+    if not isinstance(answers, dict):
+        return {}, {"answers": _("Answers must be an object of question keys.")}
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for question in questions:
+        key = question["key"]
+        value = answers.get(key)
+        if is_empty(value):
+            if complete and question.get("required"):
+                errors[key] = _("This question needs an answer.")
+            continue
+        try:
+            clean[key] = _clean_value(question, value, file_ids or set())
+        except ValueError as exc:
+            errors[key] = str(exc)
+    return clean, errors
+
+
+def _clean_value(question: dict[str, Any], value: Any, file_ids: set[int]) -> Any:
+    qtype = question["type"]
+    if qtype in ("short_text", "long_text"):
+        if not isinstance(value, str):
+            raise ValueError(_("Give a text."))
+        value = value.strip()
+        limit = SHORT_TEXT_MAX if qtype == "short_text" else question.get("max_length", LONG_TEXT_DEFAULT_MAX)
+        if len(value) > limit:
+            raise ValueError(_("At most %(n)d characters (this has %(m)d).", n=limit, m=len(value)))
+        return value
+    if qtype == "number":
+        if isinstance(value, bool):
+            raise ValueError(_("Give a number."))
+        try:
+            number = float(str(value).strip().replace(",", "."))
+        except ValueError:
+            raise ValueError(_("Give a number.")) from None
+        if number != number or number in (float("inf"), float("-inf")) or abs(number) > 1e15:
+            raise ValueError(_("Give a number."))
+        return int(number) if number.is_integer() else number
+    if qtype == "single_choice":
+        if not isinstance(value, str) or value not in {o["value"] for o in question.get("options", [])}:
+            raise ValueError(_("Not a valid choice."))
+        return value
+    if qtype == "multiple_choice":
+        allowed = [o["value"] for o in question.get("options", [])]
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) and v in allowed for v in values):
+            raise ValueError(_("Not a valid choice."))
+        return [v for v in allowed if v in values]
+    if qtype == "date":
+        try:
+            return date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise ValueError(_("Give a date as YYYY-MM-DD.")) from None
+    if qtype == "url":
+        text = str(value).strip() if isinstance(value, str) else ""
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc or len(text) > 500 or " " in text:
+            raise ValueError(_("Give a web address starting with http:// or https://."))
+        return text
+    if qtype == "email":
+        return _email(value)
+    if qtype == "file":
+        if isinstance(value, bool) or not isinstance(value, int) or value not in file_ids:
+            raise ValueError(_("Upload a PDF file."))
+        return value
+    if qtype == "team_members":
+        return _team(value)
+    raise ValueError(_("Not a valid choice."))
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(_("Give a valid email address."))
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValueError(_("Give a valid email address.")) from None
+
+
+def _team(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list) or len(value) > TEAM_MAX:
+        raise ValueError(_("Give at most %(n)d team members, each with a name and an email.", n=TEAM_MAX))
+    members = []
+    for index, member in enumerate(value, start=1):
+        if not isinstance(member, dict):
+            raise ValueError(_("Team member %(n)d needs a name and an email.", n=index))
+        name, email = member.get("name"), member.get("email")
+        role = member.get("role") or ""
+        if is_empty(name) and is_empty(email) and is_empty(role):
+            continue
+        if not isinstance(name, str) or not name.strip() or not isinstance(role, str):
+            raise ValueError(_("Team member %(n)d needs a name and an email.", n=index))
+        try:
+            email = _email(email)
+        except ValueError:
+            raise ValueError(_("Team member %(n)d needs a name and an email.", n=index)) from None
+        members.append({"name": name.strip()[:120], "email": email, "role": role.strip()[:120]})
+    return members
+
+
+def answers_from_form(questions: list[dict[str, Any]], formdata: Any) -> dict[str, Any]:
+    """What an HTML form posted, shaped like API answers (files are handled by the upload)."""
+    answers: dict[str, Any] = {}
+    for question in questions:
+        key, qtype = question["key"], question["type"]
+        if qtype == "file":
+            continue
+        if qtype == "multiple_choice":
+            answers[key] = formdata.getlist(key)
+        elif qtype == "team_members":
+            rows = []
+            for index in range(TEAM_MAX):
+                row = {f: formdata.get(f"{key}-{index}-{f}", "") for f in MEMBER_FIELDS}
+                if any(v.strip() for v in row.values()):
+                    rows.append(row)
+            answers[key] = rows
+        else:
+            answers[key] = formdata.get(key, "")
+    return answers

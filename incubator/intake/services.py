@@ -1,0 +1,349 @@
+"""Calls, their versioned forms and rubrics, and the applicant's side: drafts, submission, withdrawal.
+
+Plain functions taking the session and what they need; they never commit and raise ``DomainError``.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.cohorts.models import Cohort, Programme
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.mail import send_mail
+from incubator.core.permissions import Role
+from incubator.core.storage import storage
+from incubator.intake import formspec
+from incubator.intake.models import Application, ApplicationFile, Call, Criterion, FormVersion, Stage, Transition
+from incubator.orgs.models import Membership, Organisation
+
+
+def _raise(fields: dict[str, str], message: str | None = None, code: str | None = None) -> None:
+    if fields:
+        raise DomainError(message or _("Please correct the highlighted fields."), fields=fields, code=code)
+
+
+# -- calls ------------------------------------------------------------------------------------------
+
+CALL_FIELDS = ("title_en", "title_vi", "description_en", "description_vi", "opens_at", "closes_at", "is_public",
+               "cap", "fee_minor", "allow_edits", "blind_review", "reviewers_per_application")
+
+
+def save_call(session: Session, org: Organisation, call: Call | None, *, programme: Programme | None,
+              cohort: Cohort | None = None, **data: Any) -> Call:
+    fields: dict[str, str] = {}
+    for name in ("title_en", "title_vi"):
+        if not (data.get(name) or "").strip():
+            fields[name] = _("This field is required.")
+    if programme is None or programme.org_id != org.id:
+        fields["programme_id"] = _("Not a valid choice.")
+    if cohort is not None and (cohort.org_id != org.id or (programme is not None and
+                                                            cohort.programme_id != programme.id)):
+        fields["cohort_id"] = _("Choose a cohort of the call's programme.")
+    opens, closes = data.get("opens_at"), data.get("closes_at")
+    if not isinstance(opens, datetime):
+        fields["opens_at"] = _("This field is required.")
+    if not isinstance(closes, datetime):
+        fields["closes_at"] = _("This field is required.")
+    elif isinstance(opens, datetime) and closes <= opens:
+        fields["closes_at"] = _("The call must close after it opens.")
+    if data.get("cap") is not None and data["cap"] < 1:
+        fields["cap"] = _("At least 1, or leave it empty for no cap.")
+    if data.get("fee_minor") is not None and data["fee_minor"] < 0:
+        fields["fee_minor"] = _("Must not be negative.")
+    if not 1 <= (data.get("reviewers_per_application") or 0) <= 10:
+        fields["reviewers_per_application"] = _("From 1 to 10.")
+    _raise(fields)
+    if call is None:
+        call = Call(org_id=org.id)
+        session.add(call)
+    call.programme_id = programme.id  # type: ignore[union-attr]
+    call.cohort_id = cohort.id if cohort is not None else None
+    for name in CALL_FIELDS:
+        if name in data:
+            value = data[name]
+            setattr(call, name, value.strip() if isinstance(value, str) else value)
+    session.flush()
+    if not call.versions:
+        call.versions.append(FormVersion(org_id=org.id, number=1, questions=[]))
+        session.flush()
+    return call
+
+
+def application_count(session: Session, call: Call, *, submitted_only: bool = False) -> int:
+    stmt = select(func.count()).select_from(Application).where(Application.call_id == call.id)
+    if submitted_only:
+        stmt = stmt.where(Application.stage.not_in([Stage.DRAFT, Stage.WITHDRAWN]))
+    return session.execute(stmt).scalar_one()
+
+
+def set_questions(session: Session, call: Call, questions: list[dict[str, Any]]) -> FormVersion:
+    """Replace the form's questions. Once any application answered the current version, a new one is made."""
+    current = call.current_version
+    used = current is not None and session.execute(
+        select(Application.id).where(Application.form_version_id == current.id).limit(1)).first() is not None
+    if current is None or used:
+        current = FormVersion(org_id=call.org_id, number=(current.number + 1) if current else 1, questions=[])
+        call.versions.append(current)
+    current.questions = [dict(q) for q in questions]
+    session.flush()
+    return current
+
+
+def add_question(session: Session, call: Call, raw: dict[str, Any]) -> FormVersion:
+    questions = list(call.current_version.questions) if call.current_version else []
+    try:
+        question = formspec.clean_question(raw, {q["key"] for q in questions})
+    except formspec.SpecError as error:
+        raise DomainError(_("Please correct the highlighted fields."), fields=error.fields) from None
+    return set_questions(session, call, [*questions, question])
+
+
+def edit_question(session: Session, call: Call, key: str, raw: dict[str, Any]) -> FormVersion:
+    questions = list(call.current_version.questions)
+    index = next((i for i, q in enumerate(questions) if q["key"] == key), None)
+    if index is None:
+        raise DomainError(_("No such question."), code="not_found", status=404)
+    try:
+        question = formspec.clean_question({**raw, "key": key}, {q["key"] for q in questions} - {key})
+    except formspec.SpecError as error:
+        raise DomainError(_("Please correct the highlighted fields."), fields=error.fields) from None
+    questions[index] = question
+    return set_questions(session, call, questions)
+
+
+def remove_question(session: Session, call: Call, key: str) -> FormVersion:
+    return set_questions(session, call, [q for q in call.current_version.questions if q["key"] != key])
+
+
+def move_question(session: Session, call: Call, key: str, offset: int) -> FormVersion:
+    questions = list(call.current_version.questions)
+    index = next((i for i, q in enumerate(questions) if q["key"] == key), None)
+    target = (index or 0) + offset
+    if index is None or not 0 <= target < len(questions):
+        return call.current_version
+    questions[index], questions[target] = questions[target], questions[index]
+    return set_questions(session, call, questions)
+
+
+def save_criterion(session: Session, call: Call, criterion: Criterion | None, *, key: str, label_en: str,
+                   label_vi: str, scale_min: int, scale_max: int, weight: float) -> Criterion:
+    fields: dict[str, str] = {}
+    key = (key or "").strip()
+    if not formspec.KEY_RE.match(key):
+        fields["key"] = _("Use lowercase letters, digits and underscores, starting with a letter.")
+    elif any(c.key == key and c is not criterion for c in call.criteria):
+        fields["key"] = _("Another criterion has this key.")
+    if not (label_en or "").strip():
+        fields["label_en"] = _("This field is required.")
+    if not (label_vi or "").strip():
+        fields["label_vi"] = _("This field is required.")
+    if scale_min is None or scale_max is None or scale_max <= scale_min:
+        fields["scale_max"] = _("The top of the scale must be above its bottom.")
+    if weight is None or not 0 < weight <= 100:
+        fields["weight"] = _("A weight above 0, at most 100.")
+    _check_rubric_unused(session, call)
+    _raise(fields)
+    if criterion is None:
+        criterion = Criterion(org_id=call.org_id, position=len(call.criteria))
+        call.criteria.append(criterion)
+    criterion.key, criterion.label_en, criterion.label_vi = key, label_en.strip(), label_vi.strip()
+    criterion.scale_min, criterion.scale_max, criterion.weight = scale_min, scale_max, float(weight)
+    session.flush()
+    return criterion
+
+
+def remove_criterion(session: Session, call: Call, criterion: Criterion) -> None:
+    _check_rubric_unused(session, call)
+    call.criteria.remove(criterion)
+    session.flush()
+
+
+def _check_rubric_unused(session: Session, call: Call) -> None:
+    """Once a review is submitted against the rubric it stays, so that scores keep their meaning."""
+    from incubator.intake.models import Review, ReviewStatus
+
+    used = session.execute(select(Review.id).join(Application).where(
+        Application.call_id == call.id, Review.status == ReviewStatus.SUBMITTED).limit(1)).first()
+    if used is not None:
+        raise DomainError(_("Reviews were already submitted against this rubric; it can no longer change."),
+                          code="rubric_in_use")
+
+
+# -- the applicant's side ---------------------------------------------------------------------------
+
+def deadline_passed() -> DomainError:
+    return DomainError(_("The call closed; applications can no longer be changed."), code="deadline_passed")
+
+
+def start_application(session: Session, org: Organisation, call: Call, user: User,
+                      answers: dict[str, Any] | None = None) -> Application:
+    """The caller's draft for ``call`` (created once; later calls save into it)."""
+    now = utcnow()
+    if now >= call.closes_at:
+        raise deadline_passed()
+    if now < call.opens_at:
+        raise DomainError(_("The call is not open yet."), code="not_open")
+    existing = session.execute(select(Application).where(Application.call_id == call.id,
+                                                         Application.applicant_id == user.id)).scalar_one_or_none()
+    if existing is None:
+        if call.cap is not None and application_count(session, call, submitted_only=True) >= call.cap:
+            raise DomainError(_("This call has received as many applications as it accepts."), code="call_full")
+        ensure_member(session, org, user, Role.FOUNDER)  # an applicant becomes a founder of the organisation
+        existing = Application(org_id=org.id, call=call, form_version=call.current_version, applicant=user,
+                               stage=Stage.DRAFT, answers={})
+        session.add(existing)
+        session.flush()
+    if answers is not None:
+        save_answers(session, existing, user, answers)
+    return existing
+
+
+def ensure_member(session: Session, org: Organisation, user: User, role: Role) -> Membership:
+    """The user's membership of ``org``, made with ``role`` when they have none (an existing role stays)."""
+    from incubator.orgs.services import add_member
+
+    membership = session.execute(select(Membership).where(Membership.org_id == org.id,
+                                                          Membership.user_id == user.id)).scalar_one_or_none()
+    return membership or add_member(session, org, user, role)
+
+
+def can_edit(application: Application, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    if now >= application.call.closes_at:
+        return False
+    if application.stage == Stage.DRAFT:
+        return True
+    return application.stage == Stage.SUBMITTED and application.call.allow_edits
+
+
+def _check_editable(application: Application, user: User) -> None:
+    if not application.is_owned_by(user):
+        raise NotAllowed(_("Only the applicant can change this application."))
+    if utcnow() >= application.call.closes_at:
+        raise deadline_passed()
+    if not can_edit(application):
+        raise DomainError(_("This application can no longer be changed."), code="not_editable")
+
+
+def save_answers(session: Session, application: Application, user: User, answers: dict[str, Any]) -> Application:
+    """Save a draft (or edit a submitted application the call lets change): types checked, nothing required."""
+    _check_editable(application, user)
+    questions = application.form_version.questions
+    merged = dict(answers) if isinstance(answers, dict) else answers
+    if isinstance(merged, dict):
+        for q in questions:  # the HTML form does not re-post uploaded files: keep them
+            if q["type"] == "file" and q["key"] not in merged and q["key"] in application.answers:
+                merged[q["key"]] = application.answers[q["key"]]
+    complete = application.stage != Stage.DRAFT  # a submitted application stays complete
+    clean, errors = formspec.validate_answers(questions, merged, complete=complete,
+                                              file_ids={f.id for f in application.files})
+    _raise(errors)
+    application.answers = clean
+    session.flush()
+    return application
+
+
+def submit_application(session: Session, application: Application, user: User) -> Application:
+    """The one place an application is submitted (the payments issue adds "waits for the fee" here)."""
+    if not application.is_owned_by(user):
+        raise NotAllowed(_("Only the applicant can submit this application."))
+    if utcnow() >= application.call.closes_at:
+        raise deadline_passed()
+    if application.stage != Stage.DRAFT:
+        raise DomainError(_("This application was already submitted."), code="already_submitted")
+    call = application.call
+    if call.cap is not None and application_count(session, call, submitted_only=True) >= call.cap:
+        raise DomainError(_("This call has received as many applications as it accepts."), code="call_full")
+    clean, errors = formspec.validate_answers(application.form_version.questions, application.answers,
+                                              complete=True, file_ids={f.id for f in application.files})
+    _raise(errors, _("Some answers are missing or invalid."), code="incomplete")
+    application.answers = clean
+    application.submitted_at = utcnow()
+    record_transition(session, application, user, Stage.SUBMITTED, "")
+    _receipt(session, application)
+    return application
+
+
+def withdraw_application(session: Session, application: Application, user: User, comment: str = "") -> None:
+    if not application.is_owned_by(user):
+        raise NotAllowed(_("Only the applicant can withdraw this application."))
+    if application.stage in (Stage.ACCEPTED, Stage.REJECTED, Stage.WITHDRAWN):
+        raise DomainError(_("This application can no longer be withdrawn."), code="bad_transition")
+    record_transition(session, application, user, Stage.WITHDRAWN, comment)
+
+
+def record_transition(session: Session, application: Application, actor: User | None, to: Stage | str,
+                      comment: str) -> Transition:
+    transition = Transition(org_id=application.org_id, from_stage=str(application.stage), to_stage=str(to),
+                            actor=actor, comment=(comment or "").strip(), at=utcnow())
+    application.transitions.append(transition)
+    application.stage = Stage(to)
+    session.flush()
+    return transition
+
+
+def _receipt(session: Session, application: Application) -> None:
+    user, call = application.applicant, application.call
+    locale = user.locale or session.get(Organisation, application.org_id).default_locale
+    with force_locale(locale):
+        subject = _("We received your application to %(call)s", call=call.title(locale))
+        body = render_template("intake/email/receipt.txt", application=application, call=call, locale=locale)
+    send_mail(session, user.email, subject, body)
+
+
+# -- uploads ----------------------------------------------------------------------------------------
+
+def check_pdf(data: bytes) -> None:
+    """A PDF by its content: the ``%PDF-`` signature, and pypdf must be able to read its pages."""
+    if not data.lstrip(b"\x00\t\n\r ")[:5] == b"%PDF-":
+        raise DomainError(_("Only PDF files are accepted."), code="not_pdf", fields={"file": _("Not a PDF file.")},
+                          status=415)
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if len(reader.pages) < 1:
+            raise ValueError("no pages")
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError):
+        raise DomainError(_("This PDF file is damaged or unreadable."), code="not_pdf",
+                          fields={"file": _("Not a PDF file.")}, status=415) from None
+
+
+def max_upload_bytes() -> int:
+    return int(current_app.config.get("MAX_UPLOAD_MB", 20)) * 1024 * 1024
+
+
+def upload_file(session: Session, application: Application, user: User, key: str, stream: BinaryIO,
+                filename: str) -> ApplicationFile:
+    _check_editable(application, user)
+    question = next((q for q in application.form_version.questions if q["key"] == key and q["type"] == "file"),
+                    None)
+    if question is None:
+        raise DomainError(_("This question takes no file."), fields={key: _("Not a valid choice.")})
+    data = stream.read(max_upload_bytes() + 1)
+    if len(data) > max_upload_bytes():
+        raise DomainError(_("The file is larger than %(n)d MB.", n=max_upload_bytes() // (1024 * 1024)),
+                          code="too_large", status=413)
+    check_pdf(data)
+    previous = [f for f in application.files if f.question_key == key]
+    record = ApplicationFile(org_id=application.org_id, question_key=key,
+                             storage_key=storage().save(io.BytesIO(data), ".pdf"),
+                             filename=(filename or "document.pdf").replace("/", "_")[-200:], size=len(data))
+    application.files.append(record)
+    session.flush()
+    for old in previous:  # the stored bytes stay until a clean-up: a rolled-back request must not lose them
+        application.files.remove(old)
+    application.answers = {**application.answers, key: record.id}
+    session.flush()
+    return record

@@ -1,0 +1,140 @@
+"""Intake pages: one blueprint under /o/<org>, split by concept (manage, apply, review), and the
+platform-wide list of open calls."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, render_template
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from incubator.core.db import utcnow
+from incubator.core.tenancy import all_orgs, org_blueprint
+from incubator.core.timezones import to_local
+from incubator.extensions import db
+from incubator.intake import formspec
+from incubator.intake.models import Call, Recommendation, ReviewStatus, Stage
+
+bp = org_blueprint("intake", __name__)
+platform = Blueprint("intake_platform", __name__)
+
+
+def locale() -> str:
+    return str(get_locale())
+
+
+def org_now() -> datetime:
+    return to_local(utcnow(), g.org.timezone)
+
+
+def to_utc(local: datetime | None, tz_name: str) -> datetime | None:
+    """A naive date and time typed in the organisation's time zone, as UTC."""
+    if local is None:
+        return None
+    return local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
+
+
+@bp.app_template_filter("localtime")
+def localtime(value: datetime | None, tz_name: str | None = None) -> str:
+    if value is None:
+        return ""
+    tz_name = tz_name or (g.org.timezone if g.get("org") is not None else "Asia/Ho_Chi_Minh")
+    return to_local(value, tz_name).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_template_filter("stage_label")
+def stage_label(value: str) -> str:
+    return Stage(value).label
+
+
+@bp.app_template_filter("applicant_stage")
+def applicant_stage(value: str) -> str:
+    return Stage(value).applicant_label
+
+
+@bp.app_template_filter("recommendation_label")
+def recommendation_label(value: str | None) -> str:
+    return Recommendation(value).label if value in set(Recommendation) else ""
+
+
+@bp.app_template_filter("review_status_label")
+def review_status_label(value: str) -> str:
+    return ReviewStatus(value).label
+
+
+@bp.app_template_filter("qlabel")
+def qlabel(question: dict[str, Any], field: str = "label") -> str:
+    return formspec.label(question, locale(), field)
+
+
+@bp.app_template_filter("qtype_label")
+def qtype_label(value: str) -> str:
+    return str(formspec.QUESTION_TYPES.get(value, value))
+
+
+@bp.app_template_filter("option_label")
+def option_label(value: str, question: dict[str, Any]) -> str:
+    return formspec.option_label(question, value, locale())
+
+
+def open_calls_stmt() -> Any:
+    now = utcnow()
+    return (select(Call).where(Call.is_public.is_(True), Call.opens_at <= now, Call.closes_at > now)
+            .order_by(Call.closes_at))
+
+
+@platform.route("/calls")
+def all_open_calls() -> Any:
+    """Every organisation's public, open calls."""
+    from incubator.orgs.models import Organisation
+
+    session = db.session
+    with all_orgs(session):
+        calls = session.execute(open_calls_stmt()).scalars().all()
+        orgs = {o.id: o for o in session.execute(select(Organisation).where(
+            Organisation.id.in_({c.org_id for c in calls}))).scalars()} if calls else {}
+    return render_template("intake/open_calls.html", calls=calls, orgs=orgs, platform_wide=True)
+
+
+def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
+    """What the organisation dashboard shows of intake, by role."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import selectinload
+
+    from incubator.core.permissions import Permission
+    from incubator.intake.models import Application, Review, ReviewStatus
+
+    panels: dict[str, Any] = {}
+    if membership.has(Permission.MANAGE_PROGRAMMES):
+        now = utcnow()
+        calls = session.execute(select(Call).where(Call.org_id == org.id, Call.closes_at > now - timedelta(days=60))
+                                .order_by(Call.closes_at).limit(5)).scalars().all()
+        counts = dict(session.execute(select(Application.call_id, func.count()).where(
+            Application.call_id.in_([c.id for c in calls]), Application.stage != Stage.DRAFT)
+            .group_by(Application.call_id)).all()) if calls else {}
+        panels["intake_calls"] = [(c, counts.get(c.id, 0)) for c in calls]
+    if membership.has(Permission.APPLY):
+        panels["intake_applications"] = session.execute(
+            select(Application).where(Application.org_id == org.id, Application.applicant_id == membership.user_id)
+            .options(selectinload(Application.call)).order_by(Application.created_at.desc())).scalars().all()
+    if membership.has(Permission.REVIEW_APPLICATIONS):
+        panels["intake_reviews"] = session.execute(
+            select(func.count()).select_from(Review).where(Review.org_id == org.id,
+                                                           Review.reviewer_id == membership.user_id,
+                                                           Review.status == ReviewStatus.ASSIGNED)).scalar_one()
+    return panels
+
+
+from incubator.orgs.views import PANEL_PROVIDERS  # noqa: E402
+
+PANEL_PROVIDERS.append(dashboard_panels)
+
+from incubator.intake import (  # noqa: E402,F401  (their routes)
+    tasks,  # noqa: E402,F401  (the worker's schedule)
+    views_apply,
+    views_manage,
+    views_review,
+)

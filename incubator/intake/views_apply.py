@@ -1,0 +1,165 @@
+"""The applicant portal: open calls, apply (registering on the way), drafts, submit, withdraw, status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Permission, can
+from incubator.core.tenancy import get_or_404, public
+from incubator.extensions import db
+from incubator.intake import formspec, services
+from incubator.intake.forms import WithdrawForm
+from incubator.intake.models import Application, Call
+from incubator.intake.views import bp, open_calls_stmt
+
+
+@bp.route("/calls")
+@public
+def open_calls() -> Any:
+    """The organisation's public page of open calls."""
+    calls = db.session.execute(open_calls_stmt().where(Call.org_id == g.org.id)).scalars().all()
+    return render_template("intake/open_calls.html", calls=calls, orgs={g.org.id: g.org}, platform_wide=False)
+
+
+def _mine(call: Call) -> Application | None:
+    if not current_user.is_authenticated:
+        return None
+    stmt = select(Application).where(Application.call_id == call.id, Application.applicant_id == current_user.id)
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+@bp.route("/calls/<int:call_id>")
+@public
+def call_page(call_id: int) -> Any:
+    """A call as applicants see it (unlisted calls too, by their link; not before it opens but to managers)."""
+    call = get_or_404(Call, call_id)
+    if call.opens_at > utcnow() and not can(Permission.MANAGE_PROGRAMMES):
+        abort(404)
+    return render_template("intake/call.html", call=call, mine=_mine(call), now=utcnow(), form=CSRFOnlyForm(),
+                           questions=call.current_version.questions)
+
+
+@bp.route("/calls/<int:call_id>/apply", methods=["POST"])
+@public
+def apply(call_id: int) -> Any:
+    call = get_or_404(Call, call_id)
+    if not current_user.is_authenticated:
+        return redirect(url_for("accounts.login", next=url_for("intake.call_page", call_id=call.id)))
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    try:
+        application = services.start_application(db.session, g.org, call, current_user)
+    except DomainError as error:
+        flash(error.message, "danger")
+        return render_template("intake/call.html", call=call, mine=None, now=utcnow(), form=CSRFOnlyForm(),
+                               questions=call.current_version.questions), 422
+    return redirect(url_for("intake.edit_application", application_id=application.id))
+
+
+def _own_application_or_404(application_id: int) -> Application:
+    """The caller's own application (404 for anyone else's), then the role check (403)."""
+    application = get_or_404(Application, application_id)
+    if not application.is_owned_by(current_user):
+        abort(404)
+    if not can(Permission.APPLY):
+        abort(403)
+    return application
+
+
+def _save_from_request(application: Application) -> dict[str, str]:
+    """Uploads and answers from the posted form; answers ``{key: message}`` for what failed."""
+    errors: dict[str, str] = {}
+    for question in application.form_version.questions:
+        upload = request.files.get(question["key"]) if question["type"] == "file" else None
+        if upload is not None and upload.filename:
+            try:
+                services.upload_file(db.session, application, current_user, question["key"], upload.stream,
+                                     upload.filename)
+            except DomainError as error:
+                errors[question["key"]] = error.fields.get("file") or error.message
+    answers = formspec.answers_from_form(application.form_version.questions, request.form)
+    try:
+        services.save_answers(db.session, application, current_user, answers)
+    except DomainError as error:
+        errors.update(error.fields or {"_": error.message})
+    return errors
+
+
+@bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
+def edit_application(application_id: int) -> Any:
+    application = _own_application_or_404(application_id)
+    form = CSRFOnlyForm()
+    values: dict[str, Any] = dict(application.answers)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        values = {**values, **formspec.answers_from_form(application.form_version.questions, request.form)}
+        errors = _save_from_request(application)
+        if not errors and request.form.get("action") == "submit":
+            try:
+                services.submit_application(db.session, application, current_user)
+            except DomainError as error:
+                errors = error.fields or {"_": error.message}
+        if errors:
+            # Nothing of this request is kept (it answers 422): files chosen now must be chosen again.
+            files = [q["key"] for q in application.form_version.questions if q["type"] == "file"]
+            db.session.rollback()
+            for key in files:
+                values[key] = application.answers.get(key)  # as saved before this request
+                if request.files.get(key) and key not in errors:
+                    errors[key] = _("Nothing was saved: choose this file again.")
+        else:
+            flash(_("Your application is submitted. A receipt is on its way by email.")
+                  if request.form.get("action") == "submit" else _("Your answers are saved."), "success")
+            return redirect(url_for("intake.edit_application", application_id=application.id)
+                            if services.can_edit(application) else url_for("intake.my_applications"))
+        flash(errors.pop("_", None) or _("Please correct the highlighted answers."), "danger")
+    return render_template("intake/apply.html", application=application, call=application.call, form=form,
+                           values=values, errors=errors, editable=services.can_edit(application),
+                           withdraw_form=WithdrawForm()), 422 if errors else 200
+
+
+@bp.route("/applications/<int:application_id>/autosave", methods=["POST"])
+def autosave(application_id: int) -> Any:
+    """The draft saved in the background while the applicant types (files are not part of it)."""
+    application = _own_application_or_404(application_id)
+    if not CSRFOnlyForm().validate_on_submit():
+        return jsonify({"saved": False}), 400
+    answers = formspec.answers_from_form(application.form_version.questions, request.form)
+    try:
+        services.save_answers(db.session, application, current_user, answers)
+    except DomainError as error:
+        return jsonify({"saved": False, "code": error.code, "fields": error.fields}), 422
+    return jsonify({"saved": True, "at": utcnow().isoformat()})
+
+
+@bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
+def withdraw(application_id: int) -> Any:
+    application = _own_application_or_404(application_id)
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.withdraw_application(db.session, application, current_user, form.comment.data or "")
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("intake.my_applications"))
+    flash(_("Your application is withdrawn."), "success")
+    return redirect(url_for("intake.my_applications"))
+
+
+@bp.route("/applications/mine")
+def my_applications() -> Any:
+    applications = db.session.execute(select(Application).where(Application.applicant_id == current_user.id)
+                                      .order_by(Application.created_at.desc())).scalars().all()
+    return render_template("intake/mine.html", applications=applications, can_edit=services.can_edit,
+                           withdraw_form=WithdrawForm(), may_apply=can(Permission.APPLY))

@@ -1,0 +1,182 @@
+"""Managers' pages: calls, the form builder, the rubric, decision letter templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from wtforms.fields.choices import SelectChoice
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.accounts.views import apply_form_errors
+from incubator.cohorts.models import Cohort, Programme
+from incubator.core.errors import DomainError
+from incubator.core.money import to_major, to_minor
+from incubator.core.permissions import Permission, require
+from incubator.core.tenancy import get_or_404
+from incubator.core.timezones import to_local
+from incubator.extensions import db
+from incubator.intake import decisions, formspec, services
+from incubator.intake.forms import CallForm, CriterionForm, LetterForm, QuestionForm
+from incubator.intake.models import Application, Call, Stage
+from incubator.intake.views import bp, to_utc
+
+
+@bp.route("/calls/manage")
+@require(Permission.MANAGE_PROGRAMMES)
+def manage_calls() -> Any:
+    calls = db.session.execute(select(Call).where(Call.org_id == g.org.id).order_by(Call.closes_at.desc())) \
+        .scalars().all()
+    counts = dict(db.session.execute(select(Application.call_id, func.count()).where(
+        Application.org_id == g.org.id, Application.stage != Stage.DRAFT).group_by(Application.call_id)).all())
+    return render_template("intake/manage_calls.html", calls=calls, counts=counts)
+
+
+def _call_form(call: Call | None) -> CallForm:
+    form = CallForm(obj=call)
+    form.programme_id.choices = [SelectChoice(p.id, p.name) for p in db.session.execute(
+        select(Programme).where(Programme.org_id == g.org.id).order_by(Programme.name)).scalars()]
+    form.cohort_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(c.id, f"{c.name} ({c.programme.name})") for c in db.session.execute(
+        select(Cohort).where(Cohort.org_id == g.org.id).order_by(Cohort.starts_on.desc())).scalars()]
+    if call is not None and request.method == "GET":
+        form.opens_at.data = to_local(call.opens_at, g.org.timezone).replace(tzinfo=None)
+        form.closes_at.data = to_local(call.closes_at, g.org.timezone).replace(tzinfo=None)
+        form.cohort_id.data = call.cohort_id or 0
+        form.fee.data = to_major(call.fee_minor, g.org.currency) if call.fee_minor is not None else None
+    return form
+
+
+@bp.route("/calls/new", methods=["GET", "POST"], defaults={"call_id": None})
+@bp.route("/calls/<int:call_id>/edit", methods=["GET", "POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def edit_call(call_id: int | None) -> Any:
+    call = get_or_404(Call, call_id) if call_id is not None else None
+    form = _call_form(call)
+    if form.validate_on_submit():
+        programme = db.session.get(Programme, form.programme_id.data)
+        cohort = db.session.get(Cohort, form.cohort_id.data) if form.cohort_id.data else None
+        try:
+            saved = services.save_call(
+                db.session, g.org, call, programme=programme if programme and programme.org_id == g.org.id else None,
+                cohort=cohort, title_en=form.title_en.data, title_vi=form.title_vi.data,
+                description_en=form.description_en.data or "", description_vi=form.description_vi.data or "",
+                opens_at=to_utc(form.opens_at.data, g.org.timezone), closes_at=to_utc(form.closes_at.data,
+                                                                                      g.org.timezone),
+                is_public=form.is_public.data, cap=form.cap.data,
+                fee_minor=to_minor(form.fee.data, g.org.currency) if form.fee.data is not None else None,
+                allow_edits=form.allow_edits.data, blind_review=form.blind_review.data,
+                reviewers_per_application=form.reviewers_per_application.data)
+        except DomainError as error:
+            apply_form_errors(form, error)
+        else:
+            flash(_("The call is saved."), "success")
+            return redirect(url_for("intake.form_builder", call_id=saved.id))
+    title = _("Edit call") if call else _("New call")
+    return render_template("intake/call_form.html", form=form, call=call, title=title), 422 if form.errors else 200
+
+
+def _question_form(call: Call) -> QuestionForm:
+    form = QuestionForm()
+    editing = request.args.get("edit")
+    if request.method == "GET" and editing:
+        question = next((q for q in call.current_version.questions if q["key"] == editing), None)
+        if question is not None:
+            form = QuestionForm(data={**question, "original_key": editing, "options": formspec.options_text(question)})
+    return form
+
+
+@bp.route("/calls/<int:call_id>/form", methods=["GET", "POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def form_builder(call_id: int) -> Any:
+    call = get_or_404(Call, call_id)
+    form = _question_form(call)
+    if form.validate_on_submit():
+        raw = {name: getattr(form, name).data for name in ("key", "type", "label_en", "label_vi", "help_en",
+                                                            "help_vi", "required", "options", "max_length")}
+        try:
+            if form.original_key.data:
+                services.edit_question(db.session, call, form.original_key.data, raw)
+            else:
+                services.add_question(db.session, call, raw)
+        except DomainError as error:
+            apply_form_errors(form, error)
+        else:
+            flash(_("The form is saved (version %(n)d).", n=call.current_version.number), "success")
+            return redirect(url_for("intake.form_builder", call_id=call.id))
+    answered = db.session.execute(select(func.count()).select_from(Application).where(
+        Application.form_version_id == call.current_version.id)).scalar_one()
+    return render_template("intake/form_builder.html", call=call, form=form, answered=answered,
+                           action_form=CSRFOnlyForm()), 422 if form.errors else 200
+
+
+@bp.route("/calls/<int:call_id>/form/change", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def change_question(call_id: int) -> Any:
+    call = get_or_404(Call, call_id)
+    form = CSRFOnlyForm()
+    key, action = request.form.get("key", ""), request.form.get("action", "")
+    if form.validate_on_submit() and any(q["key"] == key for q in call.current_version.questions):
+        if action == "remove":
+            services.remove_question(db.session, call, key)
+        elif action in ("up", "down"):
+            services.move_question(db.session, call, key, -1 if action == "up" else 1)
+        flash(_("The form is saved (version %(n)d).", n=call.current_version.number), "success")
+    return redirect(url_for("intake.form_builder", call_id=call.id))
+
+
+@bp.route("/calls/<int:call_id>/rubric", methods=["GET", "POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def rubric(call_id: int) -> Any:
+    call = get_or_404(Call, call_id)
+    form = CriterionForm()
+    if form.validate_on_submit():
+        try:
+            services.save_criterion(db.session, call, None, key=form.key.data, label_en=form.label_en.data,
+                                    label_vi=form.label_vi.data, scale_min=form.scale_min.data,
+                                    scale_max=form.scale_max.data, weight=form.weight.data)
+        except DomainError as error:
+            apply_form_errors(form, error)
+        else:
+            flash(_("The rubric is saved."), "success")
+            return redirect(url_for("intake.rubric", call_id=call.id))
+    return render_template("intake/rubric.html", call=call, form=form, action_form=CSRFOnlyForm()), \
+        422 if form.errors else 200
+
+
+@bp.route("/calls/<int:call_id>/rubric/remove", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def remove_criterion(call_id: int) -> Any:
+    call = get_or_404(Call, call_id)
+    form = CSRFOnlyForm()
+    criterion = next((c for c in call.criteria if c.key == request.form.get("key")), None)
+    if form.validate_on_submit() and criterion is not None:
+        try:
+            services.remove_criterion(db.session, call, criterion)
+        except DomainError as error:
+            flash(error.message, "danger")
+    return redirect(url_for("intake.rubric", call_id=call.id))
+
+
+@bp.route("/letters", methods=["GET", "POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def letter_templates() -> Any:
+    outcome = request.args.get("outcome", "accepted")
+    lang = request.args.get("lang", "en")
+    if outcome not in decisions.OUTCOMES or lang not in ("en", "vi"):
+        outcome, lang = "accepted", "en"
+    subject, body = decisions.letter_template(db.session, g.org.id, outcome, lang)
+    form = LetterForm(data={"subject": subject, "body": body} if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            decisions.save_letter_template(db.session, g.org, outcome, lang, form.subject.data, form.body.data)
+        except DomainError as error:
+            apply_form_errors(form, error)
+        else:
+            flash(_("The letter is saved."), "success")
+            return redirect(url_for("intake.letter_templates", outcome=outcome, lang=lang))
+    return render_template("intake/letters.html", form=form, outcome=outcome, lang=lang,
+                           outcomes=decisions.OUTCOMES), 422 if form.errors else 200
+

@@ -1,0 +1,328 @@
+"""Pipeline, review and decision pages: the list with ranking and bulk actions, an application's page
+(answers, timeline, reviews, the review form), side-by-side comparison, letters, exports, files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.accounts.models import User
+from incubator.cohorts.models import Cohort
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Permission, can, require
+from incubator.core.storage import storage
+from incubator.core.tenancy import get_or_404
+from incubator.extensions import db
+from incubator.intake import decisions, exports, pipeline, ranking, review
+from incubator.intake.forms import AssignForm, ConflictForm, DecisionForm, MoveForm
+from incubator.intake.models import Application, ApplicationFile, Call, Recommendation, Review, ReviewStatus, Stage
+from incubator.intake.tasks import send_decision_letters
+from incubator.intake.views import bp, locale
+
+
+def _cohort_choices() -> list[SelectChoice]:
+    return [SelectChoice(0, "—")] + [SelectChoice(c.id, c.name) for c in db.session.execute(
+        select(Cohort).where(Cohort.org_id == g.org.id).order_by(Cohort.starts_on.desc())).scalars()]
+
+
+def _reviewer_choices() -> list[SelectChoice]:
+    return [SelectChoice(u.id, u.name) for u in review.reviewers_of(db.session, g.org)]
+
+
+def visible_application_or_404(application_id: int) -> Application:
+    application = get_or_404(Application, application_id)
+    if not review.may_view(application, current_user, g.membership) or (
+            application.stage == Stage.DRAFT and not application.is_owned_by(current_user)):
+        abort(404)
+    return application
+
+
+@bp.route("/calls/<int:call_id>/applications")
+@require(Permission.MANAGE_PROGRAMMES)
+def pipeline_list(call_id: int) -> Any:
+    call = get_or_404(Call, call_id)
+    stage = request.args.get("stage") or None
+    sort = request.args.get("sort", "total")
+    min_reviews = request.args.get("min_reviews", 0, type=int)
+    rows = ranking.rank(db.session, call, stage=stage if stage in set(Stage) else None, sort=sort,
+                        min_reviews=max(0, min_reviews or 0))
+    move_form = MoveForm()
+    move_form.stage.choices = [SelectChoice(s.value, s.label) for s in pipeline.MANAGER_STAGES]
+    decision_form = DecisionForm()
+    decision_form.cohort_id.choices = _cohort_choices()
+    decision_form.cohort_id.data = call.cohort_id or 0
+    assign_form = AssignForm()
+    assign_form.reviewer_id.choices = _reviewer_choices()
+    return render_template("intake/pipeline.html", call=call, rows=rows, stage=stage, sort=sort,
+                           min_reviews=min_reviews, stages=[s for s in Stage if s != Stage.DRAFT],
+                           move_form=move_form, decision_form=decision_form, assign_form=assign_form,
+                           action_form=CSRFOnlyForm(), letters_due=len(decisions.letters_due(db.session, call)))
+
+
+def _selected(call: Call) -> list[Application]:
+    ids = [int(i) for i in request.form.getlist("application_id") if i.isdigit()]
+    if not ids:
+        return []
+    return list(db.session.execute(select(Application).where(Application.call_id == call.id,
+                                                             Application.id.in_(ids))).scalars())
+
+
+@bp.route("/calls/<int:call_id>/bulk", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def bulk(call_id: int) -> Any:
+    """Bulk actions on the ticked applications: move stage, assign a reviewer, auto-assign, decide."""
+    call = get_or_404(Call, call_id)
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    chosen = _selected(call)
+    action = request.form.get("action")
+    back = redirect(url_for("intake.pipeline_list", call_id=call.id))
+    if not chosen:
+        flash(_("Tick at least one application."), "warning")
+        return back
+    if action == "move":
+        moved, skipped = pipeline.bulk_move(db.session, chosen, current_user, g.membership,
+                                            request.form.get("stage", ""), request.form.get("comment", ""))
+        flash(_("%(n)d applications moved.", n=moved), "success")
+        for line in skipped:
+            flash(line, "warning")
+    elif action == "auto_assign":
+        try:
+            made = review.auto_assign(db.session, call, chosen)
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("%(n)d review assignments made.", n=made), "success")
+    elif action == "assign":
+        reviewer = db.session.get(User, request.form.get("reviewer_id", 0, type=int))
+        if reviewer is None:
+            abort(400)
+        done = 0
+        for application in chosen:
+            try:
+                with db.session.begin_nested():
+                    review.assign(db.session, application, reviewer)
+                done += 1
+            except DomainError as error:
+                flash(f"{application.display_name}: {error.message}", "warning")
+        flash(_("%(n)d review assignments made.", n=done), "success")
+    elif action == "decide":
+        cohort = _cohort(request.form.get("cohort_id", 0, type=int))
+        done = 0
+        for application in chosen:
+            try:
+                with db.session.begin_nested():
+                    decisions.decide(db.session, application, current_user, g.membership,
+                                     request.form.get("decision", ""), cohort, request.form.get("comment", ""))
+                done += 1
+            except DomainError as error:
+                flash(f"{application.display_name}: {error.message}", "warning")
+        flash(_("%(n)d decisions recorded.", n=done), "success")
+    else:
+        abort(400)
+    return back
+
+
+def _cohort(cohort_id: int) -> Cohort | None:
+    if not cohort_id:
+        return None
+    return db.session.execute(select(Cohort).where(Cohort.id == cohort_id, Cohort.org_id == g.org.id)) \
+        .scalar_one_or_none()
+
+
+@bp.route("/applications/<int:application_id>")
+def application_page(application_id: int) -> Any:
+    application = visible_application_or_404(application_id)
+    manager = can(Permission.MANAGE_PROGRAMMES)
+    if application.is_owned_by(current_user) and not manager:
+        return redirect(url_for("intake.edit_application", application_id=application.id))
+    blind = review.is_blind_for(application, current_user, g.membership)
+    mine = review.assignment(db.session, application, current_user)
+    move_form = MoveForm()
+    move_form.stage.choices = [SelectChoice(s.value, s.label)
+                               for s in pipeline.allowed_moves(application, g.membership) if s != Stage.ACCEPTED]
+    decision_form = DecisionForm()
+    decision_form.cohort_id.choices = _cohort_choices()
+    decision_form.cohort_id.data = application.call.cohort_id or 0
+    assign_form = AssignForm()
+    assign_form.reviewer_id.choices = _reviewer_choices()
+    reviews = review.visible_reviews(application, current_user, manager)
+    return render_template(
+        "intake/application.html", application=application, call=application.call, blind=blind,
+        name=review.display_name(application, blind), answers=review.answers_for(application, blind),
+        manager=manager, mine=mine, reviews=reviews, move_form=move_form, decision_form=decision_form,
+        assign_form=assign_form, conflict_form=ConflictForm(), action_form=CSRFOnlyForm(),
+        recommendations=list(Recommendation), totals={r.id: ranking.review_total(r, application.call.criteria)
+                                                      for r in reviews},
+        letter=decisions.render_letter(db.session, application) if manager and application.stage in
+        pipeline.DECISIONS else None, errors={}, posted={})
+
+
+@bp.route("/applications/<int:application_id>/move", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def move(application_id: int) -> Any:
+    application = visible_application_or_404(application_id)
+    form = MoveForm()
+    form.stage.choices = [SelectChoice(s.value, s.label) for s in Stage]
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        pipeline.move(db.session, application, current_user, g.membership, form.stage.data, form.comment.data or "")
+    except DomainError as error:
+        flash(error.message, "danger")
+    return redirect(url_for("intake.application_page", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/assign", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def assign(application_id: int) -> Any:
+    application = visible_application_or_404(application_id)
+    form = AssignForm()
+    form.reviewer_id.choices = _reviewer_choices()
+    if form.validate_on_submit():
+        try:
+            review.assign(db.session, application, db.session.get(User, form.reviewer_id.data))
+        except DomainError as error:
+            flash(error.message, "danger")
+        else:
+            flash(_("The reviewer is assigned and told by email."), "success")
+    else:
+        flash(_("Choose a reviewer."), "danger")
+    return redirect(url_for("intake.application_page", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/decide", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def decide(application_id: int) -> Any:
+    application = visible_application_or_404(application_id)
+    form = DecisionForm()
+    form.cohort_id.choices = _cohort_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with db.session.begin_nested():  # all or nothing: a full cohort leaves no startup and no transition
+            decisions.decide(db.session, application, current_user, g.membership, form.decision.data,
+                             _cohort(form.cohort_id.data), form.comment.data or "")
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("intake.application_page", application_id=application.id))
+    flash(_("The decision is recorded. Send the letter from the call's list."), "success")
+    return redirect(url_for("intake.application_page", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/review", methods=["POST"])
+def submit_review(application_id: int) -> Any:
+    application = visible_application_or_404(application_id)
+    if not can(Permission.REVIEW_APPLICATIONS):
+        abort(403)
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    scores = {c.key: request.form.get(f"score-{c.key}", "") for c in application.call.criteria}
+    try:
+        review.submit_review(db.session, application, current_user, scores=scores,
+                             recommendation=request.form.get("recommendation"),
+                             comment=request.form.get("comment", ""))
+    except DomainError as error:
+        blind = review.is_blind_for(application, current_user, g.membership)
+        flash(error.message, "danger")
+        return render_template(
+            "intake/application.html", application=application, call=application.call, blind=blind,
+            name=review.display_name(application, blind), answers=review.answers_for(application, blind),
+            manager=False, mine=review.assignment(db.session, application, current_user), reviews=[],
+            conflict_form=ConflictForm(), action_form=CSRFOnlyForm(), recommendations=list(Recommendation),
+            totals={}, letter=None, errors=error.fields, posted=request.form), 422
+    flash(_("Your review is submitted."), "success")
+    return redirect(url_for("intake.application_page", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/conflict", methods=["POST"])
+def declare_conflict(application_id: int) -> Any:
+    application = visible_application_or_404(application_id)
+    if not can(Permission.REVIEW_APPLICATIONS):
+        abort(403)
+    form = ConflictForm()
+    mine = review.assignment(db.session, application, current_user)
+    if mine is None:
+        abort(404)
+    try:
+        review.declare_conflict(db.session, mine, current_user, form.reason.data if form.validate_on_submit() else "")
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("intake.application_page", application_id=application.id))
+    flash(_("The conflict of interest is recorded and the assignment declined."), "success")
+    return redirect(url_for("intake.my_reviews"))
+
+
+@bp.route("/applications/<int:application_id>/files/<int:application_file_id>")
+def download_file(application_id: int, application_file_id: int) -> Any:
+    """An uploaded PDF, only to people who may see the application, always as an attachment."""
+    application = visible_application_or_404(application_id)
+    record = get_or_404(ApplicationFile, application_file_id)
+    if record.application_id != application.id:
+        abort(404)
+    blind = review.is_blind_for(application, current_user, g.membership)
+    name = f"application-{application.id}-{record.question_key}.pdf" if blind else record.filename
+    try:
+        path = storage().path(record.storage_key)
+    except FileNotFoundError:
+        abort(404)
+    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
+
+
+@bp.route("/reviews")
+@require(Permission.REVIEW_APPLICATIONS)
+def my_reviews() -> Any:
+    rows = db.session.execute(
+        select(Review).where(Review.reviewer_id == current_user.id, Review.status != ReviewStatus.CONFLICT)
+        .order_by(Review.status, Review.assigned_at)
+        .options(selectinload(Review.application).selectinload(Application.call),
+                 selectinload(Review.application).selectinload(Application.applicant))).scalars().all()
+    return render_template("intake/my_reviews.html", reviews=rows,
+                           blind={r.id: review.is_blind_for(r.application, current_user, g.membership) for r in rows})
+
+
+@bp.route("/calls/<int:call_id>/compare")
+@require(Permission.MANAGE_PROGRAMMES)
+def compare(call_id: int) -> Any:
+    """Side by side: the reviews of the chosen applications, criterion by criterion."""
+    call = get_or_404(Call, call_id)
+    ids = [int(i) for i in request.args.getlist("application_id") if i.isdigit()][:6]
+    rows = [r for r in ranking.rank(db.session, call) if r.application.id in ids]
+    return render_template("intake/compare.html", call=call, rows=rows, locale=locale())
+
+
+@bp.route("/calls/<int:call_id>/letters", methods=["GET", "POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def letters(call_id: int) -> Any:
+    """Preview the decision letters not sent yet, then send them from a job."""
+    call = get_or_404(Call, call_id)
+    form = CSRFOnlyForm()
+    due = decisions.letters_due(db.session, call)
+    if form.validate_on_submit():
+        if due:
+            send_decision_letters(g.org.id, call.id)
+            flash(_("%(n)d letters are being sent.", n=len(due)), "success")
+        return redirect(url_for("intake.pipeline_list", call_id=call.id))
+    previews = [(a, *decisions.render_letter(db.session, a)) for a in due]
+    return render_template("intake/letters_preview.html", call=call, previews=previews, form=form)
+
+
+@bp.route("/calls/<int:call_id>/export")
+@require(Permission.MANAGE_PROGRAMMES)
+def export(call_id: int) -> Any:
+    call = get_or_404(Call, call_id)
+    fmt = request.args.get("format", "csv")
+    if fmt == "xlsx":
+        data = exports.to_xlsx(db.session, call, locale())
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        fmt, data, mimetype = "csv", exports.to_csv(db.session, call, locale()).encode("utf-8-sig"), "text/csv"
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="call-{call.id}-applications.{fmt}"'})

@@ -1,0 +1,128 @@
+"""Decisions, letters, the deadline reminder and the funnel for reporting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from incubator.cohorts.models import Enrolment, Startup
+from incubator.core import mail
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Role
+from incubator.intake import decisions, review, tasks
+from incubator.intake.models import Stage
+from incubator.intake.reporting import application_funnel
+from incubator.orgs.models import Invitation, Membership
+from tests.factories import CohortFactory, OrgFactory, ProgrammeFactory, UserFactory, member
+from tests.intake.fixtures import application, make_call
+
+
+@pytest.fixture(autouse=True)
+def _ctx(app):
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        yield
+
+
+def _manager(session, intake):
+    return session.execute(select(Membership).where(Membership.user_id == intake.manager.id)).scalar_one()
+
+
+def test_accepting_creates_the_startup_enrols_it_and_brings_in_the_team(session, intake):
+    known = UserFactory(email="park@example.kr")
+    app_ = application(intake.call, intake.founder, Stage.IN_REVIEW, answers={
+        "startup_name": "AgriSense", "pitch": "Sensors for rice farms", "country": "vn",
+        "website": "https://agrisense.vn",
+        "team": [{"name": "Park", "email": "park@example.kr", "role": "CTO"},
+                 {"name": "Mai", "email": "mai@example.vn", "role": "CFO"}]})
+    decisions.decide(session, app_, intake.manager, _manager(session, intake), "accepted", intake.cohort, "Top 3")
+    startup = session.execute(select(Startup).where(Startup.name == "AgriSense")).scalar_one()
+    assert app_.stage == Stage.ACCEPTED and app_.startup is startup and app_.decided_cohort_id == intake.cohort.id
+    assert startup.website == "https://agrisense.vn" and startup.team_size == 3
+    assert session.execute(select(Enrolment).where(Enrolment.startup_id == startup.id,
+                                                   Enrolment.cohort_id == intake.cohort.id)).scalar_one()
+    assert {f.user_id for f in startup.founders} == {intake.founder.id, known.id}
+    invitation = session.execute(select(Invitation).where(Invitation.email == "mai@example.vn")).scalar_one()
+    assert invitation.role == Role.FOUNDER and invitation.org_id == intake.org.id
+    assert app_.transitions[-1].to_stage == "accepted" and app_.transitions[-1].comment == "Top 3"
+
+
+def test_accepting_needs_a_cohort_and_a_decidable_stage(session, intake):
+    intake.call.cohort_id = None
+    session.flush()
+    session.expire(intake.call)
+    app_ = application(intake.call, intake.founder, Stage.IN_REVIEW)
+    with pytest.raises(DomainError) as caught:
+        decisions.decide(session, app_, intake.manager, _manager(session, intake), "accepted")
+    assert caught.value.code == "cohort_required"
+    draft = application(intake.call, intake.other_founder, Stage.DRAFT)
+    with pytest.raises(DomainError) as caught:
+        decisions.decide(session, draft, intake.manager, _manager(session, intake), "rejected")
+    assert caught.value.code == "bad_transition"
+
+
+def test_letters_use_the_outcome_and_language_templates_and_are_sent_once(session, intake):
+    intake.founder.locale, intake.other_founder.locale = "vi", "en"
+    accepted = application(intake.call, intake.founder, Stage.IN_REVIEW)
+    rejected = application(intake.call, intake.other_founder, Stage.IN_REVIEW)
+    decisions.save_letter_template(session, intake.org, "rejected", "en", "About {call_title}",
+                                   "Dear {applicant_name}, sorry. {org_name}")
+    with pytest.raises(DomainError):
+        decisions.save_letter_template(session, intake.org, "rejected", "en", "x", "Hi {password}")
+    decisions.decide(session, accepted, intake.manager, _manager(session, intake), "accepted", intake.cohort)
+    decisions.decide(session, rejected, intake.manager, _manager(session, intake), "rejected")
+    subject, body = decisions.render_letter(session, rejected)
+    assert subject == "About BBI Incubation 2027" and body == f"Dear Lê Hoa, sorry. {intake.org.name}"
+    subject, body = decisions.render_letter(session, accepted)
+    assert "Ươm tạo BBI 2027" in subject and "BBI Cohort 2027" in body  # Vietnamese default template
+    assert decisions.send_letters(session, intake.call) == 2
+    assert decisions.send_letters(session, intake.call) == 0
+    letters = [m for m in session.info[mail.PENDING_KEY] if "BBI" in m.subject]
+    assert {m.to[0] for m in letters} == {intake.founder.email, intake.other_founder.email}
+
+
+def test_the_deadline_reminder_goes_once_to_drafts_of_calls_closing_within_a_day(session, intake):
+    closing = make_call(intake.org, intake.programme, title_en="Closing soon", closes_at=utcnow() + timedelta(hours=20))
+    draft = application(closing, intake.founder, Stage.DRAFT)
+    application(closing, intake.other_founder, Stage.SUBMITTED)  # submitted: no reminder
+    application(intake.call, member(intake.org, Role.FOUNDER), Stage.DRAFT)  # closes in 10 days: not yet
+    assert tasks.send_deadline_reminders(session) == 1
+    assert draft.reminded_at is not None
+    assert tasks.send_deadline_reminders(session) == 0
+    reminders = session.info[mail.PENDING_KEY]
+    assert [m.to for m in reminders] == [[intake.founder.email]] and "Closing soon" in reminders[0].subject
+
+
+def test_application_funnel_counts_what_reporting_needs(session, intake):
+    other_org = OrgFactory()
+    other_call = make_call(other_org, ProgrammeFactory(org_id=other_org.id))
+    rows = [
+        (intake.call, Stage.SUBMITTED, "vn", True), (intake.call, Stage.ACCEPTED, "kr", True),
+        (intake.call, Stage.ACCEPTED, "vn", False), (intake.call, Stage.REJECTED, "kr", True),
+        (intake.call, Stage.DRAFT, "vn", False), (intake.call, Stage.WITHDRAWN, None, False),
+        (other_call, Stage.ACCEPTED, "vn", True),
+    ]
+    apps = []
+    for call, stage, country, reviewed in rows:
+        answers = {"startup_name": "S", "pitch": "p"} | ({"country": country} if country else {})
+        app_ = application(call, member(OrgFactory() if call is other_call else intake.org, Role.FOUNDER), stage,
+                           answers)
+        apps.append(app_)
+        if reviewed:
+            from incubator.intake.models import Review, ReviewStatus
+
+            session.add(Review(org_id=call.org_id, application=app_, reviewer=intake.reviewers[0],
+                               status=ReviewStatus.SUBMITTED, scores={}))
+    session.flush()
+    # Expected, counted by hand from the rows of bbi: 5 not drafts (submitted, 2 accepted, rejected, withdrawn),
+    # 3 of them reviewed, 2 accepted; origins vn 2, kr 2, unknown 1.
+    funnel = application_funnel(session, org_ids=[intake.org.id])
+    assert funnel == {"applications": 5, "reviewed": 3, "accepted": 2, "acceptance_rate": 2 / 5,
+                      "by_origin": {"vn": 2, "kr": 2, "unknown": 1}}
+    assert application_funnel(session, org_ids=[intake.org.id], cohort_ids=[CohortFactory().id])["applications"] == 0
+    assert application_funnel(session, org_ids=[intake.org.id], programme_ids=[intake.programme.id])["accepted"] == 2
+    later = application_funnel(session, org_ids=[intake.org.id], start=utcnow() + timedelta(days=1))
+    assert later == {"applications": 0, "reviewed": 0, "accepted": 0, "acceptance_rate": 0, "by_origin": {}}
+    assert review  # the review module is what writes these rows in the app
