@@ -13,7 +13,7 @@ run: install translations ## migrate, load the demo, serve on http://127.0.0.1:5
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C stops the server and the job worker)"
-	@$(BIN)/huey_consumer incubator.worker.huey --workers 2 --worker-type thread --quiet & \
+	@$(BIN)/huey_consumer incubator.worker.huey --workers 2 --worker-type thread --max-delay 1 --quiet & \
 	  WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 

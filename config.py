@@ -90,10 +90,18 @@ class Config:
     # Jobs (Huey): SQLite file by default, Redis when REDIS_URL is set, immediate in tests
     HUEY_IMMEDIATE = _env_bool("HUEY_IMMEDIATE", False)
     HUEY_SQLITE_PATH = _env("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
+    # Report downloads (XLSX, PDF) over at least this many startups are written by a job
+    REPORT_JOB_MIN_STARTUPS = _env_int("REPORT_JOB_MIN_STARTUPS", 40)
 
-    # Stripe (used from the payments issue on)
+    # Payments: Stripe when STRIPE_SECRET_KEY is set; in development and tests a fake with a test-payment page
+    PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY")  # stripe | fake; unset: stripe with a key, else fake outside production
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE")  # only to point the client at a test server
+    PLATFORM_FEE_PERCENT = _env("PLATFORM_FEE_PERCENT", "0")  # kept by the platform from each payment
+    CHECKOUT_MINUTES = _env_int("CHECKOUT_MINUTES", 30)  # Stripe's shortest session; the slot is held as long
+    FAKE_STRIPE_STATE_FILE = _env("FAKE_STRIPE_STATE_FILE", str(INSTANCE_DIR / "fake-stripe.json"))
+    FAKE_STRIPE_DELIVERY = "http"  # the fake posts its webhooks to PUBLIC_URL (tests: an outbox)
 
     # Password hashing (argon2id); the defaults are argon2-cffi's RFC 9106 low-memory profile
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
@@ -129,6 +137,7 @@ class Development(Config):
     SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
     DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'incubator.db'}")
     LOG_JSON = _env_bool("LOG_JSON", False)
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_development_only")
 
 
 class Testing(Config):
@@ -139,6 +148,10 @@ class Testing(Config):
     MAIL_BACKEND = "memory"
     HUEY_IMMEDIATE = True
     REDIS_URL = None
+    PAYMENT_GATEWAY = "fake"
+    STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+    FAKE_STRIPE_STATE_FILE = None
+    FAKE_STRIPE_DELIVERY = "outbox"
     LOG_JSON = False
     LOG_LEVEL = "WARNING"
     # Cheap hashing keeps the suite fast; still argon2id.
@@ -162,6 +175,10 @@ class Production(Config):
         super().validate(config)
         if config["SECRET_KEY"] in {"dev-only-not-secret", "test-secret"} or len(config["SECRET_KEY"]) < 32:
             raise ConfigError("SECRET_KEY must be a random string of at least 32 characters")
+        if config.get("PAYMENT_GATEWAY") == "fake":
+            raise ConfigError("PAYMENT_GATEWAY=fake takes no real money: it is for development only")
+        if config.get("STRIPE_SECRET_KEY") and not config.get("STRIPE_WEBHOOK_SECRET"):
+            raise ConfigError("STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY: webhooks confirm payments")
 
 
 CONFIGS = {"development": Development, "testing": Testing, "production": Production}

@@ -31,6 +31,9 @@ BLUEPRINTS = (
     "incubator.booking.views",
     "incubator.booking.feeds",
     "incubator.booking.shared",
+    "incubator.payments.views",
+    "incubator.payments.webhooks",
+    "incubator.reporting.views",
     "incubator.intake.views",
     "incubator.intake.views:platform",
 )
@@ -62,7 +65,9 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
         module, _sep, attribute = path.partition(":")
         app.register_blueprint(getattr(import_module(module), attribute or "bp"))
     from incubator import api
+    from incubator.payments import gateway
 
+    gateway.init_app(app)
     api.init_app(app)
     # Load balancers probe over plain HTTP: the health check is never redirected to HTTPS.
     app.view_functions["main.healthz"] = app.extensions["talisman"](force_https=False)(

@@ -20,10 +20,13 @@ from incubator.intake import demo as intake_demo
 from incubator.mentoring import demo as mentoring_demo
 from incubator.orgs import services as orgs
 from incubator.orgs.models import Invitation, Organisation, OrgKind
+from incubator.payments import demo as payments_demo
+from incubator.reporting import demo as reporting_demo
 
 DEMO_ORGS = [
     {"slug": "bbi", "name": "Becamex Business Incubator (Eastern International University)", "kind": OrgKind.INCUBATOR},
     {"slug": "tdmu", "name": "Thu Dau Mot University Startup Support Center", "kind": OrgKind.INCUBATOR},
+    {"slug": "dost-bd", "name": "Binh Duong Department of Science and Technology", "kind": OrgKind.STATE_AGENCY},
 ]
 
 # email, display name, organisation slug (None: platform admin), role
@@ -35,6 +38,7 @@ DEMO_USERS = [
     ("reviewer@bbi.example.com", "Phạm Thu Hà", "bbi", Role.REVIEWER),
     ("funder@bbi.example.com", "Võ Quốc Bảo", "bbi", Role.FUNDER),
     ("manager@tdmu.example.com", "Đặng Thị Mai", "tdmu", Role.OWNER),
+    ("funder@dost-bd.example.com", "Huỳnh Thanh Sơn", "dost-bd", Role.FUNDER),
 ]
 
 DEMO_ACCOUNTS = [
@@ -76,6 +80,9 @@ def seed(session: Session, password: str) -> None:
                           today)
         booking_demo.seed_shared(session, by_slug["tdmu"], by_slug["bbi"], users["founder@bbi.example.com"], today)
         intake_demo.seed(session, by_slug["bbi"], users, accounts.hash_password(password), today)
+        payments_demo.seed(session, [by_slug["bbi"], by_slug["tdmu"]], users["founder@bbi.example.com"])
+        reporting_demo.seed(session, by_slug["bbi"], by_slug["tdmu"], by_slug["dost-bd"], today)
+        reporting_demo.seed_export(session, by_slug["bbi"], users["funder@bbi.example.com"], today)
 
 
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:

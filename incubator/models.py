@@ -5,7 +5,6 @@ from incubator.booking.models import (
     Booking,
     Certification,
     Closure,
-    CreditEntry,
     FeedToken,
     Lab,
     OpeningHours,
@@ -52,15 +51,19 @@ from incubator.mentoring.models import (
     MentorSession,
 )
 from incubator.orgs.models import Invitation, Membership, Organisation
+from incubator.payments.models import LedgerEntry, Payment, PaymentAccount, WebhookEvent
+from incubator.reporting.models import ReportBranding, ReportExport, ReportTarget
 
 __all__ = [
     "Application", "ApplicationFile", "Call", "Criterion", "FormVersion", "LetterTemplate", "PendingFounder", "Review",
     "Transition",
-    "Booking", "Certification", "Closure", "CreditEntry", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
+    "Booking", "Certification", "Closure", "FeedToken", "Lab", "OpeningHours", "Resource", "Training",
     "ResourceShare", "WaitlistEntry",
+    "LedgerEntry", "Payment", "PaymentAccount", "WebhookEvent",
     "ActionItem", "AvailabilityWindow", "Match", "MatchRun", "MentorConflict", "MentoringNeeds", "MentorProfile",
     "MentorSession",
     "ApiToken", "Base", "CheckIn", "CheckInRevision", "Cohort", "CohortFunder", "CohortLabCredit", "Enrolment",
     "Invitation", "KpiDefinition", "Membership", "Milestone", "MilestoneTemplate", "Organisation", "Programme",
     "ReminderLog", "Startup", "StartupFounder", "User",
+    "ReportBranding", "ReportExport", "ReportTarget",
 ]

@@ -13,7 +13,6 @@ from incubator.booking.models import (
     Booking,
     BookingStatus,
     Certification,
-    CreditEntry,
     Lab,
     OpeningHours,
     Resource,
@@ -21,6 +20,7 @@ from incubator.booking.models import (
 )
 from incubator.cohorts.models import ResourceKind, Startup
 from incubator.orgs.models import Organisation
+from incubator.payments.models import LedgerEntry, LedgerKind
 
 SAIGON = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -92,8 +92,10 @@ def seed(session: Session, org: Organisation, founder: User, manager: User, toda
             status=BookingStatus.COMPLETED if past else BookingStatus.CONFIRMED, currency=org.currency)
         session.add(booking)
         if credited and cohort is not None:
-            session.add(CreditEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
-                                    resource_kind=resource.kind, minutes=-hours * 60, booking=booking, kind="debit"))
+            session.flush()
+            session.add(LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
+                                    resource_kind=resource.kind, minutes=-hours * 60, booking_id=booking.id,
+                                    kind=LedgerKind.CREDIT_USE))
     session.flush()
 
 

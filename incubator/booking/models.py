@@ -218,24 +218,6 @@ class WaitlistEntry(OrgScoped, Base):
     user: Mapped[User] = relationship()
 
 
-class CreditEntry(OrgScoped, Base):
-    """The credit ledger: every use and return of a startup's included lab minutes."""
-
-    __tablename__ = "credit_entries"
-    __table_args__ = (Index("ix_credit_entries_startup_kind", "startup_id", "resource_kind"),)
-
-    id: Mapped[intpk]
-    startup_id: Mapped[int] = mapped_column(ForeignKey("startups.id", ondelete="CASCADE"))
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"), index=True)
-    resource_kind: Mapped[ResourceKind] = mapped_column(String(12))
-    minutes: Mapped[int]  # negative: used; positive: returned
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # debit | refund
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    booking: Mapped[Booking | None] = relationship()
-
-
 class FeedToken(OrgScoped, Base):
     """A person's secret, revocable address for the iCal feed of their bookings."""
 

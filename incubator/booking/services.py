@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,6 @@ from incubator.booking.models import (
     BookingStatus,
     Certification,
     Closure,
-    CreditEntry,
     Resource,
 )
 from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, EnrolmentStatus, Startup
@@ -35,10 +35,17 @@ from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.timezones import add_months
 from incubator.orgs.models import Organisation
+from incubator.payments.models import LedgerEntry, LedgerKind
 
 HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
 MAX_BOOKING = timedelta(days=7)  # no booking is longer, and no buffer longer than a day:
 LOOKBACK = MAX_BOOKING + timedelta(days=1)  # so overlap searches only look this far back (an index range)
+
+
+signals = Namespace()
+# Sent after a booking is cancelled, with ``in_policy``: whether it was early enough to be given back
+# (payments refunds a paid booking on it, within the same transaction).
+booking_cancelled = signals.signal("booking-cancelled")
 
 
 class SlotTaken(Conflict):
@@ -73,9 +80,9 @@ def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str
     """Minutes of ``kind`` the startup still has: included hours minus what the ledger says was used."""
     included = session.execute(select(CohortLabCredit.hours).where(
         CohortLabCredit.cohort_id == cohort.id, CohortLabCredit.resource_kind == kind)).scalar() or 0
-    moved = session.execute(select(func.coalesce(func.sum(CreditEntry.minutes), 0)).where(
-        CreditEntry.startup_id == startup.id, CreditEntry.cohort_id == cohort.id,
-        CreditEntry.resource_kind == kind)).scalar_one()
+    moved = session.execute(select(func.coalesce(func.sum(LedgerEntry.minutes), 0)).where(
+        LedgerEntry.startup_id == startup.id, LedgerEntry.cohort_id == cohort.id,
+        LedgerEntry.resource_kind == kind)).scalar_one()
     return included * 60 + int(moved)
 
 
@@ -208,22 +215,30 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
         raise SlotTaken(_("This time is already booked."),
                         fields={"starts_at": _("This time is already booked.")}) from exc
     if offer.credit_minutes and startup is not None and cohort is not None:
-        session.add(CreditEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
+        session.add(LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
                                 resource_kind=resource.kind, minutes=-offer.credit_minutes, booking_id=booking.id,
-                                kind="debit"))
+                                kind=LedgerKind.CREDIT_USE))
     session.flush()
     return booking
+
+
+def release_hold(session: Session, booking: Booking) -> None:
+    """A booking awaiting payment that will not be paid: its slot is free again and its credits return."""
+    if booking.status in HOLD_STATUSES:
+        booking.status = BookingStatus.EXPIRED
+        _refund_credits(session, booking)
+        session.flush()
 
 
 def _refund_credits(session: Session, booking: Booking) -> None:
     if not booking.credit_minutes or booking.startup_id is None:
         return
-    debit = session.execute(select(CreditEntry).where(CreditEntry.booking_id == booking.id,
-                                                      CreditEntry.kind == "debit")).scalars().first()
+    debit = session.execute(select(LedgerEntry).where(LedgerEntry.booking_id == booking.id,
+                                                      LedgerEntry.kind == LedgerKind.CREDIT_USE)).scalars().first()
     if debit is not None:
-        session.add(CreditEntry(org_id=booking.org_id, startup_id=debit.startup_id, cohort_id=debit.cohort_id,
+        session.add(LedgerEntry(org_id=booking.org_id, startup_id=debit.startup_id, cohort_id=debit.cohort_id,
                                 resource_kind=debit.resource_kind, minutes=booking.credit_minutes,
-                                booking_id=booking.id, kind="refund"))
+                                booking_id=booking.id, kind=LedgerKind.CREDIT_RETURN))
 
 
 def cancel_booking(session: Session, booking: Booking, user: User, is_manager: bool,
@@ -237,6 +252,7 @@ def cancel_booking(session: Session, booking: Booking, user: User, is_manager: b
     if in_time or is_manager:
         _refund_credits(session, booking)
     session.flush()
+    booking_cancelled.send(booking, session=session, in_policy=in_time or is_manager)
     return in_time or is_manager
 
 
@@ -507,3 +523,45 @@ def utilisation(session: Session, org: Organisation, start: date, end: date) -> 
         if booking.status in USED or booking.checked_in_at is not None:
             line.used_minutes += booking.minutes
     return sorted(lines.values(), key=lambda line: (line.month, line.resource_id, line.startup_id or 0))
+
+
+# -- lab use for reports ----------------------------------------------------------------------------
+
+REPORTED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
+
+
+def lab_bookings_stmt(*, startup_ids: list[int], start: datetime, end: datetime) -> Any:
+    """Confirmed and completed bookings of the startups that started in [start, end), with what a report
+    needs: the resource kind, credit minutes, the price paid and the resource's list prices. The
+    caller executes it (streamed for large exports) and scopes the organisations."""
+    return (select(Booking.id, Booking.org_id, Booking.startup_id, Booking.starts_at, Booking.ends_at,
+                   Booking.status, Booking.credit_minutes, Booking.price, Booking.currency, Resource.name,
+                   Resource.kind, Resource.price_member, Resource.price_external)
+            .join(Resource, Resource.id == Booking.resource_id)
+            .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED),
+                   Booking.starts_at >= start, Booking.starts_at < end)
+            .order_by(Booking.starts_at, Booking.id))
+
+
+def _minutes_expr(dialect: str) -> Any:
+    """A booking's length in whole minutes, in SQL."""
+    if dialect == "postgresql":
+        return func.round(func.extract("epoch", Booking.ends_at - Booking.starts_at) / 60)
+    return func.round((func.julianday(Booking.ends_at) - func.julianday(Booking.starts_at)) * 1440)
+
+
+def lab_use_totals(session: Session, *, startup_ids: list[int], start: datetime, end: datetime) -> list[Any]:
+    """Per startup and resource kind, summed by the database: bookings, minutes, credit minutes, paid minutes
+    (beyond the credits, of bookings that had a price), amount paid, and credit minutes times the hourly
+    list price (divide by 60 for the in-kind value). The caller scopes the organisations."""
+    minutes = _minutes_expr(session.get_bind().dialect.name)
+    # The hourly list price: the public (external) rate, else the member rate.
+    price = case((Resource.price_external > 0, Resource.price_external), else_=Resource.price_member)
+    return list(session.execute(
+        select(Booking.startup_id, Resource.kind, func.count(), func.sum(minutes), func.sum(Booking.credit_minutes),
+               func.sum(case((Booking.price > 0, minutes - Booking.credit_minutes), else_=0)), func.sum(Booking.price),
+               func.sum(Booking.credit_minutes * price))
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED), Booking.starts_at >= start,
+               Booking.starts_at < end)
+        .group_by(Booking.startup_id, Resource.kind)).all())

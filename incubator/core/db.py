@@ -6,7 +6,9 @@ Views, jobs and CLI commands use ``db.session``; the request commits once at the
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -83,6 +85,17 @@ class OrgScoped:
 # SQLite: BEGIN IMMEDIATE for write transactions so that check-then-insert rules hold when several
 # requests race; reads (GET/HEAD/OPTIONS) use a deferred BEGIN and so never block each other.
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_begin_immediate", default=True)
+
+
+@contextlib.contextmanager
+def deferred_begin() -> Iterator[None]:
+    """For a job that mostly reads (and then works slowly): SQLite's write lock is taken only when it
+    writes, so a slow step (rendering a PDF, say) does not hold up every request."""
+    token = _immediate.set(False)
+    try:
+        yield
+    finally:
+        _immediate.reset(token)
 
 
 def _harden_sqlite(engine: Engine) -> None:

@@ -82,3 +82,31 @@ def _run_with_own_session(app: Flask, fn: Callable[..., Any], args: Any, kwargs:
         except Exception:
             session.rollback()
             raise
+
+
+AFTER_COMMIT_KEY = "jobs_after_commit"
+
+
+def after_commit(session: Any, task: Any, *args: Any) -> None:
+    """Enqueue ``task(*args)`` once ``session`` commits (nothing if it rolls back), so that the job
+    sees what the transaction wrote."""
+    session.connection()  # begin the transaction now, so that its rollback drops the call
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append((task, args))
+
+
+def _install_session_hooks() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    @event.listens_for(Session, "after_commit")
+    def _enqueue(session: Session) -> None:
+        for task, args in session.info.pop(AFTER_COMMIT_KEY, []):
+            task(*args)
+
+    @event.listens_for(Session, "after_soft_rollback")
+    def _drop(session: Session, previous_transaction: Any) -> None:
+        if previous_transaction.parent is None:
+            session.info.pop(AFTER_COMMIT_KEY, None)
+
+
+_install_session_hooks()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -36,3 +36,8 @@ def parse_month(value: str | None, default: date) -> date:
         return date.fromisoformat(f"{value}-01") if value else default.replace(day=1)
     except ValueError:
         return default.replace(day=1)
+
+
+def day_start_utc(day: date, tz_name: str) -> datetime:
+    """Midnight at the start of ``day`` in the time zone, as a UTC moment."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz_name)).astimezone(UTC)

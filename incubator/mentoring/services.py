@@ -375,3 +375,18 @@ def new_feed_token(profile: MentorProfile) -> str:
     token = new_token()
     profile.feed_token_hash = hash_token(token)
     return token
+
+
+def held_sessions(session: Session, *, cohort_ids: list[int], start: datetime, end: datetime) -> list[Any]:
+    """Sessions held for the cohorts' matches that started in [start, end): one row each with the
+    startup, the cohort, the month it started (UTC), minutes and rating. For reports; the caller
+    scopes the organisations (``all_orgs`` for a funder's cross-organisation report)."""
+    if not cohort_ids:
+        return []
+    return list(session.execute(
+        select(Match.startup_id, Match.cohort_id, MentorSession.starts_at, MentorSession.duration_minutes,
+               MentorSession.rating)
+        .join(Match, Match.id == MentorSession.match_id)
+        .where(Match.cohort_id.in_(cohort_ids), MentorSession.status == SessionStatus.HELD,
+               MentorSession.starts_at >= start, MentorSession.starts_at < end)
+        .order_by(MentorSession.starts_at)).all())

@@ -1,7 +1,7 @@
 """intake: calls, versioned forms, applications, pipeline, reviews, letters
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-23 19:12:57.714772
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import incubator.core.db
 
 revision: str = '0009'
-down_revision: str | None = '0006'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from incubator.accounts.services import create_api_token
 from incubator.booking import services
-from incubator.booking.models import Booking, BookingStatus, Closure, CreditEntry
+from incubator.booking.models import Booking, BookingStatus, Closure
 from incubator.core.errors import DomainError
+from incubator.payments.models import LedgerEntry
 from tests.booking.fixtures import next_weekday_at
 
 
@@ -116,7 +117,7 @@ def test_credits_are_used_first_then_the_member_rate(api, world, fablab, session
     # 3 included hours: one left, the second hour is paid at 200,000 VND.
     assert (body["status"], body["credit_minutes"], body["price"]) == ("awaiting_payment", 60, 200_000)
     assert body["hold_expires_at"] is not None
-    ledger = session.execute(select(CreditEntry.minutes)).scalars().all()
+    ledger = session.execute(select(LedgerEntry.minutes)).scalars().all()
     assert sorted(ledger) == [-120, -60]
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import make_url
 from werkzeug.serving import make_server
 
-from tests.conftest import migrate, reset_database
+from tests.conftest import ALLOWED_PORTS, migrate, reset_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
@@ -64,6 +64,9 @@ def live_server(tmp_path_factory):
         seed(db.session, app.config["DEMO_PASSWORD"])
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # The fake payment gateway posts its signed webhooks to this server, as Stripe would.
+    app.config.update(PUBLIC_URL=f"http://127.0.0.1:{server.server_port}", FAKE_STRIPE_DELIVERY="http")
+    ALLOWED_PORTS.add(server.server_port)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app, "password": app.config["DEMO_PASSWORD"]}

@@ -1,0 +1,70 @@
+"""Checkout for bookings and the list of payments over the API (the same rules as the pages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g
+from marshmallow import Schema, fields
+
+from incubator.api import api_blueprint, error_responses
+from incubator.booking.models import Booking
+from incubator.core.errors import DomainError
+from incubator.core.permissions import Permission
+from incubator.core.tenancy import get_or_404
+from incubator.extensions import db
+from incubator.payments import services
+from incubator.payments.gateway import GatewayError
+from incubator.payments.views import absolute, start_checkout
+
+bp = api_blueprint("api_payments", __name__, org=True, description="Checkout and payments")
+NOT_FOUND = (404, "Not found, or not visible to the caller")
+
+
+class CheckoutOut(Schema):
+    checkout_url = fields.String(required=True, metadata={"description": "Send the customer here to pay"})
+    session_id = fields.String(required=True, metadata={"description": "The Stripe Checkout Session id"})
+    payment_id = fields.Integer(required=True)
+
+
+class PaymentOut(Schema):
+    id = fields.Integer(required=True)
+    booking_id = fields.Integer(allow_none=True, metadata={"description": "The booking it pays, if it pays one"})
+    amount = fields.Integer(required=True, metadata={"description": "Minor currency units (VND has none)"})
+    amount_refunded = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "description": "pending | paid | expired | partially_refunded | refunded"})
+    description = fields.String(required=True)
+    receipt_number = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    paid_at = fields.DateTime(allow_none=True)
+
+
+@bp.route("/bookings/<int:booking_id>/checkout", methods=["POST"])
+@bp.response(200, CheckoutOut)
+@error_responses(bp, NOT_FOUND, (409, "Not awaiting payment, already paid, or no Stripe account"),
+                 (502, "The payment gateway refused"), (503, "Online payment is not set up"))
+def checkout(booking_id: int) -> Any:
+    """Open (or reopen) the Stripe Checkout Session of a booking awaiting payment. The booking counts as
+    paid only when Stripe's webhook confirms it."""
+    if not g.membership.has(Permission.BOOK_RESOURCES):
+        abort(404)
+    booking = get_or_404(Booking, booking_id)
+    if booking.user_id != g.api_user.id:
+        abort(404)
+    try:
+        payment = start_checkout(booking)
+    except GatewayError as exc:
+        raise DomainError(str(exc), code="gateway_error", status=502) from exc
+    return {"checkout_url": absolute(payment.checkout_url or ""), "session_id": payment.checkout_session_id,
+            "payment_id": payment.id}
+
+
+@bp.route("/payments")
+@bp.response(200, PaymentOut(many=True))
+@error_responses(bp, NOT_FOUND)
+def list_payments() -> Any:
+    """Managers see the organisation's payments; everyone else their own."""
+    everyone = g.membership.has(Permission.MANAGE_PAYMENTS)
+    return services.visible_payments(db.session, g.org, g.api_user, everyone=everyone)

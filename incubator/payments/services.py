@@ -1,0 +1,266 @@
+"""Payment rules: checkout, bringing a payment in line with the gateway, refunds, receipts, reports.
+
+Nothing here marks money as received on the word of a URL or a webhook payload: ``sync`` reads the
+session and its payment back from the gateway and moves our records to match, once. The ledger's
+unique ``reference`` (the gateway's payment or refund id) makes recording the same money twice
+impossible, whatever the order or number of deliveries.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.booking import services as booking_services
+from incubator.booking.models import Booking, BookingStatus
+from incubator.core.db import utcnow
+from incubator.core.errors import Conflict, DomainError
+from incubator.core.timezones import day_start_utc, to_local
+from incubator.orgs.models import Organisation
+from incubator.payments import gateway as gateways
+from incubator.payments import tasks
+from incubator.payments.models import (
+    LedgerEntry,
+    LedgerKind,
+    Payment,
+    PaymentAccount,
+    PaymentPurpose,
+    PaymentStatus,
+)
+
+GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, for a late webhook
+
+
+def account_for(session: Session, org: Organisation) -> PaymentAccount | None:
+    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org.id)).scalar_one_or_none()
+
+
+def connect_account(session: Session, org: Organisation, account_id: str) -> PaymentAccount:
+    account_id = account_id.strip()
+    if not account_id.startswith("acct_") or not account_id[5:].isalnum() or len(account_id) > 64:
+        message = _("A Stripe account id looks like acct_1AbCdEf…")
+        raise DomainError(message, code="invalid_account", fields={"stripe_account_id": message})
+    account = account_for(session, org)
+    if account is None:
+        account = PaymentAccount(org_id=org.id, stripe_account_id=account_id)
+        session.add(account)
+    else:
+        account.stripe_account_id, account.connected_at = account_id, utcnow()
+    session.flush()
+    return account
+
+
+def platform_fee(amount: int) -> int:
+    percent = Decimal(str(current_app.config.get("PLATFORM_FEE_PERCENT") or "0"))
+    return math.floor(Decimal(amount) * percent / 100)
+
+
+def _gateway() -> gateways.Gateway:
+    found = gateways.gateway()
+    if found is None:
+        raise DomainError(_("Online payment is not set up on this platform."), code="payments_disabled", status=503)
+    return found
+
+
+# -- checkout ----------------------------------------------------------------------------------------
+
+def checkout_booking(session: Session, org: Organisation, booking: Booking, user: User, *,
+                     success_url: Callable[[int], str], cancel_url: str, now: datetime | None = None) -> Payment:
+    """The checkout of a booking awaiting payment: the open one if there is one, else a new one."""
+    now = now or utcnow()
+    if booking.user_id != user.id:
+        raise DomainError(_("Only the person who booked can pay for it."), code="not_yours", status=403)
+    existing = session.execute(select(Payment).where(Payment.booking_id == booking.id)).scalar_one_or_none()
+    if existing is not None and existing.is_settled:
+        raise Conflict(_("This booking is already paid."), code="already_paid")
+    if existing is not None and existing.status == PaymentStatus.PENDING and existing.checkout_url:
+        return existing
+    if booking.status != BookingStatus.AWAITING_PAYMENT or booking.price <= 0:
+        raise DomainError(_("This booking is not awaiting payment."), code="not_payable", status=409)
+    if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
+        raise DomainError(_("The hold ran out: book the slot again."), code="hold_expired", status=409)
+    if existing is not None:  # an expired session of a booking that is held again cannot be reused
+        raise Conflict(_("This booking's payment has ended: book the slot again."), code="payment_ended")
+    account = account_for(session, org)
+    if account is None:
+        raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
+    expires = now + timedelta(minutes=current_app.config["CHECKOUT_MINUTES"] + 1)
+    payment = Payment(org_id=org.id, purpose=PaymentPurpose.BOOKING, booking_id=booking.id, user_id=user.id,
+                      startup_id=booking.startup_id, amount=booking.price, currency=booking.currency,
+                      platform_fee=platform_fee(booking.price), destination_account=account.stripe_account_id,
+                      description=_("%(resource)s, %(when)s", resource=booking.resource.name,
+                                    when=to_local(booking.starts_at, org.timezone).strftime("%Y-%m-%d %H:%M")),
+                      idempotency_key=f"booking-{booking.id}-{secrets.token_hex(8)}", expires_at=expires)
+    session.add(payment)
+    session.flush()  # the unique booking_id turns a second, racing checkout away before the gateway is asked
+    checkout = _gateway().create_checkout(
+        amount=payment.amount, currency=payment.currency, description=payment.description,
+        metadata={"org": org.slug, "booking_id": str(booking.id)}, success_url=success_url(payment.id),
+        cancel_url=cancel_url, expires_at=int(expires.timestamp()), destination=payment.destination_account,
+        application_fee=payment.platform_fee, idempotency_key=payment.idempotency_key, customer_email=user.email)
+    payment.checkout_session_id, payment.checkout_url = checkout.id, checkout.url
+    booking.hold_expires_at = expires + GRACE  # the slot is kept as long as the customer can pay
+    session.flush()
+    return payment
+
+
+# -- keeping in line with the gateway ---------------------------------------------------------------------
+
+def payment_for_event(session: Session, obj: dict[str, Any]) -> Payment | None:
+    """The payment an event's object belongs to: by session id, by payment intent id, or by the booking
+    in its metadata (an intent can fail before we have read its id back)."""
+    by_all = {"all_orgs": True}
+    if str(obj.get("id", "")).startswith("cs_"):
+        return session.execute(select(Payment).where(Payment.checkout_session_id == obj["id"])
+                               .execution_options(**by_all)).scalar_one_or_none()
+    intent = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
+    if intent:
+        found = session.execute(select(Payment).where(Payment.payment_intent_id == str(intent))
+                                .execution_options(**by_all)).scalar_one_or_none()
+        if found is not None:
+            return found
+    booking_id = str((obj.get("metadata") or {}).get("booking_id", ""))
+    if booking_id.isdigit() and int(booking_id) < 2**31:
+        return session.execute(select(Payment).where(Payment.booking_id == int(booking_id))
+                               .execution_options(**by_all)).scalar_one_or_none()
+    return None
+
+
+def sync(session: Session, payment: Payment) -> list[str]:
+    """Read the payment back from the gateway and move our records to match. Answers what changed."""
+    gw = _gateway()
+    changes: list[str] = []
+    checkout = gw.get_checkout(payment.checkout_session_id) if payment.checkout_session_id else None
+    if checkout is not None and checkout.payment_intent:
+        payment.payment_intent_id = checkout.payment_intent
+    if checkout is not None and checkout.status == "complete" and checkout.payment_status == "paid":
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.EXPIRED):
+            if checkout.amount_total != payment.amount or checkout.currency.upper() != payment.currency:
+                current_app.logger.error("payment %s: the gateway took %s %s, we asked %s %s", payment.id,
+                                         checkout.amount_total, checkout.currency, payment.amount, payment.currency)
+            _mark_paid(session, payment, checkout.amount_total)
+            changes.append("paid")
+    elif checkout is not None and checkout.status == "expired" and payment.status == PaymentStatus.PENDING:
+        payment.status = PaymentStatus.EXPIRED
+        if payment.booking_id is not None:
+            booking_services.release_hold(session, session.get(Booking, payment.booking_id))
+        changes.append("expired")
+    if payment.payment_intent_id:
+        info = gw.get_payment(payment.payment_intent_id)
+        if info.last_error and payment.status == PaymentStatus.PENDING:
+            payment.failure_message = info.last_error[:500]
+            changes.append("failed_attempt")
+        if payment.is_settled:
+            changes += _record_refunds(session, payment, info.refunds)
+    session.flush()
+    return changes
+
+
+def _mark_paid(session: Session, payment: Payment, amount: int) -> None:
+    payment.status, payment.paid_at, payment.failure_message = PaymentStatus.PAID, utcnow(), ""
+    entry = LedgerEntry(org_id=payment.org_id, kind=LedgerKind.PAYMENT, startup_id=payment.startup_id,
+                        amount=amount, currency=payment.currency, booking_id=payment.booking_id,
+                        payment_id=payment.id, reference=f"payment:{payment.payment_intent_id}")
+    session.add(entry)
+    session.flush()
+    tasks.send_receipt(session, entry)
+    if payment.booking_id is None:
+        return
+    booking = session.get(Booking, payment.booking_id)
+    if booking is not None and booking.status == BookingStatus.AWAITING_PAYMENT:
+        booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None
+    else:  # paid after its hold was released: the slot may be someone else's now, so the money goes back
+        refund(session, payment)
+
+
+def _record_refunds(session: Session, payment: Payment, refunds: list[gateways.RefundInfo]) -> list[str]:
+    known = set(session.execute(select(LedgerEntry.reference).where(LedgerEntry.payment_id == payment.id)
+                                .execution_options(all_orgs=True)).scalars())
+    changes = []
+    for refund_info in refunds:
+        if refund_info.status in ("succeeded", "pending") and f"refund:{refund_info.id}" not in known:
+            _add_refund(session, payment, refund_info)
+            changes.append("refunded")
+    return changes
+
+
+def _add_refund(session: Session, payment: Payment, refund_info: gateways.RefundInfo) -> LedgerEntry:
+    entry = LedgerEntry(org_id=payment.org_id, kind=LedgerKind.REFUND, startup_id=payment.startup_id,
+                        amount=-refund_info.amount, currency=payment.currency, booking_id=payment.booking_id,
+                        payment_id=payment.id, reference=f"refund:{refund_info.id}")
+    session.add(entry)
+    payment.amount_refunded = min(payment.amount, payment.amount_refunded + refund_info.amount)
+    payment.status = PaymentStatus.REFUNDED if payment.amount_refunded >= payment.amount \
+        else PaymentStatus.PARTIALLY_REFUNDED
+    session.flush()
+    tasks.send_receipt(session, entry)
+    return entry
+
+
+def refund(session: Session, payment: Payment) -> LedgerEntry | None:
+    """Give back what is left of a payment, once: a second call finds nothing left and asks nothing."""
+    if not payment.is_settled or not payment.payment_intent_id:
+        raise DomainError(_("Only a paid payment can be refunded."), code="not_refundable", status=409)
+    left = payment.amount - payment.amount_refunded
+    if left <= 0:
+        return None
+    refund_info = _gateway().refund(payment.payment_intent_id, left,
+                                    idempotency_key=f"refund-{payment.id}-{payment.amount_refunded}")
+    if session.execute(select(LedgerEntry.id).where(LedgerEntry.reference == f"refund:{refund_info.id}")
+                       .execution_options(all_orgs=True)).first():
+        return None
+    return _add_refund(session, payment, refund_info)
+
+
+def on_booking_cancelled(booking: Booking, *, session: Session, in_policy: bool, **_kw: Any) -> None:
+    """Cancelling a paid booking within its policy gives the money back; a pending checkout just ends."""
+    payment = session.execute(select(Payment).where(Payment.booking_id == booking.id)
+                              .execution_options(all_orgs=True)).scalar_one_or_none()
+    if payment is None:
+        return
+    if payment.is_settled and in_policy:
+        try:
+            refund(session, payment)
+        except gateways.GatewayError as exc:
+            raise DomainError(_("The refund could not be made, so the booking was not cancelled. Try again "
+                                "later."), code="refund_failed", status=502) from exc
+    elif payment.status == PaymentStatus.PENDING:
+        payment.status = PaymentStatus.EXPIRED
+
+
+booking_services.booking_cancelled.connect(on_booking_cancelled)
+
+
+# -- reading ------------------------------------------------------------------------------------------
+
+def visible_payments(session: Session, org: Organisation, user: User, *, everyone: bool, start: date | None = None,
+                     end: date | None = None, startup_id: int | None = None) -> list[Payment]:
+    stmt = select(Payment).where(Payment.org_id == org.id)
+    if not everyone:
+        stmt = stmt.where(Payment.user_id == user.id)
+    if startup_id is not None:
+        stmt = stmt.where(Payment.startup_id == startup_id)
+    if start is not None:
+        stmt = stmt.where(Payment.created_at >= day_start_utc(start, org.timezone))
+    if end is not None:
+        stmt = stmt.where(Payment.created_at < day_start_utc(end + timedelta(days=1), org.timezone))
+    return list(session.execute(stmt.order_by(Payment.created_at.desc()).limit(2000)).scalars())
+
+
+def ledger_for(session: Session, payment_ids: list[int]) -> dict[int, list[LedgerEntry]]:
+    rows = session.execute(select(LedgerEntry).where(LedgerEntry.payment_id.in_(payment_ids))
+                           .order_by(LedgerEntry.created_at)).scalars() if payment_ids else []
+    found: dict[int, list[LedgerEntry]] = {}
+    for row in rows:
+        found.setdefault(row.payment_id or 0, []).append(row)
+    return found

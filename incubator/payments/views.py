@@ -1,0 +1,203 @@
+"""Payment pages: pay for a booking, the return page, receipts, the organisation's payments report
+and its Stripe account."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.booking.models import Booking
+from incubator.cohorts.models import Startup, StartupFounder
+from incubator.core.db import utcnow
+from incubator.core.errors import DomainError
+from incubator.core.money import to_major
+from incubator.core.permissions import Permission, can, require
+from incubator.core.tenancy import get_or_404, org_blueprint
+from incubator.core.timezones import add_months, parse_month, to_local
+from incubator.extensions import db
+from incubator.payments import services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.payments.gateway import GatewayError
+from incubator.payments.models import Payment
+
+bp = org_blueprint("payments", __name__)
+
+
+def absolute(url: str) -> str:
+    """The fake gateway answers with a path on this site; Stripe with a full address."""
+    return request.host_url.rstrip("/") + url if url.startswith("/") else url
+
+
+def start_checkout(booking: Booking) -> Payment:
+    """Used by the page and the API: Stripe sends the customer back to the payment's status page."""
+    return services.checkout_booking(
+        db.session, g.org, booking, current_user,
+        success_url=lambda payment_id: url_for("payments.status", payment_id=payment_id, _external=True)
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=url_for("booking.mine", _external=True))
+
+
+def is_founder_of(startup_id: int | None) -> bool:
+    return startup_id is not None and db.session.execute(select(StartupFounder.user_id).where(
+        StartupFounder.startup_id == startup_id, StartupFounder.user_id == current_user.id)).first() is not None
+
+
+def visible(payment: Payment) -> bool:
+    return can(Permission.MANAGE_PAYMENTS) or payment.user_id == current_user.id or is_founder_of(payment.startup_id)
+
+
+@bp.route("/bookings/<int:booking_id>/pay", methods=["POST"])
+@require(Permission.BOOK_RESOURCES)
+def pay_booking(booking_id: int) -> Any:
+    booking = get_or_404(Booking, booking_id)
+    if booking.user_id != current_user.id:
+        abort(404)
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    try:
+        payment = start_checkout(booking)
+    except (DomainError, GatewayError) as exc:
+        db.session.rollback()
+        flash(exc.message if isinstance(exc, DomainError) else _("The payment could not be started: %(reason)s",
+                                                                    reason=str(exc)), "danger")
+        return redirect(url_for("booking.mine"))
+    return redirect(absolute(payment.checkout_url or ""))
+
+
+@bp.route("/payments/<int:payment_id>")
+@require(Permission.VIEW_DASHBOARD)
+def status(payment_id: int) -> Any:
+    """Where Stripe sends the customer back. Its query string proves nothing: only the webhook does."""
+    payment = get_or_404(Payment, payment_id)
+    if not visible(payment):
+        abort(404)
+    booking = db.session.get(Booking, payment.booking_id) if payment.booking_id else None
+    return render_template("payments/status.html", payment=payment, booking=booking,
+                           entries=services.ledger_for(db.session, [payment.id]).get(payment.id, []))
+
+
+@bp.route("/payments/<int:payment_id>/receipt.pdf")
+@require(Permission.VIEW_DASHBOARD)
+def receipt(payment_id: int) -> Any:
+    from incubator.payments.receipts import receipt_pdf
+
+    payment = get_or_404(Payment, payment_id)
+    if not visible(payment) or not payment.is_settled:
+        abort(404)
+    pdf = receipt_pdf(db.session, payment, str(get_locale()))
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="receipt-{payment.receipt_number}.pdf"'})
+
+
+@bp.route("/receipts")
+@require(Permission.VIEW_DASHBOARD)
+def my_receipts() -> Any:
+    payments = services.visible_payments(db.session, g.org, current_user, everyone=False)
+    return render_template("payments/receipts.html", payments=payments, startup=None,
+                           ledger=services.ledger_for(db.session, [p.id for p in payments]))
+
+
+@bp.route("/startups/<int:startup_id>/receipts")
+@require(Permission.VIEW_DASHBOARD)
+def startup_receipts(startup_id: int) -> Any:
+    startup = get_or_404(Startup, startup_id)
+    if not (can(Permission.MANAGE_PAYMENTS) or is_founder_of(startup.id)):
+        abort(404)
+    payments = services.visible_payments(db.session, g.org, current_user, everyone=True, startup_id=startup.id)
+    return render_template("payments/receipts.html", payments=payments, startup=startup,
+                           ledger=services.ledger_for(db.session, [p.id for p in payments]))
+
+
+def this_month() -> date:
+    return to_local(utcnow(), g.org.timezone).date().replace(day=1)
+
+
+def _report_rows(month: date) -> list[Payment]:
+    return services.visible_payments(db.session, g.org, current_user, everyone=True, start=month,
+                                     end=add_months(month, 1) - timedelta(days=1))
+
+
+@bp.route("/manage/payments")
+@require(Permission.MANAGE_PAYMENTS)
+def report() -> Any:
+    month = parse_month(request.args.get("month"), this_month())
+    payments = _report_rows(month)
+    settled = [p for p in payments if p.is_settled]
+    totals = {"received": sum(p.amount for p in settled), "refunded": sum(p.amount_refunded for p in settled),
+              "fees": sum(p.platform_fee for p in settled)}
+    totals["net"] = totals["received"] - totals["refunded"]
+    return render_template("payments/report.html", payments=payments, month=month, totals=totals,
+                           account=services.account_for(db.session, g.org), form=CSRFOnlyForm(formdata=None))
+
+
+@bp.route("/manage/payments.csv")
+@require(Permission.MANAGE_PAYMENTS)
+def report_csv() -> Any:
+    month = parse_month(request.args.get("month"), this_month())
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["receipt", "created_at", "paid_at", "payer", "startup_id", "booking_id", "description",
+                     "currency", "amount", "refunded", "platform_fee", "net", "status", "payment_intent"])
+    for p in _report_rows(month):
+        settled = p.is_settled
+        writer.writerow([p.receipt_number, p.created_at.isoformat(), p.paid_at.isoformat() if p.paid_at else "",
+                         p.user.email, p.startup_id or "", p.booking_id or "", p.description, p.currency,
+                         to_major(p.amount, p.currency), to_major(p.amount_refunded, p.currency),
+                         to_major(p.platform_fee if settled else 0, p.currency),
+                         to_major(p.amount - p.amount_refunded if settled else 0, p.currency), p.status,
+                         p.payment_intent_id or ""])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="payments-{g.org.slug}-{month:%Y-%m}.csv"'})
+
+
+@bp.route("/manage/payments/<int:payment_id>/refund", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+def refund(payment_id: int) -> Any:
+    payment = get_or_404(Payment, payment_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            entry = services.refund(db.session, payment)
+        except (DomainError, GatewayError) as exc:
+            db.session.rollback()
+            flash(exc.message if isinstance(exc, DomainError) else str(exc), "danger")
+        else:
+            flash(_("Refunded.") if entry else _("This payment was already refunded."), "success")
+    return redirect(url_for("payments.report"))
+
+
+@bp.route("/manage/payments/account", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+def connect() -> Any:
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    try:
+        services.connect_account(db.session, g.org, request.form.get("stripe_account_id", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("payments/report.html", payments=_report_rows(this_month()), totals=None, error=exc,
+                               month=this_month(),
+                               account=services.account_for(db.session, g.org), form=CSRFOnlyForm(formdata=None)), 422
+    flash(_("The Stripe account is connected: payments go to it."), "success")
+    return redirect(url_for("payments.report"))
+
+
+@bp.app_template_filter("payment_status_label")
+def payment_status_label(status: str) -> str:
+    labels = {"pending": _("awaiting payment"), "paid": _("paid"), "expired": _("expired, not charged"),
+              "partially_refunded": _("partly refunded"), "refunded": _("refunded")}
+    return labels.get(status, status)
+
+
+@bp.app_template_filter("ledger_kind_label")
+def ledger_kind_label(kind: str) -> str:
+    labels = {"payment": _("payment"), "refund": _("refund"), "credit_use": _("credit hours used"),
+              "credit_return": _("credit hours returned")}
+    return labels.get(kind, kind)

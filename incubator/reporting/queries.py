@@ -1,0 +1,372 @@
+"""The programme report: one function builds every figure the page, the API and the downloads show.
+
+A fixed number of queries whatever the size: enrolments with startups, check-ins, held mentoring
+sessions, lab bookings, milestones. The cohorts come from ``scope.reportable_cohorts`` (access is
+checked there); every query here is keyed by those cohorts' ids or their startups' ids, and runs
+with the organisation filter lifted so that a funder's report may span organisations.
+
+Counting once: a startup is known by its registration number across organisations (by its row when
+it has none). For the headline figures and trends each startup's month counts once: when two
+incubators both hold a check-in for it, the most recently updated one is taken.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incubator.booking.services import lab_use_totals
+from incubator.cohorts.models import (
+    LABELS,
+    CheckIn,
+    Cohort,
+    Enrolment,
+    EnrolmentStatus,
+    Milestone,
+    MilestoneStatus,
+    ResourceKind,
+    Startup,
+)
+from incubator.core.tenancy import all_orgs
+from incubator.mentoring.services import held_sessions
+from incubator.orgs.models import Organisation
+from incubator.reporting.models import ReportTarget
+from incubator.reporting.scope import Period
+
+FLOWS = ("revenue", "jobs_created", "funding_equity", "funding_debt", "funding_grant", "products_commercialised",
+         "ip_filings")
+MONEY = ("revenue", "funding_equity", "funding_debt", "funding_grant", "funding_total")
+HEADLINE = ("startups", "active", "graduated", "st_enterprises", "employees", *FLOWS, "funding_total")
+TARGET_METRICS = ("startups", "st_enterprises", "employees", "revenue", "jobs_created", "funding_equity",
+                  "funding_debt", "funding_grant", "funding_total", "products_commercialised", "ip_filings")
+HEADLINE_LABELS = {
+    "startups": _l("Startups"),
+    "active": _l("Active"),
+    "graduated": _l("Graduated"),
+    "st_enterprises": _l("Certified S&T enterprises"),
+    "employees": _l("Full-time employees"),
+    "revenue": _l("Revenue"),
+    "jobs_created": _l("Jobs created"),
+    "funding_equity": _l("Equity raised"),
+    "funding_debt": _l("Debt raised"),
+    "funding_grant": _l("Grants raised"),
+    "funding_total": _l("Funding raised"),
+    "products_commercialised": _l("Products commercialised"),
+    "ip_filings": _l("IP filings"),
+}
+GRADUATED = (EnrolmentStatus.GRADUATED, EnrolmentStatus.ALUMNI)
+
+
+def identity(startup_id: int, registration_number: str | None) -> str:
+    number = (registration_number or "").strip().upper()
+    return f"reg:{number}" if number else f"id:{startup_id}"
+
+
+# -- the application funnel -------------------------------------------------------------------------
+
+@dataclass
+class Funnel:
+    applications: int = 0
+    reviewed: int = 0
+    accepted: int = 0
+    by_origin: dict[str, dict[str, int]] = field(default_factory=dict)  # origin -> {applications, accepted}
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return self.accepted / self.applications if self.applications else None
+
+
+def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list[int], start: datetime,
+                       end: datetime) -> Funnel:
+    """Applications submitted in [start, end) to the calls feeding these cohorts: how many, reviewed,
+    accepted, and by the applicant's origin.
+
+    Intake (calls and applications) is not part of this code base yet: until it is, the funnel is
+    empty and the report says so. This is the one place to implement it against intake's models.
+    """
+    return Funnel()
+
+
+# -- the report -------------------------------------------------------------------------------------
+
+@dataclass
+class StartupLine:
+    startup_id: int
+    key: str
+    org_id: int
+    org_name: str
+    name: str
+    registration_number: str | None
+    cohorts: str
+    status: str
+    stage: str
+    origin: str
+    st_enterprise: bool
+    kpis: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLOWS, 0))
+    by_month: dict[str, dict[str, int]] = field(default_factory=dict)
+    employees: int = 0
+    mentoring_sessions: int = 0
+    mentoring_minutes: int = 0
+    lab_minutes: int = 0
+    milestones_total: int = 0
+    milestones_done: int = 0
+
+    @property
+    def funding_total(self) -> int:
+        return self.kpis["funding_equity"] + self.kpis["funding_debt"] + self.kpis["funding_grant"]
+
+
+@dataclass
+class Mentoring:
+    sessions: int = 0
+    minutes: int = 0
+    rated: int = 0
+    rating_sum: int = 0
+    by_month: dict[str, list[int]] = field(default_factory=dict)  # month -> [sessions, minutes]
+
+    @property
+    def hours(self) -> float:
+        return round(self.minutes / 60, 1)
+
+    @property
+    def average_rating(self) -> float | None:
+        return round(self.rating_sum / self.rated, 2) if self.rated else None
+
+
+@dataclass
+class LabKind:
+    kind: str
+    bookings: int = 0
+    minutes: int = 0
+    credit_minutes: int = 0
+    paid_minutes: int = 0
+    paid_amount: int = 0  # minor units
+    in_kind_value: int = 0  # credit hours at the list price, minor units
+
+    @property
+    def label(self) -> str:
+        return str(LABELS.get(self.kind, self.kind))
+
+
+@dataclass
+class Milestones:
+    total: int = 0
+    done: int = 0
+    missed: int = 0
+    overdue: int = 0
+
+    @property
+    def completion_rate(self) -> float | None:
+        return self.done / self.total if self.total else None
+
+
+@dataclass
+class Report:
+    period: Period
+    cohorts: list[Cohort]
+    orgs: dict[int, Organisation]
+    viewer: Organisation
+    today: date
+    headline: dict[str, int]
+    months: list[str]
+    trend: dict[str, list[int]]
+    funnel: Funnel
+    mentoring: Mentoring
+    lab: list[LabKind]
+    milestones: Milestones
+    startups: list[StartupLine]
+    comparison: list[dict[str, Any]]
+    targets: list[dict[str, Any]]
+
+    @property
+    def currency(self) -> str:
+        return self.viewer.currency
+
+    @property
+    def lab_total(self) -> LabKind:
+        total = LabKind(kind="total")
+        for line in self.lab:
+            for name in ("bookings", "minutes", "credit_minutes", "paid_minutes", "paid_amount", "in_kind_value"):
+                setattr(total, name, getattr(total, name) + getattr(line, name))
+        return total
+
+    @property
+    def spans_orgs(self) -> bool:
+        return len(self.orgs) > 1
+
+
+def build_report(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period,
+                 today: date) -> Report:
+    """Every figure of the report for these (already access-checked) cohorts over ``period``."""
+    with all_orgs(session):
+        return _build(session, viewer, cohorts, period, today)
+
+
+def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period, today: date) -> Report:
+    cohort_ids = [c.id for c in cohorts]
+    cohort_names = {c.id: c.name for c in cohorts}
+    orgs = {o.id: o for o in session.execute(
+        select(Organisation).where(Organisation.id.in_({c.org_id for c in cohorts} or {-1}))).scalars()}
+    months = [m.strftime("%Y-%m") for m in period.months]
+    start_utc, end_utc = period.bounds(viewer.timezone)
+    zone = ZoneInfo(viewer.timezone)
+
+    rows = session.execute(
+        select(Enrolment.cohort_id, Enrolment.status, Startup)
+        .join(Startup, Startup.id == Enrolment.startup_id)
+        .where(Enrolment.cohort_id.in_(cohort_ids or [-1]), Enrolment.enrolled_on < period.end)
+        .order_by(Startup.name, Startup.id)).all()
+    lines: dict[int, StartupLine] = {}
+    statuses: dict[int, set[str]] = defaultdict(set)
+    in_cohorts: dict[int, list[str]] = defaultdict(list)
+    for cohort_id, status, startup in rows:
+        statuses[startup.id].add(status)
+        in_cohorts[startup.id].append(cohort_names[cohort_id])
+        if startup.id not in lines:
+            lines[startup.id] = StartupLine(
+                startup_id=startup.id, key=identity(startup.id, startup.registration_number), org_id=startup.org_id,
+                org_name=orgs[startup.org_id].name, name=startup.name,
+                registration_number=startup.registration_number, cohorts="", status="", stage=startup.stage,
+                origin=startup.origin, st_enterprise=startup.is_st_enterprise)
+    for startup_id, line in lines.items():
+        line.cohorts = ", ".join(sorted(set(in_cohorts[startup_id])))
+        found = statuses[startup_id]
+        line.status = next((s for s in (EnrolmentStatus.ACTIVE, *GRADUATED, EnrolmentStatus.WITHDRAWN) if s in found),
+                           EnrolmentStatus.WITHDRAWN)
+    startup_ids = list(lines)
+
+    # KPI check-ins: per startup row for the table, and once per startup and month for the totals.
+    picked: dict[tuple[str, date], CheckIn] = {}
+    checkins = session.execute(select(CheckIn).where(
+        CheckIn.startup_id.in_(startup_ids or [-1]), CheckIn.period >= period.start, CheckIn.period < period.end)
+        .order_by(CheckIn.startup_id, CheckIn.period)).scalars().all()
+    for checkin in checkins:
+        line = lines[checkin.startup_id]
+        month = checkin.period.strftime("%Y-%m")
+        values = {name: getattr(checkin, name) for name in FLOWS}
+        line.by_month[month] = {**values, "employees_full_time": checkin.employees_full_time}
+        for name in FLOWS:
+            line.kpis[name] += values[name]
+        line.employees = checkin.employees_full_time  # ordered by period: the latest wins
+        slot = (line.key, checkin.period)
+        kept = picked.get(slot)
+        if kept is None or (checkin.updated_at, -checkin.startup_id) > (kept.updated_at, -kept.startup_id):
+            picked[slot] = checkin
+
+    trend = {name: [0] * len(months) for name in FLOWS}
+    index = {m: i for i, m in enumerate(months)}
+    latest_employees: dict[str, tuple[date, int]] = {}
+    for (key, month), checkin in picked.items():
+        for name in FLOWS:
+            trend[name][index[month.strftime("%Y-%m")]] += getattr(checkin, name)
+        if key not in latest_employees or latest_employees[key][0] < month:
+            latest_employees[key] = (month, checkin.employees_full_time)
+
+    keys: dict[str, list[StartupLine]] = defaultdict(list)
+    for line in lines.values():
+        keys[line.key].append(line)
+    headline = dict.fromkeys(HEADLINE, 0)
+    headline.update({name: sum(values) for name, values in trend.items()})
+    headline["funding_total"] = headline["funding_equity"] + headline["funding_debt"] + headline["funding_grant"]
+    headline["startups"] = len(keys)
+    headline["active"] = sum(1 for group in keys.values()
+                             if any(EnrolmentStatus.ACTIVE in statuses[ln.startup_id] for ln in group))
+    headline["graduated"] = sum(1 for group in keys.values()
+                                if any(statuses[ln.startup_id] & set(GRADUATED) for ln in group))
+    headline["st_enterprises"] = sum(1 for group in keys.values() if any(ln.st_enterprise for ln in group))
+    headline["employees"] = sum(employees for _month, employees in latest_employees.values())
+
+    mentoring = Mentoring(by_month={m: [0, 0] for m in months})
+    for startup_id, _cohort_id, starts_at, minutes, rating in held_sessions(
+            session, cohort_ids=cohort_ids, start=start_utc, end=end_utc):
+        mentoring.sessions += 1
+        mentoring.minutes += minutes
+        if rating is not None:
+            mentoring.rated += 1
+            mentoring.rating_sum += rating
+        month = starts_at.astimezone(zone).strftime("%Y-%m")
+        if month in mentoring.by_month:
+            mentoring.by_month[month][0] += 1
+            mentoring.by_month[month][1] += minutes
+        if startup_id in lines:
+            lines[startup_id].mentoring_sessions += 1
+            lines[startup_id].mentoring_minutes += minutes
+
+    lab = {kind.value: LabKind(kind=kind.value) for kind in ResourceKind}
+    list_value: dict[str, int] = defaultdict(int)
+    for startup_id, kind, count, minutes, credit, paid, amount, credit_value in lab_use_totals(
+            session, startup_ids=startup_ids or [-1], start=start_utc, end=end_utc):
+        line = lab.setdefault(kind, LabKind(kind=kind))
+        line.bookings += count
+        line.minutes += int(minutes or 0)
+        line.credit_minutes += int(credit or 0)
+        line.paid_minutes += int(paid or 0)
+        line.paid_amount += int(amount or 0)
+        list_value[kind] += int(credit_value or 0)
+        lines[startup_id].lab_minutes += int(minutes or 0)
+    for kind, value in list_value.items():
+        lab[kind].in_kind_value = value // 60  # credit hours at the hourly list price
+
+    milestones = Milestones()
+    for startup_id, status, due_on in session.execute(select(Milestone.startup_id, Milestone.status, Milestone.due_on)
+                                                      .where(Milestone.startup_id.in_(startup_ids or [-1]),
+                                                             Milestone.due_on >= period.start,
+                                                             Milestone.due_on < period.end)):
+        milestones.total += 1
+        lines[startup_id].milestones_total += 1
+        if status == MilestoneStatus.DONE:
+            milestones.done += 1
+            lines[startup_id].milestones_done += 1
+        elif status == MilestoneStatus.MISSED:
+            milestones.missed += 1
+        elif due_on < today:
+            milestones.overdue += 1
+
+    funnel = application_funnel(session, org_ids=list(orgs), cohort_ids=cohort_ids, start=start_utc, end=end_utc)
+    ordered = sorted(lines.values(), key=lambda ln: (ln.org_name, ln.name.lower(), ln.startup_id))
+    comparison = _comparison(orgs, ordered, statuses) if len(orgs) > 1 else []
+    targets = _targets(session, viewer, period, headline)
+    return Report(period=period, cohorts=cohorts, orgs=orgs, viewer=viewer, today=today, headline=headline,
+                  months=months, trend=trend, funnel=funnel, mentoring=mentoring,
+                  lab=[k for k in lab.values() if k.bookings], milestones=milestones, startups=ordered,
+                  comparison=comparison, targets=targets)
+
+
+def _comparison(orgs: dict[int, Organisation], lines: list[StartupLine],
+                statuses: dict[int, set[str]]) -> list[dict[str, Any]]:
+    """The incubators side by side (each counts its own startups)."""
+    result = []
+    for org in sorted(orgs.values(), key=lambda o: o.name):
+        mine = [ln for ln in lines if ln.org_id == org.id]
+        done, total = sum(ln.milestones_done for ln in mine), sum(ln.milestones_total for ln in mine)
+        result.append({
+            "org": org.name, "slug": org.slug, "startups": len(mine),
+            "active": sum(1 for ln in mine if EnrolmentStatus.ACTIVE in statuses[ln.startup_id]),
+            "st_enterprises": sum(1 for ln in mine if ln.st_enterprise),
+            "revenue": sum(ln.kpis["revenue"] for ln in mine),
+            "jobs_created": sum(ln.kpis["jobs_created"] for ln in mine),
+            "funding_total": sum(ln.funding_total for ln in mine),
+            "mentoring_hours": round(sum(ln.mentoring_minutes for ln in mine) / 60, 1),
+            "lab_hours": round(sum(ln.lab_minutes for ln in mine) / 60, 1),
+            "milestone_rate": done / total if total else None,
+        })
+    return result
+
+
+def _targets(session: Session, viewer: Organisation, period: Period, headline: dict[str, int]) -> list[dict[str, Any]]:
+    """The viewer's targets for the period's year against the actuals (for periods within one year)."""
+    if period.start.year != (period.end.year if period.end.month > 1 else period.end.year - 1):
+        return []
+    found = session.execute(select(ReportTarget).where(ReportTarget.org_id == viewer.id,
+                                                       ReportTarget.year == period.start.year)).scalars().all()
+    by_metric = {t.metric: t.value for t in found}
+    return [{"metric": name, "target": by_metric[name], "actual": headline[name],
+             "ratio": headline[name] / by_metric[name] if by_metric[name] else None}
+            for name in HEADLINE if name in by_metric]

@@ -1,0 +1,42 @@
+"""A founder books a meeting room beyond their credits, pays on the test-payment page, and sees the
+booking confirmed and the receipt."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.test_journeys import sign_in
+
+
+def test_pay_for_a_room_and_get_the_receipt(browser, live_server, shot):
+    context = browser.new_context(locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, live_server, "founder@bbi.example.com")
+    page.get_by_role("navigation").get_by_role("link", name="Labs", exact=True).click()
+    page.get_by_role("link", name="Meeting room Sài Gòn").click()
+    page.get_by_role("link", name="Next week").click()
+    page.get_by_test_id("week-grid").locator("a.slot-free").nth(4).click()
+    page.get_by_test_id("book-form").get_by_role("button", name="Book").click()
+    expect(page.locator(".alert-success")).to_contain_text("awaits payment")
+    row = page.get_by_test_id("my-bookings").locator("tbody tr", has_text="Meeting room Sài Gòn").first
+    expect(row.locator("[data-status]")).to_have_attribute("data-status", "awaiting_payment")
+    row.get_by_role("button", name="Pay now").click()
+
+    expect(page.get_by_test_id("test-banner")).to_be_visible()
+    expect(page.get_by_test_id("amount")).to_contain_text("75,000")
+    shot(page, "test-payment-page")
+    page.get_by_role("button", name="Pay ₫75,000 (test)").click()
+
+    expect(page.get_by_test_id("payment-status")).to_have_attribute("data-status", "paid", timeout=10_000)
+    expect(page.get_by_test_id("paid")).to_contain_text("confirmed")
+    shot(page, "payment-paid")
+    with page.expect_download() as download:
+        page.get_by_test_id("receipt-link").click()
+    assert download.value.suggested_filename.startswith("receipt-R")
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+    page.get_by_role("link", name="My bookings").click()
+    row = page.get_by_test_id("my-bookings").locator("tbody tr", has_text="Meeting room Sài Gòn").first
+    expect(row.locator("[data-status]")).to_have_attribute("data-status", "confirmed")
+    context.close()

@@ -1,0 +1,168 @@
+"""Every headline figure against a value computed here, independently, from the fixture's own records."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from incubator.booking.models import BookingStatus
+from incubator.cohorts.models import EnrolmentStatus, MilestoneStatus
+from incubator.mentoring.models import SessionStatus
+from incubator.reporting.queries import build_report
+from incubator.reporting.scope import Period, PeriodError, parse_period
+from tests.reporting.fixtures import YEAR
+
+TODAY = date(2026, 6, 1)
+FLOWS = ("revenue", "jobs_created", "funding_equity", "funding_debt", "funding_grant", "products_commercialised",
+         "ip_filings")
+
+
+def ident(rw, key: str) -> str:
+    number = rw.startups[key].registration_number
+    return number.strip().upper() if number else key
+
+
+def expected(rw, cohorts: set[str], start: date, end: date) -> dict:
+    keys = {k for k, (cohort, _status) in rw.enrolments.items() if cohort in cohorts}
+    identities = {ident(rw, k) for k in keys}
+    chosen: dict[tuple[str, date], dict] = {}
+    for c in rw.checkins:
+        if c["startup"] in keys and start <= c["period"] < end:
+            slot = (ident(rw, c["startup"]), c["period"])
+            best = chosen.get(slot)
+            if best is None or c["updated_at"] > best["updated_at"]:
+                chosen[slot] = c
+    result = {name: sum(c[name] for c in chosen.values()) for name in FLOWS}
+    result["funding_total"] = result["funding_equity"] + result["funding_debt"] + result["funding_grant"]
+    result["startups"] = len(identities)
+    result["active"] = len({ident(rw, k) for k in keys if rw.enrolments[k][1] == EnrolmentStatus.ACTIVE})
+    result["graduated"] = len({ident(rw, k) for k in keys if rw.enrolments[k][1] in ("graduated", "alumni")})
+    result["st_enterprises"] = len({ident(rw, k) for k in keys if rw.startups[k].is_st_enterprise})
+    employees = 0
+    for identity in identities:
+        months = sorted(p for (i, p) in chosen if i == identity)
+        if months:
+            employees += chosen[(identity, months[-1])]["employees_full_time"]
+    result["employees"] = employees
+    return result
+
+
+def period(start: date, end: date, kind: str = "custom") -> Period:
+    return Period(kind, start, end)
+
+
+def test_headline_figures_of_one_cohort(session, rw):
+    year = period(date(YEAR, 1, 1), date(YEAR + 1, 1, 1), "year")
+    report = build_report(session, rw.a, [rw.a1], year, TODAY)
+    assert report.headline == expected(rw, {"A1"}, year.start, year.end)
+    assert report.headline["startups"] == 3 and report.headline["active"] == 1 and report.headline["graduated"] == 1
+    # The monthly trend adds up to the headline, month by month as the check-ins say.
+    for name in FLOWS:
+        assert sum(report.trend[name]) == report.headline[name]
+    march = [c for c in rw.checkins if c["period"] == date(YEAR, 3, 1) and c["startup"] in ("s1", "s2", "s3")]
+    assert report.trend["revenue"][2] == sum(c["revenue"] for c in march)
+
+
+def test_mentoring_lab_and_milestones(session, rw):
+    year = period(date(YEAR, 1, 1), date(YEAR + 1, 1, 1), "year")
+    report = build_report(session, rw.a, [rw.a1], year, TODAY)
+    held = [s for s in rw.sessions if s["cohort"] == "A1" and s["status"] == SessionStatus.HELD
+            and s["starts_at"].year == YEAR]
+    assert report.mentoring.sessions == len(held) == 3
+    assert report.mentoring.minutes == sum(s["minutes"] for s in held)
+    ratings = [s["rating"] for s in held if s["rating"] is not None]
+    assert report.mentoring.average_rating == pytest.approx(sum(ratings) / len(ratings))
+
+    in_scope = [b for b in rw.bookings if b["startup"] in ("s1", "s2", "s3")
+                and b["status"] in (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)]
+    lab = {line.kind: line for line in report.lab}
+    for kind in {b["kind"] for b in in_scope}:
+        mine = [b for b in in_scope if b["kind"] == kind]
+        assert lab[kind].minutes == sum(b["minutes"] for b in mine)
+        assert lab[kind].credit_minutes == sum(b["credit"] for b in mine)
+        assert lab[kind].paid_minutes == sum(b["minutes"] - b["credit"] for b in mine if b["price"] > 0)
+        assert lab[kind].paid_amount == sum(b["price"] for b in mine)
+        assert lab[kind].in_kind_value == sum(b["credit"] * (b["list"][1] or b["list"][0]) for b in mine) // 60
+    assert lab["machine"].in_kind_value == 120 * 200_000 // 60  # two hours of credit at the external rate
+    assert lab["room"].in_kind_value == 30 * 50_000 // 60  # no external rate: the member rate
+
+    due = [m for m in rw.milestones if m["startup"] in ("s1", "s2", "s3") and m["due_on"].year == YEAR]
+    assert report.milestones.total == len(due) == 4
+    assert report.milestones.done == sum(1 for m in due if m["status"] == MilestoneStatus.DONE)
+    assert report.milestones.missed == 1 and report.milestones.overdue == 1
+    assert report.milestones.completion_rate == pytest.approx(2 / 4)
+
+    line = next(s for s in report.startups if s.name == "Alpha")
+    assert line.mentoring_minutes == 180 and line.lab_minutes == 60 + 120 + 30
+    assert line.milestones_done == 1 and line.milestones_total == 2
+    assert line.kpis["revenue"] == sum(c["revenue"] for c in rw.checkins
+                                       if c["startup"] == "s1" and c["period"].year == YEAR)
+
+
+def test_a_quarter_and_a_custom_period(session, rw):
+    for start, end in [(date(YEAR, 4, 1), date(YEAR, 7, 1)), (date(YEAR - 1, 12, 1), date(YEAR, 3, 1))]:
+        report = build_report(session, rw.a, [rw.a1, rw.a2], period(start, end), TODAY)
+        assert report.headline == expected(rw, {"A1", "A2"}, start, end)
+        assert len(report.months) == len(report.trend["revenue"])
+
+
+def test_rollup_counts_a_startup_in_two_incubators_once(session, rw):
+    year = period(date(YEAR, 1, 1), date(YEAR + 1, 1, 1), "year")
+    report = build_report(session, rw.dost, [rw.a1, rw.b1], year, TODAY)
+    want = expected(rw, {"A1", "B1"}, year.start, year.end)
+    assert report.headline == want
+    # s1 and s1b are one company (R1): five records, four startups.
+    assert len(report.startups) == 5 and want["startups"] == 4
+    # Side by side, each incubator counts its own startups and its own check-ins.
+    by_org = {line["slug"]: line for line in report.comparison}
+    assert by_org["inc-a"]["startups"] == 3 and by_org["inc-b"]["startups"] == 2
+    for slug, keys in (("inc-a", ("s1", "s2", "s3")), ("inc-b", ("s1b", "s5"))):
+        assert by_org[slug]["revenue"] == sum(c["revenue"] for c in rw.checkins
+                                              if c["startup"] in keys and c["period"].year == YEAR)
+    # The combined revenue is less than the sum of the incubators' when both reported the same month.
+    both = {c["period"] for c in rw.checkins if c["startup"] == "s1"} & {
+        c["period"] for c in rw.checkins if c["startup"] == "s1b"}
+    assert both and report.headline["revenue"] <= by_org["inc-a"]["revenue"] + by_org["inc-b"]["revenue"]
+
+
+def test_targets_against_actuals(session, rw):
+    from incubator.reporting.services import save_targets
+
+    save_targets(session, rw.dost, YEAR, {"startups": 8, "revenue": 1_000_000_000, "ip_filings": None})
+    year = period(date(YEAR, 1, 1), date(YEAR + 1, 1, 1), "year")
+    report = build_report(session, rw.dost, [rw.a1, rw.b1], year, TODAY)
+    targets = {t["metric"]: t for t in report.targets}
+    assert set(targets) == {"startups", "revenue"}
+    assert targets["startups"]["actual"] == 4 and targets["startups"]["ratio"] == pytest.approx(4 / 8)
+    assert targets["revenue"]["actual"] == report.headline["revenue"]
+    # Another year's report shows none.
+    assert build_report(session, rw.dost, [rw.a1], period(date(YEAR + 1, 1, 1), date(YEAR + 2, 1, 1), "year"),
+                        TODAY).targets == []
+
+
+def test_targets_refuse_negative_values(session, rw):
+    from incubator.core.errors import DomainError
+    from incubator.reporting.services import save_targets, targets_for
+
+    save_targets(session, rw.dost, YEAR, {"startups": 8})
+    with pytest.raises(DomainError) as error:
+        save_targets(session, rw.dost, YEAR, {"startups": 9, "revenue": -1})
+    assert "revenue" in error.value.fields
+    assert targets_for(session, rw.dost, YEAR) == {"startups": 8}
+
+
+def test_periods():
+    today = date(2026, 5, 20)
+    assert parse_period({}, today) == Period("year", date(2026, 1, 1), date(2027, 1, 1))
+    assert parse_period({"period": "quarter"}, today) == Period("quarter", date(2026, 4, 1), date(2026, 7, 1))
+    assert parse_period({"period": "quarter", "year": "2025", "quarter": "4"}, today).end == date(2026, 1, 1)
+    custom = parse_period({"period": "custom", "start": "2025-11", "end": "2026-02"}, today)
+    assert custom.months == [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1)]
+    for args, field in [({"period": "week"}, "period"), ({"period": "custom", "start": "2026-05", "end": "2026-01"},
+                                                        "end"),
+                        ({"period": "custom", "start": "May", "end": "2026-01"}, "start"),
+                        ({"year": "12345"}, "year"), ({"period": "quarter", "quarter": "5"}, "quarter")]:
+        with pytest.raises(PeriodError) as error:
+            parse_period(args, today)
+        assert error.value.field == field
