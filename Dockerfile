@@ -12,9 +12,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FLASK_APP=wsgi \
     GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --workers 4 --threads 2 --access-logfile - --forwarded-allow-ips=*"
 
-# System libraries: tini as PID 1; the PostgreSQL client library ships inside psycopg[binary].
+# System libraries: tini as PID 1; Pango and DejaVu fonts (Vietnamese glyphs) for WeasyPrint's PDF
+# reports; the PostgreSQL client library ships inside psycopg[binary].
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini \
+    && apt-get install -y --no-install-recommends tini libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

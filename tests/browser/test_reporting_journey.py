@@ -62,3 +62,18 @@ def test_state_agency_sees_the_province_wide_rollup(browser, live_server, shot):
     expect(page.get_by_test_id("targets")).to_be_visible()
     shot(page, "agency-rollup")
     context.close()
+
+
+def test_a_large_report_goes_through_its_progress_page(browser, live_server, monkeypatch, shot):
+    monkeypatch.setitem(live_server["app"].config, "REPORT_JOB_MIN_STARTUPS", 1)
+    context = browser.new_context(locale="en-GB", accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, live_server, "manager@bbi.example.com")
+    page.get_by_role("link", name="Reports").click()
+    page.get_by_test_id("download-xlsx").click()
+    expect(page.locator("h1")).to_have_text("Your report is ready")  # jobs run at once in tests
+    shot(page, "report-export")
+    with page.expect_download() as download:
+        page.get_by_test_id("export-file").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    context.close()
