@@ -58,4 +58,5 @@ def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list
         "accepted": accepted,
         "acceptance_rate": accepted / len(applications) if applications else 0,
         "by_origin": dict(Counter(origin_of(a.answers) for a in applications)),
+        "accepted_by_origin": dict(Counter(origin_of(a.answers) for a in applications if a.stage == Stage.ACCEPTED)),
     }

@@ -35,6 +35,7 @@ from incubator.cohorts.models import (
     Startup,
 )
 from incubator.core.tenancy import all_orgs
+from incubator.intake.reporting import application_funnel as intake_funnel
 from incubator.mentoring.services import held_sessions
 from incubator.orgs.models import Organisation
 from incubator.reporting.models import ReportTarget
@@ -85,13 +86,12 @@ class Funnel:
 
 def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list[int], start: datetime,
                        end: datetime) -> Funnel:
-    """Applications submitted in [start, end) to the calls feeding these cohorts: how many, reviewed,
-    accepted, and by the applicant's origin.
-
-    Intake (calls and applications) is not part of this code base yet: until it is, the funnel is
-    empty and the report says so. This is the one place to implement it against intake's models.
-    """
-    return Funnel()
+    """Applications submitted in [start, end) to the calls feeding these cohorts (calls that target
+    one of them): how many, reviewed, accepted, and by the applicant's origin (intake's query)."""
+    found = intake_funnel(session, org_ids=org_ids, cohort_ids=cohort_ids, start=start, end=end)
+    return Funnel(applications=found["applications"], reviewed=found["reviewed"], accepted=found["accepted"],
+                  by_origin={origin: {"applications": count, "accepted": found["accepted_by_origin"].get(origin, 0)}
+                             for origin, count in sorted(found["by_origin"].items())})
 
 
 # -- the report -------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.storage import image_mimetype, image_suffix, storage
 from incubator.core.tenancy import all_orgs
+from incubator.intake.models import Application, Call
 from incubator.mentoring.models import Match, MentorSession
 from incubator.orgs.models import Organisation
 from incubator.reporting.models import ExportStatus, ReportBranding, ReportExport, ReportTarget
@@ -39,7 +40,7 @@ FORMATS = {
 }
 LOCALES = ("vi", "en")
 # Part of every cache key: raise it when a change to the code or the templates changes the files.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def fingerprint(session: Session, viewer: Organisation, cohorts: list[Cohort]) -
             (Milestone, Milestone.startup_id.in_(startup_ids)),
             (Booking, Booking.startup_id.in_(startup_ids)),
             (MentorSession, MentorSession.match_id.in_(select(Match.id).where(Match.cohort_id.in_(cohort_ids)))),
+            (Application, Application.call_id.in_(select(Call.id).where(Call.cohort_id.in_(cohort_ids)))),
             (ReportTarget, ReportTarget.org_id == viewer.id),
             (ReportBranding, ReportBranding.org_id == viewer.id),
         ):

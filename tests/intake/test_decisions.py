@@ -117,12 +117,13 @@ def test_application_funnel_counts_what_reporting_needs(session, intake):
                                status=ReviewStatus.SUBMITTED, scores={}))
     session.flush()
     # Expected, counted by hand from the rows of bbi: 5 not drafts (submitted, 2 accepted, rejected, withdrawn),
-    # 3 of them reviewed, 2 accepted; origins vn 2, kr 2, unknown 1.
+    # 3 of them reviewed, 2 accepted; origins vn 2, kr 2, unknown 1; accepted kr 1, vn 1.
     funnel = application_funnel(session, org_ids=[intake.org.id])
     assert funnel == {"applications": 5, "reviewed": 3, "accepted": 2, "acceptance_rate": 2 / 5,
-                      "by_origin": {"vn": 2, "kr": 2, "unknown": 1}}
+                      "by_origin": {"vn": 2, "kr": 2, "unknown": 1}, "accepted_by_origin": {"kr": 1, "vn": 1}}
     assert application_funnel(session, org_ids=[intake.org.id], cohort_ids=[CohortFactory().id])["applications"] == 0
     assert application_funnel(session, org_ids=[intake.org.id], programme_ids=[intake.programme.id])["accepted"] == 2
     later = application_funnel(session, org_ids=[intake.org.id], start=utcnow() + timedelta(days=1))
-    assert later == {"applications": 0, "reviewed": 0, "accepted": 0, "acceptance_rate": 0, "by_origin": {}}
+    assert later == {"applications": 0, "reviewed": 0, "accepted": 0, "acceptance_rate": 0, "by_origin": {},
+                     "accepted_by_origin": {}}
     assert review  # the review module is what writes these rows in the app

@@ -166,3 +166,39 @@ def test_periods():
         with pytest.raises(PeriodError) as error:
             parse_period(args, today)
         assert error.value.field == field
+
+
+def test_the_application_funnel_of_the_calls_feeding_a_cohort(session, rw):
+    from datetime import UTC, datetime
+
+    from incubator.core.permissions import Role
+    from incubator.intake.models import Review, ReviewStatus, Stage
+    from tests.factories import member
+    from tests.intake.fixtures import application, make_call
+
+    call = make_call(rw.a, rw.a1.programme, rw.a1)
+    other_cohort_call = make_call(rw.a, rw.a1.programme, rw.a2)
+    reviewer = member(rw.a, Role.REVIEWER)
+    rows = [  # call, stage, country, reviewed, submitted in the year?
+        (call, Stage.ACCEPTED, "Việt Nam", True, True), (call, Stage.ACCEPTED, "Korea", True, True),
+        (call, Stage.REJECTED, "Việt Nam", True, True), (call, Stage.SUBMITTED, "Việt Nam", False, True),
+        (call, Stage.DRAFT, "Việt Nam", False, True), (call, Stage.ACCEPTED, "Korea", True, False),
+        (other_cohort_call, Stage.ACCEPTED, "Korea", True, True),
+    ]
+    for target, stage, country, reviewed, in_year in rows:
+        record = application(target, member(rw.a, Role.FOUNDER), stage, {"startup_name": "S", "country": country})
+        if record.submitted_at is not None:
+            record.submitted_at = datetime(YEAR if in_year else YEAR + 1, 4, 2, tzinfo=UTC)
+        if reviewed:
+            session.add(Review(org_id=rw.a.id, application=record, reviewer=reviewer, status=ReviewStatus.SUBMITTED,
+                               scores={}))
+    session.flush()
+    counted = [r for r in rows if r[0] is call and r[1] != Stage.DRAFT and r[4]]  # worked out from the rows
+    report = build_report(session, rw.a, [rw.a1], period(date(YEAR, 1, 1), date(YEAR + 1, 1, 1), "year"), TODAY)
+    funnel = report.funnel
+    assert (funnel.applications, funnel.reviewed, funnel.accepted) == (
+        len(counted), sum(1 for r in counted if r[3]), sum(1 for r in counted if r[1] == Stage.ACCEPTED))
+    assert (funnel.applications, funnel.reviewed, funnel.accepted) == (4, 3, 2)
+    assert funnel.acceptance_rate == 0.5
+    assert funnel.by_origin == {"Korea": {"applications": 1, "accepted": 1},
+                                "Việt Nam": {"applications": 3, "accepted": 1}}
