@@ -264,7 +264,9 @@ def get_application(application_id: int) -> Any:
 @bp.route("/applications/<int:application_id>/submit", methods=["POST"])
 @visible_application
 @bp.response(200, ApplicationOut)
-@errors(NOT_FOUND, FORBIDDEN, (422, "Required answers missing (`fields` names them), or the deadline passed"))
+@errors(NOT_FOUND, FORBIDDEN, (402, "The call has a fee: `POST .../applications/{id}/checkout` pays it, and the "
+                                     "payment submits the application"),
+        (422, "Required answers missing (`fields` names them), or the deadline passed"))
 def submit_application(application_id: int) -> Any:
     application = services.submit_application(db.session, g.application, g.api_user)
     return _application_out(application)

@@ -13,9 +13,10 @@ from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import get_or_404
 from incubator.extensions import db
+from incubator.intake.models import Application
 from incubator.payments import services
 from incubator.payments.gateway import GatewayError
-from incubator.payments.views import absolute, start_checkout
+from incubator.payments.views import absolute, start_application_checkout, start_checkout
 
 bp = api_blueprint("api_payments", __name__, org=True, description="Checkout and payments")
 NOT_FOUND = (404, "Not found, or not visible to the caller")
@@ -30,6 +31,7 @@ class CheckoutOut(Schema):
 class PaymentOut(Schema):
     id = fields.Integer(required=True)
     booking_id = fields.Integer(allow_none=True, metadata={"description": "The booking it pays, if it pays one"})
+    application_id = fields.Integer(allow_none=True, metadata={"description": "The application whose fee it pays"})
     amount = fields.Integer(required=True, metadata={"description": "Minor currency units (VND has none)"})
     amount_refunded = fields.Integer(required=True)
     currency = fields.String(required=True)
@@ -55,6 +57,25 @@ def checkout(booking_id: int) -> Any:
         abort(404)
     try:
         payment = start_checkout(booking)
+    except GatewayError as exc:
+        raise DomainError(str(exc), code="gateway_error", status=502) from exc
+    return {"checkout_url": absolute(payment.checkout_url or ""), "session_id": payment.checkout_session_id,
+            "payment_id": payment.id}
+
+
+@bp.route("/applications/<int:application_id>/checkout", methods=["POST"])
+@bp.response(200, CheckoutOut)
+@error_responses(bp, NOT_FOUND, (409, "No fee to pay, or no Stripe account"),
+                 (422, "Not ready to submit (`fields` names the answers), or the deadline passed"),
+                 (502, "The payment gateway refused"), (503, "Online payment is not set up"))
+def application_checkout(application_id: int) -> Any:
+    """Pay a call's application fee. The application is submitted when Stripe's webhook confirms the
+    payment; until then it stays a draft."""
+    application = get_or_404(Application, application_id)
+    if not application.is_owned_by(g.api_user) or not g.membership.has(Permission.APPLY):
+        abort(404)
+    try:
+        payment = start_application_checkout(application)
     except GatewayError as exc:
         raise DomainError(str(exc), code="gateway_error", status=502) from exc
     return {"checkout_url": absolute(payment.checkout_url or ""), "session_id": payment.checkout_session_id,

@@ -103,7 +103,7 @@ class Call(OrgScoped, TimestampMixin, Base):
     closes_at: Mapped[datetime] = mapped_column(index=True)
     is_public: Mapped[bool] = mapped_column(default=True)  # False: unlisted, reachable by its link
     cap: Mapped[int | None]
-    fee_minor: Mapped[int | None]  # the org's currency; shown only until the payments issue
+    fee_minor: Mapped[int | None]  # the org's currency; submission waits for its payment
     allow_edits: Mapped[bool] = mapped_column(default=True)  # submitted applications editable until closes_at
     blind_review: Mapped[bool] = mapped_column(default=False)
     reviewers_per_application: Mapped[int] = mapped_column(default=2)

@@ -25,6 +25,7 @@ from incubator.core.storage import storage
 from incubator.intake import formspec
 from incubator.intake.models import Application, ApplicationFile, Call, Criterion, FormVersion, Stage, Transition
 from incubator.orgs.models import Membership, Organisation
+from incubator.payments.models import Payment, PaymentStatus
 
 
 def _raise(fields: dict[str, str], message: str | None = None, code: str | None = None) -> None:
@@ -253,11 +254,12 @@ def save_answers(session: Session, application: Application, user: User, answers
     return application
 
 
-def submit_application(session: Session, application: Application, user: User) -> Application:
-    """The one place an application is submitted (the payments issue adds "waits for the fee" here)."""
+def check_submittable(session: Session, application: Application, user: User,
+                      at: datetime | None = None) -> dict[str, Any]:
+    """Everything submission asks but the fee; answers the cleaned answers."""
     if not application.is_owned_by(user):
         raise NotAllowed(_("Only the applicant can submit this application."))
-    if utcnow() >= application.call.closes_at:
+    if (at or utcnow()) >= application.call.closes_at:
         raise deadline_passed()
     if application.stage != Stage.DRAFT:
         raise DomainError(_("This application was already submitted."), code="already_submitted")
@@ -267,6 +269,23 @@ def submit_application(session: Session, application: Application, user: User) -
     clean, errors = formspec.validate_answers(application.form_version.questions, application.answers,
                                               complete=True, file_ids={f.id for f in application.files})
     _raise(errors, _("Some answers are missing or invalid."), code="incomplete")
+    return clean
+
+
+def fee_paid(session: Session, application: Application) -> bool:
+    return session.execute(select(Payment.id).where(
+        Payment.application_id == application.id,
+        Payment.status.in_((PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)))).first() is not None
+
+
+def submit_application(session: Session, application: Application, user: User,
+                       at: datetime | None = None) -> Application:
+    """The one place an application is submitted. With a fee, submission waits for the payment: it
+    answers ``payment_required`` (402) until the payment is confirmed, and the payment's webhook then
+    submits it (``at``: when the applicant started paying, which is what the deadline is held to)."""
+    clean = check_submittable(session, application, user, at)
+    if application.call.fee_minor and not fee_paid(session, application):
+        raise DomainError(_("Pay the application fee to submit."), code="payment_required", status=402)
     application.answers = clean
     application.submitted_at = utcnow()
     record_transition(session, application, user, Stage.SUBMITTED, "")

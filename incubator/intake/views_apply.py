@@ -19,6 +19,8 @@ from incubator.intake import formspec, services
 from incubator.intake.forms import WithdrawForm
 from incubator.intake.models import Application, Call
 from incubator.intake.views import bp, open_calls_stmt
+from incubator.payments.gateway import GatewayError
+from incubator.payments.views import absolute, start_application_checkout
 
 
 @bp.route("/calls")
@@ -110,7 +112,15 @@ def edit_application(application_id: int) -> Any:
             try:
                 services.submit_application(db.session, application, current_user)
             except DomainError as error:
-                errors = error.fields or {"_": error.message}
+                if error.code != "payment_required":
+                    errors = error.fields or {"_": error.message}
+                else:  # the answers are kept; paying submits the application (the payment's webhook does)
+                    try:
+                        payment = start_application_checkout(application)
+                    except (DomainError, GatewayError) as refused:
+                        errors = {"_": refused.message if isinstance(refused, DomainError) else str(refused)}
+                    else:
+                        return redirect(absolute(payment.checkout_url or ""))
         if errors:
             # Nothing of this request is kept (it answers 422): files chosen now must be chosen again.
             files = [q["key"] for q in application.form_version.questions if q["type"] == "file"]

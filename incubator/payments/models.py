@@ -26,6 +26,7 @@ class PaymentStatus(StrEnum):
 
 class PaymentPurpose(StrEnum):
     BOOKING = "booking"
+    APPLICATION_FEE = "application_fee"
 
 
 class LedgerKind(StrEnum):
@@ -50,7 +51,8 @@ class PaymentAccount(OrgScoped, Base):
 
 
 class Payment(OrgScoped, Base):
-    """One checkout for one thing to pay. A booking has at most one payment (a unique index)."""
+    """One checkout for one thing to pay: a booking (at most one payment, a unique index) or an
+    application's fee (one open or paid payment at a time, checked by the service)."""
 
     __tablename__ = "payments"
     __table_args__ = (CheckConstraint("amount > 0", name="positive"),
@@ -60,6 +62,7 @@ class Payment(OrgScoped, Base):
     id: Mapped[intpk]
     purpose: Mapped[PaymentPurpose] = mapped_column(String(20), default=PaymentPurpose.BOOKING)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)  # who pays
     startup_id: Mapped[int | None] = mapped_column(ForeignKey("startups.id", ondelete="SET NULL"), index=True)
     description: Mapped[str] = mapped_column(String(255))

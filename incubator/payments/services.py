@@ -26,6 +26,8 @@ from incubator.booking.models import Booking, BookingStatus
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.timezones import day_start_utc, to_local
+from incubator.intake import services as intake_services
+from incubator.intake.models import Application
 from incubator.orgs.models import Organisation
 from incubator.payments import gateway as gateways
 from incubator.payments import tasks
@@ -91,25 +93,55 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
         raise DomainError(_("The hold ran out: book the slot again."), code="hold_expired", status=409)
     if existing is not None:  # an expired session of a booking that is held again cannot be reused
         raise Conflict(_("This booking's payment has ended: book the slot again."), code="payment_ended")
+    payment = _open_checkout(
+        session, org, user, success_url=success_url, cancel_url=cancel_url, now=now,
+        metadata={"org": org.slug, "booking_id": str(booking.id)},
+        purpose=PaymentPurpose.BOOKING, booking_id=booking.id, startup_id=booking.startup_id, amount=booking.price,
+        currency=booking.currency, idempotency_key=f"booking-{booking.id}-{secrets.token_hex(8)}",
+        description=_("%(resource)s, %(when)s", resource=booking.resource.name,
+                      when=to_local(booking.starts_at, org.timezone).strftime("%Y-%m-%d %H:%M")))
+    booking.hold_expires_at = payment.expires_at + GRACE  # the slot is kept as long as the customer can pay
+    session.flush()
+    return payment
+
+
+def checkout_application(session: Session, org: Organisation, application: Application, user: User, *,
+                         success_url: Callable[[int], str], cancel_url: str, now: datetime | None = None) -> Payment:
+    """The checkout of a call's application fee, once the application is otherwise ready to submit."""
+    now = now or utcnow()
+    intake_services.check_submittable(session, application, user, now)
+    fee = application.call.fee_minor or 0
+    if fee <= 0 or intake_services.fee_paid(session, application):
+        raise DomainError(_("This application has no fee to pay."), code="not_payable", status=409)
+    open_one = session.execute(select(Payment).where(
+        Payment.application_id == application.id, Payment.status == PaymentStatus.PENDING,
+        Payment.expires_at > now)).scalars().first()
+    if open_one is not None and open_one.checkout_url:
+        return open_one
+    return _open_checkout(
+        session, org, user, success_url=success_url, cancel_url=cancel_url, now=now,
+        metadata={"org": org.slug, "application_id": str(application.id)},
+        purpose=PaymentPurpose.APPLICATION_FEE, application_id=application.id, amount=fee, currency=org.currency,
+        idempotency_key=f"application-{application.id}-{secrets.token_hex(8)}",
+        description=_("Application fee: %(call)s", call=application.call.title(org.default_locale)))
+
+
+def _open_checkout(session: Session, org: Organisation, user: User, *, success_url: Callable[[int], str],
+                   cancel_url: str, now: datetime, metadata: dict[str, str], **fields: Any) -> Payment:
     account = account_for(session, org)
     if account is None:
         raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
     expires = now + timedelta(minutes=current_app.config["CHECKOUT_MINUTES"] + 1)
-    payment = Payment(org_id=org.id, purpose=PaymentPurpose.BOOKING, booking_id=booking.id, user_id=user.id,
-                      startup_id=booking.startup_id, amount=booking.price, currency=booking.currency,
-                      platform_fee=platform_fee(booking.price), destination_account=account.stripe_account_id,
-                      description=_("%(resource)s, %(when)s", resource=booking.resource.name,
-                                    when=to_local(booking.starts_at, org.timezone).strftime("%Y-%m-%d %H:%M")),
-                      idempotency_key=f"booking-{booking.id}-{secrets.token_hex(8)}", expires_at=expires)
+    payment = Payment(org_id=org.id, user_id=user.id, platform_fee=platform_fee(fields["amount"]),
+                      destination_account=account.stripe_account_id, expires_at=expires, **fields)
     session.add(payment)
-    session.flush()  # the unique booking_id turns a second, racing checkout away before the gateway is asked
+    session.flush()  # a unique booking_id turns a second, racing checkout away before the gateway is asked
     checkout = _gateway().create_checkout(
-        amount=payment.amount, currency=payment.currency, description=payment.description,
-        metadata={"org": org.slug, "booking_id": str(booking.id)}, success_url=success_url(payment.id),
-        cancel_url=cancel_url, expires_at=int(expires.timestamp()), destination=payment.destination_account,
-        application_fee=payment.platform_fee, idempotency_key=payment.idempotency_key, customer_email=user.email)
+        amount=payment.amount, currency=payment.currency, description=payment.description, metadata=metadata,
+        success_url=success_url(payment.id), cancel_url=cancel_url, expires_at=int(expires.timestamp()),
+        destination=payment.destination_account, application_fee=payment.platform_fee,
+        idempotency_key=payment.idempotency_key, customer_email=user.email)
     payment.checkout_session_id, payment.checkout_url = checkout.id, checkout.url
-    booking.hold_expires_at = expires + GRACE  # the slot is kept as long as the customer can pay
     session.flush()
     return payment
 
@@ -133,6 +165,10 @@ def payment_for_event(session: Session, obj: dict[str, Any]) -> Payment | None:
     if booking_id.isdigit() and int(booking_id) < 2**31:
         return session.execute(select(Payment).where(Payment.booking_id == int(booking_id))
                                .execution_options(**by_all)).scalar_one_or_none()
+    application_id = str((obj.get("metadata") or {}).get("application_id", ""))
+    if application_id.isdigit() and int(application_id) < 2**31:  # its latest checkout
+        return session.execute(select(Payment).where(Payment.application_id == int(application_id))
+                               .order_by(Payment.id.desc()).limit(1).execution_options(**by_all)).scalar_one_or_none()
     return None
 
 
@@ -174,12 +210,27 @@ def _mark_paid(session: Session, payment: Payment, amount: int) -> None:
     session.add(entry)
     session.flush()
     tasks.send_receipt(session, entry)
+    if payment.application_id is not None:
+        _submit_paid_application(session, payment)
     if payment.booking_id is None:
         return
     booking = session.get(Booking, payment.booking_id)
     if booking is not None and booking.status == BookingStatus.AWAITING_PAYMENT:
         booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None
     else:  # paid after its hold was released: the slot may be someone else's now, so the money goes back
+        refund(session, payment)
+
+
+def _submit_paid_application(session: Session, payment: Payment) -> None:
+    """The fee is paid: the application is submitted, held to the deadline as of when paying began. If it
+    can no longer be (submitted already by another payment, the call filled up), the money goes back."""
+    application = session.get(Application, payment.application_id)
+    try:
+        with session.begin_nested():
+            intake_services.submit_application(session, application, application.applicant, at=payment.created_at)
+    except DomainError as exc:
+        current_app.logger.info("payment %s refunded: application %s not submitted (%s)", payment.id,
+                                application.id, exc.code)
         refund(session, payment)
 
 

@@ -24,6 +24,7 @@ from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import get_or_404, org_blueprint
 from incubator.core.timezones import add_months, parse_month, to_local
 from incubator.extensions import db
+from incubator.intake.models import Application
 from incubator.payments import services, tasks  # noqa: F401  (tasks: the worker's schedule)
 from incubator.payments.gateway import GatewayError
 from incubator.payments.models import Payment
@@ -43,6 +44,15 @@ def start_checkout(booking: Booking) -> Payment:
         success_url=lambda payment_id: url_for("payments.status", payment_id=payment_id, _external=True)
         + "?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=url_for("booking.mine", _external=True))
+
+
+def start_application_checkout(application: Any) -> Payment:
+    """The fee of an application ready to submit; Stripe sends the applicant back to the payment's page."""
+    return services.checkout_application(
+        db.session, g.org, application, current_user,
+        success_url=lambda payment_id: url_for("payments.status", payment_id=payment_id, _external=True)
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=url_for("intake.edit_application", application_id=application.id, _external=True))
 
 
 def is_founder_of(startup_id: int | None) -> bool:
@@ -80,7 +90,8 @@ def status(payment_id: int) -> Any:
     if not visible(payment):
         abort(404)
     booking = db.session.get(Booking, payment.booking_id) if payment.booking_id else None
-    return render_template("payments/status.html", payment=payment, booking=booking,
+    application = db.session.get(Application, payment.application_id) if payment.application_id else None
+    return render_template("payments/status.html", payment=payment, booking=booking, application=application,
                            entries=services.ledger_for(db.session, [payment.id]).get(payment.id, []))
 
 
