@@ -33,16 +33,22 @@ def test_apply_review_accept(browser, live_server, shot, tmp_path):
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".alert-success")).to_contain_text("saved")
     expect(page.get_by_test_id("uploaded-pitch_deck")).to_contain_text("Journey Robotics deck.pdf")
-    page.get_by_role("button", name="Submit application").click()
+    page.get_by_role("button", name="Pay the fee and submit").click()  # the demo call has a fee
     expect(page.locator(".alert-danger")).to_be_visible()  # team size and contact email are required
     expect(page.locator("[data-field=contact_email]")).to_be_visible()
     page.fill("#q-team_size", "4")
     page.fill("#q-contact_email", "team@journey.example.org")
     page.fill("input[name=team-0-name]", "Nguyễn Văn An")
     page.fill("input[name=team-0-email]", "an@journey.example.org")
-    page.get_by_role("button", name="Submit application").click()
-    expect(page.locator(".alert-success")).to_contain_text("submitted")
+    page.get_by_role("button", name="Pay the fee and submit").click()
+    expect(page.get_by_test_id("test-banner")).to_be_visible()  # the test-payment page
+    page.get_by_role("button", name="Pay ₫200,000 (test)").click()
+    expect(page.get_by_test_id("application-submitted")).to_be_visible(timeout=10_000)
+    status_url = page.url  # the payment's page, where Stripe sends the applicant back
+    page.get_by_role("link", name="My applications").last.click()
+    page.locator("tr", has_text="BBI Incubation 2027").get_by_role("link").first.click()
     expect(page.get_by_test_id("status")).to_have_text("Received")
+    assert "/payments/" in status_url
     shot(page, "intake-submitted")
     founder.close()
 
@@ -58,7 +64,7 @@ def test_apply_review_accept(browser, live_server, shot, tmp_path):
     page.select_option("select[name=reviewer_id]", label="Phạm Thu Hà")
     page.get_by_role("button", name="Assign", exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text("assigned")
-    application_url = page.url
+    status_url = page.url  # the payment's page, where Stripe sends the applicant back
     manager.close()
 
     reviewer = browser.new_context(locale="en-GB")
