@@ -64,7 +64,7 @@ def test_apply_review_accept(browser, live_server, shot, tmp_path):
     page.select_option("select[name=reviewer_id]", label="Phạm Thu Hà")
     page.get_by_role("button", name="Assign", exact=True).click()
     expect(page.locator(".alert-success")).to_contain_text("assigned")
-    status_url = page.url  # the payment's page, where Stripe sends the applicant back
+    application_url = page.url
     manager.close()
 
     reviewer = browser.new_context(locale="en-GB")
