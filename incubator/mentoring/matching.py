@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 CRITERIA = ("needs", "industry", "stage", "language", "availability", "feedback")
 DEFAULT_WEIGHTS = {"needs": 40, "industry": 20, "stage": 10, "language": 10, "availability": 10, "feedback": 10}
@@ -161,6 +160,8 @@ def solve(problem: Problem, scores: Scores | None = None) -> Solution:
     rows, cols = np.nonzero(eligible & (want[:, None] > 0) & (room[None, :] > 0))
 
     source, sink = 0, 1 + s_count + m_count
+    from ortools.graph.python import min_cost_flow  # loaded when a matching runs: ~20 MB a process spares
+
     flow = min_cost_flow.SimpleMinCostFlow()
     tails, heads, caps, costs = [], [], [], []
     already_covered = np.zeros(s_count, dtype=bool)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import stripe
 from flask import Flask, current_app
 
 
@@ -72,6 +71,8 @@ class StripeGateway:
     name = "stripe"
 
     def __init__(self, secret_key: str, api_base: str | None = None) -> None:
+        import stripe  # loaded only where Stripe is configured
+
         addresses: Any = {"api": api_base} if api_base else None
         self.client = stripe.StripeClient(secret_key, base_addresses=addresses, max_network_retries=2)
 
@@ -115,6 +116,8 @@ class StripeGateway:
 
     @staticmethod
     def _call(request: Any, convert: Any) -> Any:
+        import stripe
+
         try:
             return convert(request())
         except stripe.StripeError as exc:

@@ -14,7 +14,6 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
-import stripe
 from flask import Blueprint, Flask, abort, current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +38,8 @@ HANDLED = {"checkout.session.completed", "checkout.session.expired", "checkout.s
 @csrf.exempt
 @limiter.exempt
 def webhook() -> Any:
+    import stripe  # its signature check: the library is loaded by the first delivery, not by every process
+
     payload = request.get_data()
     try:
         stripe.WebhookSignature.verify_header(payload, request.headers.get("Stripe-Signature"),
@@ -82,6 +83,8 @@ def fake_emitter(app: Flask) -> Any:
     deliver it after the current transaction commits (or keep it in an outbox, in tests)."""
 
     def emit(event_type: str, obj: dict[str, Any]) -> None:
+        import stripe
+
         body = json.dumps({"id": "evt_test_" + secrets.token_hex(12), "object": "event", "type": event_type,
                            "created": int(time.time()), "livemode": False, "data": {"object": obj}})
         header = stripe.WebhookSignature.generate_signature_header(body, app.config["STRIPE_WEBHOOK_SECRET"])
