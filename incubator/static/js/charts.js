@@ -1,7 +1,6 @@
-// Cohort totals over time, from the canvas's data attributes (no inline script: CSP).
-document.addEventListener("DOMContentLoaded", () => {
-  const canvas = document.getElementById("cohort-chart");
-  if (!canvas || typeof Chart === "undefined") return;
+// KPI charts from a canvas's data attributes (no inline script: CSP): money as stacked bars, jobs as a
+// line. The cohort page draws #cohort-chart; reports.js reuses kpiChart with its own extra series.
+window.kpiChart = (canvas, extra = []) => {
   const data = JSON.parse(canvas.dataset.chart);
   const labels = JSON.parse(canvas.dataset.labels);
   const colours = { revenue: "#0d6efd", jobs_created: "#198754", funding_equity: "#6f42c1",
@@ -15,8 +14,8 @@ document.addEventListener("DOMContentLoaded", () => {
     borderColor: colours[key],
     stack: key.startsWith("funding") ? "funding" : key,
   }));
-  new Chart(canvas, {
-    data: { labels: data.periods, datasets },
+  return new Chart(canvas, {
+    data: { labels: data.periods, datasets: datasets.concat(extra(data, labels)) },
     options: {
       responsive: true,
       maintainAspectRatio: false,
@@ -28,4 +27,9 @@ document.addEventListener("DOMContentLoaded", () => {
       },
     },
   });
+};
+
+document.addEventListener("DOMContentLoaded", () => {
+  const canvas = document.getElementById("cohort-chart");
+  if (canvas && typeof Chart !== "undefined") window.kpiChart(canvas, () => []);
 });
