@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="incubator-test-"))
@@ -151,6 +152,31 @@ def _no_network(monkeypatch):
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+@contextmanager
+def statements(app):
+    """The SQL statements run inside the block (to hold list pages to a fixed number of queries)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def listener(*args) -> None:
+        seen.append(args[2])
+
+    engine = app.extensions["db_engine"]
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+def page_queries(app, client, url: str) -> int:
+    """How many statements one GET of ``url`` runs (it must answer 200)."""
+    with statements(app) as seen:
+        assert client.get(url).status_code == 200
+    return len(seen)
+
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

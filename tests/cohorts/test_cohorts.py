@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from incubator.cohorts import services
 from incubator.cohorts.checkins import add_months
@@ -12,7 +12,7 @@ from incubator.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Milesto
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.permissions import Role
 from tests.cohorts.fixtures import THIS_MONTH, TODAY, kpis
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, page_queries
 from tests.factories import OrgFactory, StartupFactory, checkin, enrolled, milestone
 
 
@@ -162,17 +162,9 @@ def test_dashboard_totals_match_an_independent_computation(app, world, session):
 def test_dashboard_page_shows_the_totals_and_runs_a_fixed_number_of_queries(app, client, world, session):
     login(client, world.manager.email)
     url = f"/o/bbi/cohorts/{world.cohort.id}"
-    engine = app.extensions["db_engine"]
 
     def count_queries() -> int:
-        seen: list[str] = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(seen)
+        return page_queries(app, client, url)
 
     _build_history(world, 2)
     few = count_queries()

@@ -13,7 +13,7 @@ from incubator.core import mail
 from incubator.core.permissions import Role
 from incubator.intake import review
 from incubator.intake.models import ApplicationFile, Review, ReviewStatus, Stage
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, page_queries
 from tests.factories import member
 from tests.intake.fixtures import PDF, application
 
@@ -273,23 +273,6 @@ def test_an_invited_team_member_becomes_a_founder_of_the_startup_when_they_join(
     assert session.execute(select(PendingFounder)).scalars().all() == []
 
 
-def _queries(app, client, url) -> int:
-    from sqlalchemy import event
-
-    engine = app.extensions["db_engine"]
-    seen: list[str] = []
-
-    def listener(*args):
-        seen.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(seen)
-
-
 def _reviewed(intake, session, n):
     for _ in range(n):
         app_ = application(intake.call, member(intake.org, Role.FOUNDER))
@@ -300,18 +283,18 @@ def _reviewed(intake, session, n):
     session.flush()
 
 
-def test_the_list_and_review_pages_run_a_fixed_number_of_queries(app, client, intake, session, sign_in):
+def test_the_list_and_review_pages_run_a_fixed_number_ofpage_queries(app, client, intake, session, sign_in):
     sign_in(intake.manager)
     listing = f"/o/bbi/calls/{intake.call.id}/applications"
     _reviewed(intake, session, 3)
-    few = _queries(app, client, listing)
+    few = page_queries(app, client, listing)
     _reviewed(intake, session, 12)
-    assert _queries(app, client, listing) == few
+    assert page_queries(app, client, listing) == few
     client.get("/auth/logout")
     sign_in(intake.reviewers[0])
-    few = _queries(app, client, "/o/bbi/reviews")
+    few = page_queries(app, client, "/o/bbi/reviews")
     _reviewed(intake, session, 5)
-    assert _queries(app, client, "/o/bbi/reviews") == few
+    assert page_queries(app, client, "/o/bbi/reviews") == few
 
 
 def test_accepting_into_a_full_cohort_changes_nothing(client, intake, session, sign_in):

@@ -13,7 +13,7 @@ from incubator.core.permissions import Role
 from incubator.mentoring import services
 from incubator.mentoring.models import Match, MatchStatus, MentorConflict, MentorSession, SessionStatus
 from tests.cohorts.fixtures import TODAY
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, statements
 from tests.factories import member
 
 SAIGON = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -269,20 +269,12 @@ def test_profile_form_validates(client, session, world, mentors):
 
 
 def test_running_the_matching_takes_the_same_number_of_queries_for_any_cohort_size(app, session, world, mentors):
-    from sqlalchemy import event
 
     from tests.factories import enrolled, milestone
 
-    engine = app.extensions["db_engine"]
-
     def queries() -> int:
-        seen: list[str] = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
+        with statements(app) as seen:
             _run(app, session, world, per_startup=1)
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
         return len(seen)
 
     few = queries()

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from incubator.core.permissions import Role
 from incubator.orgs.models import Membership
-from tests.conftest import csrf_token, login
+from tests.conftest import csrf_token, login, statements
 from tests.factories import OrgFactory, member
 
 
@@ -142,25 +142,15 @@ def test_admin_pages_are_hidden_from_everyone_else(client, org):
 
 
 def test_members_are_paginated_with_a_constant_number_of_queries(app, client, session, org):
-    from sqlalchemy import event
 
     owner = member(org, Role.OWNER)
     for _ in range(55):
         member(org, Role.FOUNDER)
     login(client, owner.email)
-    statements: list[str] = []
-
-    def count(*args):
-        statements.append(args[2])
-
-    engine = app.extensions["db_engine"]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(app) as seen:
         first = client.get("/o/bbi/members").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert first.count('name="role" id="role-') == 50
     assert "56 in all" in first
     second = client.get("/o/bbi/members?page=2").get_data(as_text=True)
     assert second.count('name="role" id="role-') == 6
-    assert len(statements) <= 12, statements
+    assert len(seen) <= 12, seen

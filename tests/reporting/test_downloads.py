@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from incubator.cohorts.models import CheckIn, Enrolment, EnrolmentStatus
 from incubator.reporting.models import ExportStatus, ReportExport
+from tests.conftest import page_queries
 from tests.reporting.fixtures import MONTHS, YEAR
 
 YEAR_ARGS = f"period=year&year={YEAR}"
@@ -229,24 +230,15 @@ def test_the_pdf_prints_the_uploaded_logo(client, rw, sign_in):
 
 
 def test_report_page_runs_a_fixed_number_of_queries(app, client, rw, sign_in, session):
-    from sqlalchemy import event
 
     from incubator.cohorts.models import Enrolment as EnrolmentModel
     from tests.factories import StartupFactory
 
     sign_in(rw.funder_dost)
     url = f"/o/dost/reports?{YEAR_ARGS}"
-    engine = app.extensions["db_engine"]
 
     def count_queries() -> int:
-        seen: list[str] = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
-        event.listen(engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(url).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", listener)
-        return len(seen)
+        return page_queries(app, client, url)
 
     few = count_queries()
     for n in range(15):
