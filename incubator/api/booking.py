@@ -202,7 +202,7 @@ def list_bookings(query: dict[str, Any]) -> Any:
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @bp.response(200, BookingOut)
-@errors(NOT_FOUND, (422, "Not cancellable"))
+@errors(NOT_FOUND, (422, "Not cancellable"), (502, "A paid booking's refund failed: nothing was cancelled"))
 def cancel(booking_id: int) -> Any:
     if not 0 < booking_id < 2**31:
         abort(404)

@@ -9,14 +9,12 @@ from marshmallow import Schema, fields
 
 from incubator.api import api_blueprint, error_responses
 from incubator.booking.models import Booking
-from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import get_or_404
 from incubator.extensions import db
 from incubator.intake.models import Application
 from incubator.payments import services
-from incubator.payments.gateway import GatewayError
-from incubator.payments.views import absolute, start_application_checkout, start_checkout
+from incubator.payments.views import checkout_answer, start_application_checkout, start_checkout
 
 bp = api_blueprint("api_payments", __name__, org=True, description="Checkout and payments")
 NOT_FOUND = (404, "Not found, or not visible to the caller")
@@ -55,12 +53,7 @@ def checkout(booking_id: int) -> Any:
     booking = get_or_404(Booking, booking_id)
     if booking.user_id != g.api_user.id:
         abort(404)
-    try:
-        payment = start_checkout(booking)
-    except GatewayError as exc:
-        raise DomainError(str(exc), code="gateway_error", status=502) from exc
-    return {"checkout_url": absolute(payment.checkout_url or ""), "session_id": payment.checkout_session_id,
-            "payment_id": payment.id}
+    return checkout_answer(start_checkout(booking))
 
 
 @bp.route("/applications/<int:application_id>/checkout", methods=["POST"])
@@ -74,12 +67,7 @@ def application_checkout(application_id: int) -> Any:
     application = get_or_404(Application, application_id)
     if not application.is_owned_by(g.api_user) or not g.membership.has(Permission.APPLY):
         abort(404)
-    try:
-        payment = start_application_checkout(application)
-    except GatewayError as exc:
-        raise DomainError(str(exc), code="gateway_error", status=502) from exc
-    return {"checkout_url": absolute(payment.checkout_url or ""), "session_id": payment.checkout_session_id,
-            "payment_id": payment.id}
+    return checkout_answer(start_application_checkout(application))
 
 
 @bp.route("/payments")

@@ -19,7 +19,6 @@ from incubator.intake import formspec, services
 from incubator.intake.forms import WithdrawForm
 from incubator.intake.models import Application, Call
 from incubator.intake.views import bp, open_calls_stmt
-from incubator.payments.gateway import GatewayError
 from incubator.payments.views import absolute, start_application_checkout
 
 
@@ -117,8 +116,8 @@ def edit_application(application_id: int) -> Any:
                 else:  # the answers are kept; paying submits the application (the payment's webhook does)
                     try:
                         payment = start_application_checkout(application)
-                    except (DomainError, GatewayError) as refused:
-                        errors = {"_": refused.message if isinstance(refused, DomainError) else str(refused)}
+                    except DomainError as refused:
+                        errors = {"_": refused.message}
                     else:
                         return redirect(absolute(payment.checkout_url or ""))
         if errors:

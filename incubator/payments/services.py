@@ -136,11 +136,15 @@ def _open_checkout(session: Session, org: Organisation, user: User, *, success_u
                       destination_account=account.stripe_account_id, expires_at=expires, **fields)
     session.add(payment)
     session.flush()  # a unique booking_id turns a second, racing checkout away before the gateway is asked
-    checkout = _gateway().create_checkout(
-        amount=payment.amount, currency=payment.currency, description=payment.description, metadata=metadata,
-        success_url=success_url(payment.id), cancel_url=cancel_url, expires_at=int(expires.timestamp()),
-        destination=payment.destination_account, application_fee=payment.platform_fee,
-        idempotency_key=payment.idempotency_key, customer_email=user.email)
+    try:
+        checkout = _gateway().create_checkout(
+            amount=payment.amount, currency=payment.currency, description=payment.description, metadata=metadata,
+            success_url=success_url(payment.id), cancel_url=cancel_url, expires_at=int(expires.timestamp()),
+            destination=payment.destination_account, application_fee=payment.platform_fee,
+            idempotency_key=payment.idempotency_key, customer_email=user.email)
+    except gateways.GatewayError as exc:  # answered as an error, the request keeps no payment row
+        raise DomainError(_("The payment could not be started: %(reason)s", reason=str(exc)), code="gateway_error",
+                          status=502) from exc
     payment.checkout_session_id, payment.checkout_url = checkout.id, checkout.url
     session.flush()
     return payment
@@ -265,8 +269,12 @@ def refund(session: Session, payment: Payment) -> LedgerEntry | None:
     left = payment.amount - payment.amount_refunded
     if left <= 0:
         return None
-    refund_info = _gateway().refund(payment.payment_intent_id, left,
-                                    idempotency_key=f"refund-{payment.id}-{payment.amount_refunded}")
+    try:
+        refund_info = _gateway().refund(payment.payment_intent_id, left,
+                                        idempotency_key=f"refund-{payment.id}-{payment.amount_refunded}")
+    except gateways.GatewayError as exc:
+        raise DomainError(_("The refund could not be made: %(reason)s", reason=str(exc)), code="refund_failed",
+                          status=502) from exc
     if session.execute(select(LedgerEntry.id).where(LedgerEntry.reference == f"refund:{refund_info.id}")
                        .execution_options(all_orgs=True)).first():
         return None
@@ -282,7 +290,7 @@ def on_booking_cancelled(booking: Booking, *, session: Session, in_policy: bool,
     if payment.is_settled and in_policy:
         try:
             refund(session, payment)
-        except gateways.GatewayError as exc:
+        except DomainError as exc:
             raise DomainError(_("The refund could not be made, so the booking was not cancelled. Try again "
                                 "later."), code="refund_failed", status=502) from exc
     elif payment.status == PaymentStatus.PENDING:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incubator.accounts.forms import CSRFOnlyForm
+from incubator.core.errors import DomainError
 from incubator.core.jobs import after_commit, job
 from incubator.core.tenancy import all_orgs
 from incubator.extensions import csrf, db, limiter
@@ -53,7 +54,7 @@ def webhook() -> Any:
         return jsonify(code="bad_payload", message="The body is not a Stripe event."), 400
     try:
         result = handle_event(db.session, event_id, event_type, obj)
-    except GatewayError as exc:  # answered with an error, the delivery is rolled back and Stripe retries it
+    except (GatewayError, DomainError) as exc:  # answered with an error: rolled back, and Stripe retries it
         current_app.logger.warning("webhook %s: the gateway could not be read: %s", event_id, exc)
         return jsonify(code="gateway_unavailable", message="Try again later."), 503
     return jsonify(result), 200

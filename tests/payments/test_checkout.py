@@ -250,3 +250,26 @@ def test_lab_use_reports_the_amount_paid_less_refunds(client, session, app, pay_
         services.refund(session, session.get(Payment, body["payment_id"]))
     assert session.get(Booking, booking_id).status == BookingStatus.CONFIRMED
     assert paid() == 0
+
+
+def test_a_gateway_failure_keeps_nothing(client, session, pay_api, paying, fablab, fake, monkeypatch):
+    from incubator.payments.gateway import GatewayError
+
+    booking = book_room(pay_api, paying.founder, fablab.room, hour=14)
+
+    def refuse(**_kwargs):
+        raise GatewayError("Stripe is unreachable")
+
+    monkeypatch.setattr(fake, "create_checkout", refuse)
+    answer = pay_api(paying.founder, "POST", f"/bookings/{booking['id']}/checkout")
+    assert answer.status_code == 502 and answer.get_json()["code"] == "gateway_error"
+    assert session.scalar(select(Payment.id)) is None  # no payment row left behind
+    monkeypatch.undo()
+
+    booking_id, payment_id = _paid(client, pay_api, paying, fablab, fake)
+    monkeypatch.setattr(fake, "refund", lambda *args, **kwargs: refuse())
+    answer = pay_api(paying.founder, "POST", f"/bookings/{booking_id}/cancel")
+    assert answer.status_code == 502 and answer.get_json()["code"] == "refund_failed"
+    session.expire_all()  # the cancellation was rolled back with the failed refund
+    assert session.get(Booking, booking_id).status == BookingStatus.CONFIRMED
+    assert session.get(Payment, payment_id).status == "paid" and _money_rows(session, LedgerKind.REFUND) == []
