@@ -170,10 +170,9 @@ def save_startup(session: Session, org: Organisation, startup: Startup | None, *
 
 def add_founder(session: Session, org: Organisation, startup: Startup, user: User) -> None:
     """A founder of the startup; they join the organisation as a founder if they are not a member."""
-    from incubator.orgs.services import add_member, find_membership
+    from incubator.orgs.services import ensure_member
 
-    if find_membership(user, org) is None:
-        add_member(session, org, user, Role.FOUNDER)
+    ensure_member(session, org, user, Role.FOUNDER)
     if not startup.has_founder(user):
         startup.founders.append(StartupFounder(org_id=org.id, user=user))
     session.flush()

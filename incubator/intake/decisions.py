@@ -21,7 +21,6 @@ from incubator.core.permissions import Role
 from incubator.core.timezones import to_local
 from incubator.intake import pipeline
 from incubator.intake.models import Application, Call, LetterTemplate, PendingFounder, Stage
-from incubator.intake.services import ensure_member
 from incubator.orgs.models import Membership, Organisation
 
 OUTCOMES = ("accepted", "waitlisted", "rejected")
@@ -94,18 +93,9 @@ def create_startup(session: Session, org: Organisation, application: Application
     else:
         startup = cohorts.save_startup(session, org, None, **data)
     application.startup = startup
-    add_founder(session, org, startup, application.applicant)
+    cohorts.add_founder(session, org, startup, application.applicant)
     invite_team(session, org, startup, team, application.applicant)
     return startup
-
-
-def add_founder(session: Session, org: Organisation, startup: Startup, user: User) -> None:
-    """As ``cohorts.services.add_founder``, but every query on ``session`` (that one asks ``db.session``
-    for the membership, which a job or a command with its own session must not mix in)."""
-    ensure_member(session, org, user, Role.FOUNDER)
-    if not startup.has_founder(user):
-        startup.founders.append(StartupFounder(org_id=org.id, user=user))
-    session.flush()
 
 
 def invite_team(session: Session, org: Organisation, startup: Startup, team: list[dict[str, str]],
@@ -120,7 +110,7 @@ def invite_team(session: Session, org: Organisation, startup: Startup, team: lis
             membership = session.execute(select(Membership).where(Membership.org_id == org.id,
                                                                   Membership.user_id == user.id)).scalar_one_or_none()
             if membership is None or membership.role == Role.FOUNDER:
-                add_founder(session, org, startup, user)
+                cohorts.add_founder(session, org, startup, user)
             continue
         try:
             with session.begin_nested():

@@ -24,7 +24,8 @@ from incubator.core.permissions import Role
 from incubator.core.storage import storage
 from incubator.intake import formspec
 from incubator.intake.models import Application, ApplicationFile, Call, Criterion, FormVersion, Stage, Transition
-from incubator.orgs.models import Membership, Organisation
+from incubator.orgs.models import Organisation
+from incubator.orgs.services import ensure_member
 from incubator.payments.models import Payment, PaymentStatus
 
 
@@ -207,15 +208,6 @@ def start_application(session: Session, org: Organisation, call: Call, user: Use
     if answers is not None:
         save_answers(session, existing, user, answers)
     return existing
-
-
-def ensure_member(session: Session, org: Organisation, user: User, role: Role) -> Membership:
-    """The user's membership of ``org``, made with ``role`` when they have none (an existing role stays)."""
-    from incubator.orgs.services import add_member
-
-    membership = session.execute(select(Membership).where(Membership.org_id == org.id,
-                                                          Membership.user_id == user.id)).scalar_one_or_none()
-    return membership or add_member(session, org, user, role)
 
 
 def can_edit(application: Application, now: datetime | None = None) -> bool:

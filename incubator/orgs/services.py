@@ -57,6 +57,13 @@ def update_settings(org: Organisation, *, name: str, timezone: str, currency: st
     org.name, org.timezone, org.currency, org.default_locale = name.strip(), timezone, currency.upper(), default_locale
 
 
+def ensure_member(session: Session, org: Organisation, user: User, role: Role) -> Membership:
+    """The user's membership of ``org``, made with ``role`` when they have none (an existing role stays)."""
+    membership = session.execute(select(Membership).where(Membership.org_id == org.id,
+                                                          Membership.user_id == user.id)).scalar_one_or_none()
+    return membership or add_member(session, org, user, role)
+
+
 def add_member(session: Session, org: Organisation, user: User, role: Role | str) -> Membership:
     membership = session.execute(
         select(Membership).where(Membership.org_id == org.id, Membership.user_id == user.id)
