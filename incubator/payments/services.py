@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from incubator.accounts.models import User
 from incubator.booking import services as booking_services
@@ -313,7 +313,16 @@ def visible_payments(session: Session, org: Organisation, user: User, *, everyon
         stmt = stmt.where(Payment.created_at >= day_start_utc(start, org.timezone))
     if end is not None:
         stmt = stmt.where(Payment.created_at < day_start_utc(end + timedelta(days=1), org.timezone))
-    return list(session.execute(stmt.order_by(Payment.created_at.desc()).limit(2000)).scalars())
+    return list(session.execute(stmt.options(selectinload(Payment.user))
+                                .order_by(Payment.created_at.desc()).limit(2000)).scalars())
+
+
+def totals(payments: list[Payment]) -> dict[str, int]:
+    """Received, refunded, net and the platform's fees of the settled payments among these."""
+    settled = [p for p in payments if p.is_settled]
+    received, refunded = sum(p.amount for p in settled), sum(p.amount_refunded for p in settled)
+    return {"received": received, "refunded": refunded, "net": received - refunded,
+            "fees": sum(p.platform_fee for p in settled)}
 
 
 def ledger_for(session: Session, payment_ids: list[int]) -> dict[int, list[LedgerEntry]]:

@@ -3,8 +3,6 @@ and its Stripe account."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,13 +17,13 @@ from incubator.booking.models import Booking
 from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
-from incubator.core.money import to_major
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import get_or_404, org_blueprint
 from incubator.core.timezones import add_months, parse_month, to_local
 from incubator.extensions import db
 from incubator.intake.models import Application
-from incubator.payments import services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.payments import services
+from incubator.payments.exports import payments_csv  # noqa: F401  (tasks: the worker's schedule)
 from incubator.payments.models import Payment
 
 bp = org_blueprint("payments", __name__)
@@ -144,11 +142,7 @@ def _report_rows(month: date) -> list[Payment]:
 def report() -> Any:
     month = parse_month(request.args.get("month"), this_month())
     payments = _report_rows(month)
-    settled = [p for p in payments if p.is_settled]
-    totals = {"received": sum(p.amount for p in settled), "refunded": sum(p.amount_refunded for p in settled),
-              "fees": sum(p.platform_fee for p in settled)}
-    totals["net"] = totals["received"] - totals["refunded"]
-    return render_template("payments/report.html", payments=payments, month=month, totals=totals,
+    return render_template("payments/report.html", payments=payments, month=month, totals=services.totals(payments),
                            account=services.account_for(db.session, g.org), form=CSRFOnlyForm(formdata=None))
 
 
@@ -156,19 +150,7 @@ def report() -> Any:
 @require(Permission.MANAGE_PAYMENTS)
 def report_csv() -> Any:
     month = parse_month(request.args.get("month"), this_month())
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["receipt", "created_at", "paid_at", "payer", "startup_id", "booking_id", "description",
-                     "currency", "amount", "refunded", "platform_fee", "net", "status", "payment_intent"])
-    for p in _report_rows(month):
-        settled = p.is_settled
-        writer.writerow([p.receipt_number, p.created_at.isoformat(), p.paid_at.isoformat() if p.paid_at else "",
-                         p.user.email, p.startup_id or "", p.booking_id or "", p.description, p.currency,
-                         to_major(p.amount, p.currency), to_major(p.amount_refunded, p.currency),
-                         to_major(p.platform_fee if settled else 0, p.currency),
-                         to_major(p.amount - p.amount_refunded if settled else 0, p.currency), p.status,
-                         p.payment_intent_id or ""])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
+    return Response(payments_csv(_report_rows(month)), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="payments-{g.org.slug}-{month:%Y-%m}.csv"'})
 
 

@@ -101,3 +101,25 @@ def test_production_refuses_the_fake_gateway():
         config.Production.validate(settings)
     with pytest.raises(config.ConfigError):
         config.Production.validate({**settings, "PAYMENT_GATEWAY": None, "STRIPE_SECRET_KEY": "sk_live_1"})
+
+
+def test_the_report_runs_a_fixed_number_of_queries(app, client, sign_in, session, paying):
+    from incubator.core.permissions import Role
+    from incubator.payments.models import Payment
+    from tests.conftest import page_queries
+    from tests.factories import member
+
+    def add_payments(n: int) -> None:
+        for _ in range(n):
+            payer = member(paying.org, Role.FOUNDER)
+            session.add(Payment(org_id=paying.org.id, user_id=payer.id, description="Room", amount=50_000,
+                                currency="VND", destination_account="acct_1TestBBI",
+                                idempotency_key=f"k-{payer.id}", status="paid"))
+        session.flush()
+
+    sign_in(paying.manager)
+    add_payments(2)
+    few = page_queries(app, client, "/o/bbi/manage/payments")
+    add_payments(10)
+    assert page_queries(app, client, "/o/bbi/manage/payments") == few
+    assert 'data-total="received">₫600,000<' in client.get("/o/bbi/manage/payments").get_data(as_text=True)
