@@ -6,6 +6,8 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
+# Links in mail, and the development payment fake's webhooks, go to the address being served.
+export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test test-db test-browser install install-dev translations messages chromium check lint clean
 
