@@ -145,7 +145,9 @@ def _select_locale() -> str | None:
     languages = app_languages()
     if not has_request_context():  # a job or a command: the default language
         return languages[0]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    # While the database is down (the 503 page), the signed-in user cannot be loaded: not asked.
+    if not g.get("database_unavailable") and current_user and current_user.is_authenticated \
+            and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
@@ -216,11 +218,13 @@ def _init_request_hooks(app: Flask) -> None:
             else:
                 db.session.rollback()
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if _is_private(response):
+            response.headers["Cache-Control"] = "no-store"
         if "started" in g:
             log.info("%s %s %s", request.method, request.path, response.status_code, extra={
                 "request_id": g.request_id, "method": request.method, "path": request.path,
                 "status": response.status_code, "duration_ms": round((time.perf_counter() - g.started) * 1000, 1),
-                "user_id": current_user.id if current_user.is_authenticated else None,
+                "user_id": _loaded_user_id(),
                 "org": g.org.slug if g.get("org") is not None else None})
         return response
 
@@ -229,6 +233,26 @@ def _init_request_hooks(app: Flask) -> None:
         token = g.pop("_immediate_token", None)
         if token is not None:
             _immediate.reset(token)
+
+
+PUBLIC_API_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+
+
+def _is_private(response: Any) -> bool:
+    """Pages for a signed-in user and API answers (personal data) are never stored by a browser or proxy;
+    public pages, the API's description and static files keep their caching."""
+    if request.endpoint == "static" or request.path.startswith(PUBLIC_API_PATHS):
+        return False
+    if request.path.startswith("/api/"):
+        return True
+    user = g.get("_login_user")
+    return user is not None and user.is_authenticated
+
+
+def _loaded_user_id() -> int | None:
+    """The signed-in user's id if the request loaded them (logging never queries: the database may be down)."""
+    user = g.get("_login_user")
+    return user.id if user is not None and user.is_authenticated else None
 
 
 def _init_templates(app: Flask) -> None:
