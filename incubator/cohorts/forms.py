@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -28,6 +27,7 @@ from incubator.cohorts.models import (
     ResourceKind,
     Stage,
 )
+from incubator.core.forms import FlaskForm
 from incubator.core.urls import WebURL
 
 

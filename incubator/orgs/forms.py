@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from incubator.accounts.forms import LOCALE_CHOICES
+from incubator.core.forms import FlaskForm
 from incubator.core.permissions import ROLE_LABELS
 from incubator.core.timezones import common_timezones
 from incubator.orgs.models import ORG_KIND_LABELS

@@ -144,3 +144,41 @@ def test_the_pagination_reads_in_vietnamese(app):
         html = render_template_string(macro, page=page)
     assert "Trước" in html and "Sau" in html and "Tổng cộng 61" in html
     assert "Previous" not in html and "in all" not in html
+
+
+def test_form_validation_messages_are_in_vietnamese(client, session):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    token = csrf_token(client, "/auth/register")
+    page = client.post("/auth/register", data={"name": "", "email": "not-an-email", "password": "short",
+                                              "confirm": "short", "csrf_token": token}).get_data(as_text=True)
+    assert "Trường này phải có từ 12 đến 256 ký tự." in page
+    assert "Trường này là bắt buộc." in page
+    assert "Địa chỉ email không hợp lệ." in page
+    assert "characters long" not in page and "This field is required" not in page
+
+
+def test_form_validation_messages_stay_english_in_english(client, session):
+    token = csrf_token(client, "/auth/register")
+    page = client.post("/auth/register", data={"name": "Ann", "email": "ann@example.org", "password": "short",
+                                              "confirm": "short", "csrf_token": token}).get_data(as_text=True)
+    assert "Field must be between 12 and 256 characters long." in page
+
+
+def test_every_form_of_the_app_speaks_the_readers_language():
+    import importlib
+
+    import flask_wtf
+
+    from incubator.core.forms import FlaskForm
+
+    for module in ("accounts", "orgs", "cohorts", "intake", "reporting"):
+        importlib.import_module(f"incubator.{module}.forms")
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    strays = [f"{c.__module__}.{c.__name__}" for c in subclasses(flask_wtf.FlaskForm)
+              if c.__module__.startswith("incubator.") and not issubclass(c, FlaskForm)]
+    assert not strays, "derive these from incubator.core.forms.FlaskForm: " + ", ".join(strays)
