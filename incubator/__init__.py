@@ -140,6 +140,9 @@ def _init_login(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
+    """The person's own choice (account setting, then the language switcher), then the browser's
+    language if we have it, then, for a member inside their organisation, the organisation's language;
+    else English (a Korean or Japanese visitor reads English better than Vietnamese)."""
     from flask import has_request_context
 
     languages = app_languages()
@@ -155,7 +158,12 @@ def _select_locale() -> str | None:
     if best:
         return best
     org = g.get("org")
-    return org.default_locale if org is not None else languages[0]
+    if org is not None and g.get("membership") is not None and org.default_locale in languages:
+        return org.default_locale
+    return FALLBACK_LOCALE
+
+
+FALLBACK_LOCALE = "en"
 
 
 def app_languages() -> list[str]:

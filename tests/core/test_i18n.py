@@ -182,3 +182,29 @@ def test_every_form_of_the_app_speaks_the_readers_language():
     strays = [f"{c.__module__}.{c.__name__}" for c in subclasses(flask_wtf.FlaskForm)
               if c.__module__.startswith("incubator.") and not issubclass(c, FlaskForm)]
     assert not strays, "derive these from incubator.core.forms.FlaskForm: " + ", ".join(strays)
+
+
+@pytest.mark.parametrize("accept,lang", [("ko", "en"), ("ja", "en"), ("ko-KR,ko;q=0.9", "en"), ("vi", "vi"),
+                                         ("vi-VN,vi;q=0.9", "vi"), ("en-GB", "en"), ("ja,vi;q=0.5", "vi"), ("", "en")])
+def test_a_visitor_reads_their_browsers_language_or_english(client, accept, lang):
+    html = client.get("/auth/login", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'lang="{lang}"' in html
+    assert ("Đăng nhập" if lang == "vi" else "Sign in") in html
+
+
+@pytest.mark.parametrize("accept,lang", [("ko", "vi"), ("ja", "vi"), ("en-GB", "en"), ("vi", "vi")])
+def test_members_inside_their_organisation_fall_back_to_its_language(client, session, accept, lang):
+    org = OrgFactory(slug="vi-lab", default_locale="vi")
+    owner = member(org, Role.OWNER, locale=None)
+    login(client, owner.email)
+    html = client.get("/o/vi-lab/members", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'lang="{lang}"' in html
+    outside = client.get("/account", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'lang="{"en" if lang == "vi" and accept != "vi" else lang}"' in outside  # not inside the org
+
+
+def test_a_members_own_setting_beats_browser_and_organisation(client, session):
+    org = OrgFactory(slug="vi-lab", default_locale="vi")
+    owner = member(org, Role.OWNER, locale="en")
+    login(client, owner.email)
+    assert 'lang="en"' in client.get("/o/vi-lab/members", headers={"Accept-Language": "vi"}).get_data(as_text=True)
