@@ -154,3 +154,23 @@ def test_members_are_paginated_with_a_constant_number_of_queries(app, client, se
     second = client.get("/o/bbi/members?page=2").get_data(as_text=True)
     assert second.count('name="role" id="role-') == 6
     assert len(seen) <= 12, seen
+
+
+def test_the_invite_form_starts_at_the_least_privilege(client, org):
+    import re
+
+    login(client, member(org, Role.OWNER).email)
+    html = client.get("/o/bbi/members").get_data(as_text=True)
+    invite = html[html.index('name="email"'):]
+    selected = re.search(r'<option selected value="(\w+)">|<option value="(\w+)" selected>', invite)
+    assert selected and "founder" in selected.groups()
+    assert not re.search(r'<option selected value="owner"|<option value="owner" selected', invite)
+
+
+def test_the_new_organisation_help_text_shows_the_address_placeholder(client, session):
+    from tests.factories import UserFactory
+
+    login(client, UserFactory(is_admin=True).email)
+    html = client.get("/admin/orgs/new").get_data(as_text=True)
+    assert "used in /o/&lt;address&gt;/." in html
+    assert "<address>" not in html
