@@ -276,6 +276,22 @@ def _init_templates(app: Flask) -> None:
         org = g.get("org")
         return format_money(amount_minor, currency or (org.currency if org else "VND"), str(get_locale()))
 
+    @app.template_filter("mail_datetime")
+    def _mail_datetime(value: Any, user: Any = None, org: Any = None, zone: bool = True) -> str:
+        """For mail: in the recipient's time zone (their own, else the org's) and the language the mail
+        is rendered in (the sender wraps it in ``force_locale``)."""
+        from incubator.core.timezones import format_moment, recipient_timezone
+
+        if value is None:
+            return ""
+        return format_moment(value, recipient_timezone(user, org), str(get_locale()), zone=zone)
+
+    @app.template_filter("mail_date")
+    def _mail_date(value: Any) -> str:
+        from babel.dates import format_date
+
+        return "" if value is None else format_date(value, "long", locale=str(get_locale()))
+
     @app.template_filter("role_label")
     def _role_label(value: str) -> str:
         return Role(value).label
