@@ -211,3 +211,96 @@ def test_an_invitation_valid_for_one_day_says_one_day(app, session):
         body = render_template("orgs/email/invitation.txt", org=org, role=Role.FOUNDER, link="x", inviter=None,
                                days=1)
     assert "(valid for 1 day):" in body
+
+
+# -- check-in reminders for a startup nobody can receive them for ----------------------------------------
+
+def test_reminders_without_a_founder_are_not_logged_and_the_managers_are_told_once(app, session, world):
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from incubator.cohorts.checkins import GRACE_DAYS
+    from incubator.cohorts.models import ReminderLog
+    from incubator.cohorts.tasks import send_checkin_reminders
+    from incubator.core.permissions import Role
+    from tests.cohorts.fixtures import kpis
+    from tests.factories import checkin, enrolled, member
+
+    world.cohort.starts_on = date(2026, 1, 1)
+    owner = member(world.org, Role.OWNER, locale="vi")
+    orphans = [enrolled(world.cohort, name=name) for name in ("Zeta Farms", "Alpha Robotics")]
+    for startup in [world.startup, world.other, *orphans]:
+        startup.enrolments[0].enrolled_on = date(2026, 1, 1)
+        for month in range(1, 9):
+            checkin(startup, date(2026, month, 1), **kpis())
+    session.flush()
+    september_due = date(2026, 9, 30) + timedelta(days=GRACE_DAYS)
+
+    def run(day: date) -> int:
+        with app.app_context():
+            from incubator.extensions import db
+
+            sent = send_checkin_reminders(db.session, datetime(day.year, day.month, day.day, 3, tzinfo=UTC))
+            db.session.commit()
+            return sent
+
+    assert run(september_due - timedelta(days=5)) == 2  # the two startups with a founder, not the orphans
+    founders = {world.founder.email, world.other_founder.email}
+    assert {m.to[0] for m in mail.outbox if m.to[0] in founders} == founders
+    logged = session.execute(select(ReminderLog.startup_id, ReminderLog.kind)).all()
+    assert {(sid, kind) for sid, kind in logged if kind != "checkin_no_founder"} == {
+        (world.startup.id, "checkin_due"), (world.other.id, "checkin_due")}
+    told = [m for m in mail.outbox if m.to[0] not in founders]
+    assert sorted(m.to[0] for m in told) == sorted([world.manager.email, owner.email])  # one mail each
+    to_manager = next(m for m in told if m.to == [world.manager.email])
+    assert to_manager.subject == "2 startups could not be reminded of their KPI check-ins"
+    body = to_manager.body
+    assert body.index("Alpha Robotics") < body.index("Zeta Farms") and "2026-09" in body
+    assert world.startup.name not in body
+    to_owner = next(m for m in told if m.to == [owner.email])
+    assert to_owner.subject == "Không thể nhắc 2 startup nộp báo cáo KPI"  # in the owner's language
+    assert "Alpha Robotics" in to_owner.body
+    mail.outbox.clear()
+    assert run(september_due - timedelta(days=4)) == 0
+    assert mail.outbox == []  # not told again for the same period
+    assert run(september_due + timedelta(days=1)) == 2  # overdue for the founders' startups
+    assert {m.to[0] for m in mail.outbox} == founders  # still nothing new to tell the managers
+
+
+def test_a_founder_who_joins_later_still_gets_the_reminder(app, session, world):
+    from datetime import date, timedelta
+
+    from incubator.cohorts.checkins import GRACE_DAYS
+    from incubator.cohorts.models import StartupFounder
+    from incubator.cohorts.tasks import send_checkin_reminders
+    from incubator.core.permissions import Role
+    from tests.cohorts.fixtures import kpis
+    from tests.factories import checkin, enrolled, member
+
+    world.cohort.starts_on = date(2026, 1, 1)
+    orphan = enrolled(world.cohort, name="Late Founder Co")
+    for startup in [world.startup, world.other, orphan]:
+        startup.enrolments[0].enrolled_on = date(2026, 1, 1)
+        for month in range(1, 10):
+            if startup is orphan and month == 9:
+                continue
+            checkin(startup, date(2026, month, 1), **kpis())
+    session.flush()
+    due = date(2026, 9, 30) + timedelta(days=GRACE_DAYS)
+    when = datetime(due.year, due.month, due.day, 3, tzinfo=UTC) - timedelta(days=5)
+    with app.app_context():
+        from incubator.extensions import db
+
+        assert send_checkin_reminders(db.session, when) == 0
+        db.session.commit()
+    founder = member(world.org, Role.FOUNDER)
+    session.add(StartupFounder(org_id=world.org.id, startup=orphan, user=founder))
+    session.flush()
+    mail.outbox.clear()
+    with app.app_context():
+        from incubator.extensions import db
+
+        assert send_checkin_reminders(db.session, when + timedelta(days=1)) == 1
+        db.session.commit()
+    assert [m.to for m in mail.outbox] == [[founder.email]]
