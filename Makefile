@@ -45,7 +45,7 @@ translations: install ## compile the .po catalogues
 	$(BIN)/pybabel compile -d incubator/translations >/dev/null
 
 messages: install ## extract strings and update the catalogues after changing user-facing text
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o incubator/translations/messages.pot --no-location --sort-output --omit-header .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 --ignore-dirs ".* __pycache__ node_modules instance" -o incubator/translations/messages.pot --no-location --sort-output --omit-header .
 	$(BIN)/pybabel update -i incubator/translations/messages.pot -d incubator/translations --ignore-obsolete --no-fuzzy-matching
 
 chromium: ## Debian's Chromium for the browser tests (never a downloaded browser)

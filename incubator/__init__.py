@@ -65,7 +65,12 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
         module, _sep, attribute = path.partition(":")
         app.register_blueprint(getattr(import_module(module), attribute or "bp"))
     from incubator import api
+    from incubator.booking import panels as booking_panels
+    from incubator.orgs.views import PANEL_PROVIDERS
     from incubator.payments import gateway
+
+    if booking_panels.dashboard_panels not in PANEL_PROVIDERS:  # the booking panels of the dashboard
+        PANEL_PROVIDERS.append(booking_panels.dashboard_panels)
 
     gateway.init_app(app)
     api.init_app(app)
@@ -140,12 +145,17 @@ def _init_login(app: Flask) -> None:
 
 
 def _select_locale() -> str | None:
+    """The person's own choice (account setting, then the language switcher), then the browser's
+    language if we have it, then, for a member inside their organisation, the organisation's language;
+    else English (a Korean or Japanese visitor reads English better than Vietnamese)."""
     from flask import has_request_context
 
     languages = app_languages()
     if not has_request_context():  # a job or a command: the default language
         return languages[0]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    # While the database is down (the 503 page), the signed-in user cannot be loaded: not asked.
+    if not g.get("database_unavailable") and current_user and current_user.is_authenticated \
+            and current_user.locale in languages:
         return current_user.locale
     if session.get("locale") in languages:
         return session["locale"]
@@ -153,7 +163,12 @@ def _select_locale() -> str | None:
     if best:
         return best
     org = g.get("org")
-    return org.default_locale if org is not None else languages[0]
+    if org is not None and g.get("membership") is not None and org.default_locale in languages:
+        return org.default_locale
+    return FALLBACK_LOCALE
+
+
+FALLBACK_LOCALE = "en"
 
 
 def app_languages() -> list[str]:
@@ -216,11 +231,13 @@ def _init_request_hooks(app: Flask) -> None:
             else:
                 db.session.rollback()
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if _is_private(response):
+            response.headers["Cache-Control"] = "no-store"
         if "started" in g:
             log.info("%s %s %s", request.method, request.path, response.status_code, extra={
                 "request_id": g.request_id, "method": request.method, "path": request.path,
                 "status": response.status_code, "duration_ms": round((time.perf_counter() - g.started) * 1000, 1),
-                "user_id": current_user.id if current_user.is_authenticated else None,
+                "user_id": _loaded_user_id(),
                 "org": g.org.slug if g.get("org") is not None else None})
         return response
 
@@ -229,6 +246,26 @@ def _init_request_hooks(app: Flask) -> None:
         token = g.pop("_immediate_token", None)
         if token is not None:
             _immediate.reset(token)
+
+
+PUBLIC_API_PATHS = ("/api/v1/openapi.json", "/api/v1/docs")
+
+
+def _is_private(response: Any) -> bool:
+    """Pages for a signed-in user and API answers (personal data) are never stored by a browser or proxy;
+    public pages, the API's description and static files keep their caching."""
+    if request.endpoint == "static" or request.path.startswith(PUBLIC_API_PATHS):
+        return False
+    if request.path.startswith("/api/"):
+        return True
+    user = g.get("_login_user")
+    return user is not None and user.is_authenticated
+
+
+def _loaded_user_id() -> int | None:
+    """The signed-in user's id if the request loaded them (logging never queries: the database may be down)."""
+    user = g.get("_login_user")
+    return user.id if user is not None and user.is_authenticated else None
 
 
 def _init_templates(app: Flask) -> None:
@@ -243,6 +280,22 @@ def _init_templates(app: Flask) -> None:
             return ""
         org = g.get("org")
         return format_money(amount_minor, currency or (org.currency if org else "VND"), str(get_locale()))
+
+    @app.template_filter("mail_datetime")
+    def _mail_datetime(value: Any, user: Any = None, org: Any = None, zone: bool = True) -> str:
+        """For mail: in the recipient's time zone (their own, else the org's) and the language the mail
+        is rendered in (the sender wraps it in ``force_locale``)."""
+        from incubator.core.timezones import format_moment, recipient_timezone
+
+        if value is None:
+            return ""
+        return format_moment(value, recipient_timezone(user, org), str(get_locale()), zone=zone)
+
+    @app.template_filter("mail_date")
+    def _mail_date(value: Any) -> str:
+        from babel.dates import format_date
+
+        return "" if value is None else format_date(value, "long", locale=str(get_locale()))
 
     @app.template_filter("role_label")
     def _role_label(value: str) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from incubator.accounts.models import ApiToken, User
 from incubator.core.db import utcnow
@@ -137,14 +141,44 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[str, ApiT
     return token, record
 
 
+TOKEN_TOUCH_INTERVAL = timedelta(seconds=60)
+
+
 def user_for_api_token(session: Session, token: str) -> User | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     record = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
     if record is None or not record.is_active or not record.user.active:
         return None
-    record.last_used_at = utcnow()
+    touch_api_token(record)
     return record.user
+
+
+def touch_api_token(record: ApiToken, now: datetime | None = None) -> bool:
+    """Record that the token was used, at most once a minute, outside the request's transaction.
+
+    Writing ``last_used_at`` in the request's own transaction held the token's row until the request
+    ended, so every request with the same token waited for the one before (a PDF export, say). Here
+    a short transaction of its own writes it; a row another transaction holds is skipped, never waited
+    for. Answers whether it wrote."""
+    from incubator.extensions import db
+
+    now = now or utcnow()
+    cutoff = now - TOKEN_TOUCH_INTERVAL
+    if record.last_used_at is not None and record.last_used_at > cutoff:
+        return False
+    due = (select(ApiToken.id)
+           .where(ApiToken.id == record.id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < cutoff))
+           .with_for_update(skip_locked=True))
+    try:
+        with db.side_transaction(wait=False) as conn:
+            written = conn.execute(update(ApiToken).where(ApiToken.id.in_(due)).values(last_used_at=now)).rowcount
+    except OperationalError as exc:  # SQLite: another connection holds the write lock; next time, then
+        current_app.logger.debug("api token %s: last use not recorded (%s)", record.id, exc)
+        return False
+    if written:
+        set_committed_value(record, "last_used_at", now)  # the request's copy agrees, without a write of its own
+    return bool(written)
 
 
 def revoke_api_token(record: ApiToken) -> None:

@@ -6,12 +6,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from incubator.accounts import services
+from incubator.accounts import services, throttle
 from incubator.accounts.forms import (
     ApiTokenForm,
     ChangePasswordForm,
@@ -75,10 +75,6 @@ def fresh_session() -> None:
     session.update(kept)
 
 
-def _login_account_key() -> str:
-    return "login-account:" + services.normalise_email(request.form.get("email", ""))
-
-
 def home_for(user: User) -> str:
     memberships = org_services.memberships_of(db.session, user)
     last = session.get("last_org")
@@ -94,19 +90,34 @@ def home_for(user: User) -> str:
 
 @bp.route("/auth/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], key_func=_login_account_key, methods=["POST"],
-               deduct_when=lambda response: response.status_code != 302)
 def login() -> Any:
     form = LoginForm()
     if form.validate_on_submit():
+        email = form.email.data
+        known = throttle.is_known_device(request, email)
+        wait = 0 if known else throttle.wait_seconds(email)
+        if wait:  # a stranger's failures slow down unknown browsers only, and never for good
+            form.password.errors = [_too_many_failures(wait)]
+            return render_template("accounts/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = services.authenticate(db.session, form.email.data, form.password.data)
         if user is not None:
+            throttle.forget_failures(email)
             fresh_session()  # nothing from before sign-in carries over but the preferences
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")) or home_for(user))
+            response = redirect(safe_next(request.args.get("next")) or home_for(user))
+            throttle.remember_device(request, response, email)
+            return response
+        wait = throttle.record_failure(email)
         form.password.errors = [_("Wrong email or password.")]
+        if wait and not known:
+            form.password.errors.append(_too_many_failures(wait))
         return render_template("accounts/login.html", form=form), 200
     return render_template("accounts/login.html", form=form)
+
+
+def _too_many_failures(wait: int) -> str:
+    return ngettext("Too many failed sign-ins to this account. Try again in %(num)d second.",
+                    "Too many failed sign-ins to this account. Try again in %(num)d seconds.", wait)
 
 
 @bp.route("/auth/logout", methods=["POST"])

@@ -23,7 +23,7 @@ def notify_offer(booking: Booking, link: str) -> None:
     org = db.session.get(Organisation, booking.org_id)
     with force_locale(booking.user.locale or org.default_locale):
         subject = _("A slot you waited for is held for you: %(resource)s", resource=booking.resource.name)
-        body = render_template("booking/email/offer.txt", booking=booking, link=link)
+        body = render_template("booking/email/offer.txt", booking=booking, link=link, org=org)
     send_mail(db.session, booking.user.email, subject, body)
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -28,6 +27,8 @@ from incubator.cohorts.models import (
     ResourceKind,
     Stage,
 )
+from incubator.core.forms import FlaskForm
+from incubator.core.urls import WebURL
 
 
 def _choices(enum):
@@ -72,7 +73,7 @@ class StartupForm(FlaskForm):
     partner_institution = StringField(_l("Partner institution"), validators=[Optional(), Length(max=255)],
                                       description=_l("The university or enterprise it comes from, if any."))
     team_size = IntegerField(_l("Team size"), default=1, validators=[Optional(), NumberRange(min=0)])
-    website = URLField(_l("Website"), validators=[Optional(), Length(max=255)])
+    website = URLField(_l("Website"), validators=[Optional(), Length(max=255), WebURL()])
     is_st_enterprise = BooleanField(_l("Certified science and technology enterprise"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     logo = FileField(_l("Logo (PNG or JPEG)"))
@@ -108,7 +109,7 @@ class MilestoneForm(FlaskForm):
 
 class MilestoneUpdateForm(FlaskForm):
     status = SelectField(_l("Status"), choices=_choices(MilestoneStatus))
-    evidence_url = StringField(_l("Evidence link"), validators=[Optional(), Length(max=500)])
+    evidence_url = StringField(_l("Evidence link"), validators=[Optional(), Length(max=500), WebURL()])
     evidence_file = FileField(_l("Evidence file"))
 
 

@@ -31,6 +31,7 @@ from incubator.cohorts.models import (
 )
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.permissions import Permission, Role
+from incubator.core.urls import URL_MESSAGE, is_web_url
 from incubator.orgs.models import Membership, Organisation
 
 
@@ -155,6 +156,8 @@ def save_startup(session: Session, org: Organisation, startup: Startup | None, *
         fields["origin"] = _("Not a valid choice.")
     if data.get("team_size") is not None and data["team_size"] < 0:
         fields["team_size"] = _("Must not be negative.")
+    if data.get("website") and not is_web_url(data["website"]):
+        fields["website"] = str(URL_MESSAGE)
     _raise(fields)
     if startup is None:
         startup = Startup(org_id=org.id)
@@ -247,7 +250,7 @@ def save_milestone(session: Session, startup: Startup, milestone: Milestone | No
         _required(fields, title=title, due_on=due_on)
     if status is not None and status not in set(MilestoneStatus):
         fields["status"] = _("Not a valid choice.")
-    if evidence_url and not evidence_url.startswith(("http://", "https://")):
+    if evidence_url and not is_web_url(evidence_url):
         fields["evidence_url"] = _("Enter a link that starts with http:// or https://.")
     _raise(fields)
     if milestone is None:

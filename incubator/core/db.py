@@ -158,6 +158,31 @@ class Database:
             session = g._db_session = self.new_session()
         return session
 
+    @contextlib.contextmanager
+    def side_transaction(self, *, wait: bool = True) -> Iterator[Any]:
+        """A short transaction on its own connection, committed at once: bookkeeping (a token's
+        ``last_used_at``) that must neither join nor wait for the request's transaction.
+
+        With ``wait=False`` SQLite gives up at once when another connection holds the write lock
+        (the caller catches ``OperationalError``); on PostgreSQL use ``SKIP LOCKED`` in the statement.
+        Tests run inside one outer transaction: there it is a savepoint of the test connection."""
+        test_connection = current_app.extensions.get("db_test_connection")
+        if test_connection is not None:
+            with test_connection.begin_nested():
+                yield test_connection
+            return
+        with self.engine.connect() as conn:
+            # (set on the driver's connection: through SQLAlchemy the PRAGMA would begin a transaction)
+            sqlite = conn.dialect.name == "sqlite" and not wait
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                if sqlite:
+                    conn.connection.driver_connection.execute("PRAGMA busy_timeout=10000")
+
     def has_session(self) -> bool:
         return g.get("_db_session") is not None
 

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+# The database cannot be reached (down, restarting, refusing connections): answered 503, retry later.
+DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError)
+RETRY_AFTER_SECONDS = 30
 
 
 class DomainError(Exception):
@@ -46,6 +51,7 @@ HTTP_CODES = {
     422: "validation_error",
     429: "too_many_requests",
     500: "server_error",
+    503: "unavailable",
 }
 
 
@@ -53,9 +59,24 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def json_error(status: int, message: str, code: str | None = None, fields: dict[str, Any] | None = None) -> Any:
+def json_error(status: int, message: str, code: str | None = None, fields: dict[str, Any] | None = None,
+               headers: dict[str, str] | None = None) -> Any:
     body = {"code": code or HTTP_CODES.get(status, "error"), "message": message, "fields": fields or {}}
-    return jsonify(body), status
+    return jsonify(body), status, headers or {}
+
+
+def unavailable_response() -> Any:
+    """503 while the database is unreachable, from a page that needs no database: no current user,
+    no organisation menu, no context processors (``render_template`` would load the signed-in user)."""
+    g.database_unavailable = True  # the locale selector must not load the user either
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_json():
+        return json_error(503, "The service is temporarily unavailable. Try again later.", "unavailable",
+                          headers=headers)
+    from flask_babel import get_locale
+
+    page = current_app.jinja_env.get_template("errors/unavailable.html")
+    return page.render(retry_after=RETRY_AFTER_SECONDS, lang=str(get_locale())), 503, headers
 
 
 def _validation_fields(data: Any) -> dict[str, Any]:
@@ -76,31 +97,42 @@ def register_error_handlers(app: Flask) -> None:
         400: (_("Bad request"), _("The request could not be understood. Reload the page and try again.")),
         403: (_("Not allowed"), _("Your role in this organisation does not allow this.")),
         404: (_("Not found"), _("There is nothing at this address.")),
+        405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
         413: (_("File too large"), _("The upload is larger than the limit allowed.")),
         429: (_("Too many attempts"), _("Please wait a moment before trying again.")),
         500: (_("Something went wrong"), _("The error has been logged. Please try again later.")),
     }
 
-    def render(status: int, description: str | None = None) -> Any:
+    def render(status: int, headers: dict[str, str] | None = None) -> Any:
         title, text = pages.get(status, pages[400] if status < 500 else pages[500])
-        return render_template("errors/error.html", status=status, title=title, text=text), status
+        return render_template("errors/error.html", status=status, title=title, text=text), status, headers or {}
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
+        if isinstance(getattr(exc, "original_exception", None), DATABASE_DOWN):  # raised after the view
+            app.logger.error("database unavailable: %s", exc.original_exception)
+            return unavailable_response()
+        # 405 says which methods the address accepts (RFC 9110), on pages and in the API.
+        headers = {k: v for k, v in exc.get_headers() if k == "Allow"}
         if wants_json():
             fields = _validation_fields(getattr(exc, "data", None))
             message = "Invalid request" if fields else exc.description or HTTP_CODES.get(status, "error")
-            return json_error(status, message, fields=fields)
-        if status in (405,):
-            return render(400)
-        return render(status)
+            return json_error(status, message, fields=fields, headers=headers)
+        return render(status, headers)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
         if wants_json():
             return json_error(exc.status, exc.message, exc.code, exc.fields)
         return render(exc.status if exc.status in pages else 400)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def _database_down(exc: Exception) -> Any:
+        app.logger.error("database unavailable: %s", exc)
+        return unavailable_response()
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

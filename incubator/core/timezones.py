@@ -41,3 +41,24 @@ def parse_month(value: str | None, default: date) -> date:
 def day_start_utc(day: date, tz_name: str) -> datetime:
     """Midnight at the start of ``day`` in the time zone, as a UTC moment."""
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
+
+
+def recipient_timezone(user: object | None, org: object | None) -> str:
+    """The time zone a person reads times in: their own setting if they have one, else the organisation's."""
+    for source in (user, org):
+        name = getattr(source, "timezone", None) if source is not None else None
+        if name and is_valid_timezone(name):
+            return name
+    return DEFAULT_TIMEZONE
+
+
+def format_moment(value: datetime, tz_name: str, locale: str, zone: bool = True) -> str:
+    """A moment as people read it, by Babel: "December 5, 2026, 9:00 AM" / "09:00 5 tháng 12, 2026",
+    in ``tz_name``; with ``zone`` the zone follows in brackets. No seconds, no microseconds, no UTC."""
+    from babel.dates import format_date, format_time, get_datetime_format
+
+    local = to_local(value, tz_name)
+    text = (get_datetime_format("medium", locale=locale)
+            .replace("{1}", format_date(local, "long", locale=locale))
+            .replace("{0}", format_time(local, "short", locale=locale)))
+    return f"{text} ({tz_name})" if zone else text

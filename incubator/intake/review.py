@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from flask import render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -113,7 +113,8 @@ def emails_in(application: Application) -> set[str]:
 def _notify_assignment(session: Session, org: Organisation, reviewer: User, applications: list[Application]) -> None:
     locale = reviewer.locale or org.default_locale
     with force_locale(locale):
-        subject = _("%(n)d applications to review at %(org)s", n=len(applications), org=org.name)
+        subject = ngettext("%(num)d application to review at %(org)s", "%(num)d applications to review at %(org)s",
+                           len(applications), org=org.name)
         body = render_template("intake/email/assigned.txt", org=org, reviewer=reviewer, applications=applications,
                                locale=locale)
     send_mail(session, reviewer.email, subject, body)

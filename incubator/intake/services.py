@@ -305,10 +305,12 @@ def record_transition(session: Session, application: Application, actor: User | 
 
 def _receipt(session: Session, application: Application) -> None:
     user, call = application.applicant, application.call
-    locale = user.locale or session.get(Organisation, application.org_id).default_locale
+    org = session.get(Organisation, application.org_id)
+    locale = user.locale or org.default_locale
     with force_locale(locale):
         subject = _("We received your application to %(call)s", call=call.title(locale))
-        body = render_template("intake/email/receipt.txt", application=application, call=call, locale=locale)
+        body = render_template("intake/email/receipt.txt", application=application, call=call, locale=locale,
+                               org=org)
     send_mail(session, user.email, subject, body)
 
 

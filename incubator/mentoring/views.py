@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -321,10 +322,14 @@ def invite(record: MentorSession) -> None:
     ics = calendar.calendar([record], "Incubator", request.host, method="REQUEST")
     people = [record.match.mentor.user] + [f.user for f in record.match.startup.founders]
     for person in people:
-        body = render_template("mentoring/email/invitation.txt", record=record, person=person,
-                               agenda=services.open_action_items(db.session, record.match))
-        send_mail(db.session, person.email, _("Mentoring session: %(startup)s", startup=record.match.startup.name),
-                  body, attachments=[Attachment("invite.ics", "text/calendar", ics)])
+        # In the reader's language and time zone (a mentor's own, from their profile; else the org's).
+        reader = record.match.mentor if person.id == record.match.mentor.user_id else person
+        with force_locale(person.locale or g.org.default_locale):
+            body = render_template("mentoring/email/invitation.txt", record=record, person=person, reader=reader,
+                                   org=g.org, agenda=services.open_action_items(db.session, record.match))
+            subject = _("Mentoring session: %(startup)s", startup=record.match.startup.name)
+        send_mail(db.session, person.email, subject, body,
+                  attachments=[Attachment("invite.ics", "text/calendar", ics)])
 
 
 def session_or_404(mentor_session_id: int) -> MentorSession:

@@ -1,11 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from incubator.accounts.forms import LOCALE_CHOICES
-from incubator.core.permissions import ROLE_LABELS
+from incubator.core.forms import FlaskForm
+from incubator.core.permissions import ROLE_LABELS, Role
 from incubator.core.timezones import common_timezones
 from incubator.orgs.models import ORG_KIND_LABELS
 
@@ -14,9 +14,14 @@ def role_choices():
     return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()]
 
 
+# An invitation starts at the least privilege: a founder (their own startup's pages, bookings and
+# check-ins); whoever invites a manager or an owner picks that on purpose.
+INVITE_DEFAULT_ROLE = Role.FOUNDER
+
+
 class InviteForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=255)])
-    role = SelectField(_l("Role"), choices=role_choices)
+    role = SelectField(_l("Role"), choices=role_choices, default=INVITE_DEFAULT_ROLE.value)
 
 
 class RoleForm(FlaskForm):

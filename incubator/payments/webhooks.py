@@ -46,6 +46,7 @@ def webhook() -> Any:
         stripe.WebhookSignature.verify_header(payload, request.headers.get("Stripe-Signature"),
                                               current_app.config["STRIPE_WEBHOOK_SECRET"],
                                               stripe.Webhook.DEFAULT_TOLERANCE)
+        _refuse_future_timestamp(request.headers.get("Stripe-Signature", ""))
         event = json.loads(payload)
         event_id, event_type, obj = str(event["id"]), str(event["type"]), dict(event["data"]["object"])
     except stripe.SignatureVerificationError:
@@ -58,6 +59,17 @@ def webhook() -> Any:
         current_app.logger.warning("webhook %s: the gateway could not be read: %s", event_id, exc)
         return jsonify(code="gateway_unavailable", message="Try again later."), 503
     return jsonify(result), 200
+
+
+FUTURE_TOLERANCE = 5 * 60  # seconds of clock skew allowed ahead of us (the library checks only the past)
+
+
+def _refuse_future_timestamp(header: str) -> None:
+    import stripe
+
+    stamps = [part.partition("=")[2] for part in header.split(",") if part.strip().startswith("t=")]
+    if not stamps or not stamps[0].strip().isdigit() or int(stamps[0]) > time.time() + FUTURE_TOLERANCE:
+        raise stripe.SignatureVerificationError("Timestamp outside the tolerance zone", header)
 
 
 def handle_event(session: Session, event_id: str, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -4,11 +4,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DecimalField, IntegerField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from incubator.core.forms import FlaskForm
 from incubator.core.money import to_major, to_minor
 from incubator.reporting.queries import HEADLINE_LABELS, MONEY, TARGET_METRICS
 

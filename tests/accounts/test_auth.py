@@ -187,3 +187,89 @@ def test_reset_mail_is_in_the_users_language(client, session):
     user = UserFactory(locale="vi")
     client.post("/auth/forgot", data={"email": user.email, "csrf_token": csrf_token(client, "/auth/forgot")})
     assert "mật khẩu" in mail.outbox[-1].subject
+
+
+# -- a stranger's failures do not lock the owner out -------------------------------------------------------
+
+def _post_login(client, email, password, ip="10.0.0.1", lang="en"):
+    return client.post("/auth/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)},
+                       environ_base={"REMOTE_ADDR": ip}, headers={"Accept-Language": lang})
+
+
+def _wait_shown(response) -> int:
+    match = re.search(r"Too many failed sign-ins to this account\. Try again in (\d+) seconds?\.",
+                      response.get_data(as_text=True))
+    assert match, response.get_data(as_text=True)
+    return int(match.group(1))
+
+
+def _fail_until_the_limit(app, email):
+    stranger = app.test_client()
+    limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
+    for i in range(limit):
+        assert _post_login(stranger, email, "wrong password here", ip=f"203.0.113.{i}").status_code == 200
+    return stranger
+
+
+def test_a_strangers_failures_do_not_lock_out_the_owners_known_browser(app, client, session):
+    user = UserFactory()
+    assert _post_login(client, user.email, PASSWORD).status_code == 302  # the owner's browser, once
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    stranger = _fail_until_the_limit(app, user.email)
+    assert _post_login(stranger, user.email, PASSWORD, ip="203.0.113.99").status_code == 429
+    response = _post_login(client, user.email, PASSWORD)
+    assert response.status_code == 302  # the right password from the known browser still gets in
+    assert client.get("/account").status_code == 200
+
+
+def test_unknown_browsers_are_throttled_with_a_growing_delay_never_a_lock(app, client, session):
+    from incubator.accounts import throttle
+    from incubator.extensions import limiter
+
+    user = UserFactory()
+    _fail_until_the_limit(app, user.email)
+    response = _post_login(client, user.email, PASSWORD)  # even the right password waits, from a new browser
+    assert response.status_code == 429
+    first = _wait_shown(response)
+    assert 0 < first <= 30
+    assert int(response.headers["Retry-After"]) >= first  # (the per-IP limiter may announce later)
+    assert client.get("/account").status_code == 302  # not signed in
+    # The wait runs out (simulated): one more try is allowed; a failure makes the next wait longer.
+    wait_key = "login-wait:" + throttle._account_key(user.email)
+    with app.app_context():
+        limiter.storage.clear(wait_key)
+    failed = _post_login(client, user.email, "wrong again, sorry")
+    assert failed.status_code == 200 and "Wrong email or password." in failed.get_data(as_text=True)
+    second = _wait_shown(_post_login(client, user.email, PASSWORD))
+    assert 30 < second <= 60
+    with app.app_context():
+        limiter.storage.clear(wait_key)
+    assert _post_login(client, user.email, PASSWORD).status_code == 302  # nothing is locked for good
+
+
+def test_the_wait_message_is_translated(app, client, session):
+    user = UserFactory()
+    _fail_until_the_limit(app, user.email)
+    response = _post_login(client, user.email, PASSWORD, lang="vi")
+    assert response.status_code == 429
+    html = response.get_data(as_text=True)
+    assert "Đăng nhập sai quá nhiều lần vào tài khoản này. Vui lòng thử lại sau" in html
+    assert "Too many failed" not in html
+
+
+def test_a_forged_known_device_cookie_does_not_help(app, client, session):
+    from incubator.accounts.throttle import KNOWN_DEVICE_COOKIE
+
+    user = UserFactory()
+    _fail_until_the_limit(app, user.email)
+    client.set_cookie(KNOWN_DEVICE_COOKIE, "WyJhYmMiXQ.forged", path="/auth/")
+    assert _post_login(client, user.email, PASSWORD).status_code == 429
+
+
+def test_the_per_ip_limit_applies_to_known_browsers_too(app, client, session):
+    user = UserFactory()
+    assert _post_login(client, user.email, PASSWORD).status_code == 302
+    limit = int(app.config["LOGIN_LIMIT_PER_IP"].split()[0])
+    for _ in range(limit):
+        _post_login(client, user.email, "wrong password here")
+    assert _post_login(client, user.email, PASSWORD).status_code == 429

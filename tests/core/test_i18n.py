@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from incubator.core.money import format_money, to_major, to_minor
@@ -17,22 +16,59 @@ ROOT = Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
+EXTRACTORS = {".py": "python", ".html": "jinja2", ".txt": "jinja2"}
+
+
+def _source_files() -> list[Path]:
+    """Every Python file of the app and every template, found on disk, whatever the folder is called
+    (Babel's own directory walk skips folders starting with ``_`` or ``.``, e.g. templates/_macros)."""
+    files = [*sorted((ROOT / "incubator").rglob("*.py")), *sorted((ROOT / "templates").rglob("*"))]
+    return [f for f in files if f.is_file() and f.suffix in EXTRACTORS and "__pycache__" not in f.parts]
+
+
 def _source_messages() -> set[str]:
-    method_map = [("incubator/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    from babel.messages.extract import extract_from_file
+
     found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), method_map,
-                                                                            keywords=keywords):
-        found.add(message if isinstance(message, str) else message[0])
+    for path in _source_files():
+        options = {"extensions": "jinja2.ext.i18n"} if EXTRACTORS[path.suffix] == "jinja2" else {}
+        for _lineno, message, _comments, _context in extract_from_file(EXTRACTORS[path.suffix], str(path),
+                                                                      keywords=KEYWORDS, options=options):
+            if isinstance(message, str):
+                found.add(message)
+            else:
+                found.update(part for part in message if part)
     return found
+
+
+def test_the_extraction_walks_folders_starting_with_an_underscore():
+    assert ROOT / "templates/_macros/pagination.html" in _source_files()
+    assert {"Previous", "Next", "%(total)d in all"} <= _source_messages()
+
+
+def test_the_extraction_configuration_does_not_skip_underscore_folders():
+    """``make messages`` walks templates/_macros too (Babel's default skips ``_*`` folders)."""
+    makefile = (ROOT / "Makefile").read_text()
+    extract = next(line for line in makefile.splitlines() if "pybabel extract" in line)
+    assert "--ignore-dirs" in extract
 
 
 def test_the_vietnamese_catalogue_translates_every_string_in_the_code():
     with open(ROOT / "incubator/translations/vi/LC_MESSAGES/messages.po", "rb") as f:
         catalogue = read_po(f)
-    translated = {m.id: m.string for m in catalogue if m.id and m.string and not m.fuzzy}
+    translated: dict[str, str] = {}
+    for m in catalogue:
+        if not m.id or m.fuzzy:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        texts = m.string if isinstance(m.string, tuple) else (m.string,)
+        if all(texts):
+            for mid in ids:
+                translated[mid] = texts[0]
     missing = sorted(_source_messages() - set(translated))
-    assert not missing, "run `make messages` and translate:\n" + "\n".join(missing)
+    assert not missing, "translate in messages.po:\n" + "\n".join(missing)
     wrong = [mid for mid, text in translated.items() if set(PLACEHOLDER.findall(mid)) != set(PLACEHOLDER.findall(text))]
     assert not wrong, wrong
 
@@ -94,3 +130,81 @@ def test_money_minor_units():
     assert str(to_major(1250, "USD")) == "12.50"
     with pytest.raises(ValueError):
         to_minor("1.5", "VND")  # VND has no minor unit
+
+
+def test_the_pagination_reads_in_vietnamese(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from incubator.core.pagination import Page
+
+    page = Page(items=[], page=2, per_page=20, total=61)
+    macro = '{% from "_macros/pagination.html" import pagination %}{{ pagination(page, "main.index") }}'
+    with app.test_request_context("/"), force_locale("vi"):
+        html = render_template_string(macro, page=page)
+    assert "Trước" in html and "Sau" in html and "Tổng cộng 61" in html
+    assert "Previous" not in html and "in all" not in html
+
+
+def test_form_validation_messages_are_in_vietnamese(client, session):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    token = csrf_token(client, "/auth/register")
+    page = client.post("/auth/register", data={"name": "", "email": "not-an-email", "password": "short",
+                                              "confirm": "short", "csrf_token": token}).get_data(as_text=True)
+    assert "Trường này phải có từ 12 đến 256 ký tự." in page
+    assert "Trường này là bắt buộc." in page
+    assert "Địa chỉ email không hợp lệ." in page
+    assert "characters long" not in page and "This field is required" not in page
+
+
+def test_form_validation_messages_stay_english_in_english(client, session):
+    token = csrf_token(client, "/auth/register")
+    page = client.post("/auth/register", data={"name": "Ann", "email": "ann@example.org", "password": "short",
+                                              "confirm": "short", "csrf_token": token}).get_data(as_text=True)
+    assert "Field must be between 12 and 256 characters long." in page
+
+
+def test_every_form_of_the_app_speaks_the_readers_language():
+    import importlib
+
+    import flask_wtf
+
+    from incubator.core.forms import FlaskForm
+
+    for module in ("accounts", "orgs", "cohorts", "intake", "reporting"):
+        importlib.import_module(f"incubator.{module}.forms")
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    strays = [f"{c.__module__}.{c.__name__}" for c in subclasses(flask_wtf.FlaskForm)
+              if c.__module__.startswith("incubator.") and not issubclass(c, FlaskForm)]
+    assert not strays, "derive these from incubator.core.forms.FlaskForm: " + ", ".join(strays)
+
+
+@pytest.mark.parametrize("accept,lang", [("ko", "en"), ("ja", "en"), ("ko-KR,ko;q=0.9", "en"), ("vi", "vi"),
+                                         ("vi-VN,vi;q=0.9", "vi"), ("en-GB", "en"), ("ja,vi;q=0.5", "vi"), ("", "en")])
+def test_a_visitor_reads_their_browsers_language_or_english(client, accept, lang):
+    html = client.get("/auth/login", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'lang="{lang}"' in html
+    assert ("Đăng nhập" if lang == "vi" else "Sign in") in html
+
+
+@pytest.mark.parametrize("accept,lang", [("ko", "vi"), ("ja", "vi"), ("en-GB", "en"), ("vi", "vi")])
+def test_members_inside_their_organisation_fall_back_to_its_language(client, session, accept, lang):
+    org = OrgFactory(slug="vi-lab", default_locale="vi")
+    owner = member(org, Role.OWNER, locale=None)
+    login(client, owner.email)
+    html = client.get("/o/vi-lab/members", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'lang="{lang}"' in html
+    outside = client.get("/account", headers={"Accept-Language": accept}).get_data(as_text=True)
+    assert f'lang="{"en" if lang == "vi" and accept != "vi" else lang}"' in outside  # not inside the org
+
+
+def test_a_members_own_setting_beats_browser_and_organisation(client, session):
+    org = OrgFactory(slug="vi-lab", default_locale="vi")
+    owner = member(org, Role.OWNER, locale="en")
+    login(client, owner.email)
+    assert 'lang="en"' in client.get("/o/vi-lab/members", headers={"Accept-Language": "vi"}).get_data(as_text=True)

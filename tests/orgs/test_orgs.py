@@ -154,3 +154,89 @@ def test_members_are_paginated_with_a_constant_number_of_queries(app, client, se
     second = client.get("/o/bbi/members?page=2").get_data(as_text=True)
     assert second.count('name="role" id="role-') == 6
     assert len(seen) <= 12, seen
+
+
+def test_the_invite_form_starts_at_the_least_privilege(client, org):
+    import re
+
+    login(client, member(org, Role.OWNER).email)
+    html = client.get("/o/bbi/members").get_data(as_text=True)
+    invite = html[html.index('name="email"'):]
+    selected = re.search(r'<option selected value="(\w+)">|<option value="(\w+)" selected>', invite)
+    assert selected and "founder" in selected.groups()
+    assert not re.search(r'<option selected value="owner"|<option value="owner" selected', invite)
+
+
+def test_the_new_organisation_help_text_shows_the_address_placeholder(client, session):
+    from tests.factories import UserFactory
+
+    login(client, UserFactory(is_admin=True).email)
+    html = client.get("/admin/orgs/new").get_data(as_text=True)
+    assert "used in /o/&lt;address&gt;/." in html
+    assert "<address>" not in html
+
+
+# -- the booking panels of the dashboard -------------------------------------------------------------------
+
+def _bookings(session, world, fablab, user, count, start, status="confirmed", step_hours=2, resource=None):
+    from datetime import timedelta
+
+    from incubator.booking.models import Booking
+
+    rows = []
+    for i in range(count):
+        begins = start + timedelta(hours=step_hours * i)
+        rows.append(Booking(org_id=world.org.id, resource=resource or fablab.room, user=user, starts_at=begins,
+                            ends_at=begins + timedelta(hours=1), blocked_until=begins + timedelta(hours=1),
+                            status=status))
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def test_a_founder_sees_their_next_bookings_on_the_dashboard(app, client, session, world, fablab):
+    from datetime import timedelta
+
+    from tests.booking.fixtures import next_weekday_at
+    from tests.conftest import page_queries
+
+    start = next_weekday_at(1, 8)
+    _bookings(session, world, fablab, world.founder, 1, start - timedelta(weeks=1) - timedelta(days=3))  # past
+    _bookings(session, world, fablab, world.other_founder, 1, start, resource=fablab.printer)  # someone else's
+    login(client, world.founder.email)
+    assert "No upcoming bookings." in client.get("/o/bbi/").get_data(as_text=True)
+    _bookings(session, world, fablab, world.founder, 3, start)
+    html = client.get("/o/bbi/").get_data(as_text=True)
+    panel = html[html.index('data-testid="panel-bookings"'):]
+    assert panel.count("Meeting room") == 3 and "Nothing here yet" not in panel[:panel.index("</section>")]
+    few = page_queries(app, client, "/o/bbi/")
+    _bookings(session, world, fablab, world.founder, 16, start + timedelta(days=1))
+    html = client.get("/o/bbi/").get_data(as_text=True)
+    panel = html[html.index('data-testid="panel-bookings"'):html.index("</section>", html.index("panel-bookings"))]
+    assert panel.count("Meeting room") == 5 and "and 14 more" in panel  # 19 upcoming, the next 5 shown
+    assert page_queries(app, client, "/o/bbi/") == few  # bounded, whatever the number of bookings
+
+
+def test_the_manager_sees_todays_bookings_and_pending_approvals(app, client, session, world, fablab):
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import page_queries
+
+    zone = ZoneInfo(world.org.timezone)
+    today = datetime.now(UTC).astimezone(zone).date()
+    day_start = datetime.combine(today, time(0), zone)
+    _bookings(session, world, fablab, world.founder, 2, day_start + timedelta(hours=1), step_hours=3)
+    _bookings(session, world, fablab, world.other_founder, 1, day_start + timedelta(days=2, hours=10),
+              status="pending_approval")
+    _bookings(session, world, fablab, world.other_founder, 1, day_start + timedelta(days=3), status="cancelled")
+    login(client, world.manager.email)
+    html = client.get("/o/bbi/").get_data(as_text=True)
+    panel = html[html.index('data-testid="panel-booking"'):html.index("</section>", html.index("panel-booking"))]
+    assert "2 bookings today" in panel and "1 awaiting approval" in panel
+    assert panel.count("Meeting room") == 2 and world.founder.name in panel
+    assert "Nothing here yet" not in panel
+    few = page_queries(app, client, "/o/bbi/")
+    _bookings(session, world, fablab, world.other_founder, 10, day_start + timedelta(hours=1, minutes=30),
+              step_hours=1, resource=fablab.printer)
+    assert page_queries(app, client, "/o/bbi/") == few
