@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
@@ -268,12 +269,23 @@ def download_file(application_id: int, application_file_id: int) -> Any:
     if record.application_id != application.id:
         abort(404)
     blind = review.is_blind_for(application, current_user, g.membership)
-    name = f"application-{application.id}-{record.question_key}.pdf" if blind else record.filename
     try:
         path = storage().path(record.storage_key)
     except FileNotFoundError:
         abort(404)
-    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
+    if not blind:
+        return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=record.filename)
+    # Blind review: the document's metadata (author, title, XMP) goes, and the name says nothing.
+    try:
+        with open(path, "rb") as stored:
+            data = review.without_identity(stored.read())
+    except FileNotFoundError:
+        abort(404)
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("intake.application_page", application_id=application.id))
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"application-{application.id}-{record.question_key}.pdf")
 
 
 @bp.route("/reviews")
