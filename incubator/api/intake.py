@@ -61,7 +61,10 @@ class AnswersIn(Schema):
         unknown = EXCLUDE
 
     answers = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True,
-                          metadata={"description": "{question key: value}; a draft may leave questions out"})
+                          metadata={"description": "{question key: value}. Saving merges: a question left out "
+                                                   "keeps its saved answer, and `null` clears that one answer. "
+                                                   "A draft may leave any question empty; a submitted "
+                                                   "application must keep its required answers."})
 
 
 class ApplicationOut(Schema):
@@ -224,7 +227,11 @@ def get_call(call_id: int) -> Any:
 @bp.response(201, ApplicationOut)
 @errors(NOT_FOUND, FORBIDDEN, INVALID)
 def create_application(data: dict[str, Any], call_id: int) -> Any:
-    """Create (or update) the caller's draft. After the deadline: 422 with code `deadline_passed`."""
+    """Create the caller's draft, or save into their application to this call.
+
+    Answers merge into what is saved: questions left out keep their answers, `null` clears one. A
+    submitted application can be edited this way until the deadline when the call allows it; each
+    edit is recorded in its timeline. After the deadline: 422 with code `deadline_passed`."""
     if not g.membership.has(Permission.APPLY):
         raise NotAllowed("Only founders apply to calls")
     application = services.start_application(db.session, g.org, g.call, g.api_user, data["answers"])
@@ -259,6 +266,21 @@ def list_applications(query: dict[str, Any]) -> Any:
 @errors(NOT_FOUND)
 def get_application(application_id: int) -> Any:
     return _application_out(g.application)
+
+
+@bp.route("/applications/<int:application_id>", methods=["PATCH"])
+@visible_application
+@bp.arguments(AnswersIn)
+@bp.response(200, ApplicationOut)
+@errors(NOT_FOUND, FORBIDDEN, (422, "An answer is invalid (`fields` names it), the application can no longer "
+                                    "change (`not_editable`), or the deadline passed (`deadline_passed`)"))
+def update_application(data: dict[str, Any], application_id: int) -> Any:
+    """Change some answers of the caller's application.
+
+    The answers sent merge into the saved ones: questions left out keep theirs, and `null` clears one.
+    A submitted application can be edited until the deadline when the call allows it, and each edit is
+    recorded in its timeline (who, when, which questions)."""
+    return _application_out(services.save_answers(db.session, g.application, g.api_user, data["answers"]))
 
 
 @bp.route("/applications/<int:application_id>/submit", methods=["POST"])
