@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, g
+from flask_babel import force_locale
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
@@ -76,6 +77,12 @@ class ApplicationOut(Schema):
     answers = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
     form_version = fields.Integer(required=True)
     submitted_at = fields.DateTime(allow_none=True)
+
+
+class DecisionOut(ApplicationOut):
+    warnings = fields.List(fields.String(), required=True, metadata={
+        "description": "Answers the accepted startup could not take (a stage or origin that is not one of the "
+                       "startup's), to correct on the startup"})
 
 
 class ListQuery(Schema):
@@ -334,7 +341,7 @@ def create_review(data: dict[str, Any], application_id: int) -> Any:
 @bp.route("/applications/<int:application_id>/decision", methods=["POST"])
 @visible_application
 @bp.arguments(DecisionIn)
-@bp.response(200, ApplicationOut)
+@bp.response(200, DecisionOut)
 @errors(NOT_FOUND, FORBIDDEN, (409, "The startup is already in the cohort"), INVALID)
 def decide(data: dict[str, Any], application_id: int) -> Any:
     if not _manager():
@@ -348,4 +355,6 @@ def decide(data: dict[str, Any], application_id: int) -> Any:
             raise DomainError("Not a valid cohort", fields={"cohort_id": "Not a valid choice."})
     decisions.decide(db.session, g.application, g.api_user, g.membership, data["decision"], cohort,
                      data.get("comment") or "")
-    return _application_out(g.application)
+    with force_locale(_lang()):
+        warnings = decisions.mapping_problems(g.application, _lang())
+    return {**_application_out(g.application), "warnings": warnings}

@@ -21,7 +21,7 @@ from incubator.core.permissions import Permission, can, require
 from incubator.core.storage import storage
 from incubator.core.tenancy import get_or_404
 from incubator.extensions import db
-from incubator.intake import decisions, exports, pipeline, ranking, review
+from incubator.intake import decisions, exports, formspec, pipeline, ranking, review
 from incubator.intake.forms import AssignForm, ConflictForm, DecisionForm, MoveForm
 from incubator.intake.models import Application, ApplicationFile, Call, Recommendation, Review, ReviewStatus, Stage
 from incubator.intake.tasks import send_decision_letters
@@ -125,6 +125,9 @@ def bulk(call_id: int) -> Any:
                 done += 1
             except DomainError as error:
                 flash(f"{application.display_name}: {error.message}", "warning")
+            else:
+                for problem in decisions.mapping_problems(application, locale()):
+                    flash(f"{application.display_name}: {problem}", "warning")
         flash(_("%(n)d decisions recorded.", n=done), "success")
     else:
         abort(400)
@@ -215,6 +218,8 @@ def decide(application_id: int) -> Any:
         flash(error.message, "danger")
         return redirect(url_for("intake.application_page", application_id=application.id))
     flash(_("The decision is recorded. Send the letter from the call's list."), "success")
+    for problem in decisions.mapping_problems(application, locale()):
+        flash(problem, "warning")
     return redirect(url_for("intake.application_page", application_id=application.id))
 
 
@@ -307,7 +312,15 @@ def compare(call_id: int) -> Any:
     call = get_or_404(Call, call_id)
     ids = [int(i) for i in request.args.getlist("application_id") if i.isdigit()][:6]
     rows = [r for r in ranking.rank(db.session, call) if r.application.id in ids]
-    return render_template("intake/compare.html", call=call, rows=rows, locale=locale())
+    # The choice answers side by side too (sector, stage, country...), as their labels.
+    choices = [q for q in call.current_version.questions if q["type"] in formspec.CHOICE_TYPES]
+    answers = {}
+    for row in rows:
+        own = {q["key"]: q for q in row.application.form_version.questions}  # the version it answered
+        answers[row.application.id] = {q["key"]: decisions.answer_text(own.get(q["key"], q), row.application.answers
+                                                                       .get(q["key"]), locale()) for q in choices}
+    return render_template("intake/compare.html", call=call, rows=rows, locale=locale(), choices=choices,
+                           answers=answers)
 
 
 @bp.route("/calls/<int:call_id>/letters", methods=["GET", "POST"])

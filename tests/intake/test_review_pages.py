@@ -17,7 +17,7 @@ from incubator.intake import review
 from incubator.intake.models import ApplicationFile, Review, ReviewStatus, Stage
 from tests.conftest import csrf_token, page_queries
 from tests.factories import member
-from tests.intake.fixtures import PDF, application
+from tests.intake.fixtures import PDF, application, make_call
 
 
 def _with_deck(session, app_, name="Secret Name deck.pdf"):
@@ -368,3 +368,53 @@ def test_accepting_into_a_full_cohort_changes_nothing(client, intake, session, s
     assert [t.to_stage for t in target.transitions] == []
     assert session.execute(select(Startup.name)).scalars().all() == ["First"]
     assert "The cohort is full" in client.get(f"/o/bbi/applications/{target.id}").get_data(as_text=True)
+
+
+def test_choice_answers_show_their_labels_and_an_unmapped_stage_is_said(client, intake, session, sign_in):
+    from copy import deepcopy
+
+    from incubator.intake.demo import FORM
+
+    form = deepcopy(FORM)
+    next(q for q in form if q["key"] == "stage")["options"].append(
+        {"value": "seed_round", "label_en": "Raising a seed round", "label_vi": "Đang gọi vốn hạt giống"})
+    call = make_call(intake.org, intake.programme, intake.cohort, questions=form)
+    answers = {"startup_name": "MediTrack", "sector": "logistics", "stage": "seed_round", "country": "kr",
+               "origin": "enterprise", "problem": "Tracks medicines", "team_size": 6, "contact_email": "a@b.vn"}
+    target = application(call, intake.founder, Stage.IN_REVIEW, answers=answers)
+    other = application(call, intake.other_founder, Stage.IN_REVIEW, answers={**answers, "startup_name": "RiceTrace",
+                                                                               "sector": "health", "stage": "mvp"})
+    sign_in(intake.manager)
+    compare = client.get(f"/o/bbi/calls/{call.id}/compare?application_id={target.id}&application_id={other.id}")
+    text = compare.get_data(as_text=True)
+    for label in ("Logistics", "Health", "Raising a seed round", "MVP", "South Korea", "Enterprise"):
+        assert f"<td>{label}</td>" in text, label
+    assert "<td>kr</td>" not in text and "<td>seed_round</td>" not in text
+    exported = client.get(f"/o/bbi/calls/{call.id}/export?format=csv").data.decode("utf-8-sig")
+    row = next(r for r in csv.reader(io.StringIO(exported)) if "MediTrack" in r)
+    assert "South Korea" in row and "Raising a seed round" in row and "kr" not in row
+    url = f"/o/bbi/applications/{target.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "South Korea" in page and "Raising a seed round" in page
+    decided = client.post(f"{url}/decide", data={"csrf_token": csrf_token(client, url), "decision": "accepted",
+                                                 "cohort_id": str(intake.cohort.id)}, follow_redirects=True)
+    assert "The answer Raising a seed round (Stage) is not one of the startup stages" in decided.get_data(as_text=True)
+    session.expire_all()
+    assert (target.startup.stage, target.startup.origin) == ("idea", "enterprise")
+
+
+def test_the_api_decision_names_answers_the_startup_could_not_take(client, intake, session):
+    from incubator.accounts.services import create_api_token
+    from incubator.intake.demo import FORM
+
+    call = make_call(intake.org, intake.programme, intake.cohort, questions=FORM)
+    target = application(call, intake.founder, Stage.IN_REVIEW, answers={
+        "startup_name": "MediTrack", "stage": "revenue", "origin": "enterprise", "sector": "health"})
+    intake.manager.locale = "en"
+    value, _record = create_api_token(session, intake.manager, "t")
+    session.flush()
+    answer = client.post(f"/api/v1/orgs/bbi/applications/{target.id}/decision",
+                         headers={"Authorization": f"Bearer {value}"}, json={"decision": "accepted"})
+    assert answer.status_code == 200 and answer.get_json()["warnings"] == []
+    session.expire_all()
+    assert (target.startup.stage, target.startup.origin, target.startup.sector) == ("revenue", "enterprise", "Y tế")
