@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from incubator.accounts.models import User
 from incubator.accounts.services import get_user_by_email, normalise_email
@@ -303,13 +304,28 @@ def letters_due(session: Session, call: Call) -> list[Application]:
         Application.letter_sent_at.is_(None)).order_by(Application.id)).scalars())
 
 
+def claim_letter(session: Session, application: Application, now: datetime) -> bool:
+    """Mark the application's decision letter as sent, if nobody did yet: one conditional UPDATE, so of
+    two senders at once (two clicks, two jobs) exactly one gets the row. On PostgreSQL the second waits
+    for the first's row lock, then finds the letter claimed; SQLite runs one writer at a time."""
+    claimed = session.execute(
+        update(Application).where(Application.id == application.id, Application.stage == application.stage,
+                                  Application.letter_sent_at.is_(None))
+        .values(letter_sent_at=now).execution_options(synchronize_session=False)).rowcount
+    if claimed:
+        set_committed_value(application, "letter_sent_at", now)
+    return bool(claimed)
+
+
 def send_letters(session: Session, call: Call) -> int:
-    """Send every decision letter not sent yet (run from the ``send_decision_letters`` job)."""
+    """Send every decision letter not sent yet (run from the ``send_decision_letters`` job), each once:
+    a letter is claimed (``claim_letter``) before it is written, and the mail leaves after the commit."""
     sent = 0
     for application in letters_due(session, call):
+        if not claim_letter(session, application, utcnow()):
+            continue  # another sender has it
         subject, body = render_letter(session, application)
         send_mail(session, application.applicant.email, subject, body)
-        application.letter_sent_at = utcnow()
         sent += 1
     session.flush()
     return sent
