@@ -85,6 +85,19 @@ class DecisionOut(ApplicationOut):
                        "startup's), to correct on the startup"})
 
 
+class WithdrawIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    comment = fields.String(load_default="", validate=validate.Length(max=2000),
+                            metadata={"description": "Why the applicant withdraws (optional)"})
+
+
+class WithdrawOut(ApplicationOut):
+    fee_refunded = fields.Integer(required=True, metadata={
+        "description": "The application fee refunded by this withdrawal, in the currency's minor unit (0 if none)"})
+
+
 class ListQuery(Schema):
     class Meta:
         unknown = EXCLUDE
@@ -299,6 +312,22 @@ def update_application(data: dict[str, Any], application_id: int) -> Any:
 def submit_application(application_id: int) -> Any:
     application = services.submit_application(db.session, g.application, g.api_user)
     return _application_out(application)
+
+
+@bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
+@visible_application
+@bp.arguments(WithdrawIn)
+@bp.response(200, WithdrawOut)
+@errors(NOT_FOUND, FORBIDDEN, (422, "The application can no longer be withdrawn (`bad_transition`)"),
+        (502, "The fee's refund failed at the payment provider (`refund_failed`); nothing changed, try again"))
+def withdraw_application(data: dict[str, Any], application_id: int) -> Any:
+    """Withdraw the caller's application (the same rule as the page).
+
+    A paid application fee is refunded when the application is withdrawn before the deadline and before
+    it goes into review (stage `submitted` or `screening`); later the fee is kept. The refund's receipt is
+    emailed, and `fee_refunded` says how much came back."""
+    refunded = services.withdraw_application(db.session, g.application, g.api_user, data["comment"])
+    return {**_application_out(g.application), "fee_refunded": refunded}
 
 
 @bp.route("/applications/<int:application_id>/files", methods=["POST"])

@@ -319,12 +319,45 @@ def submit_application(session: Session, application: Application, user: User,
     return application
 
 
-def withdraw_application(session: Session, application: Application, user: User, comment: str = "") -> None:
+# Withdrawing gives the application fee back while nobody has assessed the application yet: before the
+# deadline, and before it goes into review (submitted or screening). Later the fee is kept.
+REFUNDABLE_STAGES = (Stage.DRAFT, Stage.SUBMITTED, Stage.SCREENING)
+
+
+def paid_fees(session: Session, application: Application) -> list[Payment]:
+    return list(session.execute(select(Payment).where(
+        Payment.application_id == application.id,
+        Payment.status.in_((PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED))).order_by(Payment.id)).scalars())
+
+
+def withdrawal_refunds_fee(application: Application, now: datetime | None = None) -> bool:
+    """Whether withdrawing now gives the paid application fee back (``REFUNDABLE_STAGES``, before the deadline)."""
+    return (now or utcnow()) < application.call.closes_at and Stage(application.stage) in REFUNDABLE_STAGES
+
+
+def withdraw_application(session: Session, application: Application, user: User, comment: str = "") -> int:
+    """The applicant withdraws; answers the fee refunded (in minor units, 0 if none).
+
+    A paid fee is refunded through ``payments.services.refund`` when ``withdrawal_refunds_fee``; the
+    refund is asked before anything is recorded, so a gateway failure (``refund_failed``, 502) leaves
+    the application as it was. A checkout still open stays so; if it is paid later, the payment cannot
+    submit the withdrawn application and is refunded by the payments webhook."""
+    from incubator.payments import services as payments  # payments imports this module
+
     if not application.is_owned_by(user):
         raise NotAllowed(_("Only the applicant can withdraw this application."))
+    if application.id is not None:  # one withdrawal at a time (a row lock on PostgreSQL), read afresh
+        session.refresh(application, with_for_update=True)
     if application.stage in (Stage.ACCEPTED, Stage.REJECTED, Stage.WITHDRAWN):
         raise DomainError(_("This application can no longer be withdrawn."), code="bad_transition")
+    refunded = 0
+    if withdrawal_refunds_fee(application):
+        for payment in paid_fees(session, application):
+            before = payment.amount_refunded
+            payments.refund(session, payment)
+            refunded += payment.amount_refunded - before
     record_transition(session, application, user, Stage.WITHDRAWN, comment)
+    return refunded
 
 
 def record_transition(session: Session, application: Application, actor: User | None, to: Stage | str,
