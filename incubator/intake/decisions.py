@@ -82,6 +82,7 @@ def _answer(application: Application, *keys: str) -> str:
 STAGE_KEYS = ("stage", "startup_stage")
 ORIGIN_KEYS = ("origin", "startup_origin")
 SECTOR_KEYS = ("sector", "sectors", "industry")
+INSTITUTION_KEYS = ("partner_institution", "institution", "university")
 # Option keys forms commonly use for a startup's stage or origin, beside the platform's own.
 STAGE_ALIASES = {"concept": StartupStage.IDEA, "ideation": StartupStage.IDEA, "poc": StartupStage.PROTOTYPE,
                  "pilot": StartupStage.MVP, "early_revenue": StartupStage.REVENUE, "scale": StartupStage.GROWTH,
@@ -139,10 +140,15 @@ def startup_fields(application: Application, locale: str) -> tuple[dict[str, Any
     data: dict[str, Any] = {"name": application.display_name[:255],
                             "description": _answer(application, "description", "pitch", "problem"),
                             "website": _answer(application, "website", "url")[:255] or None,
-                            "registration_number": _answer(application, "registration_number")[:40] or None,
+                            "registration_number": _answer(application, "registration_number", "tax_code",
+                                                           "business_registration")[:40] or None,
                             "legal_name": _answer(application, "legal_name", "company_name")[:255] or None}
     sector = _question(application, SECTOR_KEYS)
     data["sector"] = answer_text(sector, application.answers[sector["key"]], locale)[:120] if sector else ""
+    institution = _question(application, INSTITUTION_KEYS)
+    if institution is not None:
+        data["partner_institution"] = answer_text(institution, application.answers[institution["key"]],
+                                                  locale)[:255]
     problems = []
     stage, unmapped = _enum_answer(application, STAGE_KEYS, StartupStage, STAGE_ALIASES, locale)
     if stage is not None:

@@ -129,24 +129,26 @@ def test_application_funnel_counts_what_reporting_needs(session, intake):
     assert review  # the review module is what writes these rows in the app
 
 
-def _demo_form_call(intake, **fields):
-    from incubator.intake.demo import FORM
-
-    return make_call(intake.org, intake.programme, intake.cohort, questions=FORM, **fields)
-
-
 MEDITRACK = {"startup_name": "MediTrack", "sector": "manufacturing", "stage": "revenue", "country": "vn",
              "origin": "enterprise", "problem": "Tracks medicines", "team_size": 6, "contact_email": "a@b.vn"}
 
 
 def test_accepting_maps_the_answers_onto_the_startup(session, intake):
-    call = _demo_form_call(intake)
-    app_ = application(call, intake.founder, Stage.IN_REVIEW, answers=MEDITRACK)
+    from copy import deepcopy
+
+    from incubator.intake.demo import FORM
+
+    form = deepcopy(FORM) + [{"key": "university", "type": "single_choice", "required": False,
+                              "label_en": "University", "label_vi": "Trường", "help_en": "", "help_vi": "",
+                              "options": [{"value": "eiu", "label_en": "Eastern International University",
+                                           "label_vi": "Đại học Quốc tế Miền Đông"}]}]
+    call = make_call(intake.org, intake.programme, intake.cohort, questions=form)
+    app_ = application(call, intake.founder, Stage.IN_REVIEW, answers={**MEDITRACK, "university": "eiu"})
     decisions.decide(session, app_, intake.manager, _manager(session, intake), "accepted", intake.cohort)
     startup = app_.startup
     assert (startup.stage, startup.origin, startup.team_size) == ("revenue", "enterprise", 6)
     assert startup.sector == "Sản xuất thông minh"  # the option's label in the organisation's language, not its key
-    assert startup.description == "Tracks medicines"
+    assert startup.description == "Tracks medicines" and startup.partner_institution == "Đại học Quốc tế Miền Đông"
     assert decisions.mapping_problems(app_, "en") == []
 
 
