@@ -239,11 +239,11 @@ class Transition(OrgScoped, Base):
     changed_questions: Mapped[list[str] | None] = mapped_column(JSON)
 
     application: Mapped[Application] = relationship(back_populates="transitions")
+    actor: Mapped[User | None] = relationship()
 
     @property
     def is_edit(self) -> bool:
         return self.changed_questions is not None
-    actor: Mapped[User | None] = relationship()
 
 
 class Review(OrgScoped, Base):
