@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, g
+from flask_babel import force_locale
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
@@ -61,7 +62,10 @@ class AnswersIn(Schema):
         unknown = EXCLUDE
 
     answers = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True,
-                          metadata={"description": "{question key: value}; a draft may leave questions out"})
+                          metadata={"description": "{question key: value}. Saving merges: a question left out "
+                                                   "keeps its saved answer, and `null` clears that one answer. "
+                                                   "A draft may leave any question empty; a submitted "
+                                                   "application must keep its required answers."})
 
 
 class ApplicationOut(Schema):
@@ -73,6 +77,25 @@ class ApplicationOut(Schema):
     answers = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), required=True)
     form_version = fields.Integer(required=True)
     submitted_at = fields.DateTime(allow_none=True)
+
+
+class DecisionOut(ApplicationOut):
+    warnings = fields.List(fields.String(), required=True, metadata={
+        "description": "Answers the accepted startup could not take (a stage or origin that is not one of the "
+                       "startup's), to correct on the startup"})
+
+
+class WithdrawIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    comment = fields.String(load_default="", validate=validate.Length(max=2000),
+                            metadata={"description": "Why the applicant withdraws (optional)"})
+
+
+class WithdrawOut(ApplicationOut):
+    fee_refunded = fields.Integer(required=True, metadata={
+        "description": "The application fee refunded by this withdrawal, in the currency's minor unit (0 if none)"})
 
 
 class ListQuery(Schema):
@@ -224,7 +247,11 @@ def get_call(call_id: int) -> Any:
 @bp.response(201, ApplicationOut)
 @errors(NOT_FOUND, FORBIDDEN, INVALID)
 def create_application(data: dict[str, Any], call_id: int) -> Any:
-    """Create (or update) the caller's draft. After the deadline: 422 with code `deadline_passed`."""
+    """Create the caller's draft, or save into their application to this call.
+
+    Answers merge into what is saved: questions left out keep their answers, `null` clears one. A
+    submitted application can be edited this way until the deadline when the call allows it; each
+    edit is recorded in its timeline. After the deadline: 422 with code `deadline_passed`."""
     if not g.membership.has(Permission.APPLY):
         raise NotAllowed("Only founders apply to calls")
     application = services.start_application(db.session, g.org, g.call, g.api_user, data["answers"])
@@ -261,6 +288,21 @@ def get_application(application_id: int) -> Any:
     return _application_out(g.application)
 
 
+@bp.route("/applications/<int:application_id>", methods=["PATCH"])
+@visible_application
+@bp.arguments(AnswersIn)
+@bp.response(200, ApplicationOut)
+@errors(NOT_FOUND, FORBIDDEN, (422, "An answer is invalid (`fields` names it), the application can no longer "
+                                    "change (`not_editable`), or the deadline passed (`deadline_passed`)"))
+def update_application(data: dict[str, Any], application_id: int) -> Any:
+    """Change some answers of the caller's application.
+
+    The answers sent merge into the saved ones: questions left out keep theirs, and `null` clears one.
+    A submitted application can be edited until the deadline when the call allows it, and each edit is
+    recorded in its timeline (who, when, which questions)."""
+    return _application_out(services.save_answers(db.session, g.application, g.api_user, data["answers"]))
+
+
 @bp.route("/applications/<int:application_id>/submit", methods=["POST"])
 @visible_application
 @bp.response(200, ApplicationOut)
@@ -270,6 +312,22 @@ def get_application(application_id: int) -> Any:
 def submit_application(application_id: int) -> Any:
     application = services.submit_application(db.session, g.application, g.api_user)
     return _application_out(application)
+
+
+@bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
+@visible_application
+@bp.arguments(WithdrawIn)
+@bp.response(200, WithdrawOut)
+@errors(NOT_FOUND, FORBIDDEN, (422, "The application can no longer be withdrawn (`bad_transition`)"),
+        (502, "The fee's refund failed at the payment provider (`refund_failed`); nothing changed, try again"))
+def withdraw_application(data: dict[str, Any], application_id: int) -> Any:
+    """Withdraw the caller's application (the same rule as the page).
+
+    A paid application fee is refunded when the application is withdrawn before the deadline and before
+    it goes into review (stage `submitted` or `screening`); later the fee is kept. The refund's receipt is
+    emailed, and `fee_refunded` says how much came back."""
+    refunded = services.withdraw_application(db.session, g.application, g.api_user, data["comment"])
+    return {**_application_out(g.application), "fee_refunded": refunded}
 
 
 @bp.route("/applications/<int:application_id>/files", methods=["POST"])
@@ -312,7 +370,7 @@ def create_review(data: dict[str, Any], application_id: int) -> Any:
 @bp.route("/applications/<int:application_id>/decision", methods=["POST"])
 @visible_application
 @bp.arguments(DecisionIn)
-@bp.response(200, ApplicationOut)
+@bp.response(200, DecisionOut)
 @errors(NOT_FOUND, FORBIDDEN, (409, "The startup is already in the cohort"), INVALID)
 def decide(data: dict[str, Any], application_id: int) -> Any:
     if not _manager():
@@ -326,4 +384,6 @@ def decide(data: dict[str, Any], application_id: int) -> Any:
             raise DomainError("Not a valid cohort", fields={"cohort_id": "Not a valid choice."})
     decisions.decide(db.session, g.application, g.api_user, g.membership, data["decision"], cohort,
                      data.get("comment") or "")
-    return _application_out(g.application)
+    with force_locale(_lang()):
+        warnings = decisions.mapping_problems(g.application, _lang())
+    return {**_application_out(g.application), "warnings": warnings}

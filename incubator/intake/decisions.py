@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from incubator.accounts.models import User
 from incubator.accounts.services import get_user_by_email, normalise_email
 from incubator.cohorts import services as cohorts
-from incubator.cohorts.models import Cohort, Startup, StartupFounder
+from incubator.cohorts.models import Cohort, Origin, Startup, StartupFounder
+from incubator.cohorts.models import Stage as StartupStage
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Role
 from incubator.core.timezones import to_local
-from incubator.intake import pipeline
+from incubator.intake import formspec, pipeline
 from incubator.intake.models import Application, Call, LetterTemplate, PendingFounder, Stage
 from incubator.orgs.models import Membership, Organisation
 
@@ -76,16 +78,115 @@ def _answer(application: Application, *keys: str) -> str:
     return ""
 
 
-def create_startup(session: Session, org: Organisation, application: Application) -> Startup:
-    """The startup of an accepted application, from its answers; its team become founders."""
-    name = application.display_name
-    data: dict[str, Any] = {"name": name[:255], "sector": _answer(application, "sector", "industry")[:120],
+# Answers that describe the startup, by the question keys forms use for them.
+STAGE_KEYS = ("stage", "startup_stage")
+ORIGIN_KEYS = ("origin", "startup_origin")
+SECTOR_KEYS = ("sector", "sectors", "industry")
+INSTITUTION_KEYS = ("partner_institution", "institution", "university")
+# Option keys forms commonly use for a startup's stage or origin, beside the platform's own.
+STAGE_ALIASES = {"concept": StartupStage.IDEA, "ideation": StartupStage.IDEA, "poc": StartupStage.PROTOTYPE,
+                 "pilot": StartupStage.MVP, "early_revenue": StartupStage.REVENUE, "scale": StartupStage.GROWTH,
+                 "scaling": StartupStage.GROWTH, "scaleup": StartupStage.GROWTH}
+ORIGIN_ALIASES = {"spinoff": Origin.UNIVERSITY_SPINOFF, "spin_off": Origin.UNIVERSITY_SPINOFF,
+                  "university": Origin.UNIVERSITY_SPINOFF, "corporate": Origin.ENTERPRISE,
+                  "state": Origin.STATE_PROGRAMME, "government": Origin.STATE_PROGRAMME}
+
+
+def _question(application: Application, keys: tuple[str, ...]) -> dict[str, Any] | None:
+    by_key = {q["key"]: q for q in application.form_version.questions}
+    return next((by_key[k] for k in keys if k in by_key and not formspec.is_empty(application.answers.get(k))),
+                None)
+
+
+def answer_text(question: dict[str, Any], value: Any, locale: str) -> str:
+    """An answer as words: a choice's label (not its key) in ``locale``, several joined by commas."""
+    if formspec.is_empty(value):
+        return ""
+    if question["type"] == "single_choice":
+        return formspec.option_label(question, str(value), locale)
+    if question["type"] == "multiple_choice":
+        return ", ".join(formspec.option_label(question, str(v), locale) for v in value)
+    return str(value).strip()
+
+
+def _enum_answer(application: Application, keys: tuple[str, ...], enum: Any, aliases: dict[str, Any],
+                 locale: str) -> tuple[Any, str | None]:
+    """(the enum member the answer maps to or None, the answer's text when it does not map)."""
+    question = _question(application, keys)
+    if question is None:
+        return None, None
+    value = application.answers[question["key"]]
+    candidates = [value] if isinstance(value, str) else []
+    if question["type"] in formspec.CHOICE_TYPES and isinstance(value, str):
+        option = next((o for o in question.get("options", []) if o["value"] == value), {})
+        candidates += [option.get("label_en", ""), option.get("label_vi", "")]
+    for candidate in candidates:
+        key = re.sub(r"[\s-]+", "_", candidate.strip().lower())
+        if key in set(enum):
+            return enum(key), None
+        if key in aliases:
+            return aliases[key], None
+        by_label = next((m for m in enum if key == re.sub(r"[\s-]+", "_", str(m.label).lower())), None)
+        if by_label is not None:
+            return by_label, None
+    return None, f"{answer_text(question, value, locale)} ({formspec.label(question, locale)})"
+
+
+def startup_fields(application: Application, locale: str) -> tuple[dict[str, Any], list[str]]:
+    """What the startup of an accepted application takes from its answers: ``(fields for
+    cohorts.save_startup, what could not be mapped)``. Choices become their labels in ``locale`` (the
+    organisation's language for the stored fields, the reader's for the messages); the stage and
+    origin must map onto the startup's own lists, and an answer that does not is named, not guessed."""
+    data: dict[str, Any] = {"name": application.display_name[:255],
                             "description": _answer(application, "description", "pitch", "problem"),
                             "website": _answer(application, "website", "url")[:255] or None,
-                            "registration_number": _answer(application, "registration_number")[:40] or None}
-    team = [m for q in application.form_version.questions if q["type"] == "team_members"
+                            "registration_number": _answer(application, "registration_number", "tax_code",
+                                                           "business_registration")[:40] or None,
+                            "legal_name": _answer(application, "legal_name", "company_name")[:255] or None}
+    sector = _question(application, SECTOR_KEYS)
+    data["sector"] = answer_text(sector, application.answers[sector["key"]], locale)[:120] if sector else ""
+    institution = _question(application, INSTITUTION_KEYS)
+    if institution is not None:
+        data["partner_institution"] = answer_text(institution, application.answers[institution["key"]],
+                                                  locale)[:255]
+    problems = []
+    stage, unmapped = _enum_answer(application, STAGE_KEYS, StartupStage, STAGE_ALIASES, locale)
+    if stage is not None:
+        data["stage"] = stage
+    elif unmapped:
+        problems.append(_("The answer %(answer)s is not one of the startup stages; the startup's stage is left at "
+                          "%(default)s: correct it on the startup's page.", answer=unmapped,
+                          default=StartupStage.IDEA.label))
+    origin, unmapped = _enum_answer(application, ORIGIN_KEYS, Origin, ORIGIN_ALIASES, locale)
+    if origin is not None:
+        data["origin"] = origin
+    elif unmapped:
+        problems.append(_("The answer %(answer)s is not one of the startup origins; the startup's origin is left at "
+                          "%(default)s: correct it on the startup's page.", answer=unmapped,
+                          default=Origin.INDEPENDENT.label))
+    team = team_of(application)
+    size = application.answers.get("team_size")
+    data["team_size"] = int(size) if isinstance(size, int | float) and not isinstance(size, bool) and \
+        1 <= size <= 100000 else max(1, len(team) + 1)
+    return data, problems
+
+
+def team_of(application: Application) -> list[dict[str, str]]:
+    return [m for q in application.form_version.questions if q["type"] == "team_members"
             for m in application.answers.get(q["key"], [])]
-    data["team_size"] = max(1, len(team) + 1)
+
+
+def mapping_problems(application: Application, locale: str) -> list[str]:
+    """What the startup could not take from an accepted application's answers, for the manager to fix."""
+    if application.stage != Stage.ACCEPTED:
+        return []
+    return startup_fields(application, locale)[1]
+
+
+def create_startup(session: Session, org: Organisation, application: Application) -> Startup:
+    """The startup of an accepted application, from its answers (``startup_fields``); its team become founders."""
+    data, _problems = startup_fields(application, org.default_locale)
+    team = team_of(application)
     if data["registration_number"]:
         existing = session.execute(select(Startup).where(Startup.org_id == org.id, Startup.registration_number
                                                          == data["registration_number"])).scalar_one_or_none()
@@ -209,13 +310,28 @@ def letters_due(session: Session, call: Call) -> list[Application]:
         Application.letter_sent_at.is_(None)).order_by(Application.id)).scalars())
 
 
+def claim_letter(session: Session, application: Application, now: datetime) -> bool:
+    """Mark the application's decision letter as sent, if nobody did yet: one conditional UPDATE, so of
+    two senders at once (two clicks, two jobs) exactly one gets the row. On PostgreSQL the second waits
+    for the first's row lock, then finds the letter claimed; SQLite runs one writer at a time."""
+    claimed = session.execute(
+        update(Application).where(Application.id == application.id, Application.stage == application.stage,
+                                  Application.letter_sent_at.is_(None))
+        .values(letter_sent_at=now).execution_options(synchronize_session=False)).rowcount
+    if claimed:
+        set_committed_value(application, "letter_sent_at", now)
+    return bool(claimed)
+
+
 def send_letters(session: Session, call: Call) -> int:
-    """Send every decision letter not sent yet (run from the ``send_decision_letters`` job)."""
+    """Send every decision letter not sent yet (run from the ``send_decision_letters`` job), each once:
+    a letter is claimed (``claim_letter``) before it is written, and the mail leaves after the commit."""
     sent = 0
     for application in letters_due(session, call):
+        if not claim_letter(session, application, utcnow()):
+            continue  # another sender has it
         subject, body = render_letter(session, application)
         send_mail(session, application.applicant.email, subject, body)
-        application.letter_sent_at = utcnow()
         sent += 1
     session.flush()
     return sent

@@ -46,6 +46,7 @@ def rows(session: Session, call: Call, locale: str) -> list[list[Any]]:
     for row in ranking.rank(session, call, sort="total"):
         application = row.application
         files = {f.id: f.filename for f in application.files}
+        own = {q["key"]: q for q in application.form_version.questions}  # its version's options and labels
         means = []
         for criterion in criteria:
             scores = [float(r.scores[criterion.key]) for r in row.reviews if criterion.key in r.scores]
@@ -55,7 +56,7 @@ def rows(session: Session, call: Call, locale: str) -> list[list[Any]]:
                     application.submitted_at.strftime("%Y-%m-%d %H:%M") if application.submitted_at else "",
                     row.review_count, "" if row.total is None else row.total,
                     "" if row.normalised is None else row.normalised, *means,
-                    *[_cell(q, application.answers.get(k), files, locale) for k, q in keys.items()]])
+                    *[_cell(own.get(k, q), application.answers.get(k), files, locale) for k, q in keys.items()]])
     return out
 
 

@@ -223,7 +223,8 @@ class ApplicationFile(OrgScoped, Base):
 
 
 class Transition(OrgScoped, Base):
-    """One move of an application through the pipeline: who, when, from, to, and why."""
+    """One move of an application through the pipeline: who, when, from, to, and why; or an edit of a
+    submitted application's answers (``changed_questions``)."""
 
     __tablename__ = "application_transitions"
 
@@ -234,9 +235,15 @@ class Transition(OrgScoped, Base):
     to_stage: Mapped[str] = mapped_column(String(20))
     comment: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # An edit of the answers rather than a move (from_stage == to_stage): the keys of the questions changed.
+    changed_questions: Mapped[list[str] | None] = mapped_column(JSON)
 
     application: Mapped[Application] = relationship(back_populates="transitions")
     actor: Mapped[User | None] = relationship()
+
+    @property
+    def is_edit(self) -> bool:
+        return self.changed_questions is not None
 
 
 class Review(OrgScoped, Base):

@@ -222,5 +222,38 @@ def answers_for(application: Application, blind: bool) -> list[tuple[dict[str, A
     return out
 
 
+def without_identity(data: bytes) -> bytes:
+    """A PDF as a blind reviewer may read it: the same pages, without the document information
+    (Author, Title, Subject, Keywords, Creator, Producer, dates), the XMP metadata streams of the
+    document and its pages, nor the author names of comments. Unreferenced objects are dropped too,
+    so the old metadata is not left in the file's bytes. Raises ``DomainError`` if it cannot be rewritten."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PyPdfError
+    from pypdf.generic import NameObject
+
+    try:
+        writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data), strict=False))
+        writer.metadata = None
+        writer.xmp_metadata = None
+        for page in writer.pages:
+            for key in ("/Metadata", "/PieceInfo"):
+                if key in page:
+                    del page[NameObject(key)]
+            for annotation in page.get("/Annots") or []:
+                annotation = annotation.get_object()
+                if hasattr(annotation, "keys") and "/T" in annotation and "/Subtype" in annotation \
+                        and annotation["/Subtype"] != "/Widget":
+                    del annotation[NameObject("/T")]  # a comment's author
+        writer.compress_identical_objects(remove_duplicates=False, remove_unreferenced=True)
+        out = io.BytesIO()
+        writer.write(out)
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError):
+        raise DomainError(_("This file cannot be shown under blind review."), code="file_unavailable",
+                          status=409) from None
+    return out.getvalue()
+
+
 def display_name(application: Application, blind: bool) -> str:
     return _("Application #%(n)d", n=application.id) if blind else application.display_name

@@ -6,7 +6,7 @@ Plain functions taking the session and what they need; they never commit and rai
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, BinaryIO
 
 from flask import current_app, render_template
@@ -229,21 +229,55 @@ def _check_editable(application: Application, user: User) -> None:
 
 
 def save_answers(session: Session, application: Application, user: User, answers: dict[str, Any]) -> Application:
-    """Save a draft (or edit a submitted application the call lets change): types checked, nothing required."""
+    """Save a draft (or edit a submitted application the call lets change): types checked, nothing required.
+
+    Saving merges: a question left out keeps its answer, an explicit ``None`` clears it (an empty
+    string or list does too, which is what a cleared field of the page posts). Edits of a submitted
+    application are recorded in its timeline (``record_edit``)."""
     _check_editable(application, user)
+    if not isinstance(answers, dict):
+        _raise({"answers": _("Answers must be an object of question keys.")})
     questions = application.form_version.questions
-    merged = dict(answers) if isinstance(answers, dict) else answers
-    if isinstance(merged, dict):
-        for q in questions:  # the HTML form does not re-post uploaded files: keep them
-            if q["type"] == "file" and q["key"] not in merged and q["key"] in application.answers:
-                merged[q["key"]] = application.answers[q["key"]]
+    merged = dict(application.answers)
+    for key, value in answers.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
     complete = application.stage != Stage.DRAFT  # a submitted application stays complete
     clean, errors = formspec.validate_answers(questions, merged, complete=complete,
                                               file_ids={f.id for f in application.files})
     _raise(errors)
+    changed = [q["key"] for q in questions if application.answers.get(q["key"]) != clean.get(q["key"])]
     application.answers = clean
+    if changed and application.stage != Stage.DRAFT:
+        record_edit(session, application, user, changed)
     session.flush()
     return application
+
+
+EDITS_FOLD_WITHIN = timedelta(minutes=2)
+
+
+def record_edit(session: Session, application: Application, user: User, keys: list[str]) -> Transition:
+    """An edit of a submitted application, in its timeline: who, when, which questions. One save (its
+    uploads and answers) or saves by the same person within two minutes make one entry."""
+    now = utcnow()
+    last = application.transitions[-1] if application.transitions else None
+    if last is not None and last.changed_questions is not None and last.actor_id == user.id \
+            and now - last.at <= EDITS_FOLD_WITHIN:
+        order = [q["key"] for q in application.form_version.questions]
+        merged = set(last.changed_questions) | set(keys)
+        last.changed_questions = sorted(merged, key=lambda k: order.index(k) if k in order else len(order))
+        last.at = now
+        session.flush()
+        return last
+    stage = str(application.stage)
+    edit = Transition(org_id=application.org_id, from_stage=stage, to_stage=stage, actor=user, comment="",
+                      at=now, changed_questions=list(keys))
+    application.transitions.append(edit)
+    session.flush()
+    return edit
 
 
 def check_submittable(session: Session, application: Application, user: User,
@@ -285,12 +319,45 @@ def submit_application(session: Session, application: Application, user: User,
     return application
 
 
-def withdraw_application(session: Session, application: Application, user: User, comment: str = "") -> None:
+# Withdrawing gives the application fee back while nobody has assessed the application yet: before the
+# deadline, and before it goes into review (submitted or screening). Later the fee is kept.
+REFUNDABLE_STAGES = (Stage.DRAFT, Stage.SUBMITTED, Stage.SCREENING)
+
+
+def paid_fees(session: Session, application: Application) -> list[Payment]:
+    return list(session.execute(select(Payment).where(
+        Payment.application_id == application.id,
+        Payment.status.in_((PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED))).order_by(Payment.id)).scalars())
+
+
+def withdrawal_refunds_fee(application: Application, now: datetime | None = None) -> bool:
+    """Whether withdrawing now gives the paid application fee back (``REFUNDABLE_STAGES``, before the deadline)."""
+    return (now or utcnow()) < application.call.closes_at and Stage(application.stage) in REFUNDABLE_STAGES
+
+
+def withdraw_application(session: Session, application: Application, user: User, comment: str = "") -> int:
+    """The applicant withdraws; answers the fee refunded (in minor units, 0 if none).
+
+    A paid fee is refunded through ``payments.services.refund`` when ``withdrawal_refunds_fee``; the
+    refund is asked before anything is recorded, so a gateway failure (``refund_failed``, 502) leaves
+    the application as it was. A checkout still open stays so; if it is paid later, the payment cannot
+    submit the withdrawn application and is refunded by the payments webhook."""
+    from incubator.payments import services as payments  # payments imports this module
+
     if not application.is_owned_by(user):
         raise NotAllowed(_("Only the applicant can withdraw this application."))
+    if application.id is not None:  # one withdrawal at a time (a row lock on PostgreSQL), read afresh
+        session.refresh(application, with_for_update=True)
     if application.stage in (Stage.ACCEPTED, Stage.REJECTED, Stage.WITHDRAWN):
         raise DomainError(_("This application can no longer be withdrawn."), code="bad_transition")
+    refunded = 0
+    if withdrawal_refunds_fee(application):
+        for payment in paid_fees(session, application):
+            before = payment.amount_refunded
+            payments.refund(session, payment)
+            refunded += payment.amount_refunded - before
     record_transition(session, application, user, Stage.WITHDRAWN, comment)
+    return refunded
 
 
 def record_transition(session: Session, application: Application, actor: User | None, to: Stage | str,
@@ -358,5 +425,7 @@ def upload_file(session: Session, application: Application, user: User, key: str
     for old in previous:  # the stored bytes stay until a clean-up: a rolled-back request must not lose them
         application.files.remove(old)
     application.answers = {**application.answers, key: record.id}
+    if application.stage != Stage.DRAFT:
+        record_edit(session, application, user, [key])
     session.flush()
     return record

@@ -80,6 +80,13 @@ def option_label(value: str, question: dict[str, Any]) -> str:
     return formspec.option_label(question, value, locale())
 
 
+@bp.app_template_filter("question_labels")
+def question_labels(keys: list[str], questions: list[dict[str, Any]]) -> str:
+    """The labels of these questions, in the reader's language (a key no longer asked stays a key)."""
+    by_key = {q["key"]: q for q in questions}
+    return ", ".join(formspec.label(by_key[k], locale()) if k in by_key else k for k in keys or [])
+
+
 def open_calls_stmt() -> Any:
     now = utcnow()
     return (select(Call).where(Call.is_public.is_(True), Call.opens_at <= now, Call.closes_at > now)

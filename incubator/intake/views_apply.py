@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.money import format_money
 from incubator.core.permissions import Permission, can
 from incubator.core.tenancy import get_or_404, public
 from incubator.extensions import db
@@ -134,9 +136,12 @@ def edit_application(application_id: int) -> Any:
             return redirect(url_for("intake.edit_application", application_id=application.id)
                             if services.can_edit(application) else url_for("intake.my_applications"))
         flash(errors.pop("_", None) or _("Please correct the highlighted answers."), "danger")
+    fee_paid = bool(application.call.fee_minor) and services.fee_paid(db.session, application)
     return render_template("intake/apply.html", application=application, call=application.call, form=form,
                            values=values, errors=errors, editable=services.can_edit(application),
-                           withdraw_form=WithdrawForm()), 422 if errors else 200
+                           withdraw_form=WithdrawForm(), fee_paid=fee_paid,
+                           fee_refunded_on_withdrawal=fee_paid and services.withdrawal_refunds_fee(application)), \
+        422 if errors else 200
 
 
 @bp.route("/applications/<int:application_id>/autosave", methods=["POST"])
@@ -160,11 +165,16 @@ def withdraw(application_id: int) -> Any:
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.withdraw_application(db.session, application, current_user, form.comment.data or "")
+        with db.session.begin_nested():  # a refused withdrawal (or refund) leaves nothing behind
+            refunded = services.withdraw_application(db.session, application, current_user,
+                                                     form.comment.data or "")
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(url_for("intake.my_applications"))
     flash(_("Your application is withdrawn."), "success")
+    if refunded:
+        flash(_("The application fee of %(amount)s is refunded; a receipt is on its way by email.",
+                amount=format_money(refunded, g.org.currency, str(get_locale()))), "success")
     return redirect(url_for("intake.my_applications"))
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
@@ -20,7 +21,7 @@ from incubator.core.permissions import Permission, can, require
 from incubator.core.storage import storage
 from incubator.core.tenancy import get_or_404
 from incubator.extensions import db
-from incubator.intake import decisions, exports, pipeline, ranking, review
+from incubator.intake import decisions, exports, formspec, pipeline, ranking, review
 from incubator.intake.forms import AssignForm, ConflictForm, DecisionForm, MoveForm
 from incubator.intake.models import Application, ApplicationFile, Call, Recommendation, Review, ReviewStatus, Stage
 from incubator.intake.tasks import send_decision_letters
@@ -124,6 +125,9 @@ def bulk(call_id: int) -> Any:
                 done += 1
             except DomainError as error:
                 flash(f"{application.display_name}: {error.message}", "warning")
+            else:
+                for problem in decisions.mapping_problems(application, locale()):
+                    flash(f"{application.display_name}: {problem}", "warning")
         flash(_("%(n)d decisions recorded.", n=done), "success")
     else:
         abort(400)
@@ -214,6 +218,8 @@ def decide(application_id: int) -> Any:
         flash(error.message, "danger")
         return redirect(url_for("intake.application_page", application_id=application.id))
     flash(_("The decision is recorded. Send the letter from the call's list."), "success")
+    for problem in decisions.mapping_problems(application, locale()):
+        flash(problem, "warning")
     return redirect(url_for("intake.application_page", application_id=application.id))
 
 
@@ -268,12 +274,23 @@ def download_file(application_id: int, application_file_id: int) -> Any:
     if record.application_id != application.id:
         abort(404)
     blind = review.is_blind_for(application, current_user, g.membership)
-    name = f"application-{application.id}-{record.question_key}.pdf" if blind else record.filename
     try:
         path = storage().path(record.storage_key)
     except FileNotFoundError:
         abort(404)
-    return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=name)
+    if not blind:
+        return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=record.filename)
+    # Blind review: the document's metadata (author, title, XMP) goes, and the name says nothing.
+    try:
+        with open(path, "rb") as stored:
+            data = review.without_identity(stored.read())
+    except FileNotFoundError:
+        abort(404)
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(url_for("intake.application_page", application_id=application.id))
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"application-{application.id}-{record.question_key}.pdf")
 
 
 @bp.route("/reviews")
@@ -295,7 +312,15 @@ def compare(call_id: int) -> Any:
     call = get_or_404(Call, call_id)
     ids = [int(i) for i in request.args.getlist("application_id") if i.isdigit()][:6]
     rows = [r for r in ranking.rank(db.session, call) if r.application.id in ids]
-    return render_template("intake/compare.html", call=call, rows=rows, locale=locale())
+    # The choice answers side by side too (sector, stage, country...), as their labels.
+    choices = [q for q in call.current_version.questions if q["type"] in formspec.CHOICE_TYPES]
+    answers = {}
+    for row in rows:
+        own = {q["key"]: q for q in row.application.form_version.questions}  # the version it answered
+        answers[row.application.id] = {q["key"]: decisions.answer_text(own.get(q["key"], q), row.application.answers
+                                                                       .get(q["key"]), locale()) for q in choices}
+    return render_template("intake/compare.html", call=call, rows=rows, locale=locale(), choices=choices,
+                           answers=answers)
 
 
 @bp.route("/calls/<int:call_id>/letters", methods=["GET", "POST"])

@@ -168,3 +168,57 @@ def test_a_pdf_is_attached_over_the_api_and_answers_its_question(client, intake,
     other = client.post(url, headers=token(intake.other_founder), data={"file": (io.BytesIO(PDF), "deck.pdf")},
                         content_type="multipart/form-data")
     assert other.status_code == 404
+
+
+def test_saving_a_draft_merges_answers_and_null_clears_one(client, intake, token, session):
+    founder = token(intake.founder)
+    url = f"{BASE}/calls/{intake.call.id}/applications"
+    first = client.post(url, headers=founder, json={"answers": {**GOOD_ANSWERS, "team_size": 4}}).get_json()
+    again = client.post(url, headers=founder, json={"answers": {"pitch": "Sensors and a rice price app"}})
+    assert again.status_code == 201
+    assert again.get_json()["answers"] == {"startup_name": "AgriSense", "pitch": "Sensors and a rice price app",
+                                           "team_size": 4, "country": "vn"}
+    patched = client.patch(f"{BASE}/applications/{first['id']}", headers=founder,
+                           json={"answers": {"team_size": None, "website": "https://agrisense.vn"}})
+    assert patched.status_code == 200, patched.get_json()
+    assert patched.get_json()["answers"] == {"startup_name": "AgriSense", "pitch": "Sensors and a rice price app",
+                                             "country": "vn", "website": "https://agrisense.vn"}
+    bad = client.patch(f"{BASE}/applications/{first['id']}", headers=founder, json={"answers": {"country": "jp"}})
+    assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"country"}
+    assert client.patch(f"{BASE}/applications/{first['id']}", headers=token(intake.other_founder),
+                        json={"answers": {"pitch": "x"}}).status_code == 404
+    submitted = client.post(f"{BASE}/applications/{first['id']}/submit", headers=founder)
+    assert submitted.status_code == 200
+    cleared = client.patch(f"{BASE}/applications/{first['id']}", headers=founder, json={"answers": {"pitch": None}})
+    assert cleared.status_code == 422 and set(cleared.get_json()["fields"]) == {"pitch"}  # required once submitted
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operation = spec["paths"]["/api/v1/orgs/{org}/applications/{application_id}"]["patch"]
+    assert "merge" in operation["description"] and "`null` clears" in operation["description"]
+
+
+def test_edits_of_a_submitted_application_are_in_its_timeline(client, intake, token, session, sign_in):
+    import io
+
+    from tests.intake.fixtures import PDF
+
+    mine = application(intake.call, intake.founder)
+    founder = token(intake.founder)
+    edited = client.patch(f"{BASE}/applications/{mine.id}", headers=founder,
+                          json={"answers": {"pitch": "Sharper", "country": "kr"}})
+    assert edited.status_code == 200 and edited.get_json()["answers"]["startup_name"] == "AgriSense"
+    client.post(f"{BASE}/applications/{mine.id}/files?question=deck", headers=founder,
+                data={"file": (io.BytesIO(PDF), "deck.pdf")}, content_type="multipart/form-data")
+    unchanged = client.patch(f"{BASE}/applications/{mine.id}", headers=founder, json={"answers": {"pitch": "Sharper"}})
+    assert unchanged.status_code == 200
+    session.expire_all()
+    edits = [t for t in mine.transitions if t.is_edit]
+    assert [(t.actor_id, t.changed_questions) for t in edits] == [(intake.founder.id, ["pitch", "country", "deck"])]
+    sign_in(intake.manager)
+    timeline = client.get(f"/o/bbi/applications/{mine.id}").get_data(as_text=True)
+    assert f"{intake.founder.name}:" in timeline and "edited the answers to Pitch, Country, Pitch deck" in timeline
+    client.get("/auth/logout")
+    intake.founder.locale = "vi"  # the applicant reads the questions in their language
+    session.flush()
+    sign_in(intake.founder)
+    history = client.get(f"/o/bbi/applications/{mine.id}/edit").get_data(as_text=True)
+    assert f"{intake.founder.name} đã sửa câu trả lời cho Giới thiệu, Quốc gia, Bản trình bày" in history

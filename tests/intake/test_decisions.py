@@ -127,3 +127,45 @@ def test_application_funnel_counts_what_reporting_needs(session, intake):
     assert later == {"applications": 0, "reviewed": 0, "accepted": 0, "acceptance_rate": 0, "by_origin": {},
                      "accepted_by_origin": {}}
     assert review  # the review module is what writes these rows in the app
+
+
+MEDITRACK = {"startup_name": "MediTrack", "sector": "manufacturing", "stage": "revenue", "country": "vn",
+             "origin": "enterprise", "problem": "Tracks medicines", "team_size": 6, "contact_email": "a@b.vn"}
+
+
+def test_accepting_maps_the_answers_onto_the_startup(session, intake):
+    from copy import deepcopy
+
+    from incubator.intake.demo import FORM
+
+    form = deepcopy(FORM) + [{"key": "university", "type": "single_choice", "required": False,
+                              "label_en": "University", "label_vi": "Trường", "help_en": "", "help_vi": "",
+                              "options": [{"value": "eiu", "label_en": "Eastern International University",
+                                           "label_vi": "Đại học Quốc tế Miền Đông"}]}]
+    call = make_call(intake.org, intake.programme, intake.cohort, questions=form)
+    app_ = application(call, intake.founder, Stage.IN_REVIEW, answers={**MEDITRACK, "university": "eiu"})
+    decisions.decide(session, app_, intake.manager, _manager(session, intake), "accepted", intake.cohort)
+    startup = app_.startup
+    assert (startup.stage, startup.origin, startup.team_size) == ("revenue", "enterprise", 6)
+    assert startup.sector == "Sản xuất thông minh"  # the option's label in the organisation's language, not its key
+    assert startup.description == "Tracks medicines" and startup.partner_institution == "Đại học Quốc tế Miền Đông"
+    assert decisions.mapping_problems(app_, "en") == []
+
+
+def test_an_answer_that_maps_onto_no_startup_stage_is_named_not_guessed(session, intake):
+    from copy import deepcopy
+
+    from incubator.intake.demo import FORM
+
+    form = deepcopy(FORM)
+    stage_question = next(q for q in form if q["key"] == "stage")
+    stage_question["options"].append({"value": "seed_round", "label_en": "Raising a seed round",
+                                      "label_vi": "Đang gọi vốn hạt giống"})
+    call = make_call(intake.org, intake.programme, intake.cohort, questions=form)
+    app_ = application(call, intake.founder, Stage.IN_REVIEW, answers={**MEDITRACK, "stage": "seed_round",
+                                                                       "origin": "university_spinoff"})
+    decisions.decide(session, app_, intake.manager, _manager(session, intake), "accepted", intake.cohort)
+    assert (app_.startup.stage, app_.startup.origin) == ("idea", "university_spinoff")
+    assert decisions.mapping_problems(app_, "en") == [
+        "The answer Raising a seed round (Stage) is not one of the startup stages; the startup's stage is left at "
+        "Idea: correct it on the startup's page."]

@@ -153,10 +153,13 @@ def test_a_submitted_application_is_edited_until_the_deadline_when_the_call_allo
     sign_in(intake.founder)
     edit = f"/o/bbi/applications/{mine.id}/edit"
     token = csrf_token(client, edit)
-    response = client.post(edit, data={"csrf_token": token, "action": "save", **GOOD_ANSWERS, "pitch": "Sharper"})
+    response = client.post(edit, data={"csrf_token": token, "action": "save", **GOOD_ANSWERS, "pitch": "Sharper",
+                                       "deck": (io.BytesIO(PDF), "deck.pdf")}, content_type="multipart/form-data")
     assert response.status_code == 302
     session.expire_all()
     assert mine.answers["pitch"] == "Sharper"
+    # One save, one entry in the timeline: who changed which answers (the upload with them).
+    assert "Trần Khoa edited the answers to Pitch, Pitch deck" in client.get(edit).get_data(as_text=True)
     intake.call.allow_edits = False
     session.flush()
     assert re.search(r"Save changes", client.get(edit).get_data(as_text=True)) is None

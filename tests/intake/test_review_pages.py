@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, NameObject
 from sqlalchemy import select
 
 from incubator.cohorts.models import Enrolment
@@ -15,7 +17,7 @@ from incubator.intake import review
 from incubator.intake.models import ApplicationFile, Review, ReviewStatus, Stage
 from tests.conftest import csrf_token, page_queries
 from tests.factories import member
-from tests.intake.fixtures import PDF, application
+from tests.intake.fixtures import PDF, application, make_call
 
 
 def _with_deck(session, app_, name="Secret Name deck.pdf"):
@@ -56,7 +58,8 @@ def test_reviewers_see_only_their_assignments_blind_with_others_scores_after_the
     assert "Rice sensors" in page and "Document (PDF)" in page
     assert "Weak market" not in page and 'data-testid="reviews-hidden"' in page
     download = client.get(f"/o/bbi/applications/{target.id}/files/{deck.id}")
-    assert download.status_code == 200 and download.data == PDF
+    # Under blind review the PDF is rewritten without its metadata: the same page, not the same bytes.
+    assert download.status_code == 200 and len(PdfReader(io.BytesIO(download.data)).pages) == 1
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert "Secret" not in download.headers["Content-Disposition"]
     token = csrf_token(client, f"/o/bbi/applications/{target.id}")
@@ -67,6 +70,55 @@ def test_reviewers_see_only_their_assignments_blind_with_others_scores_after_the
         "csrf_token": token, "score-team": "4", "score-market": "8", "recommendation": "yes", "comment": "Good"})
     assert done.status_code == 302
     assert "Weak market" in client.get(f"/o/bbi/applications/{target.id}").get_data(as_text=True)
+
+
+def _pdf_with_identity() -> bytes:
+    """A PDF naming its author, as a word processor writes it: the document information and an XMP stream."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Author": "Trần Khoa", "/Title": "AgriSense pitch deck", "/Subject": "AgriSense seed round",
+                         "/Keywords": "AgriSense, Khoa", "/Creator": "Khoa's laptop", "/Producer": "AgriSense Office"})
+    xmp = DecodedStreamObject()
+    xmp.set_data(b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+                 b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+                 b'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>AgriSenseAuthor</dc:creator>'
+                 b'</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>')
+    xmp.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
+    writer.root_object[NameObject("/Metadata")] = writer._add_object(xmp)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_blind_reviewers_download_pdfs_without_their_metadata(client, intake, session, sign_in, app):
+    from incubator.core.storage import storage
+
+    intake.call.blind_review = True
+    target = application(intake.call, intake.founder)
+    data = _pdf_with_identity()
+    with app.app_context():
+        record = ApplicationFile(org_id=target.org_id, question_key="deck", filename="AgriSense deck.pdf",
+                                 storage_key=storage().save(io.BytesIO(data), ".pdf"), size=len(data))
+    target.files.append(record)
+    session.flush()
+    target.answers = {**target.answers, "deck": record.id}
+    session.add(Review(org_id=intake.org.id, application=target, reviewer=intake.reviewers[0]))
+    session.flush()
+    sign_in(intake.reviewers[0])
+    page = client.get(f"/o/bbi/applications/{target.id}").get_data(as_text=True)
+    assert "free-text answers are shown as the applicant wrote them" in page
+    download = client.get(f"/o/bbi/applications/{target.id}/files/{record.id}")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"] == f"attachment; filename=application-{target.id}-deck.pdf"
+    reader = PdfReader(io.BytesIO(download.data))
+    assert len(reader.pages) == 1 and not reader.metadata and reader.xmp_metadata is None
+    for secret in (b"AgriSense", b"Khoa", "Trần".encode("utf-16-be")):
+        assert secret not in download.data, secret
+    # The manager reads the document as it was uploaded.
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/o/bbi/reviews")})
+    sign_in(intake.manager)
+    original = client.get(f"/o/bbi/applications/{target.id}/files/{record.id}")
+    assert original.data == data and PdfReader(io.BytesIO(original.data)).metadata["/Author"] == "Trần Khoa"
 
 
 def test_a_reviewer_declares_a_conflict_and_loses_access(client, intake, session, sign_in):
@@ -316,3 +368,53 @@ def test_accepting_into_a_full_cohort_changes_nothing(client, intake, session, s
     assert [t.to_stage for t in target.transitions] == []
     assert session.execute(select(Startup.name)).scalars().all() == ["First"]
     assert "The cohort is full" in client.get(f"/o/bbi/applications/{target.id}").get_data(as_text=True)
+
+
+def test_choice_answers_show_their_labels_and_an_unmapped_stage_is_said(client, intake, session, sign_in):
+    from copy import deepcopy
+
+    from incubator.intake.demo import FORM
+
+    form = deepcopy(FORM)
+    next(q for q in form if q["key"] == "stage")["options"].append(
+        {"value": "seed_round", "label_en": "Raising a seed round", "label_vi": "Đang gọi vốn hạt giống"})
+    call = make_call(intake.org, intake.programme, intake.cohort, questions=form)
+    answers = {"startup_name": "MediTrack", "sector": "logistics", "stage": "seed_round", "country": "kr",
+               "origin": "enterprise", "problem": "Tracks medicines", "team_size": 6, "contact_email": "a@b.vn"}
+    target = application(call, intake.founder, Stage.IN_REVIEW, answers=answers)
+    other = application(call, intake.other_founder, Stage.IN_REVIEW, answers={**answers, "startup_name": "RiceTrace",
+                                                                               "sector": "health", "stage": "mvp"})
+    sign_in(intake.manager)
+    compare = client.get(f"/o/bbi/calls/{call.id}/compare?application_id={target.id}&application_id={other.id}")
+    text = compare.get_data(as_text=True)
+    for label in ("Logistics", "Health", "Raising a seed round", "MVP", "South Korea", "Enterprise"):
+        assert f"<td>{label}</td>" in text, label
+    assert "<td>kr</td>" not in text and "<td>seed_round</td>" not in text
+    exported = client.get(f"/o/bbi/calls/{call.id}/export?format=csv").data.decode("utf-8-sig")
+    row = next(r for r in csv.reader(io.StringIO(exported)) if "MediTrack" in r)
+    assert "South Korea" in row and "Raising a seed round" in row and "kr" not in row
+    url = f"/o/bbi/applications/{target.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "South Korea" in page and "Raising a seed round" in page
+    decided = client.post(f"{url}/decide", data={"csrf_token": csrf_token(client, url), "decision": "accepted",
+                                                 "cohort_id": str(intake.cohort.id)}, follow_redirects=True)
+    assert "The answer Raising a seed round (Stage) is not one of the startup stages" in decided.get_data(as_text=True)
+    session.expire_all()
+    assert (target.startup.stage, target.startup.origin) == ("idea", "enterprise")
+
+
+def test_the_api_decision_names_answers_the_startup_could_not_take(client, intake, session):
+    from incubator.accounts.services import create_api_token
+    from incubator.intake.demo import FORM
+
+    call = make_call(intake.org, intake.programme, intake.cohort, questions=FORM)
+    target = application(call, intake.founder, Stage.IN_REVIEW, answers={
+        "startup_name": "MediTrack", "stage": "revenue", "origin": "enterprise", "sector": "health"})
+    intake.manager.locale = "en"
+    value, _record = create_api_token(session, intake.manager, "t")
+    session.flush()
+    answer = client.post(f"/api/v1/orgs/bbi/applications/{target.id}/decision",
+                         headers={"Authorization": f"Bearer {value}"}, json={"decision": "accepted"})
+    assert answer.status_code == 200 and answer.get_json()["warnings"] == []
+    session.expire_all()
+    assert (target.startup.stage, target.startup.origin, target.startup.sector) == ("revenue", "enterprise", "Y tế")

@@ -63,8 +63,10 @@ def test_a_submitted_application_is_editable_only_when_the_call_allows(session, 
     submitted = application(intake.call, intake.founder)
     services.save_answers(session, submitted, intake.founder, {**GOOD_ANSWERS, "pitch": "Better pitch"})
     assert submitted.answers["pitch"] == "Better pitch"
-    with pytest.raises(DomainError):  # a submitted application stays complete
-        services.save_answers(session, submitted, intake.founder, {"startup_name": "Only a name"})
+    services.save_answers(session, submitted, intake.founder, {"startup_name": "Only a name"})  # merges
+    assert submitted.answers == {**GOOD_ANSWERS, "pitch": "Better pitch", "startup_name": "Only a name"}
+    with pytest.raises(DomainError):  # a submitted application stays complete: a required answer stays
+        services.save_answers(session, submitted, intake.founder, {"pitch": None})
     intake.call.allow_edits = False
     with pytest.raises(DomainError) as caught:
         services.save_answers(session, submitted, intake.founder, GOOD_ANSWERS)
