@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from incubator.accounts.models import User
@@ -45,7 +45,8 @@ GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, f
 
 
 def account_for(session: Session, org: Organisation) -> PaymentAccount | None:
-    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org.id)).scalar_one_or_none()
+    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org.id)
+                           .execution_options(all_orgs=True)).scalar_one_or_none()
 
 
 def connect_account(session: Session, org: Organisation, account_id: str) -> PaymentAccount:
@@ -91,6 +92,8 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
     now = now or utcnow()
     if booking.user_id != user.id:
         raise DomainError(_("Only the person who booked can pay for it."), code="not_yours", status=403)
+    if booking.org_id != org.id:
+        raise DomainError(_("This booking is not awaiting payment."), code="not_payable", status=409)
     # One checkout at a time per booking: racing requests wait here, then find the session the first
     # one opened (its row is read afresh) instead of all opening one.
     lock_row(session, booking)
@@ -323,8 +326,10 @@ booking_services.booking_cancelled.connect(on_booking_cancelled)
 def visible_payments(session: Session, org: Organisation, user: User, *, everyone: bool, start: date | None = None,
                      end: date | None = None, startup_id: int | None = None) -> list[Payment]:
     stmt = select(Payment).where(Payment.org_id == org.id)
-    if not everyone:
-        stmt = stmt.where(Payment.user_id == user.id)
+    if not everyone:  # one's own, with what one paid from here for another organisation's shared resource
+        stmt = (select(Payment).outerjoin(Booking, Booking.id == Payment.booking_id)
+                .where(Payment.user_id == user.id, or_(Payment.org_id == org.id, Booking.partner_org_id == org.id))
+                .execution_options(all_orgs=True))
     if startup_id is not None:
         stmt = stmt.where(Payment.startup_id == startup_id)
     if start is not None:
@@ -344,8 +349,10 @@ def totals(payments: list[Payment]) -> dict[str, int]:
 
 
 def ledger_for(session: Session, payment_ids: list[int]) -> dict[int, list[LedgerEntry]]:
+    """The ledger rows of payments the caller may already see (a partner's payment belongs to the owner)."""
     rows = session.execute(select(LedgerEntry).where(LedgerEntry.payment_id.in_(payment_ids))
-                           .order_by(LedgerEntry.created_at)).scalars() if payment_ids else []
+                           .order_by(LedgerEntry.created_at)
+                           .execution_options(all_orgs=True)).scalars() if payment_ids else []
     found: dict[int, list[LedgerEntry]] = {}
     for row in rows:
         found.setdefault(row.payment_id or 0, []).append(row)
