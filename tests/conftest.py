@@ -30,7 +30,7 @@ from tests import factories  # noqa: E402
 
 # Domain fixtures shared across test folders.
 pytest_plugins = ["tests.cohorts.fixtures", "tests.mentoring.fixtures", "tests.booking.fixtures",
-                  "tests.intake.fixtures", "tests.payments.fixtures", "tests.reporting.fixtures"]
+                  "tests.intake.fixtures", "tests.payments.fixtures", "tests.reporting.fixtures", "tests.live"]
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 ALLOWED_PORTS = {5432, 6379}

@@ -8,7 +8,7 @@ from flask import abort, g
 from marshmallow import Schema, fields
 
 from incubator.api import api_blueprint, error_responses
-from incubator.booking.models import Booking
+from incubator.booking.shared import booking_or_404
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import get_or_404
 from incubator.extensions import db
@@ -50,7 +50,7 @@ def checkout(booking_id: int) -> Any:
     paid only when Stripe's webhook confirms it."""
     if not g.membership.has(Permission.BOOK_RESOURCES):
         abort(404)
-    booking = get_or_404(Booking, booking_id)
+    booking = booking_or_404(booking_id)  # this organisation's, or a partner booking of a shared resource
     if booking.user_id != g.api_user.id:
         abort(404)
     return checkout_answer(start_checkout(booking))

@@ -76,6 +76,15 @@ def active_startup(session: Session, org: Organisation, user: User) -> tuple[Sta
     return (row[0], row[1]) if row else (None, None)
 
 
+def lock_startup(session: Session, startup: Startup) -> None:
+    """Serialise the rules that count across a startup's rows (weekly quota, credit balance): one
+    booking at a time per startup reads and writes them. On PostgreSQL a row lock on the startup
+    (``FOR NO KEY UPDATE``, so that rows referencing it can still be inserted); SQLite's write
+    transactions (``BEGIN IMMEDIATE``) already run one at a time, and it ignores the clause."""
+    session.execute(select(Startup.id).where(Startup.id == startup.id).with_for_update(key_share=True)
+                    .execution_options(all_orgs=True))
+
+
 def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str) -> int:
     """Minutes of ``kind`` the startup still has: included hours minus what the ledger says was used."""
     included = session.execute(select(CohortLabCredit.hours).where(
@@ -185,6 +194,8 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
     """``org`` owns the resource. With ``share``, a member of the partner organisation books it."""
     now = now or utcnow()
     startup, cohort = (None, None) if is_staff or share else active_startup(session, org, user)
+    if startup is not None:
+        lock_startup(session, startup)
     check_rules(session, org, resource, user, starts_at, ends_at, startup, now)
     expire_holds(session, resource.id, now)
     blocked_until = ends_at + resource.buffer

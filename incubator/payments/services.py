@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from incubator.accounts.models import User
@@ -25,6 +25,7 @@ from incubator.booking import services as booking_services
 from incubator.booking.models import Booking, BookingStatus
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
+from incubator.core.tenancy import all_orgs
 from incubator.core.timezones import day_start_utc, to_local
 from incubator.intake import services as intake_services
 from incubator.intake.models import Application
@@ -44,7 +45,8 @@ GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, f
 
 
 def account_for(session: Session, org: Organisation) -> PaymentAccount | None:
-    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org.id)).scalar_one_or_none()
+    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org.id)
+                           .execution_options(all_orgs=True)).scalar_one_or_none()
 
 
 def connect_account(session: Session, org: Organisation, account_id: str) -> PaymentAccount:
@@ -74,6 +76,14 @@ def _gateway() -> gateways.Gateway:
     return found
 
 
+def lock_row(session: Session, obj: Any) -> None:
+    """Lock ``obj``'s row until the transaction ends (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+    write transactions already run one at a time) and read it afresh, as the last holder left it."""
+    session.flush()  # a refresh would drop changes not yet written
+    with all_orgs(session):
+        session.refresh(obj, with_for_update=True)
+
+
 # -- checkout ----------------------------------------------------------------------------------------
 
 def checkout_booking(session: Session, org: Organisation, booking: Booking, user: User, *,
@@ -82,7 +92,13 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
     now = now or utcnow()
     if booking.user_id != user.id:
         raise DomainError(_("Only the person who booked can pay for it."), code="not_yours", status=403)
-    existing = session.execute(select(Payment).where(Payment.booking_id == booking.id)).scalar_one_or_none()
+    if booking.org_id != org.id:
+        raise DomainError(_("This booking is not awaiting payment."), code="not_payable", status=409)
+    # One checkout at a time per booking: racing requests wait here, then find the session the first
+    # one opened (its row is read afresh) instead of all opening one.
+    lock_row(session, booking)
+    existing = session.execute(select(Payment).where(Payment.booking_id == booking.id)
+                               .execution_options(all_orgs=True)).scalar_one_or_none()
     if existing is not None and existing.is_settled:
         raise Conflict(_("This booking is already paid."), code="already_paid")
     if existing is not None and existing.status == PaymentStatus.PENDING and existing.checkout_url:
@@ -107,8 +123,12 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
 
 def checkout_application(session: Session, org: Organisation, application: Application, user: User, *,
                          success_url: Callable[[int], str], cancel_url: str, now: datetime | None = None) -> Payment:
-    """The checkout of a call's application fee, once the application is otherwise ready to submit."""
+    """The checkout of a call's application fee, once the application is otherwise ready to submit.
+
+    At most one live checkout per application: racing requests wait on the application's row, then
+    all answer the session the first one opened."""
     now = now or utcnow()
+    lock_row(session, application)
     intake_services.check_submittable(session, application, user, now)
     fee = application.call.fee_minor or 0
     if fee <= 0 or intake_services.fee_paid(session, application):
@@ -229,6 +249,7 @@ def _submit_paid_application(session: Session, payment: Payment) -> None:
     """The fee is paid: the application is submitted, held to the deadline as of when paying began. If it
     can no longer be (submitted already by another payment, the call filled up), the money goes back."""
     application = session.get(Application, payment.application_id)
+    lock_row(session, application)  # two payments confirmed at once: the second waits, then finds it submitted
     try:
         with session.begin_nested():
             intake_services.submit_application(session, application, application.applicant, at=payment.created_at)
@@ -305,8 +326,10 @@ booking_services.booking_cancelled.connect(on_booking_cancelled)
 def visible_payments(session: Session, org: Organisation, user: User, *, everyone: bool, start: date | None = None,
                      end: date | None = None, startup_id: int | None = None) -> list[Payment]:
     stmt = select(Payment).where(Payment.org_id == org.id)
-    if not everyone:
-        stmt = stmt.where(Payment.user_id == user.id)
+    if not everyone:  # one's own, with what one paid from here for another organisation's shared resource
+        stmt = (select(Payment).outerjoin(Booking, Booking.id == Payment.booking_id)
+                .where(Payment.user_id == user.id, or_(Payment.org_id == org.id, Booking.partner_org_id == org.id))
+                .execution_options(all_orgs=True))
     if startup_id is not None:
         stmt = stmt.where(Payment.startup_id == startup_id)
     if start is not None:
@@ -326,8 +349,10 @@ def totals(payments: list[Payment]) -> dict[str, int]:
 
 
 def ledger_for(session: Session, payment_ids: list[int]) -> dict[int, list[LedgerEntry]]:
+    """The ledger rows of payments the caller may already see (a partner's payment belongs to the owner)."""
     rows = session.execute(select(LedgerEntry).where(LedgerEntry.payment_id.in_(payment_ids))
-                           .order_by(LedgerEntry.created_at)).scalars() if payment_ids else []
+                           .order_by(LedgerEntry.created_at)
+                           .execution_options(all_orgs=True)).scalars() if payment_ids else []
     found: dict[int, list[LedgerEntry]] = {}
     for row in rows:
         found.setdefault(row.payment_id or 0, []).append(row)

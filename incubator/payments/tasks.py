@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from huey import crontab
@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.core.db import deferred_begin, utcnow
+from incubator.core.errors import DomainError
 from incubator.core.jobs import after_commit, job, periodic
 from incubator.core.mail import Attachment, send_mail
 from incubator.core.tenancy import all_orgs
@@ -50,14 +51,30 @@ def email_receipt(entry_id: int) -> None:
 @periodic(crontab(minute="*/2"))
 def reconcile_payments() -> int:
     """Read back every payment still open after two minutes: a lost webhook neither loses money nor
-    keeps a paid booking waiting (its hold lasts five minutes past the session)."""
+    keeps a paid booking waiting (its hold lasts five minutes past the session).
+
+    Each payment is reconciled on its own, in its own savepoint and under its row lock (as a webhook
+    delivery takes it): one the gateway cannot read is logged, left as it was and tried again on the
+    next run, and the others go on. Answers how many were read back."""
     from incubator.extensions import db
+    from incubator.payments import gateway as gateways
     from incubator.payments import services
 
-    with all_orgs(db.session):
-        stale = db.session.execute(select(Payment).where(
+    session = db.session
+    with all_orgs(session):
+        stale = session.execute(select(Payment.id).where(
             Payment.status == PaymentStatus.PENDING, Payment.created_at < utcnow() - timedelta(minutes=2))
-        ).scalars().all()
-        for payment in stale:
-            services.sync(db.session, payment)
-    return len(stale)
+            .order_by(Payment.id)).scalars().all()
+        done = 0
+        for payment_id in stale:
+            try:
+                with session.begin_nested():
+                    payment = session.get(Payment, payment_id)
+                    session.refresh(payment, with_for_update=True)
+                    if payment.status == PaymentStatus.PENDING:  # a webhook may have got there first
+                        services.sync(session, payment)
+                    done += 1
+            except (gateways.GatewayError, DomainError) as exc:
+                current_app.logger.warning("reconcile: payment %s could not be read back, retried on the next "
+                                           "run: %s", payment_id, exc)
+    return done

@@ -10,15 +10,16 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking.models import Booking
+from incubator.booking.shared import booking_or_404, owner_of
 from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
-from incubator.core.tenancy import get_or_404, org_blueprint
+from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
 from incubator.core.timezones import add_months, parse_month, to_local
 from incubator.extensions import db
 from incubator.intake.models import Application
@@ -40,9 +41,11 @@ def _return_page(payment_id: int) -> str:
 
 
 def start_checkout(booking: Booking) -> Payment:
-    """A booking's checkout, for the page and the API."""
-    return services.checkout_booking(db.session, g.org, booking, current_user, success_url=_return_page,
-                                     cancel_url=url_for("booking.mine", _external=True))
+    """A booking's checkout, for the page and the API. A partner organisation's booking of a shared
+    resource belongs to its owner: it is paid from the partner's pages into the owner's account."""
+    with all_orgs(db.session):  # the booking (from booking_or_404) may be the owner's
+        return services.checkout_booking(db.session, owner_of(booking), booking, current_user,
+                                         success_url=_return_page, cancel_url=url_for("booking.mine", _external=True))
 
 
 def start_application_checkout(application: Any) -> Payment:
@@ -63,13 +66,28 @@ def is_founder_of(startup_id: int | None) -> bool:
 
 
 def visible(payment: Payment) -> bool:
+    if payment.org_id != g.org.id:  # a partner's payment to the owner of a shared resource: the payer's
+        return payment.user_id == current_user.id
     return can(Permission.MANAGE_PAYMENTS) or payment.user_id == current_user.id or is_founder_of(payment.startup_id)
+
+
+def payment_or_404(payment_id: int) -> Payment:
+    """A payment of this organisation, or one made from it for a booking of a resource shared with it
+    (the payment, like the booking, belongs to the owner), if the current user may see it."""
+    if not 0 < payment_id < 2**31:
+        abort(404)
+    payment = db.session.execute(select(Payment).outerjoin(Booking, Booking.id == Payment.booking_id).where(
+        Payment.id == payment_id, or_(Payment.org_id == g.org.id, Booking.partner_org_id == g.org.id))
+        .execution_options(all_orgs=True)).scalar_one_or_none()
+    if payment is None or not visible(payment):
+        abort(404)
+    return payment
 
 
 @bp.route("/bookings/<int:booking_id>/pay", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
 def pay_booking(booking_id: int) -> Any:
-    booking = get_or_404(Booking, booking_id)
+    booking = booking_or_404(booking_id)
     if booking.user_id != current_user.id:
         abort(404)
     if not CSRFOnlyForm().validate_on_submit():
@@ -87,13 +105,12 @@ def pay_booking(booking_id: int) -> Any:
 @require(Permission.VIEW_DASHBOARD)
 def status(payment_id: int) -> Any:
     """Where Stripe sends the customer back. Its query string proves nothing: only the webhook does."""
-    payment = get_or_404(Payment, payment_id)
-    if not visible(payment):
-        abort(404)
-    booking = db.session.get(Booking, payment.booking_id) if payment.booking_id else None
-    application = db.session.get(Application, payment.application_id) if payment.application_id else None
-    return render_template("payments/status.html", payment=payment, booking=booking, application=application,
-                           entries=services.ledger_for(db.session, [payment.id]).get(payment.id, []))
+    payment = payment_or_404(payment_id)
+    with all_orgs(db.session):  # what this payment pays, which may be a shared resource's owner's
+        booking = db.session.get(Booking, payment.booking_id) if payment.booking_id else None
+        application = db.session.get(Application, payment.application_id) if payment.application_id else None
+        return render_template("payments/status.html", payment=payment, booking=booking, application=application,
+                               entries=services.ledger_for(db.session, [payment.id]).get(payment.id, []))
 
 
 @bp.route("/payments/<int:payment_id>/receipt.pdf")
@@ -101,10 +118,11 @@ def status(payment_id: int) -> Any:
 def receipt(payment_id: int) -> Any:
     from incubator.payments.receipts import receipt_pdf
 
-    payment = get_or_404(Payment, payment_id)
-    if not visible(payment) or not payment.is_settled:
+    payment = payment_or_404(payment_id)
+    if not payment.is_settled:
         abort(404)
-    pdf = receipt_pdf(db.session, payment, str(get_locale()))
+    with all_orgs(db.session):
+        pdf = receipt_pdf(db.session, payment, str(get_locale()))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="receipt-{payment.receipt_number}.pdf"'})
 

@@ -21,7 +21,7 @@ from incubator.core.permissions import Role
 from incubator.core.tenancy import all_orgs
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
-from tests.booking.fixtures import next_weekday_at
+from tests.booking.fixtures import next_weekday_at, race_lab
 
 THREADS = 20
 
@@ -125,3 +125,58 @@ def test_postgresql_refuses_overlaps_even_without_the_check(app, committed_lab):
         with pytest.raises(IntegrityError):
             s.commit()
         s.rollback()
+
+
+# -- rules that count across a startup's rows, raced through HTTP (tests/live.py) --------------------
+
+def _next_monday(hour: int = 0) -> datetime:
+    """Next week's Monday at ``hour`` in Saigon: every slot below falls in that one week."""
+    return next_weekday_at(0, hour, weeks=2)
+
+
+def test_the_weekly_quota_holds_under_thirty_concurrent_bookings(app, committed, live):
+    """30 founders' clients book distinct one-hour slots of a room with a 20-hour weekly quota at once:
+    exactly 20 are booked, 10 told the quota is reached, none gets a 5xx."""
+    with committed.data() as s:
+        world = race_lab(s, slug="race-quota", quota_hours=20)
+    tokens = [committed.token(world.founder) for _ in range(30)]  # one each: see tests/live.py
+    monday = _next_monday()
+
+    def book(i: int):
+        start = monday + timedelta(hours=i)
+        answer = live.api("POST", f"/api/v1/orgs/{world.org_slug}/bookings", tokens[i], json={
+            "resource_id": world.resources["room"], "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat()})
+        return answer.status_code, answer.json().get("code")
+
+    outcomes = live.race(30, book)
+    assert sorted(outcomes, key=str) == sorted([(201, None)] * 20 + [(422, "quota_exceeded")] * 10, key=str), outcomes
+    with committed.read() as s:
+        booked = s.execute(select(Booking).where(Booking.resource_id == world.resources["room"],
+                                                 Booking.status.in_(services.ACTIVE_STATUSES))).scalars().all()
+        assert sum(b.minutes for b in booked) == 20 * 60
+
+
+def test_cohort_credits_never_go_below_zero_under_concurrent_bookings(app, committed, live):
+    """20 one-hour bench bookings at once against 10 included hours: exactly 10 hours are paid with
+    credits, the balance ends at 0, never below."""
+    from incubator.cohorts.models import Cohort, Startup
+
+    with committed.data() as s:
+        world = race_lab(s, slug="race-credits", bench_credit_hours=10)
+    tokens = [committed.token(world.founder) for _ in range(20)]
+    monday = _next_monday()
+
+    def book(i: int):
+        start = monday + timedelta(hours=i)
+        answer = live.api("POST", f"/api/v1/orgs/{world.org_slug}/bookings", tokens[i], json={
+            "resource_id": world.resources["bench"], "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat()})
+        return answer.status_code, answer.json().get("credit_minutes")
+
+    outcomes = live.race(20, book)
+    assert all(status == 201 for status, _minutes in outcomes), outcomes
+    assert sorted(minutes for _status, minutes in outcomes) == [0] * 10 + [60] * 10
+    with committed.read() as s:
+        startup, cohort = s.get(Startup, world.startup_id), s.get(Cohort, world.cohort_id)
+        assert services.credit_balance(s, startup, cohort, ResourceKind.BENCH) == 0

@@ -230,6 +230,46 @@ def test_a_lost_webhook_is_made_up_by_the_reconcile_job(client, session, app, pa
     assert session.get(Booking, booking_id).status == BookingStatus.CONFIRMED
 
 
+def test_one_unreadable_payment_does_not_stop_the_reconcile_job(client, session, app, pay_api, paying, fablab, fake,
+                                                                 monkeypatch, caplog):
+    """The gateway cannot read one payment: the others are reconciled, that one is logged, left pending
+    and read back on the next run."""
+    from incubator.payments.gateway import GatewayError
+    from incubator.payments.tasks import reconcile_payments
+
+    founders = (paying.founder, paying.other_founder)
+    checkouts = []
+    for hour, founder in zip((10, 14), founders, strict=True):
+        booking = book_room(pay_api, founder, fablab.room, hour=hour)
+        checkouts.append(pay_api(founder, "POST", f"/bookings/{booking['id']}/checkout").get_json())
+    for checkout in checkouts:
+        fake.complete(checkout["session_id"])
+        session.get(Payment, checkout["payment_id"]).created_at -= timedelta(minutes=3)
+    fake.sent.clear()  # no webhook arrived
+    session.flush()
+    broken, fine = checkouts
+    real_get = fake.get_checkout
+
+    def get_checkout(session_id):
+        if session_id == broken["session_id"]:
+            raise GatewayError("Stripe is unreachable for this one")
+        return real_get(session_id)
+
+    monkeypatch.setattr(fake, "get_checkout", get_checkout)
+    with app.app_context():
+        assert reconcile_payments.call_local() == 1
+    session.expire_all()
+    assert session.get(Payment, fine["payment_id"]).status == "paid"
+    assert session.get(Payment, broken["payment_id"]).status == "pending"
+    assert f"payment {broken['payment_id']} could not be read back" in caplog.text
+    monkeypatch.setattr(fake, "get_checkout", real_get)
+    with app.app_context():
+        assert reconcile_payments.call_local() == 1  # the next run
+    session.expire_all()
+    assert session.get(Payment, broken["payment_id"]).status == "paid"
+    assert len(_money_rows(session, LedgerKind.PAYMENT)) == 2
+
+
 def test_lab_use_reports_the_amount_paid_less_refunds(client, session, app, pay_api, paying, fablab, fake):
     from datetime import UTC, datetime
 

@@ -10,6 +10,7 @@ import threading
 from datetime import time, timedelta
 
 import pytest
+import requests
 from sqlalchemy import delete, func, select
 
 from incubator.accounts.models import User
@@ -20,6 +21,7 @@ from incubator.core.permissions import Role
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
 from incubator.payments.models import LedgerEntry, Payment, PaymentAccount, WebhookEvent
+from tests.booking.fixtures import next_weekday_at, race_lab
 from tests.payments.fixtures import event, signed
 
 THREADS = 12
@@ -111,3 +113,110 @@ def test_racing_deliveries_pay_once(app, pending_payment, same_id):
         events = s.scalar(select(func.count()).select_from(WebhookEvent)
                           .where(WebhookEvent.payment_id == pending_payment["payment"]))
         assert events == (1 if same_id else THREADS)
+
+
+# -- checkouts raced through HTTP (tests/live.py) ------------------------------------------------------
+
+FEE = 200_000
+
+
+def _fee_application(s, slug: str):
+    """A committed call with a 200,000 ₫ fee and a founder's draft ready to submit; answers ids."""
+    from incubator.core.permissions import Role
+    from incubator.intake.models import Stage
+    from tests.factories import OrgFactory, ProgrammeFactory, member
+    from tests.intake.fixtures import application, make_call
+
+    org = OrgFactory(slug=slug)
+    call = make_call(org, ProgrammeFactory(org_id=org.id), fee_minor=FEE)
+    founder = member(org, Role.FOUNDER)
+    s.add(PaymentAccount(org_id=org.id, stripe_account_id="acct_1RaceFee"))
+    draft = application(call, founder, Stage.DRAFT)
+    return founder, draft.id
+
+
+def test_racing_fee_checkouts_open_one_session(app, fake, committed, live):
+    """10 clients of one applicant ask for the fee's checkout at once: one session, which all answer."""
+    with committed.data() as s:
+        founder, application_id = _fee_application(s, "race-fee")
+    tokens = [committed.token(founder) for _ in range(10)]
+    answers = live.race(10, lambda i: live.api(
+        "POST", f"/api/v1/orgs/race-fee/applications/{application_id}/checkout", tokens[i]))
+    assert [a.status_code for a in answers] == [200] * 10, [a.text for a in answers]
+    assert len({a.json()["session_id"] for a in answers}) == 1
+    assert fake.calls.count("create_checkout") == 1
+    with committed.read() as s:
+        assert s.scalar(select(func.count()).select_from(Payment).where(Payment.application_id == application_id)) == 1
+
+
+def test_two_fee_payments_confirmed_at_once_submit_once_and_refund_the_second(app, fake, committed, live):
+    """An old session paid as well (should it ever happen): its confirmation racing the other's submits
+    the application once, and the second payment is refunded."""
+    from incubator.intake.models import Application, Stage, Transition
+
+    with committed.data() as s:
+        founder, application_id = _fee_application(s, "race-fee2")
+    token = committed.token(founder)
+    url = f"/api/v1/orgs/race-fee2/applications/{application_id}/checkout"
+    first = live.api("POST", url, token).json()
+    with committed.data() as s:  # as if the first session had run out here; the customer pays it anyway
+        s.get(Payment, first["payment_id"]).expires_at = utcnow() - timedelta(minutes=1)
+    second = live.api("POST", url, token).json()
+    assert second["session_id"] != first["session_id"]
+    fake.sent.clear()
+    fake.complete(first["session_id"])
+    fake.complete(second["session_id"])
+    deliveries = list(fake.sent)
+    fake.sent.clear()
+    answers = live.race(len(deliveries), lambda i: requests.post(
+        live.url + "/stripe/webhook", data=deliveries[i][0], timeout=60,
+        headers={"Stripe-Signature": deliveries[i][1], "Content-Type": "application/json"}))
+    assert [a.status_code for a in answers] == [200, 200]
+    with committed.read() as s:
+        statuses = sorted(s.scalars(select(Payment.status).where(Payment.application_id == application_id)))
+        assert statuses == ["paid", "refunded"]
+        net = s.scalar(select(func.sum(LedgerEntry.amount)).join(Payment, Payment.id == LedgerEntry.payment_id)
+                       .where(Payment.application_id == application_id))
+        assert net == FEE
+        assert s.get(Application, application_id).stage == Stage.SUBMITTED
+        submitted = s.scalar(select(func.count()).select_from(Transition).where(
+            Transition.application_id == application_id, Transition.to_stage == Stage.SUBMITTED))
+        assert submitted == 1
+
+
+def _awaiting_payment(committed, live, slug: str):
+    """A committed room booking beyond credits, awaiting payment, booked over the API."""
+    with committed.data() as s:
+        world = race_lab(s, slug=slug, room_price=100_000, account="acct_1RaceRoom")
+    start = next_weekday_at(1, 10)
+    booked = live.api("POST", f"/api/v1/orgs/{slug}/bookings", committed.token(world.founder), json={
+        "resource_id": world.resources["room"], "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat()})
+    assert booked.status_code == 201 and booked.json()["status"] == "awaiting_payment", booked.text
+    return world, booked.json()["id"]
+
+
+def test_racing_booking_checkouts_over_the_api_answer_one_session(app, fake, committed, live):
+    world, booking_id = _awaiting_payment(committed, live, "race-checkout")
+    tokens = [committed.token(world.founder) for _ in range(15)]
+    answers = live.race(15, lambda i: live.api(
+        "POST", f"/api/v1/orgs/race-checkout/bookings/{booking_id}/checkout", tokens[i]))
+    assert [a.status_code for a in answers] == [200] * 15, [a.text for a in answers]
+    assert len({a.json()["session_id"] for a in answers}) == 1
+    with committed.read() as s:
+        assert s.scalar(select(func.count()).select_from(Payment).where(Payment.booking_id == booking_id)) == 1
+
+
+def test_racing_pay_now_buttons_lead_to_one_session(app, fake, committed, live):
+    """The same founder presses "Pay now" in 8 browsers at once: every one goes to the same checkout."""
+    world, booking_id = _awaiting_payment(committed, live, "race-paynow")
+    browsers = [live.sign_in(world.founder.email) for _ in range(8)]
+    tokens = [live.csrf(b, "/o/race-paynow/bookings") for b in browsers]
+    answers = live.race(8, lambda i: browsers[i].post(
+        f"{live.url}/o/race-paynow/bookings/{booking_id}/pay", data={"csrf_token": tokens[i]}, timeout=60,
+        allow_redirects=False))
+    assert [a.status_code for a in answers] == [302] * 8
+    locations = {a.headers["Location"] for a in answers}
+    assert len(locations) == 1 and "/payments/test-checkout/cs_test_" in locations.pop()
+    with committed.read() as s:
+        assert s.scalar(select(func.count()).select_from(Payment).where(Payment.booking_id == booking_id)) == 1
