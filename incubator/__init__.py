@@ -230,6 +230,7 @@ def _init_request_hooks(app: Flask) -> None:
                 db.session.commit()
             else:
                 db.session.rollback()
+        db.run_after_request_transaction()
         response.headers["X-Request-ID"] = g.get("request_id", "")
         if _is_private(response):
             response.headers["Cache-Control"] = "no-store"

@@ -12,12 +12,12 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from incubator.accounts.models import ApiToken, User
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.tokens import hash_token, new_token
+from incubator.extensions import db
 
 MIN_PASSWORD_LENGTH = 12
 
@@ -150,34 +150,33 @@ def user_for_api_token(session: Session, token: str) -> User | None:
     record = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
     if record is None or not record.is_active or not record.user.active:
         return None
-    touch_api_token(record)
+    # After the request's own transaction has ended and given its connection back: waiting for a
+    # second connection while holding SQLite's write lock stalled racing requests.
+    last_used, token_id = record.last_used_at, record.id
+    db.after_request_transaction(lambda: touch_api_token(token_id, last_used))
     return record.user
 
 
-def touch_api_token(record: ApiToken, now: datetime | None = None) -> bool:
+def touch_api_token(token_id: int, last_used_at: datetime | None, now: datetime | None = None) -> bool:
     """Record that the token was used, at most once a minute, outside the request's transaction.
 
     Writing ``last_used_at`` in the request's own transaction held the token's row until the request
     ended, so every request with the same token waited for the one before (a PDF export, say). Here
     a short transaction of its own writes it; a row another transaction holds is skipped, never waited
     for. Answers whether it wrote."""
-    from incubator.extensions import db
-
     now = now or utcnow()
     cutoff = now - TOKEN_TOUCH_INTERVAL
-    if record.last_used_at is not None and record.last_used_at > cutoff:
+    if last_used_at is not None and last_used_at > cutoff:
         return False
     due = (select(ApiToken.id)
-           .where(ApiToken.id == record.id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < cutoff))
+           .where(ApiToken.id == token_id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < cutoff))
            .with_for_update(skip_locked=True))
     try:
         with db.side_transaction(wait=False) as conn:
             written = conn.execute(update(ApiToken).where(ApiToken.id.in_(due)).values(last_used_at=now)).rowcount
     except OperationalError as exc:  # SQLite: another connection holds the write lock; next time, then
-        current_app.logger.debug("api token %s: last use not recorded (%s)", record.id, exc)
+        current_app.logger.debug("api token %s: last use not recorded (%s)", token_id, exc)
         return False
-    if written:
-        set_committed_value(record, "last_used_at", now)  # the request's copy agrees, without a write of its own
     return bool(written)
 
 

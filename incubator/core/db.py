@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -182,6 +182,19 @@ class Database:
             finally:
                 if sqlite:
                     conn.connection.driver_connection.execute("PRAGMA busy_timeout=10000")
+
+    def after_request_transaction(self, write: Callable[[], Any]) -> None:
+        """Run ``write`` once the request's own transaction has ended (committed or rolled back) and
+        given its connection back; outside a request, at once. For bookkeeping in a
+        ``side_transaction`` that must not hold a second connection while the request holds locks."""
+        if has_request_context():
+            g.setdefault("_after_request_transaction", []).append(write)
+        else:
+            write()
+
+    def run_after_request_transaction(self) -> None:
+        for write in g.pop("_after_request_transaction", []):
+            write()
 
     def has_session(self) -> bool:
         return g.get("_db_session") is not None
