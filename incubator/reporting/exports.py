@@ -21,7 +21,7 @@ from incubator.booking.services import lab_bookings_stmt
 from incubator.core.money import exponent
 from incubator.core.tenancy import all_orgs
 from incubator.reporting.labels import label, major
-from incubator.reporting.queries import FLOWS, HEADLINE, MONEY, Report
+from incubator.reporting.queries import FLOWS, HEADLINE, MONEY, Report, booking_money
 
 CSV_KPIS = (*FLOWS, "employees_full_time")
 Progress = Callable[[int], None]
@@ -259,12 +259,14 @@ def _lab(book: Any, session: Session, report: Report, fmt: _Formats, progress: P
         sheet.insert_chart(1, 8, chart)
     # Every booking, streamed: rows leave memory as they are written.
     row = max(row + 3, 18)
-    detail = ["starts_at", "org", "startup", "resource", "resource_kind", "minutes", "credit_hours", "price"]
+    detail = ["starts_at", "org", "startup", "resource", "resource_kind", "minutes", "credit_hours", "price",
+              "paid_amount"]
     _header(sheet, row, detail, fmt, {0: 20, 1: 20, 6: 24})
     names_by_id = {line.startup_id: (line.org_name, line.name) for line in report.startups}
     zone = ZoneInfo(report.viewer.timezone)
     start, end = report.period.bounds(report.viewer.timezone)
-    stmt = lab_bookings_stmt(startup_ids=list(names_by_id) or [-1], start=start, end=end)
+    stmt = lab_bookings_stmt(startup_ids=list(names_by_id) or [-1], start=start, end=end).add_columns(
+        booking_money().label("paid"))
     with all_orgs(session):
         for count, booking in enumerate(session.execute(stmt.execution_options(yield_per=2000)), start=1):
             row += 1
@@ -277,6 +279,7 @@ def _lab(book: Any, session: Session, report: Report, fmt: _Formats, progress: P
             sheet.write_number(row, 5, int((booking.ends_at - booking.starts_at).total_seconds() // 60), fmt.int)
             sheet.write_number(row, 6, round(booking.credit_minutes / 60, 2), fmt.dec)
             sheet.write_number(row, 7, major(booking.price, report.currency), fmt.money)
+            sheet.write_number(row, 8, major(int(booking.paid or 0), report.currency), fmt.money)
             if count % 20000 == 0:
                 progress(min(85, 40 + count // 20000 * 5))
 

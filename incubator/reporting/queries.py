@@ -8,6 +8,8 @@ with the organisation filter lifted so that a funder's report may span organisat
 Counting once: a startup is known by its registration number across organisations (by its row when
 it has none). For the headline figures and trends each startup's month counts once: when two
 incubators both hold a check-in for it, the most recently updated one is taken.
+
+Money received comes from the payments ledger (payments less refunds), never from booking prices.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from incubator.booking.models import Booking, Resource
 from incubator.booking.services import lab_use_totals
 from incubator.cohorts.models import (
     LABELS,
@@ -38,6 +41,7 @@ from incubator.core.tenancy import all_orgs
 from incubator.intake.reporting import application_funnel as intake_funnel
 from incubator.mentoring.services import held_sessions
 from incubator.orgs.models import Organisation
+from incubator.payments.models import MONEY_KINDS, LedgerEntry
 from incubator.reporting.models import ReportTarget
 from incubator.reporting.scope import Period
 
@@ -117,6 +121,7 @@ class StartupLine:
     lab_minutes: int = 0
     milestones_total: int = 0
     milestones_done: int = 0
+    lab_paid: int = 0  # money received for the startup's lab bookings (ledger, net of refunds), minor units
 
     @property
     def funding_total(self) -> int:
@@ -207,6 +212,25 @@ def build_report(session: Session, viewer: Organisation, cohorts: list[Cohort], 
     """Every figure of the report for these (already access-checked) cohorts over ``period``."""
     with all_orgs(session):
         return _build(session, viewer, cohorts, period, today)
+
+
+def booking_money() -> Any:
+    """The money the ledger holds for a booking (payments less refunds), as a subquery on ``Booking``."""
+    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .where(LedgerEntry.booking_id == Booking.id, LedgerEntry.kind.in_(MONEY_KINDS)).scalar_subquery())
+
+
+def lab_money(session: Session, *, startup_ids: list[int], start: datetime, end: datetime) -> list[Any]:
+    """Money received for the lab bookings of these startups that start in [start, end), per startup
+    and resource kind: the ledger's payments less its refunds. Whatever became of the booking (money
+    kept for a late cancellation was received all the same). The caller scopes the organisations."""
+    return list(session.execute(
+        select(Booking.startup_id, Resource.kind, func.sum(LedgerEntry.amount))
+        .join(Booking, Booking.id == LedgerEntry.booking_id)
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(LedgerEntry.kind.in_(MONEY_KINDS), Booking.startup_id.in_(startup_ids), Booking.starts_at >= start,
+               Booking.starts_at < end)
+        .group_by(Booking.startup_id, Resource.kind)).all())
 
 
 def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period, today: date) -> Report:
@@ -301,18 +325,21 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
 
     lab = {kind.value: LabKind(kind=kind.value) for kind in ResourceKind}
     list_value: dict[str, int] = defaultdict(int)
-    for startup_id, kind, count, minutes, credit, paid, amount, credit_value in lab_use_totals(
+    for startup_id, kind, count, minutes, credit, paid, _price, credit_value in lab_use_totals(
             session, startup_ids=startup_ids or [-1], start=start_utc, end=end_utc):
         line = lab.setdefault(kind, LabKind(kind=kind))
         line.bookings += count
         line.minutes += int(minutes or 0)
         line.credit_minutes += int(credit or 0)
         line.paid_minutes += int(paid or 0)
-        line.paid_amount += int(amount or 0)
         list_value[kind] += int(credit_value or 0)
         lines[startup_id].lab_minutes += int(minutes or 0)
     for kind, value in list_value.items():
         lab[kind].in_kind_value = value // 60  # credit hours at the hourly list price
+    for startup_id, kind, amount in lab_money(session, startup_ids=startup_ids or [-1], start=start_utc,
+                                              end=end_utc):
+        lab.setdefault(kind, LabKind(kind=kind)).paid_amount += int(amount or 0)
+        lines[startup_id].lab_paid += int(amount or 0)
 
     milestones = Milestones()
     for startup_id, status, due_on in session.execute(select(Milestone.startup_id, Milestone.status, Milestone.due_on)
@@ -335,7 +362,7 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
     targets = _targets(session, viewer, period, headline)
     return Report(period=period, cohorts=cohorts, orgs=orgs, viewer=viewer, today=today, headline=headline,
                   months=months, trend=trend, funnel=funnel, mentoring=mentoring,
-                  lab=[k for k in lab.values() if k.bookings], milestones=milestones, startups=ordered,
+                  lab=[k for k in lab.values() if k.bookings or k.paid_amount], milestones=milestones, startups=ordered,
                   comparison=comparison, targets=targets)
 
 

@@ -30,6 +30,7 @@ from incubator.cohorts.models import (
 from incubator.core.permissions import Role
 from incubator.mentoring.models import Match, MatchStatus, MentorProfile, MentorSession, SessionStatus
 from incubator.orgs.models import OrgKind
+from incubator.payments.models import LedgerEntry, LedgerKind
 from tests.factories import CohortFactory, OrgFactory, ProgrammeFactory, member
 
 YEAR = 2025
@@ -50,6 +51,7 @@ class ReportWorld:
     checkins: list[dict] = field(default_factory=list)  # every check-in: startup, period, updated_at, values
     sessions: list[dict] = field(default_factory=list)
     bookings: list[dict] = field(default_factory=list)
+    ledger: list[dict] = field(default_factory=list)  # money rows: booking (index in bookings) or None, amount
     milestones: list[dict] = field(default_factory=list)
     manager_a: object = None
     funder_a: object = None
@@ -147,11 +149,23 @@ def rw(session) -> ReportWorld:
     ]:
         starts = datetime(YEAR, 4, day, 2, tzinfo=UTC)
         ends = starts + timedelta(minutes=minutes)
-        session.add(Booking(org_id=a.id, resource_id=resource.id, user_id=world.founder_a.id,
-                            startup_id=startups[startup].id, starts_at=starts, ends_at=ends, blocked_until=ends,
-                            status=status, credit_minutes=credit, price=price, currency="VND"))
-        world.bookings.append({"startup": startup, "kind": kinds[resource.id], "minutes": minutes, "status": status,
-                               "credit": credit, "price": price, "list": prices[resource.id]})
+        booking = Booking(org_id=a.id, resource_id=resource.id, user_id=world.founder_a.id,
+                          startup_id=startups[startup].id, starts_at=starts, ends_at=ends, blocked_until=ends,
+                          status=status, credit_minutes=credit, price=price, currency="VND")
+        session.add(booking)
+        session.flush()
+        world.bookings.append({"id": booking.id, "startup": startup, "kind": kinds[resource.id], "minutes": minutes,
+                               "status": status, "credit": credit, "price": price, "list": prices[resource.id]})
+    # The money the ledger holds, which is not the bookings' prices: the paid machine booking was paid and
+    # partly refunded; the cancelled one paid, refunded but for a 50,000 fee kept; the room booking with
+    # a price was never paid; an application fee is money, but not the lab's.
+    for index, kind, amount in [(1, LedgerKind.PAYMENT, 100_000), (1, LedgerKind.REFUND, -40_000),
+                                (2, LedgerKind.PAYMENT, 150_000), (2, LedgerKind.REFUND, -100_000),
+                                (None, LedgerKind.PAYMENT, 200_000)]:
+        booking_id = world.bookings[index]["id"] if index is not None else None
+        session.add(LedgerEntry(org_id=a.id, kind=kind, startup_id=startups["s1" if index in (1, None) else "s2"].id,
+                                booking_id=booking_id, amount=amount, currency="VND"))
+        world.ledger.append({"booking": index, "amount": amount})
 
     for startup, due, status in [("s1", date(YEAR, 3, 15), MilestoneStatus.DONE),
                                  ("s1", date(YEAR, 4, 15), MilestoneStatus.MISSED),

@@ -282,3 +282,36 @@ def test_a_lost_job_is_not_waited_for(session, rw):
     export.created_at = utcnow() - timedelta(hours=1)
     session.flush()
     assert find_pending(session, rw.a, "k" * 64) is None
+
+
+def test_the_amount_paid_is_the_money_the_ledger_received_everywhere(client, rw, sign_in, session):
+    """The fixture's bookings ask 300,000 in prices; the ledger holds 110,000 net of refunds for the lab
+    (100,000 paid less 40,000 refunded, 150,000 paid less 100,000 refunded) and an application fee."""
+    from incubator.accounts.services import create_api_token
+
+    net = sum(row["amount"] for row in rw.ledger if row["booking"] is not None)
+    assert net == 110_000
+    sign_in(rw.manager_a)
+    page = client.get(f"/o/inc-a/reports?{YEAR_ARGS}&cohort={rw.a1.id}").get_data(as_text=True)
+    total_row = re.search(r'data-lab="total">(.*?)</tr>', page, re.S).group(1)
+    assert "₫110,000" in total_row
+    machine_row = re.search(r'data-lab="machine">(.*?)</tr>', page, re.S).group(1)
+    assert "₫110,000" in machine_row and "₫100,000" not in machine_row  # not the booking's price
+
+    value, _ = create_api_token(session, rw.manager_a, "t")
+    session.flush()
+    body = _report_json(client, rw, {"Authorization": f"Bearer {value}"}, rw.a1)
+    assert {line["kind"]: line["paid_amount"] for line in body["lab"]} == {"machine": 110_000, "room": 0}
+
+    xlsx = zipfile.ZipFile(io.BytesIO(client.get(
+        f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en").get_data()))
+    lab = xlsx.read("xl/worksheets/sheet5.xml").decode()
+    assert "Amount paid" in lab
+    assert re.search(r'<c r="F2"[^>]*><v>110000</v>', lab)  # machine: amount paid
+    assert re.search(r'<c r="F4"[^>]*><v>110000</v>', lab)  # the total
+    # Each listed booking with what the ledger holds for it: the partly refunded one kept 60,000.
+    assert re.search(r'<c r="I\d+"[^>]*><v>60000</v>', lab)
+
+    pdf = client.get(f"/o/inc-a/reports/download.pdf?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en").get_data()
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "110,000" in text

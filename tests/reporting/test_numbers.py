@@ -82,10 +82,18 @@ def test_mentoring_lab_and_milestones(session, rw):
         assert lab[kind].minutes == sum(b["minutes"] for b in mine)
         assert lab[kind].credit_minutes == sum(b["credit"] for b in mine)
         assert lab[kind].paid_minutes == sum(b["minutes"] - b["credit"] for b in mine if b["price"] > 0)
-        assert lab[kind].paid_amount == sum(b["price"] for b in mine)
         assert lab[kind].in_kind_value == sum(b["credit"] * (b["list"][1] or b["list"][0]) for b in mine) // 60
     assert lab["machine"].in_kind_value == 120 * 200_000 // 60  # two hours of credit at the external rate
     assert lab["room"].in_kind_value == 30 * 50_000 // 60  # no external rate: the member rate
+    # The amount paid is the money the ledger received for the bookings (whatever became of them), less
+    # refunds: not the bookings' prices.
+    for kind in {b["kind"] for b in rw.bookings}:
+        received = sum(row["amount"] for row in rw.ledger if row["booking"] is not None
+                       and rw.bookings[row["booking"]]["kind"] == kind
+                       and rw.bookings[row["booking"]]["startup"] in ("s1", "s2", "s3"))
+        assert lab[kind].paid_amount == received
+    assert lab["machine"].paid_amount == 60_000 + 50_000 and lab["room"].paid_amount == 0
+    assert report.lab_total.paid_amount == 110_000
 
     due = [m for m in rw.milestones if m["startup"] in ("s1", "s2", "s3") and m["due_on"].year == YEAR]
     assert report.milestones.total == len(due) == 4
