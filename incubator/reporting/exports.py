@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from incubator.booking.services import lab_bookings_stmt
 from incubator.core.money import exponent
 from incubator.core.tenancy import all_orgs
-from incubator.reporting.labels import label, major
+from incubator.reporting.labels import label, major, sources
 from incubator.reporting.queries import FLOWS, HEADLINE, MONEY, Report, booking_money
 
 CSV_KPIS = (*FLOWS, "employees_full_time")
@@ -41,14 +41,15 @@ def write_csv(report: Report, out: io.TextIOBase) -> None:
     """One flat row per startup and month of the period; months without a check-in have empty figures."""
     writer = csv.writer(out)
     fixed = ("org", "cohorts", "startup", "registration_number", "status", "stage", "origin", "st_enterprise", "month")
-    writer.writerow([label(n) for n in (*fixed, *CSV_KPIS)])
+    writer.writerow([label(n) for n in (*fixed, *CSV_KPIS, "source")])
     for line in report.startups:
         for month in report.months:
             values = line.by_month.get(month)
             writer.writerow([
                 line.org_name, line.cohorts, line.name, line.registration_number or "", label(line.status),
                 label(line.stage), label(line.origin), label("yes" if line.st_enterprise else "no"), month,
-                *(("" if values is None else _value(n, values[n], report.currency)) for n in CSV_KPIS)])
+                *(("" if values is None else _value(n, values[n], report.currency)) for n in CSV_KPIS),
+                line.sources.get(month, "")])
 
 
 def csv_bytes(report: Report) -> bytes:
@@ -154,7 +155,7 @@ def _summary(book: Any, report: Report, fmt: _Formats) -> None:
 
 STARTUP_COLUMNS = ["org", "cohorts", "startup", "registration_number", "status", "stage", "origin", "st_enterprise",
                    *FLOWS, "employees_full_time", "mentoring_sessions", "mentoring_hours", "lab_hours",
-                   "milestones", "milestones_total"]
+                   "milestones", "milestones_total", "source"]
 
 
 def _startups(book: Any, report: Report, fmt: _Formats) -> None:
@@ -176,6 +177,7 @@ def _startups(book: Any, report: Report, fmt: _Formats) -> None:
         sheet.write_number(row, col + 3, round(line.lab_minutes / 60, 1), fmt.dec)
         sheet.write_number(row, col + 4, line.milestones_done, fmt.int)
         sheet.write_number(row, col + 5, line.milestones_total, fmt.int)
+        sheet.write_string(row, col + 6, sources(line))
     if report.startups:
         sheet.autofilter(0, 0, len(report.startups), len(STARTUP_COLUMNS) - 1)
 

@@ -98,6 +98,7 @@ def rw(session) -> ReportWorld:
                      CohortFunder(org_id=b.id, cohort=b1, funder_org_id=dost.id)])
 
     rng = random.Random(8)
+    checking = random.Random(9)  # its own sequence, so that the values above stay what they were
     for key, startup in startups.items():
         for month in [date(YEAR - 1, 12, 1), *MONTHS, date(YEAR + 1, 1, 1)]:  # one month either side of 2025
             if rng.random() < 0.2:
@@ -107,8 +108,12 @@ def rw(session) -> ReportWorld:
             values["funding_equity"] = rng.choice((0, 0, 0, 500_000_000))
             values["funding_grant"] = rng.choice((0, 0, 100_000_000))
             updated = T0 + timedelta(minutes=rng.randrange(0, 10_000))
-            session.add(CheckIn(org_id=startup.org_id, startup=startup, period=month, updated_at=updated, **values))
-            world.checkins.append({"startup": key, "period": month, "updated_at": updated, **values})
+            state = checking.choice(("reported", "reported", "verified", "locked"))
+            verified_at = None if state == "reported" else T0
+            session.add(CheckIn(org_id=startup.org_id, startup=startup, period=month, updated_at=updated,
+                                verified_at=verified_at, locked_at=T0 if state == "locked" else None, **values))
+            world.checkins.append({"startup": key, "period": month, "updated_at": updated,
+                                   "verified": verified_at is not None, **values})
 
     mentor_user = member(a, Role.MENTOR)
     mentor = MentorProfile(org_id=a.id, user=mentor_user)

@@ -315,3 +315,43 @@ def test_the_amount_paid_is_the_money_the_ledger_received_everywhere(client, rw,
     pdf = client.get(f"/o/inc-a/reports/download.pdf?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en").get_data()
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "110,000" in text
+
+
+def test_a_startup_in_two_incubators_is_one_row_with_its_sources(client, rw, sign_in, session):
+    """The province's report lists Alpha (R1 at A and at B) once, says whose check-in each figure is,
+    and its rows add up to the headline, on the page and in the CSV, XLSX and PDF."""
+    from incubator.reporting.queries import build_report
+    from incubator.reporting.scope import Period
+
+    report = build_report(session, rw.dost, [rw.a1, rw.b1], Period("year", date(YEAR, 1, 1), date(YEAR + 1, 1, 1)),
+                          date(2026, 6, 1))
+    alpha = next(line for line in report.startups if line.name == "Alpha")
+    assert {org for org, _n in alpha.source_counts} == {"Incubator A", "Incubator B"}  # the fixture mixes both
+    sign_in(rw.funder_dost)
+    page = client.get(f"/o/dost/reports?{YEAR_ARGS}").get_data(as_text=True)
+    assert page.count('data-startup="Alpha"') == 1 and 'data-startup="Alpha (B)"' not in page
+    row = re.search(r'data-startup="Alpha">(.*?)</tr>', page, re.S).group(1)
+    source = re.search(r"<td class=\"small\" data-source>(.*?)</td>", row, re.S).group(1)
+    for org, months in alpha.source_counts:
+        assert f"{org}: {months} of {len(alpha.sources)} months" in source
+    assert "Figures from" in page and "is listed once" in page
+
+    response = client.get(f"/o/dost/reports/download.csv?{YEAR_ARGS}&lang=en")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 4 * len(MONTHS)  # four companies, twelve months each
+    assert not [r for r in rows if r["Startup"] == "Alpha (B)"]
+    alpha_rows = {r["Month"]: r for r in rows if r["Startup"] == "Alpha"}
+    assert {m: r["Figures from"] for m, r in alpha_rows.items() if r["Figures from"]} == alpha.sources
+    for name in ("Revenue", "Grants raised", "Jobs created"):
+        key = {"Revenue": "revenue", "Grants raised": "funding_grant", "Jobs created": "jobs_created"}[name]
+        assert sum(int(r[name]) for r in rows if r[name]) == report.headline[key], name
+
+    xlsx = zipfile.ZipFile(io.BytesIO(client.get(f"/o/dost/reports/download.xlsx?{YEAR_ARGS}&lang=en").get_data()))
+    startups = xlsx.read("xl/worksheets/sheet2.xml").decode()
+    assert "Figures from" in startups and ">Alpha<" in startups and ">Alpha (B)<" not in startups
+    assert f"Incubator A: {dict(alpha.source_counts)['Incubator A']} of {len(alpha.sources)} months" in startups
+
+    pdf = client.get(f"/o/dost/reports/download.pdf?{YEAR_ARGS}&lang=en").get_data()
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Alpha (B)" not in text and "Figures from" in text
+
