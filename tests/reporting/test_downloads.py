@@ -355,3 +355,17 @@ def test_a_startup_in_two_incubators_is_one_row_with_its_sources(client, rw, sig
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert "Alpha (B)" not in text and "Figures from" in text
 
+
+def test_a_refund_makes_a_new_file(client, rw, sign_in, session):
+    """The ledger is part of the data behind a file: a refund after a download is in the next one."""
+    from incubator.payments.models import LedgerEntry, LedgerKind
+
+    sign_in(rw.manager_a)
+    url = f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en"
+    first = zipfile.ZipFile(io.BytesIO(client.get(url).get_data())).read("xl/worksheets/sheet5.xml").decode()
+    assert re.search(r'<c r="F2"[^>]*><v>110000</v>', first) and _exports(session) == 1
+    session.add(LedgerEntry(org_id=rw.a.id, kind=LedgerKind.REFUND, startup_id=rw.startups["s1"].id,
+                            booking_id=rw.bookings[1]["id"], amount=-10_000, currency="VND"))
+    session.flush()
+    again = zipfile.ZipFile(io.BytesIO(client.get(url).get_data())).read("xl/worksheets/sheet5.xml").decode()
+    assert _exports(session) == 2 and re.search(r'<c r="F2"[^>]*><v>100000</v>', again)
