@@ -7,7 +7,6 @@ in memory.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -18,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from incubator.booking.services import lab_bookings_stmt
+from incubator.core import csvutil
 from incubator.core.money import exponent
 from incubator.core.tenancy import all_orgs
 from incubator.reporting.labels import label, major, sources
@@ -38,8 +38,9 @@ def _value(name: str, value: int, currency: str) -> Any:
 # -- CSV --------------------------------------------------------------------------------------------
 
 def write_csv(report: Report, out: io.TextIOBase) -> None:
-    """One flat row per startup and month of the period; months without a check-in have empty figures."""
-    writer = csv.writer(out)
+    """One flat row per startup and month of the period; months without a check-in have empty figures.
+    UTF-8 with a BOM, and no text cell a spreadsheet would run as a formula (``core.csvutil``)."""
+    writer = csvutil.writer(out)
     fixed = ("org", "cohorts", "startup", "registration_number", "status", "stage", "origin", "st_enterprise", "month")
     writer.writerow([label(n) for n in (*fixed, *CSV_KPIS, "source")])
     for line in report.startups:
@@ -55,7 +56,7 @@ def write_csv(report: Report, out: io.TextIOBase) -> None:
 def csv_bytes(report: Report) -> bytes:
     out = io.StringIO()
     write_csv(report, out)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes spreadsheet programs read UTF-8
+    return out.getvalue().encode("utf-8")
 
 
 # -- XLSX -------------------------------------------------------------------------------------------
@@ -85,8 +86,10 @@ def _header(sheet: Any, row: int, names: list[str], fmt: _Formats, widths: dict[
 
 
 def write_xlsx(session: Session, report: Report, target: str | BinaryIO, progress: Progress = _no_progress) -> None:
+    # Text is text: a startup named "=HYPERLINK(...)" is never written as a formula or a link.
     book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False,
-                                        "default_date_format": "yyyy-mm-dd"})
+                                        "default_date_format": "yyyy-mm-dd", "strings_to_formulas": False,
+                                        "strings_to_urls": False})
     fmt = _Formats(book, report.currency)
     _summary(book, report, fmt)
     _startups(book, report, fmt)

