@@ -85,7 +85,8 @@ class MilestonesOut(Schema):
 class StartupLineOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    organisation = fields.String(required=True)
+    organisation = fields.String(required=True, metadata={
+        "description": "The incubators that hold it, comma-separated (a company is one line across incubators)"})
     registration_number = fields.String(allow_none=True, required=True)
     status = fields.String(required=True)
     st_enterprise = fields.Boolean(required=True)
