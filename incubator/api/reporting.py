@@ -85,7 +85,8 @@ class MilestonesOut(Schema):
 class StartupLineOut(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
-    organisation = fields.String(required=True)
+    organisation = fields.String(required=True, metadata={
+        "description": "The incubators that hold it, comma-separated (a company is one line across incubators)"})
     registration_number = fields.String(allow_none=True, required=True)
     status = fields.String(required=True)
     st_enterprise = fields.Boolean(required=True)
@@ -94,6 +95,13 @@ class StartupLineOut(Schema):
     lab_hours = fields.Float(required=True)
     milestones_done = fields.Integer(required=True)
     milestones_total = fields.Integer(required=True)
+    lab_paid = fields.Float(required=True, metadata={
+        "description": "Money received for its lab bookings (payments less refunds, from the ledger)"})
+    startup_ids = fields.List(fields.Integer(), required=True, metadata={
+        "description": "Its records: one per incubator that holds it (same registration number)"})
+    sources = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "For each month with figures (YYYY-MM), the incubator whose check-in they come from: "
+                       "a verified one before an unverified one, then the latest updated"})
 
 
 class ReportOut(Schema):
@@ -169,7 +177,9 @@ def as_json(report: Report) -> dict[str, Any]:
                       "registration_number": s.registration_number, "status": s.status,
                       "st_enterprise": s.st_enterprise, "kpis": {k: _money(k, v, cur) for k, v in s.kpis.items()},
                       "mentoring_hours": round(s.mentoring_minutes / 60, 2), "lab_hours": round(s.lab_minutes / 60, 2),
-                      "milestones_done": s.milestones_done, "milestones_total": s.milestones_total}
+                      "milestones_done": s.milestones_done, "milestones_total": s.milestones_total,
+                      "lab_paid": float(to_major(s.lab_paid, cur)), "startup_ids": s.startup_ids,
+                      "sources": s.sources}
                      for s in report.startups],
         "comparison": [{k: (_money(k, v, cur) if isinstance(v, int) and not isinstance(v, bool) else v)
                         for k, v in line.items()} for line in report.comparison],

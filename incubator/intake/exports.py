@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
+from incubator.core import csvutil
 from incubator.intake import formspec, ranking
 from incubator.intake.models import Call, Stage
 
@@ -60,19 +60,9 @@ def rows(session: Session, call: Call, locale: str) -> list[list[Any]]:
     return out
 
 
-def _safe(value: Any) -> Any:
-    """Cells that a spreadsheet would run as a formula are prefixed with a quote (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(session: Session, call: Call, locale: str) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for line in rows(session, call, locale):
-        writer.writerow([_safe(v) for v in line])
-    return buffer.getvalue()
+    """Guarded against formulas (``core.csvutil``); the view adds the BOM when it encodes (utf-8-sig)."""
+    return csvutil.to_text(rows(session, call, locale), bom=False)
 
 
 def to_xlsx(session: Session, call: Call, locale: str) -> bytes:
@@ -81,7 +71,7 @@ def to_xlsx(session: Session, call: Call, locale: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Applications")[:31])
     for line in rows(session, call, locale):
-        sheet.append([_safe(v) for v in line])
+        sheet.append([csvutil.safe_cell(v) for v in line])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

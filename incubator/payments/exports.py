@@ -1,10 +1,11 @@
-"""The organisation's payments as CSV: one row per payment, amounts in the currency's major unit."""
+"""The organisation's payments as CSV: one row per payment, amounts in the currency's major unit
+(UTF-8 with a BOM; text cells guarded against formulas by ``core.csvutil``)."""
 
 from __future__ import annotations
 
-import csv
 import io
 
+from incubator.core import csvutil
 from incubator.core.money import to_major
 from incubator.payments.models import Payment
 
@@ -14,7 +15,7 @@ COLUMNS = ["receipt", "created_at", "paid_at", "payer", "startup_id", "booking_i
 
 def payments_csv(payments: list[Payment]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvutil.writer(out)
     writer.writerow(COLUMNS)
     for p in payments:
         settled = p.is_settled

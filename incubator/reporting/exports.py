@@ -7,7 +7,6 @@ in memory.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -18,10 +17,11 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from incubator.booking.services import lab_bookings_stmt
+from incubator.core import csvutil
 from incubator.core.money import exponent
 from incubator.core.tenancy import all_orgs
-from incubator.reporting.labels import label, major
-from incubator.reporting.queries import FLOWS, HEADLINE, MONEY, Report
+from incubator.reporting.labels import label, major, sources
+from incubator.reporting.queries import FLOWS, HEADLINE, MONEY, Report, booking_money
 
 CSV_KPIS = (*FLOWS, "employees_full_time")
 Progress = Callable[[int], None]
@@ -38,23 +38,25 @@ def _value(name: str, value: int, currency: str) -> Any:
 # -- CSV --------------------------------------------------------------------------------------------
 
 def write_csv(report: Report, out: io.TextIOBase) -> None:
-    """One flat row per startup and month of the period; months without a check-in have empty figures."""
-    writer = csv.writer(out)
+    """One flat row per startup and month of the period; months without a check-in have empty figures.
+    UTF-8 with a BOM, and no text cell a spreadsheet would run as a formula (``core.csvutil``)."""
+    writer = csvutil.writer(out)
     fixed = ("org", "cohorts", "startup", "registration_number", "status", "stage", "origin", "st_enterprise", "month")
-    writer.writerow([label(n) for n in (*fixed, *CSV_KPIS)])
+    writer.writerow([label(n) for n in (*fixed, *CSV_KPIS, "source")])
     for line in report.startups:
         for month in report.months:
             values = line.by_month.get(month)
             writer.writerow([
                 line.org_name, line.cohorts, line.name, line.registration_number or "", label(line.status),
                 label(line.stage), label(line.origin), label("yes" if line.st_enterprise else "no"), month,
-                *(("" if values is None else _value(n, values[n], report.currency)) for n in CSV_KPIS)])
+                *(("" if values is None else _value(n, values[n], report.currency)) for n in CSV_KPIS),
+                line.sources.get(month, "")])
 
 
 def csv_bytes(report: Report) -> bytes:
     out = io.StringIO()
     write_csv(report, out)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM makes spreadsheet programs read UTF-8
+    return out.getvalue().encode("utf-8")
 
 
 # -- XLSX -------------------------------------------------------------------------------------------
@@ -84,8 +86,10 @@ def _header(sheet: Any, row: int, names: list[str], fmt: _Formats, widths: dict[
 
 
 def write_xlsx(session: Session, report: Report, target: str | BinaryIO, progress: Progress = _no_progress) -> None:
+    # Text is text: a startup named "=HYPERLINK(...)" is never written as a formula or a link.
     book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False,
-                                        "default_date_format": "yyyy-mm-dd"})
+                                        "default_date_format": "yyyy-mm-dd", "strings_to_formulas": False,
+                                        "strings_to_urls": False})
     fmt = _Formats(book, report.currency)
     _summary(book, report, fmt)
     _startups(book, report, fmt)
@@ -154,7 +158,7 @@ def _summary(book: Any, report: Report, fmt: _Formats) -> None:
 
 STARTUP_COLUMNS = ["org", "cohorts", "startup", "registration_number", "status", "stage", "origin", "st_enterprise",
                    *FLOWS, "employees_full_time", "mentoring_sessions", "mentoring_hours", "lab_hours",
-                   "milestones", "milestones_total"]
+                   "milestones", "milestones_total", "source"]
 
 
 def _startups(book: Any, report: Report, fmt: _Formats) -> None:
@@ -176,6 +180,7 @@ def _startups(book: Any, report: Report, fmt: _Formats) -> None:
         sheet.write_number(row, col + 3, round(line.lab_minutes / 60, 1), fmt.dec)
         sheet.write_number(row, col + 4, line.milestones_done, fmt.int)
         sheet.write_number(row, col + 5, line.milestones_total, fmt.int)
+        sheet.write_string(row, col + 6, sources(line))
     if report.startups:
         sheet.autofilter(0, 0, len(report.startups), len(STARTUP_COLUMNS) - 1)
 
@@ -259,12 +264,14 @@ def _lab(book: Any, session: Session, report: Report, fmt: _Formats, progress: P
         sheet.insert_chart(1, 8, chart)
     # Every booking, streamed: rows leave memory as they are written.
     row = max(row + 3, 18)
-    detail = ["starts_at", "org", "startup", "resource", "resource_kind", "minutes", "credit_hours", "price"]
+    detail = ["starts_at", "org", "startup", "resource", "resource_kind", "minutes", "credit_hours", "price",
+              "paid_amount"]
     _header(sheet, row, detail, fmt, {0: 20, 1: 20, 6: 24})
     names_by_id = {line.startup_id: (line.org_name, line.name) for line in report.startups}
     zone = ZoneInfo(report.viewer.timezone)
     start, end = report.period.bounds(report.viewer.timezone)
-    stmt = lab_bookings_stmt(startup_ids=list(names_by_id) or [-1], start=start, end=end)
+    stmt = lab_bookings_stmt(startup_ids=list(names_by_id) or [-1], start=start, end=end).add_columns(
+        booking_money().label("paid"))
     with all_orgs(session):
         for count, booking in enumerate(session.execute(stmt.execution_options(yield_per=2000)), start=1):
             row += 1
@@ -277,6 +284,7 @@ def _lab(book: Any, session: Session, report: Report, fmt: _Formats, progress: P
             sheet.write_number(row, 5, int((booking.ends_at - booking.starts_at).total_seconds() // 60), fmt.int)
             sheet.write_number(row, 6, round(booking.credit_minutes / 60, 2), fmt.dec)
             sheet.write_number(row, 7, major(booking.price, report.currency), fmt.money)
+            sheet.write_number(row, 8, major(int(booking.paid or 0), report.currency), fmt.money)
             if count % 20000 == 0:
                 progress(min(85, 40 + count // 20000 * 5))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from babel.numbers import format_decimal, format_percent
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from incubator.cohorts.models import LABELS
@@ -23,6 +24,7 @@ COLUMN_LABELS = {
     "origin": _l("Origin"),
     "st_enterprise": _l("S&T enterprise"),
     "month": _l("Month"),
+    "source": _l("Figures from"),
     "employees_full_time": _l("Full-time employees"),
     "mentoring_sessions": _l("Mentoring sessions"),
     "mentoring_hours": _l("Mentoring hours"),
@@ -61,6 +63,16 @@ def label(name: str) -> str:
     if name in COLUMN_LABELS:
         return str(COLUMN_LABELS[name])
     return str(LABELS.get(name, name))  # enum values: statuses, stages, origins, resource kinds
+
+
+def sources(line: Any) -> str:
+    """Whose check-ins a startup's figures come from: one organisation's name, or each with its months."""
+    counts = line.source_counts
+    if len(counts) <= 1:
+        return counts[0][0] if counts else ""
+    total = sum(count for _org, count in counts)
+    return "; ".join(_("%(org)s: %(count)s of %(total)s months", org=org, count=count, total=total)
+                     for org, count in counts)
 
 
 def locale_name() -> str:

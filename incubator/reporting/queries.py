@@ -6,8 +6,13 @@ checked there); every query here is keyed by those cohorts' ids or their startup
 with the organisation filter lifted so that a funder's report may span organisations.
 
 Counting once: a startup is known by its registration number across organisations (by its row when
-it has none). For the headline figures and trends each startup's month counts once: when two
-incubators both hold a check-in for it, the most recently updated one is taken.
+it has none). Each startup's month counts once, in the headline figures, the trends and the
+startup's own row: when two incubators both hold a check-in for it, a verified (or locked) one is
+taken before an unverified one, then the most recently updated (then the older record). A startup
+held by several incubators is one row, which says whose check-ins its figures come from; the
+incubators side by side each count their own records and check-ins.
+
+Money received comes from the payments ledger (payments less refunds), never from booking prices.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from incubator.booking.models import Booking, Resource
 from incubator.booking.services import lab_use_totals
 from incubator.cohorts.models import (
     LABELS,
@@ -38,6 +44,7 @@ from incubator.core.tenancy import all_orgs
 from incubator.intake.reporting import application_funnel as intake_funnel
 from incubator.mentoring.services import held_sessions
 from incubator.orgs.models import Organisation
+from incubator.payments.models import MONEY_KINDS, LedgerEntry
 from incubator.reporting.models import ReportTarget
 from incubator.reporting.scope import Period
 
@@ -117,10 +124,23 @@ class StartupLine:
     lab_minutes: int = 0
     milestones_total: int = 0
     milestones_done: int = 0
+    lab_paid: int = 0  # money received for the startup's lab bookings (ledger, net of refunds), minor units
+    # The records of a company held by several incubators (one startup row per organisation), and for
+    # each month with figures, the name of the organisation whose check-in they come from.
+    startup_ids: list[int] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def funding_total(self) -> int:
         return self.kpis["funding_equity"] + self.kpis["funding_debt"] + self.kpis["funding_grant"]
+
+    @property
+    def source_counts(self) -> list[tuple[str, int]]:
+        """Whose check-ins the figures come from: (organisation name, months), most months first."""
+        counts: dict[str, int] = defaultdict(int)
+        for org_name in self.sources.values():
+            counts[org_name] += 1
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 @dataclass
@@ -209,6 +229,36 @@ def build_report(session: Session, viewer: Organisation, cohorts: list[Cohort], 
         return _build(session, viewer, cohorts, period, today)
 
 
+def is_verified(checkin: CheckIn) -> bool:
+    """Verified by the incubator, or locked (locking verifies)."""
+    return checkin.verified_at is not None or checkin.locked_at is not None
+
+
+def _rank(checkin: CheckIn) -> tuple[bool, datetime, int]:
+    """Which of two incubators' check-ins for the same startup and month counts: verified before
+    unverified, then the latest updated, then the older record (the lower startup id)."""
+    return is_verified(checkin), checkin.updated_at, -checkin.startup_id
+
+
+def booking_money() -> Any:
+    """The money the ledger holds for a booking (payments less refunds), as a subquery on ``Booking``."""
+    return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+            .where(LedgerEntry.booking_id == Booking.id, LedgerEntry.kind.in_(MONEY_KINDS)).scalar_subquery())
+
+
+def lab_money(session: Session, *, startup_ids: list[int], start: datetime, end: datetime) -> list[Any]:
+    """Money received for the lab bookings of these startups that start in [start, end), per startup
+    and resource kind: the ledger's payments less its refunds. Whatever became of the booking (money
+    kept for a late cancellation was received all the same). The caller scopes the organisations."""
+    return list(session.execute(
+        select(Booking.startup_id, Resource.kind, func.sum(LedgerEntry.amount))
+        .join(Booking, Booking.id == LedgerEntry.booking_id)
+        .join(Resource, Resource.id == Booking.resource_id)
+        .where(LedgerEntry.kind.in_(MONEY_KINDS), Booking.startup_id.in_(startup_ids), Booking.starts_at >= start,
+               Booking.starts_at < end)
+        .group_by(Booking.startup_id, Resource.kind)).all())
+
+
 def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period, today: date) -> Report:
     cohort_ids = [c.id for c in cohorts]
     cohort_names = {c.id: c.name for c in cohorts}
@@ -223,65 +273,38 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
         .join(Startup, Startup.id == Enrolment.startup_id)
         .where(Enrolment.cohort_id.in_(cohort_ids or [-1]), Enrolment.enrolled_on < period.end)
         .order_by(Startup.name, Startup.id)).all()
-    lines: dict[int, StartupLine] = {}
+    # One record per startup row (an organisation's own view of the company), for the comparison of
+    # incubators; the report's rows merge the records of one company (``merged`` below).
+    records: dict[int, StartupLine] = {}
     statuses: dict[int, set[str]] = defaultdict(set)
     in_cohorts: dict[int, list[str]] = defaultdict(list)
     for cohort_id, status, startup in rows:
         statuses[startup.id].add(status)
         in_cohorts[startup.id].append(cohort_names[cohort_id])
-        if startup.id not in lines:
-            lines[startup.id] = StartupLine(
+        if startup.id not in records:
+            records[startup.id] = StartupLine(
                 startup_id=startup.id, key=identity(startup.id, startup.registration_number), org_id=startup.org_id,
                 org_name=orgs[startup.org_id].name, name=startup.name,
                 registration_number=startup.registration_number, cohorts="", status="", stage=startup.stage,
-                origin=startup.origin, st_enterprise=startup.is_st_enterprise)
-    for startup_id, line in lines.items():
-        line.cohorts = ", ".join(sorted(set(in_cohorts[startup_id])))
-        found = statuses[startup_id]
-        line.status = next((s for s in (EnrolmentStatus.ACTIVE, *GRADUATED, EnrolmentStatus.WITHDRAWN) if s in found),
-                           EnrolmentStatus.WITHDRAWN)
-    startup_ids = list(lines)
+                origin=startup.origin, st_enterprise=startup.is_st_enterprise, startup_ids=[startup.id])
+    for startup_id, record in records.items():
+        record.cohorts = ", ".join(sorted(set(in_cohorts[startup_id])))
+        record.status = _best_status(statuses[startup_id])
+    startup_ids = list(records)
 
-    # KPI check-ins: per startup row for the table, and once per startup and month for the totals.
+    # KPI check-ins: every record's own for the comparison, and once per startup and month for the rest.
     picked: dict[tuple[str, date], CheckIn] = {}
     checkins = session.execute(select(CheckIn).where(
         CheckIn.startup_id.in_(startup_ids or [-1]), CheckIn.period >= period.start, CheckIn.period < period.end)
         .order_by(CheckIn.startup_id, CheckIn.period)).scalars().all()
     for checkin in checkins:
-        line = lines[checkin.startup_id]
-        month = checkin.period.strftime("%Y-%m")
-        values = {name: getattr(checkin, name) for name in FLOWS}
-        line.by_month[month] = {**values, "employees_full_time": checkin.employees_full_time}
+        record = records[checkin.startup_id]
         for name in FLOWS:
-            line.kpis[name] += values[name]
-        line.employees = checkin.employees_full_time  # ordered by period: the latest wins
-        slot = (line.key, checkin.period)
+            record.kpis[name] += getattr(checkin, name)
+        slot = (record.key, checkin.period)
         kept = picked.get(slot)
-        if kept is None or (checkin.updated_at, -checkin.startup_id) > (kept.updated_at, -kept.startup_id):
+        if kept is None or _rank(checkin) > _rank(kept):
             picked[slot] = checkin
-
-    trend = {name: [0] * len(months) for name in FLOWS}
-    index = {m: i for i, m in enumerate(months)}
-    latest_employees: dict[str, tuple[date, int]] = {}
-    for (key, month), checkin in picked.items():
-        for name in FLOWS:
-            trend[name][index[month.strftime("%Y-%m")]] += getattr(checkin, name)
-        if key not in latest_employees or latest_employees[key][0] < month:
-            latest_employees[key] = (month, checkin.employees_full_time)
-
-    keys: dict[str, list[StartupLine]] = defaultdict(list)
-    for line in lines.values():
-        keys[line.key].append(line)
-    headline = dict.fromkeys(HEADLINE, 0)
-    headline.update({name: sum(values) for name, values in trend.items()})
-    headline["funding_total"] = headline["funding_equity"] + headline["funding_debt"] + headline["funding_grant"]
-    headline["startups"] = len(keys)
-    headline["active"] = sum(1 for group in keys.values()
-                             if any(EnrolmentStatus.ACTIVE in statuses[ln.startup_id] for ln in group))
-    headline["graduated"] = sum(1 for group in keys.values()
-                                if any(statuses[ln.startup_id] & set(GRADUATED) for ln in group))
-    headline["st_enterprises"] = sum(1 for group in keys.values() if any(ln.st_enterprise for ln in group))
-    headline["employees"] = sum(employees for _month, employees in latest_employees.values())
 
     mentoring = Mentoring(by_month={m: [0, 0] for m in months})
     for startup_id, _cohort_id, starts_at, minutes, rating in held_sessions(
@@ -295,24 +318,27 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
         if month in mentoring.by_month:
             mentoring.by_month[month][0] += 1
             mentoring.by_month[month][1] += minutes
-        if startup_id in lines:
-            lines[startup_id].mentoring_sessions += 1
-            lines[startup_id].mentoring_minutes += minutes
+        if startup_id in records:
+            records[startup_id].mentoring_sessions += 1
+            records[startup_id].mentoring_minutes += minutes
 
     lab = {kind.value: LabKind(kind=kind.value) for kind in ResourceKind}
     list_value: dict[str, int] = defaultdict(int)
-    for startup_id, kind, count, minutes, credit, paid, amount, credit_value in lab_use_totals(
+    for startup_id, kind, count, minutes, credit, paid, _price, credit_value in lab_use_totals(
             session, startup_ids=startup_ids or [-1], start=start_utc, end=end_utc):
         line = lab.setdefault(kind, LabKind(kind=kind))
         line.bookings += count
         line.minutes += int(minutes or 0)
         line.credit_minutes += int(credit or 0)
         line.paid_minutes += int(paid or 0)
-        line.paid_amount += int(amount or 0)
         list_value[kind] += int(credit_value or 0)
-        lines[startup_id].lab_minutes += int(minutes or 0)
+        records[startup_id].lab_minutes += int(minutes or 0)
     for kind, value in list_value.items():
         lab[kind].in_kind_value = value // 60  # credit hours at the hourly list price
+    for startup_id, kind, amount in lab_money(session, startup_ids=startup_ids or [-1], start=start_utc,
+                                              end=end_utc):
+        lab.setdefault(kind, LabKind(kind=kind)).paid_amount += int(amount or 0)
+        records[startup_id].lab_paid += int(amount or 0)
 
     milestones = Milestones()
     for startup_id, status, due_on in session.execute(select(Milestone.startup_id, Milestone.status, Milestone.due_on)
@@ -320,23 +346,83 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
                                                              Milestone.due_on >= period.start,
                                                              Milestone.due_on < period.end)):
         milestones.total += 1
-        lines[startup_id].milestones_total += 1
+        records[startup_id].milestones_total += 1
         if status == MilestoneStatus.DONE:
             milestones.done += 1
-            lines[startup_id].milestones_done += 1
+            records[startup_id].milestones_done += 1
         elif status == MilestoneStatus.MISSED:
             milestones.missed += 1
         elif due_on < today:
             milestones.overdue += 1
 
+    lines = _merged(records, statuses, picked)
+    trend = {name: [0] * len(months) for name in FLOWS}
+    index = {m: i for i, m in enumerate(months)}
+    for (_key, month), checkin in picked.items():
+        for name in FLOWS:
+            trend[name][index[month.strftime("%Y-%m")]] += getattr(checkin, name)
+    headline = dict.fromkeys(HEADLINE, 0)
+    headline.update({name: sum(values) for name, values in trend.items()})
+    headline["funding_total"] = headline["funding_equity"] + headline["funding_debt"] + headline["funding_grant"]
+    headline["startups"] = len(lines)
+    headline["active"] = sum(1 for line in lines if line.status == EnrolmentStatus.ACTIVE)
+    headline["graduated"] = sum(1 for line in lines
+                                if any(statuses[i] & set(GRADUATED) for i in line.startup_ids))
+    headline["st_enterprises"] = sum(1 for line in lines if line.st_enterprise)
+    headline["employees"] = sum(line.employees for line in lines)
+
     funnel = application_funnel(session, org_ids=list(orgs), cohort_ids=cohort_ids, start=start_utc, end=end_utc)
-    ordered = sorted(lines.values(), key=lambda ln: (ln.org_name, ln.name.lower(), ln.startup_id))
-    comparison = _comparison(orgs, ordered, statuses) if len(orgs) > 1 else []
+    comparison = _comparison(orgs, sorted(records.values(), key=lambda r: (r.org_name, r.name.lower(), r.startup_id)),
+                             statuses) if len(orgs) > 1 else []
     targets = _targets(session, viewer, period, headline)
     return Report(period=period, cohorts=cohorts, orgs=orgs, viewer=viewer, today=today, headline=headline,
                   months=months, trend=trend, funnel=funnel, mentoring=mentoring,
-                  lab=[k for k in lab.values() if k.bookings], milestones=milestones, startups=ordered,
-                  comparison=comparison, targets=targets)
+                  lab=[k for k in lab.values() if k.bookings or k.paid_amount], milestones=milestones,
+                  startups=lines, comparison=comparison, targets=targets)
+
+
+def _best_status(found: set[str]) -> str:
+    return next((s for s in (EnrolmentStatus.ACTIVE, *GRADUATED, EnrolmentStatus.WITHDRAWN) if s in found),
+                EnrolmentStatus.WITHDRAWN)
+
+
+def _merged(records: dict[int, StartupLine], statuses: dict[int, set[str]],
+            picked: dict[tuple[str, date], CheckIn]) -> list[StartupLine]:
+    """One row per company: its records in every incubator together, with the check-ins that count
+    (``picked``) as its figures, and for each month the incubator whose check-in that is."""
+    groups: dict[str, list[StartupLine]] = defaultdict(list)
+    for record in sorted(records.values(), key=lambda r: r.startup_id):
+        groups[record.key].append(record)
+    lines: dict[str, StartupLine] = {}
+    for key, group in groups.items():
+        first = group[0]  # the oldest record names the company
+        org_names = list(dict.fromkeys(r.org_name for r in sorted(group, key=lambda r: r.org_name)))
+        found = set().union(*(statuses[r.startup_id] for r in group))
+        lines[key] = StartupLine(
+            startup_id=first.startup_id, key=key, org_id=first.org_id, org_name=", ".join(org_names), name=first.name,
+            registration_number=first.registration_number,
+            cohorts=", ".join(sorted({c for r in group for c in r.cohorts.split(", ") if c})),
+            status=_best_status(found), stage=first.stage, origin=first.origin,
+            st_enterprise=any(r.st_enterprise for r in group),
+            mentoring_sessions=sum(r.mentoring_sessions for r in group),
+            mentoring_minutes=sum(r.mentoring_minutes for r in group),
+            lab_minutes=sum(r.lab_minutes for r in group), lab_paid=sum(r.lab_paid for r in group),
+            milestones_total=sum(r.milestones_total for r in group),
+            milestones_done=sum(r.milestones_done for r in group),
+            startup_ids=sorted(r.startup_id for r in group))
+    latest: dict[str, date] = {}
+    for (key, month), checkin in sorted(picked.items(), key=lambda item: item[0][1]):
+        line = lines[key]
+        label = month.strftime("%Y-%m")
+        values = {name: getattr(checkin, name) for name in FLOWS}
+        line.by_month[label] = {**values, "employees_full_time": checkin.employees_full_time}
+        line.sources[label] = records[checkin.startup_id].org_name
+        for name in FLOWS:
+            line.kpis[name] += values[name]
+        if key not in latest or latest[key] < month:
+            latest[key] = month
+            line.employees = checkin.employees_full_time  # the latest month's
+    return sorted(lines.values(), key=lambda ln: (ln.org_name, ln.name.lower(), ln.startup_id))
 
 
 def _comparison(orgs: dict[int, Organisation], lines: list[StartupLine],

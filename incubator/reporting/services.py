@@ -29,6 +29,7 @@ from incubator.core.tenancy import all_orgs
 from incubator.intake.models import Application, Call
 from incubator.mentoring.models import Match, MentorSession
 from incubator.orgs.models import Organisation
+from incubator.payments.models import LedgerEntry
 from incubator.reporting.models import ExportStatus, ReportBranding, ReportExport, ReportTarget
 from incubator.reporting.queries import MONEY, TARGET_METRICS, Report, build_report
 from incubator.reporting.scope import Period
@@ -40,7 +41,7 @@ FORMATS = {
 }
 LOCALES = ("vi", "en")
 # Part of every cache key: raise it when a change to the code or the templates changes the files.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,10 @@ def fingerprint(session: Session, viewer: Organisation, cohorts: list[Cohort]) -
             (ReportBranding, ReportBranding.org_id == viewer.id),
         ):
             parts.append(session.execute(select(func.count(), func.max(model.updated_at)).where(where)).one())
+        # The ledger's money for those bookings (rows are added, never edited): a payment or a refund changes it.
+        parts.append(session.execute(select(func.count(), func.max(LedgerEntry.id), func.sum(LedgerEntry.amount))
+                                     .where(LedgerEntry.booking_id.in_(select(Booking.id).where(
+                                         Booking.startup_id.in_(startup_ids))))).one())
     return hashlib.sha256(json.dumps([list(p) for p in parts], default=str).encode()).hexdigest()
 
 

@@ -61,6 +61,14 @@ def test_state_agency_sees_the_province_wide_rollup(browser, live_server, shot):
     expect(comparison.locator("tbody tr")).to_have_count(2)
     # Nine BBI startups and four TDMU ones, FactoryEye in both: twelve companies.
     expect(page.locator('[data-headline="startups"]')).to_have_text("12")
+    # FactoryEye is one row, whose figures say which incubator's check-ins they come from; BBI's locked
+    # grant counts over TDMU's unverified check-ins.
+    startups = page.get_by_test_id("startups")
+    expect(startups.locator("tbody tr")).to_have_count(12)
+    factoryeye = startups.locator('tr[data-startup="FactoryEye"]')
+    expect(factoryeye).to_have_count(1)
+    expect(factoryeye.locator("[data-source]")).to_contain_text("Becamex Business Incubator")
+    expect(factoryeye).to_contain_text("200,000,000")
     expect(page.get_by_test_id("targets")).to_be_visible()
     shot(page, "agency-rollup")
     context.close()

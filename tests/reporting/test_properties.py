@@ -1,0 +1,229 @@
+"""Property tests: the report's counts and money against an independent computation from the rows.
+
+(a) Two incubators hold check-ins for the same companies (same registration number, written
+    differently): whatever is verified, locked or updated when, the province roll-up lists each
+    company once and each (company, month) figure is the one of the check-in that counts, worked out
+    here: a verified (or locked) one before an unverified one, then the latest updated, then the
+    older record.
+(b) Payments and refunds over bookings of every resource kind, inside and outside the period (in the
+    organisation's time zone) and in any state: the report's lab money is the ledger's net sum,
+    worked out here from the rows.
+
+Each example writes its rows in a savepoint that is rolled back, on the test's one transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from incubator.booking.models import Booking, BookingStatus, Lab, Resource
+from incubator.cohorts.models import CheckIn, CohortFunder, Enrolment, EnrolmentStatus, ResourceKind, Startup
+from incubator.core.permissions import Role
+from incubator.orgs.models import OrgKind
+from incubator.payments.models import LedgerEntry, LedgerKind
+from incubator.reporting.queries import build_report
+from incubator.reporting.scope import Period
+from tests.factories import CohortFactory, OrgFactory, ProgrammeFactory, member
+
+YEAR = 2025
+MONTHS = [date(YEAR, m, 1) for m in (3, 4, 5)]
+T0 = datetime(YEAR, 6, 1, tzinfo=UTC)
+TODAY = date(2026, 6, 1)
+PROPERTY = settings(max_examples=40, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def _startup(session, org, name, number) -> Startup:
+    startup = Startup(org_id=org.id, name=name, registration_number=number)
+    session.add(startup)
+    session.flush()
+    return startup
+
+
+def _cohort(org, name):
+    return CohortFactory(programme=ProgrammeFactory(org_id=org.id), org_id=org.id, name=name,
+                         starts_on=date(YEAR, 1, 1), ends_on=date(YEAR, 12, 31))
+
+
+# -- (a) the province roll-up -----------------------------------------------------------------------
+
+# A company's records: (incubator, name, registration number as that incubator typed it).
+RECORDS = [("a", "FactoryEye", "R1"), ("b", "FactoryEye (TDMU)", " r1"),
+           ("a", "RiceTrace", "R2"), ("b", "RiceTrace", "R2 "),
+           ("a", "MekongCold", "R3"), ("b", "EduBot", "R4")]
+
+
+def company(number: str) -> str:
+    return number.strip().upper()
+
+
+checkin_values = st.fixed_dictionaries({
+    "state": st.sampled_from(["reported", "verified", "locked"]),
+    "minute": st.integers(0, 20),  # a small range, so that ties happen
+    "revenue": st.integers(0, 50).map(lambda n: n * 1_000_000),
+    "funding_grant": st.sampled_from([0, 0, 200_000_000]),
+    "jobs_created": st.integers(0, 3),
+    "employees_full_time": st.integers(0, 12),
+})
+
+
+def _province(session):
+    a = OrgFactory(slug="prop-a", name="Incubator A")
+    b = OrgFactory(slug="prop-b", name="Incubator B")
+    dost = OrgFactory(slug="prop-dost", name="Department", kind=OrgKind.STATE_AGENCY)
+    cohorts = {"a": _cohort(a, "A"), "b": _cohort(b, "B")}
+    orgs = {"a": a, "b": b}
+    records = []
+    for where, name, number in RECORDS:
+        startup = _startup(session, orgs[where], name, number)
+        session.add(Enrolment(org_id=orgs[where].id, cohort=cohorts[where], startup=startup,
+                              enrolled_on=date(YEAR, 1, 1), status=EnrolmentStatus.ACTIVE))
+        records.append(startup)
+    for cohort in cohorts.values():
+        session.add(CohortFunder(org_id=cohort.org_id, cohort=cohort, funder_org_id=dost.id))
+    session.flush()
+    return dost, list(cohorts.values()), records, {a.id: a.name, b.id: b.name}
+
+
+@PROPERTY
+@given(data=st.dictionaries(st.tuples(st.integers(0, len(RECORDS) - 1), st.integers(0, len(MONTHS) - 1)),
+                            checkin_values, max_size=len(RECORDS) * len(MONTHS)))
+def test_the_rollup_counts_each_startup_once_with_the_checkin_that_counts(session, data):
+    savepoint = session.begin_nested()
+    try:
+        dost, cohorts, records, org_names = _province(session)
+        rows = []
+        for (index, month_index), values in data.items():
+            record = records[index]
+            updated = T0 + timedelta(minutes=values["minute"])
+            verified = None if values["state"] == "reported" else T0
+            session.add(CheckIn(org_id=record.org_id, startup_id=record.id, period=MONTHS[month_index],
+                                updated_at=updated, verified_at=verified,
+                                locked_at=T0 if values["state"] == "locked" else None,
+                                revenue=values["revenue"], funding_grant=values["funding_grant"],
+                                jobs_created=values["jobs_created"],
+                                employees_full_time=values["employees_full_time"]))
+            rows.append({"company": company(RECORDS[index][2]), "startup_id": record.id, "org_id": record.org_id,
+                         "month": MONTHS[month_index], "verified": verified is not None, "updated": updated,
+                         **values})
+        session.flush()
+
+        # The check-in that counts for each company and month, worked out from the rows.
+        counts: dict[tuple[str, date], dict] = {}
+        for row in rows:
+            slot = (row["company"], row["month"])
+            best = counts.get(slot)
+            if best is None or (row["verified"], row["updated"], -row["startup_id"]) > (
+                    best["verified"], best["updated"], -best["startup_id"]):
+                counts[slot] = row
+        companies = {company(number) for _where, _name, number in RECORDS}
+
+        report = build_report(session, dost, cohorts, Period("custom", MONTHS[0], date(YEAR, 6, 1)), TODAY)
+        assert report.headline["startups"] == len(companies) == 4
+        lines = {company(line.registration_number): line for line in report.startups}
+        assert len(report.startups) == len(lines) == len(companies)  # each company once
+        for (name, month), row in counts.items():
+            line, label = lines[name], month.strftime("%Y-%m")
+            for kpi in ("revenue", "funding_grant", "jobs_created", "employees_full_time"):
+                assert line.by_month[label][kpi] == row[kpi], (name, label, kpi)
+            assert line.sources[label] == org_names[row["org_id"]]
+        for name, line in lines.items():
+            assert set(line.by_month) == {m.strftime("%Y-%m") for (c, m) in counts if c == name}
+        for kpi in ("revenue", "funding_grant", "jobs_created"):
+            assert report.headline[kpi] == sum(row[kpi] for row in counts.values())
+            assert sum(line.kpis[kpi] for line in report.startups) == report.headline[kpi]
+        latest = {}
+        for (name, month), row in counts.items():
+            if name not in latest or latest[name][0] < month:
+                latest[name] = (month, row["employees_full_time"])
+        assert report.headline["employees"] == sum(e for _m, e in latest.values())
+        assert sum(line.employees for line in report.startups) == report.headline["employees"]
+    finally:
+        savepoint.rollback()
+
+
+# -- (b) lab money from the ledger ------------------------------------------------------------------
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+KINDS = list(ResourceKind)
+# Around the local start and end of the year (time zone edges), and inside it.
+ANCHORS = [datetime(YEAR, 1, 1, tzinfo=ZONE).astimezone(UTC), datetime(YEAR + 1, 1, 1, tzinfo=ZONE).astimezone(UTC),
+           datetime(YEAR, 7, 1, 3, tzinfo=UTC)]
+
+booking_rows = st.lists(
+    st.fixed_dictionaries({
+        "kind": st.integers(0, len(KINDS) - 1),
+        "anchor": st.integers(0, len(ANCHORS) - 1),
+        "hours": st.integers(-30, 30),
+        "startup": st.integers(0, 2),  # 2: a startup of no reported cohort
+        "status": st.sampled_from(list(BookingStatus)),
+        "price": st.sampled_from([0, 50_000, 150_000]),
+        "paid": st.one_of(st.none(), st.integers(1, 40).map(lambda n: n * 10_000)),
+        "refunds": st.lists(st.integers(1, 10).map(lambda n: n * 5_000), max_size=2),
+    }),
+    max_size=12, unique_by=lambda b: (b["kind"], b["anchor"], b["hours"]))  # no two overlap on a resource
+
+
+def _lab_world(session):
+    org = OrgFactory(slug="prop-lab", name="Lab owner")
+    cohort = _cohort(org, "C")
+    other_cohort = _cohort(org, "Other")
+    founder = member(org, Role.FOUNDER)
+    startups = [_startup(session, org, f"S{i}", f"L{i}") for i in range(3)]
+    for startup, target in zip(startups, (cohort, cohort, other_cohort), strict=True):
+        session.add(Enrolment(org_id=org.id, cohort=target, startup=startup, enrolled_on=date(YEAR, 1, 1)))
+    lab = Lab(org_id=org.id, name="Fablab")
+    resources = [Resource(org_id=org.id, lab=lab, name=f"R {kind.value}", kind=kind, price_member=100_000)
+                 for kind in KINDS]
+    session.add_all([lab, *resources])
+    session.flush()
+    return org, cohort, founder, startups, resources
+
+
+@PROPERTY
+@given(bookings=booking_rows, fees=st.lists(st.integers(1, 5).map(lambda n: n * 100_000), max_size=2))
+def test_lab_money_is_the_ledgers_net_sum(session, bookings, fees):
+    savepoint = session.begin_nested()
+    try:
+        org, cohort, founder, startups, resources = _lab_world(session)
+        ledger = []  # (kind, startup index, local start, amount)
+        for spec in bookings:
+            starts = ANCHORS[spec["anchor"]] + timedelta(hours=spec["hours"])
+            booking = Booking(org_id=org.id, resource_id=resources[spec["kind"]].id, user_id=founder.id,
+                              startup_id=startups[spec["startup"]].id, starts_at=starts,
+                              ends_at=starts + timedelta(minutes=30), blocked_until=starts + timedelta(minutes=30),
+                              status=spec["status"], price=spec["price"], currency="VND")
+            session.add(booking)
+            session.flush()
+            if spec["paid"] is None:
+                continue  # a price, but never paid
+            amounts, refunded = [spec["paid"]], 0
+            for refund in spec["refunds"]:  # never more back than was paid
+                if refunded + refund <= spec["paid"]:
+                    amounts.append(-refund)
+                    refunded += refund
+            for amount in amounts:
+                session.add(LedgerEntry(org_id=org.id, kind=LedgerKind.PAYMENT if amount > 0 else LedgerKind.REFUND,
+                                        startup_id=booking.startup_id, booking_id=booking.id, amount=amount,
+                                        currency="VND"))
+                ledger.append((KINDS[spec["kind"]].value, spec["startup"], starts.astimezone(ZONE), amount))
+        for fee in fees:  # application fees: money, not the lab's
+            session.add(LedgerEntry(org_id=org.id, kind=LedgerKind.PAYMENT, startup_id=startups[0].id, amount=fee,
+                                    currency="VND"))
+        session.flush()
+
+        report = build_report(session, org, [cohort], Period("year", date(YEAR, 1, 1), date(YEAR + 1, 1, 1)), TODAY)
+        counted = [(kind, who, amount) for kind, who, local, amount in ledger if local.year == YEAR and who < 2]
+        by_kind = {k.kind: k.paid_amount for k in report.lab}
+        for kind in KINDS:
+            assert by_kind.get(kind.value, 0) == sum(a for k, _who, a in counted if k == kind.value), kind
+        assert report.lab_total.paid_amount == sum(a for _k, _who, a in counted)
+        by_startup = {line.startup_id: line.lab_paid for line in report.startups}
+        for index in (0, 1):
+            assert by_startup[startups[index].id] == sum(a for _k, who, a in counted if who == index)
+    finally:
+        savepoint.rollback()
