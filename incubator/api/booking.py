@@ -7,7 +7,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, g
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import or_, select
 
 from incubator.api import api_blueprint, error_responses
@@ -72,10 +72,10 @@ class BookingIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    resource_id = fields.Integer(required=True)
+    resource_id = fields.Integer(required=True, strict=True)
     starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
     ends_at = fields.AwareDateTime(required=True)
-    note = fields.String(load_default="")
+    note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class BookingOut(Schema):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import services, setup
+from incubator.booking.inputs import row_id
 from incubator.booking.models import (
     Booking,
     BookingStatus,
@@ -81,9 +82,9 @@ def approval(booking_id: int) -> Any:
 def certifications() -> Any:
     """Trainers record who is certified for what, and until when."""
     if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
-        training = get_or_404(Training, request.form.get("training_id", type=int) or 0)
+        training = get_or_404(Training, row_id(request.form.get("training_id")))
         member = db.session.execute(select(Membership).where(
-            Membership.org_id == g.org.id, Membership.user_id == (request.form.get("user_id", type=int) or 0))
+            Membership.org_id == g.org.id, Membership.user_id == row_id(request.form.get("user_id")))
         ).scalar_one_or_none()
         if member is None:
             abort(404)
@@ -177,7 +178,7 @@ def closures(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     if CSRFOnlyForm().validate_on_submit():
         if request.form.get("remove"):
-            closure = get_or_404(Closure, request.form.get("remove", type=int) or 0)
+            closure = get_or_404(Closure, row_id(request.form.get("remove")))
             if closure.resource_id == resource.id:
                 db.session.delete(closure)
         else:
@@ -198,7 +199,7 @@ def share(resource_id: int) -> Any:
     """Share a resource with a partner organisation (or stop sharing it)."""
     resource = get_or_404(Resource, resource_id)
     if CSRFOnlyForm().validate_on_submit():
-        partner = db.session.get(Organisation, request.form.get("partner_org_id", type=int) or 0)
+        partner = db.session.get(Organisation, row_id(request.form.get("partner_org_id")))
         if partner is None:
             abort(404)
         stop = request.form.get("action") == "stop"
