@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from incubator.api import api_blueprint, error_responses
 from incubator.booking import services
+from incubator.booking.billing import Money, MoneyState, money_for
 from incubator.booking.models import Booking, BookingStatus, Resource
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
@@ -88,6 +89,10 @@ class BookingOut(Schema):
     price = fields.Integer(required=True)
     currency = fields.String(required=True)
     hold_expires_at = fields.DateTime(allow_none=True)
+    payment = fields.String(required=True, metadata={
+        "enum": [s.value for s in MoneyState],
+        "description": "paid (with a receipt), refunded, credits (covered by credits), to_pay, invoiced, or none"})
+    amount_due = fields.Integer(required=True, metadata={"description": "What is still to pay, minor units"})
 
 
 class MineQuery(Schema):
@@ -127,10 +132,12 @@ def _own_or_shared(resource_id: int) -> tuple[Resource, Any, Any]:
     return resource, share, owner
 
 
-def _booking_out(b: Booking) -> dict[str, Any]:
+def _booking_out(b: Booking, money: Money | None = None) -> dict[str, Any]:
+    money = money or money_for(db.session, [b])[b.id]
     return {"id": b.id, "resource_id": b.resource_id, "starts_at": b.starts_at, "ends_at": b.ends_at,
             "status": str(b.status), "credit_minutes": b.credit_minutes, "price": b.price, "currency": b.currency,
-            "hold_expires_at": b.hold_expires_at}
+            "hold_expires_at": b.hold_expires_at, "payment": str(money.state),
+            "amount_due": money.amount if money.payable else 0}
 
 
 @bp.route("/resources")
@@ -197,7 +204,9 @@ def list_bookings(query: dict[str, Any]) -> Any:
             Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
     else:
         stmt = select(Booking).where(Booking.org_id == g.org.id)
-    return [_booking_out(b) for b in db.session.execute(stmt.order_by(Booking.starts_at.desc()).limit(500)).scalars()]
+    rows = list(db.session.execute(stmt.order_by(Booking.starts_at.desc()).limit(500)).scalars())
+    money = money_for(db.session, rows)
+    return [_booking_out(b, money[b.id]) for b in rows]
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])

@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import inputs, services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking import billing, inputs, services, tasks  # noqa: F401  (tasks: the worker's schedule)
 from incubator.booking.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -183,6 +183,7 @@ def mine() -> Any:
                                            services.credit_balance(db.session, startup, cohort, credit.resource_kind))
                     for credit in cohort.lab_credits}
     return render_template("booking/mine.html", bookings=rows, balances=balances, now=utcnow(),
+                           money=billing.money_for(db.session, list(rows)),
                            button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 
 
