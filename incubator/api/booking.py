@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from incubator.api import api_blueprint, error_responses
 from incubator.booking import services
+from incubator.booking.access import booking_refusal
 from incubator.booking.billing import Money, MoneyState, money_for
 from incubator.booking.models import Booking, BookingStatus, Resource
 from incubator.core.errors import DomainError
@@ -180,11 +181,16 @@ def availability(query: dict[str, Any], resource_id: int) -> Any:
 @bp.route("/bookings", methods=["POST"])
 @bp.arguments(BookingIn)
 @bp.response(201, BookingOut)
-@errors(NOT_FOUND, (409, "`slot_taken`: the time overlaps another booking"),
+@errors(NOT_FOUND, (403, "`no_startup`: only founders of a startup (and lab staff) book"),
+        (409, "`slot_taken`: the time overlaps another booking; `too_many_holds`: as many bookings await "
+              "payment as one person may hold; `hold_renewal`: this person's hold of the time ran out unpaid"),
         (422, "A booking rule said no; `code` says which (outside_opening_hours, training_required, too_long, "
               "too_short, too_far_ahead, too_late_notice, quota_exceeded, closed, not_on_slot, ...)"))
 def create_booking(data: dict[str, Any]) -> Any:
     _can_book()
+    refusal = booking_refusal(db.session, g.org, g.api_user, g.membership)
+    if refusal is not None:
+        raise refusal
     resource, share, owner = _own_or_shared(data["resource_id"])
     with all_orgs(db.session):  # a shared resource's bookings belong to its owner
         booking = services.create_booking(

@@ -16,6 +16,7 @@ from flask_login import current_user
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import inputs, services
+from incubator.booking.access import require_booking
 from incubator.booking.models import Resource
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, require
@@ -41,6 +42,7 @@ def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
 
 @bp.route("/shared-resources")
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def index() -> Any:
     rows = services.shared_with(db.session, g.org)
     return render_template("booking/shared.html", rows=rows)
@@ -48,6 +50,7 @@ def index() -> Any:
 
 @bp.route("/shared-resources/<int:resource_id>", methods=["GET", "POST"])
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def book(resource_id: int) -> Any:
     share, resource, owner = shared_or_404(resource_id)
     error = None

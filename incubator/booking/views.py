@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import billing, inputs, services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking.access import may_book, require_booking
 from incubator.booking.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -124,6 +125,7 @@ def resource_week(resource_id: int) -> Any:
 
 @bp.route("/resources/<int:resource_id>/book", methods=["GET", "POST"])
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def book(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     tz = zone()
@@ -212,6 +214,11 @@ def cancel(booking_id: int) -> Any:
     return redirect(request.referrer or url_for("booking.mine"))
 
 
+@bp.app_context_processor
+def _booking_globals() -> dict[str, Any]:
+    return {"may_book": may_book}  # the navigation offers booking only to those who may
+
+
 @bp.app_template_filter("booking_status_label")
 def booking_status_label(status: str) -> str:
     labels = {"pending_approval": _("waiting for approval"), "awaiting_payment": _("awaiting payment"),
@@ -267,6 +274,7 @@ def check_in(resource_id: int) -> Any:
 
 @bp.route("/resources/<int:resource_id>/waitlist", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def join_waitlist(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     if CSRFOnlyForm().validate_on_submit():
@@ -285,6 +293,7 @@ def join_waitlist(resource_id: int) -> Any:
 
 @bp.route("/bookings/<int:booking_id>/take", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def take(booking_id: int) -> Any:
     booking = get_or_404(Booking, booking_id)
     if booking.user_id != current_user.id:
