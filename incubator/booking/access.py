@@ -76,7 +76,7 @@ def require_booking(view: Callable[..., Any]) -> Callable[..., Any]:
 # -- holds ------------------------------------------------------------------------------------------
 
 def max_holds() -> int:
-    return int(current_app.config.get("MAX_HOLDS_PER_USER") or DEFAULT_MAX_HOLDS)
+    return int(current_app.config.get("MAX_HOLDS_PER_USER", DEFAULT_MAX_HOLDS))
 
 
 def check_holds(session: Session, org: Organisation, user: User, now: Any) -> None:

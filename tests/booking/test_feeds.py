@@ -71,11 +71,11 @@ def test_uids_do_not_follow_the_request_host(client, app, world, fablab, session
         first = events(client, path, "labs.example.org")
         second = events(client, path, "new-name.example.net:8443")
         assert first.keys() == second.keys() == {f"booking-{booking.id}@{urlsplit(app.config['PUBLIC_URL']).hostname}"}
-    app.config["CALENDAR_UID_DOMAIN"] = "incubator.example.vn"
+    before, app.config["CALENDAR_UID_DOMAIN"] = app.config.get("CALENDAR_UID_DOMAIN"), "incubator.example.vn"
     try:
         assert set(events(client, person_feed, "elsewhere.example")) == {f"booking-{booking.id}@incubator.example.vn"}
     finally:
-        app.config.pop("CALENDAR_UID_DOMAIN")
+        app.config["CALENDAR_UID_DOMAIN"] = before
 
 
 def test_the_personal_feed_holds_bookings_of_shared_resources(client, world, fablab, session):
