@@ -69,9 +69,12 @@ def manage() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def approval(booking_id: int) -> Any:
     booking = get_or_404(Booking, booking_id)
-    if CSRFOnlyForm().validate_on_submit():
+    decision = request.form.get("decision")
+    if decision not in ("approve", "decline"):  # anything else declined the booking
+        flash(_("Choose approve or decline."), "danger")
+    elif CSRFOnlyForm().validate_on_submit():
         try:
-            services.decide_approval(booking, request.form.get("decision") == "approve")
+            services.decide_approval(booking, decision == "approve")
         except DomainError as error:
             flash(error.message, "danger")
     return redirect(url_for("booking.manage"))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from incubator.accounts.services import create_api_token
 from incubator.booking.models import (
     Booking,
+    BookingStatus,
     Certification,
     Closure,
     Lab,
@@ -173,6 +174,26 @@ def test_the_api_answers_garbage_with_json_errors(client, world, fablab, session
     made = client.post("/api/v1/orgs/bbi/bookings", headers=headers, json={**valid, "note": "a\x00b"})
     assert made.status_code == 201
     assert session.execute(select(Booking.note)).scalar_one() == "ab"
+
+
+def test_an_approval_with_a_garbage_decision_changes_nothing(client, world, fablab, session):
+    start = next_weekday_at(1, 10)
+    pending = Booking(org_id=world.org.id, resource_id=fablab.room.id, user_id=world.founder.id, starts_at=start,
+                      ends_at=start + timedelta(hours=1), blocked_until=start + timedelta(hours=1),
+                      status=BookingStatus.PENDING_APPROVAL)
+    session.add(pending)
+    session.flush()
+    login(client, world.manager.email)
+    token = csrf_token(client, "/o/bbi/lab-bookings")
+    for value in ["", "abc", "APPROVE", "\x00", "approve "]:
+        response = client.post(f"/o/bbi/bookings/{pending.id}/approval", data={"csrf_token": token, "decision": value})
+        assert response.status_code == 302
+        session.refresh(pending)
+        assert pending.status == BookingStatus.PENDING_APPROVAL, repr(value)
+    assert "Choose approve or decline." in client.get("/o/bbi/lab-bookings").get_data(as_text=True)
+    client.post(f"/o/bbi/bookings/{pending.id}/approval", data={"csrf_token": token, "decision": "decline"})
+    session.refresh(pending)
+    assert pending.status == BookingStatus.CANCELLED
 
 
 def test_manager_pages_with_garbage_ids_answer_404_not_500(client, world, fablab, session):
