@@ -166,3 +166,28 @@ def test_accepting_an_application_still_makes_the_team_founders(session, world):
     role = session.execute(select(Membership.role).where(Membership.user_id == newcomer.id)).scalar_one()
     assert role == "founder"
     assert enrolled  # (the factory the other tests use for startups)
+
+
+def test_an_applicant_sees_the_payment_of_their_fee_without_being_a_member(client, world, session):
+    from incubator.intake.models import Stage
+    from incubator.payments.models import Payment, PaymentPurpose, PaymentStatus
+    from tests.intake.fixtures import application
+
+    call = make_call(world.org, world.cohort.programme, world.cohort)
+    newcomer, stranger = UserFactory(), UserFactory()
+    draft = application(call, newcomer, Stage.DRAFT)
+    payment = Payment(org_id=world.org.id, purpose=PaymentPurpose.APPLICATION_FEE, application_id=draft.id,
+                      user_id=newcomer.id, description="Application fee", amount=200_000, currency="VND",
+                      status=PaymentStatus.PAID, destination_account="acct_test", idempotency_key="fee-1")
+    session.add(payment)
+    session.flush()
+    assert client.get(f"/o/bbi/payments/{payment.id}").status_code == 302  # sign in first
+    login(client, newcomer.email)
+    page = client.get(f"/o/bbi/payments/{payment.id}")
+    assert page.status_code == 200 and "/o/bbi/applications/mine" in page.get_data(as_text=True)
+    assert client.get(f"/o/bbi/payments/{payment.id}/receipt.pdf").mimetype == "application/pdf"
+    assert payment.receipt_number in client.get("/o/bbi/receipts").get_data(as_text=True)
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/o/bbi/receipts")})
+    login(client, stranger.email)
+    assert client.get(f"/o/bbi/payments/{payment.id}").status_code == 404
+    assert client.get(f"/o/bbi/payments/{payment.id}/receipt.pdf").status_code == 404
