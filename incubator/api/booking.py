@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -14,6 +14,7 @@ from incubator.api import api_blueprint, error_responses
 from incubator.booking import services
 from incubator.booking.access import booking_refusal
 from incubator.booking.billing import Money, MoneyState, money_for
+from incubator.booking.inputs import HORIZON
 from incubator.booking.models import Booking, BookingStatus, Resource
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
@@ -59,6 +60,8 @@ class AvailabilityQuery(Schema):
             raise ValidationError("must come after from", "to")
         if data["to"] - data["from_"] > timedelta(days=31):
             raise ValidationError("at most 31 days after from", "to")
+        if abs(data["from_"] - datetime.now(UTC)) > HORIZON:  # and the calendar's ends would overflow
+            raise ValidationError("within five years of now", "from")
 
 
 class Interval(Schema):

@@ -45,10 +45,14 @@ def zone() -> ZoneInfo:
 
 
 def parse_day(value: str | None) -> date:
+    """A day from the query string; today for anything else (or a day years away, whose grid would not fit
+    in the calendar's range of dates)."""
+    today = org_today()
     try:
-        return date.fromisoformat(value) if value else org_today()
+        day = date.fromisoformat(value) if value else today
     except ValueError:
-        return org_today()
+        return today
+    return day if abs(day - today) <= inputs.HORIZON else today
 
 
 @dataclass

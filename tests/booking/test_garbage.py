@@ -204,3 +204,20 @@ def test_manager_pages_with_garbage_ids_answer_404_not_500(client, world, fablab
         response = client.post(path, data={"csrf_token": token, "partner_org_id": "99999999999999999999"})
         assert response.status_code in (302, 404), path
     assert session.execute(select(func.count()).select_from(Enrolment)).scalar_one() == 2
+
+
+def test_calendars_and_availability_with_garbage_dates_answer_below_500(client, world, fablab, session):
+    token, _record = create_api_token(session, world.manager, "t")
+    session.flush()
+    headers = {"Authorization": f"Bearer {token}"}
+    for start, end in [("0001-01-01T00:00:00+14:00", "0001-01-02T00:00:00+14:00"),
+                       ("9999-12-30T00:00:00-14:00", "9999-12-31T00:00:00-14:00"),
+                       ("0001-01-01T00:00:00+00:00", "0001-01-02T00:00:00+00:00"), ("abc", "def")]:
+        response = client.get(f"/api/v1/orgs/bbi/resources/{fablab.room.id}/availability?from={quote(start)}"
+                              f"&to={quote(end)}", headers=headers)
+        assert response.status_code == 422 and "fields" in response.get_json(), start
+    login(client, world.manager.email)
+    for day in ["0001-01-01", "0001-01-03", "9999-12-31", "abc", "2026-02-30", "\x00"]:
+        for url in (f"/o/bbi/resources/{fablab.room.id}?week=", f"/o/bbi/labs/{fablab.lab.id}?day=",
+                    "/o/bbi/lab-bookings?day="):
+            assert client.get(url + quote(day)).status_code == 200, (url, day)
