@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import services, setup
-from incubator.booking.inputs import row_id
+from incubator.booking.inputs import HORIZON, row_id
 from incubator.booking.models import (
     Booking,
     BookingStatus,
@@ -39,6 +39,13 @@ from incubator.core.timezones import add_months, parse_month
 from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
+
+
+def _month() -> Any:
+    """The month asked for in the query string; this month for anything malformed or years away."""
+    today = org_today()
+    month = parse_month(request.args.get("month"), today)
+    return month if abs(month - today) <= HORIZON else today.replace(day=1)
 
 
 def _flash_error(error: DomainError) -> None:
@@ -246,7 +253,7 @@ def qr(resource_id: int) -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def partner_usage() -> Any:
     """The monthly usage statement per partner organisation."""
-    month = parse_month(request.args.get("month"), org_today())
+    month = _month()
     lines = services.partner_statement(db.session, g.org, month)
     names = {o.id: o.name for o in db.session.execute(select(Organisation)).scalars()}
     return render_template("booking/partner_usage.html", lines=lines, names=names, month=month)
@@ -256,7 +263,7 @@ def partner_usage() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def utilisation() -> Any:
     """Hours booked and used per resource and startup, month by month (the figures reports build on)."""
-    month = parse_month(request.args.get("month"), org_today())
+    month = _month()
     lines = services.utilisation(db.session, g.org, month, add_months(month, 1))
     names = {
         "resource": dict(db.session.execute(select(Resource.id, Resource.name)

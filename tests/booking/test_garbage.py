@@ -221,3 +221,6 @@ def test_calendars_and_availability_with_garbage_dates_answer_below_500(client, 
         for url in (f"/o/bbi/resources/{fablab.room.id}?week=", f"/o/bbi/labs/{fablab.lab.id}?day=",
                     "/o/bbi/lab-bookings?day="):
             assert client.get(url + quote(day)).status_code == 200, (url, day)
+    for month in ["0001-01", "9999-12", "abc", "2026-13", "\x00"]:
+        for url in ("/o/bbi/utilisation?month=", "/o/bbi/partner-usage?month="):
+            assert client.get(url + quote(month)).status_code == 200, (url, month)
