@@ -112,6 +112,12 @@ class Config:
     PASSWORD_RESET_MAX_AGE = 60 * 60  # one hour
     INVITATION_MAX_AGE_DAYS = 14
 
+    # Lab booking
+    MAX_HOLDS_PER_USER = _env_int("MAX_HOLDS_PER_USER", 3)  # bookings awaiting payment at once, per person and org
+    # Minutes before whoever let a hold lapse unpaid (or cancelled it) may hold that time again
+    HOLD_RENEWAL_COOLDOWN_MINUTES = _env_int("HOLD_RENEWAL_COOLDOWN_MINUTES", 120)
+    CALENDAR_UID_DOMAIN = _env("CALENDAR_UID_DOMAIN")  # iCal UIDs' domain; unset: PUBLIC_URL's host name
+
     # API (flask-smorest)
     API_TITLE = "Incubator API"
     API_VERSION = "v1"

@@ -85,6 +85,15 @@ def home_for(user: User) -> str:
         return url_for("orgs.dashboard", org_slug=memberships[0].org.slug)
     if user.is_admin:
         return url_for("admin.index")
+    from incubator.intake.models import Application
+    from incubator.orgs.models import Organisation
+
+    applied_to = db.session.execute(  # an applicant is not a member: their applications are their home
+        select(Organisation.slug).join(Application, Application.org_id == Organisation.id)
+        .where(Application.applicant_id == user.id).order_by(Application.created_at.desc()).limit(1)
+        .execution_options(all_orgs=True)).scalar()
+    if applied_to:
+        return url_for("intake.my_applications", org_slug=applied_to)
     return url_for("accounts.no_org")
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
 from flask import abort, g
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import or_, select
 
 from incubator.api import api_blueprint, error_responses
 from incubator.booking import services
+from incubator.booking.access import booking_refusal
+from incubator.booking.billing import Money, MoneyState, money_for
+from incubator.booking.inputs import HORIZON
 from incubator.booking.models import Booking, BookingStatus, Resource
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
@@ -57,6 +60,8 @@ class AvailabilityQuery(Schema):
             raise ValidationError("must come after from", "to")
         if data["to"] - data["from_"] > timedelta(days=31):
             raise ValidationError("at most 31 days after from", "to")
+        if abs(data["from_"] - datetime.now(UTC)) > HORIZON:  # and the calendar's ends would overflow
+            raise ValidationError("within five years of now", "from")
 
 
 class Interval(Schema):
@@ -72,10 +77,10 @@ class BookingIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    resource_id = fields.Integer(required=True)
+    resource_id = fields.Integer(required=True, strict=True)
     starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
     ends_at = fields.AwareDateTime(required=True)
-    note = fields.String(load_default="")
+    note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class BookingOut(Schema):
@@ -88,6 +93,10 @@ class BookingOut(Schema):
     price = fields.Integer(required=True)
     currency = fields.String(required=True)
     hold_expires_at = fields.DateTime(allow_none=True)
+    payment = fields.String(required=True, metadata={
+        "enum": [s.value for s in MoneyState],
+        "description": "paid (with a receipt), refunded, credits (covered by credits), to_pay, invoiced, or none"})
+    amount_due = fields.Integer(required=True, metadata={"description": "What is still to pay, minor units"})
 
 
 class MineQuery(Schema):
@@ -127,10 +136,12 @@ def _own_or_shared(resource_id: int) -> tuple[Resource, Any, Any]:
     return resource, share, owner
 
 
-def _booking_out(b: Booking) -> dict[str, Any]:
+def _booking_out(b: Booking, money: Money | None = None) -> dict[str, Any]:
+    money = money or money_for(db.session, [b])[b.id]
     return {"id": b.id, "resource_id": b.resource_id, "starts_at": b.starts_at, "ends_at": b.ends_at,
             "status": str(b.status), "credit_minutes": b.credit_minutes, "price": b.price, "currency": b.currency,
-            "hold_expires_at": b.hold_expires_at}
+            "hold_expires_at": b.hold_expires_at, "payment": str(money.state),
+            "amount_due": money.amount if money.payable else 0}
 
 
 @bp.route("/resources")
@@ -173,11 +184,16 @@ def availability(query: dict[str, Any], resource_id: int) -> Any:
 @bp.route("/bookings", methods=["POST"])
 @bp.arguments(BookingIn)
 @bp.response(201, BookingOut)
-@errors(NOT_FOUND, (409, "`slot_taken`: the time overlaps another booking"),
+@errors(NOT_FOUND, (403, "`no_startup`: only founders of a startup (and lab staff) book"),
+        (409, "`slot_taken`: the time overlaps another booking; `too_many_holds`: as many bookings await "
+              "payment as one person may hold; `hold_renewal`: this person's hold of the time ran out unpaid"),
         (422, "A booking rule said no; `code` says which (outside_opening_hours, training_required, too_long, "
               "too_short, too_far_ahead, too_late_notice, quota_exceeded, closed, not_on_slot, ...)"))
 def create_booking(data: dict[str, Any]) -> Any:
     _can_book()
+    refusal = booking_refusal(db.session, g.org, g.api_user, g.membership)
+    if refusal is not None:
+        raise refusal
     resource, share, owner = _own_or_shared(data["resource_id"])
     with all_orgs(db.session):  # a shared resource's bookings belong to its owner
         booking = services.create_booking(
@@ -197,7 +213,9 @@ def list_bookings(query: dict[str, Any]) -> Any:
             Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
     else:
         stmt = select(Booking).where(Booking.org_id == g.org.id)
-    return [_booking_out(b) for b in db.session.execute(stmt.order_by(Booking.starts_at.desc()).limit(500)).scalars()]
+    rows = list(db.session.execute(stmt.order_by(Booking.starts_at.desc()).limit(500)).scalars())
+    money = money_for(db.session, rows)
+    return [_booking_out(b, money[b.id]) for b in rows]
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])

@@ -6,19 +6,37 @@ Events carry the organisation's time zone (TZID with its VTIMEZONE), so calendar
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app
 from icalendar import Calendar, Event
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from incubator.booking.models import ACTIVE_STATUSES, Booking, FeedToken, Resource
+from incubator.booking.models import ACTIVE_STATUSES, Booking, BookingStatus, FeedToken, Resource
 from incubator.core.tenancy import all_orgs
 from incubator.core.tokens import hash_token
 from incubator.extensions import db
 from incubator.orgs.models import Organisation
 
 bp = Blueprint("booking_feeds", __name__)
+
+
+# What a subscriber's calendar shows for each booking state; the others are left out of the feeds.
+EVENT_STATUS = {
+    BookingStatus.CONFIRMED: "CONFIRMED",
+    BookingStatus.COMPLETED: "CONFIRMED",  # checked in, or used: it happened
+    BookingStatus.PENDING_APPROVAL: "TENTATIVE",
+    BookingStatus.AWAITING_PAYMENT: "TENTATIVE",
+    BookingStatus.HELD: "TENTATIVE",
+}
+
+
+def uid_domain() -> str:
+    """The domain of every event's UID: configured, never the request's Host (a new host name would
+    otherwise duplicate every event in the subscribers' calendars)."""
+    configured = current_app.config.get("CALENDAR_UID_DOMAIN")
+    return configured or urlsplit(current_app.config.get("PUBLIC_URL") or "").hostname or "incubator.invalid"
 
 
 def _calendar(name: str, bookings: list[Booking], org: Organisation) -> bytes:
@@ -28,15 +46,18 @@ def _calendar(name: str, bookings: list[Booking], org: Organisation) -> bytes:
     cal.add("version", "2.0")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", org.timezone)
+    domain = uid_domain()
     for booking in bookings:
+        if booking.status not in EVENT_STATUS:
+            continue
         event = Event()
-        event.add("uid", f"booking-{booking.id}@{request.host}")
+        event.add("uid", f"booking-{booking.id}@{domain}")
         event.add("dtstamp", booking.updated_at)
         event.add("dtstart", booking.starts_at.astimezone(zone))
         event.add("dtend", booking.ends_at.astimezone(zone))
         event.add("summary", f"{booking.resource.name} · {booking.user.name}")
         event.add("location", booking.resource.lab.name)
-        event.add("status", "TENTATIVE" if booking.status != "confirmed" else "CONFIRMED")
+        event.add("status", EVENT_STATUS[booking.status])
         cal.add_component(event)
     cal.add_missing_timezones()
     return cal.to_ical()
@@ -54,9 +75,10 @@ def person_feed(token: str) -> Any:
         if record is None:
             abort(404)
         org = db.session.get(Organisation, record.org_id)
-        bookings = db.session.execute(select(Booking).where(
-            Booking.org_id == record.org_id, Booking.user_id == record.user_id,
-            Booking.status.in_(ACTIVE_STATUSES)).order_by(Booking.starts_at)).scalars().all()
+        bookings = db.session.execute(select(Booking).where(  # a shared lab's bookings belong to its owner
+            or_(Booking.org_id == record.org_id, Booking.partner_org_id == record.org_id),
+            Booking.user_id == record.user_id, Booking.status.in_(ACTIVE_STATUSES))
+            .order_by(Booking.starts_at)).scalars().all()
         return _respond(_calendar(f"Lab bookings · {org.name}", bookings, org))
 
 

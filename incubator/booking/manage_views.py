@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import services, setup
+from incubator.booking.inputs import HORIZON, row_id
 from incubator.booking.models import (
     Booking,
     BookingStatus,
@@ -38,6 +39,13 @@ from incubator.core.timezones import add_months, parse_month
 from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
+
+
+def _month() -> Any:
+    """The month asked for in the query string; this month for anything malformed or years away."""
+    today = org_today()
+    month = parse_month(request.args.get("month"), today)
+    return month if abs(month - today) <= HORIZON else today.replace(day=1)
 
 
 def _flash_error(error: DomainError) -> None:
@@ -68,9 +76,12 @@ def manage() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def approval(booking_id: int) -> Any:
     booking = get_or_404(Booking, booking_id)
-    if CSRFOnlyForm().validate_on_submit():
+    decision = request.form.get("decision")
+    if decision not in ("approve", "decline"):  # anything else declined the booking
+        flash(_("Choose approve or decline."), "danger")
+    elif CSRFOnlyForm().validate_on_submit():
         try:
-            services.decide_approval(booking, request.form.get("decision") == "approve")
+            services.decide_approval(booking, decision == "approve")
         except DomainError as error:
             flash(error.message, "danger")
     return redirect(url_for("booking.manage"))
@@ -81,9 +92,9 @@ def approval(booking_id: int) -> Any:
 def certifications() -> Any:
     """Trainers record who is certified for what, and until when."""
     if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
-        training = get_or_404(Training, request.form.get("training_id", type=int) or 0)
+        training = get_or_404(Training, row_id(request.form.get("training_id")))
         member = db.session.execute(select(Membership).where(
-            Membership.org_id == g.org.id, Membership.user_id == (request.form.get("user_id", type=int) or 0))
+            Membership.org_id == g.org.id, Membership.user_id == row_id(request.form.get("user_id")))
         ).scalar_one_or_none()
         if member is None:
             abort(404)
@@ -177,7 +188,7 @@ def closures(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     if CSRFOnlyForm().validate_on_submit():
         if request.form.get("remove"):
-            closure = get_or_404(Closure, request.form.get("remove", type=int) or 0)
+            closure = get_or_404(Closure, row_id(request.form.get("remove")))
             if closure.resource_id == resource.id:
                 db.session.delete(closure)
         else:
@@ -198,7 +209,7 @@ def share(resource_id: int) -> Any:
     """Share a resource with a partner organisation (or stop sharing it)."""
     resource = get_or_404(Resource, resource_id)
     if CSRFOnlyForm().validate_on_submit():
-        partner = db.session.get(Organisation, request.form.get("partner_org_id", type=int) or 0)
+        partner = db.session.get(Organisation, row_id(request.form.get("partner_org_id")))
         if partner is None:
             abort(404)
         stop = request.form.get("action") == "stop"
@@ -242,7 +253,7 @@ def qr(resource_id: int) -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def partner_usage() -> Any:
     """The monthly usage statement per partner organisation."""
-    month = parse_month(request.args.get("month"), org_today())
+    month = _month()
     lines = services.partner_statement(db.session, g.org, month)
     names = {o.id: o.name for o in db.session.execute(select(Organisation)).scalars()}
     return render_template("booking/partner_usage.html", lines=lines, names=names, month=month)
@@ -252,7 +263,7 @@ def partner_usage() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def utilisation() -> Any:
     """Hours booked and used per resource and startup, month by month (the figures reports build on)."""
-    month = parse_month(request.args.get("month"), org_today())
+    month = _month()
     lines = services.utilisation(db.session, g.org, month, add_months(month, 1))
     names = {
         "resource": dict(db.session.execute(select(Resource.id, Resource.name)

@@ -212,10 +212,15 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
         status = BookingStatus.AWAITING_PAYMENT
     else:
         status = BookingStatus.CONFIRMED
+    if status == BookingStatus.AWAITING_PAYMENT:  # a hold: capped per person, and not renewable
+        from incubator.booking import access
+
+        access.check_holds(session, org, user, now)
+        access.check_renewal(session, resource, user, starts_at, blocked_until, now)
     booking = Booking(org_id=org.id, resource_id=resource.id, user_id=user.id,
                       startup_id=startup.id if startup else None, starts_at=starts_at, ends_at=ends_at,
                       blocked_until=blocked_until, status=status, credit_minutes=offer.credit_minutes,
-                      price=offer.price, currency=org.currency, note=note,
+                      price=offer.price, currency=org.currency, note=note.replace("\x00", "")[:500],
                       partner_org_id=share.partner_org_id if share is not None else None,
                       hold_expires_at=now + timedelta(minutes=HOLD_MINUTES)
                       if status == BookingStatus.AWAITING_PAYMENT else None)

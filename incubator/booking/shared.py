@@ -7,7 +7,7 @@ partner, and every booking rule runs as for the owner's own members (at the part
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -16,7 +16,8 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import services
+from incubator.booking import inputs, services
+from incubator.booking.access import require_booking
 from incubator.booking.models import Booking, Resource
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, require
@@ -60,6 +61,7 @@ def owner_of(booking: Booking) -> Organisation:
 
 @bp.route("/shared-resources")
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def index() -> Any:
     rows = services.shared_with(db.session, g.org)
     return render_template("booking/shared.html", rows=rows)
@@ -67,20 +69,21 @@ def index() -> Any:
 
 @bp.route("/shared-resources/<int:resource_id>", methods=["GET", "POST"])
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def book(resource_id: int) -> Any:
     share, resource, owner = shared_or_404(resource_id)
     error = None
     form = CSRFOnlyForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            start = datetime.fromisoformat(request.form.get("start", "").replace(" ", "+"))
-            minutes = int(request.form.get("minutes") or resource.min_minutes)
-        except ValueError:
-            error = DomainError(_("Choose a time."), code="invalid_time")
-        else:
-            from zoneinfo import ZoneInfo
+        from zoneinfo import ZoneInfo
 
-            start = (start if start.tzinfo else start.replace(tzinfo=ZoneInfo(owner.timezone))).astimezone(UTC)
+        try:
+            start = inputs.local_time(request.form.get("start"), ZoneInfo(owner.timezone))
+            minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
+                                          low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
+        except DomainError as exc:
+            error = exc
+        else:
             try:
                 with all_orgs(db.session):
                     booking = services.create_booking(db.session, owner, resource, current_user, start,

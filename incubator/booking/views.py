@@ -4,7 +4,7 @@ check-in, the waitlist, calendar feeds. The managers' pages are in manage_views.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,8 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking import billing, inputs, services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking.access import may_book, require_booking
 from incubator.booking.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -44,10 +45,14 @@ def zone() -> ZoneInfo:
 
 
 def parse_day(value: str | None) -> date:
+    """A day from the query string; today for anything else (or a day years away, whose grid would not fit
+    in the calendar's range of dates)."""
+    today = org_today()
     try:
-        return date.fromisoformat(value) if value else org_today()
+        day = date.fromisoformat(value) if value else today
     except ValueError:
-        return org_today()
+        return today
+    return day if abs(day - today) <= inputs.HORIZON else today
 
 
 @dataclass
@@ -124,28 +129,29 @@ def resource_week(resource_id: int) -> Any:
 
 @bp.route("/resources/<int:resource_id>/book", methods=["GET", "POST"])
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def book(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     tz = zone()
     try:
-        starts_local = datetime.fromisoformat(request.values.get("start", "").replace(" ", "+"))  # "+" unescaped
-    except ValueError:
+        starts_at = inputs.local_time(request.values.get("start"), tz)
+    except DomainError:
         flash(_("Choose a free slot in the calendar."), "danger")
         return redirect(url_for("booking.resource_week", resource_id=resource.id))
-    starts_at = (starts_local if starts_local.tzinfo else starts_local.replace(tzinfo=tz)).astimezone(UTC)
     choices = list(range(resource.min_minutes, resource.max_minutes + 1, resource.slot_minutes))[:24]
     startup, cohort = services.active_startup(db.session, g.org, current_user)
     balance = services.credit_balance(db.session, startup, cohort, resource.kind) if startup and cohort else 0
     form = CSRFOnlyForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        minutes = int(request.form.get("minutes") or resource.min_minutes)
-        weeks = int(request.form.get("weeks") or 1) if (request.form.get("weeks") or "1").isdigit() else 0
         try:
+            minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
+                                          low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
+            weeks = inputs.whole_number(request.form.get("weeks"), "weeks", default=1, low=1, high=26)
             made, skipped = services.create_weekly(
                 db.session, g.org, resource, current_user, starts_at, starts_at + timedelta(minutes=minutes), weeks,
                 skip_conflicts=bool(request.form.get("skip_conflicts")), is_staff=is_manager(),
-                note=request.form.get("note", "")[:500])
+                note=inputs.text(request.form.get("note"), 500))
             if not made:
                 raise skipped[0][1]
         except DomainError as exc:
@@ -183,6 +189,7 @@ def mine() -> Any:
                                            services.credit_balance(db.session, startup, cohort, credit.resource_kind))
                     for credit in cohort.lab_credits}
     return render_template("booking/mine.html", bookings=rows, balances=balances, now=utcnow(),
+                           money=billing.money_for(db.session, list(rows)),
                            button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 
 
@@ -209,6 +216,11 @@ def cancel(booking_id: int) -> Any:
             if booking.org_id == g.org.id:
                 tasks.offer_waiting(db.session, booking.resource, url_for("booking.mine", _external=True))
     return redirect(request.referrer or url_for("booking.mine"))
+
+
+@bp.app_context_processor
+def _booking_globals() -> dict[str, Any]:
+    return {"may_book": may_book}  # the navigation offers booking only to those who may
 
 
 @bp.app_template_filter("booking_status_label")
@@ -266,15 +278,16 @@ def check_in(resource_id: int) -> Any:
 
 @bp.route("/resources/<int:resource_id>/waitlist", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def join_waitlist(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     if CSRFOnlyForm().validate_on_submit():
         try:
-            start = datetime.fromisoformat(request.form.get("start", "").replace(" ", "+"))
-            start = (start if start.tzinfo else start.replace(tzinfo=zone())).astimezone(UTC)
-            minutes = int(request.form.get("minutes") or resource.min_minutes)
+            start = inputs.local_time(request.form.get("start"), zone())
+            minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
+                                          low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
             services.join_waitlist(db.session, g.org, resource, current_user, start, start + timedelta(minutes=minutes))
-        except (ValueError, DomainError):
+        except DomainError:
             flash(_("Choose a time in the future."), "danger")
         else:
             flash(_("You are on the waitlist: if the time frees up, it is held for you and you get an email."),
@@ -284,6 +297,7 @@ def join_waitlist(resource_id: int) -> Any:
 
 @bp.route("/bookings/<int:booking_id>/take", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
+@require_booking
 def take(booking_id: int) -> Any:
     booking = get_or_404(Booking, booking_id)
     if booking.user_id != current_user.id:

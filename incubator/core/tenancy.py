@@ -73,6 +73,14 @@ def public(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
+def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an org view as open to any signed-in person, member or not (e.g. an applicant's own
+    applications and payments: applying does not make a member). The view checks what they may see."""
+    view._public = True  # type: ignore[attr-defined]
+    view._signed_in = True  # type: ignore[attr-defined]
+    return view
+
+
 def init_app(app: Flask, *, find_org: Callable[[str], Any], find_membership: Callable[[Any, Any], Any]) -> None:
     """The orgs domain tells core how to find an organisation by slug and a user's membership."""
     app.extensions["tenancy"] = {"find_org": find_org, "find_membership": find_membership}
@@ -119,7 +127,7 @@ def org_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprin
     def _check_member() -> Any:
         view = request.endpoint and _view_function(request.endpoint)
         is_public = bool(getattr(view, "_public", False))
-        if not is_public and not current_user.is_authenticated:
+        if (not is_public or getattr(view, "_signed_in", False)) and not current_user.is_authenticated:
             return redirect(url_for("accounts.login", next=request.full_path))
         org = load_org(g.org_slug)
         membership = enter_org(org, current_user)

@@ -117,10 +117,7 @@ def seed(session: Session, org: Organisation, users: dict[str, User], password_h
                  "dụng Fablab EIU và ngày demo với nhà đầu tư.", fee_minor=200000)
     applicants = [_user(session, f"applicant{n:02d}@example.org", f"Applicant {n:02d}", password_hash,
                         "en" if n % 4 == 0 else None) for n in range(1, 31)]
-    for applicant in applicants:  # applying made them founders of the organisation
-        if session.execute(select(Membership.id).where(Membership.org_id == org.id,
-                                                       Membership.user_id == applicant.id)).first() is None:
-            add_member(session, org, applicant, Role.FOUNDER)
+    # Applicants are not members of the organisation (until an accepted application makes them founders).
     for n, (stage, applicant) in enumerate(zip(STAGE_PLAN, applicants, strict=True)):
         application = _application(session, call, applicant, NAMES[n], rng, now - timedelta(days=10 - n % 9))
         _walk(session, application, stage, manager, applicant)

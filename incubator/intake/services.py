@@ -20,12 +20,10 @@ from incubator.cohorts.models import Cohort, Programme
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.mail import send_mail
-from incubator.core.permissions import Role
 from incubator.core.storage import storage
 from incubator.intake import formspec
 from incubator.intake.models import Application, ApplicationFile, Call, Criterion, FormVersion, Stage, Transition
 from incubator.orgs.models import Organisation
-from incubator.orgs.services import ensure_member
 from incubator.payments.models import Payment, PaymentStatus
 
 
@@ -200,7 +198,8 @@ def start_application(session: Session, org: Organisation, call: Call, user: Use
     if existing is None:
         if call.cap is not None and application_count(session, call, submitted_only=True) >= call.cap:
             raise DomainError(_("This call has received as many applications as it accepts."), code="call_full")
-        ensure_member(session, org, user, Role.FOUNDER)  # an applicant becomes a founder of the organisation
+        # Applying makes no one a member: an applicant reaches their applications without one, and the
+        # team becomes founders of the organisation when the application is accepted (decisions).
         existing = Application(org_id=org.id, call=call, form_version=call.current_version, applicant=user,
                                stage=Stage.DRAFT, answers={})
         session.add(existing)

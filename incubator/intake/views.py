@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from incubator.core.db import utcnow
-from incubator.core.tenancy import all_orgs, org_blueprint
+from incubator.core.tenancy import all_orgs, org_blueprint, signed_in
 from incubator.core.timezones import to_local
 from incubator.extensions import db
 from incubator.intake import formspec
@@ -20,6 +20,11 @@ from incubator.intake.models import Call, Recommendation, ReviewStatus, Stage
 
 bp = org_blueprint("intake", __name__)
 platform = Blueprint("intake_platform", __name__)
+
+
+# A page of a person's own applications: they sign in, but need not be a member of the organisation
+# (applying makes no one a member; accepting the application makes the team founders).
+applicant_page = signed_in
 
 
 def locale() -> str:

@@ -20,7 +20,7 @@ from incubator.extensions import db
 from incubator.intake import formspec, services
 from incubator.intake.forms import WithdrawForm
 from incubator.intake.models import Application, Call
-from incubator.intake.views import bp, open_calls_stmt
+from incubator.intake.views import applicant_page, bp, open_calls_stmt
 from incubator.payments.views import absolute, start_application_checkout
 
 
@@ -74,7 +74,7 @@ def _own_application_or_404(application_id: int) -> Application:
     application = get_or_404(Application, application_id)
     if not application.is_owned_by(current_user):
         abort(404)
-    if not can(Permission.APPLY):
+    if g.membership is not None and not can(Permission.APPLY):  # e.g. an applicant since made a reviewer
         abort(403)
     return application
 
@@ -99,6 +99,7 @@ def _save_from_request(application: Application) -> dict[str, str]:
 
 
 @bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
+@applicant_page
 def edit_application(application_id: int) -> Any:
     application = _own_application_or_404(application_id)
     form = CSRFOnlyForm()
@@ -145,6 +146,7 @@ def edit_application(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/autosave", methods=["POST"])
+@applicant_page
 def autosave(application_id: int) -> Any:
     """The draft saved in the background while the applicant types (files are not part of it)."""
     application = _own_application_or_404(application_id)
@@ -159,6 +161,7 @@ def autosave(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
+@applicant_page
 def withdraw(application_id: int) -> Any:
     application = _own_application_or_404(application_id)
     form = WithdrawForm()
@@ -179,8 +182,9 @@ def withdraw(application_id: int) -> Any:
 
 
 @bp.route("/applications/mine")
+@applicant_page
 def my_applications() -> Any:
     applications = db.session.execute(select(Application).where(Application.applicant_id == current_user.id)
                                       .order_by(Application.created_at.desc())).scalars().all()
     return render_template("intake/mine.html", applications=applications, can_edit=services.can_edit,
-                           withdraw_form=WithdrawForm(), may_apply=can(Permission.APPLY))
+                           withdraw_form=WithdrawForm(), may_apply=g.membership is None or can(Permission.APPLY))

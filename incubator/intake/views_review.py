@@ -25,7 +25,7 @@ from incubator.intake import decisions, exports, formspec, pipeline, ranking, re
 from incubator.intake.forms import AssignForm, ConflictForm, DecisionForm, MoveForm
 from incubator.intake.models import Application, ApplicationFile, Call, Recommendation, Review, ReviewStatus, Stage
 from incubator.intake.tasks import send_decision_letters
-from incubator.intake.views import bp, locale
+from incubator.intake.views import applicant_page, bp, locale
 
 
 def _cohort_choices() -> list[SelectChoice]:
@@ -142,6 +142,7 @@ def _cohort(cohort_id: int) -> Cohort | None:
 
 
 @bp.route("/applications/<int:application_id>")
+@applicant_page  # reviewers and managers, or the applicant (a member or not)
 def application_page(application_id: int) -> Any:
     application = visible_application_or_404(application_id)
     manager = can(Permission.MANAGE_PROGRAMMES)
@@ -267,6 +268,7 @@ def declare_conflict(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/files/<int:application_file_id>")
+@applicant_page  # reviewers and managers, or the applicant (a member or not)
 def download_file(application_id: int, application_file_id: int) -> Any:
     """An uploaded PDF, only to people who may see the application, always as an attachment."""
     application = visible_application_or_404(application_id)

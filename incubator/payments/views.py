@@ -19,7 +19,7 @@ from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
-from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
+from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, signed_in
 from incubator.core.timezones import add_months, parse_month, to_local
 from incubator.extensions import db
 from incubator.intake.models import Application
@@ -102,7 +102,7 @@ def pay_booking(booking_id: int) -> Any:
 
 
 @bp.route("/payments/<int:payment_id>")
-@require(Permission.VIEW_DASHBOARD)
+@signed_in  # the payer need not be a member (an applicant paying a call's fee): visible() decides
 def status(payment_id: int) -> Any:
     """Where Stripe sends the customer back. Its query string proves nothing: only the webhook does."""
     payment = payment_or_404(payment_id)
@@ -114,7 +114,7 @@ def status(payment_id: int) -> Any:
 
 
 @bp.route("/payments/<int:payment_id>/receipt.pdf")
-@require(Permission.VIEW_DASHBOARD)
+@signed_in  # as the payment's page
 def receipt(payment_id: int) -> Any:
     from incubator.payments.receipts import receipt_pdf
 
@@ -128,7 +128,7 @@ def receipt(payment_id: int) -> Any:
 
 
 @bp.route("/receipts")
-@require(Permission.VIEW_DASHBOARD)
+@signed_in  # one's own payments only, member or not
 def my_receipts() -> Any:
     payments = services.visible_payments(db.session, g.org, current_user, everyone=False)
     return render_template("payments/receipts.html", payments=payments, startup=None,

@@ -180,3 +180,50 @@ def test_cohort_credits_never_go_below_zero_under_concurrent_bookings(app, commi
     with committed.read() as s:
         startup, cohort = s.get(Startup, world.startup_id), s.get(Cohort, world.cohort_id)
         assert services.credit_balance(s, startup, cohort, ResourceKind.BENCH) == 0
+
+
+def test_one_person_racing_for_many_holds_gets_only_the_cap(app, committed_lab):
+    """Ten requests of the same person for ten different paid slots at once: MAX_HOLDS_PER_USER win."""
+    org_id, resource_id, user_ids = committed_lab
+    with app.app_context():
+        with all_orgs(db.session):
+            db.session.get(Resource, resource_id).price_external = 100_000  # no cohort: paid, so a hold
+        db.session.commit()
+    start = next_weekday_at(2, 10)
+    tries = 10
+    barrier = threading.Barrier(tries)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(index: int) -> None:
+        with app.app_context():
+            session = db.session
+            with all_orgs(session):
+                org = session.get(Organisation, org_id)
+                resource = session.get(Resource, resource_id)
+                user = session.get(User, user_ids[0])
+            session.info["org_id"] = org_id
+            session.rollback()
+            barrier.wait(timeout=30)
+            begin = start + timedelta(hours=index)
+            try:
+                services.create_booking(session, org, resource, user, begin, begin + timedelta(minutes=60))
+                session.commit()
+                result = "held"
+            except Conflict as error:
+                session.rollback()
+                result = error.code
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(tries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    cap = app.config["MAX_HOLDS_PER_USER"]
+    assert sorted(outcomes) == ["held"] * cap + ["too_many_holds"] * (tries - cap)
+    with app.app_context():
+        with all_orgs(db.session):
+            rows = db.session.execute(select(Booking).where(Booking.resource_id == resource_id)).scalars().all()
+    assert [r.status for r in rows] == [BookingStatus.AWAITING_PAYMENT] * cap

@@ -237,11 +237,12 @@ def test_a_freed_slot_is_held_for_the_first_in_line(app, api, world, fablab, ses
     from incubator.booking.models import WaitlistEntry
     from incubator.core import mail
     from incubator.core.permissions import Role
-    from tests.factories import member
+    from tests.factories import enrolled, member
 
     start = next_weekday_at(2, 10)
     first = _book(api, world.founder, fablab.room, start).get_json()
     third = member(world.org, Role.FOUNDER)
+    enrolled(world.cohort, third, name="Third startup")  # a founder with no startup books nothing at all
     with app.test_request_context():
         services.join_waitlist(session, world.org, fablab.room, world.other_founder, start,
                                start + timedelta(hours=1))

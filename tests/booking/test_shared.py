@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from incubator.accounts.services import create_api_token
 from incubator.booking.models import Booking, ResourceShare
+from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.permissions import Role
 from tests.booking.fixtures import SAIGON, next_weekday_at
 from tests.conftest import csrf_token, login
@@ -17,9 +18,11 @@ from tests.factories import OrgFactory, member
 
 @pytest.fixture()
 def partner(world, fablab, session):
-    """TDMU's founder; bbi shares its meeting room with TDMU (not the laser cutter)."""
+    """TDMU's founder (of a TDMU startup); bbi shares its meeting room with TDMU (not the laser cutter)."""
     tdmu = OrgFactory(slug="tdmu", name="TDMU")
     founder = member(tdmu, Role.FOUNDER)
+    startup = Startup(org_id=tdmu.id, name="MouldTech")
+    session.add_all([startup, StartupFounder(org_id=tdmu.id, startup=startup, user=founder)])
     fablab.room.price_partner = 150_000
     session.add(ResourceShare(org_id=world.org.id, resource_id=fablab.room.id, partner_org_id=tdmu.id))
     session.flush()

@@ -56,7 +56,8 @@ def test_a_newcomer_registers_on_the_way_and_applies_with_a_pdf(client, intake, 
     draft = session.execute(select(Application)).scalar_one()
     assert response.headers["Location"].endswith(f"/applications/{draft.id}/edit")
     user = draft.applicant
-    assert session.execute(select(Membership.role).where(Membership.user_id == user.id)).scalar_one() == "founder"
+    # Applying makes no one a member (accepting does): the newcomer works on the draft without a membership.
+    assert session.execute(select(Membership.role).where(Membership.user_id == user.id)).first() is None
     edit = f"/o/bbi/applications/{draft.id}/edit"
     token = csrf_token(client, edit)
     saved = client.post(edit, data={"csrf_token": token, "action": "save", "startup_name": "Hanbit Robotics",

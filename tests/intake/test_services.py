@@ -41,11 +41,11 @@ def test_a_draft_is_saved_then_submitted_with_a_receipt(session, intake):
     assert "BBI Incubation 2027" in queued[0].subject
 
 
-def test_an_outsider_who_applies_becomes_a_founder_of_the_organisation(session, intake):
+def test_an_outsider_who_applies_does_not_become_a_member(session, intake):
+    """Applicants are not members until accepted (a founder membership would let them book lab time)."""
     newcomer = UserFactory()
     services.start_application(session, intake.org, intake.call, newcomer)
-    membership = session.execute(select(Membership).where(Membership.user_id == newcomer.id)).scalar_one()
-    assert membership.role == "founder" and membership.org_id == intake.org.id
+    assert session.execute(select(Membership).where(Membership.user_id == newcomer.id)).first() is None
 
 
 def test_nothing_changes_after_the_deadline(session, intake):

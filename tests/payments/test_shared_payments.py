@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from incubator.accounts.services import create_api_token
 from incubator.booking.models import Booking, BookingStatus, ResourceShare
+from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.permissions import Role
 from incubator.payments.models import Payment
 from tests.booking.fixtures import next_weekday_at
@@ -20,9 +21,13 @@ from tests.payments.fixtures import deliver
 
 @pytest.fixture()
 def partner(paying, fablab, session):
-    """bbi (connected to acct_1TestBBI) shares its meeting room with TDMU at 150,000 ₫ an hour."""
+    """bbi (connected to acct_1TestBBI) shares its meeting room with TDMU at 150,000 ₫ an hour; two TDMU
+    founders, each of a startup of their own (booking needs one)."""
     tdmu = OrgFactory(slug="tdmu", name="TDMU")
     founder, colleague = member(tdmu, Role.FOUNDER), member(tdmu, Role.FOUNDER)
+    for user, name in ((founder, "MouldTech"), (colleague, "PlastiCo")):
+        startup = Startup(org_id=tdmu.id, name=name)
+        session.add_all([startup, StartupFounder(org_id=tdmu.id, startup=startup, user=user)])
     fablab.room.price_partner = 150_000
     session.add(ResourceShare(org_id=paying.org.id, resource_id=fablab.room.id, partner_org_id=tdmu.id))
     session.flush()

@@ -1,0 +1,115 @@
+"""Who may book lab time, in one place for the pages, the API and the templates.
+
+A member books when their role allows it (``BOOK_RESOURCES``) and, unless they run the labs (staff,
+managers and owners book without a startup, as before), when they are a founder of a startup of the
+organisation they book through. A founder membership with no startup (e.g. someone who applied to a
+call before applying stopped making members) books nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from flask import current_app, g, render_template
+from flask_babel import format_time
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
+from incubator.cohorts.models import Startup, StartupFounder
+from incubator.core.errors import Conflict, NotAllowed
+from incubator.core.permissions import Permission
+from incubator.orgs.models import Organisation
+
+DEFAULT_MAX_HOLDS = 3
+DEFAULT_COOLDOWN = 120  # minutes before a hold that ran out can be taken again by the same person
+
+
+def has_startup(session: Session, org: Organisation, user: User) -> bool:
+    return session.execute(select(StartupFounder.id).join(Startup, Startup.id == StartupFounder.startup_id).where(
+        Startup.org_id == org.id, StartupFounder.user_id == user.id).limit(1)).first() is not None
+
+
+def booking_refusal(session: Session, org: Organisation, user: User, membership: Any) -> NotAllowed | None:
+    """Why ``user`` (with ``membership`` of ``org``) may not book through ``org``, or None when they may."""
+    if membership is None or not membership.has(Permission.BOOK_RESOURCES):
+        return NotAllowed(_("Your role in this organisation does not allow booking."), code="not_allowed")
+    if membership.has(Permission.MANAGE_RESOURCES):
+        return None
+    if not has_startup(session, org, user):
+        return NotAllowed(_("Only founders of a startup of %(org)s can book lab time.", org=org.name),
+                          code="no_startup")
+    return None
+
+
+def may_book() -> bool:
+    """For templates: whether the current member may book through the current organisation."""
+    from incubator.extensions import db
+
+    if g.get("may_book") is None:
+        g.may_book = booking_refusal(db.session, g.org, current_user, g.get("membership")) is None
+    return g.may_book
+
+
+def require_booking(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Pages that book: a member who may not answers 403 with the reason."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from incubator.extensions import db
+
+        refusal = booking_refusal(db.session, g.org, current_user, g.get("membership"))
+        if refusal is not None:
+            return render_template("errors/error.html", status=403, title=_("Not allowed"), text=refusal.message,
+                                   code=refusal.code), 403
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# -- holds ------------------------------------------------------------------------------------------
+
+def max_holds() -> int:
+    return int(current_app.config.get("MAX_HOLDS_PER_USER", DEFAULT_MAX_HOLDS))
+
+
+def check_holds(session: Session, org: Organisation, user: User, now: Any) -> None:
+    """A person holds at most ``MAX_HOLDS_PER_USER`` bookings awaiting payment (or held for them from the
+    waitlist) at once in an organisation.
+
+    The person's row is locked first (PostgreSQL; SQLite's write lock does the same), so two requests
+    of the same person cannot both take the last place."""
+    session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    held = session.execute(select(func.count()).select_from(Booking).where(
+        Booking.org_id == org.id, Booking.user_id == user.id, Booking.status.in_(HOLD_STATUSES),
+        Booking.hold_expires_at > now).execution_options(all_orgs=True)).scalar_one()
+    if held >= max_holds():
+        raise Conflict(_("You already hold %(n)d bookings awaiting payment: pay or cancel one first.", n=held),
+                       code="too_many_holds")
+
+
+def renewal_cooldown() -> timedelta:
+    return timedelta(minutes=int(current_app.config.get("HOLD_RENEWAL_COOLDOWN_MINUTES") or DEFAULT_COOLDOWN))
+
+
+def check_renewal(session: Session, resource: Resource, user: User, starts_at: datetime, blocked_until: datetime,
+                  now: datetime) -> None:
+    """A hold cannot be renewed: whoever let a hold of this resource run out unpaid (or cancelled it
+    unpaid) cannot hold an overlapping time again until the cool-down passes, so someone else can."""
+    released_at = func.coalesce(Booking.cancelled_at, Booking.hold_expires_at)
+    last = session.execute(select(func.max(released_at)).where(
+        Booking.resource_id == resource.id, Booking.user_id == user.id,
+        Booking.status.in_((BookingStatus.EXPIRED, BookingStatus.CANCELLED)), Booking.hold_expires_at.is_not(None),
+        Booking.starts_at < blocked_until, Booking.blocked_until > starts_at,
+        released_at > now - renewal_cooldown()).execution_options(all_orgs=True)).scalar_one()
+    if last is not None:
+        if last.tzinfo is None:  # SQLite answers aggregates without their time zone
+            last = last.replace(tzinfo=UTC)
+        raise Conflict(_("Your hold on this time ended unpaid; you can hold it again from %(time)s.",
+                         time=format_time(last + renewal_cooldown(), "short")), code="hold_renewal")
