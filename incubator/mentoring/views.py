@@ -202,10 +202,28 @@ def cohort_matching(cohort_id: int) -> Any:
     names = {p.id: p.user.name for p in profiles}
     startups = {s.id: s.name for s in db.session.execute(select(Startup).where(Startup.org_id == g.org.id)).scalars()}
     return render_template(
-        "mentoring/matching.html", cohort=cohort, run=run, matches=matches, profiles=profiles, names=names,
-        startup_names=startups, weights=run.weights if run else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
+        "mentoring/matching.html", cohort=cohort, run=run, matches=matches, profiles=profiles,
+        why_not_best=_why_not_best_lines(run, names, startups),
+        unmatched=[startups.get(sid, f"#{sid}") for sid in (run.unmatched if run else [])],
+        weights=run.weights if run else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
         stale={m.id for m in services.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
         button_form=CSRFOnlyForm(formdata=None))
+
+
+def _why_not_best_lines(run: MatchRun | None, names: dict[int, str], startups: dict[int, str]) -> list[dict[str, Any]]:
+    """The run's "why not the best mentor" notes with names instead of ids (JSON keeps ids as strings)."""
+    lines = []
+    for sid, why in ((run.why_not_best or {}) if run else {}).items():
+        try:
+            startup_id = int(sid)
+        except (TypeError, ValueError):
+            continue
+        given_to = [startups.get(other, f"#{other}") for other in why.get("given_to") or []]
+        lines.append({"startup": startups.get(startup_id, f"#{startup_id}"),
+                      "mentor": names.get(why.get("mentor_id"), f"#{why.get('mentor_id')}"),
+                      "score": f"{float(why.get('score') or 0):.1f}", "capacity": int(why.get("capacity") or 0),
+                      "others": ", ".join(given_to) or "—"})
+    return sorted(lines, key=lambda line: line["startup"])
 
 
 @bp.route("/cohorts/<int:cohort_id>/matching/publish", methods=["POST"])
