@@ -46,19 +46,28 @@ class MentorOut(Schema):
     timezone = fields.String(required=True)
 
 
-class MentorIn(Schema):
+class MentorFields(Schema):
+    """A mentor profile's fields; a field left out is left as it is (a new profile takes the default)."""
+
     class Meta:
         unknown = EXCLUDE
 
+    headline = fields.String(validate=validate.Length(max=255), metadata={"description": "Default empty"})
+    bio = fields.String(validate=validate.Length(max=5000), metadata={"description": "Default empty"})
+    affiliation = fields.String(validate=validate.OneOf(services.AFFILIATIONS),
+                                metadata={"description": "Default `business`"})
+    tags = fields.List(fields.String(validate=validate.Length(max=40)),
+                       metadata={"description": "Expertise tags; default none"})
+    industries = fields.List(fields.String(), metadata={"description": "Default none"})
+    stages = fields.List(fields.String(), metadata={"description": "Preferred stages; default none (any)"})
+    languages = fields.List(fields.String(), metadata={"description": "Default `[\"vi\"]`"})
+    capacity = fields.Integer(metadata={"description": "Startups at once, 0 to 50; default 2"})
+    hours_per_month = fields.Integer(metadata={"description": "0 to 200; default 4"})
+    timezone = fields.String(metadata={"description": "IANA name; default the organisation's"})
+
+
+class MentorIn(MentorFields):
     email = fields.Email(required=True, metadata={"description": "A member of the organisation"})
-    headline = fields.String(load_default="", validate=validate.Length(max=255))
-    tags = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
-    industries = fields.List(fields.String(), load_default=list)
-    stages = fields.List(fields.String(), load_default=list)
-    languages = fields.List(fields.String(), load_default=lambda: ["vi"])
-    capacity = fields.Integer(load_default=2)
-    hours_per_month = fields.Integer(load_default=4)
-    timezone = fields.String(load_default="Asia/Ho_Chi_Minh")
 
 
 class MatchingIn(Schema):
@@ -124,7 +133,8 @@ class MatchOut(Schema):
 def _mentor_out(p: MentorProfile) -> dict[str, Any]:
     return {"id": p.id, "user_id": p.user_id, "name": p.user.name, "headline": p.headline, "capacity": p.capacity,
             "hours_per_month": p.hours_per_month, "tags": p.expertise, "industries": p.industries,
-            "stages": p.stages, "languages": p.languages, "timezone": p.timezone}
+            "stages": p.stages, "languages": p.languages, "timezone": p.timezone, "bio": p.bio,
+            "affiliation": p.affiliation}
 
 
 def _session_out(s: MentorSession) -> dict[str, Any]:
@@ -157,22 +167,41 @@ def list_mentors() -> Any:
     return [_mentor_out(p) for p in db.session.execute(stmt).scalars()]
 
 
+def _profile_changes(data: dict[str, Any]) -> dict[str, Any]:
+    changes = {name: data[name] for name in ("headline", "bio", "affiliation", "industries", "stages", "languages",
+                                             "capacity", "hours_per_month", "timezone") if name in data}
+    if "tags" in data:
+        changes["expertise"] = data["tags"]
+    return changes
+
+
 @bp.route("/mentors", methods=["POST"])
 @bp.arguments(MentorIn)
 @bp.response(201, MentorOut)
 @errors(NOT_FOUND, INVALID)
 def save_mentor(data: dict[str, Any]) -> Any:
-    """Create or update the mentor profile of a member (managers, or mentors for themselves)."""
+    """Create or update the mentor profile of a member (managers, or mentors for themselves).
+
+    A partial update: fields left out keep their value (a new profile takes the defaults). Answers 201
+    whether it created or updated; `PATCH /mentors/{id}` is the update by id."""
     user = get_user_by_email(db.session, data["email"])
     if user is None or find_membership(user, g.org) is None:
         raise DomainError("No member with this email", fields={"email": "No member with this email."})
     if not (_manager() or (user.id == g.api_user.id and g.membership.has(Permission.MENTOR_STARTUPS))):
         abort(404)
-    profile = services.save_profile(
-        db.session, g.org, user, expertise=data["tags"], industries=data["industries"], stages=data["stages"],
-        languages=data["languages"], capacity=data["capacity"], hours_per_month=data["hours_per_month"],
-        timezone=data["timezone"], headline=data["headline"])
-    return _mentor_out(profile)
+    return _mentor_out(services.save_profile(db.session, g.org, user, **_profile_changes(data)))
+
+
+@bp.route("/mentors/<int:mentor_profile_id>", methods=["PATCH"])
+@bp.arguments(MentorFields)
+@bp.response(200, MentorOut)
+@errors(NOT_FOUND, INVALID)
+def update_mentor(data: dict[str, Any], mentor_profile_id: int) -> Any:
+    """Change some fields of a mentor profile (managers, or the mentor); the others are left alone."""
+    profile = get_or_404(MentorProfile, mentor_profile_id)
+    if not (_manager() or profile.user_id == g.api_user.id):
+        abort(404)
+    return _mentor_out(services.save_profile(db.session, g.org, profile.user, **_profile_changes(data)))
 
 
 @bp.route("/cohorts/<int:cohort_id>/matching", methods=["POST"])

@@ -43,10 +43,25 @@ STALE_DAYS = 21  # a match with no session for this long is flagged to the manag
 
 # -- profiles ---------------------------------------------------------------------------------------
 
-def save_profile(session: Session, org: Organisation, user: User, *, expertise: list[str], industries: list[str],
-                 stages: list[str], languages: list[str], capacity: int, hours_per_month: int,
-                 timezone: str = "Asia/Ho_Chi_Minh", headline: str = "", bio: str = "",
-                 affiliation: str = "business", windows: list[tuple[int, Any, Any]] | None = None) -> MentorProfile:
+PROFILE_FIELDS = ("expertise", "industries", "stages", "languages", "capacity", "hours_per_month", "timezone",
+                  "headline", "bio", "affiliation", "windows")
+AFFILIATIONS = ("state", "university", "business")
+
+
+def save_profile(session: Session, org: Organisation, user: User, **changes: Any) -> MentorProfile:
+    """Create or update a member's mentor profile. Only the fields given change (a partial update);
+    a new profile takes the defaults for the others. ``windows`` is a list of (weekday, starts, ends)."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown profile fields: {sorted(unknown)}")
+    profile = session.execute(select(MentorProfile).where(MentorProfile.org_id == org.id,
+                                                          MentorProfile.user_id == user.id)).scalar_one_or_none()
+    current: dict[str, Any] = {
+        "expertise": [], "industries": [], "stages": [], "languages": ["vi"], "capacity": 2, "hours_per_month": 4,
+        "timezone": org.timezone or "Asia/Ho_Chi_Minh", "headline": "", "bio": "", "affiliation": "business",
+    } if profile is None else {name: getattr(profile, name) for name in PROFILE_FIELDS if name != "windows"}
+    merged = {**current, **changes}
+    capacity, hours_per_month, languages = merged["capacity"], merged["hours_per_month"], merged["languages"]
     fields: dict[str, str] = {}
     if capacity is None or not 0 <= capacity <= 50:
         fields["capacity"] = _("Between 0 and 50 startups.")
@@ -56,26 +71,36 @@ def save_profile(session: Session, org: Organisation, user: User, *, expertise: 
         fields["languages"] = _("Choose at least one language.")
     elif set(languages) - set(LANGUAGES):
         fields["languages"] = _("Not a valid choice.")
-    if set(industries) - set(INDUSTRIES):
+    if set(merged["industries"]) - set(INDUSTRIES):
         fields["industries"] = _("Not a valid choice.")
-    if not is_valid_timezone(timezone):
+    if not is_valid_timezone(merged["timezone"]):
         fields["timezone"] = _("Unknown time zone.")
-    for weekday, starts, ends in windows or []:
+    if merged["affiliation"] not in AFFILIATIONS:
+        fields["affiliation"] = _("Not a valid choice.")
+    for weekday, starts, ends in changes.get("windows") or []:
         if not (0 <= weekday <= 6 and starts < ends):
             fields["windows"] = _("Each window needs a weekday and a start before its end.")
     if fields:
         raise DomainError(_("Please correct the highlighted fields."), fields=fields)
-    profile = session.execute(select(MentorProfile).where(MentorProfile.org_id == org.id,
-                                                          MentorProfile.user_id == user.id)).scalar_one_or_none()
     if profile is None:
         profile = MentorProfile(org_id=org.id, user=user)
         session.add(profile)
-    profile.expertise = sorted({t.strip().lower().replace(" ", "_") for t in expertise if t.strip()})
-    profile.industries, profile.stages, profile.languages = sorted(set(industries)), sorted(set(stages)), languages
-    profile.capacity, profile.hours_per_month, profile.timezone = capacity, hours_per_month, timezone
-    profile.headline, profile.bio, profile.affiliation = headline.strip(), bio, affiliation
-    if windows is not None:
-        profile.windows = [AvailabilityWindow(org_id=org.id, weekday=w, starts=s, ends=e) for w, s, e in windows]
+    if profile.id is None or "expertise" in changes:
+        profile.expertise = sorted({t.strip().lower().replace(" ", "_") for t in merged["expertise"] if t.strip()})
+    if profile.id is None or "industries" in changes:
+        profile.industries = sorted(set(merged["industries"]))
+    if profile.id is None or "stages" in changes:
+        profile.stages = sorted(set(merged["stages"]))
+    if profile.id is None or "languages" in changes:
+        profile.languages = list(dict.fromkeys(languages))
+    if profile.id is None or "headline" in changes:
+        profile.headline = (merged["headline"] or "").strip()
+    for name in ("capacity", "hours_per_month", "timezone", "bio", "affiliation"):
+        if profile.id is None or name in changes:
+            setattr(profile, name, merged[name])
+    if changes.get("windows") is not None:
+        profile.windows = [AvailabilityWindow(org_id=org.id, weekday=w, starts=s, ends=e)
+                           for w, s, e in changes["windows"]]
     session.flush()
     return profile
 
