@@ -17,12 +17,12 @@ from incubator.cohorts.models import Cohort, Startup, StartupFounder
 from incubator.cohorts.views import org_today
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
-from incubator.core.mail import Attachment, send_mail
+from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
 from incubator.core.tokens import hash_token
 from incubator.extensions import db
-from incubator.mentoring import calendar, matching, services
+from incubator.mentoring import calendar, matching, notifications, services
 from incubator.mentoring.models import (
     EXPERTISE,
     INDUSTRIES,
@@ -32,10 +32,12 @@ from incubator.mentoring.models import (
     Match,
     MatchRun,
     MatchStatus,
+    MentorConflict,
     MentoringNeeds,
     MentorProfile,
     MentorSession,
     SessionFormat,
+    SessionStatus,
 )
 
 bp = org_blueprint("mentoring", __name__)
@@ -130,6 +132,7 @@ def profile(mentor_profile_id: int | None) -> Any:
                            expertise=EXPERTISE, industries=INDUSTRIES, languages=LANGUAGES,
                            windows=request.form.get("windows", windows_text(record)),
                            stages=["idea", "prototype", "mvp", "revenue", "growth"], conflict_kinds=list(ConflictKind),
+                           conflicts=services.conflicts_for(db.session, g.org, record) if record else [],
                            startups=db.session.execute(select(Startup).where(Startup.org_id == g.org.id)
                                                        .order_by(Startup.name)).scalars().all()), \
         422 if errors else 200
@@ -151,13 +154,47 @@ def add_conflict(mentor_profile_id: int) -> Any:
     if CSRFOnlyForm().validate_on_submit():
         try:
             services.record_conflict(db.session, record, get_or_404(Startup, _int(request.form.get("startup_id"))),
-                                     request.form.get("kind", ""), request.form.get("reason", ""), current_user)
+                                     request.form.get("kind", ""), request.form.get("reason", ""), current_user,
+                                     on_cancel=lambda s: notifications.cancelled(s, None))
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
         else:
             flash(_("The conflict of interest is recorded: this pair will never be matched."), "success")
     return redirect(request.referrer or url_for("mentoring.mine"))
+
+
+def conflict_or_404(mentor_conflict_id: int) -> MentorConflict:
+    conflict = get_or_404(MentorConflict, mentor_conflict_id)
+    if not (is_manager() or conflict.mentor.user_id == current_user.id):
+        abort(404)
+    return conflict
+
+
+@bp.route("/mentor-conflicts")
+@require(Permission.VIEW_DASHBOARD)
+def conflicts() -> Any:
+    """Conflicts of interest with who recorded them and when: all of them for managers, a mentor's own."""
+    if is_manager():
+        mentor = None
+    else:
+        mentor = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
+                                                                MentorProfile.user_id == current_user.id)
+                                    ).scalar_one_or_none()
+        if mentor is None:
+            abort(403)
+    return render_template("mentoring/conflicts.html", conflicts=services.conflicts_for(db.session, g.org, mentor),
+                           button_form=CSRFOnlyForm(formdata=None), show_mentor=mentor is None)
+
+
+@bp.route("/mentor-conflicts/<int:mentor_conflict_id>/delete", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def remove_conflict(mentor_conflict_id: int) -> Any:
+    conflict = conflict_or_404(mentor_conflict_id)
+    if CSRFOnlyForm().validate_on_submit():
+        services.remove_conflict(db.session, conflict)
+        flash(_("The conflict of interest is removed: the pair may be matched again."), "success")
+    return redirect(request.referrer or url_for("mentoring.conflicts"))
 
 
 @bp.route("/startups/<int:startup_id>/needs", methods=["POST"])
@@ -296,7 +333,8 @@ def mine() -> Any:
     if profile is not None:
         conditions.append(Match.mentor_id == profile.id)
     matches = db.session.execute(select(Match).where(Match.org_id == g.org.id, or_(*conditions), Match.status.in_(
-        (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED, MatchStatus.DECLINED))).order_by(Match.id)).scalars().all()
+        (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED, MatchStatus.DECLINED, MatchStatus.ENDED)))
+        .order_by(Match.id)).scalars().all()
     startups = db.session.execute(select(Startup).where(Startup.id.in_(founder_of))).scalars().all()
     needs = {n.startup_id: n for n in db.session.execute(select(MentoringNeeds).where(
         MentoringNeeds.startup_id.in_([s.id for s in startups]))).scalars()}
@@ -334,15 +372,7 @@ def schedule(match_id: int) -> Any:
     return redirect(url_for("mentoring.mine"))
 
 
-def invite(record: MentorSession) -> None:
-    """Email the mentor and the founders an invitation with the .ics attached."""
-    ics = calendar.calendar([record], "Incubator", request.host, method="REQUEST")
-    people = [record.match.mentor.user] + [f.user for f in record.match.startup.founders]
-    for person in people:
-        body = render_template("mentoring/email/invitation.txt", record=record, person=person,
-                               agenda=services.open_action_items(db.session, record.match))
-        send_mail(db.session, person.email, _("Mentoring session: %(startup)s", startup=record.match.startup.name),
-                  body, attachments=[Attachment("invite.ics", "text/calendar", ics)])
+invite = notifications.invite  # kept for callers that import it from here
 
 
 def session_or_404(mentor_session_id: int) -> MentorSession:
@@ -367,14 +397,22 @@ def session_page(mentor_session_id: int) -> Any:
         try:
             services.log_session(record, current_user, notes=request.form.get("notes", ""),
                                  topics=request.form.get("topics", ""),
-                                 duration_minutes=_int(request.form.get("duration")) or 0, actions=actions)
+                                 duration_minutes=_int(request.form.get("duration")) or 0, actions=actions,
+                                 now=utcnow())
         except DomainError as error:
+            db.session.rollback()
             flash(error.message, "danger")
         else:
             flash(_("The session is logged."), "success")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+    now = utcnow()
+    upcoming = record.status == SessionStatus.SCHEDULED and services.as_utc(record.starts_at) > now
     return render_template("mentoring/session.html", record=record, button_form=CSRFOnlyForm(formdata=None),
-                           agenda=services.open_action_items(db.session, record.match))
+                           agenda=services.open_action_items(db.session, record.match),
+                           started=services.as_utc(record.starts_at) <= now,
+                           can_change=upcoming and services.can_change_session(record, current_user,
+                                                                               manager=is_manager()),
+                           local_start=record.starts_at.astimezone(ZoneInfo(record.match.mentor.timezone)))
 
 
 @bp.route("/mentor-sessions/<int:mentor_session_id>/rate", methods=["POST"])
@@ -386,9 +424,49 @@ def rate(mentor_session_id: int) -> Any:
             services.rate_session(record, current_user, _int(request.form.get("rating")) or 0,
                                   request.form.get("comment", ""))
         except DomainError as error:
+            db.session.rollback()
             flash(error.message, "danger")
         else:
             flash(_("Thank you for rating the session."), "success")
+    return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+
+
+@bp.route("/mentor-sessions/<int:mentor_session_id>/cancel", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def cancel_session(mentor_session_id: int) -> Any:
+    record = session_or_404(mentor_session_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.cancel_session(db.session, record, current_user, manager=is_manager(), now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            notifications.cancelled(record, current_user)
+            flash(_("The session is cancelled and the others are told."), "success")
+    return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+
+
+@bp.route("/mentor-sessions/<int:mentor_session_id>/reschedule", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def reschedule_session(mentor_session_id: int) -> Any:
+    record = session_or_404(mentor_session_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            local = datetime.fromisoformat(request.form.get("starts_at", ""))
+        except ValueError:
+            flash(_("Give a date and a time."), "danger")
+            return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+        starts_at = local.replace(tzinfo=ZoneInfo(record.match.mentor.timezone)) if local.tzinfo is None else local
+        try:
+            services.reschedule_session(db.session, record, current_user, manager=is_manager(), starts_at=starts_at,
+                                        duration_minutes=_int(request.form.get("duration")) or 0, now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            notifications.rescheduled(record, current_user)
+            flash(_("The session is moved and the others are told."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
 
 
@@ -484,8 +562,29 @@ def criterion_label(name: str) -> str:
 @bp.app_template_filter("match_status_label")
 def match_status_label(status: str) -> str:
     labels = {"proposed": _("proposed"), "locked": _("locked"), "published": _("published"),
-              "accepted": _("accepted"), "declined": _("declined")}
+              "accepted": _("accepted"), "declined": _("declined"), "ended": _("ended")}
     return labels.get(status, status)
+
+
+@bp.app_template_filter("session_status_label")
+def session_status_label(status: str) -> str:
+    labels = {"scheduled": _("scheduled"), "held": _("held"), "cancelled": _("cancelled")}
+    return labels.get(status, status)
+
+
+@bp.app_template_filter("match_event_text")
+def match_event_text(event: dict[str, Any]) -> str:
+    """One entry of a match's history, in words."""
+    from flask_babel import format_datetime
+
+    try:
+        when = format_datetime(datetime.fromisoformat(event.get("at", "")), "short")
+    except (TypeError, ValueError):
+        when = ""
+    if event.get("event") == "conflict_of_interest":
+        return _("%(when)s: ended, a conflict of interest was recorded by %(name)s (%(kind)s).", when=when,
+                 name=event.get("by_name") or "—", kind=conflict_label(event.get("kind", "")))
+    return f"{when}: {event.get('event', '')}"
 
 
 def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
