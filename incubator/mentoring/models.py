@@ -175,6 +175,12 @@ class Match(OrgScoped, TimestampMixin, Base):
     mentor: Mapped[MentorProfile] = relationship()
     sessions: Mapped[list[MentorSession]] = relationship(back_populates="match", order_by="MentorSession.starts_at")
 
+    @property
+    def was_published(self) -> bool:
+        """Published now or before it ended: the mentor and the founders know of it."""
+        return self.status in ACTIVE_MATCH or self.status == MatchStatus.DECLINED or any(
+            event.get("from") in ACTIVE_MATCH for event in self.history or [])
+
 
 class MentorSession(OrgScoped, TimestampMixin, Base):
     __tablename__ = "mentor_sessions"

@@ -135,9 +135,10 @@ def record_conflict(session: Session, profile: MentorProfile, startup: Startup, 
     matches = session.execute(select(Match).where(Match.mentor_id == profile.id, Match.startup_id == startup.id,
                                                   Match.status.in_(LIVE_MATCH))).scalars().all()
     for match in matches:
-        match.status = MatchStatus.ENDED
         match.history = [*(match.history or []), {"at": now.isoformat(), "by": by.id, "by_name": by.name,
-                                                  "event": "conflict_of_interest", "kind": str(kind)}]
+                                                  "event": "conflict_of_interest", "kind": str(kind),
+                                                  "from": str(match.status)}]
+        match.status = MatchStatus.ENDED
         for record in match.sessions:
             if record.status == SessionStatus.SCHEDULED and as_utc(record.starts_at) > now:
                 record.status = SessionStatus.CANCELLED

@@ -335,6 +335,7 @@ def mine() -> Any:
     matches = db.session.execute(select(Match).where(Match.org_id == g.org.id, or_(*conditions), Match.status.in_(
         (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED, MatchStatus.DECLINED, MatchStatus.ENDED)))
         .order_by(Match.id)).scalars().all()
+    matches = [m for m in matches if m.was_published]  # a proposal that ended was never shown to them
     startups = db.session.execute(select(Startup).where(Startup.id.in_(founder_of))).scalars().all()
     needs = {n.startup_id: n for n in db.session.execute(select(MentoringNeeds).where(
         MentoringNeeds.startup_id.in_([s.id for s in startups]))).scalars()}

@@ -171,3 +171,21 @@ def test_conflicts_over_the_api(client, session, world, mentors):
     assert client.delete(url, headers=manager).status_code == 204
     assert client.get("/api/v1/orgs/bbi/mentor-conflicts", headers=manager).get_json() == []
     assert client.delete(url, headers=manager).status_code == 404
+
+
+def test_a_proposal_ended_by_a_conflict_stays_the_managers_business(app, client, session, world, mentors):
+    from incubator.mentoring.models import Match
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        services.run_matching(session, world.org, world.cohort, world.manager, per_startup=1,
+                              today=_next_weekday(1, 10).date())
+    proposal = session.execute(select(Match).where(Match.startup_id == world.startup.id)).scalar_one()
+    login(client, world.manager.email)
+    _record(client, world, mentors)
+    session.refresh(proposal)
+    assert (proposal.status, proposal.history[0]["from"]) == (MatchStatus.ENDED, "proposed")
+    page = client.get(f"/o/bbi/cohorts/{world.cohort.id}/matching").get_data(as_text=True)
+    assert "ended, a conflict of interest was recorded by" in page
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    login(client, world.founder.email)
+    assert "This match has ended" not in client.get("/o/bbi/mentoring").get_data(as_text=True)
