@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from flask import abort, g
@@ -10,15 +11,23 @@ from sqlalchemy import or_, select
 
 from incubator.accounts.services import get_user_by_email
 from incubator.api import api_blueprint, error_responses
-from incubator.cohorts.models import Cohort, StartupFounder
+from incubator.cohorts.models import Cohort, Startup, StartupFounder
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import get_or_404
 from incubator.core.timezones import to_local
 from incubator.extensions import db
-from incubator.mentoring import matching, services
-from incubator.mentoring.models import Match, MatchStatus, MentorProfile, MentorSession, SessionFormat
+from incubator.mentoring import matching, notifications, services
+from incubator.mentoring.models import (
+    ConflictKind,
+    Match,
+    MatchStatus,
+    MentorConflict,
+    MentorProfile,
+    MentorSession,
+    SessionFormat,
+)
 from incubator.orgs.services import find_membership
 
 bp = api_blueprint("api_mentoring", __name__, org=True, description="Mentors, matching and mentor sessions")
@@ -46,19 +55,28 @@ class MentorOut(Schema):
     timezone = fields.String(required=True)
 
 
-class MentorIn(Schema):
+class MentorFields(Schema):
+    """A mentor profile's fields; a field left out is left as it is (a new profile takes the default)."""
+
     class Meta:
         unknown = EXCLUDE
 
+    headline = fields.String(validate=validate.Length(max=255), metadata={"description": "Default empty"})
+    bio = fields.String(validate=validate.Length(max=5000), metadata={"description": "Default empty"})
+    affiliation = fields.String(validate=validate.OneOf(services.AFFILIATIONS),
+                                metadata={"description": "Default `business`"})
+    tags = fields.List(fields.String(validate=validate.Length(max=40)),
+                       metadata={"description": "Expertise tags; default none"})
+    industries = fields.List(fields.String(), metadata={"description": "Default none"})
+    stages = fields.List(fields.String(), metadata={"description": "Preferred stages; default none (any)"})
+    languages = fields.List(fields.String(), metadata={"description": "Default `[\"vi\"]`"})
+    capacity = fields.Integer(metadata={"description": "Startups at once, 0 to 50; default 2"})
+    hours_per_month = fields.Integer(metadata={"description": "0 to 200; default 4"})
+    timezone = fields.String(metadata={"description": "IANA name; default the organisation's"})
+
+
+class MentorIn(MentorFields):
     email = fields.Email(required=True, metadata={"description": "A member of the organisation"})
-    headline = fields.String(load_default="", validate=validate.Length(max=255))
-    tags = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list)
-    industries = fields.List(fields.String(), load_default=list)
-    stages = fields.List(fields.String(), load_default=list)
-    languages = fields.List(fields.String(), load_default=lambda: ["vi"])
-    capacity = fields.Integer(load_default=2)
-    hours_per_month = fields.Integer(load_default=4)
-    timezone = fields.String(load_default="Asia/Ho_Chi_Minh")
 
 
 class MatchingIn(Schema):
@@ -124,7 +142,8 @@ class MatchOut(Schema):
 def _mentor_out(p: MentorProfile) -> dict[str, Any]:
     return {"id": p.id, "user_id": p.user_id, "name": p.user.name, "headline": p.headline, "capacity": p.capacity,
             "hours_per_month": p.hours_per_month, "tags": p.expertise, "industries": p.industries,
-            "stages": p.stages, "languages": p.languages, "timezone": p.timezone}
+            "stages": p.stages, "languages": p.languages, "timezone": p.timezone, "bio": p.bio,
+            "affiliation": p.affiliation}
 
 
 def _session_out(s: MentorSession) -> dict[str, Any]:
@@ -157,22 +176,54 @@ def list_mentors() -> Any:
     return [_mentor_out(p) for p in db.session.execute(stmt).scalars()]
 
 
+def _profile_changes(data: dict[str, Any]) -> dict[str, Any]:
+    changes = {name: data[name] for name in ("headline", "bio", "affiliation", "industries", "stages", "languages",
+                                             "capacity", "hours_per_month", "timezone") if name in data}
+    if "tags" in data:
+        changes["expertise"] = data["tags"]
+    return changes
+
+
 @bp.route("/mentors", methods=["POST"])
 @bp.arguments(MentorIn)
 @bp.response(201, MentorOut)
 @errors(NOT_FOUND, INVALID)
 def save_mentor(data: dict[str, Any]) -> Any:
-    """Create or update the mentor profile of a member (managers, or mentors for themselves)."""
+    """Create or update the mentor profile of a member (managers, or mentors for themselves).
+
+    A partial update: fields left out keep their value (a new profile takes the defaults). Answers 201
+    whether it created or updated; `PATCH /mentors/{id}` is the update by id."""
     user = get_user_by_email(db.session, data["email"])
     if user is None or find_membership(user, g.org) is None:
         raise DomainError("No member with this email", fields={"email": "No member with this email."})
     if not (_manager() or (user.id == g.api_user.id and g.membership.has(Permission.MENTOR_STARTUPS))):
         abort(404)
-    profile = services.save_profile(
-        db.session, g.org, user, expertise=data["tags"], industries=data["industries"], stages=data["stages"],
-        languages=data["languages"], capacity=data["capacity"], hours_per_month=data["hours_per_month"],
-        timezone=data["timezone"], headline=data["headline"])
-    return _mentor_out(profile)
+    return _mentor_out(services.save_profile(db.session, g.org, user, **_profile_changes(data)))
+
+
+def own_or_managed_profile(view: Any) -> Any:
+    """Resolve ``mentor_profile_id`` (404 unless a manager or the mentor) before the body is parsed."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        profile = get_or_404(MentorProfile, kwargs["mentor_profile_id"])
+        if not (_manager() or profile.user_id == g.api_user.id):
+            abort(404)
+        g.mentor_profile = profile
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/mentors/<int:mentor_profile_id>", methods=["PATCH"])
+@own_or_managed_profile
+@bp.arguments(MentorFields)
+@bp.response(200, MentorOut)
+@errors(NOT_FOUND, INVALID)
+def update_mentor(data: dict[str, Any], mentor_profile_id: int) -> Any:
+    """Change some fields of a mentor profile (managers, or the mentor); the others are left alone."""
+    profile = g.mentor_profile
+    return _mentor_out(services.save_profile(db.session, g.org, profile.user, **_profile_changes(data)))
 
 
 @bp.route("/cohorts/<int:cohort_id>/matching", methods=["POST"])
@@ -232,7 +283,201 @@ def create_session(data: dict[str, Any]) -> Any:
     record = services.schedule_session(db.session, match, starts_at=data["starts_at"],
                                        duration_minutes=data["duration_minutes"], format=data["format"],
                                        location=data["location"], topics=data["topics"])
-    from incubator.mentoring.views import invite
-
-    invite(record)
+    notifications.invite(record)
     return _session_out(record)
+
+
+# -- changing a session: cancel, move, log, rate ------------------------------------------------------
+
+class RescheduleIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    duration_minutes = fields.Integer(metadata={"description": "Left out: the same duration"})
+
+
+class ActionIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    owner = fields.String(load_default="startup", validate=validate.OneOf(["startup", "mentor"]))
+    due_on = fields.Date(load_default=None, allow_none=True)
+
+
+class LogIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    notes = fields.String(load_default="")
+    topics = fields.String(load_default=None, validate=validate.Length(max=500),
+                           metadata={"description": "Left out: the topics planned"})
+    duration_minutes = fields.Integer(load_default=None, metadata={"description": "Left out: the planned duration"})
+    action_items = fields.List(fields.Nested(ActionIn), load_default=list)
+
+
+class RatingIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    rating = fields.Integer(required=True, metadata={"description": "1 to 5"})
+    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+def _visible_session(mentor_session_id: int) -> MentorSession:
+    record = get_or_404(MentorSession, mentor_session_id)
+    _visible_match(record.match_id)
+    return record
+
+
+def visible_session(view: Any) -> Any:
+    """Resolve ``mentor_session_id`` (404 if the caller may not see it) before the body is even parsed."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.mentor_session = _visible_session(kwargs["mentor_session_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/sessions/<int:mentor_session_id>")
+@bp.response(200, SessionOut)
+@errors(NOT_FOUND)
+def get_session(mentor_session_id: int) -> Any:
+    return _session_out(_visible_session(mentor_session_id))
+
+
+@bp.route("/sessions/<int:mentor_session_id>", methods=["PATCH"])
+@visible_session
+@bp.arguments(RescheduleIn)
+@bp.response(200, SessionOut)
+@errors(NOT_FOUND, (403, "Only the mentor, the startup's founders and managers"),
+        (409, "Not scheduled, or the mentor has another session at that time"),
+        (422, "In the past, outside the mentor's availability, or invalid fields"))
+def reschedule_session(data: dict[str, Any], mentor_session_id: int) -> Any:
+    """Move a session still to come. The others get an updated invitation (same UID, SEQUENCE bumped)."""
+    record = g.mentor_session
+    services.reschedule_session(db.session, record, g.api_user, manager=_manager(), starts_at=data["starts_at"],
+                                duration_minutes=data.get("duration_minutes"), now=utcnow())
+    notifications.rescheduled(record, g.api_user)
+    return _session_out(record)
+
+
+@bp.route("/sessions/<int:mentor_session_id>/cancel", methods=["POST"])
+@bp.response(200, SessionOut)
+@errors(NOT_FOUND, (403, "Only the mentor, the startup's founders and managers"), (409, "Not scheduled"),
+        (422, "Already started (`session_in_past`)"))
+def cancel_session(mentor_session_id: int) -> Any:
+    """Cancel a session still to come. The others get a cancellation (METHOD:CANCEL, same UID)."""
+    record = _visible_session(mentor_session_id)
+    services.cancel_session(db.session, record, g.api_user, manager=_manager(), now=utcnow())
+    notifications.cancelled(record, g.api_user)
+    return _session_out(record)
+
+
+@bp.route("/sessions/<int:mentor_session_id>/log", methods=["POST"])
+@visible_session
+@bp.arguments(LogIn)
+@bp.response(200, SessionOut)
+@errors(NOT_FOUND, (403, "Only the mentor logs the session"), (409, "Cancelled (`session_cancelled`)"),
+        (422, "Not started yet (`session_in_future`), or invalid fields"))
+def log_session(data: dict[str, Any], mentor_session_id: int) -> Any:
+    """The mentor logs a session that has started: notes, topics, duration, action items. It is then held."""
+    record = g.mentor_session
+    services.log_session(record, g.api_user, notes=data["notes"],
+                         topics=record.topics if data["topics"] is None else data["topics"],
+                         duration_minutes=data["duration_minutes"] or record.duration_minutes,
+                         actions=[(a["title"], a["owner"], a["due_on"]) for a in data["action_items"]], now=utcnow())
+    db.session.flush()
+    return _session_out(record)
+
+
+@bp.route("/sessions/<int:mentor_session_id>/rating", methods=["POST"])
+@visible_session
+@bp.arguments(RatingIn)
+@bp.response(200, SessionOut)
+@errors(NOT_FOUND, (403, "Only the startup rates its sessions"), (409, "Already rated (`already_rated`)"),
+        (422, "Not held yet (`not_held`), or a rating outside 1 to 5"))
+def rate_session(data: dict[str, Any], mentor_session_id: int) -> Any:
+    """The startup rates a held session, once."""
+    record = g.mentor_session
+    services.rate_session(record, g.api_user, data["rating"], data["comment"])
+    return _session_out(record)
+
+
+# -- conflicts of interest ----------------------------------------------------------------------------
+
+class ConflictIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    mentor_id = fields.Integer(required=True)
+    startup_id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in ConflictKind]))
+    reason = fields.String(required=True, validate=validate.Length(max=2000))
+
+
+class ConflictOut(Schema):
+    id = fields.Integer(required=True)
+    mentor_id = fields.Integer(required=True)
+    mentor_name = fields.String(required=True)
+    startup_id = fields.Integer(required=True)
+    startup_name = fields.String(required=True)
+    kind = fields.String(required=True)
+    reason = fields.String(required=True)
+    recorded_by_id = fields.Integer(allow_none=True)
+    recorded_by_name = fields.String(allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+def _conflict_out(c: MentorConflict) -> dict[str, Any]:
+    return {"id": c.id, "mentor_id": c.mentor_id, "mentor_name": c.mentor.user.name, "startup_id": c.startup_id,
+            "startup_name": c.startup.name, "kind": str(c.kind), "reason": c.reason,
+            "recorded_by_id": c.recorded_by_id, "recorded_by_name": c.recorded_by.name if c.recorded_by else None,
+            "created_at": c.created_at}
+
+
+def _own_profile() -> MentorProfile | None:
+    return db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
+                                                          MentorProfile.user_id == g.api_user.id)).scalar_one_or_none()
+
+
+@bp.route("/mentor-conflicts")
+@bp.response(200, ConflictOut(many=True))
+@errors(NOT_FOUND)
+def list_conflicts() -> Any:
+    """Conflicts of interest with who recorded them and when: managers see all, a mentor their own."""
+    if _manager():
+        mentor = None
+    else:
+        mentor = _own_profile()
+        if mentor is None:
+            abort(404)
+    return [_conflict_out(c) for c in services.conflicts_for(db.session, g.org, mentor)]
+
+
+@bp.route("/mentor-conflicts", methods=["POST"])
+@bp.arguments(ConflictIn)
+@bp.response(201, ConflictOut)
+@errors(NOT_FOUND, (409, "Already recorded (`conflict_exists`)"), INVALID)
+def record_conflict(data: dict[str, Any]) -> Any:
+    """Record a conflict of interest (managers, or the mentor for themselves). Any live match of the pair
+    ends and its sessions still to come are cancelled; both sides are told."""
+    profile = get_or_404(MentorProfile, data["mentor_id"])
+    if not (_manager() or profile.user_id == g.api_user.id):
+        abort(404)
+    startup = get_or_404(Startup, data["startup_id"])
+    conflict = services.record_conflict(db.session, profile, startup, data["kind"], data["reason"], g.api_user,
+                                        now=utcnow(), on_cancel=lambda s: notifications.cancelled(s, None))
+    return _conflict_out(conflict)
+
+
+@bp.route("/mentor-conflicts/<int:mentor_conflict_id>", methods=["DELETE"])
+@bp.response(204)
+@errors(NOT_FOUND)
+def delete_conflict(mentor_conflict_id: int) -> Any:
+    """Remove a conflict of interest (managers, or the mentor for their own)."""
+    conflict = get_or_404(MentorConflict, mentor_conflict_id)
+    if not (_manager() or conflict.mentor.user_id == g.api_user.id):
+        abort(404)
+    services.remove_conflict(db.session, conflict)
+    return None

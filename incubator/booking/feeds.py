@@ -6,14 +6,14 @@ Events carry the organisation's time zone (TZID with its VTIMEZONE), so calendar
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, abort
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
 
 from incubator.booking.models import ACTIVE_STATUSES, Booking, BookingStatus, FeedToken, Resource
+from incubator.core.ics import uid_domain
 from incubator.core.tenancy import all_orgs
 from incubator.core.tokens import hash_token
 from incubator.extensions import db
@@ -30,13 +30,6 @@ EVENT_STATUS = {
     BookingStatus.AWAITING_PAYMENT: "TENTATIVE",
     BookingStatus.HELD: "TENTATIVE",
 }
-
-
-def uid_domain() -> str:
-    """The domain of every event's UID: configured, never the request's Host (a new host name would
-    otherwise duplicate every event in the subscribers' calendars)."""
-    configured = current_app.config.get("CALENDAR_UID_DOMAIN")
-    return configured or urlsplit(current_app.config.get("PUBLIC_URL") or "").hostname or "incubator.invalid"
 
 
 def _calendar(name: str, bookings: list[Booking], org: Organisation) -> bytes:

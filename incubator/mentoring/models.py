@@ -43,9 +43,11 @@ class MatchStatus(StrEnum):
     PUBLISHED = "published"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    ENDED = "ended"  # ended by a manager's or the mentor's record, e.g. a conflict of interest
 
 
 ACTIVE_MATCH = (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED)
+LIVE_MATCH = (MatchStatus.PROPOSED, MatchStatus.LOCKED, *ACTIVE_MATCH)  # not declined, not ended
 
 
 class SessionFormat(StrEnum):
@@ -116,6 +118,8 @@ class MentorConflict(OrgScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     startup: Mapped[Startup] = relationship()
+    mentor: Mapped[MentorProfile] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
 
 
 class MentoringNeeds(OrgScoped, Base):
@@ -163,11 +167,19 @@ class Match(OrgScoped, TimestampMixin, Base):
     status: Mapped[MatchStatus] = mapped_column(String(12), default=MatchStatus.PROPOSED)
     mentor_accepted: Mapped[bool | None]
     founder_accepted: Mapped[bool | None]
+    # What happened to the match after its answers, oldest first: {"at", "by", "event", ...}.
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     run: Mapped[MatchRun | None] = relationship()
     startup: Mapped[Startup] = relationship()
     mentor: Mapped[MentorProfile] = relationship()
     sessions: Mapped[list[MentorSession]] = relationship(back_populates="match", order_by="MentorSession.starts_at")
+
+    @property
+    def was_published(self) -> bool:
+        """Published now or before it ended: the mentor and the founders know of it."""
+        return self.status in ACTIVE_MATCH or self.status == MatchStatus.DECLINED or any(
+            event.get("from") in ACTIVE_MATCH for event in self.history or [])
 
 
 class MentorSession(OrgScoped, TimestampMixin, Base):
@@ -198,6 +210,10 @@ class MentorSession(OrgScoped, TimestampMixin, Base):
         from datetime import timedelta
 
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    def attendees(self) -> list[User]:
+        """The mentor and the startup's founders: who is invited, and told of changes."""
+        return [self.match.mentor.user] + [f.user for f in self.match.startup.founders]
 
 
 class ActionItem(OrgScoped, Base):

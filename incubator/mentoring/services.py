@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
@@ -23,6 +25,7 @@ from incubator.mentoring.models import (
     EXPERTISE,
     INDUSTRIES,
     LANGUAGES,
+    LIVE_MATCH,
     ActionItem,
     AvailabilityWindow,
     ConflictKind,
@@ -43,10 +46,25 @@ STALE_DAYS = 21  # a match with no session for this long is flagged to the manag
 
 # -- profiles ---------------------------------------------------------------------------------------
 
-def save_profile(session: Session, org: Organisation, user: User, *, expertise: list[str], industries: list[str],
-                 stages: list[str], languages: list[str], capacity: int, hours_per_month: int,
-                 timezone: str = "Asia/Ho_Chi_Minh", headline: str = "", bio: str = "",
-                 affiliation: str = "business", windows: list[tuple[int, Any, Any]] | None = None) -> MentorProfile:
+PROFILE_FIELDS = ("expertise", "industries", "stages", "languages", "capacity", "hours_per_month", "timezone",
+                  "headline", "bio", "affiliation", "windows")
+AFFILIATIONS = ("state", "university", "business")
+
+
+def save_profile(session: Session, org: Organisation, user: User, **changes: Any) -> MentorProfile:
+    """Create or update a member's mentor profile. Only the fields given change (a partial update);
+    a new profile takes the defaults for the others. ``windows`` is a list of (weekday, starts, ends)."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown profile fields: {sorted(unknown)}")
+    profile = session.execute(select(MentorProfile).where(MentorProfile.org_id == org.id,
+                                                          MentorProfile.user_id == user.id)).scalar_one_or_none()
+    current: dict[str, Any] = {
+        "expertise": [], "industries": [], "stages": [], "languages": ["vi"], "capacity": 2, "hours_per_month": 4,
+        "timezone": org.timezone or "Asia/Ho_Chi_Minh", "headline": "", "bio": "", "affiliation": "business",
+    } if profile is None else {name: getattr(profile, name) for name in PROFILE_FIELDS if name != "windows"}
+    merged = {**current, **changes}
+    capacity, hours_per_month, languages = merged["capacity"], merged["hours_per_month"], merged["languages"]
     fields: dict[str, str] = {}
     if capacity is None or not 0 <= capacity <= 50:
         fields["capacity"] = _("Between 0 and 50 startups.")
@@ -56,41 +74,105 @@ def save_profile(session: Session, org: Organisation, user: User, *, expertise: 
         fields["languages"] = _("Choose at least one language.")
     elif set(languages) - set(LANGUAGES):
         fields["languages"] = _("Not a valid choice.")
-    if set(industries) - set(INDUSTRIES):
+    if set(merged["industries"]) - set(INDUSTRIES):
         fields["industries"] = _("Not a valid choice.")
-    if not is_valid_timezone(timezone):
+    if not is_valid_timezone(merged["timezone"]):
         fields["timezone"] = _("Unknown time zone.")
-    for weekday, starts, ends in windows or []:
+    if merged["affiliation"] not in AFFILIATIONS:
+        fields["affiliation"] = _("Not a valid choice.")
+    for weekday, starts, ends in changes.get("windows") or []:
         if not (0 <= weekday <= 6 and starts < ends):
             fields["windows"] = _("Each window needs a weekday and a start before its end.")
     if fields:
         raise DomainError(_("Please correct the highlighted fields."), fields=fields)
-    profile = session.execute(select(MentorProfile).where(MentorProfile.org_id == org.id,
-                                                          MentorProfile.user_id == user.id)).scalar_one_or_none()
     if profile is None:
         profile = MentorProfile(org_id=org.id, user=user)
         session.add(profile)
-    profile.expertise = sorted({t.strip().lower().replace(" ", "_") for t in expertise if t.strip()})
-    profile.industries, profile.stages, profile.languages = sorted(set(industries)), sorted(set(stages)), languages
-    profile.capacity, profile.hours_per_month, profile.timezone = capacity, hours_per_month, timezone
-    profile.headline, profile.bio, profile.affiliation = headline.strip(), bio, affiliation
-    if windows is not None:
-        profile.windows = [AvailabilityWindow(org_id=org.id, weekday=w, starts=s, ends=e) for w, s, e in windows]
+    if profile.id is None or "expertise" in changes:
+        profile.expertise = sorted({t.strip().lower().replace(" ", "_") for t in merged["expertise"] if t.strip()})
+    if profile.id is None or "industries" in changes:
+        profile.industries = sorted(set(merged["industries"]))
+    if profile.id is None or "stages" in changes:
+        profile.stages = sorted(set(merged["stages"]))
+    if profile.id is None or "languages" in changes:
+        profile.languages = list(dict.fromkeys(languages))
+    if profile.id is None or "headline" in changes:
+        profile.headline = (merged["headline"] or "").strip()
+    for name in ("capacity", "hours_per_month", "timezone", "bio", "affiliation"):
+        if profile.id is None or name in changes:
+            setattr(profile, name, merged[name])
+    if changes.get("windows") is not None:
+        profile.windows = [AvailabilityWindow(org_id=org.id, weekday=w, starts=s, ends=e)
+                           for w, s, e in changes["windows"]]
     session.flush()
     return profile
 
 
 def record_conflict(session: Session, profile: MentorProfile, startup: Startup, kind: str, reason: str,
-                    by: User) -> MentorConflict:
+                    by: User, *, now: datetime | None = None,
+                    on_cancel: Callable[[MentorSession], None] | None = None) -> MentorConflict:
+    """Record that the mentor must never be matched with the startup.
+
+    Side effects: every live match of the pair (proposed, locked, published or accepted) ends, with a
+    note in its history; its sessions still to come are cancelled and ``on_cancel`` is called for each
+    (the caller tells both sides). The same pair twice is refused (409 ``conflict_exists``)."""
     if kind not in set(ConflictKind):
         raise DomainError(_("Not a valid choice."), fields={"kind": _("Not a valid choice.")})
-    if not reason.strip():
+    if not (reason or "").strip():
         raise DomainError(_("Say what the conflict is."), fields={"reason": _("This field is required.")})
+    duplicate = Conflict(_("This conflict of interest is already recorded."), code="conflict_exists")
+    if _conflict_between(session, profile.id, startup.id):
+        raise duplicate
     conflict = MentorConflict(org_id=profile.org_id, mentor_id=profile.id, startup=startup, kind=ConflictKind(kind),
                               reason=reason.strip(), recorded_by_id=by.id)
-    session.add(conflict)
+    try:
+        with session.begin_nested():  # a racing duplicate hits the unique constraint: same answer
+            session.add(conflict)
+            session.flush()
+    except IntegrityError:
+        raise duplicate from None
+    now = now or utcnow()
+    matches = session.execute(select(Match).where(Match.mentor_id == profile.id, Match.startup_id == startup.id,
+                                                  Match.status.in_(LIVE_MATCH))).scalars().all()
+    for match in matches:
+        match.history = [*(match.history or []), {"at": now.isoformat(), "by": by.id, "by_name": by.name,
+                                                  "event": "conflict_of_interest", "kind": str(kind),
+                                                  "from": str(match.status)}]
+        match.status = MatchStatus.ENDED
+        for record in match.sessions:
+            if record.status == SessionStatus.SCHEDULED and as_utc(record.starts_at) > now:
+                record.status = SessionStatus.CANCELLED
+                record.sequence += 1
+                session.flush()
+                if on_cancel is not None:
+                    on_cancel(record)
     session.flush()
     return conflict
+
+
+def remove_conflict(session: Session, conflict: MentorConflict) -> None:
+    """Forget a conflict of interest: the pair may be matched again by a later run (an ended match stays ended)."""
+    session.delete(conflict)
+    session.flush()
+
+
+def conflicts_for(session: Session, org: Organisation, mentor: MentorProfile | None = None) -> list[MentorConflict]:
+    """The organisation's conflicts of interest (or one mentor's), newest first."""
+    stmt = select(MentorConflict).where(MentorConflict.org_id == org.id)
+    if mentor is not None:
+        stmt = stmt.where(MentorConflict.mentor_id == mentor.id)
+    return list(session.execute(stmt.order_by(MentorConflict.created_at.desc(), MentorConflict.id.desc())).scalars())
+
+
+def _conflict_between(session: Session, mentor_id: int, startup_id: int) -> bool:
+    return session.execute(select(MentorConflict.id).where(MentorConflict.mentor_id == mentor_id,
+                                                           MentorConflict.startup_id == startup_id)).first() is not None
+
+
+def as_utc(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def save_needs(session: Session, startup: Startup, *, needs: list[str], industry: str,
@@ -267,10 +349,18 @@ def _inside_availability(profile: MentorProfile, starts_at: datetime, ends_at: d
                for w in profile.windows)
 
 
-def schedule_session(session: Session, match: Match, *, starts_at: datetime, duration_minutes: int,
-                     format: str = SessionFormat.IN_PERSON, location: str = "", topics: str = "") -> MentorSession:
+def _check_slot(session: Session, match: Match, *, starts_at: datetime, duration_minutes: int, format: str,
+                exclude: MentorSession | None = None, now: datetime | None = None) -> None:
+    """The rules of a session's time: an active match without a conflict of interest, a time zone,
+    15 minutes to 8 hours, inside the mentor's availability, no overlap with another of the mentor's
+    sessions, and (with ``now``) not in the past."""
+    if match.status == MatchStatus.ENDED:
+        raise Conflict(_("This match has ended: no more sessions can be booked."), code="match_not_active")
     if match.status not in ACTIVE_MATCH:
         raise DomainError(_("Sessions are for published matches."), code="match_not_active")
+    if _conflict_between(session, match.mentor_id, match.startup_id):
+        raise Conflict(_("This mentor has a conflict of interest with the startup: no sessions can be booked."),
+                       code="conflict_of_interest")
     fields = {}
     if starts_at.tzinfo is None:
         fields["starts_at"] = _("Give the time with its time zone.")
@@ -280,16 +370,28 @@ def schedule_session(session: Session, match: Match, *, starts_at: datetime, dur
         fields["format"] = _("Not a valid choice.")
     if fields:
         raise DomainError(_("Please correct the highlighted fields."), fields=fields)
+    if now is not None and starts_at < now:
+        raise DomainError(_("This time is in the past."), code="session_in_past",
+                          fields={"starts_at": _("This time is in the past.")})
     ends_at = starts_at + timedelta(minutes=duration_minutes)
     if not _inside_availability(match.mentor, starts_at, ends_at):
         raise DomainError(_("This time is outside the mentor's availability."), code="outside_availability",
                           fields={"starts_at": _("Outside the mentor's availability.")})
-    overlapping = session.execute(select(MentorSession).where(
+    stmt = select(MentorSession).where(
         MentorSession.mentor_id == match.mentor_id, MentorSession.status != SessionStatus.CANCELLED,
-        MentorSession.starts_at < ends_at)).scalars().all()
-    if any(other.ends_at > starts_at for other in overlapping):
+        MentorSession.starts_at < ends_at)
+    if exclude is not None:
+        stmt = stmt.where(MentorSession.id != exclude.id)
+    if any(other.ends_at > starts_at for other in session.execute(stmt).scalars()):
         raise Conflict(_("The mentor has another session at that time."), code="session_overlap",
                        fields={"starts_at": _("The mentor has another session at that time.")})
+
+
+def schedule_session(session: Session, match: Match, *, starts_at: datetime, duration_minutes: int,
+                     format: str = SessionFormat.IN_PERSON, location: str = "", topics: str = "") -> MentorSession:
+    """A new session of an active match. A time in the past is allowed: it puts on record a session that
+    took place, which the mentor then logs."""
+    _check_slot(session, match, starts_at=starts_at, duration_minutes=duration_minutes, format=format)
     record = MentorSession(org_id=match.org_id, match=match, mentor_id=match.mentor_id, starts_at=starts_at,
                            duration_minutes=duration_minutes, format=SessionFormat(format), location=location,
                            topics=topics)
@@ -298,10 +400,54 @@ def schedule_session(session: Session, match: Match, *, starts_at: datetime, dur
     return record
 
 
+def can_change_session(record: MentorSession, user: User, *, manager: bool) -> bool:
+    """Who may cancel or move a session: the mentor, the startup's founders, a manager."""
+    return manager or record.match.mentor.user_id == user.id or record.match.startup.has_founder(user)
+
+
+def _changeable(record: MentorSession, user: User, *, manager: bool, now: datetime) -> None:
+    if not can_change_session(record, user, manager=manager):
+        raise NotAllowed(_("Only the mentor, the startup's founders and managers change a session."))
+    if record.status != SessionStatus.SCHEDULED:
+        raise Conflict(_("Only a scheduled session can be changed."), code="not_scheduled")
+    if as_utc(record.starts_at) <= now:
+        raise DomainError(_("This session has already started: it can no longer be changed."),
+                          code="session_in_past")
+
+
+def cancel_session(session: Session, record: MentorSession, user: User, *, manager: bool,
+                   now: datetime | None = None) -> MentorSession:
+    """Cancel a session still to come; the caller tells the others (an .ics with METHOD:CANCEL)."""
+    _changeable(record, user, manager=manager, now=now or utcnow())
+    record.status = SessionStatus.CANCELLED
+    record.sequence += 1
+    session.flush()
+    return record
+
+
+def reschedule_session(session: Session, record: MentorSession, user: User, *, manager: bool, starts_at: datetime,
+                       duration_minutes: int | None = None, now: datetime | None = None) -> MentorSession:
+    """Move a session still to come, under the rules of a new one and not into the past; the caller
+    tells the others (an updated .ics: same UID, SEQUENCE bumped)."""
+    now = now or utcnow()
+    _changeable(record, user, manager=manager, now=now)
+    duration = record.duration_minutes if duration_minutes is None else duration_minutes
+    _check_slot(session, record.match, starts_at=starts_at, duration_minutes=duration, format=record.format,
+                exclude=record, now=now)
+    record.starts_at, record.duration_minutes = starts_at, duration
+    record.sequence += 1
+    session.flush()
+    return record
+
+
 def log_session(record: MentorSession, user: User, *, notes: str, topics: str, duration_minutes: int,
-                actions: list[tuple[str, str, date | None]]) -> None:
+                actions: list[tuple[str, str, date | None]], now: datetime | None = None) -> None:
     if record.match.mentor.user_id != user.id:
         raise NotAllowed(_("Only the mentor logs the session."))
+    if record.status == SessionStatus.CANCELLED:
+        raise Conflict(_("This session was cancelled."), code="session_cancelled")
+    if as_utc(record.starts_at) > (now or utcnow()):
+        raise DomainError(_("A session is logged once it has started."), code="session_in_future")
     if not 15 <= (duration_minutes or 0) <= 480:
         raise DomainError(_("Between 15 minutes and 8 hours."),
                           fields={"duration_minutes": _("Between 15 minutes and 8 hours.")})
@@ -314,13 +460,16 @@ def log_session(record: MentorSession, user: User, *, notes: str, topics: str, d
 
 
 def rate_session(record: MentorSession, user: User, rating: int, comment: str) -> None:
+    """The startup rates a held session, once (a second rating is refused, 409 ``already_rated``)."""
     if not record.match.startup.has_founder(user):
         raise NotAllowed(_("Only the startup rates its sessions."))
     if record.status != SessionStatus.HELD:
         raise DomainError(_("A session is rated once it has been held."), code="not_held")
+    if record.rating is not None:
+        raise Conflict(_("This session is already rated."), code="already_rated")
     if rating not in (1, 2, 3, 4, 5):
         raise DomainError(_("From 1 to 5."), fields={"rating": _("From 1 to 5.")})
-    record.rating, record.rating_comment = rating, comment.strip()
+    record.rating, record.rating_comment = rating, (comment or "").strip()
 
 
 def open_action_items(session: Session, match: Match) -> list[ActionItem]:

@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -18,12 +17,13 @@ from incubator.cohorts.models import Cohort, Startup, StartupFounder
 from incubator.cohorts.views import org_today
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
-from incubator.core.mail import Attachment, send_mail
+from incubator.core.ics import uid_domain
+from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
 from incubator.core.tokens import hash_token
 from incubator.extensions import db
-from incubator.mentoring import calendar, matching, services
+from incubator.mentoring import calendar, matching, notifications, services
 from incubator.mentoring.models import (
     EXPERTISE,
     INDUSTRIES,
@@ -33,10 +33,12 @@ from incubator.mentoring.models import (
     Match,
     MatchRun,
     MatchStatus,
+    MentorConflict,
     MentoringNeeds,
     MentorProfile,
     MentorSession,
     SessionFormat,
+    SessionStatus,
 )
 
 bp = org_blueprint("mentoring", __name__)
@@ -131,6 +133,7 @@ def profile(mentor_profile_id: int | None) -> Any:
                            expertise=EXPERTISE, industries=INDUSTRIES, languages=LANGUAGES,
                            windows=request.form.get("windows", windows_text(record)),
                            stages=["idea", "prototype", "mvp", "revenue", "growth"], conflict_kinds=list(ConflictKind),
+                           conflicts=services.conflicts_for(db.session, g.org, record) if record else [],
                            startups=db.session.execute(select(Startup).where(Startup.org_id == g.org.id)
                                                        .order_by(Startup.name)).scalars().all()), \
         422 if errors else 200
@@ -152,13 +155,47 @@ def add_conflict(mentor_profile_id: int) -> Any:
     if CSRFOnlyForm().validate_on_submit():
         try:
             services.record_conflict(db.session, record, get_or_404(Startup, _int(request.form.get("startup_id"))),
-                                     request.form.get("kind", ""), request.form.get("reason", ""), current_user)
+                                     request.form.get("kind", ""), request.form.get("reason", ""), current_user,
+                                     on_cancel=lambda s: notifications.cancelled(s, None))
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "danger")
         else:
             flash(_("The conflict of interest is recorded: this pair will never be matched."), "success")
     return redirect(request.referrer or url_for("mentoring.mine"))
+
+
+def conflict_or_404(mentor_conflict_id: int) -> MentorConflict:
+    conflict = get_or_404(MentorConflict, mentor_conflict_id)
+    if not (is_manager() or conflict.mentor.user_id == current_user.id):
+        abort(404)
+    return conflict
+
+
+@bp.route("/mentor-conflicts")
+@require(Permission.VIEW_DASHBOARD)
+def conflicts() -> Any:
+    """Conflicts of interest with who recorded them and when: all of them for managers, a mentor's own."""
+    if is_manager():
+        mentor = None
+    else:
+        mentor = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
+                                                                MentorProfile.user_id == current_user.id)
+                                    ).scalar_one_or_none()
+        if mentor is None:
+            abort(403)
+    return render_template("mentoring/conflicts.html", conflicts=services.conflicts_for(db.session, g.org, mentor),
+                           button_form=CSRFOnlyForm(formdata=None), show_mentor=mentor is None)
+
+
+@bp.route("/mentor-conflicts/<int:mentor_conflict_id>/delete", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def remove_conflict(mentor_conflict_id: int) -> Any:
+    conflict = conflict_or_404(mentor_conflict_id)
+    if CSRFOnlyForm().validate_on_submit():
+        services.remove_conflict(db.session, conflict)
+        flash(_("The conflict of interest is removed: the pair may be matched again."), "success")
+    return redirect(request.referrer or url_for("mentoring.conflicts"))
 
 
 @bp.route("/startups/<int:startup_id>/needs", methods=["POST"])
@@ -203,10 +240,28 @@ def cohort_matching(cohort_id: int) -> Any:
     names = {p.id: p.user.name for p in profiles}
     startups = {s.id: s.name for s in db.session.execute(select(Startup).where(Startup.org_id == g.org.id)).scalars()}
     return render_template(
-        "mentoring/matching.html", cohort=cohort, run=run, matches=matches, profiles=profiles, names=names,
-        startup_names=startups, weights=run.weights if run else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
+        "mentoring/matching.html", cohort=cohort, run=run, matches=matches, profiles=profiles,
+        why_not_best=_why_not_best_lines(run, names, startups),
+        unmatched=[startups.get(sid, f"#{sid}") for sid in (run.unmatched if run else [])],
+        weights=run.weights if run else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
         stale={m.id for m in services.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
         button_form=CSRFOnlyForm(formdata=None))
+
+
+def _why_not_best_lines(run: MatchRun | None, names: dict[int, str], startups: dict[int, str]) -> list[dict[str, Any]]:
+    """The run's "why not the best mentor" notes with names instead of ids (JSON keeps ids as strings)."""
+    lines = []
+    for sid, why in ((run.why_not_best or {}) if run else {}).items():
+        try:
+            startup_id = int(sid)
+        except (TypeError, ValueError):
+            continue
+        given_to = [startups.get(other, f"#{other}") for other in why.get("given_to") or []]
+        lines.append({"startup": startups.get(startup_id, f"#{startup_id}"),
+                      "mentor": names.get(why.get("mentor_id"), f"#{why.get('mentor_id')}"),
+                      "score": f"{float(why.get('score') or 0):.1f}", "capacity": int(why.get("capacity") or 0),
+                      "others": ", ".join(given_to) or "—"})
+    return sorted(lines, key=lambda line: line["startup"])
 
 
 @bp.route("/cohorts/<int:cohort_id>/matching/publish", methods=["POST"])
@@ -279,7 +334,9 @@ def mine() -> Any:
     if profile is not None:
         conditions.append(Match.mentor_id == profile.id)
     matches = db.session.execute(select(Match).where(Match.org_id == g.org.id, or_(*conditions), Match.status.in_(
-        (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED, MatchStatus.DECLINED))).order_by(Match.id)).scalars().all()
+        (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED, MatchStatus.DECLINED, MatchStatus.ENDED)))
+        .order_by(Match.id)).scalars().all()
+    matches = [m for m in matches if m.was_published]  # a proposal that ended was never shown to them
     startups = db.session.execute(select(Startup).where(Startup.id.in_(founder_of))).scalars().all()
     needs = {n.startup_id: n for n in db.session.execute(select(MentoringNeeds).where(
         MentoringNeeds.startup_id.in_([s.id for s in startups]))).scalars()}
@@ -317,19 +374,7 @@ def schedule(match_id: int) -> Any:
     return redirect(url_for("mentoring.mine"))
 
 
-def invite(record: MentorSession) -> None:
-    """Email the mentor and the founders an invitation with the .ics attached."""
-    ics = calendar.calendar([record], "Incubator", request.host, method="REQUEST")
-    people = [record.match.mentor.user] + [f.user for f in record.match.startup.founders]
-    for person in people:
-        # In the reader's language and time zone (a mentor's own, from their profile; else the org's).
-        reader = record.match.mentor if person.id == record.match.mentor.user_id else person
-        with force_locale(person.locale or g.org.default_locale):
-            body = render_template("mentoring/email/invitation.txt", record=record, person=person, reader=reader,
-                                   org=g.org, agenda=services.open_action_items(db.session, record.match))
-            subject = _("Mentoring session: %(startup)s", startup=record.match.startup.name)
-        send_mail(db.session, person.email, subject, body,
-                  attachments=[Attachment("invite.ics", "text/calendar", ics)])
+invite = notifications.invite  # kept for callers that import it from here
 
 
 def session_or_404(mentor_session_id: int) -> MentorSession:
@@ -354,14 +399,22 @@ def session_page(mentor_session_id: int) -> Any:
         try:
             services.log_session(record, current_user, notes=request.form.get("notes", ""),
                                  topics=request.form.get("topics", ""),
-                                 duration_minutes=_int(request.form.get("duration")) or 0, actions=actions)
+                                 duration_minutes=_int(request.form.get("duration")) or 0, actions=actions,
+                                 now=utcnow())
         except DomainError as error:
+            db.session.rollback()
             flash(error.message, "danger")
         else:
             flash(_("The session is logged."), "success")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+    now = utcnow()
+    upcoming = record.status == SessionStatus.SCHEDULED and services.as_utc(record.starts_at) > now
     return render_template("mentoring/session.html", record=record, button_form=CSRFOnlyForm(formdata=None),
-                           agenda=services.open_action_items(db.session, record.match))
+                           agenda=services.open_action_items(db.session, record.match),
+                           started=services.as_utc(record.starts_at) <= now,
+                           can_change=upcoming and services.can_change_session(record, current_user,
+                                                                               manager=is_manager()),
+                           local_start=record.starts_at.astimezone(ZoneInfo(record.match.mentor.timezone)))
 
 
 @bp.route("/mentor-sessions/<int:mentor_session_id>/rate", methods=["POST"])
@@ -373,9 +426,49 @@ def rate(mentor_session_id: int) -> Any:
             services.rate_session(record, current_user, _int(request.form.get("rating")) or 0,
                                   request.form.get("comment", ""))
         except DomainError as error:
+            db.session.rollback()
             flash(error.message, "danger")
         else:
             flash(_("Thank you for rating the session."), "success")
+    return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+
+
+@bp.route("/mentor-sessions/<int:mentor_session_id>/cancel", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def cancel_session(mentor_session_id: int) -> Any:
+    record = session_or_404(mentor_session_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            services.cancel_session(db.session, record, current_user, manager=is_manager(), now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            notifications.cancelled(record, current_user)
+            flash(_("The session is cancelled and the others are told."), "success")
+    return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+
+
+@bp.route("/mentor-sessions/<int:mentor_session_id>/reschedule", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def reschedule_session(mentor_session_id: int) -> Any:
+    record = session_or_404(mentor_session_id)
+    if CSRFOnlyForm().validate_on_submit():
+        try:
+            local = datetime.fromisoformat(request.form.get("starts_at", ""))
+        except ValueError:
+            flash(_("Give a date and a time."), "danger")
+            return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
+        starts_at = local.replace(tzinfo=ZoneInfo(record.match.mentor.timezone)) if local.tzinfo is None else local
+        try:
+            services.reschedule_session(db.session, record, current_user, manager=is_manager(), starts_at=starts_at,
+                                        duration_minutes=_int(request.form.get("duration")) or 0, now=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "danger")
+        else:
+            notifications.rescheduled(record, current_user)
+            flash(_("The session is moved and the others are told."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
 
 
@@ -412,7 +505,7 @@ def feed(token: str) -> Any:
             abort(404)
         sessions = db.session.execute(select(MentorSession).where(MentorSession.mentor_id == record.id)
                                       .order_by(MentorSession.starts_at)).scalars().all()
-        body = calendar.calendar(sessions, f"Mentoring · {record.user.name}", request.host)
+        body = calendar.calendar(sessions, f"Mentoring · {record.user.name}", uid_domain())
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
 
 
@@ -471,8 +564,29 @@ def criterion_label(name: str) -> str:
 @bp.app_template_filter("match_status_label")
 def match_status_label(status: str) -> str:
     labels = {"proposed": _("proposed"), "locked": _("locked"), "published": _("published"),
-              "accepted": _("accepted"), "declined": _("declined")}
+              "accepted": _("accepted"), "declined": _("declined"), "ended": _("ended")}
     return labels.get(status, status)
+
+
+@bp.app_template_filter("session_status_label")
+def session_status_label(status: str) -> str:
+    labels = {"scheduled": _("scheduled"), "held": _("held"), "cancelled": _("cancelled")}
+    return labels.get(status, status)
+
+
+@bp.app_template_filter("match_event_text")
+def match_event_text(event: dict[str, Any]) -> str:
+    """One entry of a match's history, in words."""
+    from flask_babel import format_datetime
+
+    try:
+        when = format_datetime(datetime.fromisoformat(event.get("at", "")), "short")
+    except (TypeError, ValueError):
+        when = ""
+    if event.get("event") == "conflict_of_interest":
+        return _("%(when)s: ended, a conflict of interest was recorded by %(name)s (%(kind)s).", when=when,
+                 name=event.get("by_name") or "—", kind=conflict_label(event.get("kind", "")))
+    return f"{when}: {event.get('event', '')}"
 
 
 def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """edits of submitted applications in their timeline
 
-Revision ID: 0011_intake
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-01 09:40:00
 """
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011_intake'
+revision: str = '0011'
 down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -79,3 +79,52 @@ def test_accept_decline_and_sessions(client, app, world, mentors, token, session
     assert client.get("/api/v1/orgs/bbi/sessions", headers=token(world.other_founder)).get_json() == []
     declined = client.post(f"/api/v1/orgs/bbi/matches/{match.id}/decline", headers=founder).get_json()
     assert declined["status"] == "declined"
+
+
+def test_a_partial_profile_upsert_leaves_the_other_fields_alone(client, session, world, mentors, token):
+    manager = token(world.manager)
+    mentors.ha.headline, mentors.ha.hours_per_month = "Fund manager, Mekong Capital", 9
+    session.flush()
+    updated = client.post("/api/v1/orgs/bbi/mentors", json={"email": mentors.mentor_user.email, "capacity": 3},
+                          headers=manager)
+    assert updated.status_code == 201
+    body = updated.get_json()
+    assert (body["capacity"], body["headline"], body["hours_per_month"]) == (3, "Fund manager, Mekong Capital", 9)
+    assert (body["tags"], body["languages"], body["industries"]) == (["fundraising", "finance"], ["vi"], ["agritech"])
+    session.refresh(mentors.ha)
+    assert (mentors.ha.headline, mentors.ha.hours_per_month, mentors.ha.capacity) == (
+        "Fund manager, Mekong Capital", 9, 3)
+
+
+def test_patch_changes_only_the_fields_sent(client, session, world, mentors, token):
+    mentors.ha.headline = "Fund manager"
+    session.flush()
+    url = f"/api/v1/orgs/bbi/mentors/{mentors.ha.id}"
+    patched = client.patch(url, json={"hours_per_month": 12}, headers=token(mentors.mentor_user))  # the mentor
+    assert patched.status_code == 200
+    assert (patched.get_json()["hours_per_month"], patched.get_json()["headline"],
+            patched.get_json()["capacity"]) == (12, "Fund manager", 1)
+    bad = client.patch(url, json={"languages": []}, headers=token(world.manager))
+    assert bad.status_code == 422 and bad.get_json()["code"] and "languages" in bad.get_json()["fields"]
+    assert client.patch(url, json={"capacity": 2}, headers=token(mentors.park_user)).status_code == 404
+    assert client.patch(url, json={"capacity": 2}, headers=token(world.founder)).status_code == 404
+
+
+def test_a_new_profile_from_a_partial_upsert_takes_the_defaults(client, session, world, token):
+    from incubator.core.permissions import Role
+    from tests.factories import member
+
+    newcomer = member(world.org, Role.MENTOR, name="Newcomer")
+    session.flush()
+    created = client.post("/api/v1/orgs/bbi/mentors", json={"email": newcomer.email, "headline": "New"},
+                          headers=token(world.manager))
+    assert created.status_code == 201
+    body = created.get_json()
+    assert (body["headline"], body["capacity"], body["hours_per_month"], body["languages"]) == ("New", 2, 4, ["vi"])
+
+
+def test_the_openapi_document_describes_the_profile_patch(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    path = next(p for p in spec["paths"] if p.endswith("/mentors/{mentor_profile_id}"))
+    assert "patch" in spec["paths"][path]
+    assert "partial" in spec["paths"][next(p for p in spec["paths"] if p.endswith("/mentors"))]["post"]["description"]

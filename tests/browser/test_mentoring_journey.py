@@ -1,4 +1,5 @@
-"""A manager runs the matching and publishes; a mentor accepts and logs a session; the founder rates it."""
+"""A manager runs the default matching and publishes; a mentor accepts, schedules and moves a session,
+records and logs one that took place; the founder rates it once."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from incubator.core.db import utcnow
 from incubator.core.timezones import to_local
 from tests.browser.test_journeys import sign_in
 
+PAIR = "AgriSense BD · Lê Văn Hùng"
+
 
 def test_matching_to_a_rated_session(browser, live_server, shot):
     manager = browser.new_context(locale="en-GB")
@@ -20,30 +23,51 @@ def test_matching_to_a_rated_session(browser, live_server, shot):
     page.get_by_role("link", name="BBI Cohort 2026").click()
     page.get_by_role("link", name="Mentor matching").click()
     form = page.get_by_test_id("run-form")
-    form.locator("input[name=per_startup]").fill("3")
+    expect(form.locator("input[name=per_startup]")).to_have_value("2")  # the default: 2 mentors per startup
     form.get_by_role("button", name="Run the matching").click()
     expect(page.locator(".alert-success")).to_contain_text("Matching done")
     expect(page.get_by_test_id("matches").locator("tbody tr").first).to_be_visible()
     expect(page.get_by_test_id("reasons").first).to_contain_text("(+")
+    # Capacities leave some startups without their best mentor: the page says who and why, by name.
+    expect(page.get_by_test_id("why-not-best")).to_contain_text("free places (")
+    expect(page.get_by_test_id("why-not-best").locator("li").first).not_to_contain_text("#")
     shot(page, "matching")
+    page.reload()  # the result stays readable on every later visit
+    expect(page.get_by_test_id("why-not-best")).to_be_visible()
     page.get_by_role("button", name="Publish the proposals").click()
     expect(page.locator(".alert-success")).to_contain_text("published")
     manager.close()
 
     mentor = browser.new_context(locale="en-GB")
     page = mentor.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
     sign_in(page, live_server, "mentor@bbi.example.com")
     page.get_by_role("navigation").get_by_role("link", name="Mentoring", exact=True).click()
-    card = page.locator("section", has_text="AgriSense BD · Lê Văn Hùng")
+    card = page.locator("section", has_text=PAIR)
     card.get_by_role("button", name="Accept").click()
     expect(page.locator(".alert-success")).to_contain_text("answer is recorded")
     today = to_local(utcnow(), "Asia/Ho_Chi_Minh").date()
-    monday = today + timedelta(days=(0 - today.weekday()) % 7 or 7)  # the mentor is free Mondays 17:00-20:00
-    card = page.locator("section", has_text="AgriSense BD · Lê Văn Hùng")
+    monday = today + timedelta(days=(0 - today.weekday()) % 7 or 7)  # the mentor is free Mon and Tue 17:00-20:00
+    last_monday = today - timedelta(days=today.weekday() or 7)
+    # A session next week: it cannot be logged yet, and it can be moved.
+    card = page.locator("section", has_text=PAIR)
     card.locator("input[name=starts_at]").fill(f"{monday.isoformat()}T17:30")
     card.get_by_role("button", name="Schedule a session").click()
     expect(page.locator(".alert-success")).to_contain_text("scheduled")
-    page.locator("section", has_text="AgriSense BD · Lê Văn Hùng").get_by_role("link").first.click()
+    page.locator("section", has_text=PAIR).get_by_role("link").first.click()
+    expect(page.get_by_test_id("log-later")).to_contain_text("once it has started")
+    expect(page.get_by_test_id("log-form")).to_have_count(0)
+    change = page.get_by_test_id("reschedule-form")
+    change.locator("input[name=starts_at]").fill(f"{(monday + timedelta(days=1)).isoformat()}T18:00")
+    change.get_by_role("button", name="Move the session").click()
+    expect(page.locator(".alert-success")).to_contain_text("moved")
+    # A session that took place last Monday, put on record and logged.
+    page.get_by_role("navigation").get_by_role("link", name="Mentoring", exact=True).click()
+    card = page.locator("section", has_text=PAIR)
+    card.locator("input[name=starts_at]").fill(f"{last_monday.isoformat()}T17:30")
+    card.get_by_role("button", name="Schedule a session").click()
+    expect(page.locator(".alert-success")).to_contain_text("scheduled")
+    page.locator("section", has_text=PAIR).get_by_role("link").first.click()  # sessions in time order
     log = page.get_by_test_id("log-form")
     log.locator("#notes").fill("Export paperwork for the Korean distributor; pricing in USD.")
     log.locator("input[name=action_title]").first.fill("Send the draft contract")
@@ -62,5 +86,7 @@ def test_matching_to_a_rated_session(browser, live_server, shot):
     rate.locator("select[name=rating]").select_option("5")
     rate.get_by_role("button", name="Rate the session").click()
     expect(page.locator("main")).to_contain_text("Thank you for rating")
+    expect(page.get_by_test_id("rate-form")).to_have_count(0)  # rated once
+    expect(page.locator("main")).to_contain_text("★ 5/5")
     shot(page, "rated-session")
     founder.close()

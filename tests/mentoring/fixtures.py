@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from incubator.core.permissions import Role
-from incubator.mentoring.models import AvailabilityWindow, MentoringNeeds, MentorProfile
+from incubator.mentoring import services
+from incubator.mentoring.models import AvailabilityWindow, Match, MatchStatus, MentoringNeeds, MentorProfile
+from tests.cohorts.fixtures import TODAY
 from tests.factories import member
 
 
@@ -37,3 +41,23 @@ def mentors(world, session) -> MentorWorld:
                                     industry="manufacturing", languages=["en", "vi"])])
     session.flush()
     return MentorWorld(world, ha, park, ha_user, park_user)
+
+
+def next_weekday(weekday: int, hour: int) -> datetime:
+    day = TODAY + timedelta(days=(weekday - TODAY.weekday()) % 7 or 7)
+    return datetime.combine(day, time(hour), ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+@pytest.fixture()
+def published(app, session, world, mentors):
+    """Hà with AgriSense and Park with FactoryEye, published and accepted by everyone."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        services.run_matching(session, world.org, world.cohort, world.manager, today=TODAY, per_startup=1)
+    with app.test_request_context():
+        services.publish(session, world.cohort)
+    matches = {m.startup_id: m for m in session.execute(select(Match)).scalars()}
+    for m in matches.values():
+        m.mentor_accepted = m.founder_accepted = True
+        m.status = MatchStatus.ACCEPTED
+    session.flush()
+    return matches

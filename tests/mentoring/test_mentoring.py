@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +15,7 @@ from incubator.mentoring.models import Match, MatchStatus, MentorConflict, Mento
 from tests.cohorts.fixtures import TODAY
 from tests.conftest import csrf_token, login, statements
 from tests.factories import member
+from tests.mentoring.fixtures import next_weekday
 
 SAIGON = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -31,23 +32,7 @@ def _pairs(session, world, *statuses):
     return set(session.execute(stmt).all())
 
 
-def _next_weekday(weekday: int, hour: int) -> datetime:
-    day = TODAY + timedelta(days=(weekday - TODAY.weekday()) % 7 or 7)
-    return datetime.combine(day, time(hour), SAIGON)
-
-
-@pytest.fixture()
-def published(app, session, world, mentors):
-    """Hà with AgriSense and Park with FactoryEye, published and accepted by everyone."""
-    _run(app, session, world, per_startup=1)
-    with app.test_request_context():
-        services.publish(session, world.cohort)
-    matches = {m.startup_id: m for m in session.execute(select(Match)).scalars()}
-    for m in matches.values():
-        m.mentor_accepted = m.founder_accepted = True
-        m.status = MatchStatus.ACCEPTED
-    session.flush()
-    return matches
+_next_weekday = next_weekday
 
 
 def test_matching_proposes_the_best_pairs_with_reasons(app, session, world, mentors):
@@ -177,8 +162,9 @@ def test_scheduling_sends_an_ics_invitation(client, session, world, mentors, pub
 
 def test_mentor_logs_notes_and_actions_founder_rates(client, app, session, world, mentors, published):
     match = published[world.startup.id]
-    with app.test_request_context():
-        record = services.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
+    with app.test_request_context():  # a session that took place (a future one cannot be logged yet)
+        record = services.schedule_session(session, match, starts_at=_next_weekday(1, 10) - timedelta(days=14),
+                                           duration_minutes=60)
     session.flush()
     url = f"/o/bbi/mentor-sessions/{record.id}"
     login(client, world.founder.email)

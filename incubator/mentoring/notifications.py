@@ -1,0 +1,54 @@
+"""Mail about mentor sessions: the invitation, a new time, a cancellation, each with its .ics.
+
+The .ics keeps the session's UID; a change bumps its SEQUENCE, so calendar apps update or remove
+the event they already hold (RFC 5546: METHOD:REQUEST for a new or moved event, METHOD:CANCEL).
+"""
+
+from __future__ import annotations
+
+from flask import g, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from incubator.accounts.models import User
+from incubator.core.ics import uid_domain
+from incubator.core.mail import Attachment, send_mail
+from incubator.extensions import db
+from incubator.mentoring import calendar, services
+from incubator.mentoring.models import MentorSession
+
+SUBJECTS = {
+    "invitation": lambda startup: _("Mentoring session: %(startup)s", startup=startup),
+    "rescheduled": lambda startup: _("Mentoring session moved: %(startup)s", startup=startup),
+    "cancelled": lambda startup: _("Mentoring session cancelled: %(startup)s", startup=startup),
+}
+
+
+def _send(record: MentorSession, kind: str, method: str, actor: User | None) -> None:
+    ics = calendar.calendar([record], "Incubator", uid_domain(), method=method)
+    agenda = services.open_action_items(db.session, record.match)
+    for person in record.attendees():
+        if actor is not None and person.id == actor.id:
+            continue
+        # In the reader's language and time zone (a mentor's own, from their profile; else the org's).
+        reader = record.match.mentor if person.id == record.match.mentor.user_id else person
+        with force_locale(person.locale or g.org.default_locale):
+            body = render_template(f"mentoring/email/{kind}.txt", record=record, person=person, reader=reader,
+                                   org=g.org, agenda=agenda, actor=actor)
+            subject = SUBJECTS[kind](record.match.startup.name)
+        send_mail(db.session, person.email, subject, body, attachments=[Attachment("invite.ics", "text/calendar", ics)])
+
+
+def invite(record: MentorSession) -> None:
+    """Email the mentor and the founders an invitation with the .ics attached."""
+    _send(record, "invitation", "REQUEST", None)
+
+
+def rescheduled(record: MentorSession, actor: User | None) -> None:
+    """Tell the others of the session's new time (an updated invitation)."""
+    _send(record, "rescheduled", "REQUEST", actor)
+
+
+def cancelled(record: MentorSession, actor: User | None) -> None:
+    """Tell the others that the session is cancelled (the .ics removes it from their calendars)."""
+    _send(record, "cancelled", "CANCEL", actor)
