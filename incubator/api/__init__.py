@@ -1,14 +1,15 @@
 """The JSON API under /api/v1: bearer-token auth, OpenAPI 3 document, one module per domain.
 
 Errors are JSON ``{"code", "message", "fields"}`` (see ``core.errors``). Every org route lives
-under ``/api/v1/orgs/<org>`` and answers 404 to anyone who is not a member.
+under ``/api/v1/orgs/<org>`` and answers 404 to anyone who is not a member, except the applicant's
+operations (marked ``@signed_in``: calls, their own applications, the fee's checkout).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, render_template, request, send_from_directory
+from flask import Flask, current_app, g, render_template, request, send_from_directory
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -78,7 +79,8 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool =
         @bp.before_request
         def _member_only() -> Any:
             org = load_org(g.org_slug)
-            if enter_org(org, g.api_user) is None:
+            view = current_app.view_functions.get(request.endpoint or "")
+            if enter_org(org, g.api_user) is None and not getattr(view, "_signed_in", False):
                 return json_error(404, "Not found")
             return None
 

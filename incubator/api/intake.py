@@ -16,9 +16,10 @@ from incubator.cohorts.models import Cohort
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.permissions import Permission
-from incubator.core.tenancy import get_or_404
+from incubator.core.tenancy import get_or_404, signed_in
 from incubator.extensions import db
 from incubator.intake import decisions, ranking, review, services
+from incubator.intake.access import may_apply
 from incubator.intake.formspec import QUESTION_TYPES
 from incubator.intake.models import Application, Call, Review, ReviewStatus, Stage
 
@@ -155,7 +156,7 @@ def _lang() -> str:
 
 
 def _manager() -> bool:
-    return g.membership.has(Permission.MANAGE_PROGRAMMES)
+    return g.membership is not None and g.membership.has(Permission.MANAGE_PROGRAMMES)
 
 
 def _call_out(call: Call) -> dict[str, Any]:
@@ -225,6 +226,7 @@ def visible_application(view: Any) -> Any:
 @bp.route("/calls")
 @bp.response(200, CallOut(many=True))
 @errors(NOT_FOUND)
+@signed_in  # applicants need not be members: the operation decides what they see
 def list_calls() -> Any:
     """Managers see every call; everyone else the public calls open now."""
     stmt = select(Call).where(Call.org_id == g.org.id).order_by(Call.closes_at.desc())
@@ -237,6 +239,7 @@ def list_calls() -> Any:
 @bp.route("/calls/<int:call_id>")
 @bp.response(200, CallOut)
 @errors(NOT_FOUND)
+@signed_in  # applicants need not be members: the operation decides what they see
 def get_call(call_id: int) -> Any:
     return _call_out(_call_or_404(call_id))
 
@@ -246,14 +249,15 @@ def get_call(call_id: int) -> Any:
 @bp.arguments(AnswersIn)
 @bp.response(201, ApplicationOut)
 @errors(NOT_FOUND, FORBIDDEN, INVALID)
+@signed_in  # applicants need not be members: the operation decides what they see
 def create_application(data: dict[str, Any], call_id: int) -> Any:
     """Create the caller's draft, or save into their application to this call.
 
     Answers merge into what is saved: questions left out keep their answers, `null` clears one. A
     submitted application can be edited this way until the deadline when the call allows it; each
     edit is recorded in its timeline. After the deadline: 422 with code `deadline_passed`."""
-    if not g.membership.has(Permission.APPLY):
-        raise NotAllowed("Only founders apply to calls")
+    if not may_apply(g.membership):
+        raise NotAllowed("The organisation's own managers, staff and reviewers do not apply to its calls")
     application = services.start_application(db.session, g.org, g.call, g.api_user, data["answers"])
     return _application_out(application)
 
@@ -262,6 +266,7 @@ def create_application(data: dict[str, Any], call_id: int) -> Any:
 @bp.arguments(ListQuery, location="query")
 @bp.response(200, ApplicationOut(many=True))
 @errors(NOT_FOUND)
+@signed_in  # applicants need not be members: the operation decides what they see
 def list_applications(query: dict[str, Any]) -> Any:
     """Managers see every submitted application (and their own drafts), reviewers their assignments,
     founders their own."""
@@ -271,7 +276,7 @@ def list_applications(query: dict[str, Any]) -> Any:
     me = g.api_user.id
     if _manager():
         stmt = stmt.where((Application.stage != Stage.DRAFT) | (Application.applicant_id == me))
-    elif g.membership.has(Permission.REVIEW_APPLICATIONS):
+    elif g.membership is not None and g.membership.has(Permission.REVIEW_APPLICATIONS):
         assigned = select(Review.application_id).where(Review.reviewer_id == me,
                                                        Review.status != ReviewStatus.CONFLICT)
         stmt = stmt.where(Application.id.in_(assigned) | (Application.applicant_id == me))
@@ -284,6 +289,7 @@ def list_applications(query: dict[str, Any]) -> Any:
 @visible_application
 @bp.response(200, ApplicationOut)
 @errors(NOT_FOUND)
+@signed_in  # applicants need not be members: the operation decides what they see
 def get_application(application_id: int) -> Any:
     return _application_out(g.application)
 
@@ -294,6 +300,7 @@ def get_application(application_id: int) -> Any:
 @bp.response(200, ApplicationOut)
 @errors(NOT_FOUND, FORBIDDEN, (422, "An answer is invalid (`fields` names it), the application can no longer "
                                     "change (`not_editable`), or the deadline passed (`deadline_passed`)"))
+@signed_in  # applicants need not be members: the operation decides what they see
 def update_application(data: dict[str, Any], application_id: int) -> Any:
     """Change some answers of the caller's application.
 
@@ -309,6 +316,7 @@ def update_application(data: dict[str, Any], application_id: int) -> Any:
 @errors(NOT_FOUND, FORBIDDEN, (402, "The call has a fee: `POST .../applications/{id}/checkout` pays it, and the "
                                      "payment submits the application"),
         (422, "Required answers missing (`fields` names them), or the deadline passed"))
+@signed_in  # applicants need not be members: the operation decides what they see
 def submit_application(application_id: int) -> Any:
     application = services.submit_application(db.session, g.application, g.api_user)
     return _application_out(application)
@@ -320,6 +328,7 @@ def submit_application(application_id: int) -> Any:
 @bp.response(200, WithdrawOut)
 @errors(NOT_FOUND, FORBIDDEN, (422, "The application can no longer be withdrawn (`bad_transition`)"),
         (502, "The fee's refund failed at the payment provider (`refund_failed`); nothing changed, try again"))
+@signed_in  # applicants need not be members: the operation decides what they see
 def withdraw_application(data: dict[str, Any], application_id: int) -> Any:
     """Withdraw the caller's application (the same rule as the page).
 
@@ -336,6 +345,7 @@ def withdraw_application(data: dict[str, Any], application_id: int) -> Any:
 @bp.arguments(FileIn, location="files")
 @bp.response(201, ApplicationOut)
 @errors(NOT_FOUND, FORBIDDEN, (413, "Larger than the upload limit"), (415, "Not a PDF"), INVALID)
+@signed_in  # applicants need not be members: the operation decides what they see
 def upload_file(query: dict[str, Any], files: dict[str, Any], application_id: int) -> Any:
     """Attach a PDF to the caller's application for a file question; its id becomes the answer."""
     upload = files["file"]

@@ -10,8 +10,9 @@ from marshmallow import Schema, fields
 from incubator.api import api_blueprint, error_responses
 from incubator.booking.shared import booking_or_404
 from incubator.core.permissions import Permission
-from incubator.core.tenancy import get_or_404
+from incubator.core.tenancy import get_or_404, signed_in
 from incubator.extensions import db
+from incubator.intake.access import may_apply
 from incubator.intake.models import Application
 from incubator.payments import services
 from incubator.payments.views import checkout_answer, start_application_checkout, start_checkout
@@ -61,11 +62,12 @@ def checkout(booking_id: int) -> Any:
 @error_responses(bp, NOT_FOUND, (409, "No fee to pay, or no Stripe account"),
                  (422, "Not ready to submit (`fields` names the answers), or the deadline passed"),
                  (502, "The payment gateway refused"), (503, "Online payment is not set up"))
+@signed_in  # an applicant pays the fee without being a member
 def application_checkout(application_id: int) -> Any:
     """Pay a call's application fee. The application is submitted when Stripe's webhook confirms the
     payment; until then it stays a draft."""
     application = get_or_404(Application, application_id)
-    if not application.is_owned_by(g.api_user) or not g.membership.has(Permission.APPLY):
+    if not application.is_owned_by(g.api_user) or not may_apply(g.membership):
         abort(404)
     return checkout_answer(start_application_checkout(application))
 

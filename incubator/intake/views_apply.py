@@ -18,6 +18,7 @@ from incubator.core.permissions import Permission, can
 from incubator.core.tenancy import get_or_404, public
 from incubator.extensions import db
 from incubator.intake import formspec, services
+from incubator.intake.access import may_apply
 from incubator.intake.forms import WithdrawForm
 from incubator.intake.models import Application, Call
 from incubator.intake.views import applicant_page, bp, open_calls_stmt
@@ -58,7 +59,7 @@ def apply(call_id: int) -> Any:
         return redirect(url_for("accounts.login", next=url_for("intake.call_page", call_id=call.id)))
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
-    if g.membership is not None and not can(Permission.APPLY):
+    if not may_apply(g.membership):
         abort(403)  # a manager or reviewer of the organisation does not apply to its calls
     try:
         application = services.start_application(db.session, g.org, call, current_user)
@@ -74,7 +75,7 @@ def _own_application_or_404(application_id: int) -> Application:
     application = get_or_404(Application, application_id)
     if not application.is_owned_by(current_user):
         abort(404)
-    if g.membership is not None and not can(Permission.APPLY):  # e.g. an applicant since made a reviewer
+    if not may_apply(g.membership):  # e.g. an applicant since made a reviewer
         abort(403)
     return application
 
@@ -187,4 +188,4 @@ def my_applications() -> Any:
     applications = db.session.execute(select(Application).where(Application.applicant_id == current_user.id)
                                       .order_by(Application.created_at.desc())).scalars().all()
     return render_template("intake/mine.html", applications=applications, can_edit=services.can_edit,
-                           withdraw_form=WithdrawForm(), may_apply=g.membership is None or can(Permission.APPLY))
+                           withdraw_form=WithdrawForm(), may_apply=may_apply(g.membership))

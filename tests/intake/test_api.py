@@ -222,3 +222,32 @@ def test_edits_of_a_submitted_application_are_in_its_timeline(client, intake, to
     sign_in(intake.founder)
     history = client.get(f"/o/bbi/applications/{mine.id}/edit").get_data(as_text=True)
     assert f"{intake.founder.name} đã sửa câu trả lời cho Giới thiệu, Quốc gia, Bản trình bày" in history
+
+
+def test_an_applicant_who_is_not_a_member_applies_over_the_api(client, intake, token, session):
+    """Applying makes no member, so the applicant's operations take any signed-in caller, as the pages do;
+    the rest of the organisation's API still answers 404, and others' applications stay hidden."""
+    from incubator.orgs.models import Membership
+    from tests.factories import UserFactory
+
+    stranger, other = UserFactory(), UserFactory()
+    headers = token(stranger)
+    assert [c["id"] for c in client.get(f"{BASE}/calls", headers=headers).get_json()] == [intake.call.id]
+    created = client.post(f"{BASE}/calls/{intake.call.id}/applications", headers=headers,
+                          json={"answers": {"startup_name": "Outsider"}})
+    assert created.status_code == 201, created.get_json()
+    app_id = created.get_json()["id"]
+    assert client.patch(f"{BASE}/applications/{app_id}", headers=headers,
+                        json={"answers": GOOD_ANSWERS}).status_code == 200
+    assert client.post(f"{BASE}/applications/{app_id}/submit", headers=headers).status_code == 200
+    assert [a["id"] for a in client.get(f"{BASE}/applications", headers=headers).get_json()] == [app_id]
+    assert client.post(f"{BASE}/applications/{app_id}/withdraw", headers=headers, json={}).status_code == 200
+    assert session.execute(select(Membership).where(Membership.user_id == stranger.id)).first() is None
+    # Someone else's application, and the organisation's other operations, do not exist for them.
+    assert client.get(f"{BASE}/applications/{app_id}", headers=token(other)).status_code == 404
+    assert client.get(f"{BASE}/applications", headers=token(other)).get_json() == []
+    assert client.get(f"{BASE}/cohorts", headers=headers).status_code == 404
+    # The organisation's reviewers and managers still do not apply to its own calls.
+    manager = client.post(f"{BASE}/calls/{intake.call.id}/applications", headers=token(intake.manager),
+                          json={"answers": {"startup_name": "Inside job"}})
+    assert manager.status_code == 403
