@@ -568,17 +568,15 @@ def _minutes_expr(dialect: str) -> Any:
 
 def lab_use_totals(session: Session, *, startup_ids: list[int], start: datetime, end: datetime) -> list[Any]:
     """Per startup and resource kind, summed by the database: bookings, minutes, credit minutes, paid minutes
-    (beyond the credits, of bookings that had a price), amount paid (less refunds), and credit minutes times the hourly
-    list price (divide by 60 for the in-kind value). The caller scopes the organisations."""
+    (beyond the credits, of bookings that had a price), and credit minutes times the hourly list price (divide by
+    60 for the in-kind value). Money received is the ledger's (``reporting.queries.lab_money``), never a price.
+    The caller scopes the organisations."""
     minutes = _minutes_expr(session.get_bind().dialect.name)
     # The hourly list price: the public (external) rate, else the member rate.
     price = case((Resource.price_external > 0, Resource.price_external), else_=Resource.price_member)
-    refunded = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(  # refunds are negative
-        LedgerEntry.booking_id == Booking.id, LedgerEntry.kind == LedgerKind.REFUND).scalar_subquery()
     return list(session.execute(
         select(Booking.startup_id, Resource.kind, func.count(), func.sum(minutes), func.sum(Booking.credit_minutes),
                func.sum(case((Booking.price > 0, minutes - Booking.credit_minutes), else_=0)),
-               func.sum(Booking.price + refunded),
                func.sum(Booking.credit_minutes * price))
         .join(Resource, Resource.id == Booking.resource_id)
         .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED), Booking.starts_at >= start,

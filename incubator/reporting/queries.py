@@ -324,7 +324,7 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
 
     lab = {kind.value: LabKind(kind=kind.value) for kind in ResourceKind}
     list_value: dict[str, int] = defaultdict(int)
-    for startup_id, kind, count, minutes, credit, paid, _price, credit_value in lab_use_totals(
+    for startup_id, kind, count, minutes, credit, paid, credit_value in lab_use_totals(
             session, startup_ids=startup_ids or [-1], start=start_utc, end=end_utc):
         line = lab.setdefault(kind, LabKind(kind=kind))
         line.bookings += count

@@ -273,17 +273,17 @@ def test_one_unreadable_payment_does_not_stop_the_reconcile_job(client, session,
 def test_lab_use_reports_the_amount_paid_less_refunds(client, session, app, pay_api, paying, fablab, fake):
     from datetime import UTC, datetime
 
-    from incubator.booking.services import lab_use_totals
     from incubator.payments import services
+    from incubator.reporting.queries import lab_money
 
     booking_id, body = _checkout(pay_api, paying, fablab)
     fake.complete(body["session_id"])
     deliver(client, fake)
 
     def paid() -> int:
-        rows = lab_use_totals(session, startup_ids=[paying.startup.id], start=datetime(2000, 1, 1, tzinfo=UTC),
-                              end=datetime(2100, 1, 1, tzinfo=UTC))
-        return sum(int(row[6] or 0) for row in rows)
+        rows = lab_money(session, startup_ids=[paying.startup.id], start=datetime(2000, 1, 1, tzinfo=UTC),
+                         end=datetime(2100, 1, 1, tzinfo=UTC))
+        return sum(int(row[2] or 0) for row in rows)
 
     assert paid() == 150_000
     with app.test_request_context():  # a manager refunds; the booking itself stays confirmed
