@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+from sqlalchemy import event
+
+WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 NEVER = ("/auth/logout", "/static/")  # signing out ends the walk; static files are not pages
 
 
@@ -97,16 +100,25 @@ def shape(url: str) -> str:
     return re.sub(r"\d+", "#", url)
 
 
-class ErrorLog(logging.Handler):
-    """Keeps the traceback of the last exception the app logged (the test client runs one request at a time)."""
+class Watch(logging.Handler):
+    """What the app did during the last request (the test client runs one at a time): the traceback it
+    logged, and the rows a GET wrote (a link must never change anything)."""
 
-    def __init__(self) -> None:
+    def __init__(self, app) -> None:
         super().__init__(logging.ERROR)
-        self.last = ""
+        self.last, self.writes = "", []
+        app.logger.addHandler(self)
+        event.listen(app.extensions["db_engine"], "before_cursor_execute", self.statement)
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.exc_info:
             self.last = "".join(traceback.format_exception(*record.exc_info))
+
+    def statement(self, _conn, _cursor, statement: str, *_args) -> None:
+        from flask import has_request_context, request
+
+        if has_request_context() and request.method == "GET" and WRITE.match(statement):
+            self.writes.append(" ".join(statement.split()[:3]))
 
 
 @dataclass
@@ -134,26 +146,32 @@ class Browser:
     traceback the app logged, and so does a 404 from a link the same person was shown.
     """
 
-    def __init__(self, app, errors: ErrorLog, role: str) -> None:
-        self.client, self.errors, self.role = app.test_client(), errors, role
+    def __init__(self, app, watch: Watch, role: str, *, may_write: str = "^$") -> None:
+        self.client, self.watch, self.role, self.may_write = app.test_client(), watch, role, may_write
         self.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         self.problems: list[Problem] = []
         self.visited: dict[str, int] = {}
+        self.url, self.location = "", None
 
     def request(self, method: str, url: str, found_on: str, data: dict | None = None):
         """(status, page text); a redirect after a POST is followed, as a browser does."""
-        self.url, self.errors.last = url, ""
+        self.url, self.location, self.watch.last, self.watch.writes = url, None, "", []
         try:
             response = self.client.open(url, method=method, data=data)
         except Exception:  # the error page itself failed: the test client re-raises while TESTING
             self.problems.append(Problem(self.role, method, url, "crash", found_on, traceback.format_exc()))
             return 500, ""
         body = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+        if 300 <= response.status_code < 400:
+            self.location = response.headers["Location"]
         if response.status_code >= 500:
-            detail = self.errors.last or body[:300]
+            detail = self.watch.last or body[:300]
             self.problems.append(Problem(self.role, method, url, response.status_code, found_on, detail))
-        if method == "POST" and response.status_code in (302, 303):
-            return self.request("GET", response.headers["Location"], f"the answer to POST {url}")
+        writes = [w for w in self.watch.writes if not re.search(self.may_write, w)]
+        if writes:
+            self.problems.append(Problem(self.role, method, url, "wrote", found_on, "\n".join(sorted(set(writes)))))
+        if method == "POST" and self.location:
+            return self.request("GET", self.location, f"the answer to POST {url}")
         return response.status_code, body
 
     def get(self, url: str) -> str:
@@ -179,8 +197,7 @@ class Browser:
                 return answer
         raise AssertionError(f"{self.role}: no form posting to {action!r} on {page}")
 
-    def crawl(self, start: list[str], *, max_pages: int = 250, per_shape: int = 4, per_download_shape: int = 1,
-              may_vanish: tuple[str, ...] = ()) -> None:
+    def crawl(self, start: list[str], *, max_pages: int = 250, per_shape: int = 4, per_download_shape: int = 1) -> None:
         """Visit, breadth first, every same-origin page reachable from ``start``, in a sorted, bounded order."""
         queue, queued = deque((url, "(start)") for url in start), set(start)
         seen: Counter[str] = Counter()
@@ -188,14 +205,14 @@ class Browser:
             url, found_on = queue.popleft()
             status, body = self.request("GET", url, found_on)
             self.visited[url] = status
-            if status == 404 and found_on != "(start)" and not re.search("|".join(may_vanish) or "^$", url):
-                self.problems.append(Problem(self.role, "GET", url, 404, found_on, "a broken link"))
-            for link in sorted(set(parse(body).links)) if status == 200 else ():
+            if 400 <= status < 500 and found_on != "(start)":  # a walk writes nothing: no link vanishes during it
+                self.problems.append(Problem(self.role, "GET", url, status, found_on, "a broken link"))
+            for link in sorted(set(parse(body).links)) if status == 200 else [self.location] if self.location else ():
                 target = same_origin("http://localhost" + url, link)
                 if target is None or target in queued or target.startswith(NEVER):
                     continue
-                kind = ("download ", shape(target)) if is_download(target) else ("page ", shape(target))
-                if seen[kind] < (per_download_shape if kind[0] == "download " else per_shape):
+                kind = (is_download(target), shape(target))
+                if seen[kind] < (per_download_shape if kind[0] else per_shape):
                     seen[kind] += 1
                     queued.add(target)
                     queue.append((target, url))
