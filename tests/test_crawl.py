@@ -67,17 +67,18 @@ def demo(tmp_path_factory):
     app.extensions["db_engine"].dispose()
 
 
-def person(demo, role: str) -> Browser:
+def person(demo, role: str, language: str = "en") -> Browser:
     app, watch = demo
     browser = Browser(app, watch, role, may_write=GET_MAY_WRITE)
+    browser.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
     browser.home = browser.sign_in(ROLES[role], app.config["DEMO_PASSWORD"]) if ROLES[role] else "/"
     return browser
 
 
-def crawl_everyone(demo) -> list[Problem]:
+def crawl_everyone(demo, language: str) -> list[Problem]:
     problems: list[Problem] = []
     for role in ROLES:
-        browser = person(demo, role)
+        browser = person(demo, role, language)
         browser.crawl(sorted({browser.home, "/"}))
         assert len(browser.visited) > 5, f"{role} saw only {sorted(browser.visited)}"
         problems += browser.problems
@@ -104,7 +105,7 @@ def check(problems: list[Problem], *, expect_known: bool = False) -> None:
 
 @pytest.fixture(scope="module")
 def after_the_demo(demo) -> list[Problem]:
-    return crawl_everyone(demo)
+    return crawl_everyone(demo, "en")
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +151,7 @@ def after_a_day(demo, after_the_demo) -> list[Problem]:
     answer = judge.submit(assigned[0], "/conflict$", reason="I mentored this team last year")
     assert "The conflict of interest is recorded" in answer
     done += applicant.problems + mentor.problems + judge.problems
-    return done + crawl_everyone(demo)
+    return done + crawl_everyone(demo, "vi")  # the other language this time
 
 
 def test_every_role_walks_the_demo_without_errors(after_the_demo):
