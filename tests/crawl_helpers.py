@@ -131,8 +131,34 @@ class Problem:
     detail: str = ""
 
     def __str__(self) -> str:
-        text = f"[{self.role}] {self.status} {self.method} {self.url}  (from {self.found_on})"
-        return text + ("\n    " + self.detail.strip().replace("\n", "\n    ") if self.detail else "")
+        return f"[{self.role}] {self.method} {self.url}  (from {self.found_on})"
+
+
+def report(problems: list[Problem]) -> str:
+    """The problems grouped by what went wrong: each error once, under it every request that met it."""
+    groups: dict[tuple[str, str], list[Problem]] = {}
+    for p in problems:
+        traced = p.detail.startswith("Traceback")
+        groups.setdefault((str(p.status), p.detail.strip().splitlines()[-1] if traced else p.detail), []).append(p)
+    parts = []
+    for (status, what), members in groups.items():
+        lines = [f"== {status}: {what.splitlines()[0] if what else ''}", *(f"   {p}" for p in members)]
+        detail = members[0].detail
+        lines += ["   " + line for line in (own_frames(detail) if detail.startswith("Traceback") else
+                                              detail.splitlines()[1:])]
+        parts.append("\n".join(lines))
+    return f"{len(groups)} problem(s) in {len(problems)} request(s) while walking like users:\n\n" + "\n\n".join(parts)
+
+
+def own_frames(traceback_text: str) -> list[str]:
+    """A traceback without the frames of installed libraries (Flask, Jinja, SQLAlchemy) nor the ^^^ lines."""
+    lines, keep = [], True
+    for line in traceback_text.splitlines():
+        if line.lstrip().startswith("File "):
+            keep = "site-packages" not in line
+        if (keep or not line.startswith(" ")) and line.strip(" ^~"):
+            lines.append(line)
+    return lines
 
 
 def is_download(url: str) -> bool:

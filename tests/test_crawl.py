@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import make_url
 
 from tests.conftest import migrate, reset_database
-from tests.crawl_helpers import Browser, Problem, Watch, parse
+from tests.crawl_helpers import Browser, Problem, Watch, parse, report
 
 ROLES = {  # who walks, and how they sign in (the README's demo accounts and the demo's other people)
     "visitor": None,
@@ -98,8 +98,7 @@ def check(problems: list[Problem], *, expect_known: bool = False) -> None:
     for name in sorted(set(KNOWN) - known) if expect_known else ():
         warnings.warn(f"the known defect {name!r} no longer shows: remove it from KNOWN in {__file__}", stacklevel=1)
     if unknown:
-        pytest.fail(f"{len(unknown)} problem(s) while walking like users:\n\n" + "\n\n".join(map(str, unknown)),
-                    pytrace=False)
+        pytest.fail(report(unknown), pytrace=False)
     if known:
         pytest.xfail("only known defects, fixed on other branches: " + ", ".join(sorted(known)))
 
