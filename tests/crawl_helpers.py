@@ -31,17 +31,19 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.links: list[str] = []
         self.forms: list[Form] = []
+        self._form: Form | None = None  # the form open at this point of the page
         self._select = self._textarea = None
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
-        form = self.forms[-1] if self.forms else Form("", "")
+        form = self._form or Form("", "")
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
         elif tag == "form":
-            self.forms.append(Form(a.get("action", ""), a.get("method", "get").lower()))
-            self.links += [a.get("action", "")] if self.forms[-1].method == "get" else []
+            self._form = Form(a.get("action", ""), a.get("method", "get").lower())
+            self.forms.append(self._form)
+            self.links += [self._form.action] if self._form.method == "get" else []
         elif tag == "button" and a.get("formmethod") == "get":
             self.links.append(a.get("formaction", ""))
         elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "button", "file", "reset"):
@@ -56,12 +58,13 @@ class Page(HTMLParser):
             form.fields[a["name"]] = [""]
 
     def handle_endtag(self, tag: str) -> None:
+        self._form = None if tag == "form" else self._form
         self._select = None if tag == "select" else self._select
         self._textarea = None if tag == "textarea" else self._textarea
 
     def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.forms[-1].fields[self._textarea] = [data]
+        if self._textarea and self._form:
+            self._form.fields[self._textarea] = [data]
 
 
 def same_origin(base: str, href: str) -> str | None:
