@@ -24,6 +24,7 @@ from incubator.cohorts.models import (
     ResourceKind,
     Stage,
     Startup,
+    StartupFounder,
 )
 from incubator.core.errors import DomainError
 from incubator.core.money import exponent
@@ -163,6 +164,9 @@ def show(cohort_id: int) -> Any:
     dashboard = cohort_dashboard(db.session, cohort, today, status=status or None, stage=stage or None,
                                  search=search or None)
     manager = can(Permission.MANAGE_COHORTS)
+    # A startup's page is for managers and its founders: only those names are links (funders read the table).
+    openable = set() if manager else set(db.session.execute(
+        select(StartupFounder.startup_id).where(StartupFounder.user_id == current_user.id)).scalars())
     enrol_form = None
     if manager:
         enrol_form = EnrolForm(formdata=None, data={"enrolled_on": today})
@@ -175,6 +179,7 @@ def show(cohort_id: int) -> Any:
         "cohorts/show.html", cohort=cohort, dashboard=dashboard, manager=manager, today=today,
         chart=chart_data(dashboard, exponent(g.org.currency)), statuses=list(EnrolmentStatus), stages=list(Stage),
         filters={"status": status or "", "stage": stage or "", "q": search or ""}, enrol_form=enrol_form,
+        openable=openable,
         template_form=MilestoneForm(formdata=None), lock_form=LockPeriodForm(formdata=None),
         button_form=CSRFOnlyForm(formdata=None), resource_kinds=list(ResourceKind),
         templates=db.session.execute(select(MilestoneTemplate).where(MilestoneTemplate.cohort_id == cohort.id)

@@ -204,6 +204,25 @@ def test_funders_see_only_the_cohorts_they_fund(client, world, session):
     assert "Verify and lock" not in funded  # read-only
 
 
+def test_the_cohort_table_links_only_the_startup_pages_its_reader_may_open(app, connection, world, session):
+    """Issue #12 (the crawl): a funder's cohort table linked every startup to a page that answered 404."""
+    import re
+
+    from incubator.cohorts.models import CohortFunder
+
+    session.add(CohortFunder(org_id=world.org.id, cohort=world.cohort, user_id=world.funder.id))
+    session.flush()
+    for user, openable in ((world.funder, set()), (world.founder, {world.startup.id}),
+                           (world.manager, {world.startup.id, world.other.id})):
+        client = app.test_client()
+        login(client, user.email)
+        page = client.get(f"/o/bbi/cohorts/{world.cohort.id}").get_data(as_text=True)
+        assert "AgriSense" in page and "FactoryEye" in page
+        linked = {int(i) for i in re.findall(r'href="/o/bbi/startups/(\d+)"', page)}
+        assert linked == openable, user.email
+        assert all(client.get(f"/o/bbi/startups/{i}").status_code == 200 for i in linked)
+
+
 def test_founder_portal_shows_cohort_benefits_and_due_checkins(client, world, session):
     from incubator.cohorts.models import CohortLabCredit
 
