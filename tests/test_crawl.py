@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 
 import pytest
 from sqlalchemy import make_url
@@ -35,8 +34,6 @@ ROLES = {  # who walks, and how they sign in (the README's demo accounts and the
 }
 # Known defects of the audit (issue #12) fixed on other branches: (URL regex, text of the traceback).
 # Delete an entry once its fix is merged; a warning says when one is no longer seen.
-KNOWN = {"the matching page after a run": (r"/cohorts/\d+/matching$", "No filter named 'extract'")}
-
 # A GET may write only the cache of report files ("kept and served again until the data behind them changes").
 GET_MAY_WRITE = r" report_exports\b"
 
@@ -87,18 +84,9 @@ def links(body: str, pattern: str) -> list[str]:
     return sorted({link for link in Page(body).links if re.search(pattern, link)})
 
 
-def check(problems: list[Problem], *, expect_known: bool = False) -> None:
-    def known_as(p: Problem) -> set[str]:
-        return {name for name, (url, text) in KNOWN.items() if re.search(url, p.url) and text in p.detail}
-
-    known = set().union(*map(known_as, problems))
-    unknown = [p for p in problems if not known_as(p)]
-    for name in sorted(set(KNOWN) - known) if expect_known else ():
-        warnings.warn(f"the known defect {name!r} no longer shows: remove it from KNOWN in {__file__}", stacklevel=1)
-    if unknown:
-        pytest.fail(report(unknown), pytrace=False)
-    if known:
-        pytest.xfail("only known defects, fixed on other branches: " + ", ".join(sorted(known)))
+def check(problems: list[Problem]) -> None:
+    if problems:
+        pytest.fail(report(problems), pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +102,7 @@ def after_a_day(demo, after_the_demo) -> list[Problem]:
         manager = person(demo, role)
         for cohort in links(manager.get(f"/o/{org}/cohorts"), r"/cohorts/\d+$"):
             page = cohort + "/matching"
-            body = manager.get(page)  # read once: the page may fail after a run, the form is still at hand
+            body = manager.get(page)
             for per_startup in ("1", "2", "3"):
                 manager.submit(page, "/matching$", body, per_startup=per_startup)
         done += manager.problems
@@ -157,4 +145,4 @@ def test_every_role_walks_the_demo_without_errors(after_the_demo):
 
 
 def test_every_role_walks_again_after_a_day_of_ordinary_actions(after_a_day):
-    check(after_a_day, expect_known=True)
+    check(after_a_day)
