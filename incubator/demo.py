@@ -80,7 +80,7 @@ def seed(session: Session, password: str) -> None:
                           today)
         booking_demo.seed_shared(session, by_slug["tdmu"], by_slug["bbi"], users["founder@bbi.example.com"], today)
         intake_demo.seed(session, by_slug["bbi"], users, accounts.hash_password(password), today)
-        payments_demo.seed(session, [by_slug["bbi"], by_slug["tdmu"]], users["founder@bbi.example.com"])
+        payments_demo.seed(session, [by_slug["bbi"], by_slug["tdmu"]])
         reporting_demo.seed(session, by_slug["bbi"], by_slug["tdmu"], by_slug["dost-bd"], today)
         reporting_demo.seed_export(session, by_slug["bbi"], users["funder@bbi.example.com"], today)
 

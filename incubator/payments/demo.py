@@ -7,29 +7,35 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incubator.accounts.models import User
 from incubator.booking.models import Booking, BookingStatus
 from incubator.core.timezones import to_local
 from incubator.orgs.models import Organisation
 from incubator.payments.models import LedgerEntry, LedgerKind, Payment, PaymentAccount, PaymentStatus
 
 
-def seed(session: Session, orgs: list[Organisation], founder: User) -> None:
+def seed(session: Session, orgs: list[Organisation]) -> None:
+    """Connect each incubator's account, and pay every priced booking the demo confirmed, each with its
+    ledger row and receipt: a confirmed booking with a price was paid, as in real use."""
     for org in orgs:
         if session.execute(select(PaymentAccount.id).where(PaymentAccount.org_id == org.id)).first() is None:
             session.add(PaymentAccount(org_id=org.id, stripe_account_id=f"acct_demo{org.slug.upper()}"))
-    booking = session.execute(select(Booking).where(
-        Booking.user_id == founder.id, Booking.org_id == orgs[0].id, Booking.price > 0,
-        Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.COMPLETED))).order_by(Booking.starts_at)
-    ).scalars().first()
-    if booking is None or session.execute(select(Payment.id).where(Payment.booking_id == booking.id)).first():
-        return
+    by_id = {org.id: org for org in orgs}
+    unpaid = session.execute(select(Booking).where(
+        Booking.org_id.in_(by_id), Booking.price > 0,
+        Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.COMPLETED)),
+        ~select(Payment.id).where(Payment.booking_id == Booking.id).exists())
+        .order_by(Booking.starts_at).execution_options(all_orgs=True)).scalars().all()
+    for booking in unpaid:
+        _pay(session, booking, by_id[booking.org_id])
+
+
+def _pay(session: Session, booking: Booking, org: Organisation) -> None:
     paid_at = booking.created_at - timedelta(minutes=5) if booking.created_at else None
-    when = to_local(booking.starts_at, orgs[0].timezone)
-    payment = Payment(org_id=booking.org_id, booking_id=booking.id, user_id=founder.id, startup_id=booking.startup_id,
-                      description=f"{booking.resource.name}, {when:%Y-%m-%d %H:%M}",
+    when = to_local(booking.starts_at, org.timezone)
+    payment = Payment(org_id=booking.org_id, booking_id=booking.id, user_id=booking.user_id,
+                      startup_id=booking.startup_id, description=f"{booking.resource.name}, {when:%Y-%m-%d %H:%M}",
                       amount=booking.price, currency=booking.currency,
-                      destination_account=f"acct_demo{orgs[0].slug.upper()}",
+                      destination_account=f"acct_demo{org.slug.upper()}",
                       idempotency_key=f"booking-{booking.id}-checkout", checkout_session_id=f"cs_demo_{booking.id}",
                       payment_intent_id=f"pi_demo_{booking.id}", status=PaymentStatus.PAID, paid_at=paid_at)
     session.add(payment)
