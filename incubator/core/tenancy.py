@@ -55,6 +55,14 @@ def all_orgs(session: Session) -> Iterator[Session]:
         session.info[ALL_ORGS] = previous
 
 
+def lock_row(session: Session, obj: Any) -> None:
+    """Lock ``obj``'s row until the transaction ends (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+    write transactions already run one at a time) and read it afresh, as the last holder left it."""
+    session.flush()  # a refresh would drop changes not yet written
+    with all_orgs(session):
+        session.refresh(obj, with_for_update=True)
+
+
 def get_or_404(model: type[T], ident: Any) -> T:
     from incubator.extensions import db
 
