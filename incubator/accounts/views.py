@@ -25,6 +25,7 @@ from incubator.accounts.forms import (
 )
 from incubator.accounts.models import ApiToken, User
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 from incubator.core.mail import send_mail
 from incubator.extensions import db, limiter, login_manager
 from incubator.orgs import services as org_services
@@ -51,18 +52,6 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-def apply_form_errors(form: Any, error: DomainError) -> None:
-    """Show a service's field errors next to the fields; the rest as a flash."""
-    shown = False
-    for name, message in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-            shown = True
-    if not shown:
-        flash(error.message, "danger")
 
 
 PREFERENCES = ("locale", "last_org")

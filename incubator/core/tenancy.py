@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
@@ -53,6 +54,14 @@ def all_orgs(session: Session) -> Iterator[Session]:
         yield session
     finally:
         session.info[ALL_ORGS] = previous
+
+
+def org_today() -> date:
+    """Today in the current organisation's time zone."""
+    from incubator.core.db import utcnow
+    from incubator.core.timezones import to_local
+
+    return to_local(utcnow(), g.org.timezone).date()
 
 
 def lock_row(session: Session, obj: Any) -> None:

@@ -140,7 +140,7 @@ def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
     return panels
 
 
-from incubator.orgs.views import PANEL_PROVIDERS  # noqa: E402
+from incubator.orgs.panels import PANEL_PROVIDERS  # noqa: E402
 
 PANEL_PROVIDERS.append(dashboard_panels)
 
