@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "incubator.views",
     "incubator.accounts.views",
     "incubator.orgs.views",
+    "incubator.orgs.invitation_views",
     "incubator.admin.views",
     "incubator.cohorts.views",
     "incubator.cohorts.startup_views",

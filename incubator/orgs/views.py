@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from incubator.accounts import landing
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.models import User
 from incubator.core.db import utcnow
@@ -25,6 +26,7 @@ from incubator.orgs.models import Invitation, Membership
 from incubator.orgs.panels import PANEL_PROVIDERS
 
 bp = org_blueprint("orgs", __name__)
+landing.add_home_finder(landing.MEMBER, services.member_home)
 
 
 
