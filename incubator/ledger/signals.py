@@ -35,5 +35,5 @@ def ask(signal: Signal, sender: Any, **kwargs: Any) -> Any:
     """Send a request and answer what its one receiver returned; raise if no receiver is connected."""
     answers = signal.send(sender, **kwargs)
     if not answers:
-        raise RuntimeError(f"nothing answers {signal.name!r}: is incubator.payments loaded?")
+        raise RuntimeError(f"nothing answers {getattr(signal, 'name', signal)!r}: is incubator.payments loaded?")
     return answers[0][1]
