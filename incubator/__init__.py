@@ -23,6 +23,7 @@ BLUEPRINTS = (
     "incubator.views",
     "incubator.accounts.views",
     "incubator.orgs.views",
+    "incubator.orgs.invitation_views",
     "incubator.admin.views",
     "incubator.cohorts.views",
     "incubator.cohorts.startup_views",
@@ -66,7 +67,7 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
         app.register_blueprint(getattr(import_module(module), attribute or "bp"))
     from incubator import api
     from incubator.booking import panels as booking_panels
-    from incubator.orgs.views import PANEL_PROVIDERS
+    from incubator.orgs.panels import PANEL_PROVIDERS
     from incubator.payments import gateway
 
     if booking_panels.dashboard_panels not in PANEL_PROVIDERS:  # the booking panels of the dashboard

@@ -40,6 +40,7 @@ from incubator.intake.models import (
     Review,
     Transition,
 )
+from incubator.ledger.models import LedgerEntry, Payment
 from incubator.mentoring.models import (
     ActionItem,
     AvailabilityWindow,
@@ -51,7 +52,7 @@ from incubator.mentoring.models import (
     MentorSession,
 )
 from incubator.orgs.models import Invitation, Membership, Organisation
-from incubator.payments.models import LedgerEntry, Payment, PaymentAccount, WebhookEvent
+from incubator.payments.models import PaymentAccount, WebhookEvent
 from incubator.reporting.models import ReportBranding, ReportExport, ReportTarget
 
 __all__ = [

@@ -16,7 +16,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 def index() -> Any:
     if current_user.is_authenticated:
-        from incubator.accounts.views import home_for
+        from incubator.accounts.landing import home_for
 
         return redirect(home_for(current_user))
     return render_template("index.html")

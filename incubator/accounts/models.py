@@ -1,16 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.core.db import Base, TimestampMixin, intpk, str120, str255, utcnow
-
-if TYPE_CHECKING:
-    from incubator.orgs.models import Membership
 
 
 class User(UserMixin, TimestampMixin, Base):
@@ -27,7 +23,7 @@ class User(UserMixin, TimestampMixin, Base):
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+    # ``user.memberships`` is declared by orgs (Membership.user's backref): accounts sits below orgs.
     api_tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
     @property

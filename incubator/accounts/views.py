@@ -23,11 +23,12 @@ from incubator.accounts.forms import (
     ResetPasswordForm,
     SettingsForm,
 )
+from incubator.accounts.landing import home_for
 from incubator.accounts.models import ApiToken, User
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 from incubator.core.mail import send_mail
 from incubator.extensions import db, limiter, login_manager
-from incubator.orgs import services as org_services
 
 bp = Blueprint("accounts", __name__)
 
@@ -53,18 +54,6 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def apply_form_errors(form: Any, error: DomainError) -> None:
-    """Show a service's field errors next to the fields; the rest as a flash."""
-    shown = False
-    for name, message in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-            shown = True
-    if not shown:
-        flash(error.message, "danger")
-
-
 PREFERENCES = ("locale", "last_org")
 
 
@@ -73,28 +62,6 @@ def fresh_session() -> None:
     kept = {key: session[key] for key in PREFERENCES if key in session}
     session.clear()
     session.update(kept)
-
-
-def home_for(user: User) -> str:
-    memberships = org_services.memberships_of(db.session, user)
-    last = session.get("last_org")
-    for membership in memberships:
-        if membership.org.slug == last:
-            return url_for("orgs.dashboard", org_slug=last)
-    if memberships:
-        return url_for("orgs.dashboard", org_slug=memberships[0].org.slug)
-    if user.is_admin:
-        return url_for("admin.index")
-    from incubator.intake.models import Application
-    from incubator.orgs.models import Organisation
-
-    applied_to = db.session.execute(  # an applicant is not a member: their applications are their home
-        select(Organisation.slug).join(Application, Application.org_id == Organisation.id)
-        .where(Application.applicant_id == user.id).order_by(Application.created_at.desc()).limit(1)
-        .execution_options(all_orgs=True)).scalar()
-    if applied_to:
-        return url_for("intake.my_applications", org_slug=applied_to)
-    return url_for("accounts.no_org")
 
 
 @bp.route("/auth/login", methods=["GET", "POST"])
@@ -164,7 +131,7 @@ def register() -> Any:
 
 def session_pending_invitation() -> str | None:
     token = request.args.get("invitation")
-    return url_for("accounts.invitation", token=token) if token else None
+    return url_for("invitations.invitation", token=token) if token else None
 
 
 @bp.route("/auth/forgot", methods=["GET", "POST"])
@@ -200,30 +167,6 @@ def reset_password(token: str) -> Any:
     return render_template("accounts/reset.html", form=form)
 
 
-@bp.route("/auth/invitations/<token>", methods=["GET", "POST"])
-def invitation(token: str) -> Any:
-    found = org_services.find_invitation(db.session, token)
-    if found is None:
-        flash(_("This invitation is invalid, expired or already used."), "danger")
-        return redirect(url_for("accounts.login"))
-    form = CSRFOnlyForm()
-    if not current_user.is_authenticated:
-        session["invitation_email"] = found.email
-        has_account = services.get_user_by_email(db.session, found.email) is not None
-        return render_template("accounts/invitation.html", invitation=found, form=form, has_account=has_account,
-                               token=token)
-    if form.validate_on_submit():
-        try:
-            membership = org_services.accept_invitation(db.session, found, current_user)
-        except DomainError as error:
-            flash(error.message, "danger")
-            return redirect(url_for("accounts.invitation", token=token))
-        session.pop("invitation_email", None)
-        flash(_("You joined %(org)s.", org=membership.org.name), "success")
-        return redirect(url_for("orgs.dashboard", org_slug=membership.org.slug))
-    return render_template("accounts/invitation.html", invitation=found, form=form, has_account=True, token=token)
-
-
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def settings() -> Any:
@@ -244,7 +187,7 @@ def settings() -> Any:
             login_user(current_user._get_current_object())  # keep this session valid (new session version)
             flash(_("Your password has been changed. Other sessions are signed out."), "success")
             return redirect(url_for("accounts.settings"))
-    memberships = org_services.memberships_of(db.session, current_user)
+    memberships = sorted(current_user.memberships, key=lambda m: m.org.name)  # (declared by orgs)
     return render_template("accounts/settings.html", form=form, password_form=password_form, memberships=memberships)
 
 

@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from incubator.accounts.views import apply_form_errors
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 from incubator.core.permissions import Role
 from incubator.extensions import db
 from incubator.orgs import services as org_services

@@ -128,7 +128,7 @@ def _own_or_shared(resource_id: int) -> tuple[Resource, Any, Any]:
                                                     Resource.active.is_(True))).scalar_one_or_none()
     if own is not None:
         return own, None, g.org
-    from incubator.booking.shared import shared_or_404
+    from incubator.booking.access import shared_or_404
 
     share, resource, owner = shared_or_404(resource_id)
     if not resource.active:

@@ -18,7 +18,7 @@ from incubator.core.permissions import Permission
 from incubator.core.tenancy import get_or_404
 from incubator.core.timezones import to_local
 from incubator.extensions import db
-from incubator.mentoring import matching, notifications, services
+from incubator.mentoring import labels, matching, notifications, services
 from incubator.mentoring.models import (
     ConflictKind,
     Match,
@@ -240,14 +240,12 @@ def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
     run = services.run_matching(db.session, g.org, cohort, g.api_user, weights=weights,
                                 per_startup=data["per_startup"], participation_first=data["participation_first"],
                                 today=today)
-    from incubator.mentoring.views import reason_text
-
     matches = db.session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
         (MatchStatus.PROPOSED, MatchStatus.LOCKED, MatchStatus.PUBLISHED, MatchStatus.ACCEPTED)))
         .order_by(Match.startup_id, Match.mentor_id)).scalars().all()
     return {"run_id": run.id, "total_score": run.total_score, "unmatched": run.unmatched, "matches": [
         {"id": m.id, "startup_id": m.startup_id, "mentor_id": m.mentor_id, "score": m.score, "status": str(m.status),
-         "reasons": [reason_text(r) for r in m.reasons if r.get("points", 0) > 0 or r["criterion"] == "manual"],
+         "reasons": [labels.reason_text(r) for r in m.reasons if r.get("points", 0) > 0 or r["criterion"] == "manual"],
          "reason_details": m.reasons} for m in matches]}
 
 

@@ -8,14 +8,14 @@ from flask import abort, g
 from marshmallow import Schema, fields
 
 from incubator.api import api_blueprint, error_responses
-from incubator.booking.shared import booking_or_404
+from incubator.booking.access import booking_or_404
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import get_or_404, signed_in
 from incubator.extensions import db
 from incubator.intake.access import may_apply
 from incubator.intake.models import Application
 from incubator.payments import services
-from incubator.payments.views import checkout_answer, start_application_checkout, start_checkout
+from incubator.payments.checkout import checkout_answer, start_application_checkout, start_checkout
 
 bp = api_blueprint("api_payments", __name__, org=True, description="Checkout and payments")
 NOT_FOUND = (404, "Not found, or not visible to the caller")

@@ -13,18 +13,21 @@ from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
-from flask import current_app, g, render_template
+from flask import abort, current_app, g, render_template
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
+from incubator.booking import services
 from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
 from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.errors import Conflict, NotAllowed
 from incubator.core.permissions import Permission
+from incubator.core.tenancy import all_orgs
+from incubator.extensions import db
 from incubator.orgs.models import Organisation
 
 DEFAULT_MAX_HOLDS = 3
@@ -113,3 +116,36 @@ def check_renewal(session: Session, resource: Resource, user: User, starts_at: d
             last = last.replace(tzinfo=UTC)
         raise Conflict(_("Your hold on this time ended unpaid; you can hold it again from %(time)s.",
                          time=format_time(last + renewal_cooldown(), "short")), code="hold_renewal")
+
+
+# -- loaders for the pages and the API of booking and payments ----------------------------------------
+
+def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
+    if not 0 < resource_id < 2**31:
+        abort(404)
+    share = services.share_for(db.session, g.org, resource_id)
+    if share is None:
+        abort(404)
+    with all_orgs(db.session):
+        resource = db.session.get(Resource, share.resource_id)
+        owner = db.session.get(Organisation, share.org_id)
+        _ = resource.hours, resource.lab, resource.training  # loaded while the filter is lifted
+    return share, resource, owner
+
+
+def booking_or_404(booking_id: int) -> Booking:
+    """A booking of this organisation, or one made from it of a resource another organisation shares
+    with it (such a booking belongs to the owner, with ``partner_org_id`` naming this organisation)."""
+    if not 0 < booking_id < 2**31:
+        abort(404)
+    booking = db.session.execute(select(Booking).where(Booking.id == booking_id, or_(
+        Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
+    ).scalar_one_or_none()
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def owner_of(booking: Booking) -> Organisation:
+    """The organisation a booking belongs to (and whose account its payment goes to)."""
+    return g.org if booking.org_id == g.org.id else db.session.get(Organisation, booking.org_id)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking, BookingStatus
-from incubator.payments.models import Payment, PaymentStatus
+from incubator.ledger.models import Payment, PaymentStatus
 
 OWING = (BookingStatus.AWAITING_PAYMENT, BookingStatus.PENDING_APPROVAL, BookingStatus.HELD)
 

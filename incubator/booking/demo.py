@@ -19,8 +19,8 @@ from incubator.booking.models import (
     Training,
 )
 from incubator.cohorts.models import ResourceKind, Startup
+from incubator.ledger.models import LedgerEntry, LedgerKind
 from incubator.orgs.models import Organisation
-from incubator.payments.models import LedgerEntry, LedgerKind
 
 SAIGON = ZoneInfo("Asia/Ho_Chi_Minh")
 

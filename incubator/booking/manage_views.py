@@ -30,11 +30,10 @@ from incubator.booking.models import (
 )
 from incubator.booking.views import bp, zone
 from incubator.cohorts.models import Cohort, ResourceKind, Startup
-from incubator.cohorts.views import org_today
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, require
-from incubator.core.tenancy import get_or_404
+from incubator.core.tenancy import get_or_404, org_today
 from incubator.core.timezones import add_months, parse_month
 from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db

@@ -34,8 +34,9 @@ from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, Enrolme
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.timezones import add_months
+from incubator.ledger import signals as ledger_signals
+from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
 from incubator.orgs.models import Organisation
-from incubator.payments.models import LedgerEntry, LedgerKind
 
 HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
 MAX_BOOKING = timedelta(days=7)  # no booking is longer, and no buffer longer than a day:
@@ -582,3 +583,27 @@ def lab_use_totals(session: Session, *, startup_ids: list[int], start: datetime,
         .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED), Booking.starts_at >= start,
                Booking.starts_at < end)
         .group_by(Booking.startup_id, Resource.kind)).all())
+
+
+# -- what payments tells booking ----------------------------------------------------------------------
+
+def on_payment_settled(payment: Payment, *, session: Session, **_kw: Any) -> None:
+    """A booking's payment went through: the booking is confirmed. Paid after its hold was released, the
+    slot may be someone else's now, so the money goes back."""
+    if payment.booking_id is None:
+        return
+    booking = session.get(Booking, payment.booking_id)
+    if booking is not None and booking.status == BookingStatus.AWAITING_PAYMENT:
+        booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None
+    else:
+        ledger_signals.ask(ledger_signals.refund_requested, payment, session=session)
+
+
+def on_payment_expired(payment: Payment, *, session: Session, **_kw: Any) -> None:
+    """A booking's checkout ran out unpaid: the slot it held is free again."""
+    if payment.booking_id is not None:
+        release_hold(session, session.get(Booking, payment.booking_id))
+
+
+ledger_signals.payment_settled.connect(on_payment_settled)
+ledger_signals.payment_expired.connect(on_payment_expired)

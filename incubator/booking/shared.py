@@ -10,53 +10,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import inputs, services
-from incubator.booking.access import require_booking
-from incubator.booking.models import Booking, Resource
+from incubator.booking.access import require_booking, shared_or_404
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import all_orgs, org_blueprint
 from incubator.extensions import db
-from incubator.orgs.models import Organisation
 
 bp = org_blueprint("shared", __name__)
-
-
-def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
-    if not 0 < resource_id < 2**31:
-        abort(404)
-    share = services.share_for(db.session, g.org, resource_id)
-    if share is None:
-        abort(404)
-    with all_orgs(db.session):
-        resource = db.session.get(Resource, share.resource_id)
-        owner = db.session.get(Organisation, share.org_id)
-        _ = resource.hours, resource.lab, resource.training  # loaded while the filter is lifted
-    return share, resource, owner
-
-
-def booking_or_404(booking_id: int) -> Booking:
-    """A booking of this organisation, or one made from it of a resource another organisation shares
-    with it (such a booking belongs to the owner, with ``partner_org_id`` naming this organisation)."""
-    if not 0 < booking_id < 2**31:
-        abort(404)
-    booking = db.session.execute(select(Booking).where(Booking.id == booking_id, or_(
-        Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
-    ).scalar_one_or_none()
-    if booking is None:
-        abort(404)
-    return booking
-
-
-def owner_of(booking: Booking) -> Organisation:
-    """The organisation a booking belongs to (and whose account its payment goes to)."""
-    return g.org if booking.org_id == g.org.id else db.session.get(Organisation, booking.org_id)
 
 
 @bp.route("/shared-resources")

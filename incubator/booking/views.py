@@ -25,11 +25,10 @@ from incubator.booking.models import (
     Resource,
 )
 from incubator.cohorts.models import ResourceKind
-from incubator.cohorts.views import org_today
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
-from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
+from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
 from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
 

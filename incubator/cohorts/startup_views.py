@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.services import get_user_by_email
-from incubator.accounts.views import apply_form_errors
 from incubator.cohorts import checkins, services
 from incubator.cohorts.forms import (
     CheckInForm,
@@ -23,11 +22,11 @@ from incubator.cohorts.forms import (
     StartupForm,
 )
 from incubator.cohorts.models import MONEY_KPIS, CheckIn, Enrolment, Milestone, Startup
-from incubator.cohorts.views import org_today
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 from incubator.core.permissions import Permission, Role, can, require
 from incubator.core.storage import image_mimetype, image_suffix, storage
-from incubator.core.tenancy import get_or_404, org_blueprint
+from incubator.core.tenancy import get_or_404, org_blueprint, org_today
 from incubator.extensions import db
 from incubator.orgs import services as org_services
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -11,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.accounts.views import apply_form_errors
 from incubator.cohorts import checkins, services, tasks  # noqa: F401  (tasks: the worker's schedule)
 from incubator.cohorts.dashboard import chart_data, cohort_dashboard
 from incubator.cohorts.forms import CohortForm, EnrolForm, LockPeriodForm, MilestoneForm, ProgrammeForm
@@ -27,10 +25,10 @@ from incubator.cohorts.models import (
     StartupFounder,
 )
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 from incubator.core.money import exponent
 from incubator.core.permissions import Permission, Role, can, require
-from incubator.core.tenancy import get_or_404, org_blueprint
-from incubator.core.timezones import to_local
+from incubator.core.tenancy import get_or_404, org_blueprint, org_today
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
 
@@ -65,15 +63,9 @@ def dashboard_panels(session: Any, org: Organisation, membership: Membership) ->
     return {"cohorts": cohorts, "my_startups": services.startups_of(session, org, membership.user)}
 
 
-from incubator.orgs.views import PANEL_PROVIDERS  # noqa: E402
+from incubator.orgs.panels import PANEL_PROVIDERS  # noqa: E402
 
 PANEL_PROVIDERS.append(dashboard_panels)
-
-
-def org_today() -> date:
-    from incubator.core.db import utcnow
-
-    return to_local(utcnow(), g.org.timezone).date()
 
 
 def visible_cohort_or_404(cohort_id: int) -> Cohort:

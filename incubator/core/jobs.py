@@ -84,14 +84,37 @@ def _run_with_own_session(app: Flask, fn: Callable[..., Any], args: Any, kwargs:
             raise
 
 
-AFTER_COMMIT_KEY = "jobs_after_commit"
+# -- the one after-commit queue -------------------------------------------------------------------------
+#
+# Anything a commit must trigger (mail, jobs, report exports, webhook deliveries) is queued here, on the
+# session it belongs to: ``after_commit(session, fn, *args)`` calls ``fn(*args)`` once that session's
+# transaction commits, in the order queued. A rollback drops what was queued in the transaction that
+# rolled back: all of it for the outermost one, and for a savepoint (``begin_nested``) what was queued
+# inside that savepoint, so that a refused service that queued a mail before refusing sends nothing.
+
+AFTER_COMMIT_KEY = "after_commit"
 
 
-def after_commit(session: Any, task: Any, *args: Any) -> None:
-    """Enqueue ``task(*args)`` once ``session`` commits (nothing if it rolls back), so that the job
-    sees what the transaction wrote."""
+def after_commit(session: Any, fn: Callable[..., Any], *args: Any) -> None:
+    """Call ``fn(*args)`` once ``session`` commits (never if what queued it rolls back). ``fn`` is
+    usually a ``@job`` (enqueued then, so the worker sees what the transaction wrote) or a plain function."""
     session.connection()  # begin the transaction now, so that its rollback drops the call
-    session.info.setdefault(AFTER_COMMIT_KEY, []).append((task, args))
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(AFTER_COMMIT_KEY, []).append((fn, args, transaction))
+
+
+def pending(session: Any, fn: Callable[..., Any] | None = None) -> list[tuple[Any, ...]]:
+    """The arguments of the calls still waiting for ``session`` to commit (only those of ``fn`` if given)."""
+    return [args for queued, args, _transaction in session.info.get(AFTER_COMMIT_KEY, [])
+            if fn is None or queued is fn]
+
+
+def _inside(transaction: Any, ended: Any) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def _install_session_hooks() -> None:
@@ -99,14 +122,23 @@ def _install_session_hooks() -> None:
     from sqlalchemy.orm import Session
 
     @event.listens_for(Session, "after_commit")
-    def _enqueue(session: Session) -> None:
-        for task, args in session.info.pop(AFTER_COMMIT_KEY, []):
-            task(*args)
+    def _run(session: Session) -> None:
+        failures = []
+        for fn, args, _transaction in session.info.pop(AFTER_COMMIT_KEY, []):
+            try:  # one failing call (a queue that is down) does not cost the others their turn
+                fn(*args)
+            except Exception as error:
+                failures.append(error)
+        if failures:
+            raise failures[0]
 
     @event.listens_for(Session, "after_soft_rollback")
     def _drop(session: Session, previous_transaction: Any) -> None:
-        if previous_transaction.parent is None:
+        if previous_transaction.parent is None:  # the outermost transaction rolled back: nothing goes
             session.info.pop(AFTER_COMMIT_KEY, None)
+        elif AFTER_COMMIT_KEY in session.info:  # a savepoint: what it queued goes with it
+            session.info[AFTER_COMMIT_KEY] = [entry for entry in session.info[AFTER_COMMIT_KEY]
+                                              if not _inside(entry[2], previous_transaction)]
 
 
 _install_session_hooks()

@@ -1,7 +1,8 @@
 """Mail through one outbox.
 
-``send_mail`` queues a message on the current database session; it is handed to a job only once
-that session commits, so a rolled-back request sends nothing. The job delivers it with the
+``send_mail`` queues a message on the current database session (``jobs.after_commit``, the one
+after-commit queue); it is handed to a job only once that session commits, so a rolled-back request
+sends nothing. The job delivers it with the
 configured backend: console or file in development, memory in tests, SMTP in production.
 """
 
@@ -17,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from incubator.core.jobs import job
+from incubator.core.jobs import after_commit, job
+from incubator.core.jobs import pending as _pending
 
-PENDING_KEY = "pending_mail"
 # The memory backend's outbox; tests read it.
 outbox: list[Message] = []
 
@@ -48,21 +48,17 @@ def send_mail(session: Session, to: str | list[str], subject: str, body: str, ht
               attachments: list[Attachment] | None = None) -> Message:
     message = Message(to=[to] if isinstance(to, str) else list(to), subject=subject, body=body, html=html,
                       sender=current_app.config["MAIL_DEFAULT_SENDER"], attachments=attachments or [])
-    session.connection()  # begin the transaction now, so that its rollback drops the message
-    session.info.setdefault(PENDING_KEY, []).append(message)
+    after_commit(session, _hand_over, message)
     return message
 
 
-@event.listens_for(Session, "after_commit")
-def _enqueue_after_commit(session: Session) -> None:
-    for message in session.info.pop(PENDING_KEY, []):
-        deliver(asdict(message))
+def pending(session: Session) -> list[Message]:
+    """The messages waiting for ``session`` to commit (tests read them)."""
+    return [args[0] for args in _pending(session, _hand_over)]
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_on_rollback(session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.parent is None:  # the outermost transaction rolled back
-        session.info.pop(PENDING_KEY, None)
+def _hand_over(message: Message) -> None:
+    deliver(asdict(message))
 
 
 @job(retries=3, retry_delay=60)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
@@ -53,6 +54,22 @@ def all_orgs(session: Session) -> Iterator[Session]:
         yield session
     finally:
         session.info[ALL_ORGS] = previous
+
+
+def org_today() -> date:
+    """Today in the current organisation's time zone."""
+    from incubator.core.db import utcnow
+    from incubator.core.timezones import to_local
+
+    return to_local(utcnow(), g.org.timezone).date()
+
+
+def lock_row(session: Session, obj: Any) -> None:
+    """Lock ``obj``'s row until the transaction ends (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+    write transactions already run one at a time) and read it afresh, as the last holder left it."""
+    session.flush()  # a refresh would drop changes not yet written
+    with all_orgs(session):
+        session.refresh(obj, with_for_update=True)
 
 
 def get_or_404(model: type[T], ident: Any) -> T:

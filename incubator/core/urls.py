@@ -29,3 +29,11 @@ class WebURL:
     def __call__(self, _form: Any, field: Any) -> None:
         if field.data and not is_web_url(field.data):
             raise ValidationError(str(URL_MESSAGE))
+
+
+def absolute(url: str) -> str:
+    """A full address for a redirect: the fake payment gateway answers with a path on this site, Stripe
+    with a full address."""
+    from flask import request
+
+    return request.host_url.rstrip("/") + url if url.startswith("/") else url

@@ -21,10 +21,12 @@ from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.storage import storage
+from incubator.core.tenancy import lock_row
 from incubator.intake import formspec
 from incubator.intake.models import Application, ApplicationFile, Call, Criterion, FormVersion, Stage, Transition
+from incubator.ledger import signals as ledger_signals
+from incubator.ledger.models import Payment, PaymentStatus
 from incubator.orgs.models import Organisation
-from incubator.payments.models import Payment, PaymentStatus
 
 
 def _raise(fields: dict[str, str], message: str | None = None, code: str | None = None) -> None:
@@ -337,12 +339,10 @@ def withdrawal_refunds_fee(application: Application, now: datetime | None = None
 def withdraw_application(session: Session, application: Application, user: User, comment: str = "") -> int:
     """The applicant withdraws; answers the fee refunded (in minor units, 0 if none).
 
-    A paid fee is refunded through ``payments.services.refund`` when ``withdrawal_refunds_fee``; the
-    refund is asked before anything is recorded, so a gateway failure (``refund_failed``, 502) leaves
+    A paid fee is refunded (``refund_requested``, which payments answers) when ``withdrawal_refunds_fee``;
+    the refund is asked before anything is recorded, so a gateway failure (``refund_failed``, 502) leaves
     the application as it was. A checkout still open stays so; if it is paid later, the payment cannot
     submit the withdrawn application and is refunded by the payments webhook."""
-    from incubator.payments import services as payments  # payments imports this module
-
     if not application.is_owned_by(user):
         raise NotAllowed(_("Only the applicant can withdraw this application."))
     if application.id is not None:  # one withdrawal at a time (a row lock on PostgreSQL), read afresh
@@ -353,7 +353,7 @@ def withdraw_application(session: Session, application: Application, user: User,
     if withdrawal_refunds_fee(application):
         for payment in paid_fees(session, application):
             before = payment.amount_refunded
-            payments.refund(session, payment)
+            ledger_signals.ask(ledger_signals.refund_requested, payment, session=session)
             refunded += payment.amount_refunded - before
     record_transition(session, application, user, Stage.WITHDRAWN, comment)
     return refunded
@@ -428,3 +428,24 @@ def upload_file(session: Session, application: Application, user: User, key: str
         record_edit(session, application, user, [key])
     session.flush()
     return record
+
+
+# -- what payments tells intake -----------------------------------------------------------------------
+
+def on_payment_settled(payment: Payment, *, session: Session, **_kw: Any) -> None:
+    """The fee is paid: the application is submitted, held to the deadline as of when paying began. If it
+    can no longer be (submitted already by another payment, the call filled up), the money goes back."""
+    if payment.application_id is None:
+        return
+    application = session.get(Application, payment.application_id)
+    lock_row(session, application)  # two payments confirmed at once: the second waits, then finds it submitted
+    try:
+        with session.begin_nested():
+            submit_application(session, application, application.applicant, at=payment.created_at)
+    except DomainError as exc:
+        current_app.logger.info("payment %s refunded: application %s not submitted (%s)", payment.id,
+                                application.id, exc.code)
+        ledger_signals.ask(ledger_signals.refund_requested, payment, session=session)
+
+
+ledger_signals.payment_settled.connect(on_payment_settled)

@@ -11,12 +11,13 @@ from flask import Blueprint, g, render_template
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from incubator.accounts import landing
 from incubator.core.db import utcnow
 from incubator.core.tenancy import all_orgs, org_blueprint, signed_in
 from incubator.core.timezones import to_local
 from incubator.extensions import db
 from incubator.intake import formspec
-from incubator.intake.models import Call, Recommendation, ReviewStatus, Stage
+from incubator.intake.models import Application, Call, Recommendation, ReviewStatus, Stage
 
 bp = org_blueprint("intake", __name__)
 platform = Blueprint("intake_platform", __name__)
@@ -140,9 +141,25 @@ def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
     return panels
 
 
-from incubator.orgs.views import PANEL_PROVIDERS  # noqa: E402
+from incubator.orgs.panels import PANEL_PROVIDERS  # noqa: E402
 
 PANEL_PROVIDERS.append(dashboard_panels)
+
+
+def applicant_home(session: Any, user: Any) -> str | None:
+    """An applicant is not a member: their latest application's organisation is their home."""
+    from flask import url_for
+
+    from incubator.orgs.models import Organisation
+
+    applied_to = session.execute(
+        select(Organisation.slug).join(Application, Application.org_id == Organisation.id)
+        .where(Application.applicant_id == user.id).order_by(Application.created_at.desc()).limit(1)
+        .execution_options(all_orgs=True)).scalar()
+    return url_for("intake.my_applications", org_slug=applied_to) if applied_to else None
+
+
+landing.add_home_finder(landing.APPLICANT, applicant_home)
 
 from incubator.intake import (  # noqa: E402,F401  (their routes)
     tasks,  # noqa: E402,F401  (the worker's schedule)

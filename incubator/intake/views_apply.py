@@ -16,13 +16,14 @@ from incubator.core.errors import DomainError
 from incubator.core.money import format_money
 from incubator.core.permissions import Permission, can
 from incubator.core.tenancy import get_or_404, public
+from incubator.core.urls import absolute
 from incubator.extensions import db
 from incubator.intake import formspec, services
 from incubator.intake.access import may_apply
 from incubator.intake.forms import WithdrawForm
 from incubator.intake.models import Application, Call
 from incubator.intake.views import applicant_page, bp, open_calls_stmt
-from incubator.payments.views import absolute, start_application_checkout
+from incubator.ledger import signals as ledger_signals
 
 
 @bp.route("/calls")
@@ -119,7 +120,7 @@ def edit_application(application_id: int) -> Any:
                     errors = error.fields or {"_": error.message}
                 else:  # the answers are kept; paying submits the application (the payment's webhook does)
                     try:
-                        payment = start_application_checkout(application)
+                        payment = ledger_signals.ask(ledger_signals.fee_checkout_requested, application)
                     except DomainError as refused:
                         errors = {"_": refused.message}
                     else:

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from wtforms.fields.choices import SelectChoice
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.accounts.views import apply_form_errors
 from incubator.cohorts.models import Cohort, Programme
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 from incubator.core.money import to_major, to_minor
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404

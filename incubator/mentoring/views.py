@@ -14,16 +14,15 @@ from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Cohort, Startup, StartupFounder
-from incubator.cohorts.views import org_today
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.ics import uid_domain
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, can, require
-from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
+from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
 from incubator.core.tokens import hash_token
 from incubator.extensions import db
-from incubator.mentoring import calendar, matching, notifications, services
+from incubator.mentoring import calendar, labels, matching, notifications, services
 from incubator.mentoring.models import (
     EXPERTISE,
     INDUSTRIES,
@@ -518,40 +517,7 @@ def conflict_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
-@bp.app_template_filter("reason_text")
-def reason_text(reason: dict[str, Any]) -> str:
-    """One criterion's contribution to a pair's score, in words."""
-    points = f"+{reason.get('points', 0):.1f}"
-    kind = reason.get("criterion")
-    if kind == "needs":
-        matched = ", ".join(str(EXPERTISE.get(t, t)) for t in reason.get("matched", []))
-        if not reason.get("wanted"):
-            return _("No needs stated (%(points)s)", points=points)
-        return _("Needs met: %(needs)s, %(n)d of %(total)d (%(points)s)", needs=matched or "—",
-                 n=len(reason.get("matched", [])), total=len(reason.get("wanted", [])), points=points)
-    if kind == "industry":
-        industry = str(INDUSTRIES.get(reason.get("industry"), reason.get("industry")))
-        return (_("Knows %(industry)s (%(points)s)", industry=industry, points=points) if reason.get("match")
-                else _("Another industry than %(industry)s (%(points)s)", industry=industry, points=points))
-    if kind == "stage":
-        if reason.get("match"):
-            return _("Prefers startups at this stage (%(points)s)", points=points)
-        return (_("Open to any stage (%(points)s)", points=points) if reason.get("any_stage")
-                else _("Prefers other stages (%(points)s)", points=points))
-    if kind == "language":
-        return _("Shared language: %(languages)s (%(points)s)",
-                 languages=", ".join(LANGUAGES.get(code, code) for code in reason.get("languages", [])), points=points)
-    if kind == "availability":
-        if reason.get("no_preference"):
-            return _("The startup set no time preference (%(points)s)", points=points)
-        return _("%(n)d shared hours a week (%(points)s)", n=reason.get("hours", 0), points=points)
-    if kind == "feedback":
-        rating = reason.get("rating")
-        return (_("Rated %(rating)s/5 by startups (%(points)s)", rating=f"{rating:.1f}", points=points)
-                if rating is not None else _("No ratings yet (%(points)s)", points=points))
-    if kind == "manual":
-        return _("Chosen by a manager")
-    return str(kind)
+bp.add_app_template_filter(labels.reason_text, "reason_text")
 
 
 @bp.app_template_filter("criterion_label")
@@ -606,6 +572,6 @@ def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
     return {"mentor_matches": matches, "upcoming_sessions": upcoming}
 
 
-from incubator.orgs.views import PANEL_PROVIDERS  # noqa: E402
+from incubator.orgs.panels import PANEL_PROVIDERS  # noqa: E402
 
 PANEL_PROVIDERS.append(dashboard_panels)

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from incubator.accounts.models import User
 from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str255, utcnow
@@ -64,7 +64,8 @@ class Membership(TimestampMixin, Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     role: Mapped[Role] = mapped_column(String(20))
 
-    user: Mapped[User] = relationship(back_populates="memberships")
+    # Also gives User its ``memberships`` (accounts knows nothing of organisations).
+    user: Mapped[User] = relationship(backref=backref("memberships", cascade="all, delete-orphan"))
     org: Mapped[Organisation] = relationship(back_populates="memberships")
 
     def has(self, permission: Permission) -> bool:

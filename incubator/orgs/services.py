@@ -96,6 +96,18 @@ def memberships_of(session: Session, user: User) -> list[Membership]:
     return list(session.execute(stmt).scalars())
 
 
+def member_home(session: Session, user: User) -> str | None:
+    """A member lands on the dashboard of the organisation they used last, else of their first one."""
+    from flask import session as browser
+
+    memberships = memberships_of(session, user)
+    last = browser.get("last_org")
+    for membership in memberships:
+        if membership.org.slug == last:
+            return url_for("orgs.dashboard", org_slug=last)
+    return url_for("orgs.dashboard", org_slug=memberships[0].org.slug) if memberships else None
+
+
 def _owner_count(session: Session, org: Organisation) -> int:
     return session.execute(
         select(func.count()).select_from(Membership).where(Membership.org_id == org.id, Membership.role == Role.OWNER)
@@ -138,7 +150,7 @@ def invite(session: Session, org: Organisation, email: str, role: Role | str, in
                             expires_at=utcnow() + timedelta(days=current_app.config["INVITATION_MAX_AGE_DAYS"]))
     session.add(invitation)
     session.flush()
-    link = url_for("accounts.invitation", token=token, _external=True)
+    link = url_for("invitations.invitation", token=token, _external=True)
     with force_locale(org.default_locale):
         subject = _("You are invited to join %(org)s on Incubator", org=org.name)
         body = render_template("orgs/email/invitation.txt", org=org, role=Role(role), link=link,

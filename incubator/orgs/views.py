@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import flash, g, redirect, render_template, session, url_for
@@ -11,11 +10,12 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from incubator.accounts import landing
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.models import User
-from incubator.accounts.views import apply_form_errors
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, Role, require
 from incubator.core.tenancy import get_or_404, org_blueprint
@@ -23,11 +23,11 @@ from incubator.extensions import db
 from incubator.orgs import services
 from incubator.orgs.forms import InviteForm, OrgSettingsForm, RoleForm
 from incubator.orgs.models import Invitation, Membership
+from incubator.orgs.panels import PANEL_PROVIDERS
 
 bp = org_blueprint("orgs", __name__)
+landing.add_home_finder(landing.MEMBER, services.member_home)
 
-# Domains add what their dashboard panels need: fn(session, org, membership) -> dict merged into the page.
-PANEL_PROVIDERS: list[Callable[[Any, Any, Membership], dict[str, Any]]] = []
 
 
 @bp.route("/")

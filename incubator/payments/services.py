@@ -25,21 +25,16 @@ from incubator.booking import services as booking_services
 from incubator.booking.models import Booking, BookingStatus
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
-from incubator.core.tenancy import all_orgs
+from incubator.core.tenancy import lock_row
 from incubator.core.timezones import day_start_utc, to_local
 from incubator.intake import services as intake_services
 from incubator.intake.models import Application
+from incubator.ledger import signals
+from incubator.ledger.models import LedgerEntry, LedgerKind, Payment, PaymentPurpose, PaymentStatus
 from incubator.orgs.models import Organisation
 from incubator.payments import gateway as gateways
 from incubator.payments import tasks
-from incubator.payments.models import (
-    LedgerEntry,
-    LedgerKind,
-    Payment,
-    PaymentAccount,
-    PaymentPurpose,
-    PaymentStatus,
-)
+from incubator.payments.models import PaymentAccount
 
 GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, for a late webhook
 
@@ -74,14 +69,6 @@ def _gateway() -> gateways.Gateway:
     if found is None:
         raise DomainError(_("Online payment is not set up on this platform."), code="payments_disabled", status=503)
     return found
-
-
-def lock_row(session: Session, obj: Any) -> None:
-    """Lock ``obj``'s row until the transaction ends (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
-    write transactions already run one at a time) and read it afresh, as the last holder left it."""
-    session.flush()  # a refresh would drop changes not yet written
-    with all_orgs(session):
-        session.refresh(obj, with_for_update=True)
 
 
 # -- checkout ----------------------------------------------------------------------------------------
@@ -212,8 +199,7 @@ def sync(session: Session, payment: Payment) -> list[str]:
             changes.append("paid")
     elif checkout is not None and checkout.status == "expired" and payment.status == PaymentStatus.PENDING:
         payment.status = PaymentStatus.EXPIRED
-        if payment.booking_id is not None:
-            booking_services.release_hold(session, session.get(Booking, payment.booking_id))
+        signals.payment_expired.send(payment, session=session)  # booking releases the slot it held
         changes.append("expired")
     if payment.payment_intent_id:
         info = gw.get_payment(payment.payment_intent_id)
@@ -234,29 +220,9 @@ def _mark_paid(session: Session, payment: Payment, amount: int) -> None:
     session.add(entry)
     session.flush()
     tasks.send_receipt(session, entry)
-    if payment.application_id is not None:
-        _submit_paid_application(session, payment)
-    if payment.booking_id is None:
-        return
-    booking = session.get(Booking, payment.booking_id)
-    if booking is not None and booking.status == BookingStatus.AWAITING_PAYMENT:
-        booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None
-    else:  # paid after its hold was released: the slot may be someone else's now, so the money goes back
-        refund(session, payment)
-
-
-def _submit_paid_application(session: Session, payment: Payment) -> None:
-    """The fee is paid: the application is submitted, held to the deadline as of when paying began. If it
-    can no longer be (submitted already by another payment, the call filled up), the money goes back."""
-    application = session.get(Application, payment.application_id)
-    lock_row(session, application)  # two payments confirmed at once: the second waits, then finds it submitted
-    try:
-        with session.begin_nested():
-            intake_services.submit_application(session, application, application.applicant, at=payment.created_at)
-    except DomainError as exc:
-        current_app.logger.info("payment %s refunded: application %s not submitted (%s)", payment.id,
-                                application.id, exc.code)
-        refund(session, payment)
+    # Booking confirms the booking, intake submits the application; either sends refund_requested
+    # when the thing paid for can no longer be had (a released hold, a call that filled up).
+    signals.payment_settled.send(payment, session=session)
 
 
 def _record_refunds(session: Session, payment: Payment, refunds: list[gateways.RefundInfo]) -> list[str]:
@@ -280,6 +246,7 @@ def _add_refund(session: Session, payment: Payment, refund_info: gateways.Refund
         else PaymentStatus.PARTIALLY_REFUNDED
     session.flush()
     tasks.send_receipt(session, entry)
+    signals.payment_refunded.send(payment, session=session, amount=refund_info.amount)
     return entry
 
 
@@ -318,7 +285,12 @@ def on_booking_cancelled(booking: Booking, *, session: Session, in_policy: bool,
         payment.status = PaymentStatus.EXPIRED
 
 
+def on_refund_requested(payment: Payment, *, session: Session, **_kw: Any) -> LedgerEntry | None:
+    return refund(session, payment)
+
+
 booking_services.booking_cancelled.connect(on_booking_cancelled)
+signals.refund_requested.connect(on_refund_requested)
 
 
 # -- reading ------------------------------------------------------------------------------------------

@@ -13,51 +13,23 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
+from incubator.booking.access import booking_or_404
 from incubator.booking.models import Booking
-from incubator.booking.shared import booking_or_404, owner_of
 from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, signed_in
 from incubator.core.timezones import add_months, parse_month, to_local
+from incubator.core.urls import absolute
 from incubator.extensions import db
 from incubator.intake.models import Application
+from incubator.ledger.models import Payment
 from incubator.payments import services
+from incubator.payments.checkout import start_checkout
 from incubator.payments.exports import payments_csv  # noqa: F401  (tasks: the worker's schedule)
-from incubator.payments.models import Payment
 
 bp = org_blueprint("payments", __name__)
-
-
-def absolute(url: str) -> str:
-    """The fake gateway answers with a path on this site; Stripe with a full address."""
-    return request.host_url.rstrip("/") + url if url.startswith("/") else url
-
-
-def _return_page(payment_id: int) -> str:
-    """Where Stripe sends the customer back: the payment's own page (its query string proves nothing)."""
-    return url_for("payments.status", payment_id=payment_id, _external=True) + "?session_id={CHECKOUT_SESSION_ID}"
-
-
-def start_checkout(booking: Booking) -> Payment:
-    """A booking's checkout, for the page and the API. A partner organisation's booking of a shared
-    resource belongs to its owner: it is paid from the partner's pages into the owner's account."""
-    with all_orgs(db.session):  # the booking (from booking_or_404) may be the owner's
-        return services.checkout_booking(db.session, owner_of(booking), booking, current_user,
-                                         success_url=_return_page, cancel_url=url_for("booking.mine", _external=True))
-
-
-def start_application_checkout(application: Any) -> Payment:
-    """The fee of an application ready to submit, for the page and the API."""
-    return services.checkout_application(
-        db.session, g.org, application, current_user, success_url=_return_page,
-        cancel_url=url_for("intake.edit_application", application_id=application.id, _external=True))
-
-
-def checkout_answer(payment: Payment) -> dict[str, Any]:
-    return {"checkout_url": absolute(payment.checkout_url or ""), "session_id": payment.checkout_session_id,
-            "payment_id": payment.id}
 
 
 def is_founder_of(startup_id: int | None) -> bool:

@@ -27,9 +27,9 @@ from incubator.core.errors import DomainError
 from incubator.core.storage import image_mimetype, image_suffix, storage
 from incubator.core.tenancy import all_orgs
 from incubator.intake.models import Application, Call
+from incubator.ledger.models import LedgerEntry
 from incubator.mentoring.models import Match, MentorSession
 from incubator.orgs.models import Organisation
-from incubator.payments.models import LedgerEntry
 from incubator.reporting.models import ExportStatus, ReportBranding, ReportExport, ReportTarget
 from incubator.reporting.queries import MONEY, TARGET_METRICS, Report, build_report
 from incubator.reporting.scope import Period

@@ -7,14 +7,13 @@ row), and it commits its progress as it goes so that the page can show it.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.cohorts.models import Cohort
 from incubator.core.db import utcnow
-from incubator.core.jobs import job
+from incubator.core.jobs import after_commit, job
 from incubator.core.tenancy import all_orgs
 from incubator.core.timezones import to_local
 from incubator.orgs.models import Organisation
@@ -22,23 +21,11 @@ from incubator.reporting.models import ExportStatus, ReportExport
 from incubator.reporting.scope import parse_period
 
 log = logging.getLogger(__name__)
-PENDING_KEY = "reporting_pending_exports"
 
 
 def queue_after_commit(session: Session, export_id: int) -> None:
-    session.info.setdefault(PENDING_KEY, []).append(export_id)
-
-
-@event.listens_for(Session, "after_commit")
-def _queue(session: Session) -> None:
-    for export_id in session.info.pop(PENDING_KEY, []):
-        generate_export(export_id)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop(session: Session, previous_transaction: Any) -> None:
-    if previous_transaction.parent is None:
-        session.info.pop(PENDING_KEY, None)
+    """Queue the export's job for when the request that created its row commits (the worker must find it)."""
+    after_commit(session, generate_export, export_id)
 
 
 def run_export(session: Session, export_id: int) -> None:

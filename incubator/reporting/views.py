@@ -11,14 +11,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from incubator.cohorts.models import Enrolment
-from incubator.cohorts.views import org_today
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 from incubator.core.money import exponent
 from incubator.core.permissions import Permission, Role, can, require
 from incubator.core.storage import storage
-from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
+from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
 from incubator.extensions import db
-from incubator.orgs.views import PANEL_PROVIDERS
+from incubator.orgs.panels import PANEL_PROVIDERS
 from incubator.reporting import labels, services, tasks
 from incubator.reporting.forms import LogoForm, TargetsForm
 from incubator.reporting.labels import label
@@ -160,8 +160,6 @@ def targets() -> Any:
         try:
             services.save_targets(db.session, g.org, form.year.data, form.values(g.org.currency))
         except DomainError as error:
-            from incubator.accounts.views import apply_form_errors
-
             apply_form_errors(form, error)
         else:
             flash(_("The targets are saved."), "success")
@@ -183,8 +181,6 @@ def upload_logo() -> Any:
         try:
             services.save_logo(db.session, g.org, logo_form.logo.data)
         except DomainError as error:
-            from incubator.accounts.views import apply_form_errors
-
             apply_form_errors(logo_form, error)
         else:
             flash(_("The logo is saved."), "success")

@@ -125,7 +125,7 @@ def test_the_waitlist_offer_shows_local_times_in_the_readers_language(app, sessi
     session.flush()
     with app.test_request_context("/"):
         notify_offer(booking, "http://localhost/o/bbi/bookings")
-        (message,) = db.session.info[mail.PENDING_KEY]
+        (message,) = mail.pending(db.session)
     assert when in message.body and until in message.body
     _no_raw_time(message.body)
 
@@ -152,7 +152,7 @@ def test_the_session_invitation_shows_local_times_in_the_readers_language(app, s
     with app.test_request_context("/o/bbi/", headers={"Accept-Language": "en" if locale == "vi" else "vi"}):
         g.org = world.org
         invite(record)
-        sent = {tuple(m.to): m for m in db.session.info[mail.PENDING_KEY]}
+        sent = {tuple(m.to): m for m in mail.pending(db.session)}
     body = sent[(park.user.email,)].body
     assert when in body and text in body
     _no_raw_time(body)
@@ -175,7 +175,7 @@ def test_the_submission_receipt_shows_local_times_in_the_readers_language(app, s
     session.flush()
     with app.test_request_context("/"):
         services._receipt(session, record)
-    (message,) = session.info[mail.PENDING_KEY]
+    (message,) = mail.pending(session)
     assert day in message.body
     _no_raw_time(message.body)
 
@@ -195,7 +195,7 @@ def test_counts_in_mail_agree_with_their_number(app, session, intake, count, loc
                for who in (intake.founder, intake.other_founder)[:count]]
     with app.test_request_context("/"):
         _notify_assignment(session, intake.org, reviewer, records)
-    (message,) = session.info[mail.PENDING_KEY]
+    (message,) = mail.pending(session)
     assert message.subject.startswith(subject)
 
 

@@ -79,7 +79,7 @@ def test_letters_use_the_outcome_and_language_templates_and_are_sent_once(sessio
     assert "Ươm tạo BBI 2027" in subject and "BBI Cohort 2027" in body  # Vietnamese default template
     assert decisions.send_letters(session, intake.call) == 2
     assert decisions.send_letters(session, intake.call) == 0
-    letters = [m for m in session.info[mail.PENDING_KEY] if "BBI" in m.subject]
+    letters = [m for m in mail.pending(session) if "BBI" in m.subject]
     assert {m.to[0] for m in letters} == {intake.founder.email, intake.other_founder.email}
 
 
@@ -91,7 +91,7 @@ def test_the_deadline_reminder_goes_once_to_drafts_of_calls_closing_within_a_day
     assert tasks.send_deadline_reminders(session) == 1
     assert draft.reminded_at is not None
     assert tasks.send_deadline_reminders(session) == 0
-    reminders = session.info[mail.PENDING_KEY]
+    reminders = mail.pending(session)
     assert [m.to for m in reminders] == [[intake.founder.email]] and "Closing soon" in reminders[0].subject
 
 

@@ -67,7 +67,7 @@ def test_automatic_assignment_gives_k_reviewers_spread_evenly_without_conflicts(
     loads = sorted(sum(1 for r in reviews if r.reviewer_id == u.id) for u in (a, b, c))
     assert loads == [4, 4, 4]
     assert review.auto_assign(session, intake.call, apps, k=2) == 0  # nothing more to do
-    assert {m.to[0] for m in session.info[mail.PENDING_KEY]} == {a.email, b.email, c.email}
+    assert {m.to[0] for m in mail.pending(session)} == {a.email, b.email, c.email}
 
 
 def test_a_conflict_declines_the_assignment_and_is_kept(session, intake):

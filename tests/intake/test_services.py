@@ -36,7 +36,7 @@ def test_a_draft_is_saved_then_submitted_with_a_receipt(session, intake):
     assert draft.stage == Stage.SUBMITTED and draft.submitted_at is not None
     assert [(t.from_stage, t.to_stage, t.actor_id) for t in draft.transitions] == [
         ("draft", "submitted", intake.founder.id)]
-    queued = session.info[mail.PENDING_KEY]  # sent when the request commits
+    queued = mail.pending(session)  # sent when the request commits
     assert [m.to for m in queued] == [[intake.founder.email]]
     assert "BBI Incubation 2027" in queued[0].subject
 

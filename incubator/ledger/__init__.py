@@ -1,0 +1,1 @@
+"""The ledger of money and credits (see ``models``) and the signals about payments (see ``signals``)."""

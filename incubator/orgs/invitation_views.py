@@ -1,0 +1,45 @@
+"""Accepting an invitation to an organisation: the page the invitation mail links to.
+
+It lives outside any organisation's address (the invitee is not a member yet), under /auth/ with the
+sign-in pages, but the rules are the organisation's (``orgs.services``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from incubator.accounts import services as account_services
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.core.errors import DomainError
+from incubator.extensions import db
+from incubator.orgs import services
+
+bp = Blueprint("invitations", __name__)
+
+
+@bp.route("/auth/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Any:
+    found = services.find_invitation(db.session, token)
+    if found is None:
+        flash(_("This invitation is invalid, expired or already used."), "danger")
+        return redirect(url_for("accounts.login"))
+    form = CSRFOnlyForm()
+    if not current_user.is_authenticated:
+        session["invitation_email"] = found.email
+        has_account = account_services.get_user_by_email(db.session, found.email) is not None
+        return render_template("orgs/invitation.html", invitation=found, form=form, has_account=has_account,
+                               token=token)
+    if form.validate_on_submit():
+        try:
+            membership = services.accept_invitation(db.session, found, current_user)
+        except DomainError as error:
+            flash(error.message, "danger")
+            return redirect(url_for("invitations.invitation", token=token))
+        session.pop("invitation_email", None)
+        flash(_("You joined %(org)s.", org=membership.org.name), "success")
+        return redirect(url_for("orgs.dashboard", org_slug=membership.org.slug))
+    return render_template("orgs/invitation.html", invitation=found, form=form, has_account=True, token=token)
