@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking, BookingStatus
 from incubator.core.timezones import to_local
+from incubator.ledger.models import LedgerEntry, LedgerKind, Payment, PaymentStatus
 from incubator.orgs.models import Organisation
-from incubator.payments.models import LedgerEntry, LedgerKind, Payment, PaymentAccount, PaymentStatus
+from incubator.payments.models import PaymentAccount
 
 
 def seed(session: Session, orgs: list[Organisation]) -> None:

@@ -7,7 +7,7 @@ import io
 
 from incubator.core import csvutil
 from incubator.core.money import to_major
-from incubator.payments.models import Payment
+from incubator.ledger.models import Payment
 
 COLUMNS = ["receipt", "created_at", "paid_at", "payer", "startup_id", "booking_id", "application_id", "description",
            "currency", "amount", "refunded", "platform_fee", "net", "status", "payment_intent"]

@@ -1,7 +1,6 @@
 """Payments' own tables: the organisations' connected Stripe accounts and the webhook events handled.
 
-The payments and the ledger rows live in ``incubator.ledger.models`` (booking and intake read them too);
-they are imported here as well so that ``incubator.payments.models.Payment`` keeps working.
+The payments and the ledger rows live in ``incubator.ledger.models`` (booking and intake read them too).
 """
 
 from __future__ import annotations
@@ -12,14 +11,6 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from incubator.core.db import Base, OrgScoped, intpk, utcnow
-from incubator.ledger.models import (  # noqa: F401  (re-exported)
-    MONEY_KINDS,
-    LedgerEntry,
-    LedgerKind,
-    Payment,
-    PaymentPurpose,
-    PaymentStatus,
-)
 
 
 class PaymentAccount(OrgScoped, Base):

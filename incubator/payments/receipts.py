@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking
 from incubator.cohorts.models import Startup
+from incubator.ledger.models import LedgerEntry, Payment
 from incubator.orgs.models import Organisation
-from incubator.payments.models import LedgerEntry, Payment
 
 
 def receipt_pdf(session: Session, payment: Payment, locale: str) -> bytes:

@@ -17,8 +17,8 @@ from incubator.core.errors import DomainError
 from incubator.core.jobs import after_commit, job, periodic
 from incubator.core.mail import Attachment, send_mail
 from incubator.core.tenancy import all_orgs
+from incubator.ledger.models import LedgerEntry, LedgerKind, Payment, PaymentStatus
 from incubator.orgs.models import Organisation
-from incubator.payments.models import LedgerEntry, LedgerKind, Payment, PaymentStatus
 
 
 def send_receipt(session: Session, entry: LedgerEntry) -> None:

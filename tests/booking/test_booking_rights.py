@@ -170,7 +170,7 @@ def test_accepting_an_application_still_makes_the_team_founders(session, world):
 
 def test_an_applicant_sees_the_payment_of_their_fee_without_being_a_member(client, world, session):
     from incubator.intake.models import Stage
-    from incubator.payments.models import Payment, PaymentPurpose, PaymentStatus
+    from incubator.ledger.models import Payment, PaymentPurpose, PaymentStatus
     from tests.intake.fixtures import application
 
     call = make_call(world.org, world.cohort.programme, world.cohort)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from incubator.accounts.services import create_api_token
 from incubator.booking.models import Booking, BookingStatus
-from incubator.payments.models import Payment, PaymentStatus
+from incubator.ledger.models import Payment, PaymentStatus
 from tests.booking.fixtures import next_weekday_at
 from tests.conftest import login
 

@@ -11,7 +11,7 @@ from incubator.accounts.services import create_api_token
 from incubator.booking import services
 from incubator.booking.models import Booking, BookingStatus, Closure
 from incubator.core.errors import DomainError
-from incubator.payments.models import LedgerEntry
+from incubator.ledger.models import LedgerEntry
 from tests.booking.fixtures import next_weekday_at
 
 

@@ -36,7 +36,7 @@ def test_bytes_are_utf8_with_a_bom_and_the_bom_can_be_left_to_the_caller():
 def test_the_payments_csv_is_guarded(client, sign_in, session, paying):
     """A payment's description carries a resource's name: a manager's CSV must not run it."""
     from incubator.core.db import utcnow
-    from incubator.payments.models import Payment, PaymentPurpose, PaymentStatus
+    from incubator.ledger.models import Payment, PaymentPurpose, PaymentStatus
 
     session.add(Payment(org_id=paying.org.id, purpose=PaymentPurpose.APPLICATION_FEE, user_id=paying.founder.id,
                         description=ATTACKS[0], amount=150_000, currency="VND", status=PaymentStatus.PAID,

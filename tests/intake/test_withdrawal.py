@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 from incubator.core import mail
 from incubator.intake.models import Stage
+from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
 from incubator.payments.gateway import GatewayError
-from incubator.payments.models import LedgerEntry, LedgerKind, Payment, PaymentAccount
+from incubator.payments.models import PaymentAccount
 from tests.conftest import csrf_token
 from tests.intake.fixtures import GOOD_ANSWERS, application
 from tests.payments.fixtures import deliver

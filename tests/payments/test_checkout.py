@@ -11,7 +11,8 @@ from sqlalchemy import select
 from incubator.booking import services as booking_services
 from incubator.booking.models import Booking, BookingStatus
 from incubator.core import mail
-from incubator.payments.models import LedgerEntry, LedgerKind, Payment, PaymentAccount, WebhookEvent
+from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
+from incubator.payments.models import PaymentAccount, WebhookEvent
 from tests.payments.fixtures import book_room, deliver, event, signed
 
 

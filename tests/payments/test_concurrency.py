@@ -19,8 +19,9 @@ from incubator.cohorts.models import ResourceKind
 from incubator.core.db import utcnow
 from incubator.core.permissions import Role
 from incubator.extensions import db
+from incubator.ledger.models import LedgerEntry, Payment
 from incubator.orgs.models import Membership, Organisation
-from incubator.payments.models import LedgerEntry, Payment, PaymentAccount, WebhookEvent
+from incubator.payments.models import PaymentAccount, WebhookEvent
 from tests.booking.fixtures import next_weekday_at, race_lab
 from tests.payments.fixtures import event, signed
 

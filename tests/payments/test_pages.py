@@ -105,7 +105,7 @@ def test_production_refuses_the_fake_gateway():
 
 def test_the_report_runs_a_fixed_number_of_queries(app, client, sign_in, session, paying):
     from incubator.core.permissions import Role
-    from incubator.payments.models import Payment
+    from incubator.ledger.models import Payment
     from tests.conftest import page_queries
     from tests.factories import member
 

@@ -24,8 +24,8 @@ from incubator.booking.services import SlotTaken
 from incubator.cohorts.models import ResourceKind
 from incubator.core.errors import DomainError
 from incubator.core.jobs import AFTER_COMMIT_KEY
+from incubator.ledger.models import MONEY_KINDS, LedgerEntry, Payment
 from incubator.payments import services
-from incubator.payments.models import MONEY_KINDS, LedgerEntry, Payment
 from tests.booking.fixtures import next_weekday_at
 
 SLOTS = 6  # slot i starts 5 hours after slot i-1; bookings last 1 to 4 hours, so distinct slots never overlap

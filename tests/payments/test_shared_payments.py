@@ -12,7 +12,7 @@ from incubator.accounts.services import create_api_token
 from incubator.booking.models import Booking, BookingStatus, ResourceShare
 from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.permissions import Role
-from incubator.payments.models import Payment
+from incubator.ledger.models import Payment
 from tests.booking.fixtures import next_weekday_at
 from tests.conftest import csrf_token, login
 from tests.factories import OrgFactory, member

@@ -28,9 +28,9 @@ from incubator.cohorts.models import (
     Startup,
 )
 from incubator.core.permissions import Role
+from incubator.ledger.models import LedgerEntry, LedgerKind
 from incubator.mentoring.models import Match, MatchStatus, MentorProfile, MentorSession, SessionStatus
 from incubator.orgs.models import OrgKind
-from incubator.payments.models import LedgerEntry, LedgerKind
 from tests.factories import CohortFactory, OrgFactory, ProgrammeFactory, member
 
 YEAR = 2025

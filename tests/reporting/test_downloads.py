@@ -358,7 +358,7 @@ def test_a_startup_in_two_incubators_is_one_row_with_its_sources(client, rw, sig
 
 def test_a_refund_makes_a_new_file(client, rw, sign_in, session):
     """The ledger is part of the data behind a file: a refund after a download is in the next one."""
-    from incubator.payments.models import LedgerEntry, LedgerKind
+    from incubator.ledger.models import LedgerEntry, LedgerKind
 
     sign_in(rw.manager_a)
     url = f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en"

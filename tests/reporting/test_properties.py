@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from incubator.booking.models import Booking, BookingStatus, Lab, Resource
 from incubator.cohorts.models import CheckIn, CohortFunder, Enrolment, EnrolmentStatus, ResourceKind, Startup
 from incubator.core.permissions import Role
+from incubator.ledger.models import LedgerEntry, LedgerKind
 from incubator.orgs.models import OrgKind
-from incubator.payments.models import LedgerEntry, LedgerKind
 from incubator.reporting.queries import build_report
 from incubator.reporting.scope import Period
 from tests.factories import CohortFactory, OrgFactory, ProgrammeFactory, member
