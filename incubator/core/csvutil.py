@@ -6,7 +6,7 @@ with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to Exce
 (``=HYPERLINK(...)``, ``@SUM(...)``): such text gets a leading ``'``, which spreadsheets show as
 text. Only strings are guarded: numbers written as numbers (a negative amount) stay numbers.
 Every CSV the application writes goes through ``writer`` (or ``safe_cell`` for other formats that
-turn text into formulas, such as openpyxl's).
+turn text into formulas).
 """
 
 from __future__ import annotations

@@ -66,12 +66,20 @@ def to_csv(session: Session, call: Call, locale: str) -> str:
 
 
 def to_xlsx(session: Session, call: Call, locale: str) -> bytes:
-    from openpyxl import Workbook
+    """XlsxWriter, as the reports: text is written as text (never a formula or a link), headers frozen."""
+    import xlsxwriter
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Applications")[:31])
-    for line in rows(session, call, locale):
-        sheet.append([csvutil.safe_cell(v) for v in line])
     out = io.BytesIO()
-    workbook.save(out)
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
+    sheet = workbook.add_worksheet(_("Applications")[:31])
+    bold = workbook.add_format({"bold": True})
+    for r, line in enumerate(rows(session, call, locale)):
+        for c, value in enumerate(line):
+            if isinstance(value, str):
+                sheet.write_string(r, c, value, bold if r == 0 else None)
+            else:
+                sheet.write(r, c, value)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
     return out.getvalue()

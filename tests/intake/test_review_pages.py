@@ -245,6 +245,8 @@ def test_exports_carry_answers_and_scores_in_csv_and_xlsx(client, intake, sessio
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "Id" and values[1][0] == target.id and values[1][6] == 83.33
+    name = sheet.cell(row=2, column=values[0].index("Startup name") + 1)
+    assert (name.data_type, name.value) == ("s", '=HYPERLINK("x")')  # text, never a formula
 
 
 def test_the_form_builder_versions_the_form_once_it_is_answered(client, intake, session, sign_in):

@@ -1,0 +1,1 @@
+"""Application intake: calls, forms, applications, review, decisions and letters."""
