@@ -19,8 +19,9 @@ run: install translations ## migrate, load the demo, serve on http://127.0.0.1:5
 	  WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: install-dev translations chromium ## the whole suite (SQLite, or TEST_DATABASE_URL)
-	$(BIN)/pytest
+test: install-dev translations chromium ## the whole suite (SQLite, or TEST_DATABASE_URL), with branch coverage
+	$(BIN)/pytest --cov=incubator --cov-branch --cov-report=
+	@echo "Coverage of incubator/ (lines and branches): $$($(BIN)/coverage report --format=total)%"
 
 test-db: install-dev translations ## every test but the browser journeys
 	$(BIN)/pytest -m "not browser"
