@@ -1,0 +1,101 @@
+"""A refusal leaves nothing behind (``core.actions``): the page flashes the refusal and redirects, and
+neither a row nor a mail of what the service did before it refused is kept."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Blueprint, flash, redirect
+from sqlalchemy import func, select
+
+from incubator.core import mail
+from incubator.core.actions import attempt, savepoint
+from incubator.core.errors import DomainError
+from incubator.core.tenancy import ALL_ORGS
+from incubator.extensions import db
+from incubator.orgs.models import Organisation
+
+# -- a route made for the test: it flushes a row and queues a mail, then refuses ----------------------
+
+
+@pytest.fixture(scope="module")
+def probe_app(database_url):
+    """An app of its own (routes cannot be added to one that has served requests) with two routes that
+    create an organisation and mail about it, one then refusing."""
+    from incubator import create_app
+    from incubator.core.mail import send_mail
+    from incubator.orgs import services as org_services
+
+    application_ = create_app({"DATABASE_URL": database_url, "WTF_CSRF_ENABLED": False})
+    bp = Blueprint("probe", __name__)
+
+    def make(slug: str) -> None:
+        org_services.create_org(db.session, slug=slug, name=slug, kind="incubator", timezone="Asia/Ho_Chi_Minh",
+                                currency="VND", default_locale="vi")
+        send_mail(db.session, f"owner@{slug}.vn", f"Welcome to {slug}", "Hello")
+
+    @bp.route("/probe/<slug>", methods=["POST"])
+    def probe(slug: str):
+        with attempt(flash_error=True) as outcome:
+            make(slug)
+            if slug.startswith("refused"):
+                raise DomainError("Refused after the flush.")
+        if outcome.ok:
+            flash("Made.", "success")
+        return redirect("/")
+
+    application_.register_blueprint(bp)
+    yield application_
+    application_.extensions["db_engine"].dispose()
+
+
+@pytest.fixture()
+def probe(probe_app):
+    connection = probe_app.extensions["db_engine"].connect()
+    outer = connection.begin()
+    probe_app.extensions["db_test_connection"] = connection
+    checker = db.new_session(probe_app)
+    checker.info[ALL_ORGS] = True
+    mail.outbox.clear()
+    try:
+        yield probe_app.test_client(), checker
+    finally:
+        checker.close()
+        probe_app.extensions.pop("db_test_connection", None)
+        outer.rollback()
+        connection.close()
+
+
+def _orgs(session, slug: str) -> int:
+    return session.scalar(select(func.count()).select_from(Organisation).where(Organisation.slug == slug))
+
+
+def test_a_refusal_after_a_flush_leaves_no_row_and_no_mail_once_the_page_redirects(probe):
+    client, session = probe
+    answer = client.post("/probe/refused-one")
+    assert answer.status_code == 302  # a redirect: the request commits
+    assert _orgs(session, "refused-one") == 0
+    assert mail.outbox == []
+    with client.session_transaction() as cookie:
+        assert ("danger", "Refused after the flush.") in cookie["_flashes"]
+
+
+def test_what_came_before_the_refusal_in_the_request_is_kept(probe):
+    client, session = probe
+    assert client.post("/probe/kept-one").status_code == 302
+    assert _orgs(session, "kept-one") == 1
+    assert [m.subject for m in mail.outbox] == ["Welcome to kept-one"]
+
+
+def test_savepoint_rolls_back_and_lets_the_refusal_go_on(app, connection, session):
+    from incubator.core.mail import send_mail
+    from incubator.orgs import services as org_services
+
+    with app.test_request_context():
+        with pytest.raises(DomainError), savepoint(db.session):
+            org_services.create_org(db.session, slug="inner-one", name="Inner")
+            send_mail(db.session, "owner@inner.vn", "Welcome", "Hello")
+            raise DomainError("no")
+        assert db.session.scalar(select(func.count()).select_from(Organisation)
+                                 .where(Organisation.slug == "inner-one")) == 0
+        db.session.commit()
+    assert mail.outbox == []
