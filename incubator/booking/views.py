@@ -26,6 +26,7 @@ from incubator.booking.models import (
 )
 from incubator.cohorts.models import ResourceKind
 from incubator.cohorts.views import org_today
+from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
@@ -205,12 +206,10 @@ def cancel(booking_id: int) -> Any:
     if booking is None or not (manager or booking.user_id == current_user.id):
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
-        try:
-            with all_orgs(db.session):  # a shared lab's booking belongs to its owner
-                returned = services.cancel_booking(db.session, booking, current_user, manager)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        # A refund that fails after the booking was marked cancelled: the savepoint takes it back.
+        with attempt(flash_error=True) as outcome, all_orgs(db.session):  # a shared lab's booking: its owner's
+            returned = services.cancel_booking(db.session, booking, current_user, manager)
+        if outcome.ok:
             flash(_("Cancelled; the credits are back.") if returned and booking.credit_minutes else
                   _("Cancelled.") if returned else _("Cancelled late: the credits are forfeited."), "success")
             if booking.org_id == g.org.id:

@@ -7,12 +7,17 @@ import pytest
 from flask import Blueprint, flash, redirect
 from sqlalchemy import func, select
 
+from incubator.booking.models import Booking, BookingStatus
 from incubator.core import mail
 from incubator.core.actions import attempt, savepoint
 from incubator.core.errors import DomainError
 from incubator.core.tenancy import ALL_ORGS
 from incubator.extensions import db
 from incubator.orgs.models import Organisation
+from incubator.payments.gateway import GatewayError
+from incubator.payments.models import LedgerEntry, LedgerKind, Payment
+from tests.conftest import csrf_token
+from tests.payments.fixtures import book_room, deliver
 
 # -- a route made for the test: it flushes a row and queues a mail, then refuses ----------------------
 
@@ -99,3 +104,32 @@ def test_savepoint_rolls_back_and_lets_the_refusal_go_on(app, connection, sessio
                                  .where(Organisation.slug == "inner-one")) == 0
         db.session.commit()
     assert mail.outbox == []
+
+
+# -- real pages ---------------------------------------------------------------------------------------
+
+
+def _paid_room(client, pay_api, paying, fablab, fake):
+    booking = book_room(pay_api, paying.founder, fablab.room, hour=14)
+    checkout = pay_api(paying.founder, "POST", f"/bookings/{booking['id']}/checkout").get_json()
+    fake.complete(checkout["session_id"])
+    deliver(client, fake)
+    return booking["id"], checkout["payment_id"]
+
+
+def test_cancelling_on_the_page_when_the_refund_fails_keeps_the_booking(client, session, pay_api, paying, fablab,
+                                                                         fake, sign_in, monkeypatch):
+    booking_id, payment_id = _paid_room(client, pay_api, paying, fablab, fake)
+
+    def refuse(*_args, **_kwargs):
+        raise GatewayError("Stripe is unreachable")
+
+    monkeypatch.setattr(fake, "refund", refuse)
+    sign_in(paying.founder)
+    answer = client.post(f"/o/bbi/bookings/{booking_id}/cancel",
+                         data={"csrf_token": csrf_token(client, "/o/bbi/bookings")}, follow_redirects=True)
+    assert "The refund could not be made, so the booking was not cancelled" in answer.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Booking, booking_id).status == BookingStatus.CONFIRMED
+    assert session.get(Payment, payment_id).status == "paid"
+    assert session.scalars(select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.REFUND)).all() == []
