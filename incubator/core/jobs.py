@@ -100,6 +100,8 @@ def _install_session_hooks() -> None:
 
     @event.listens_for(Session, "after_commit")
     def _enqueue(session: Session) -> None:
+        if session.in_nested_transaction():  # a savepoint released (SQLAlchemy calls after_commit then too)
+            return
         for task, args in session.info.pop(AFTER_COMMIT_KEY, []):
             task(*args)
 

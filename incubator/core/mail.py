@@ -55,6 +55,8 @@ def send_mail(session: Session, to: str | list[str], subject: str, body: str, ht
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the request may still roll back
+        return
     for message in session.info.pop(PENDING_KEY, []):
         deliver(asdict(message))
 

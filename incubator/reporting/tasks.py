@@ -31,6 +31,8 @@ def queue_after_commit(session: Session, export_id: int) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _queue(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: not committed yet
+        return
     for export_id in session.info.pop(PENDING_KEY, []):
         generate_export(export_id)
 

@@ -44,6 +44,8 @@ def probe_app(database_url):
             make(slug)
             if slug.startswith("refused"):
                 raise DomainError("Refused after the flush.")
+        if outcome.ok and slug.startswith("late"):
+            raise DomainError("Refused once the savepoint was released.")
         if outcome.ok:
             flash("Made.", "success")
         return redirect("/")
@@ -89,6 +91,14 @@ def test_what_came_before_the_refusal_in_the_request_is_kept(probe):
     assert client.post("/probe/kept-one").status_code == 302
     assert _orgs(session, "kept-one") == 1
     assert [m.subject for m in mail.outbox] == ["Welcome to kept-one"]
+
+
+def test_a_request_refused_after_a_released_savepoint_sends_nothing(probe):
+    """SQLAlchemy runs ``after_commit`` when a savepoint is released too: the mail waits for the request."""
+    client, session = probe
+    assert client.post("/probe/late-one").status_code == 400  # a refusal the page does not catch
+    assert _orgs(session, "late-one") == 0
+    assert mail.outbox == []
 
 
 def test_savepoint_rolls_back_and_lets_the_refusal_go_on(app, connection, session):
