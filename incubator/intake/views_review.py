@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort
+from incubator.core.actions import attempt
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
 from incubator.core.storage import storage
@@ -107,25 +108,24 @@ def bulk(call_id: int) -> Any:
             abort(400)
         done = 0
         for application in chosen:
-            try:
-                with db.session.begin_nested():
-                    review.assign(db.session, application, reviewer)
+            with attempt() as outcome:
+                review.assign(db.session, application, reviewer)
+            if outcome.error:
+                flash(f"{application.display_name}: {outcome.error.message}", "warning")
+            else:
                 done += 1
-            except DomainError as error:
-                flash(f"{application.display_name}: {error.message}", "warning")
         flash(_("%(n)d review assignments made.", n=done), "success")
     elif action == "decide":
         cohort = _cohort(request.form.get("cohort_id", 0, type=int))
         done = 0
         for application in chosen:
-            try:
-                with db.session.begin_nested():
-                    decisions.decide(db.session, application, current_user, g.membership,
-                                     request.form.get("decision", ""), cohort, request.form.get("comment", ""))
-                done += 1
-            except DomainError as error:
-                flash(f"{application.display_name}: {error.message}", "warning")
+            with attempt() as outcome:  # one refused leaves nothing of its own (rows, invitations) behind
+                decisions.decide(db.session, application, current_user, g.membership,
+                                 request.form.get("decision", ""), cohort, request.form.get("comment", ""))
+            if outcome.error:
+                flash(f"{application.display_name}: {outcome.error.message}", "warning")
             else:
+                done += 1
                 for problem in decisions.mapping_problems(application, locale()):
                     flash(f"{application.display_name}: {problem}", "warning")
         flash(_("%(n)d decisions recorded.", n=done), "success")
@@ -211,12 +211,11 @@ def decide(application_id: int) -> Any:
     form.cohort_id.choices = _cohort_choices()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        with db.session.begin_nested():  # all or nothing: a full cohort leaves no startup and no transition
-            decisions.decide(db.session, application, current_user, g.membership, form.decision.data,
-                             _cohort(form.cohort_id.data), form.comment.data or "")
-    except DomainError as error:
-        flash(error.message, "danger")
+    # All or nothing: a full cohort leaves no startup, no transition and no invitation to its team.
+    with attempt(flash_error=True) as outcome:
+        decisions.decide(db.session, application, current_user, g.membership, form.decision.data,
+                         _cohort(form.cohort_id.data), form.comment.data or "")
+    if not outcome.ok:
         return redirect(url_for("intake.application_page", application_id=application.id))
     flash(_("The decision is recorded. Send the letter from the call's list."), "success")
     for problem in decisions.mapping_problems(application, locale()):

@@ -8,15 +8,20 @@ from flask import Blueprint, flash, redirect
 from sqlalchemy import func, select
 
 from incubator.booking.models import Booking, BookingStatus
+from incubator.cohorts.models import Startup
 from incubator.core import mail
 from incubator.core.actions import attempt, savepoint
 from incubator.core.errors import DomainError
+from incubator.core.permissions import Role
 from incubator.core.tenancy import ALL_ORGS
 from incubator.extensions import db
-from incubator.orgs.models import Organisation
+from incubator.intake.models import Stage
+from incubator.orgs.models import Invitation, Organisation
 from incubator.payments.gateway import GatewayError
 from incubator.payments.models import LedgerEntry, LedgerKind, Payment
 from tests.conftest import csrf_token
+from tests.factories import member
+from tests.intake.fixtures import application
 from tests.payments.fixtures import book_room, deliver
 
 # -- a route made for the test: it flushes a row and queues a mail, then refuses ----------------------
@@ -143,3 +148,47 @@ def test_cancelling_on_the_page_when_the_refund_fails_keeps_the_booking(client, 
     assert session.get(Booking, booking_id).status == BookingStatus.CONFIRMED
     assert session.get(Payment, payment_id).status == "paid"
     assert session.scalars(select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.REFUND)).all() == []
+
+
+def _full_cohort_with_a_team(intake):
+    intake.cohort.capacity = 1
+    first = application(intake.call, member(intake.org, Role.FOUNDER), Stage.IN_REVIEW,
+                        answers={"startup_name": "First", "pitch": "p", "country": "vn"})
+    target = application(intake.call, intake.founder, Stage.IN_REVIEW, answers={
+        "startup_name": "Second", "pitch": "p", "country": "vn",
+        "team": [{"name": "Khoa Tran", "email": "khoa@agri.vn", "role": "CEO"}]})
+    return first, target
+
+
+def _no_invitation_for_the_team(session):
+    assert session.scalars(select(Invitation.email).execution_options(all_orgs=True)
+                           .where(Invitation.email == "khoa@agri.vn")).all() == []
+    assert not [m for m in mail.outbox if "khoa@agri.vn" in m.to]
+
+
+def test_accepting_into_a_full_cohort_invites_nobody(client, intake, session, sign_in):
+    first, target = _full_cohort_with_a_team(intake)
+    sign_in(intake.manager)
+    for app_ in (first, target):
+        url = f"/o/bbi/applications/{app_.id}"
+        answer = client.post(f"{url}/decide", data={"csrf_token": csrf_token(client, url), "decision": "accepted",
+                                                    "cohort_id": str(intake.cohort.id)})
+        assert answer.status_code == 302
+    session.expire_all()
+    assert target.stage == Stage.IN_REVIEW
+    assert session.execute(select(Startup.name)).scalars().all() == ["First"]
+    _no_invitation_for_the_team(session)
+
+
+def test_a_bulk_decision_on_a_full_cohort_invites_nobody(client, intake, session, sign_in):
+    first, target = _full_cohort_with_a_team(intake)
+    sign_in(intake.manager)
+    listing = f"/o/bbi/calls/{intake.call.id}/applications"
+    answer = client.post(f"/o/bbi/calls/{intake.call.id}/bulk", data={
+        "csrf_token": csrf_token(client, listing), "action": "decide", "decision": "accepted",
+        "cohort_id": str(intake.cohort.id), "application_id": [str(first.id), str(target.id)]},
+        follow_redirects=True)
+    assert "The cohort is full" in answer.get_data(as_text=True)
+    session.expire_all()
+    assert first.stage == Stage.ACCEPTED and target.stage == Stage.IN_REVIEW
+    _no_invitation_for_the_team(session)
