@@ -24,7 +24,7 @@ from incubator.accounts.forms import (
     SettingsForm,
 )
 from incubator.accounts.models import ApiToken, User
-from incubator.core.errors import DomainError
+from incubator.core.actions import attempt
 from incubator.core.mail import send_mail
 from incubator.extensions import db, limiter, login_manager
 from incubator.orgs import services as org_services
@@ -51,18 +51,6 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
-
-
-def apply_form_errors(form: Any, error: DomainError) -> None:
-    """Show a service's field errors next to the fields; the rest as a flash."""
-    shown = False
-    for name, message in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-            shown = True
-    if not shown:
-        flash(error.message, "danger")
 
 
 PREFERENCES = ("locale", "last_org")
@@ -147,12 +135,10 @@ def register() -> Any:
     if request.method == "GET" and invitation_email:
         form.email.data = invitation_email
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             user = services.register_user(db.session, form.email.data, form.name.data, form.password.data,
                                           locale=session.get("locale"))
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             fresh_session()
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -213,9 +199,9 @@ def invitation(token: str) -> Any:
         return render_template("accounts/invitation.html", invitation=found, form=form, has_account=has_account,
                                token=token)
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             membership = org_services.accept_invitation(db.session, found, current_user)
-        except DomainError as error:
+        if (error := outcome.error) is not None:
             flash(error.message, "danger")
             return redirect(url_for("accounts.invitation", token=token))
         session.pop("invitation_email", None)
@@ -236,11 +222,9 @@ def settings() -> Any:
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("accounts.settings"))
     if request.method == "POST" and "password-current_password" in request.form and password_form.validate_on_submit():
-        try:
+        with attempt(form=password_form) as outcome:
             services.change_password(current_user, password_form.current_password.data, password_form.password.data)
-        except DomainError as error:
-            apply_form_errors(password_form, error)
-        else:
+        if outcome.ok:
             login_user(current_user._get_current_object())  # keep this session valid (new session version)
             flash(_("Your password has been changed. Other sessions are signed out."), "success")
             return redirect(url_for("accounts.settings"))

@@ -145,7 +145,7 @@ def book(resource_id: int) -> Any:
     form = CSRFOnlyForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
                                           low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
             weeks = inputs.whole_number(request.form.get("weeks"), "weeks", default=1, low=1, high=26)
@@ -155,8 +155,7 @@ def book(resource_id: int) -> Any:
                 note=inputs.text(request.form.get("note"), 500))
             if not made:
                 raise skipped[0][1]
-        except DomainError as exc:
-            db.session.rollback()
+        if (exc := outcome.error) is not None:
             error = exc
         else:
             booking = made[0]
@@ -264,11 +263,9 @@ def check_in(resource_id: int) -> Any:
         if booking is None:
             flash(_("You have no booking of this resource right now."), "danger")
         else:
-            try:
+            with attempt(flash_error=True) as outcome:
                 services.check_in(booking, current_user, is_manager(), now)
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
+            if outcome.ok:
                 flash(_("Checked in. Enjoy the machine!"), "success")
         return redirect(url_for("booking.check_in", resource_id=resource.id))
     return render_template("booking/check_in.html", resource=resource, booking=booking,
@@ -281,12 +278,12 @@ def check_in(resource_id: int) -> Any:
 def join_waitlist(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt() as outcome:
             start = inputs.local_time(request.form.get("start"), zone())
             minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
                                           low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
             services.join_waitlist(db.session, g.org, resource, current_user, start, start + timedelta(minutes=minutes))
-        except DomainError:
+        if not outcome.ok:
             flash(_("Choose a time in the future."), "danger")
         else:
             flash(_("You are on the waitlist: if the time frees up, it is held for you and you get an email."),
@@ -302,11 +299,9 @@ def take(booking_id: int) -> Any:
     if booking.user_id != current_user.id:
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.take_held(booking, current_user)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("It is yours."), "success")
     return redirect(url_for("booking.mine"))
 

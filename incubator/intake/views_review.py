@@ -96,11 +96,9 @@ def bulk(call_id: int) -> Any:
         for line in skipped:
             flash(line, "warning")
     elif action == "auto_assign":
-        try:
+        with attempt(flash_error=True) as outcome:
             made = review.auto_assign(db.session, call, chosen)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("%(n)d review assignments made.", n=made), "success")
     elif action == "assign":
         reviewer = db.session.get(User, request.form.get("reviewer_id", 0, type=int))
@@ -178,10 +176,8 @@ def move(application_id: int) -> Any:
     form.stage.choices = [SelectChoice(s.value, s.label) for s in Stage]
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with attempt(flash_error=True):
         pipeline.move(db.session, application, current_user, g.membership, form.stage.data, form.comment.data or "")
-    except DomainError as error:
-        flash(error.message, "danger")
     return redirect(url_for("intake.application_page", application_id=application.id))
 
 
@@ -192,11 +188,9 @@ def assign(application_id: int) -> Any:
     form = AssignForm()
     form.reviewer_id.choices = _reviewer_choices()
     if form.validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             review.assign(db.session, application, db.session.get(User, form.reviewer_id.data))
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The reviewer is assigned and told by email."), "success")
     else:
         flash(_("Choose a reviewer."), "danger")
@@ -231,11 +225,11 @@ def submit_review(application_id: int) -> Any:
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
     scores = {c.key: request.form.get(f"score-{c.key}", "") for c in application.call.criteria}
-    try:
+    with attempt() as outcome:
         review.submit_review(db.session, application, current_user, scores=scores,
                              recommendation=request.form.get("recommendation"),
                              comment=request.form.get("comment", ""))
-    except DomainError as error:
+    if (error := outcome.error) is not None:
         blind = review.is_blind_for(application, current_user, g.membership)
         flash(error.message, "danger")
         return render_template(
@@ -257,9 +251,9 @@ def declare_conflict(application_id: int) -> Any:
     mine = review.assignment(db.session, application, current_user)
     if mine is None:
         abort(404)
-    try:
+    with attempt() as outcome:
         review.declare_conflict(db.session, mine, current_user, form.reason.data if form.validate_on_submit() else "")
-    except DomainError as error:
+    if (error := outcome.error) is not None:
         flash(error.message, "danger")
         return redirect(url_for("intake.application_page", application_id=application.id))
     flash(_("The conflict of interest is recorded and the assignment declined."), "success")

@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Cohort, Startup, StartupFounder
 from incubator.cohorts.views import org_today
+from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.ics import uid_domain
@@ -115,7 +116,7 @@ def profile(mentor_profile_id: int | None) -> Any:
     form = CSRFOnlyForm()
     if request.method == "POST" and form.validate_on_submit():
         data = request.form
-        try:
+        with attempt() as outcome:
             services.save_profile(
                 db.session, g.org, user, expertise=data.getlist("expertise") + data.get("free_tags", "").split(","),
                 industries=data.getlist("industries"), stages=data.getlist("stages"),
@@ -123,8 +124,7 @@ def profile(mentor_profile_id: int | None) -> Any:
                 hours_per_month=_int(data.get("hours_per_month")), timezone=data.get("timezone", ""),
                 headline=data.get("headline", ""), bio=data.get("bio", ""),
                 affiliation=data.get("affiliation", "business"), windows=parse_windows(data.get("windows", "")))
-        except DomainError as error:
-            db.session.rollback()
+        if (error := outcome.error) is not None:
             errors = error.fields or {"form": error.message}
         else:
             flash(_("The mentor profile is saved."), "success")
@@ -153,14 +153,11 @@ def add_conflict(mentor_profile_id: int) -> Any:
     if not (is_manager() or record.user_id == current_user.id):
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.record_conflict(db.session, record, get_or_404(Startup, _int(request.form.get("startup_id"))),
                                      request.form.get("kind", ""), request.form.get("reason", ""), current_user,
                                      on_cancel=lambda s: notifications.cancelled(s, None))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The conflict of interest is recorded: this pair will never be matched."), "success")
     return redirect(request.referrer or url_for("mentoring.mine"))
 
@@ -222,14 +219,15 @@ def cohort_matching(cohort_id: int) -> Any:
         weights = {name: request.form.get(f"w_{name}", matching.DEFAULT_WEIGHTS[name]) for name in matching.CRITERIA}
         try:
             weights = {k: float(v) for k, v in weights.items()}
+        except ValueError:
+            flash(_("Weights go from 0 to 100."), "danger")
+            return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
+        with attempt(flash_error=True) as outcome:
             run = services.run_matching(
                 db.session, g.org, cohort, current_user, weights=weights,
                 per_startup=_int(request.form.get("per_startup")) or 0,
                 participation_first=bool(request.form.get("participation_first")), today=org_today())
-        except (DomainError, ValueError) as error:
-            db.session.rollback()
-            flash(getattr(error, "message", _("Weights go from 0 to 100.")), "danger")
-        else:
+        if outcome.ok:
             flash(_("Matching done: total score %(score)s.", score=f"{run.total_score:.1f}"), "success")
         return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
     run = db.session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
@@ -288,10 +286,8 @@ def _notify_published(match: Match) -> None:
 def lock(match_id: int) -> Any:
     match = get_or_404(Match, match_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True):
             services.set_locked(match, match.status != MatchStatus.LOCKED)
-        except DomainError as error:
-            flash(error.message, "danger")
     return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
 
 
@@ -300,10 +296,8 @@ def lock(match_id: int) -> Any:
 def replace(match_id: int) -> Any:
     match = get_or_404(Match, match_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True):
             services.replace_mentor(db.session, match, get_or_404(MentorProfile, _int(request.form.get("mentor_id"))))
-        except DomainError as error:
-            flash(error.message, "danger")
     return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
 
 
@@ -312,11 +306,9 @@ def replace(match_id: int) -> Any:
 def answer(match_id: int) -> Any:
     match = match_or_404(match_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.respond(match, current_user, request.form.get("answer") == "accept")
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("Thank you: your answer is recorded."), "success")
     return redirect(url_for("mentoring.mine"))
 
@@ -360,15 +352,12 @@ def schedule(match_id: int) -> Any:
         except ValueError:
             flash(_("Give a date and a time."), "danger")
             return redirect(url_for("mentoring.mine"))
-        try:
+        with attempt(flash_error=True) as outcome:
             record = services.schedule_session(
                 db.session, match, starts_at=starts_at, duration_minutes=_int(request.form.get("duration")) or 0,
                 format=request.form.get("format", SessionFormat.IN_PERSON), location=request.form.get("location", ""),
                 topics=request.form.get("topics", ""))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             invite(record)
             flash(_("The session is scheduled and invitations are sent."), "success")
     return redirect(url_for("mentoring.mine"))
@@ -396,15 +385,12 @@ def session_page(mentor_session_id: int) -> Any:
             except ValueError:
                 due_on = None
             actions.append((title, owner if owner in ("startup", "mentor") else "startup", due_on))
-        try:
+        with attempt(flash_error=True) as outcome:
             services.log_session(record, current_user, notes=request.form.get("notes", ""),
                                  topics=request.form.get("topics", ""),
                                  duration_minutes=_int(request.form.get("duration")) or 0, actions=actions,
                                  now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The session is logged."), "success")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
     now = utcnow()
@@ -422,13 +408,10 @@ def session_page(mentor_session_id: int) -> Any:
 def rate(mentor_session_id: int) -> Any:
     record = session_or_404(mentor_session_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.rate_session(record, current_user, _int(request.form.get("rating")) or 0,
                                   request.form.get("comment", ""))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("Thank you for rating the session."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
 
@@ -438,12 +421,9 @@ def rate(mentor_session_id: int) -> Any:
 def cancel_session(mentor_session_id: int) -> Any:
     record = session_or_404(mentor_session_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.cancel_session(db.session, record, current_user, manager=is_manager(), now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             notifications.cancelled(record, current_user)
             flash(_("The session is cancelled and the others are told."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
@@ -460,13 +440,10 @@ def reschedule_session(mentor_session_id: int) -> Any:
             flash(_("Give a date and a time."), "danger")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
         starts_at = local.replace(tzinfo=ZoneInfo(record.match.mentor.timezone)) if local.tzinfo is None else local
-        try:
+        with attempt(flash_error=True) as outcome:
             services.reschedule_session(db.session, record, current_user, manager=is_manager(), starts_at=starts_at,
                                         duration_minutes=_int(request.form.get("duration")) or 0, now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             notifications.rescheduled(record, current_user)
             flash(_("The session is moved and the others are told."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))

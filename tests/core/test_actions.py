@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect
 from sqlalchemy import func, select
 
 from incubator.booking.models import Booking, BookingStatus
-from incubator.cohorts.models import Startup
+from incubator.cohorts.models import CheckIn, Startup
 from incubator.core import mail
 from incubator.core.actions import attempt, savepoint
 from incubator.core.errors import DomainError
@@ -192,3 +192,20 @@ def test_a_bulk_decision_on_a_full_cohort_invites_nobody(client, intake, session
     session.expire_all()
     assert first.stage == Stage.ACCEPTED and target.stage == Stage.IN_REVIEW
     _no_invitation_for_the_team(session)
+
+
+def test_a_check_in_refused_after_it_was_flushed_leaves_no_check_in(client, session, world, sign_in):
+    """The check-in is flushed, then its evidence file is refused: the page answers 422 and keeps nothing."""
+    import io
+
+    from incubator.cohorts.checkins import add_months
+    from tests.cohorts.fixtures import THIS_MONTH, kpis
+
+    sign_in(world.founder)
+    url = f"/o/bbi/startups/{world.startup.id}/checkins/new"
+    data = {"period": add_months(THIS_MONTH, -1).strftime("%Y-%m"), **kpis(), "notes": "",
+            "csrf_token": csrf_token(client, url), "evidence_file": (io.BytesIO(b"MZ"), "evidence.exe")}
+    answer = client.post(url, data=data, content_type="multipart/form-data")
+    assert answer.status_code == 422
+    assert "Upload a PDF, a spreadsheet or an image." in answer.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(CheckIn)) == 0
