@@ -106,6 +106,21 @@ def test_a_request_refused_after_a_released_savepoint_sends_nothing(probe):
     assert mail.outbox == []
 
 
+def test_a_job_queued_in_a_savepoint_runs_only_when_the_request_commits(app, connection):
+    from incubator.core.jobs import after_commit
+
+    ran: list[str] = []
+    with app.test_request_context():
+        with savepoint(db.session):
+            after_commit(db.session, ran.append, "kept")
+        assert ran == []  # released, not committed
+        with attempt():
+            after_commit(db.session, ran.append, "refused")
+            raise DomainError("no")
+        db.session.commit()
+    assert ran == ["kept"]
+
+
 def test_savepoint_rolls_back_and_lets_the_refusal_go_on(app, connection, session):
     from incubator.core.mail import send_mail
     from incubator.orgs import services as org_services
