@@ -25,6 +25,7 @@ from incubator.extensions import db
 from incubator.intake.models import Application
 from incubator.payments import services
 from incubator.payments.exports import payments_csv  # noqa: F401  (tasks: the worker's schedule)
+from incubator.payments.forms import ConnectAccountForm
 from incubator.payments.models import Payment
 
 bp = org_blueprint("payments", __name__)
@@ -186,10 +187,11 @@ def refund(payment_id: int) -> Any:
 @bp.route("/manage/payments/account", methods=["POST"])
 @require(Permission.MANAGE_PAYMENTS)
 def connect() -> Any:
-    if not CSRFOnlyForm().validate_on_submit():
+    form = ConnectAccountForm()
+    if not form.validate_on_submit():
         abort(400)
     with attempt() as outcome:
-        services.connect_account(db.session, g.org, request.form.get("stripe_account_id", ""))
+        services.connect_account(db.session, g.org, form.stripe_account_id.data)
     if (exc := outcome.error) is not None:
         return render_template("payments/report.html", payments=_report_rows(this_month()), totals=None, error=exc,
                                month=this_month(),
