@@ -44,6 +44,7 @@ from flask import flash
 from sqlalchemy.orm import Session
 
 from incubator.core.errors import DomainError
+from incubator.core.forms import apply_form_errors
 
 
 class Outcome:
@@ -57,18 +58,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.error is None
-
-
-def apply_form_errors(form: Any, error: DomainError) -> None:
-    """Show a service's field errors next to the form's fields; the rest as a flash."""
-    shown = False
-    for name, message in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-            shown = True
-    if not shown:
-        flash(error.message, "danger")
 
 
 def _queued(session: Session) -> dict[str, int]:

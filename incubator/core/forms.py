@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import flash
 from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
+
+from incubator.core.errors import DomainError
 
 
 class _BabelTranslations:
@@ -25,6 +28,18 @@ class _BabelTranslations:
 
 
 translations = _BabelTranslations()
+
+
+def apply_form_errors(form: Any, error: DomainError) -> None:
+    """Show a service's field errors next to the fields; the rest as a flash."""
+    shown = False
+    for name, message in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
+            shown = True
+    if not shown:
+        flash(error.message, "danger")
 
 
 class FlaskForm(_FlaskForm):
