@@ -31,7 +31,10 @@ rolled back; use it where the caller catches the error itself, e.g. to skip one 
 
 Rolling back to the savepoint also drops what the block queued to run after the commit: a mail, a
 job, a report export. Those queues are lists kept in ``session.info`` (``core.mail``, ``core.jobs``,
-``reporting.tasks``); whatever the block appended to any such list is removed again.
+``reporting.tasks``); whatever the block appended to any such list is removed again. (Where the queue
+itself drops what a rolled-back savepoint queued, this is a second, harmless, guard.) Releasing the
+savepoint runs nothing: SQLAlchemy calls ``after_commit`` for a released savepoint too, and the queues
+wait for the outermost commit (``session.in_nested_transaction()``).
 """
 
 from __future__ import annotations
