@@ -25,8 +25,7 @@ from incubator.accounts.forms import (
 )
 from incubator.accounts.landing import home_for
 from incubator.accounts.models import ApiToken, User
-from incubator.core.errors import DomainError
-from incubator.core.forms import apply_form_errors
+from incubator.core.actions import attempt
 from incubator.core.mail import send_mail
 from incubator.extensions import db, limiter, login_manager
 
@@ -114,12 +113,10 @@ def register() -> Any:
     if request.method == "GET" and invitation_email:
         form.email.data = invitation_email
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             user = services.register_user(db.session, form.email.data, form.name.data, form.password.data,
                                           locale=session.get("locale"))
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             fresh_session()
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -179,11 +176,9 @@ def settings() -> Any:
         flash(_("Your settings are saved."), "success")
         return redirect(url_for("accounts.settings"))
     if request.method == "POST" and "password-current_password" in request.form and password_form.validate_on_submit():
-        try:
+        with attempt(form=password_form) as outcome:
             services.change_password(current_user, password_form.current_password.data, password_form.password.data)
-        except DomainError as error:
-            apply_form_errors(password_form, error)
-        else:
+        if outcome.ok:
             login_user(current_user._get_current_object())  # keep this session valid (new session version)
             flash(_("Your password has been changed. Other sessions are signed out."), "success")
             return redirect(url_for("accounts.settings"))

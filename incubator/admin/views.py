@@ -9,8 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from incubator.core.errors import DomainError
-from incubator.core.forms import apply_form_errors
+from incubator.core.actions import attempt
 from incubator.core.permissions import Role
 from incubator.extensions import db
 from incubator.orgs import services as org_services
@@ -41,15 +40,12 @@ def index() -> Any:
 def create_org() -> Any:
     form = OrgCreateForm(data={"timezone": "Asia/Ho_Chi_Minh", "currency": "VND", "default_locale": "vi"})
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             org = org_services.create_org(db.session, slug=form.slug.data, name=form.name.data, kind=form.kind.data,
                                           timezone=form.timezone.data, currency=form.currency.data,
                                           default_locale=form.default_locale.data)
             org_services.invite(db.session, org, form.owner_email.data, Role.OWNER, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("%(name)s is created and its owner invited.", name=org.name), "success")
             return redirect(url_for("admin.index"))
     return render_template("admin/create_org.html", form=form)

@@ -30,6 +30,7 @@ from incubator.booking.models import (
 )
 from incubator.booking.views import bp, zone
 from incubator.cohorts.models import Cohort, ResourceKind, Startup
+from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, require
@@ -79,10 +80,8 @@ def approval(booking_id: int) -> Any:
     if decision not in ("approve", "decline"):  # anything else declined the booking
         flash(_("Choose approve or decline."), "danger")
     elif CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True):
             services.decide_approval(booking, decision == "approve")
-        except DomainError as error:
-            flash(error.message, "danger")
     return redirect(url_for("booking.manage"))
 
 
@@ -114,12 +113,10 @@ def certifications() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def new_training() -> Any:
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             setup.create_training(db.session, g.org, request.form.get("name", ""),
                                   request.form.get("validity_months", "12"))
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The training is created."), "success")
     return redirect(url_for("booking.certifications"))
 
@@ -128,11 +125,9 @@ def new_training() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def new_lab() -> Any:
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             setup.create_lab(db.session, g.org, request.form.get("name", ""), request.form.get("site", ""))
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The lab is created."), "success")
     return redirect(url_for("booking.labs"))
 
@@ -143,9 +138,9 @@ def new_resource(lab_id: int) -> Any:
     lab = get_or_404(Lab, lab_id)
     if not CSRFOnlyForm().validate_on_submit():
         return redirect(url_for("booking.labs"))
-    try:
+    with attempt() as outcome:
         resource = setup.create_resource(db.session, lab, request.form.get("name", ""), request.form.get("kind", ""))
-    except DomainError as error:
+    if (error := outcome.error) is not None:
         flash(error.message, "danger")
         return redirect(url_for("booking.labs"))
     flash(_("The resource is created: set its rules and make it bookable."), "success")
@@ -159,10 +154,9 @@ def settings(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     errors: dict[str, str] = {}
     if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt() as outcome:
             setup.save_rules(db.session, resource, request.form, request.files.get("photo"))
-        except DomainError as error:
-            db.session.rollback()
+        if (error := outcome.error) is not None:
             errors = error.fields
         else:
             flash(_("The resource's rules are saved."), "success")
@@ -191,13 +185,11 @@ def closures(resource_id: int) -> Any:
             if closure.resource_id == resource.id:
                 db.session.delete(closure)
         else:
-            try:
+            with attempt(flash_error=True) as outcome:
                 setup.add_closure(db.session, g.org, resource, request.form.get("starts", ""),
                                   request.form.get("ends", ""), request.form.get("reason", ""),
                                   bool(request.form.get("maintenance")))
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
+            if outcome.ok:
                 flash(_("Closed for that time: nobody can book it."), "success")
     return redirect(url_for("booking.settings", resource_id=resource.id))
 
@@ -212,10 +204,10 @@ def share(resource_id: int) -> Any:
         if partner is None:
             abort(404)
         stop = request.form.get("action") == "stop"
-        try:
+        with attempt() as outcome:
             setup.set_share(db.session, resource, partner, share=not stop,
                             needs_approval=bool(request.form.get("needs_approval")))
-        except DomainError as error:
+        if (error := outcome.error) is not None:
             _flash_error(error)
         else:
             flash(_("%(org)s can no longer book it.", org=partner.name) if stop else

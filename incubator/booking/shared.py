@@ -17,6 +17,7 @@ from flask_login import current_user
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import inputs, services
 from incubator.booking.access import require_booking, shared_or_404
+from incubator.core.actions import attempt
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import all_orgs, org_blueprint
@@ -50,12 +51,11 @@ def book(resource_id: int) -> Any:
         except DomainError as exc:
             error = exc
         else:
-            try:
+            with attempt() as outcome:
                 with all_orgs(db.session):
                     booking = services.create_booking(db.session, owner, resource, current_user, start,
                                                       start + timedelta(minutes=minutes), share=share)
-            except DomainError as exc:
-                db.session.rollback()
+            if (exc := outcome.error) is not None:
                 error = exc
             else:
                 from incubator.booking.views import booking_status_label

@@ -25,6 +25,7 @@ from incubator.booking.models import (
     Resource,
 )
 from incubator.cohorts.models import ResourceKind
+from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
@@ -143,7 +144,7 @@ def book(resource_id: int) -> Any:
     form = CSRFOnlyForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
                                           low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
             weeks = inputs.whole_number(request.form.get("weeks"), "weeks", default=1, low=1, high=26)
@@ -153,8 +154,7 @@ def book(resource_id: int) -> Any:
                 note=inputs.text(request.form.get("note"), 500))
             if not made:
                 raise skipped[0][1]
-        except DomainError as exc:
-            db.session.rollback()
+        if (exc := outcome.error) is not None:
             error = exc
         else:
             booking = made[0]
@@ -204,12 +204,10 @@ def cancel(booking_id: int) -> Any:
     if booking is None or not (manager or booking.user_id == current_user.id):
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
-        try:
-            with all_orgs(db.session):  # a shared lab's booking belongs to its owner
-                returned = services.cancel_booking(db.session, booking, current_user, manager)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        # A refund that fails after the booking was marked cancelled: the savepoint takes it back.
+        with attempt(flash_error=True) as outcome, all_orgs(db.session):  # a shared lab's booking: its owner's
+            returned = services.cancel_booking(db.session, booking, current_user, manager)
+        if outcome.ok:
             flash(_("Cancelled; the credits are back.") if returned and booking.credit_minutes else
                   _("Cancelled.") if returned else _("Cancelled late: the credits are forfeited."), "success")
             if booking.org_id == g.org.id:
@@ -264,11 +262,9 @@ def check_in(resource_id: int) -> Any:
         if booking is None:
             flash(_("You have no booking of this resource right now."), "danger")
         else:
-            try:
+            with attempt(flash_error=True) as outcome:
                 services.check_in(booking, current_user, is_manager(), now)
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
+            if outcome.ok:
                 flash(_("Checked in. Enjoy the machine!"), "success")
         return redirect(url_for("booking.check_in", resource_id=resource.id))
     return render_template("booking/check_in.html", resource=resource, booking=booking,
@@ -281,12 +277,12 @@ def check_in(resource_id: int) -> Any:
 def join_waitlist(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt() as outcome:
             start = inputs.local_time(request.form.get("start"), zone())
             minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
                                           low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
             services.join_waitlist(db.session, g.org, resource, current_user, start, start + timedelta(minutes=minutes))
-        except DomainError:
+        if not outcome.ok:
             flash(_("Choose a time in the future."), "danger")
         else:
             flash(_("You are on the waitlist: if the time frees up, it is held for you and you get an email."),
@@ -302,11 +298,9 @@ def take(booking_id: int) -> Any:
     if booking.user_id != current_user.id:
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.take_held(booking, current_user)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("It is yours."), "success")
     return redirect(url_for("booking.mine"))
 

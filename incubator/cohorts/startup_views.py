@@ -22,8 +22,8 @@ from incubator.cohorts.forms import (
     StartupForm,
 )
 from incubator.cohorts.models import MONEY_KPIS, CheckIn, Enrolment, Milestone, Startup
+from incubator.core.actions import attempt
 from incubator.core.errors import DomainError
-from incubator.core.forms import apply_form_errors
 from incubator.core.permissions import Permission, Role, can, require
 from incubator.core.storage import image_mimetype, image_suffix, storage
 from incubator.core.tenancy import get_or_404, org_blueprint, org_today
@@ -107,14 +107,11 @@ def edit(startup_id: int | None) -> Any:
     form = StartupForm(obj=startup)
     if form.validate_on_submit():
         data = {name: field.data for name, field in form._fields.items() if name not in ("csrf_token", "logo")}
-        try:
+        with attempt(form=form) as outcome:
             saved = services.save_startup(db.session, g.org, startup, **data)
             if form.logo.data and form.logo.data.filename:
                 saved.logo_key = _store_logo(form.logo.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The startup's profile is saved."), "success")
             return redirect(url_for("startups.show", startup_id=saved.id))
     title = _("Edit %(name)s", name=startup.name) if startup else _("New startup")
@@ -154,11 +151,9 @@ def add_founder(startup_id: int) -> Any:
             services.add_founder(db.session, g.org, startup, user)
             flash(_("%(name)s is a founder of %(startup)s.", name=user.name, startup=startup.name), "success")
         else:
-            try:
+            with attempt(flash_error=True) as outcome:
                 org_services.invite(db.session, g.org, form.email.data, Role.FOUNDER, current_user, actor=g.membership)
-            except DomainError as error:
-                flash(error.message, "danger")
-            else:
+            if outcome.ok:
                 flash(_("%(email)s has no account yet: an invitation to join as a founder is sent. Add them to "
                         "the startup once they have joined.", email=form.email.data), "info")
     return redirect(url_for("startups.show", startup_id=startup.id))
@@ -187,11 +182,11 @@ def update_milestone(milestone_id: int) -> Any:
     startup = startup_or_404(milestone.startup_id)
     form = MilestoneUpdateForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as outcome:
             stored = _store_evidence(form.evidence_file.data)
             services.save_milestone(db.session, startup, milestone, status=form.status.data,
                                     evidence_url=form.evidence_url.data, today=org_today())
-        except DomainError as error:
+        if (error := outcome.error) is not None:
             flash(error.message if not error.fields else "; ".join(error.fields.values()), "danger")
         else:
             if stored:
@@ -242,14 +237,12 @@ def new_checkin(startup_id: int) -> Any:
     form = CheckInForm(data={"period": request.args.get("period", "")})
     if request.method == "POST" and form.validate_on_submit():
         enrolment = services.current_enrolment(db.session, startup)
-        try:
+        with attempt(form=form) as outcome:
             clean = checkins.clean_checkin(g.org, enrolment.cohort if enrolment else None, kpis,
                                            _checkin_data(form, kpis), org_today())
             checkin = checkins.submit_checkin(db.session, startup, clean, current_user, notes=form.notes.data or "")
             stored = _store_evidence(form.evidence_file.data)
-        except DomainError as error:
-            db.session.rollback()
-            apply_form_errors(form, error)
+        if (error := outcome.error) is not None:
             return _render_checkin(startup, form, kpis, None, error.fields, 422)
         if stored:
             checkin.evidence_key, checkin.evidence_name = stored
@@ -270,13 +263,11 @@ def checkin(checkin_id: int) -> Any:
         return _render_checkin(startup, form, kpis, record)
     form = CheckInForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             clean = checkins.clean_checkin(g.org, None, kpis, _checkin_data(form, kpis), org_today(),
                                            check_period=False)
             checkins.update_checkin(db.session, record, clean, current_user, notes=form.notes.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            apply_form_errors(form, error)
+        if (error := outcome.error) is not None:
             return _render_checkin(startup, form, kpis, record, error.fields, error.status)
         flash(_("The check-in is updated."), "success")
         return redirect(url_for("startups.checkin", checkin_id=record.id))
@@ -289,11 +280,9 @@ def checkin(checkin_id: int) -> Any:
 def verify_checkin(checkin_id: int, lock: bool) -> Any:
     record = get_or_404(CheckIn, checkin_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             (checkins.lock_checkin if lock else checkins.verify_checkin)(record, current_user)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The check-in is verified and locked.") if lock else _("The check-in is verified."), "success")
     return redirect(url_for("startups.checkin", checkin_id=record.id))
 

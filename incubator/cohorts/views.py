@@ -24,8 +24,8 @@ from incubator.cohorts.models import (
     Startup,
     StartupFounder,
 )
+from incubator.core.actions import attempt
 from incubator.core.errors import DomainError
-from incubator.core.forms import apply_form_errors
 from incubator.core.money import exponent
 from incubator.core.permissions import Permission, Role, can, require
 from incubator.core.tenancy import get_or_404, org_blueprint, org_today
@@ -91,12 +91,10 @@ def index() -> Any:
 def new_programme() -> Any:
     form = ProgrammeForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             services.create_programme(db.session, g.org, name=form.name.data, kind=form.kind.data,
                                       description=form.description.data or "")
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The programme is created."), "success")
             return redirect(url_for("cohorts.index"))
     return render_template("cohorts/form.html", form=form, title=_("New programme")), 422 if form.errors else 200
@@ -128,7 +126,7 @@ def edit_cohort(cohort_id: int | None) -> Any:
         flash(_("Create a programme first: every cohort belongs to one."), "info")
         return redirect(url_for("cohorts.new_programme"))
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             saved = services.save_cohort(
                 db.session, g.org, cohort, programme=get_or_404(Programme, form.programme_id.data),
                 name=form.name.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
@@ -137,10 +135,7 @@ def edit_cohort(cohort_id: int | None) -> Any:
                 lab_credits=form.lab_credits())
             services.set_funders(db.session, g.org, saved, user_ids=form.funder_users.data or [],
                                  org_ids=form.funder_orgs.data or [])
-        except DomainError as error:
-            db.session.rollback()  # the cohort and its funders are saved together or not at all
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The cohort is saved."), "success")
             return redirect(url_for("cohorts.show", cohort_id=saved.id))
     title = _("Edit %(name)s", name=cohort.name) if cohort else _("New cohort")
@@ -186,11 +181,9 @@ def enrol(cohort_id: int) -> Any:
     form.startup_id.choices = [(s.id, s.name) for s in db.session.execute(
         select(Startup).where(Startup.org_id == g.org.id)).scalars()]
     if form.validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.enrol(db.session, cohort, get_or_404(Startup, form.startup_id.data), form.enrolled_on.data)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The startup is enrolled."), "success")
     else:
         flash(_("Choose a startup and a date."), "danger")
@@ -225,13 +218,11 @@ def add_template(cohort_id: int) -> Any:
 def lock_period(cohort_id: int) -> Any:
     cohort = get_or_404(Cohort, cohort_id)
     form = LockPeriodForm()
-    try:
+    with attempt(flash_error=True) as outcome:
         if not form.validate_on_submit():
             raise DomainError(_("Use the form YYYY-MM."))
         count = checkins.lock_period(db.session, cohort, checkins.parse_period(form.period.data), current_user)
-    except DomainError as error:
-        flash(error.message, "danger")
-    else:
+    if outcome.ok:
         flash(_("%(n)d check-ins verified and locked.", n=count), "success")
     return redirect(url_for("cohorts.show", cohort_id=cohort.id))
 
@@ -244,11 +235,9 @@ def enrolment_status(enrolment_id: int) -> Any:
     enrolment = get_or_404(Enrolment, enrolment_id)
     form = EnrolmentStatusForm()
     if form.validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.change_enrolment_status(enrolment, form.status.data, org_today(), form.reason.data)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("%(name)s is now %(status)s.", name=enrolment.startup.name,
                     status=EnrolmentStatus(enrolment.status).label), "success")
     return redirect(request.referrer if _same_site(request.referrer) else
@@ -268,12 +257,10 @@ def kpis() -> Any:
 
     form = KpiForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             services.create_kpi(db.session, g.org, key=form.key.data, name=form.name.data,
                                 unit=form.unit.data or "", type=form.type.data)
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The KPI is added: startups report it from their next check-in."), "success")
             return redirect(url_for("cohorts.kpis"))
     definitions = db.session.execute(select(KpiDefinition).where(KpiDefinition.org_id == g.org.id)

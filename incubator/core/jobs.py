@@ -123,6 +123,8 @@ def _install_session_hooks() -> None:
 
     @event.listens_for(Session, "after_commit")
     def _run(session: Session) -> None:
+        if session.in_nested_transaction():  # a savepoint released (SQLAlchemy calls after_commit then too)
+            return
         failures = []
         for fn, args, _transaction in session.info.pop(AFTER_COMMIT_KEY, []):
             try:  # one failing call (a queue that is down) does not cost the others their turn

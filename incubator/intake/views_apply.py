@@ -11,8 +11,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
+from incubator.core.actions import attempt
 from incubator.core.db import utcnow
-from incubator.core.errors import DomainError
 from incubator.core.money import format_money
 from incubator.core.permissions import Permission, can
 from incubator.core.tenancy import get_or_404, public
@@ -62,9 +62,9 @@ def apply(call_id: int) -> Any:
         abort(400)
     if not may_apply(g.membership):
         abort(403)  # a manager or reviewer of the organisation does not apply to its calls
-    try:
+    with attempt() as outcome:
         application = services.start_application(db.session, g.org, call, current_user)
-    except DomainError as error:
+    if (error := outcome.error) is not None:
         flash(error.message, "danger")
         return render_template("intake/call.html", call=call, mine=None, now=utcnow(), form=CSRFOnlyForm(),
                                questions=call.current_version.questions), 422
@@ -87,15 +87,15 @@ def _save_from_request(application: Application) -> dict[str, str]:
     for question in application.form_version.questions:
         upload = request.files.get(question["key"]) if question["type"] == "file" else None
         if upload is not None and upload.filename:
-            try:
+            with attempt() as outcome:
                 services.upload_file(db.session, application, current_user, question["key"], upload.stream,
                                      upload.filename)
-            except DomainError as error:
+            if (error := outcome.error) is not None:
                 errors[question["key"]] = error.fields.get("file") or error.message
     answers = formspec.answers_from_form(application.form_version.questions, request.form)
-    try:
+    with attempt() as outcome:
         services.save_answers(db.session, application, current_user, answers)
-    except DomainError as error:
+    if (error := outcome.error) is not None:
         errors.update(error.fields or {"_": error.message})
     return errors
 
@@ -113,15 +113,15 @@ def edit_application(application_id: int) -> Any:
         values = {**values, **formspec.answers_from_form(application.form_version.questions, request.form)}
         errors = _save_from_request(application)
         if not errors and request.form.get("action") == "submit":
-            try:
+            with attempt() as outcome:
                 services.submit_application(db.session, application, current_user)
-            except DomainError as error:
+            if (error := outcome.error) is not None:
                 if error.code != "payment_required":
                     errors = error.fields or {"_": error.message}
                 else:  # the answers are kept; paying submits the application (the payment's webhook does)
-                    try:
+                    with attempt() as checkout:
                         payment = ledger_signals.ask(ledger_signals.fee_checkout_requested, application)
-                    except DomainError as refused:
+                    if (refused := checkout.error) is not None:
                         errors = {"_": refused.message}
                     else:
                         return redirect(absolute(payment.checkout_url or ""))
@@ -155,9 +155,9 @@ def autosave(application_id: int) -> Any:
     if not CSRFOnlyForm().validate_on_submit():
         return jsonify({"saved": False}), 400
     answers = formspec.answers_from_form(application.form_version.questions, request.form)
-    try:
+    with attempt() as outcome:
         services.save_answers(db.session, application, current_user, answers)
-    except DomainError as error:
+    if (error := outcome.error) is not None:
         return jsonify({"saved": False, "code": error.code, "fields": error.fields}), 422
     return jsonify({"saved": True, "at": utcnow().isoformat()})
 
@@ -169,11 +169,9 @@ def withdraw(application_id: int) -> Any:
     form = WithdrawForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        with db.session.begin_nested():  # a refused withdrawal (or refund) leaves nothing behind
-            refunded = services.withdraw_application(db.session, application, current_user,
-                                                     form.comment.data or "")
-    except DomainError as error:
+    with attempt() as outcome:  # a refused withdrawal (or refund) leaves nothing behind
+        refunded = services.withdraw_application(db.session, application, current_user, form.comment.data or "")
+    if (error := outcome.error) is not None:
         flash(error.message, "danger")
         return redirect(url_for("intake.my_applications"))
     flash(_("Your application is withdrawn."), "success")

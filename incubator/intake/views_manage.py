@@ -11,8 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Cohort, Programme
-from incubator.core.errors import DomainError
-from incubator.core.forms import apply_form_errors
+from incubator.core.actions import attempt
 from incubator.core.money import to_major, to_minor
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404
@@ -58,7 +57,7 @@ def edit_call(call_id: int | None) -> Any:
     if form.validate_on_submit():
         programme = db.session.get(Programme, form.programme_id.data)
         cohort = db.session.get(Cohort, form.cohort_id.data) if form.cohort_id.data else None
-        try:
+        with attempt(form=form) as outcome:
             saved = services.save_call(
                 db.session, g.org, call, programme=programme if programme and programme.org_id == g.org.id else None,
                 cohort=cohort, title_en=form.title_en.data, title_vi=form.title_vi.data,
@@ -69,9 +68,7 @@ def edit_call(call_id: int | None) -> Any:
                 fee_minor=to_minor(form.fee.data, g.org.currency) if form.fee.data is not None else None,
                 allow_edits=form.allow_edits.data, blind_review=form.blind_review.data,
                 reviewers_per_application=form.reviewers_per_application.data)
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The call is saved."), "success")
             return redirect(url_for("intake.form_builder", call_id=saved.id))
     title = _("Edit call") if call else _("New call")
@@ -96,14 +93,12 @@ def form_builder(call_id: int) -> Any:
     if form.validate_on_submit():
         raw = {name: getattr(form, name).data for name in ("key", "type", "label_en", "label_vi", "help_en",
                                                             "help_vi", "required", "options", "max_length")}
-        try:
+        with attempt(form=form) as outcome:
             if form.original_key.data:
                 services.edit_question(db.session, call, form.original_key.data, raw)
             else:
                 services.add_question(db.session, call, raw)
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The form is saved (version %(n)d).", n=call.current_version.number), "success")
             return redirect(url_for("intake.form_builder", call_id=call.id))
     answered = db.session.execute(select(func.count()).select_from(Application).where(
@@ -133,13 +128,11 @@ def rubric(call_id: int) -> Any:
     call = get_or_404(Call, call_id)
     form = CriterionForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             services.save_criterion(db.session, call, None, key=form.key.data, label_en=form.label_en.data,
                                     label_vi=form.label_vi.data, scale_min=form.scale_min.data,
                                     scale_max=form.scale_max.data, weight=form.weight.data)
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The rubric is saved."), "success")
             return redirect(url_for("intake.rubric", call_id=call.id))
     return render_template("intake/rubric.html", call=call, form=form, action_form=CSRFOnlyForm()), \
@@ -153,10 +146,8 @@ def remove_criterion(call_id: int) -> Any:
     form = CSRFOnlyForm()
     criterion = next((c for c in call.criteria if c.key == request.form.get("key")), None)
     if form.validate_on_submit() and criterion is not None:
-        try:
+        with attempt(flash_error=True):
             services.remove_criterion(db.session, call, criterion)
-        except DomainError as error:
-            flash(error.message, "danger")
     return redirect(url_for("intake.rubric", call_id=call.id))
 
 
@@ -170,11 +161,9 @@ def letter_templates() -> Any:
     subject, body = decisions.letter_template(db.session, g.org.id, outcome, lang)
     form = LetterForm(data={"subject": subject, "body": body} if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as saved:
             decisions.save_letter_template(db.session, g.org, outcome, lang, form.subject.data, form.body.data)
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if saved.ok:
             flash(_("The letter is saved."), "success")
             return redirect(url_for("intake.letter_templates", outcome=outcome, lang=lang))
     return render_template("intake/letters.html", form=form, outcome=outcome, lang=lang,

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort
+from incubator.core.actions import attempt
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
 from incubator.core.storage import storage
@@ -95,11 +96,9 @@ def bulk(call_id: int) -> Any:
         for line in skipped:
             flash(line, "warning")
     elif action == "auto_assign":
-        try:
+        with attempt(flash_error=True) as outcome:
             made = review.auto_assign(db.session, call, chosen)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("%(n)d review assignments made.", n=made), "success")
     elif action == "assign":
         reviewer = db.session.get(User, request.form.get("reviewer_id", 0, type=int))
@@ -107,25 +106,24 @@ def bulk(call_id: int) -> Any:
             abort(400)
         done = 0
         for application in chosen:
-            try:
-                with db.session.begin_nested():
-                    review.assign(db.session, application, reviewer)
+            with attempt() as outcome:
+                review.assign(db.session, application, reviewer)
+            if outcome.error:
+                flash(f"{application.display_name}: {outcome.error.message}", "warning")
+            else:
                 done += 1
-            except DomainError as error:
-                flash(f"{application.display_name}: {error.message}", "warning")
         flash(_("%(n)d review assignments made.", n=done), "success")
     elif action == "decide":
         cohort = _cohort(request.form.get("cohort_id", 0, type=int))
         done = 0
         for application in chosen:
-            try:
-                with db.session.begin_nested():
-                    decisions.decide(db.session, application, current_user, g.membership,
-                                     request.form.get("decision", ""), cohort, request.form.get("comment", ""))
-                done += 1
-            except DomainError as error:
-                flash(f"{application.display_name}: {error.message}", "warning")
+            with attempt() as outcome:  # one refused leaves nothing of its own (rows, invitations) behind
+                decisions.decide(db.session, application, current_user, g.membership,
+                                 request.form.get("decision", ""), cohort, request.form.get("comment", ""))
+            if outcome.error:
+                flash(f"{application.display_name}: {outcome.error.message}", "warning")
             else:
+                done += 1
                 for problem in decisions.mapping_problems(application, locale()):
                     flash(f"{application.display_name}: {problem}", "warning")
         flash(_("%(n)d decisions recorded.", n=done), "success")
@@ -178,10 +176,8 @@ def move(application_id: int) -> Any:
     form.stage.choices = [SelectChoice(s.value, s.label) for s in Stage]
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with attempt(flash_error=True):
         pipeline.move(db.session, application, current_user, g.membership, form.stage.data, form.comment.data or "")
-    except DomainError as error:
-        flash(error.message, "danger")
     return redirect(url_for("intake.application_page", application_id=application.id))
 
 
@@ -192,11 +188,9 @@ def assign(application_id: int) -> Any:
     form = AssignForm()
     form.reviewer_id.choices = _reviewer_choices()
     if form.validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             review.assign(db.session, application, db.session.get(User, form.reviewer_id.data))
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The reviewer is assigned and told by email."), "success")
     else:
         flash(_("Choose a reviewer."), "danger")
@@ -211,12 +205,11 @@ def decide(application_id: int) -> Any:
     form.cohort_id.choices = _cohort_choices()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        with db.session.begin_nested():  # all or nothing: a full cohort leaves no startup and no transition
-            decisions.decide(db.session, application, current_user, g.membership, form.decision.data,
-                             _cohort(form.cohort_id.data), form.comment.data or "")
-    except DomainError as error:
-        flash(error.message, "danger")
+    # All or nothing: a full cohort leaves no startup, no transition and no invitation to its team.
+    with attempt(flash_error=True) as outcome:
+        decisions.decide(db.session, application, current_user, g.membership, form.decision.data,
+                         _cohort(form.cohort_id.data), form.comment.data or "")
+    if not outcome.ok:
         return redirect(url_for("intake.application_page", application_id=application.id))
     flash(_("The decision is recorded. Send the letter from the call's list."), "success")
     for problem in decisions.mapping_problems(application, locale()):
@@ -232,11 +225,11 @@ def submit_review(application_id: int) -> Any:
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
     scores = {c.key: request.form.get(f"score-{c.key}", "") for c in application.call.criteria}
-    try:
+    with attempt() as outcome:
         review.submit_review(db.session, application, current_user, scores=scores,
                              recommendation=request.form.get("recommendation"),
                              comment=request.form.get("comment", ""))
-    except DomainError as error:
+    if (error := outcome.error) is not None:
         blind = review.is_blind_for(application, current_user, g.membership)
         flash(error.message, "danger")
         return render_template(
@@ -258,9 +251,9 @@ def declare_conflict(application_id: int) -> Any:
     mine = review.assignment(db.session, application, current_user)
     if mine is None:
         abort(404)
-    try:
+    with attempt() as outcome:
         review.declare_conflict(db.session, mine, current_user, form.reason.data if form.validate_on_submit() else "")
-    except DomainError as error:
+    if (error := outcome.error) is not None:
         flash(error.message, "danger")
         return redirect(url_for("intake.application_page", application_id=application.id))
     flash(_("The conflict of interest is recorded and the assignment declined."), "success")

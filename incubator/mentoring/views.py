@@ -14,6 +14,7 @@ from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Cohort, Startup, StartupFounder
+from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.ics import uid_domain
@@ -23,6 +24,19 @@ from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_toda
 from incubator.core.tokens import hash_token
 from incubator.extensions import db
 from incubator.mentoring import calendar, labels, matching, notifications, services
+from incubator.mentoring.forms import (
+    AnswerForm,
+    ConflictForm,
+    LogSessionForm,
+    MatchingForm,
+    NeedsForm,
+    ProfileForm,
+    RateForm,
+    ReplaceMentorForm,
+    RescheduleForm,
+    ScheduleForm,
+    as_int,
+)
 from incubator.mentoring.models import (
     EXPERTISE,
     INDUSTRIES,
@@ -111,38 +125,28 @@ def profile(mentor_profile_id: int | None) -> Any:
         record = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
                                                                 MentorProfile.user_id == user.id)).scalar_one_or_none()
     errors: dict[str, str] = {}
-    form = CSRFOnlyForm()
+    form = ProfileForm()
     if request.method == "POST" and form.validate_on_submit():
-        data = request.form
-        try:
+        with attempt() as outcome:
             services.save_profile(
-                db.session, g.org, user, expertise=data.getlist("expertise") + data.get("free_tags", "").split(","),
-                industries=data.getlist("industries"), stages=data.getlist("stages"),
-                languages=data.getlist("languages"), capacity=_int(data.get("capacity")),
-                hours_per_month=_int(data.get("hours_per_month")), timezone=data.get("timezone", ""),
-                headline=data.get("headline", ""), bio=data.get("bio", ""),
-                affiliation=data.get("affiliation", "business"), windows=parse_windows(data.get("windows", "")))
-        except DomainError as error:
-            db.session.rollback()
+                db.session, g.org, user, expertise=form.expertise.data + form.free_tags.data.split(","),
+                industries=form.industries.data, stages=form.stages.data, languages=form.languages.data,
+                capacity=as_int(form.capacity.data), hours_per_month=as_int(form.hours_per_month.data),
+                timezone=form.timezone.data, headline=form.headline.data, bio=form.bio.data,
+                affiliation=form.affiliation.data, windows=parse_windows(form.windows.data))
+        if (error := outcome.error) is not None:
             errors = error.fields or {"form": error.message}
         else:
             flash(_("The mentor profile is saved."), "success")
             return redirect(url_for("mentoring.mentors") if mentor_profile_id else url_for("mentoring.mine"))
     return render_template("mentoring/profile.html", record=record, user=user, errors=errors, form=form,
                            expertise=EXPERTISE, industries=INDUSTRIES, languages=LANGUAGES,
-                           windows=request.form.get("windows", windows_text(record)),
+                           windows=form.windows.data if request.method == "POST" else windows_text(record),
                            stages=["idea", "prototype", "mvp", "revenue", "growth"], conflict_kinds=list(ConflictKind),
                            conflicts=services.conflicts_for(db.session, g.org, record) if record else [],
                            startups=db.session.execute(select(Startup).where(Startup.org_id == g.org.id)
                                                        .order_by(Startup.name)).scalars().all()), \
         422 if errors else 200
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @bp.route("/mentors/<int:mentor_profile_id>/conflicts", methods=["POST"])
@@ -151,15 +155,13 @@ def add_conflict(mentor_profile_id: int) -> Any:
     record = get_or_404(MentorProfile, mentor_profile_id)
     if not (is_manager() or record.user_id == current_user.id):
         abort(404)
-    if CSRFOnlyForm().validate_on_submit():
-        try:
-            services.record_conflict(db.session, record, get_or_404(Startup, _int(request.form.get("startup_id"))),
-                                     request.form.get("kind", ""), request.form.get("reason", ""), current_user,
+    form = ConflictForm()
+    if form.validate_on_submit():
+        with attempt(flash_error=True) as outcome:
+            services.record_conflict(db.session, record, get_or_404(Startup, as_int(form.startup_id.data)),
+                                     form.kind.data, form.reason.data, current_user,
                                      on_cancel=lambda s: notifications.cancelled(s, None))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The conflict of interest is recorded: this pair will never be matched."), "success")
     return redirect(request.referrer or url_for("mentoring.mine"))
 
@@ -203,10 +205,10 @@ def save_needs(startup_id: int) -> Any:
     startup = get_or_404(Startup, startup_id)
     if not (is_manager() or can(Permission.MANAGE_COHORTS) or startup.has_founder(current_user)):
         abort(404)
-    if CSRFOnlyForm().validate_on_submit():
-        services.save_needs(db.session, startup, needs=request.form.getlist("needs"),
-                            industry=request.form.get("industry", "other"),
-                            languages=request.form.getlist("languages"))
+    form = NeedsForm()
+    if form.validate_on_submit():
+        services.save_needs(db.session, startup, needs=form.needs.data, industry=form.industry.data,
+                            languages=form.languages.data)
         flash(_("The mentoring needs are saved."), "success")
     return redirect(url_for("mentoring.mine"))
 
@@ -217,18 +219,19 @@ def save_needs(startup_id: int) -> Any:
 @require(Permission.MANAGE_MENTORING)
 def cohort_matching(cohort_id: int) -> Any:
     cohort = get_or_404(Cohort, cohort_id)
-    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
-        weights = {name: request.form.get(f"w_{name}", matching.DEFAULT_WEIGHTS[name]) for name in matching.CRITERIA}
+    form = MatchingForm()
+    if request.method == "POST" and form.validate_on_submit():
         try:
-            weights = {k: float(v) for k, v in weights.items()}
+            weights = {k: float(v) for k, v in form.weights().items()}
+        except ValueError:
+            flash(_("Weights go from 0 to 100."), "danger")
+            return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
+        with attempt(flash_error=True) as outcome:
             run = services.run_matching(
                 db.session, g.org, cohort, current_user, weights=weights,
-                per_startup=_int(request.form.get("per_startup")) or 0,
-                participation_first=bool(request.form.get("participation_first")), today=org_today())
-        except (DomainError, ValueError) as error:
-            db.session.rollback()
-            flash(getattr(error, "message", _("Weights go from 0 to 100.")), "danger")
-        else:
+                per_startup=as_int(form.per_startup.data) or 0,
+                participation_first=bool(form.participation_first.data), today=org_today())
+        if outcome.ok:
             flash(_("Matching done: total score %(score)s.", score=f"{run.total_score:.1f}"), "success")
         return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
     run = db.session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
@@ -287,10 +290,8 @@ def _notify_published(match: Match) -> None:
 def lock(match_id: int) -> Any:
     match = get_or_404(Match, match_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True):
             services.set_locked(match, match.status != MatchStatus.LOCKED)
-        except DomainError as error:
-            flash(error.message, "danger")
     return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
 
 
@@ -298,11 +299,10 @@ def lock(match_id: int) -> Any:
 @require(Permission.MANAGE_MENTORING)
 def replace(match_id: int) -> Any:
     match = get_or_404(Match, match_id)
-    if CSRFOnlyForm().validate_on_submit():
-        try:
-            services.replace_mentor(db.session, match, get_or_404(MentorProfile, _int(request.form.get("mentor_id"))))
-        except DomainError as error:
-            flash(error.message, "danger")
+    form = ReplaceMentorForm()
+    if form.validate_on_submit():
+        with attempt(flash_error=True):
+            services.replace_mentor(db.session, match, get_or_404(MentorProfile, as_int(form.mentor_id.data)))
     return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
 
 
@@ -310,12 +310,11 @@ def replace(match_id: int) -> Any:
 @require(Permission.VIEW_DASHBOARD)
 def answer(match_id: int) -> Any:
     match = match_or_404(match_id)
-    if CSRFOnlyForm().validate_on_submit():
-        try:
-            services.respond(match, current_user, request.form.get("answer") == "accept")
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+    form = AnswerForm()
+    if form.validate_on_submit():
+        with attempt(flash_error=True) as outcome:
+            services.respond(match, current_user, form.answer.data == "accept")
+        if outcome.ok:
             flash(_("Thank you: your answer is recorded."), "success")
     return redirect(url_for("mentoring.mine"))
 
@@ -351,23 +350,20 @@ def mine() -> Any:
 @require(Permission.VIEW_DASHBOARD)
 def schedule(match_id: int) -> Any:
     match = match_or_404(match_id)
-    if CSRFOnlyForm().validate_on_submit():
+    form = ScheduleForm()
+    if form.validate_on_submit():
         try:
-            local = datetime.fromisoformat(request.form.get("starts_at", ""))
+            local = datetime.fromisoformat(form.starts_at.data)
             zone = ZoneInfo(match.mentor.timezone)
             starts_at = local.replace(tzinfo=zone) if local.tzinfo is None else local
         except ValueError:
             flash(_("Give a date and a time."), "danger")
             return redirect(url_for("mentoring.mine"))
-        try:
+        with attempt(flash_error=True) as outcome:
             record = services.schedule_session(
-                db.session, match, starts_at=starts_at, duration_minutes=_int(request.form.get("duration")) or 0,
-                format=request.form.get("format", SessionFormat.IN_PERSON), location=request.form.get("location", ""),
-                topics=request.form.get("topics", ""))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+                db.session, match, starts_at=starts_at, duration_minutes=as_int(form.duration.data) or 0,
+                format=form.format.data, location=form.location.data, topics=form.topics.data)
+        if outcome.ok:
             invite(record)
             flash(_("The session is scheduled and invitations are sent."), "success")
     return redirect(url_for("mentoring.mine"))
@@ -386,24 +382,20 @@ def session_or_404(mentor_session_id: int) -> MentorSession:
 @require(Permission.VIEW_DASHBOARD)
 def session_page(mentor_session_id: int) -> Any:
     record = session_or_404(mentor_session_id)
-    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
+    form = LogSessionForm()
+    if request.method == "POST" and form.validate_on_submit():
         actions = []
-        for title, owner, due in zip(request.form.getlist("action_title"), request.form.getlist("action_owner"),
-                                     request.form.getlist("action_due"), strict=False):
+        for title, owner, due in zip(form.action_title.data, form.action_owner.data, form.action_due.data,
+                                     strict=False):
             try:
                 due_on = datetime.fromisoformat(due).date() if due else None
             except ValueError:
                 due_on = None
             actions.append((title, owner if owner in ("startup", "mentor") else "startup", due_on))
-        try:
-            services.log_session(record, current_user, notes=request.form.get("notes", ""),
-                                 topics=request.form.get("topics", ""),
-                                 duration_minutes=_int(request.form.get("duration")) or 0, actions=actions,
-                                 now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        with attempt(flash_error=True) as outcome:
+            services.log_session(record, current_user, notes=form.notes.data, topics=form.topics.data,
+                                 duration_minutes=as_int(form.duration.data) or 0, actions=actions, now=utcnow())
+        if outcome.ok:
             flash(_("The session is logged."), "success")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
     now = utcnow()
@@ -420,14 +412,11 @@ def session_page(mentor_session_id: int) -> Any:
 @require(Permission.VIEW_DASHBOARD)
 def rate(mentor_session_id: int) -> Any:
     record = session_or_404(mentor_session_id)
-    if CSRFOnlyForm().validate_on_submit():
-        try:
-            services.rate_session(record, current_user, _int(request.form.get("rating")) or 0,
-                                  request.form.get("comment", ""))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+    form = RateForm()
+    if form.validate_on_submit():
+        with attempt(flash_error=True) as outcome:
+            services.rate_session(record, current_user, as_int(form.rating.data) or 0, form.comment.data)
+        if outcome.ok:
             flash(_("Thank you for rating the session."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
 
@@ -437,12 +426,9 @@ def rate(mentor_session_id: int) -> Any:
 def cancel_session(mentor_session_id: int) -> Any:
     record = session_or_404(mentor_session_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.cancel_session(db.session, record, current_user, manager=is_manager(), now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             notifications.cancelled(record, current_user)
             flash(_("The session is cancelled and the others are told."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
@@ -452,20 +438,18 @@ def cancel_session(mentor_session_id: int) -> Any:
 @require(Permission.VIEW_DASHBOARD)
 def reschedule_session(mentor_session_id: int) -> Any:
     record = session_or_404(mentor_session_id)
-    if CSRFOnlyForm().validate_on_submit():
+    form = RescheduleForm()
+    if form.validate_on_submit():
         try:
-            local = datetime.fromisoformat(request.form.get("starts_at", ""))
+            local = datetime.fromisoformat(form.starts_at.data)
         except ValueError:
             flash(_("Give a date and a time."), "danger")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
         starts_at = local.replace(tzinfo=ZoneInfo(record.match.mentor.timezone)) if local.tzinfo is None else local
-        try:
+        with attempt(flash_error=True) as outcome:
             services.reschedule_session(db.session, record, current_user, manager=is_manager(), starts_at=starts_at,
-                                        duration_minutes=_int(request.form.get("duration")) or 0, now=utcnow())
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "danger")
-        else:
+                                        duration_minutes=as_int(form.duration.data) or 0, now=utcnow())
+        if outcome.ok:
             notifications.rescheduled(record, current_user)
             flash(_("The session is moved and the others are told."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))

@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from incubator.accounts import services as account_services
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.core.errors import DomainError
+from incubator.core.actions import attempt
 from incubator.extensions import db
 from incubator.orgs import services
 
@@ -34,10 +34,9 @@ def invitation(token: str) -> Any:
         return render_template("orgs/invitation.html", invitation=found, form=form, has_account=has_account,
                                token=token)
     if form.validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             membership = services.accept_invitation(db.session, found, current_user)
-        except DomainError as error:
-            flash(error.message, "danger")
+        if not outcome.ok:
             return redirect(url_for("invitations.invitation", token=token))
         session.pop("invitation_email", None)
         flash(_("You joined %(org)s.", org=membership.org.name), "success")

@@ -13,9 +13,8 @@ from sqlalchemy.orm import joinedload
 from incubator.accounts import landing
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.models import User
+from incubator.core.actions import attempt
 from incubator.core.db import utcnow
-from incubator.core.errors import DomainError
-from incubator.core.forms import apply_form_errors
 from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, Role, require
 from incubator.core.tenancy import get_or_404, org_blueprint
@@ -75,11 +74,9 @@ def members() -> Any:
 def invite() -> Any:
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             services.invite(db.session, g.org, form.email.data, form.role.data, current_user, actor=g.membership)
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("orgs.members"))
     return _members_page(form, 422)
@@ -91,11 +88,9 @@ def change_role(membership_id: int) -> Any:
     target = get_or_404(Membership, membership_id)
     form = RoleForm()
     if form.validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.change_role(db.session, g.membership, target, form.role.data)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("%(name)s is now %(role)s.", name=target.user.name, role=Role(target.role).label), "success")
     return redirect(url_for("orgs.members"))
 
@@ -106,11 +101,9 @@ def remove_member(membership_id: int) -> Any:
     target = get_or_404(Membership, membership_id)
     form = CSRFOnlyForm()
     if form.validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.remove_member(db.session, g.membership, target)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("%(name)s no longer belongs to this organisation.", name=target.user.name), "success")
     return redirect(url_for("orgs.members"))
 
@@ -121,11 +114,9 @@ def revoke_invitation(invitation_id: int) -> Any:
     invitation = get_or_404(Invitation, invitation_id)
     form = CSRFOnlyForm()
     if form.validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             services.revoke_invitation(invitation)
-        except DomainError as error:
-            flash(error.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("The invitation is revoked."), "success")
     return redirect(url_for("orgs.members"))
 
@@ -135,12 +126,10 @@ def revoke_invitation(invitation_id: int) -> Any:
 def settings() -> Any:
     form = OrgSettingsForm(obj=g.org)
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             services.update_settings(g.org, name=form.name.data, timezone=form.timezone.data,
                                      currency=form.currency.data, default_locale=form.default_locale.data)
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The organisation's settings are saved."), "success")
             return redirect(url_for("orgs.settings"))
     return render_template("orgs/settings.html", form=form)

@@ -16,8 +16,8 @@ from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking.access import booking_or_404
 from incubator.booking.models import Booking
 from incubator.cohorts.models import Startup, StartupFounder
+from incubator.core.actions import attempt
 from incubator.core.db import utcnow
-from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, signed_in
 from incubator.core.timezones import add_months, parse_month, to_local
@@ -28,6 +28,7 @@ from incubator.ledger.models import Payment
 from incubator.payments import services
 from incubator.payments.checkout import start_checkout
 from incubator.payments.exports import payments_csv  # noqa: F401  (tasks: the worker's schedule)
+from incubator.payments.forms import ConnectAccountForm
 
 bp = org_blueprint("payments", __name__)
 
@@ -64,10 +65,9 @@ def pay_booking(booking_id: int) -> Any:
         abort(404)
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
-    try:
+    with attempt() as outcome:
         payment = start_checkout(booking)
-    except DomainError as exc:
-        db.session.rollback()
+    if (exc := outcome.error) is not None:
         flash(exc.message, "danger")
         return redirect(url_for("booking.mine"))
     return redirect(absolute(payment.checkout_url or ""))
@@ -149,12 +149,9 @@ def report_csv() -> Any:
 def refund(payment_id: int) -> Any:
     payment = get_or_404(Payment, payment_id)
     if CSRFOnlyForm().validate_on_submit():
-        try:
+        with attempt(flash_error=True) as outcome:
             entry = services.refund(db.session, payment)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
+        if outcome.ok:
             flash(_("Refunded.") if entry else _("This payment was already refunded."), "success")
     return redirect(url_for("payments.report"))
 
@@ -162,12 +159,12 @@ def refund(payment_id: int) -> Any:
 @bp.route("/manage/payments/account", methods=["POST"])
 @require(Permission.MANAGE_PAYMENTS)
 def connect() -> Any:
-    if not CSRFOnlyForm().validate_on_submit():
+    form = ConnectAccountForm()
+    if not form.validate_on_submit():
         abort(400)
-    try:
-        services.connect_account(db.session, g.org, request.form.get("stripe_account_id", ""))
-    except DomainError as exc:
-        db.session.rollback()
+    with attempt() as outcome:
+        services.connect_account(db.session, g.org, form.stripe_account_id.data)
+    if (exc := outcome.error) is not None:
         return render_template("payments/report.html", payments=_report_rows(this_month()), totals=None, error=exc,
                                month=this_month(),
                                account=services.account_for(db.session, g.org), form=CSRFOnlyForm(formdata=None)), 422

@@ -11,8 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from incubator.cohorts.models import Enrolment
-from incubator.core.errors import DomainError
-from incubator.core.forms import apply_form_errors
+from incubator.core.actions import attempt
 from incubator.core.money import exponent
 from incubator.core.permissions import Permission, Role, can, require
 from incubator.core.storage import storage
@@ -157,11 +156,9 @@ def targets() -> Any:
     form = TargetsForm.build(g.org.currency, year,
                              services.targets_for(db.session, g.org, year) if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with attempt(form=form) as outcome:
             services.save_targets(db.session, g.org, form.year.data, form.values(g.org.currency))
-        except DomainError as error:
-            apply_form_errors(form, error)
-        else:
+        if outcome.ok:
             flash(_("The targets are saved."), "success")
             return redirect(url_for("reporting.index", period="year", year=form.year.data))
     return _settings_page(form, LogoForm(formdata=None), year, 422 if form.errors else 200)
@@ -178,11 +175,9 @@ def upload_logo() -> Any:
     logo_form = LogoForm()
     year = org_today().year
     if logo_form.validate_on_submit():
-        try:
+        with attempt(form=logo_form) as outcome:
             services.save_logo(db.session, g.org, logo_form.logo.data)
-        except DomainError as error:
-            apply_form_errors(logo_form, error)
-        else:
+        if outcome.ok:
             flash(_("The logo is saved."), "success")
             return redirect(url_for("reporting.targets"))
     form = TargetsForm.build(g.org.currency, year, services.targets_for(db.session, g.org, year))
