@@ -6,7 +6,7 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, g
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
@@ -152,7 +152,9 @@ class DecisionIn(Schema):
 
 
 def _lang() -> str:
-    return g.api_user.locale or g.org.default_locale
+    """The language the app chose for this request (the caller's setting, Accept-Language, a member's
+    organisation, else English), as on the pages."""
+    return str(get_locale())
 
 
 def _manager() -> bool:

@@ -251,3 +251,17 @@ def test_an_applicant_who_is_not_a_member_applies_over_the_api(client, intake, t
     manager = client.post(f"{BASE}/calls/{intake.call.id}/applications", headers=token(intake.manager),
                           json={"answers": {"startup_name": "Inside job"}})
     assert manager.status_code == 403
+
+
+def test_the_api_speaks_the_language_the_pages_would(client, intake, token):
+    """A call's title follows the request's language as on the pages: the caller's Accept-Language, else
+    English for someone outside the organisation."""
+    from tests.factories import UserFactory
+
+    headers = token(UserFactory(locale=None))  # no language chosen in their settings
+    url = f"{BASE}/calls/{intake.call.id}"
+    call = intake.call
+    assert client.get(url, headers={**headers, "Accept-Language": "vi"}).get_json()["title"] == call.title_vi
+    assert client.get(url, headers={**headers, "Accept-Language": "ko"}).get_json()["title"] == call.title_en
+    chosen = token(UserFactory(locale="vi"))  # their own setting wins over the browser's
+    assert client.get(url, headers={**chosen, "Accept-Language": "en"}).get_json()["title"] == call.title_vi
