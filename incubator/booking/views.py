@@ -1,5 +1,5 @@
 """Lab pages for everyone who books: the labs, week and day grids, booking, my bookings, cancelling,
-check-in, the waitlist, calendar feeds. The managers' pages are in manage_views."""
+check-in, the waitlist, calendar feeds. The managers' pages are in views_manage."""
 
 from __future__ import annotations
 
@@ -322,4 +322,4 @@ def photo(resource_id: int) -> Any:
     return send_file(path, mimetype=image_mimetype(resource.photo_key), max_age=3600)
 
 
-from incubator.booking import manage_views  # noqa: E402,F401  (the managers' pages, on the same blueprint)
+from incubator.booking import views_manage  # noqa: E402,F401  (the managers' pages, on the same blueprint)
