@@ -182,48 +182,26 @@ def test_cohort_credits_never_go_below_zero_under_concurrent_bookings(app, commi
         assert services.credit_balance(s, startup, cohort, ResourceKind.BENCH) == 0
 
 
-def test_one_person_racing_for_many_holds_gets_only_the_cap(app, committed_lab):
-    """Ten requests of the same person for ten different paid slots at once: MAX_HOLDS_PER_USER win."""
-    org_id, resource_id, user_ids = committed_lab
-    with app.app_context():
-        with all_orgs(db.session):
-            db.session.get(Resource, resource_id).price_external = 100_000  # no cohort: paid, so a hold
-        db.session.commit()
-    start = next_weekday_at(2, 10)
+def test_one_person_racing_for_many_holds_gets_only_the_cap(app, committed, live):
+    """Ten clients of the same founder ask for ten different paid slots of a room at once, over HTTP:
+    MAX_HOLDS_PER_USER are held awaiting payment, the others told 409 ``too_many_holds``, none a 5xx."""
+    with committed.data() as s:
+        world = race_lab(s, slug="race-holds", room_price=100_000)
     tries = 10
-    barrier = threading.Barrier(tries)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    tokens = [committed.token(world.founder) for _ in range(tries)]
+    monday = _next_monday(8)
 
-    def attempt(index: int) -> None:
-        with app.app_context():
-            session = db.session
-            with all_orgs(session):
-                org = session.get(Organisation, org_id)
-                resource = session.get(Resource, resource_id)
-                user = session.get(User, user_ids[0])
-            session.info["org_id"] = org_id
-            session.rollback()
-            barrier.wait(timeout=30)
-            begin = start + timedelta(hours=index)
-            try:
-                services.create_booking(session, org, resource, user, begin, begin + timedelta(minutes=60))
-                session.commit()
-                result = "held"
-            except Conflict as error:
-                session.rollback()
-                result = error.code
-            with lock:
-                outcomes.append(result)
+    def book(i: int):
+        start = monday + timedelta(hours=i)
+        answer = live.api("POST", f"/api/v1/orgs/{world.org_slug}/bookings", tokens[i], json={
+            "resource_id": world.resources["room"], "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat()})
+        return answer.status_code, answer.json().get("code") or answer.json().get("status")
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(tries)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
     cap = app.config["MAX_HOLDS_PER_USER"]
-    assert sorted(outcomes) == ["held"] * cap + ["too_many_holds"] * (tries - cap)
-    with app.app_context():
-        with all_orgs(db.session):
-            rows = db.session.execute(select(Booking).where(Booking.resource_id == resource_id)).scalars().all()
-    assert [r.status for r in rows] == [BookingStatus.AWAITING_PAYMENT] * cap
+    outcomes = live.race(tries, book)
+    assert sorted(outcomes, key=str) == sorted([(201, "awaiting_payment")] * cap
+                                               + [(409, "too_many_holds")] * (tries - cap), key=str), outcomes
+    with committed.read() as s:
+        rows = s.execute(select(Booking).where(Booking.resource_id == world.resources["room"])).scalars().all()
+        assert [r.status for r in rows] == [BookingStatus.AWAITING_PAYMENT] * cap
