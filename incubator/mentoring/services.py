@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -252,12 +253,26 @@ def build_problem(session: Session, org: Organisation, cohort: Cohort, *, weight
     return problem, {(m.startup_id, m.mentor_id): m for m in kept}
 
 
+def _weights(typed: dict[str, Any]) -> dict[str, float]:
+    """Each criterion's weight as a number from 0 to 100 (text, "nan" or "inf" typed into the page is refused)."""
+    weights: dict[str, float] = {}
+    for name, value in typed.items():
+        if name not in matching.CRITERIA:
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not (math.isfinite(number) and 0 <= number <= 100):
+            raise DomainError(_("Weights go from 0 to 100."), fields={"weights": _("Weights go from 0 to 100.")})
+        weights[name] = number
+    return weights
+
+
 def run_matching(session: Session, org: Organisation, cohort: Cohort, user: User | None, *,
                  weights: dict[str, float] | None = None, per_startup: int = 2, participation_first: bool = False,
                  today: date) -> MatchRun:
-    weights = {k: float(v) for k, v in (weights or matching.DEFAULT_WEIGHTS).items() if k in matching.CRITERIA}
-    if any(v < 0 or v > 100 for v in weights.values()):
-        raise DomainError(_("Weights go from 0 to 100."), fields={"weights": _("Weights go from 0 to 100.")})
+    weights = _weights(weights or matching.DEFAULT_WEIGHTS)
     if not 1 <= per_startup <= 5:
         raise DomainError(_("Between 1 and 5 mentors per startup."),
                           fields={"per_startup": _("Between 1 and 5 mentors per startup.")})

@@ -86,3 +86,19 @@ def test_the_default_run_on_the_demo_cohort_names_who_missed_their_best_mentor(c
     assert any(name in section for name in ("AgriSense BD", "SmartLog Industrial", "EduViet AI", "MedLink Clinic",
                                             "CeramiX 3D", "FactoryEye", "WaterWise", "LacquerCraft Online",
                                             "SolarRoof BD"))
+
+
+@pytest.mark.parametrize("typed", ["abc", "nan", "inf", "-1", "101", ""])
+def test_a_weight_that_is_not_a_number_from_0_to_100_is_a_form_error(client, session, world, mentors, typed):
+    """Typed into the page (or sent to the API): a clear error, never a 500, and no run is saved."""
+    from incubator.mentoring.models import MatchRun
+
+    login(client, world.manager.email)
+    url = f"/o/bbi/cohorts/{world.cohort.id}/matching"
+    runs = len(session.execute(select(MatchRun)).scalars().all())
+    answer = client.post(url, data={"per_startup": "2", "w_needs": typed, "csrf_token": csrf_token(client, url)},
+                         follow_redirects=True)
+    assert answer.status_code < 500
+    if typed:  # an empty field takes the default weight
+        assert "Weights go from 0 to 100." in answer.get_data(as_text=True)
+        assert len(session.execute(select(MatchRun)).scalars().all()) == runs
