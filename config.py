@@ -128,7 +128,7 @@ class Config:
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     LOG_JSON = _env_bool("LOG_JSON", True)
 
-    DEMO_PASSWORD = "incubator-demo-2026"
+    DEMO_PASSWORD = "incubator-demo-2026"  # noqa: S105 (the demo accounts' published password)
 
     @classmethod
     def validate(cls, config: dict) -> None:
@@ -149,13 +149,13 @@ class Development(Config):
 class Testing(Config):
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "test-secret"
+    SECRET_KEY = "test-secret"  # noqa: S105 (tests only)
     DATABASE_URL = _env("TEST_DATABASE_URL")  # conftest supplies a SQLite file when unset
     MAIL_BACKEND = "memory"
     HUEY_IMMEDIATE = True
     REDIS_URL = None
     PAYMENT_GATEWAY = "fake"
-    STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+    STRIPE_WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105 (tests only)
     FAKE_STRIPE_STATE_FILE = None
     FAKE_STRIPE_DELIVERY = "outbox"
     LOG_JSON = False

@@ -152,8 +152,8 @@ def bench_pdf(url: str) -> dict:
         began = time.perf_counter()
         path = render(session, request, date(2026, 1, 1))
         timings.append(time.perf_counter() - began)
-        size = os.path.getsize(path)
-        os.unlink(path)
+        size = Path(path).stat().st_size
+        Path(path).unlink()
     return {"pdf_seconds_first": round(timings[0], 2), "pdf_seconds_median": round(statistics.median(timings), 2),
             "pdf_bytes": size}
 
@@ -167,8 +167,8 @@ def child_xlsx(url: str) -> None:
     began = time.perf_counter()
     path = render(session, request, date(2026, 1, 1))
     seconds = time.perf_counter() - began
-    size = os.path.getsize(path)
-    os.unlink(path)
+    size = Path(path).stat().st_size
+    Path(path).unlink()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"xlsx_seconds": round(seconds, 1), "xlsx_bytes": size,
                       "xlsx_max_rss_mb": round(rss_mb, 1),

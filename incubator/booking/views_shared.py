@@ -51,10 +51,9 @@ def book(resource_id: int) -> Any:
         except DomainError as exc:
             error = exc
         else:
-            with attempt() as outcome:
-                with all_orgs(db.session):
-                    booking = services.create_booking(db.session, owner, resource, current_user, start,
-                                                      start + timedelta(minutes=minutes), share=share)
+            with attempt() as outcome, all_orgs(db.session):
+                booking = services.create_booking(db.session, owner, resource, current_user, start,
+                                                  start + timedelta(minutes=minutes), share=share)
             if (exc := outcome.error) is not None:
                 error = exc
             else:

@@ -90,10 +90,7 @@ def clean_question(raw: dict[str, Any], existing_keys: set[str]) -> dict[str, An
 
 def parse_options(raw: Any) -> list[dict[str, str]]:
     """Options as dicts, or as lines ``value | English label | Vietnamese label`` from the builder."""
-    if isinstance(raw, list):
-        lines = raw
-    else:
-        lines = [line for line in (raw or "").splitlines() if line.strip()]
+    lines = raw if isinstance(raw, list) else [line for line in (raw or "").splitlines() if line.strip()]
     options = []
     seen = set()
     for line in lines:

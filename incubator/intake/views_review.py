@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
@@ -277,8 +278,7 @@ def download_file(application_id: int, application_file_id: int) -> Any:
         return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=record.filename)
     # Blind review: the document's metadata (author, title, XMP) goes, and the name says nothing.
     try:
-        with open(path, "rb") as stored:
-            data = review.without_identity(stored.read())
+        data = review.without_identity(Path(path).read_bytes())
     except FileNotFoundError:
         abort(404)
     except DomainError as error:

@@ -13,6 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask_babel import force_locale
@@ -134,24 +135,22 @@ def render(session: Session, request: Request, today: date, progress: Any = None
         handle, path = tempfile.mkstemp(suffix="." + request.fmt)
         os.close(handle)
         if request.fmt == "csv":
-            with open(path, "wb") as out:
-                out.write(exports.csv_bytes(report))
+            Path(path).write_bytes(exports.csv_bytes(report))
         elif request.fmt == "xlsx":
             exports.write_xlsx(session, report, path, step)
         else:
             from incubator.reporting import pdf  # matplotlib and WeasyPrint: loaded only for PDFs
 
-            with open(path, "wb") as out:
-                out.write(pdf.render_pdf(report, logo_data_uri(session, request.viewer), progress))
+            Path(path).write_bytes(pdf.render_pdf(report, logo_data_uri(session, request.viewer), progress))
     return path
 
 
 def complete(export: ReportExport, path: str) -> None:
     try:
-        with open(path, "rb") as stream:
+        with Path(path).open("rb") as stream:
             export.file_key = storage().save(stream, suffix="." + export.format)
     finally:
-        os.unlink(path)
+        Path(path).unlink()
     export.status, export.progress, export.finished_at = ExportStatus.READY, 100, utcnow()
 
 

@@ -95,9 +95,8 @@ def test_twenty_people_ask_for_the_same_slot_at_once(app, committed_lab):
     for thread in threads:
         thread.join(60)
     assert sorted(outcomes) == ["booked"] + ["slot_taken"] * (THREADS - 1)
-    with app.app_context():
-        with all_orgs(db.session):
-            rows = db.session.execute(select(Booking).where(Booking.resource_id == resource_id)).scalars().all()
+    with app.app_context(), all_orgs(db.session):
+        rows = db.session.execute(select(Booking).where(Booking.resource_id == resource_id)).scalars().all()
     assert len(rows) == 1
 
 

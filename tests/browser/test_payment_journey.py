@@ -4,6 +4,7 @@ booking confirmed and the receipt."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -35,8 +36,7 @@ def test_pay_for_a_room_and_get_the_receipt(browser, live_server, shot):
     with page.expect_download() as download:
         page.get_by_test_id("receipt-link").click()
     assert download.value.suggested_filename.startswith("receipt-R")
-    with open(download.value.path(), "rb") as pdf:
-        assert pdf.read(5) == b"%PDF-"
+    assert Path(download.value.path()).read_bytes()[:5] == b"%PDF-"
 
     page.get_by_role("link", name="My bookings").click()
     row = page.get_by_test_id("my-bookings").locator("tbody tr", has_text="Meeting room Sài Gòn").first

@@ -4,6 +4,7 @@ sees the province-wide roll-up."""
 from __future__ import annotations
 
 import zipfile
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -41,8 +42,7 @@ def test_funder_reads_the_report_and_downloads_it(browser, live_server, shot):
         page.get_by_test_id("download-pdf").click()
     pdf = pdf_download.value
     assert pdf.suggested_filename.endswith(".pdf")
-    with open(pdf.path(), "rb") as handle:
-        assert handle.read(4) == b"%PDF"
+    assert Path(pdf.path()).read_bytes()[:4] == b"%PDF"
 
     with page.expect_download() as xlsx_download:
         page.get_by_test_id("download-xlsx").click()

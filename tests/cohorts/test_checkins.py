@@ -27,9 +27,8 @@ def _clean(world, today=TODAY, **data):
     ("customers", 10**12, "This number is too large."),
 ])
 def test_invalid_numbers_are_refused_with_the_field(app, world, field, value, message):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        with pytest.raises(DomainError) as error:
-            _clean(world, **{field: value})
+    with app.test_request_context(headers={"Accept-Language": "en"}), pytest.raises(DomainError) as error:
+        _clean(world, **{field: value})
     assert error.value.fields == {field: message}
 
 

@@ -49,9 +49,8 @@ def test_cohort_dates_must_be_in_order(client, world, session):
 
 
 def test_only_members_with_the_funder_role_can_fund(app, world, session):
-    with app.test_request_context():
-        with pytest.raises(DomainError):
-            services.set_funders(session, world.org, world.cohort, user_ids=[world.founder.id], org_ids=[])
+    with app.test_request_context(), pytest.raises(DomainError):
+        services.set_funders(session, world.org, world.cohort, user_ids=[world.founder.id], org_ids=[])
 
 
 def test_registration_number_is_unique_within_an_organisation_only(app, world, session):
@@ -254,9 +253,8 @@ def test_a_manager_adds_an_existing_user_as_founder(client, world, session):
 
 def test_a_startup_of_another_org_cannot_be_enrolled(app, world, session):
     foreign = StartupFactory(org_id=OrgFactory().id)
-    with app.test_request_context():
-        with pytest.raises(DomainError):
-            services.enrol(session, world.cohort, foreign, TODAY)
+    with app.test_request_context(), pytest.raises(DomainError):
+        services.enrol(session, world.cohort, foreign, TODAY)
     assert session.execute(select(Enrolment).where(Enrolment.startup_id == foreign.id)).first() is None
 
 

@@ -56,7 +56,7 @@ def test_the_extraction_configuration_does_not_skip_underscore_folders():
 
 
 def test_the_vietnamese_catalogue_translates_every_string_in_the_code():
-    with open(ROOT / "incubator/translations/vi/LC_MESSAGES/messages.po", "rb") as f:
+    with (ROOT / "incubator/translations/vi/LC_MESSAGES/messages.po").open("rb") as f:
         catalogue = read_po(f)
     translated: dict[str, str] = {}
     for m in catalogue:
