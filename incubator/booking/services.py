@@ -142,11 +142,12 @@ def check_rules(session: Session, org: Organisation, resource: Resource, user: U
         raise rule("closed", _("Closed at that time: %(reason)s", reason=closed[0] or _("maintenance")))
     if not resource.open_24h and not within_opening_hours(resource, org, starts_at, ends_at):
         raise rule("outside_opening_hours", _("Outside the opening hours."))
-    training = resource.training if resource.training_id is not None else None
-    if training is not None and not has_valid_training(session, user, training.id, _local(ends_at, org).date()):
+    if resource.training_id is not None and not has_valid_training(session, user, resource.training_id,
+                                                                    _local(ends_at, org).date()):
+        training = resource.training  # loaded only when refusing, as before
         raise rule("training_required",
                    _("You need a valid “%(training)s” certification to book this machine.",
-                     training=training.name), "resource_id")
+                     training=training.name if training is not None else ""), "resource_id")
     if resource.max_hours_per_week and startup is not None:
         week_start = (local_start - timedelta(days=local_start.weekday())).replace(hour=0, minute=0, second=0)
         week_end = week_start + timedelta(days=7)
