@@ -55,8 +55,9 @@ chromium: ## Debian's Chromium for the browser tests (never a downloaded browser
 	elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; \
 	else echo "!! /usr/bin/chromium is missing and cannot be installed here: browser tests will be skipped"; fi
 
-check: install-dev ## lint, and the check that the models and the migrations agree
+check: install-dev ## lint, type check, and the check that the models and the migrations agree
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/flask db check
 
 clean:

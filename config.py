@@ -191,7 +191,7 @@ CONFIGS = {"development": Development, "testing": Testing, "production": Product
 
 
 def config_from_env() -> type[Config]:
-    name = _env("INCUBATOR_ENV", "development")
+    name = _env("INCUBATOR_ENV") or "development"
     try:
         return CONFIGS[name]
     except KeyError as exc:

@@ -82,6 +82,7 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["TRUSTED_PROXIES"]
+        # Flask's documented way to wrap the WSGI app; mypy objects to assigning over a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from incubator.core.errors import register_error_handlers

@@ -63,15 +63,15 @@ def _user(session: Session, email: str, name: str, password: str) -> User:
 def seed(session: Session, password: str) -> None:
     with all_orgs(session):
         by_slug = {spec["slug"]: _org(session, spec) for spec in DEMO_ORGS}
+        users: dict[str, User] = {}
         for email, name, slug, role in DEMO_USERS:
-            user = _user(session, email, name, password)
-            if slug is None:
+            user = users[email] = _user(session, email, name, password)
+            if slug is None:  # the platform admin belongs to no organisation
                 user.is_admin = True
-            else:
+            elif role is not None:
                 orgs.add_member(session, by_slug[slug], user, role)
         _invitation(session, by_slug["bbi"], "staff@bbi.example.com", Role.STAFF)
         session.flush()
-        users = {email: accounts.get_user_by_email(session, email) for email, *_rest in DEMO_USERS}
         today = to_local(utcnow(), "Asia/Ho_Chi_Minh").date()
         cohorts_demo.seed(session, by_slug, users, today)
         cohort = session.query(Cohort).filter_by(org_id=by_slug["bbi"].id, name="BBI Cohort 2026").one()

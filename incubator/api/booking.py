@@ -16,6 +16,7 @@ from incubator.booking.access import booking_refusal
 from incubator.booking.billing import Money, MoneyState, money_for
 from incubator.booking.inputs import HORIZON
 from incubator.booking.models import Booking, BookingStatus, Resource
+from incubator.core.db import get_required
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import all_orgs
@@ -239,6 +240,6 @@ def cancel(booking_id: int) -> Any:
 
     with all_orgs(db.session):
         services.cancel_booking(db.session, booking, g.api_user, manager)
-        owner = db.session.get(Organisation, booking.org_id)
+        owner = get_required(db.session, Organisation, booking.org_id)
         offer_waiting(db.session, booking.resource, url_for("booking.mine", org_slug=owner.slug, _external=True))
     return _booking_out(booking)

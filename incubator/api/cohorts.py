@@ -168,7 +168,7 @@ def _cohort_out(cohort: Cohort) -> dict[str, Any]:
             "ends_on": cohort.ends_on, "capacity": cohort.capacity, "checkin_frequency": str(cohort.checkin_frequency),
             "mentoring_hours_per_startup": cohort.mentoring_hours_per_startup,
             "lab_credit_hours": {str(c.resource_kind): c.hours for c in cohort.lab_credits},
-            "funders": [f.user.name if f.user else f.funder_org.name for f in cohort.funders]}
+            "funders": [f.user.name if f.user else f.funder_org.name if f.funder_org else "" for f in cohort.funders]}
 
 
 def _startup_out(startup: Startup, status: str | None = None) -> dict[str, Any]:
@@ -230,8 +230,8 @@ def list_startups(query: dict[str, Any]) -> Any:
     if query["mine"] or not g.membership.has(Permission.MANAGE_COHORTS):
         startups = services.startups_of(db.session, g.org, g.api_user)
     else:
-        startups = db.session.execute(select(Startup).where(Startup.org_id == g.org.id)
-                                      .order_by(Startup.name)).scalars().all()
+        startups = list(db.session.execute(select(Startup).where(Startup.org_id == g.org.id)
+                                           .order_by(Startup.name)).scalars())
     return [_startup_out(s) for s in startups]
 
 

@@ -163,7 +163,7 @@ def _manager() -> bool:
 
 def _call_out(call: Call) -> dict[str, Any]:
     questions = []
-    for q in call.current_version.questions:
+    for q in call.current_form.questions:
         out = {k: q[k] for k in ("key", "type", "required", "label_en", "label_vi")}
         if "options" in q:
             out["options"] = [o["value"] for o in q["options"]]
@@ -172,7 +172,7 @@ def _call_out(call: Call) -> dict[str, Any]:
         questions.append(out)
     return {"id": call.id, "title": call.title(_lang()), "title_en": call.title_en, "title_vi": call.title_vi,
             "is_open": call.is_open(), "opens_at": call.opens_at, "closes_at": call.closes_at,
-            "fee_minor": call.fee_minor, "currency": g.org.currency, "form_version": call.current_version.number,
+            "fee_minor": call.fee_minor, "currency": g.org.currency, "form_version": call.current_form.number,
             "questions": questions}
 
 

@@ -177,8 +177,9 @@ def list_mentors() -> Any:
 
 
 def _profile_changes(data: dict[str, Any]) -> dict[str, Any]:
-    changes = {name: data[name] for name in ("headline", "bio", "affiliation", "industries", "stages", "languages",
-                                             "capacity", "hours_per_month", "timezone") if name in data}
+    changes: dict[str, Any] = {name: data[name] for name in (
+        "headline", "bio", "affiliation", "industries", "stages", "languages", "capacity", "hours_per_month",
+        "timezone") if name in data}
     if "tags" in data:
         changes["expertise"] = data["tags"]
     return changes

@@ -204,7 +204,7 @@ def _file(query: dict[str, Any], fmt: str) -> Any:
     key = services.cache_key(db.session, req)
     export = services.find_ready(db.session, g.org, key) or services.generate_now(
         db.session, req, key, g.api_user.id, to_local(utcnow(), g.org.timezone).date())
-    return send_file(storage().path(export.file_key), mimetype=services.FORMATS[fmt], as_attachment=True,
+    return send_file(storage().path(services.stored_file(export)), mimetype=services.FORMATS[fmt], as_attachment=True,
                      download_name=export.filename, max_age=0)
 
 

@@ -24,6 +24,7 @@ from incubator.accounts.models import User
 from incubator.booking import services
 from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
 from incubator.cohorts.models import Startup, StartupFounder
+from incubator.core.db import get_required
 from incubator.core.errors import Conflict, NotAllowed
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import all_orgs
@@ -127,8 +128,8 @@ def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
     if share is None:
         abort(404)
     with all_orgs(db.session):
-        resource = db.session.get(Resource, share.resource_id)
-        owner = db.session.get(Organisation, share.org_id)
+        resource = get_required(db.session, Resource, share.resource_id)
+        owner = get_required(db.session, Organisation, share.org_id)
         _ = resource.hours, resource.lab, resource.training  # loaded while the filter is lifted
     return share, resource, owner
 
@@ -148,4 +149,5 @@ def booking_or_404(booking_id: int) -> Booking:
 
 def owner_of(booking: Booking) -> Organisation:
     """The organisation a booking belongs to (and whose account its payment goes to)."""
-    return g.org if booking.org_id == g.org.id else db.session.get(Organisation, booking.org_id)
+    org: Organisation = g.org
+    return org if booking.org_id == org.id else get_required(db.session, Organisation, booking.org_id)

@@ -91,7 +91,7 @@ def seed(session: Session, org: Organisation, founder: User, manager: User, toda
             price=resource.price_member * hours if by_founder and not credited else 0,
             status=BookingStatus.COMPLETED if past else BookingStatus.CONFIRMED, currency=org.currency)
         session.add(booking)
-        if credited and cohort is not None:
+        if credited and startup is not None and cohort is not None:
             session.flush()
             session.add(LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
                                     resource_kind=resource.kind, minutes=-hours * 60, booking_id=booking.id,

@@ -31,7 +31,7 @@ from incubator.booking.models import (
     Resource,
 )
 from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, EnrolmentStatus, Startup
-from incubator.core.db import utcnow
+from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.timezones import add_months
 from incubator.ledger import signals as ledger_signals
@@ -144,9 +144,10 @@ def check_rules(session: Session, org: Organisation, resource: Resource, user: U
         raise rule("outside_opening_hours", _("Outside the opening hours."))
     if resource.training_id is not None and not has_valid_training(session, user, resource.training_id,
                                                                     _local(ends_at, org).date()):
+        training = resource.training  # loaded only when refusing, as before
         raise rule("training_required",
                    _("You need a valid “%(training)s” certification to book this machine.",
-                     training=resource.training.name), "resource_id")
+                     training=training.name if training is not None else ""), "resource_id")
     if resource.max_hours_per_week and startup is not None:
         week_start = (local_start - timedelta(days=local_start.weekday())).replace(hour=0, minute=0, second=0)
         week_end = week_start + timedelta(days=7)
@@ -473,7 +474,7 @@ def shared_with(session: Session, partner: Organisation) -> list[tuple[Any, Reso
                            .where(ResourceShare.partner_org_id == partner.id)
                            .options(joinedload(Resource.lab)).order_by(Organisation.name, Resource.name)
                            .execution_options(all_orgs=True)).all()
-    return [tuple(row) for row in rows]
+    return [(share, resource, owner) for share, resource, owner in rows]
 
 
 def share_for(session: Session, partner: Organisation, resource_id: int) -> Any:
@@ -494,8 +495,10 @@ def partner_statement(session: Session, owner: Organisation, month: date) -> lis
                                                     BookingStatus.NO_SHOW)))).scalars().all()
     totals: dict[int, dict[str, Any]] = {}
     for booking in rows:
-        line = totals.setdefault(booking.partner_org_id, {"partner_org_id": booking.partner_org_id, "bookings": 0,
-                                                          "minutes": 0, "amount": 0})
+        partner_id = booking.partner_org_id
+        if partner_id is None:  # the query asked for partner bookings only
+            continue
+        line = totals.setdefault(partner_id, {"partner_org_id": partner_id, "bookings": 0, "minutes": 0, "amount": 0})
         line["bookings"] += 1
         line["minutes"] += booking.minutes
         line["amount"] += booking.price
@@ -602,7 +605,7 @@ def on_payment_settled(payment: Payment, *, session: Session, **_kw: Any) -> Non
 def on_payment_expired(payment: Payment, *, session: Session, **_kw: Any) -> None:
     """A booking's checkout ran out unpaid: the slot it held is free again."""
     if payment.booking_id is not None:
-        release_hold(session, session.get(Booking, payment.booking_id))
+        release_hold(session, get_required(session, Booking, payment.booking_id))
 
 
 ledger_signals.payment_settled.connect(on_payment_settled)

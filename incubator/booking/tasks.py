@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from incubator.booking import services
 from incubator.booking.models import Booking, Resource, WaitlistEntry
+from incubator.core.db import get_required
 from incubator.core.jobs import periodic
 from incubator.core.mail import send_mail
 from incubator.core.tenancy import all_orgs
@@ -20,7 +21,7 @@ from incubator.orgs.models import Organisation
 def notify_offer(booking: Booking, link: str) -> None:
     from incubator.extensions import db
 
-    org = db.session.get(Organisation, booking.org_id)
+    org = get_required(db.session, Organisation, booking.org_id)
     with force_locale(booking.user.locale or org.default_locale):
         subject = _("A slot you waited for is held for you: %(resource)s", resource=booking.resource.name)
         body = render_template("booking/email/offer.txt", booking=booking, link=link, org=org)
@@ -43,7 +44,7 @@ def release_slots() -> dict[str, int]:
             WaitlistEntry.status == "waiting")).scalars())
         offered = 0
         for resource in session.execute(select(Resource).where(Resource.id.in_(resource_ids))).scalars():
-            org = session.get(Organisation, resource.org_id)
+            org = get_required(session, Organisation, resource.org_id)
             offered += offer_waiting(session, resource, f"{current_app.config['PUBLIC_URL']}/o/{org.slug}/bookings")
         result["offered"] = offered
     return result

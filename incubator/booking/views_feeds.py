@@ -5,6 +5,7 @@ Events carry the organisation's time zone (TZID with its VTIMEZONE), so calendar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from icalendar import Calendar, Event
 from sqlalchemy import or_, select
 
 from incubator.booking.models import ACTIVE_STATUSES, Booking, BookingStatus, FeedToken, Resource
+from incubator.core.db import get_required
 from incubator.core.ics import uid_domain
 from incubator.core.tenancy import all_orgs
 from incubator.core.tokens import hash_token
@@ -32,7 +34,7 @@ EVENT_STATUS = {
 }
 
 
-def _calendar(name: str, bookings: list[Booking], org: Organisation) -> bytes:
+def _calendar(name: str, bookings: Sequence[Booking], org: Organisation) -> bytes:
     zone = ZoneInfo(org.timezone)
     cal = Calendar()
     cal.add("prodid", "-//Incubator//Lab bookings//EN")
@@ -67,7 +69,7 @@ def person_feed(token: str) -> Any:
                                     ).scalar_one_or_none()
         if record is None:
             abort(404)
-        org = db.session.get(Organisation, record.org_id)
+        org = get_required(db.session, Organisation, record.org_id)
         bookings = db.session.execute(select(Booking).where(  # a shared lab's bookings belong to its owner
             or_(Booking.org_id == record.org_id, Booking.partner_org_id == record.org_id),
             Booking.user_id == record.user_id, Booking.status.in_(ACTIVE_STATUSES))
@@ -82,7 +84,7 @@ def resource_feed(token: str) -> Any:
                                       ).scalar_one_or_none()
         if resource is None:
             abort(404)
-        org = db.session.get(Organisation, resource.org_id)
+        org = get_required(db.session, Organisation, resource.org_id)
         bookings = db.session.execute(select(Booking).where(
             Booking.resource_id == resource.id, Booking.status.in_(ACTIVE_STATUSES))
             .order_by(Booking.starts_at)).scalars().all()

@@ -54,8 +54,8 @@ def book(resource_id: int) -> Any:
             with attempt() as outcome, all_orgs(db.session):
                 booking = services.create_booking(db.session, owner, resource, current_user, start,
                                                   start + timedelta(minutes=minutes), share=share)
-            if (exc := outcome.error) is not None:
-                error = exc
+            if outcome.error is not None:
+                error = outcome.error
             else:
                 from incubator.booking.views import booking_status_label
 

@@ -78,7 +78,7 @@ class KpiType(Labelled):
     MONEY = "money"
 
 
-LABELS: dict[StrEnum, Any] = {
+LABELS: dict[str, Any] = {  # keyed by StrEnum members, looked up by their values too
     ProgrammeKind.INCUBATION: _l("Incubation"),
     ProgrammeKind.ACCELERATION: _l("Acceleration"),
     ProgrammeKind.CONTEST: _l("Contest"),

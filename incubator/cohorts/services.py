@@ -79,6 +79,8 @@ def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, p
     if programme.org_id != org.id:
         fields["programme_id"] = _("Not a valid choice.")
     _raise(fields)
+    if starts_on is None or ends_on is None:  # _required reported them, so _raise has raised already
+        raise DomainError(_("This field is required."))
     if cohort is None:
         cohort = Cohort(org_id=org.id)
         session.add(cohort)
@@ -254,7 +256,7 @@ def save_milestone(session: Session, startup: Startup, milestone: Milestone | No
         fields["evidence_url"] = _("Enter a link that starts with http:// or https://.")
     _raise(fields)
     if milestone is None:
-        milestone = Milestone(org_id=startup.org_id, startup=startup, title=title.strip(), due_on=due_on)
+        milestone = Milestone(org_id=startup.org_id, startup=startup, title=(title or "").strip(), due_on=due_on)
         session.add(milestone)
     else:
         if title:

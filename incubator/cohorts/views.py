@@ -245,7 +245,7 @@ def enrolment_status(enrolment_id: int) -> Any:
 
 
 def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
+    return url is not None and url.startswith(request.host_url)
 
 
 @bp.route("/kpis", methods=["GET", "POST"])

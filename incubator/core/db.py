@@ -10,7 +10,7 @@ import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
@@ -82,6 +82,24 @@ class OrgScoped:
         return mapped_column(ForeignKey("organisations.id"), index=True)
 
 
+_Row = TypeVar("_Row")
+
+
+def get_required(session: Session, model: type[_Row], ident: Any) -> _Row:
+    """``session.get`` for a row that must be there (a foreign key, or a job's argument, points at it).
+
+    A row that is gone, or that the tenant filter hides, raises ``NotFound`` (404 on a page and in the
+    API) instead of handing ``None`` on to code that reads its attributes."""
+    obj = session.get(model, ident)
+    if obj is None:
+        from flask_babel import gettext as _
+
+        from incubator.core.errors import NotFound
+
+        raise NotFound(_("Not found"))
+    return obj
+
+
 # SQLite: BEGIN IMMEDIATE for write transactions so that check-then-insert rules hold when several
 # requests race; reads (GET/HEAD/OPTIONS) use a deferred BEGIN and so never block each other.
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_begin_immediate", default=True)
@@ -141,7 +159,8 @@ class Database:
 
     @property
     def engine(self) -> Engine:
-        return current_app.extensions["db_engine"]
+        engine: Engine = current_app.extensions["db_engine"]
+        return engine
 
     def new_session(self, app: Flask | None = None) -> Session:
         extensions = (app or current_app).extensions
@@ -153,7 +172,7 @@ class Database:
 
     @property
     def session(self) -> Session:
-        session = g.get("_db_session")
+        session: Session | None = g.get("_db_session")
         if session is None:
             session = g._db_session = self.new_session()
         return session
@@ -173,15 +192,16 @@ class Database:
             return
         with self.engine.connect() as conn:
             # (set on the driver's connection: through SQLAlchemy the PRAGMA would begin a transaction)
-            sqlite = conn.dialect.name == "sqlite" and not wait
-            if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+            # (None only once a connection is invalidated; this one was just checked out)
+            driver = conn.connection.driver_connection if conn.dialect.name == "sqlite" and not wait else None
+            if driver is not None:
+                driver.execute("PRAGMA busy_timeout=0")
             try:
                 with conn.begin():
                     yield conn
             finally:
-                if sqlite:
-                    conn.connection.driver_connection.execute("PRAGMA busy_timeout=10000")
+                if driver is not None:
+                    driver.execute("PRAGMA busy_timeout=10000")
 
     def after_request_transaction(self, write: Callable[[], Any]) -> None:
         """Run ``write`` once the request's own transaction has ended (committed or rolled back) and

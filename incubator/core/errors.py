@@ -39,6 +39,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class NotFound(DomainError):
+    """A row the caller needs is not there (or belongs to another organisation): answered 404."""
+
+    status = 404
+    code = "not_found"
+
+
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -110,8 +117,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         status = exc.code or 500
-        if isinstance(getattr(exc, "original_exception", None), DATABASE_DOWN):  # raised after the view
-            app.logger.error("database unavailable: %s", exc.original_exception)
+        original = getattr(exc, "original_exception", None)
+        if isinstance(original, DATABASE_DOWN):  # raised after the view
+            app.logger.error("database unavailable: %s", original)
             return unavailable_response()
         # 405 says which methods the address accepts (RFC 9110), on pages and in the API.
         headers = {k: v for k, v in exc.get_headers() if k == "Allow"}

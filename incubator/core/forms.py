@@ -21,10 +21,12 @@ class _BabelTranslations:
     """What WTForms asks of ``translations``; it formats the %(min)d placeholders itself."""
 
     def gettext(self, string: str) -> str:
-        return get_translations().ugettext(string)
+        text: str = get_translations().ugettext(string)
+        return text
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return get_translations().ungettext(singular, plural, n)
+        text: str = get_translations().ungettext(singular, plural, n)
+        return text
 
 
 translations = _BabelTranslations()
@@ -42,8 +44,9 @@ def apply_form_errors(form: Any, error: DomainError) -> None:
         flash(error.message, "danger")
 
 
-class FlaskForm(_FlaskForm):
-    class Meta(_FlaskForm.Meta):
+# flask_wtf ships no types (no py.typed, no stubs), so its classes are Any to mypy.
+class FlaskForm(_FlaskForm):  # type: ignore[misc]  # subclassing Any: flask_wtf is untyped
+    class Meta(_FlaskForm.Meta):  # type: ignore[misc]  # subclassing Any: flask_wtf is untyped
         def get_translations(self, form: Any) -> Any:
             return translations
 

@@ -56,7 +56,9 @@ def _declare(register: Callable[..., Any], *register_args: Any, **task_options: 
         def run(*args: Any, **kwargs: Any) -> Any:
             if has_app_context() and huey.immediate:
                 # Immediate mode (tests): run in the caller's app, with a session of its own.
-                return _run_with_own_session(current_app._get_current_object(), fn, args, kwargs)
+                # Flask types the current_app proxy as Flask, hiding LocalProxy's _get_current_object.
+                app_obj = current_app._get_current_object()  # type: ignore[attr-defined]
+                return _run_with_own_session(app_obj, fn, args, kwargs)
             app = _worker_app
             if app is None:
                 from incubator import create_app

@@ -98,7 +98,7 @@ def require(*permissions: Permission) -> Callable[[Callable[..., Any]], Callable
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapper._permissions = permissions  # type: ignore[attr-defined]
+        wrapper._permissions = permissions  # type: ignore[attr-defined]  # marker: the permissions the view needs
         return wrapper
 
     return decorator

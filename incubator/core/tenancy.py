@@ -77,6 +77,8 @@ def get_or_404(model: type[T], ident: Any) -> T:
 
     if not isinstance(ident, int) or not 0 < ident < 2**31:  # ids are 32-bit integers
         abort(404)
+    # Every model passed here maps ``id`` and ``org_id`` (OrgScoped), but no shared base declares
+    # ``id``, so the TypeVar cannot promise it to the type checker.
     stmt = select(model).where(model.id == ident, model.org_id == g.org.id)  # type: ignore[attr-defined]
     obj = db.session.execute(stmt).scalar_one_or_none()
     if obj is None:
@@ -86,14 +88,14 @@ def get_or_404(model: type[T], ident: Any) -> T:
 
 def public(view: Callable[..., Any]) -> Callable[..., Any]:
     """Mark an org view as open to people who are not members (e.g. the public call list)."""
-    view._public = True  # type: ignore[attr-defined]
+    view._public = True  # type: ignore[attr-defined]  # a marker attribute on the function, read by the org guard
     return view
 
 
 def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     """Mark an org view as open to any signed-in person, member or not (e.g. an applicant's own
     applications and payments: applying does not make a member). The view checks what they may see."""
-    view._public = True  # type: ignore[attr-defined]
+    view._public = True  # type: ignore[attr-defined]  # marker attributes on the function, read by the org guard
     view._signed_in = True  # type: ignore[attr-defined]
     return view
 

@@ -47,7 +47,7 @@ def recipient_timezone(user: object | None, org: object | None) -> str:
     """The time zone a person reads times in: their own setting if they have one, else the organisation's."""
     for source in (user, org):
         name = getattr(source, "timezone", None) if source is not None else None
-        if name and is_valid_timezone(name):
+        if isinstance(name, str) and name and is_valid_timezone(name):
             return name
     return DEFAULT_TIMEZONE
 
@@ -58,7 +58,9 @@ def format_moment(value: datetime, tz_name: str, locale: str, zone: bool = True)
     from babel.dates import format_date, format_time, get_datetime_format
 
     local = to_local(value, tz_name)
-    text = (get_datetime_format("medium", locale=locale)
+    # Babel annotates a DateTimePattern; for a "medium" date-and-time key the CLDR data holds the
+    # "{1}, {0}" string itself. str() keeps either readable by the type checker.
+    text = (str(get_datetime_format("medium", locale=locale))
             .replace("{1}", format_date(local, "long", locale=locale))
             .replace("{0}", format_time(local, "short", locale=locale)))
     return f"{text} ({tz_name})" if zone else text

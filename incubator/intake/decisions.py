@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import event, select, update
+from sqlalchemy import CursorResult, event, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -16,7 +16,7 @@ from incubator.accounts.services import get_user_by_email, normalise_email
 from incubator.cohorts import services as cohorts
 from incubator.cohorts.models import Cohort, Origin, Startup, StartupFounder
 from incubator.cohorts.models import Stage as StartupStage
-from incubator.core.db import utcnow
+from incubator.core.db import get_required, utcnow
 from incubator.core.errors import DomainError
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Role
@@ -54,17 +54,18 @@ def decide(session: Session, application: Application, actor: User, membership: 
            cohort: Cohort | None = None, comment: str = "") -> Application:
     if decision not in OUTCOMES:
         raise DomainError(_("Not a valid choice."), fields={"decision": _("Choose accepted, waitlisted or rejected.")})
+    joining: Cohort | None = None  # set exactly when the decision is "accepted"
     if decision == "accepted":
-        cohort = cohort or application.call.cohort
-        if cohort is None or cohort.org_id != application.org_id:
+        joining = cohort or application.call.cohort
+        if joining is None or joining.org_id != application.org_id:
             raise DomainError(_("Choose the cohort the startup joins."), code="cohort_required",
                               fields={"cohort_id": _("Choose the cohort the startup joins.")})
     pipeline.move(session, application, actor, membership, decision, comment, deciding=True)
-    if decision == "accepted":
-        org = session.get(Organisation, application.org_id)
+    if joining is not None:
+        org = get_required(session, Organisation, application.org_id)
         startup = create_startup(session, org, application)
-        cohorts.enrol(session, cohort, startup, to_local(utcnow(), org.timezone).date())  # type: ignore[arg-type]
-        application.decided_cohort_id = cohort.id  # type: ignore[union-attr]
+        cohorts.enrol(session, joining, startup, to_local(utcnow(), org.timezone).date())
+        application.decided_cohort_id = joining.id
     application.letter_sent_at = None
     session.flush()
     return application
@@ -118,7 +119,7 @@ def _enum_answer(application: Application, keys: tuple[str, ...], enum: Any, ali
     value = application.answers[question["key"]]
     candidates = [value] if isinstance(value, str) else []
     if question["type"] in formspec.CHOICE_TYPES and isinstance(value, str):
-        option = next((o for o in question.get("options", []) if o["value"] == value), {})
+        option: dict[str, Any] = next((o for o in question.get("options", []) if o["value"] == value), {})
         candidates += [option.get("label_en", ""), option.get("label_vi", "")]
     for candidate in candidates:
         key = re.sub(r"[\s-]+", "_", candidate.strip().lower())
@@ -288,14 +289,14 @@ def save_letter_template(session: Session, org: Organisation, outcome: str, loca
 
 
 def letter_locale(session: Session, application: Application) -> str:
-    org = session.get(Organisation, application.org_id)
+    org = get_required(session, Organisation, application.org_id)
     return application.applicant.locale or org.default_locale
 
 
 def render_letter(session: Session, application: Application, locale: str | None = None) -> tuple[str, str]:
     """The decision letter of an application (its outcome, the applicant's language)."""
     locale = locale or letter_locale(session, application)
-    org = session.get(Organisation, application.org_id)
+    org = get_required(session, Organisation, application.org_id)
     cohort = session.get(Cohort, application.decided_cohort_id) if application.decided_cohort_id else None
     call: Call = application.call
     values = dict(applicant_name=application.applicant.name, call_title=call.title(locale), org_name=org.name,
@@ -314,10 +315,11 @@ def claim_letter(session: Session, application: Application, now: datetime) -> b
     """Mark the application's decision letter as sent, if nobody did yet: one conditional UPDATE, so of
     two senders at once (two clicks, two jobs) exactly one gets the row. On PostgreSQL the second waits
     for the first's row lock, then finds the letter claimed; SQLite runs one writer at a time."""
-    claimed = session.execute(
+    # An UPDATE answers a CursorResult (with rowcount); Session.execute is annotated with the base Result.
+    claimed = cast(CursorResult[Any], session.execute(
         update(Application).where(Application.id == application.id, Application.stage == application.stage,
                                   Application.letter_sent_at.is_(None))
-        .values(letter_sent_at=now).execution_options(synchronize_session=False)).rowcount
+        .values(letter_sent_at=now).execution_options(synchronize_session=False))).rowcount
     if claimed:
         set_committed_value(application, "letter_sent_at", now)
     return bool(claimed)

@@ -104,7 +104,8 @@ def seed(session: Session, org: Organisation, users: dict[str, User], password_h
         add_member(session, org, user, Role.REVIEWER)
         reviewers.append((user, leniency))
     programme = session.execute(select(Programme).where(Programme.org_id == org.id,
-                                                        Programme.kind == ProgrammeKind.INCUBATION)).scalars().first()
+                                                        Programme.kind == ProgrammeKind.INCUBATION).limit(1)
+                                ).scalar_one()  # the cohorts' demo made it
     cohort = Cohort(org_id=org.id, programme=programme, name="BBI Cohort 2027", starts_on=date(today.year + 1, 1, 1),
                     ends_on=date(today.year + 1, 12, 31), capacity=12, mentoring_hours_per_startup=24)
     session.add(cohort)
@@ -168,7 +169,7 @@ def _call(session: Session, org: Organisation, programme: Programme, cohort: Coh
 
 
 def _application(session: Session, call: Call, applicant: User, name: str, rng: random.Random,
-                 submitted_at: object) -> Application:
+                 submitted_at: datetime | None) -> Application:
     korean = name in ("Hanbit Robotics", "K-Agri Lab", "Seoul Sensors")
     answers = {
         "startup_name": name, "sector": rng.choice(SECTORS)["value"],
@@ -183,7 +184,7 @@ def _application(session: Session, call: Call, applicant: User, name: str, rng: 
     application = Application(org_id=call.org_id, call=call, form_version=call.current_version, applicant=applicant,
                               stage=Stage.DRAFT, answers=answers)
     session.add(application)
-    application.submitted_at = submitted_at  # type: ignore[assignment]
+    application.submitted_at = submitted_at
     session.flush()
     return application
 

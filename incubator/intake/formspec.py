@@ -113,8 +113,9 @@ def options_text(question: dict[str, Any]) -> str:
 
 
 def label(question: dict[str, Any], locale: str, field: str = "label") -> str:
-    return question.get(f"{field}_vi") if locale == "vi" and question.get(f"{field}_vi") \
+    text = question.get(f"{field}_vi") if locale == "vi" and question.get(f"{field}_vi") \
         else question.get(f"{field}_en", "")
+    return text if isinstance(text, str) else ""
 
 
 def option_label(question: dict[str, Any], value: str, locale: str) -> str:

@@ -129,6 +129,19 @@ class Call(OrgScoped, TimestampMixin, Base):
     def current_version(self) -> FormVersion | None:
         return self.versions[-1] if self.versions else None
 
+    @property
+    def current_form(self) -> FormVersion:
+        """The version applicants answer now. A call is created with its first version, so one without
+        any is broken data: a 404 (NotFound), not an AttributeError on ``None``."""
+        version = self.current_version
+        if version is None:
+            from flask_babel import gettext
+
+            from incubator.core.errors import NotFound
+
+            raise NotFound(gettext("Not found"))
+        return version
+
 
 class FormVersion(OrgScoped, Base):
     """One version of a call's form. Applications keep the version they answered."""

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.core.db import utcnow
+from incubator.core.db import get_required, utcnow
 from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, role_has
@@ -35,7 +35,7 @@ def assignment(session: Session, application: Application, user: User) -> Review
 
 
 def assign(session: Session, application: Application, reviewer: User, *, notify: bool = True) -> Review:
-    org = session.get(Organisation, application.org_id)
+    org = get_required(session, Organisation, application.org_id)
     membership = session.execute(select(Membership).where(Membership.org_id == application.org_id,
                                                           Membership.user_id == reviewer.id)).scalar_one_or_none()
     if membership is None or not membership.has(Permission.REVIEW_APPLICATIONS):
@@ -61,7 +61,7 @@ def assign(session: Session, application: Application, reviewer: User, *, notify
 
 def auto_assign(session: Session, call: Call, applications: list[Application], k: int | None = None) -> int:
     """Give each application ``k`` active reviewers, always the least loaded, never a conflicted one."""
-    org = session.get(Organisation, call.org_id)
+    org = get_required(session, Organisation, call.org_id)
     k = k or call.reviewers_per_application
     pool = reviewers_of(session, org)
     if not pool:
@@ -144,7 +144,7 @@ def clean_scores(call: Call, scores: Any) -> tuple[dict[str, float], dict[str, s
     for criterion in call.criteria:
         value = scores.get(criterion.key)
         try:
-            if isinstance(value, bool):
+            if value is None or isinstance(value, bool):
                 raise ValueError
             number = float(value)
             if not criterion.scale_min <= number <= criterion.scale_max:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort, Programme
-from incubator.core.db import utcnow
+from incubator.core.db import get_required, utcnow
 from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.storage import storage
@@ -65,10 +65,12 @@ def save_call(session: Session, org: Organisation, call: Call | None, *, program
     if not 1 <= (data.get("reviewers_per_application") or 0) <= 10:
         fields["reviewers_per_application"] = _("From 1 to 10.")
     _raise(fields)
+    if programme is None:  # reported in ``fields`` above, so _raise has raised already
+        raise DomainError(_("Not a valid choice."), fields={"programme_id": _("Not a valid choice.")})
     if call is None:
         call = Call(org_id=org.id)
         session.add(call)
-    call.programme_id = programme.id  # type: ignore[union-attr]
+    call.programme_id = programme.id
     call.cohort_id = cohort.id if cohort is not None else None
     for name in CALL_FIELDS:
         if name in data:
@@ -111,7 +113,7 @@ def add_question(session: Session, call: Call, raw: dict[str, Any]) -> FormVersi
 
 
 def edit_question(session: Session, call: Call, key: str, raw: dict[str, Any]) -> FormVersion:
-    questions = list(call.current_version.questions)
+    questions = list(call.current_form.questions)
     index = next((i for i, q in enumerate(questions) if q["key"] == key), None)
     if index is None:
         raise DomainError(_("No such question."), code="not_found", status=404)
@@ -124,15 +126,15 @@ def edit_question(session: Session, call: Call, key: str, raw: dict[str, Any]) -
 
 
 def remove_question(session: Session, call: Call, key: str) -> FormVersion:
-    return set_questions(session, call, [q for q in call.current_version.questions if q["key"] != key])
+    return set_questions(session, call, [q for q in call.current_form.questions if q["key"] != key])
 
 
 def move_question(session: Session, call: Call, key: str, offset: int) -> FormVersion:
-    questions = list(call.current_version.questions)
+    questions = list(call.current_form.questions)
     index = next((i for i, q in enumerate(questions) if q["key"] == key), None)
     target = (index or 0) + offset
     if index is None or not 0 <= target < len(questions):
-        return call.current_version
+        return call.current_form
     questions[index], questions[target] = questions[target], questions[index]
     return set_questions(session, call, questions)
 
@@ -371,7 +373,7 @@ def record_transition(session: Session, application: Application, actor: User | 
 
 def _receipt(session: Session, application: Application) -> None:
     user, call = application.applicant, application.call
-    org = session.get(Organisation, application.org_id)
+    org = get_required(session, Organisation, application.org_id)
     locale = user.locale or org.default_locale
     with force_locale(locale):
         subject = _("We received your application to %(call)s", call=call.title(locale))
@@ -403,7 +405,7 @@ def max_upload_bytes() -> int:
     return int(current_app.config.get("MAX_UPLOAD_MB", 20)) * 1024 * 1024
 
 
-def upload_file(session: Session, application: Application, user: User, key: str, stream: BinaryIO,
+def upload_file(session: Session, application: Application, user: User, key: str, stream: IO[bytes],
                 filename: str) -> ApplicationFile:
     _check_editable(application, user)
     question = next((q for q in application.form_version.questions if q["key"] == key and q["type"] == "file"),
@@ -437,7 +439,7 @@ def on_payment_settled(payment: Payment, *, session: Session, **_kw: Any) -> Non
     can no longer be (submitted already by another payment, the call filled up), the money goes back."""
     if payment.application_id is None:
         return
-    application = session.get(Application, payment.application_id)
+    application = get_required(session, Application, payment.application_id)
     lock_row(session, application)  # two payments confirmed at once: the second waits, then finds it submitted
     try:
         with session.begin_nested():

@@ -11,7 +11,7 @@ from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incubator.core.db import utcnow
+from incubator.core.db import get_required, utcnow
 from incubator.core.jobs import job, periodic
 from incubator.core.mail import send_mail
 from incubator.core.tenancy import all_orgs
@@ -31,7 +31,7 @@ def send_deadline_reminders(session: Session, now: datetime | None = None) -> in
                                                  Call.closes_at > now, Call.closes_at <= now + REMINDER_BEFORE)
             .order_by(Application.id)).scalars().all()
         for application in drafts:
-            org = session.get(Organisation, application.org_id)
+            org = get_required(session, Organisation, application.org_id)
             user, call = application.applicant, application.call
             locale = user.locale or org.default_locale
             with force_locale(locale):

@@ -49,7 +49,7 @@ def call_page(call_id: int) -> Any:
     if call.opens_at > utcnow() and not can(Permission.MANAGE_PROGRAMMES):
         abort(404)
     return render_template("intake/call.html", call=call, mine=_mine(call), now=utcnow(), form=CSRFOnlyForm(),
-                           questions=call.current_version.questions)
+                           questions=call.current_form.questions)
 
 
 @bp.route("/calls/<int:call_id>/apply", methods=["POST"])
@@ -67,7 +67,7 @@ def apply(call_id: int) -> Any:
     if (error := outcome.error) is not None:
         flash(error.message, "danger")
         return render_template("intake/call.html", call=call, mine=None, now=utcnow(), form=CSRFOnlyForm(),
-                               questions=call.current_version.questions), 422
+                               questions=call.current_form.questions), 422
     return redirect(url_for("intake.edit_application", application_id=application.id))
 
 
@@ -138,7 +138,7 @@ def edit_application(application_id: int) -> Any:
                   if request.form.get("action") == "submit" else _("Your answers are saved."), "success")
             return redirect(url_for("intake.edit_application", application_id=application.id)
                             if services.can_edit(application) else url_for("intake.my_applications"))
-        flash(errors.pop("_", None) or _("Please correct the highlighted answers."), "danger")
+        flash(errors.pop("_", "") or _("Please correct the highlighted answers."), "danger")
     fee_paid = bool(application.call.fee_minor) and services.fee_paid(db.session, application)
     return render_template("intake/apply.html", application=application, call=application.call, form=form,
                            values=values, errors=errors, editable=services.can_edit(application),

@@ -79,7 +79,7 @@ def _question_form(call: Call) -> QuestionForm:
     form = QuestionForm()
     editing = request.args.get("edit")
     if request.method == "GET" and editing:
-        question = next((q for q in call.current_version.questions if q["key"] == editing), None)
+        question = next((q for q in call.current_form.questions if q["key"] == editing), None)
         if question is not None:
             form = QuestionForm(data={**question, "original_key": editing, "options": formspec.options_text(question)})
     return form
@@ -99,10 +99,10 @@ def form_builder(call_id: int) -> Any:
             else:
                 services.add_question(db.session, call, raw)
         if outcome.ok:
-            flash(_("The form is saved (version %(n)d).", n=call.current_version.number), "success")
+            flash(_("The form is saved (version %(n)d).", n=call.current_form.number), "success")
             return redirect(url_for("intake.form_builder", call_id=call.id))
     answered = db.session.execute(select(func.count()).select_from(Application).where(
-        Application.form_version_id == call.current_version.id)).scalar_one()
+        Application.form_version_id == call.current_form.id)).scalar_one()
     return render_template("intake/form_builder.html", call=call, form=form, answered=answered,
                            action_form=CSRFOnlyForm()), 422 if form.errors else 200
 
@@ -113,12 +113,12 @@ def change_question(call_id: int) -> Any:
     call = get_or_404(Call, call_id)
     form = CSRFOnlyForm()
     key, action = request.form.get("key", ""), request.form.get("action", "")
-    if form.validate_on_submit() and any(q["key"] == key for q in call.current_version.questions):
+    if form.validate_on_submit() and any(q["key"] == key for q in call.current_form.questions):
         if action == "remove":
             services.remove_question(db.session, call, key)
         elif action in ("up", "down"):
             services.move_question(db.session, call, key, -1 if action == "up" else 1)
-        flash(_("The form is saved (version %(n)d).", n=call.current_version.number), "success")
+        flash(_("The form is saved (version %(n)d).", n=call.current_form.number), "success")
     return redirect(url_for("intake.form_builder", call_id=call.id))
 
 

@@ -18,6 +18,7 @@ from incubator.accounts.forms import CSRFOnlyForm
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort
 from incubator.core.actions import attempt
+from incubator.core.db import get_required
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, can, require
 from incubator.core.storage import storage
@@ -190,7 +191,7 @@ def assign(application_id: int) -> Any:
     form.reviewer_id.choices = _reviewer_choices()
     if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            review.assign(db.session, application, db.session.get(User, form.reviewer_id.data))
+            review.assign(db.session, application, get_required(db.session, User, form.reviewer_id.data))
         if outcome.ok:
             flash(_("The reviewer is assigned and told by email."), "success")
     else:
@@ -308,7 +309,7 @@ def compare(call_id: int) -> Any:
     ids = [int(i) for i in request.args.getlist("application_id") if i.isdigit()][:6]
     rows = [r for r in ranking.rank(db.session, call) if r.application.id in ids]
     # The choice answers side by side too (sector, stage, country...), as their labels.
-    choices = [q for q in call.current_version.questions if q["type"] in formspec.CHOICE_TYPES]
+    choices = [q for q in call.current_form.questions if q["type"] in formspec.CHOICE_TYPES]
     answers = {}
     for row in rows:
         own = {q["key"]: q for q in row.application.form_version.questions}  # the version it answered

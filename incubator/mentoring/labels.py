@@ -20,7 +20,8 @@ def reason_text(reason: dict[str, Any]) -> str:
         return _("Needs met: %(needs)s, %(n)d of %(total)d (%(points)s)", needs=matched or "—",
                  n=len(reason.get("matched", [])), total=len(reason.get("wanted", [])), points=points)
     if kind == "industry":
-        industry = str(INDUSTRIES.get(reason.get("industry"), reason.get("industry")))
+        industry_key = str(reason.get("industry"))
+        industry = str(INDUSTRIES.get(industry_key, industry_key))
         return (_("Knows %(industry)s (%(points)s)", industry=industry, points=points) if reason.get("match")
                 else _("Another industry than %(industry)s (%(points)s)", industry=industry, points=points))
     if kind == "stage":

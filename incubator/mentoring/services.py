@@ -215,7 +215,8 @@ def weekly_hours_utc(windows: list[AvailabilityWindow], tz_name: str) -> frozens
 # -- matching ---------------------------------------------------------------------------------------
 
 def build_problem(session: Session, org: Organisation, cohort: Cohort, *, weights: dict[str, float],
-                  per_startup: int, participation_first: bool, today: date) -> tuple[matching.Problem, dict]:
+                  per_startup: int, participation_first: bool,
+                  today: date) -> tuple[matching.Problem, dict[tuple[int, int], Match]]:
     enrolled = session.execute(select(Startup).join(Enrolment, Enrolment.startup_id == Startup.id).where(
         Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ACTIVE)
         .order_by(Startup.id)).scalars().all()
@@ -233,18 +234,20 @@ def build_problem(session: Session, org: Organisation, cohort: Cohort, *, weight
     busy = active_matches_per_mentor(session, org, exclude_cohort=cohort.id)
     profiles = session.execute(select(MentorProfile).where(MentorProfile.org_id == org.id)
                                .order_by(MentorProfile.id)).scalars().all()
-    ratings = dict(session.execute(select(MentorSession.mentor_id, func.avg(MentorSession.rating)).where(
-        MentorSession.org_id == org.id, MentorSession.rating.is_not(None)).group_by(MentorSession.mentor_id)).all())
+    ratings: dict[int, Any] = {mentor_id: rating for mentor_id, rating in session.execute(
+        select(MentorSession.mentor_id, func.avg(MentorSession.rating)).where(
+            MentorSession.org_id == org.id, MentorSession.rating.is_not(None)).group_by(MentorSession.mentor_id))}
     mentors = [matching.MentorIn(
         id=p.id, expertise=frozenset(p.expertise), industries=frozenset(p.industries), stages=frozenset(p.stages),
         languages=frozenset(p.languages), capacity=max(0, p.capacity - busy.get(p.id, 0)),
         availability=weekly_hours_utc(p.windows, p.timezone),
         rating=float(ratings[p.id]) if p.id in ratings else None) for p in profiles]
-    conflicts = set(session.execute(select(MentorConflict.startup_id, MentorConflict.mentor_id).where(
-        MentorConflict.org_id == org.id)).all())
+    conflicts = {(startup_id, mentor_id) for startup_id, mentor_id in session.execute(
+        select(MentorConflict.startup_id, MentorConflict.mentor_id).where(MentorConflict.org_id == org.id))}
     # A declined pair is not proposed again.
-    conflicts |= set(session.execute(select(Match.startup_id, Match.mentor_id).where(
-        Match.cohort_id == cohort.id, Match.status == MatchStatus.DECLINED)).all())
+    conflicts |= {(startup_id, mentor_id) for startup_id, mentor_id in session.execute(
+        select(Match.startup_id, Match.mentor_id).where(Match.cohort_id == cohort.id,
+                                                         Match.status == MatchStatus.DECLINED))}
     kept = session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
         (MatchStatus.LOCKED, *ACTIVE_MATCH)))).scalars().all()
     problem = matching.Problem(startups=startups, mentors=mentors, conflicts=conflicts, weights=weights,

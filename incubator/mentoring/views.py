@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Cohort, Startup, StartupFounder
@@ -113,6 +113,7 @@ def mentors() -> Any:
 @bp.route("/mentors/<int:mentor_profile_id>/edit", methods=["GET", "POST"])
 @require(Permission.VIEW_DASHBOARD)
 def profile(mentor_profile_id: int | None) -> Any:
+    record: MentorProfile | None  # none yet when a mentor opens their own page the first time
     if mentor_profile_id is not None:
         if not is_manager():
             abort(403)
@@ -221,31 +222,26 @@ def cohort_matching(cohort_id: int) -> Any:
     cohort = get_or_404(Cohort, cohort_id)
     form = MatchingForm()
     if request.method == "POST" and form.validate_on_submit():
-        try:
-            weights = {k: float(v) for k, v in form.weights().items()}
-        except ValueError:
-            flash(_("Weights go from 0 to 100."), "danger")
-            return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
-        with attempt(flash_error=True) as outcome:
+        with attempt(flash_error=True) as outcome:  # the service checks the weights as typed
             run = services.run_matching(
-                db.session, g.org, cohort, current_user, weights=weights,
+                db.session, g.org, cohort, current_user, weights=form.weights(),
                 per_startup=as_int(form.per_startup.data) or 0,
                 participation_first=bool(form.participation_first.data), today=org_today())
         if outcome.ok:
             flash(_("Matching done: total score %(score)s.", score=f"{run.total_score:.1f}"), "success")
         return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
-    run = db.session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
-                             .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
+    latest = db.session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
+                                .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
     matches = db.session.execute(select(Match).where(Match.cohort_id == cohort.id).join(Match.startup)
                                  .order_by(Startup.name, Match.score.desc())).scalars().all()
     profiles = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id)).scalars().all()
     names = {p.id: p.user.name for p in profiles}
     startups = {s.id: s.name for s in db.session.execute(select(Startup).where(Startup.org_id == g.org.id)).scalars()}
     return render_template(
-        "mentoring/matching.html", cohort=cohort, run=run, matches=matches, profiles=profiles,
-        why_not_best=_why_not_best_lines(run, names, startups),
-        unmatched=[startups.get(sid, f"#{sid}") for sid in (run.unmatched if run else [])],
-        weights=run.weights if run else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
+        "mentoring/matching.html", cohort=cohort, run=latest, matches=matches, profiles=profiles,
+        why_not_best=_why_not_best_lines(latest, names, startups),
+        unmatched=[startups.get(sid, f"#{sid}") for sid in (latest.unmatched if latest else [])],
+        weights=latest.weights if latest else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
         stale={m.id for m in services.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
         button_form=CSRFOnlyForm(formdata=None))
 
@@ -328,7 +324,7 @@ def mine() -> Any:
                                                              MentorProfile.user_id == current_user.id)
                                  ).scalar_one_or_none()
     founder_of = select(StartupFounder.startup_id).where(StartupFounder.user_id == current_user.id)
-    conditions = [Match.startup_id.in_(founder_of)]
+    conditions: list[ColumnElement[bool]] = [Match.startup_id.in_(founder_of)]
     if profile is not None:
         conditions.append(Match.mentor_id == profile.id)
     matches = db.session.execute(select(Match).where(Match.org_id == g.org.id, or_(*conditions), Match.status.in_(

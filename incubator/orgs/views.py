@@ -34,7 +34,7 @@ landing.add_home_finder(landing.MEMBER, services.member_home)
 def dashboard() -> Any:
     session["last_org"] = g.org.slug
     role = Role(g.membership.role)
-    stats = {}
+    stats: dict[str, Any] = {}
     if g.membership.has(Permission.MANAGE_MEMBERS):
         rows = db.session.execute(
             select(Membership.role, func.count()).where(Membership.org_id == g.org.id).group_by(Membership.role)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -103,7 +103,10 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
         currency=booking.currency, idempotency_key=f"booking-{booking.id}-{secrets.token_hex(8)}",
         description=_("%(resource)s, %(when)s", resource=booking.resource.name,
                       when=to_local(booking.starts_at, org.timezone).strftime("%Y-%m-%d %H:%M")))
-    booking.hold_expires_at = payment.expires_at + GRACE  # the slot is kept as long as the customer can pay
+    expires = payment.expires_at
+    if expires is None:  # _open_checkout gives every checkout it opens or reuses an end
+        raise Conflict(_("This booking's payment has ended: book the slot again."), code="payment_ended")
+    booking.hold_expires_at = expires + GRACE  # the slot is kept as long as the customer can pay
     session.flush()
     return payment
 
@@ -322,7 +325,7 @@ def totals(payments: list[Payment]) -> dict[str, int]:
 
 def ledger_for(session: Session, payment_ids: list[int]) -> dict[int, list[LedgerEntry]]:
     """The ledger rows of payments the caller may already see (a partner's payment belongs to the owner)."""
-    rows = session.execute(select(LedgerEntry).where(LedgerEntry.payment_id.in_(payment_ids))
+    rows: Iterable[LedgerEntry] = session.execute(select(LedgerEntry).where(LedgerEntry.payment_id.in_(payment_ids))
                            .order_by(LedgerEntry.created_at)
                            .execution_options(all_orgs=True)).scalars() if payment_ids else []
     found: dict[int, list[LedgerEntry]] = {}

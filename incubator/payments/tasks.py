@@ -12,7 +12,7 @@ from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from incubator.core.db import deferred_begin, utcnow
+from incubator.core.db import deferred_begin, get_required, utcnow
 from incubator.core.errors import DomainError
 from incubator.core.jobs import after_commit, job, periodic
 from incubator.core.mail import Attachment, send_mail
@@ -36,7 +36,7 @@ def email_receipt(entry_id: int) -> None:
         if entry is None or entry.payment is None:
             return
         payment = entry.payment
-        org = db.session.get(Organisation, payment.org_id)
+        org = get_required(db.session, Organisation, payment.org_id)
         locale = payment.user.locale or org.default_locale
         pdf = receipt_pdf(db.session, payment, locale)
         with force_locale(locale):
@@ -69,7 +69,7 @@ def reconcile_payments() -> int:
         for payment_id in stale:
             try:
                 with session.begin_nested():
-                    payment = session.get(Payment, payment_id)
+                    payment = get_required(session, Payment, payment_id)
                     session.refresh(payment, with_for_update=True)
                     if payment.status == PaymentStatus.PENDING:  # a webhook may have got there first
                         services.sync(session, payment)

@@ -341,16 +341,16 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
         records[startup_id].lab_paid += int(amount or 0)
 
     milestones = Milestones()
-    for startup_id, status, due_on in session.execute(select(Milestone.startup_id, Milestone.status, Milestone.due_on)
-                                                      .where(Milestone.startup_id.in_(startup_ids or [-1]),
-                                                             Milestone.due_on >= period.start,
-                                                             Milestone.due_on < period.end)):
+    for startup_id, milestone_status, due_on in session.execute(
+            select(Milestone.startup_id, Milestone.status, Milestone.due_on)
+            .where(Milestone.startup_id.in_(startup_ids or [-1]), Milestone.due_on >= period.start,
+                   Milestone.due_on < period.end)):
         milestones.total += 1
         records[startup_id].milestones_total += 1
-        if status == MilestoneStatus.DONE:
+        if milestone_status == MilestoneStatus.DONE:
             milestones.done += 1
             records[startup_id].milestones_done += 1
-        elif status == MilestoneStatus.MISSED:
+        elif milestone_status == MilestoneStatus.MISSED:
             milestones.missed += 1
         elif due_on < today:
             milestones.overdue += 1

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from incubator.booking.models import Booking
 from incubator.cohorts.models import CheckIn, Cohort, Enrolment, Milestone, Startup
 from incubator.core.db import utcnow
-from incubator.core.errors import DomainError
+from incubator.core.errors import DomainError, NotFound
 from incubator.core.storage import image_mimetype, image_suffix, storage
 from incubator.core.tenancy import all_orgs
 from incubator.intake.models import Application, Call
@@ -91,6 +91,13 @@ def cache_key(session: Session, request: Request) -> str:
     data = {"version": RENDER_VERSION, "viewer": request.viewer.id, "fmt": request.fmt, "locale": request.locale,
             **request.params, "data": fingerprint(session, request.viewer, request.cohorts)}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def stored_file(export: ReportExport) -> str:
+    """The storage key of an export's file; an export that has none (not finished, or failed) is not found."""
+    if export.file_key is None:
+        raise NotFound(_("Not found"))
+    return export.file_key
 
 
 def find_ready(session: Session, org: Organisation, key: str) -> ReportExport | None:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.cohorts.models import Cohort
-from incubator.core.db import utcnow
+from incubator.core.db import get_required, utcnow
 from incubator.core.jobs import after_commit, job
 from incubator.core.tenancy import all_orgs
 from incubator.core.timezones import to_local
@@ -35,7 +35,7 @@ def run_export(session: Session, export_id: int) -> None:
         export = session.execute(select(ReportExport).where(ReportExport.id == export_id)).scalar_one_or_none()
         if export is None or export.status != ExportStatus.QUEUED:
             return
-        viewer = session.get(Organisation, export.org_id)
+        viewer = get_required(session, Organisation, export.org_id)
         cohorts = list(session.execute(select(Cohort).where(Cohort.id.in_(export.params["cohort_ids"]))
                                        .order_by(Cohort.starts_on.desc(), Cohort.id)).scalars())
     today = to_local(utcnow(), viewer.timezone).date()

@@ -85,8 +85,8 @@ def _is_large(chosen: list[Any]) -> bool:
 
 
 def send_export(export: ReportExport) -> Any:
-    return send_file(storage().path(export.file_key), mimetype=services.FORMATS[export.format], as_attachment=True,
-                     download_name=export.filename, max_age=0)
+    return send_file(storage().path(services.stored_file(export)), mimetype=services.FORMATS[export.format],
+                     as_attachment=True, download_name=export.filename, max_age=0)
 
 
 @bp.route("/download.csv", defaults={"fmt": "csv"})

@@ -4,6 +4,8 @@ import pytest
 from sqlalchemy import select, update
 from werkzeug.exceptions import NotFound
 
+from incubator.core.db import get_required
+from incubator.core.errors import NotFound as RowNotFound
 from incubator.core.tenancy import all_orgs, get_or_404, set_current_org
 from incubator.extensions import db
 from incubator.orgs.models import Invitation
@@ -62,3 +64,15 @@ def test_scoped_get_answers_404_for_another_orgs_id(app, connection, two_orgs):
         assert get_or_404(Invitation, ia.id).id == ia.id
         with pytest.raises(NotFound):
             get_or_404(Invitation, ib.id)
+
+
+def test_get_required_hands_back_the_row_or_answers_not_found(app, connection, two_orgs):
+    """A row another org owns, or one that is gone, is a 404 domain error, never a None passed on."""
+    a, b, ia, ib = two_orgs
+    with app.app_context():
+        set_current_org(db.session, a)
+        assert get_required(db.session, Invitation, ia.id).id == ia.id
+        for missing in (ib.id, ib.id + 1000):
+            with pytest.raises(RowNotFound) as info:
+                get_required(db.session, Invitation, missing)
+            assert (info.value.status, info.value.code) == (404, "not_found")

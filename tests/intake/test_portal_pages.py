@@ -209,3 +209,14 @@ def test_the_dashboard_shows_intake_by_role(client, intake, session, sign_in):
     sign_in(intake.manager)
     page = client.get("/o/bbi/").get_data(as_text=True)
     assert "BBI Incubation 2027" in page and "1 applications" in page
+
+
+def test_a_call_without_a_form_version_is_not_found_rather_than_a_server_error(client, intake, session):
+    """Broken data (a call whose form versions are gone) answers 404, not a 500 from reading None."""
+    broken = make_call(intake.org, intake.programme, title_en="Broken call")
+    session.delete(broken.versions[0])
+    session.flush()
+    session.expire(broken, ["versions"])
+    response = client.get(f"/o/bbi/calls/{broken.id}")
+    assert response.status_code == 404
+    assert "There is nothing at this address." in response.get_data(as_text=True)

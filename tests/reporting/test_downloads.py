@@ -268,6 +268,23 @@ def test_a_failed_export_says_so(app, client, rw, sign_in, session, monkeypatch)
     assert file.status_code == 302  # nothing to download: back to the export's page
 
 
+def test_a_finished_export_whose_file_is_missing_is_not_found(app, client, rw, sign_in, session, monkeypatch):
+    """A READY row without its file key (broken data) answers 404, not a 500 from opening None."""
+    from sqlalchemy import update
+
+    monkeypatch.setitem(app.config, "REPORT_JOB_MIN_STARTUPS", 1)
+    sign_in(rw.manager_a)
+    response = client.get(f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}")
+    export_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert client.get(f"/o/inc-a/reports/exports/{export_id}/status").get_json()["status"] == ExportStatus.READY
+    session.execute(update(ReportExport).where(ReportExport.id == export_id).values(file_key=None)
+                    .execution_options(all_orgs=True))
+    session.flush()
+    file = client.get(f"/o/inc-a/reports/exports/{export_id}/file")
+    assert file.status_code == 404
+    assert "There is nothing at this address." in file.get_data(as_text=True)
+
+
 def test_a_lost_job_is_not_waited_for(session, rw):
     from datetime import timedelta
 
