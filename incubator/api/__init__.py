@@ -63,11 +63,17 @@ def authenticate() -> Any:
     return None
 
 
+class ApiBlueprint(Blueprint):
+    """Lists are paginated 25 to a page by default, at most 100 (see ``incubator.api.paging``)."""
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}  # noqa: RUF012
+
+
 def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool = False,
                   description: str = "") -> Blueprint:
     """A blueprint of the API; with ``org=True`` its routes live under /api/v1/orgs/<org>."""
     prefix = "/api/v1" + ("/orgs/<org>" if org else "") + url_prefix
-    bp = Blueprint(name, import_name, url_prefix=prefix, description=description)
+    bp = ApiBlueprint(name, import_name, url_prefix=prefix, description=description)
     bp.before_request(authenticate)
     if org:
         from incubator.core.tenancy import enter_org, load_org

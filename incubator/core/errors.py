@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 # The database cannot be reached (down, restarting, refusing connections): answered 503, retry later.
@@ -53,6 +54,7 @@ HTTP_CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    412: "stale",
     413: "payload_too_large",
     415: "unsupported_media_type",
     422: "validation_error",
@@ -105,6 +107,8 @@ def register_error_handlers(app: Flask) -> None:
         403: (_("Not allowed"), _("Your role in this organisation does not allow this.")),
         404: (_("Not found"), _("There is nothing at this address.")),
         405: (_("Method not allowed"), _("This address does not accept this kind of request.")),
+        412: (_("Changed meanwhile"), _("Someone else changed this since you opened it. Reload to see their "
+                                        "changes, then edit again.")),
         413: (_("File too large"), _("The upload is larger than the limit allowed.")),
         429: (_("Too many attempts"), _("Please wait a moment before trying again.")),
         500: (_("Something went wrong"), _("The error has been logged. Please try again later.")),
@@ -134,6 +138,16 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(exc.status, exc.message, exc.code, exc.fields)
         return render(exc.status if exc.status in pages else 400)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(_exc: StaleDataError) -> Any:
+        """Two edits of a ``Versioned`` row raced and this one lost: nothing of it was saved."""
+        from incubator.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            return json_error(412, "The row changed since it was read; read it again and retry.", "stale")
+        return render(412)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -7,7 +7,7 @@ from math import ceil
 from typing import Any
 
 from flask import request
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 
@@ -38,3 +38,15 @@ def paginate(session: Session, stmt: Select[Any], per_page: int = 25, page: int 
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     items = list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars())
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def text_filter(query: str | None, *columns: Any) -> Any:
+    """A case-insensitive "contains" over ``columns`` for a typed search, or None for an empty query.
+
+    ``%`` and ``_`` typed by the user match themselves, not any text.
+    """
+    text = (query or "").strip()
+    if not text:
+        return None
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(*(column.ilike(f"%{escaped}%", escape="\\") for column in columns))

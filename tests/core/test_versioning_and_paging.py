@@ -1,0 +1,83 @@
+"""The shared pieces of the access layer: paginated API lists, ETags, and stale edits."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask_smorest.pagination import PaginationParameters
+from sqlalchemy import select
+
+from incubator.api.paging import api_page
+from incubator.core.pagination import text_filter
+from incubator.core.versioning import Stale, check_if_match, check_version, etag_of
+from incubator.orgs.models import Organisation
+from tests.doors import answer_class
+from tests.factories import OrgFactory
+
+
+class Row:
+    def __init__(self, version: int) -> None:
+        self.id = 7
+        self.version = version
+
+
+def test_etag_changes_with_the_version_and_if_match_refuses_an_old_one(app: Flask) -> None:
+    old, new = Row(1), Row(2)
+    assert etag_of(old) != etag_of(new)
+    with app.test_request_context(headers={"If-Match": etag_of(old)}):
+        check_if_match(old)
+        with pytest.raises(Stale) as refused:
+            check_if_match(new)
+        assert refused.value.status == 412
+    with app.test_request_context():  # no header: not checked
+        check_if_match(new)
+    with app.test_request_context(headers={"If-Match": "*"}):
+        check_if_match(new)
+
+
+@pytest.mark.parametrize("submitted", ["1", "", None, "x", "3"])
+def test_a_page_form_from_an_older_version_is_refused(app: Flask, submitted: str | None) -> None:
+    with app.test_request_context():
+        check_version(Row(2), "2")
+        with pytest.raises(Stale):
+            check_version(Row(2), submitted)
+
+
+def test_api_page_counts_the_total_and_slices(app: Flask, session) -> None:
+    for n in range(7):
+        OrgFactory(slug=f"page-{n}", name=f"Page {n}")
+    session.flush()
+    stmt = select(Organisation).where(Organisation.slug.like("page-%")).order_by(Organisation.slug)
+    with app.test_request_context():
+        params = PaginationParameters(page=2, page_size=3)
+        items = api_page(stmt, params)
+    assert [o.slug for o in items] == ["page-3", "page-4", "page-5"]
+    assert params.item_count == 7
+
+
+def test_text_filter_matches_wildcards_literally(session) -> None:
+    OrgFactory(slug="fifty", name="50% Lab")
+    OrgFactory(slug="fiftyone", name="50 Labs")
+    session.flush()
+    found = session.execute(select(Organisation.slug).where(text_filter("50%", Organisation.name))).scalars().all()
+    assert found == ["fifty"]
+    assert text_filter("   ", Organisation.name) is None
+
+
+class Response:
+    def __init__(self, status: int, location: str = "") -> None:
+        self.status_code = status
+        self.headers = {"Location": location} if location else {}
+
+    def get_data(self, as_text: bool = False) -> str:
+        return "boom"
+
+
+def test_answer_classes() -> None:
+    assert answer_class(Response(302, "/auth/login?next=/o/x")) == "login"
+    assert answer_class(Response(302, "/o/x/bookings")) == "allowed"
+    assert answer_class(Response(422)) == "allowed"
+    assert answer_class(Response(403)) == "forbidden"
+    assert answer_class(Response(404)) == "hidden"
+    with pytest.raises(AssertionError):
+        answer_class(Response(500))
