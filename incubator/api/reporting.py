@@ -16,7 +16,7 @@ from incubator.core.storage import storage
 from incubator.core.timezones import to_local
 from incubator.extensions import db
 from incubator.reporting import services
-from incubator.reporting.queries import MONEY, Report
+from incubator.reporting.figures import MONEY, Report
 from incubator.reporting.scope import PeriodError, narrow, parse_period, reportable_cohorts
 
 bp = api_blueprint("api_reporting", __name__, org=True, description="Cohort reports for managers and funders")

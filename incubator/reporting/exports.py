@@ -20,8 +20,9 @@ from incubator.booking.services import lab_bookings_stmt
 from incubator.core import csvutil
 from incubator.core.money import exponent
 from incubator.core.tenancy import all_orgs
+from incubator.reporting.figures import FLOWS, HEADLINE, MONEY, Report
 from incubator.reporting.labels import label, major, sources
-from incubator.reporting.queries import FLOWS, HEADLINE, MONEY, Report, booking_money
+from incubator.reporting.queries import booking_money
 
 CSV_KPIS = (*FLOWS, "employees_full_time")
 Progress = Callable[[int], None]

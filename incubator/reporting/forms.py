@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 
 from incubator.core.forms import FlaskForm
 from incubator.core.money import to_major, to_minor
-from incubator.reporting.queries import HEADLINE_LABELS, MONEY, TARGET_METRICS
+from incubator.reporting.figures import HEADLINE_LABELS, MONEY, TARGET_METRICS
 
 
 class TargetsForm(FlaskForm):

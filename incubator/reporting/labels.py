@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from incubator.cohorts.models import LABELS
 from incubator.core.money import format_money, to_major
-from incubator.reporting.queries import HEADLINE_LABELS, MONEY
+from incubator.reporting.figures import HEADLINE_LABELS, MONEY
 
 COLUMN_LABELS = {
     "org": _l("Organisation"),

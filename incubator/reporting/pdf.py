@@ -20,8 +20,8 @@ from weasyprint import HTML  # noqa: E402
 
 from incubator.core.money import exponent  # noqa: E402
 from incubator.reporting import labels  # noqa: E402
+from incubator.reporting.figures import Report  # noqa: E402
 from incubator.reporting.labels import label  # noqa: E402
-from incubator.reporting.queries import Report  # noqa: E402
 
 matplotlib.rcParams.update({"font.family": "DejaVu Sans", "font.size": 8,
                             "axes.spines.top": False, "axes.spines.right": False})

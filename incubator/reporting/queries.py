@@ -18,19 +18,16 @@ Money received comes from the payments ledger (payments less refunds), never fro
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking, Resource
 from incubator.booking.services import lab_use_totals
 from incubator.cohorts.models import (
-    LABELS,
     CheckIn,
     Cohort,
     Enrolment,
@@ -45,50 +42,24 @@ from incubator.intake.reporting import application_funnel as intake_funnel
 from incubator.ledger.models import MONEY_KINDS, LedgerEntry
 from incubator.mentoring.services import held_sessions
 from incubator.orgs.models import Organisation
+from incubator.reporting.figures import (
+    FLOWS,
+    GRADUATED,
+    HEADLINE,
+    Funnel,
+    LabKind,
+    Mentoring,
+    Milestones,
+    Report,
+    StartupLine,
+)
 from incubator.reporting.models import ReportTarget
 from incubator.reporting.scope import Period
-
-FLOWS = ("revenue", "jobs_created", "funding_equity", "funding_debt", "funding_grant", "products_commercialised",
-         "ip_filings")
-MONEY = ("revenue", "funding_equity", "funding_debt", "funding_grant", "funding_total")
-HEADLINE = ("startups", "active", "graduated", "st_enterprises", "employees", *FLOWS, "funding_total")
-TARGET_METRICS = ("startups", "st_enterprises", "employees", "revenue", "jobs_created", "funding_equity",
-                  "funding_debt", "funding_grant", "funding_total", "products_commercialised", "ip_filings")
-HEADLINE_LABELS = {
-    "startups": _l("Startups"),
-    "active": _l("Active"),
-    "graduated": _l("Graduated"),
-    "st_enterprises": _l("Certified S&T enterprises"),
-    "employees": _l("Full-time employees"),
-    "revenue": _l("Revenue"),
-    "jobs_created": _l("Jobs created"),
-    "funding_equity": _l("Equity raised"),
-    "funding_debt": _l("Debt raised"),
-    "funding_grant": _l("Grants raised"),
-    "funding_total": _l("Funding raised"),
-    "products_commercialised": _l("Products commercialised"),
-    "ip_filings": _l("IP filings"),
-}
-GRADUATED = (EnrolmentStatus.GRADUATED, EnrolmentStatus.ALUMNI)
 
 
 def identity(startup_id: int, registration_number: str | None) -> str:
     number = (registration_number or "").strip().upper()
     return f"reg:{number}" if number else f"id:{startup_id}"
-
-
-# -- the application funnel -------------------------------------------------------------------------
-
-@dataclass
-class Funnel:
-    applications: int = 0
-    reviewed: int = 0
-    accepted: int = 0
-    by_origin: dict[str, dict[str, int]] = field(default_factory=dict)  # origin -> {applications, accepted}
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        return self.accepted / self.applications if self.applications else None
 
 
 def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list[int], start: datetime,
@@ -99,127 +70,6 @@ def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list
     return Funnel(applications=found["applications"], reviewed=found["reviewed"], accepted=found["accepted"],
                   by_origin={origin: {"applications": count, "accepted": found["accepted_by_origin"].get(origin, 0)}
                              for origin, count in sorted(found["by_origin"].items())})
-
-
-# -- the report -------------------------------------------------------------------------------------
-
-@dataclass
-class StartupLine:
-    startup_id: int
-    key: str
-    org_id: int
-    org_name: str
-    name: str
-    registration_number: str | None
-    cohorts: str
-    status: str
-    stage: str
-    origin: str
-    st_enterprise: bool
-    kpis: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FLOWS, 0))
-    by_month: dict[str, dict[str, int]] = field(default_factory=dict)
-    employees: int = 0
-    mentoring_sessions: int = 0
-    mentoring_minutes: int = 0
-    lab_minutes: int = 0
-    milestones_total: int = 0
-    milestones_done: int = 0
-    lab_paid: int = 0  # money received for the startup's lab bookings (ledger, net of refunds), minor units
-    # The records of a company held by several incubators (one startup row per organisation), and for
-    # each month with figures, the name of the organisation whose check-in they come from.
-    startup_ids: list[int] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def funding_total(self) -> int:
-        return self.kpis["funding_equity"] + self.kpis["funding_debt"] + self.kpis["funding_grant"]
-
-    @property
-    def source_counts(self) -> list[tuple[str, int]]:
-        """Whose check-ins the figures come from: (organisation name, months), most months first."""
-        counts: dict[str, int] = defaultdict(int)
-        for org_name in self.sources.values():
-            counts[org_name] += 1
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
-@dataclass
-class Mentoring:
-    sessions: int = 0
-    minutes: int = 0
-    rated: int = 0
-    rating_sum: int = 0
-    by_month: dict[str, list[int]] = field(default_factory=dict)  # month -> [sessions, minutes]
-
-    @property
-    def hours(self) -> float:
-        return round(self.minutes / 60, 1)
-
-    @property
-    def average_rating(self) -> float | None:
-        return round(self.rating_sum / self.rated, 2) if self.rated else None
-
-
-@dataclass
-class LabKind:
-    kind: str
-    bookings: int = 0
-    minutes: int = 0
-    credit_minutes: int = 0
-    paid_minutes: int = 0
-    paid_amount: int = 0  # minor units
-    in_kind_value: int = 0  # credit hours at the list price, minor units
-
-    @property
-    def label(self) -> str:
-        return str(LABELS.get(self.kind, self.kind))
-
-
-@dataclass
-class Milestones:
-    total: int = 0
-    done: int = 0
-    missed: int = 0
-    overdue: int = 0
-
-    @property
-    def completion_rate(self) -> float | None:
-        return self.done / self.total if self.total else None
-
-
-@dataclass
-class Report:
-    period: Period
-    cohorts: list[Cohort]
-    orgs: dict[int, Organisation]
-    viewer: Organisation
-    today: date
-    headline: dict[str, int]
-    months: list[str]
-    trend: dict[str, list[int]]
-    funnel: Funnel
-    mentoring: Mentoring
-    lab: list[LabKind]
-    milestones: Milestones
-    startups: list[StartupLine]
-    comparison: list[dict[str, Any]]
-    targets: list[dict[str, Any]]
-
-    @property
-    def currency(self) -> str:
-        return self.viewer.currency
-
-    @property
-    def lab_total(self) -> LabKind:
-        total = LabKind(kind="total")
-        for line in self.lab:
-            for name in ("bookings", "minutes", "credit_minutes", "paid_minutes", "paid_amount", "in_kind_value"):
-                setattr(total, name, getattr(total, name) + getattr(line, name))
-        return total
-
-    @property
-    def spans_orgs(self) -> bool:
-        return len(self.orgs) > 1
 
 
 def build_report(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period,
@@ -261,20 +111,46 @@ def lab_money(session: Session, *, startup_ids: list[int], start: datetime, end:
 
 def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period, today: date) -> Report:
     cohort_ids = [c.id for c in cohorts]
-    cohort_names = {c.id: c.name for c in cohorts}
     orgs = {o.id: o for o in session.execute(
         select(Organisation).where(Organisation.id.in_({c.org_id for c in cohorts} or {-1}))).scalars()}
     months = [m.strftime("%Y-%m") for m in period.months]
     start_utc, end_utc = period.bounds(viewer.timezone)
-    zone = ZoneInfo(viewer.timezone)
 
+    records, statuses = _startup_records(session, cohorts, orgs, period)
+    startup_ids = list(records) or [-1]
+    picked = _checkins(session, records, startup_ids, period)
+    mentoring = _mentoring(session, records, cohort_ids, start_utc, end_utc, months, ZoneInfo(viewer.timezone))
+    lab = _lab(session, records, startup_ids, start_utc, end_utc)
+    milestones = _milestones(session, records, startup_ids, period, today)
+
+    lines = _merged(records, statuses, picked)
+    trend = {name: [0] * len(months) for name in FLOWS}
+    index = {m: i for i, m in enumerate(months)}
+    for (_key, month), checkin in picked.items():
+        for name in FLOWS:
+            trend[name][index[month.strftime("%Y-%m")]] += getattr(checkin, name)
+    headline = _headline(lines, statuses, trend)
+    funnel = application_funnel(session, org_ids=list(orgs), cohort_ids=cohort_ids, start=start_utc, end=end_utc)
+    comparison = _comparison(orgs, sorted(records.values(), key=lambda r: (r.org_name, r.name.lower(), r.startup_id)),
+                             statuses) if len(orgs) > 1 else []
+    targets = _targets(session, viewer, period, headline)
+    return Report(period=period, cohorts=cohorts, orgs=orgs, viewer=viewer, today=today, headline=headline,
+                  months=months, trend=trend, funnel=funnel, mentoring=mentoring,
+                  lab=[k for k in lab.values() if k.bookings or k.paid_amount], milestones=milestones,
+                  startups=lines, comparison=comparison, targets=targets)
+
+
+def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Organisation],
+                     period: Period) -> tuple[dict[int, StartupLine], dict[int, set[str]]]:
+    """One record per startup row (an organisation's own view of the company), for the comparison of
+    incubators, with the enrolment statuses it holds; the report's rows merge the records of one
+    company (``_merged``)."""
+    cohort_names = {c.id: c.name for c in cohorts}
     rows = session.execute(
         select(Enrolment.cohort_id, Enrolment.status, Startup)
         .join(Startup, Startup.id == Enrolment.startup_id)
-        .where(Enrolment.cohort_id.in_(cohort_ids or [-1]), Enrolment.enrolled_on < period.end)
+        .where(Enrolment.cohort_id.in_(list(cohort_names) or [-1]), Enrolment.enrolled_on < period.end)
         .order_by(Startup.name, Startup.id)).all()
-    # One record per startup row (an organisation's own view of the company), for the comparison of
-    # incubators; the report's rows merge the records of one company (``merged`` below).
     records: dict[int, StartupLine] = {}
     statuses: dict[int, set[str]] = defaultdict(set)
     in_cohorts: dict[int, list[str]] = defaultdict(list)
@@ -290,12 +166,16 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
     for startup_id, record in records.items():
         record.cohorts = ", ".join(sorted(set(in_cohorts[startup_id])))
         record.status = _best_status(statuses[startup_id])
-    startup_ids = list(records)
+    return records, statuses
 
-    # KPI check-ins: every record's own for the comparison, and once per startup and month for the rest.
+
+def _checkins(session: Session, records: dict[int, StartupLine], startup_ids: list[int],
+              period: Period) -> dict[tuple[str, date], CheckIn]:
+    """KPI check-ins: each record adds up its own (for the comparison); returns the one check-in
+    that counts per company and month (for the rest)."""
     picked: dict[tuple[str, date], CheckIn] = {}
     checkins = session.execute(select(CheckIn).where(
-        CheckIn.startup_id.in_(startup_ids or [-1]), CheckIn.period >= period.start, CheckIn.period < period.end)
+        CheckIn.startup_id.in_(startup_ids), CheckIn.period >= period.start, CheckIn.period < period.end)
         .order_by(CheckIn.startup_id, CheckIn.period)).scalars().all()
     for checkin in checkins:
         record = records[checkin.startup_id]
@@ -305,10 +185,14 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
         kept = picked.get(slot)
         if kept is None or _rank(checkin) > _rank(kept):
             picked[slot] = checkin
+    return picked
 
+
+def _mentoring(session: Session, records: dict[int, StartupLine], cohort_ids: list[int], start: datetime,
+               end: datetime, months: list[str], zone: ZoneInfo) -> Mentoring:
     mentoring = Mentoring(by_month={m: [0, 0] for m in months})
     for startup_id, _cohort_id, starts_at, minutes, rating in held_sessions(
-            session, cohort_ids=cohort_ids, start=start_utc, end=end_utc):
+            session, cohort_ids=cohort_ids, start=start, end=end):
         mentoring.sessions += 1
         mentoring.minutes += minutes
         if rating is not None:
@@ -321,11 +205,16 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
         if startup_id in records:
             records[startup_id].mentoring_sessions += 1
             records[startup_id].mentoring_minutes += minutes
+    return mentoring
 
+
+def _lab(session: Session, records: dict[int, StartupLine], startup_ids: list[int], start: datetime,
+         end: datetime) -> dict[str, LabKind]:
+    """Lab use per resource kind (time from the bookings, money from the ledger), and per startup."""
     lab = {kind.value: LabKind(kind=kind.value) for kind in ResourceKind}
     list_value: dict[str, int] = defaultdict(int)
     for startup_id, kind, count, minutes, credit, paid, credit_value in lab_use_totals(
-            session, startup_ids=startup_ids or [-1], start=start_utc, end=end_utc):
+            session, startup_ids=startup_ids, start=start, end=end):
         line = lab.setdefault(kind, LabKind(kind=kind))
         line.bookings += count
         line.minutes += int(minutes or 0)
@@ -335,15 +224,18 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
         records[startup_id].lab_minutes += int(minutes or 0)
     for kind, value in list_value.items():
         lab[kind].in_kind_value = value // 60  # credit hours at the hourly list price
-    for startup_id, kind, amount in lab_money(session, startup_ids=startup_ids or [-1], start=start_utc,
-                                              end=end_utc):
+    for startup_id, kind, amount in lab_money(session, startup_ids=startup_ids, start=start, end=end):
         lab.setdefault(kind, LabKind(kind=kind)).paid_amount += int(amount or 0)
         records[startup_id].lab_paid += int(amount or 0)
+    return lab
 
+
+def _milestones(session: Session, records: dict[int, StartupLine], startup_ids: list[int], period: Period,
+                today: date) -> Milestones:
     milestones = Milestones()
     for startup_id, milestone_status, due_on in session.execute(
             select(Milestone.startup_id, Milestone.status, Milestone.due_on)
-            .where(Milestone.startup_id.in_(startup_ids or [-1]), Milestone.due_on >= period.start,
+            .where(Milestone.startup_id.in_(startup_ids), Milestone.due_on >= period.start,
                    Milestone.due_on < period.end)):
         milestones.total += 1
         records[startup_id].milestones_total += 1
@@ -354,13 +246,11 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
             milestones.missed += 1
         elif due_on < today:
             milestones.overdue += 1
+    return milestones
 
-    lines = _merged(records, statuses, picked)
-    trend = {name: [0] * len(months) for name in FLOWS}
-    index = {m: i for i, m in enumerate(months)}
-    for (_key, month), checkin in picked.items():
-        for name in FLOWS:
-            trend[name][index[month.strftime("%Y-%m")]] += getattr(checkin, name)
+
+def _headline(lines: list[StartupLine], statuses: dict[int, set[str]],
+              trend: dict[str, list[int]]) -> dict[str, int]:
     headline = dict.fromkeys(HEADLINE, 0)
     headline.update({name: sum(values) for name, values in trend.items()})
     headline["funding_total"] = headline["funding_equity"] + headline["funding_debt"] + headline["funding_grant"]
@@ -370,15 +260,7 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
                                 if any(statuses[i] & set(GRADUATED) for i in line.startup_ids))
     headline["st_enterprises"] = sum(1 for line in lines if line.st_enterprise)
     headline["employees"] = sum(line.employees for line in lines)
-
-    funnel = application_funnel(session, org_ids=list(orgs), cohort_ids=cohort_ids, start=start_utc, end=end_utc)
-    comparison = _comparison(orgs, sorted(records.values(), key=lambda r: (r.org_name, r.name.lower(), r.startup_id)),
-                             statuses) if len(orgs) > 1 else []
-    targets = _targets(session, viewer, period, headline)
-    return Report(period=period, cohorts=cohorts, orgs=orgs, viewer=viewer, today=today, headline=headline,
-                  months=months, trend=trend, funnel=funnel, mentoring=mentoring,
-                  lab=[k for k in lab.values() if k.bookings or k.paid_amount], milestones=milestones,
-                  startups=lines, comparison=comparison, targets=targets)
+    return headline
 
 
 def _best_status(found: set[str]) -> str:

@@ -31,8 +31,9 @@ from incubator.intake.models import Application, Call
 from incubator.ledger.models import LedgerEntry
 from incubator.mentoring.models import Match, MentorSession
 from incubator.orgs.models import Organisation
+from incubator.reporting.figures import MONEY, TARGET_METRICS, Report
 from incubator.reporting.models import ExportStatus, ReportBranding, ReportExport, ReportTarget
-from incubator.reporting.queries import MONEY, TARGET_METRICS, Report, build_report
+from incubator.reporting.queries import build_report
 from incubator.reporting.scope import Period
 
 FORMATS = {
