@@ -140,6 +140,7 @@ class Config:
 
 class Development(Config):
     ENV_NAME = "development"
+    TENANCY_STRICT = True  # an org-owned query with no organisation in context raises (core.tenancy)
     SECRET_KEY = _env("SECRET_KEY", "dev-only-not-secret")
     DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'incubator.db'}")
     LOG_JSON = _env_bool("LOG_JSON", False)
@@ -149,6 +150,7 @@ class Development(Config):
 class Testing(Config):
     ENV_NAME = "testing"
     TESTING = True
+    TENANCY_STRICT = True
     SECRET_KEY = "test-secret"  # noqa: S105 (tests only)
     DATABASE_URL = _env("TEST_DATABASE_URL")  # conftest supplies a SQLite file when unset
     MAIL_BACKEND = "memory"

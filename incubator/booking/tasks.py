@@ -29,8 +29,7 @@ def notify_offer(booking: Booking, link: str) -> None:
 
 
 def offer_waiting(session, resource: Resource, link: str) -> int:
-    org = session.get(Organisation, resource.org_id)
-    return len(services.offer_freed_time(session, org, resource, notify=lambda b: notify_offer(b, link)))
+    return len(services.offer_freed_time(session, resource.org, resource, notify=lambda b: notify_offer(b, link)))
 
 
 @periodic(crontab(minute="*/5"))

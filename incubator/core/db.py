@@ -81,6 +81,14 @@ class OrgScoped:
 
         return mapped_column(ForeignKey("organisations.id"), index=True)
 
+    @declared_attr
+    def org(cls) -> Mapped[Any]:
+        """The owning organisation (read-only: set ``org_id``)."""
+        from sqlalchemy.orm import relationship
+
+        name = cls.__name__  # type: ignore[attr-defined]  # declared_attr hands over the mapped class
+        return relationship("Organisation", foreign_keys=f"{name}.org_id", viewonly=True)
+
 
 _Row = TypeVar("_Row")
 
@@ -167,8 +175,12 @@ class Database:
         # Tests bind every session of their app to one connection inside an outer transaction.
         connection = extensions.get("db_test_connection")
         if connection is not None:
-            return self.Session(bind=connection, join_transaction_mode="create_savepoint")
-        return self.Session(bind=extensions["db_engine"])
+            session = self.Session(bind=connection, join_transaction_mode="create_savepoint")
+        else:
+            session = self.Session(bind=extensions["db_engine"])
+        # core.tenancy: an org-owned query with no organisation raises here instead of matching nothing
+        session.info["tenancy_strict"] = bool((app or current_app).config.get("TENANCY_STRICT"))
+        return session
 
     @property
     def session(self) -> Session:

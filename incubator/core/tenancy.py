@@ -18,8 +18,8 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, current_app, g, redirect, request, url_for
 from flask_login import current_user
-from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import MANYTOONE, ORMExecuteState, Session, with_loader_criteria
 
 from incubator.core.db import OrgScoped
 
@@ -36,9 +36,82 @@ def _filter_by_org(state: ORMExecuteState) -> None:
     if state.session.info.get(ALL_ORGS) or state.execution_options.get(ALL_ORGS):
         return
     org_id = state.session.info.get("org_id")  # None matches no row: fail closed
+    if org_id is None and _reads_org_rows(state):
+        _no_org_in_context(state)
     state.statement = state.statement.options(
         with_loader_criteria(OrgScoped, lambda cls: cls.org_id == org_id, include_aliases=True)
     )
+
+
+class NoOrgInContext(RuntimeError):
+    """An org-owned table was queried with no organisation in context and no ``all_orgs``."""
+
+
+STRICT = "tenancy_strict"
+
+
+def _reads_org_rows(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, OrgScoped) for mapper in state.all_mappers)
+
+
+def _no_org_in_context(state: ORMExecuteState) -> None:
+    """Fail loudly where it helps (development, tests); in production the query matches nothing
+    (closed) and the mistake is logged."""
+    models = sorted(m.class_.__name__ for m in state.all_mappers if issubclass(m.class_, OrgScoped))
+    message = (f"query of {', '.join(models)} with no organisation in context: "
+               "enter an organisation, or use all_orgs(session) where the code must span organisations")
+    if state.session.info.get(STRICT):
+        raise NoOrgInContext(message)
+    import logging
+
+    logging.getLogger(__name__).error(message)
+
+
+class CrossOrgReference(RuntimeError):
+    """An org-owned row was about to point at another organisation's row."""
+
+
+@event.listens_for(Session, "before_flush")
+def _same_org_references(session: Session, _context: Any, _instances: Any) -> None:
+    """A reference from one org-owned row to another stays inside one organisation.
+
+    Checked for every many-to-one relationship between ``OrgScoped`` models, on new rows and on
+    references that changed. A relationship that may cross (a partner's booking of a shared lab
+    names the partner's startup) says which attribute holds the organisation the target belongs
+    to: ``relationship(..., info={"org_from": "partner_org_id"})`` (falling back to ``org_id``)."""
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, OrgScoped):
+            _check_references(session, obj, is_new=obj in session.new)
+
+
+def _check_references(session: Session, obj: Any, *, is_new: bool) -> None:
+    state = inspect(obj)
+    for rel in state.mapper.relationships:
+        if rel.direction is not MANYTOONE or not issubclass(rel.mapper.class_, OrgScoped) or rel.viewonly:
+            continue
+        columns = [column.key for column in rel.local_columns]
+        set_by_object = state.attrs[rel.key].history.has_changes()
+        set_by_id = any(column in state.attrs and state.attrs[column].history.has_changes() for column in columns)
+        if not (is_new or set_by_object or set_by_id):
+            continue
+        target = _referenced(session, obj, rel, columns, by_id=set_by_id and not set_by_object)
+        if target is None:
+            continue
+        expected = getattr(obj, rel.info.get("org_from", "org_id"), None) or obj.org_id
+        if obj.org_id is not None and target.org_id is not None and target.org_id != expected:
+            raise CrossOrgReference(f"{type(obj).__name__}.{rel.key} of organisation {expected} points at "
+                                    f"{type(target).__name__} {target.id} of organisation {target.org_id}")
+
+
+def _referenced(session: Session, obj: Any, rel: Any, columns: list[str], *, by_id: bool) -> Any:
+    """The row the reference names: the object set on it, or the row its (changed) id names."""
+    target = None if by_id else obj.__dict__.get(rel.key)
+    if target is not None or len(columns) != 1:
+        return target
+    ident = getattr(obj, columns[0], None)
+    if ident is None:
+        return None
+    return session.get(rel.mapper.class_, ident, execution_options={ALL_ORGS: True})
 
 
 def set_current_org(session: Session, org: Any) -> None:

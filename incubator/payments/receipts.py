@@ -10,13 +10,12 @@ from sqlalchemy.orm import Session
 from incubator.booking.models import Booking
 from incubator.cohorts.models import Startup
 from incubator.ledger.models import LedgerEntry, Payment
-from incubator.orgs.models import Organisation
 
 
 def receipt_pdf(session: Session, payment: Payment, locale: str) -> bytes:
     from weasyprint import HTML
 
-    org = session.get(Organisation, payment.org_id)
+    org = payment.org
     entries = session.execute(select(LedgerEntry).where(LedgerEntry.payment_id == payment.id)
                               .order_by(LedgerEntry.created_at, LedgerEntry.id)
                               .execution_options(all_orgs=True)).scalars().all()

@@ -138,6 +138,7 @@ def test_the_session_invitation_shows_local_times_in_the_readers_language(app, s
                                                                           when, text):
     from flask import g
 
+    from incubator.core.tenancy import set_current_org
     from incubator.extensions import db
     from incubator.mentoring.models import Match, MatchStatus, MentorSession
     from incubator.mentoring.views import invite
@@ -151,6 +152,7 @@ def test_the_session_invitation_shows_local_times_in_the_readers_language(app, s
     session.flush()
     with app.test_request_context("/o/bbi/", headers={"Accept-Language": "en" if locale == "vi" else "vi"}):
         g.org = world.org
+        set_current_org(db.session, world.org)
         invite(record)
         sent = {tuple(m.to): m for m in mail.pending(db.session)}
     body = sent[(park.user.email,)].body
