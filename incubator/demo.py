@@ -61,7 +61,7 @@ def _user(session: Session, email: str, name: str, password: str) -> User:
 
 
 def seed(session: Session, password: str) -> None:
-    with all_orgs(session):
+    with all_orgs(session):  # the demo seeds every organisation
         by_slug = {spec["slug"]: _org(session, spec) for spec in DEMO_ORGS}
         users: dict[str, User] = {}
         for email, name, slug, role in DEMO_USERS:

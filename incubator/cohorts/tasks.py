@@ -35,7 +35,7 @@ def send_checkin_reminders(session: Session, now_utc=None) -> int:
     now_utc = now_utc or utcnow()
     sent = 0
     unreachable: dict[int, list[tuple[Startup, date, date]]] = {}
-    with all_orgs(session):
+    with all_orgs(session):  # a job over every organisation
         orgs = {o.id: o for o in session.execute(select(Organisation)).scalars()}
         enrolments = session.execute(select(Enrolment).where(Enrolment.status.in_(
             (EnrolmentStatus.ACTIVE, EnrolmentStatus.GRADUATED, EnrolmentStatus.ALUMNI)))).scalars().all()

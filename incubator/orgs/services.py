@@ -160,7 +160,7 @@ def invite(session: Session, org: Organisation, email: str, role: Role | str, in
 
 
 def find_invitation(session: Session, token: str) -> Invitation | None:
-    with all_orgs(session):
+    with all_orgs(session):  # an invitation link is opened outside any organisation
         invitation = session.execute(
             select(Invitation).where(Invitation.token_hash == hash_token(token))
         ).scalar_one_or_none()

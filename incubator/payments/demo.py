@@ -25,6 +25,7 @@ def seed(session: Session, orgs: list[Organisation]) -> None:
         Booking.org_id.in_(by_id), Booking.price > 0,
         Booking.status.in_((BookingStatus.CONFIRMED, BookingStatus.COMPLETED)),
         ~select(Payment.id).where(Payment.booking_id == Booking.id).exists())
+        # all_orgs: the demo pays bookings of every organisation
         .order_by(Booking.starts_at).execution_options(all_orgs=True)).scalars().all()
     for booking in unpaid:
         _pay(session, booking, by_id[booking.org_id])

@@ -18,6 +18,7 @@ def receipt_pdf(session: Session, payment: Payment, locale: str) -> bytes:
     org = payment.org
     entries = session.execute(select(LedgerEntry).where(LedgerEntry.payment_id == payment.id)
                               .order_by(LedgerEntry.created_at, LedgerEntry.id)
+                              # all_orgs: a shared resource's payment is its owner's; a partner reads it
                               .execution_options(all_orgs=True)).scalars().all()
     booking = session.get(Booking, payment.booking_id) if payment.booking_id else None
     startup = session.get(Startup, payment.startup_id) if payment.startup_id else None

@@ -41,6 +41,7 @@ GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, f
 
 def account_for(session: Session, org: Organisation) -> PaymentAccount | None:
     return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org.id)
+                           # all_orgs: the owner's account is read while a partner pays for a shared resource
                            .execution_options(all_orgs=True)).scalar_one_or_none()
 
 
@@ -85,6 +86,7 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
     # one opened (its row is read afresh) instead of all opening one.
     lock_row(session, booking)
     existing = session.execute(select(Payment).where(Payment.booking_id == booking.id)
+                               # all_orgs: the booking may belong to a shared resource's owner
                                .execution_options(all_orgs=True)).scalar_one_or_none()
     if existing is not None and existing.is_settled:
         raise Conflict(_("This booking is already paid."), code="already_paid")
@@ -165,7 +167,7 @@ def _open_checkout(session: Session, org: Organisation, user: User, *, success_u
 def payment_for_event(session: Session, obj: dict[str, Any]) -> Payment | None:
     """The payment an event's object belongs to: by session id, by payment intent id, or by the booking
     in its metadata (an intent can fail before we have read its id back)."""
-    by_all = {"all_orgs": True}
+    by_all = {"all_orgs": True}  # a gateway event names no organisation: found by its ids
     if str(obj.get("id", "")).startswith("cs_"):
         return session.execute(select(Payment).where(Payment.checkout_session_id == obj["id"])
                                .execution_options(**by_all)).scalar_one_or_none()
@@ -230,6 +232,7 @@ def _mark_paid(session: Session, payment: Payment, amount: int) -> None:
 
 def _record_refunds(session: Session, payment: Payment, refunds: list[gateways.RefundInfo]) -> list[str]:
     known = set(session.execute(select(LedgerEntry.reference).where(LedgerEntry.payment_id == payment.id)
+                                # all_orgs: refunds are recorded from the gateway's events, outside any organisation
                                 .execution_options(all_orgs=True)).scalars())
     changes = []
     for refund_info in refunds:
@@ -267,7 +270,7 @@ def refund(session: Session, payment: Payment) -> LedgerEntry | None:
         raise DomainError(_("The refund could not be made: %(reason)s", reason=str(exc)), code="refund_failed",
                           status=502) from exc
     if session.execute(select(LedgerEntry.id).where(LedgerEntry.reference == f"refund:{refund_info.id}")
-                       .execution_options(all_orgs=True)).first():
+                       .execution_options(all_orgs=True)).first():  # references are unique across organisations
         return None
     return _add_refund(session, payment, refund_info)
 
@@ -275,6 +278,7 @@ def refund(session: Session, payment: Payment) -> LedgerEntry | None:
 def on_booking_cancelled(booking: Booking, *, session: Session, in_policy: bool, **_kw: Any) -> None:
     """Cancelling a paid booking within its policy gives the money back; a pending checkout just ends."""
     payment = session.execute(select(Payment).where(Payment.booking_id == booking.id)
+                              # all_orgs: the booking may belong to a shared resource's owner
                               .execution_options(all_orgs=True)).scalar_one_or_none()
     if payment is None:
         return
@@ -304,7 +308,7 @@ def visible_payments(session: Session, org: Organisation, user: User, *, everyon
     if not everyone:  # one's own, with what one paid from here for another organisation's shared resource
         stmt = (select(Payment).outerjoin(Booking, Booking.id == Payment.booking_id)
                 .where(Payment.user_id == user.id, or_(Payment.org_id == org.id, Booking.partner_org_id == org.id))
-                .execution_options(all_orgs=True))
+                .execution_options(all_orgs=True))  # a partner's payments for shared resources are held by their owners
     if startup_id is not None:
         stmt = stmt.where(Payment.startup_id == startup_id)
     if start is not None:
@@ -327,6 +331,7 @@ def ledger_for(session: Session, payment_ids: list[int]) -> dict[int, list[Ledge
     """The ledger rows of payments the caller may already see (a partner's payment belongs to the owner)."""
     rows: Iterable[LedgerEntry] = session.execute(select(LedgerEntry).where(LedgerEntry.payment_id.in_(payment_ids))
                            .order_by(LedgerEntry.created_at)
+                           # all_orgs: the entries of those payments, whichever organisation holds them
                            .execution_options(all_orgs=True)).scalars() if payment_ids else []
     found: dict[int, list[LedgerEntry]] = {}
     for row in rows:

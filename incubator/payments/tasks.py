@@ -61,7 +61,7 @@ def reconcile_payments() -> int:
     from incubator.payments import services
 
     session = db.session
-    with all_orgs(session):
+    with all_orgs(session):  # a job over every organisation's pending payments
         stale = session.execute(select(Payment.id).where(
             Payment.status == PaymentStatus.PENDING, Payment.created_at < utcnow() - timedelta(minutes=2))
             .order_by(Payment.id)).scalars().all()

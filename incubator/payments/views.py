@@ -51,6 +51,7 @@ def payment_or_404(payment_id: int) -> Payment:
         abort(404)
     payment = db.session.execute(select(Payment).outerjoin(Booking, Booking.id == Payment.booking_id).where(
         Payment.id == payment_id, or_(Payment.org_id == g.org.id, Booking.partner_org_id == g.org.id))
+        # all_orgs: a partner's payment for a shared resource is held by its owner
         .execution_options(all_orgs=True)).scalar_one_or_none()
     if payment is None or not visible(payment):
         abort(404)
@@ -93,7 +94,7 @@ def receipt(payment_id: int) -> Any:
     payment = payment_or_404(payment_id)
     if not payment.is_settled:
         abort(404)
-    with all_orgs(db.session):
+    with all_orgs(db.session):  # the receipt of a shared resource's payment reads the owner's rows
         pdf = receipt_pdf(db.session, payment, str(get_locale()))
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="receipt-{payment.receipt_number}.pdf"'})

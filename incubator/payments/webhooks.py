@@ -75,7 +75,7 @@ def _refuse_future_timestamp(header: str) -> None:
 def handle_event(session: Session, event_id: str, event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
     if len(event_id) > 255 or session.get(WebhookEvent, event_id) is not None:
         return {"status": "duplicate"}
-    with all_orgs(session):
+    with all_orgs(session):  # a gateway event names no organisation
         payment = services.payment_for_event(session, obj) if event_type in HANDLED else None
         if payment is not None:  # one delivery at a time per payment (a row lock on PostgreSQL), read afresh
             session.refresh(payment, with_for_update=True)

@@ -273,7 +273,7 @@ def _lab(book: Any, session: Session, report: Report, fmt: _Formats, progress: P
     start, end = report.period.bounds(report.viewer.timezone)
     stmt = lab_bookings_stmt(startup_ids=list(names_by_id) or [-1], start=start, end=end).add_columns(
         booking_money().label("paid"))
-    with all_orgs(session):
+    with all_orgs(session):  # the cohorts were access-checked by reporting.scope; a funder's spans organisations
         for count, booking in enumerate(session.execute(stmt.execution_options(yield_per=2000)), start=1):
             row += 1
             org_name, startup_name = names_by_id.get(booking.startup_id, ("", ""))

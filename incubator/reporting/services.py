@@ -63,7 +63,7 @@ class Request:
 
 def fingerprint(session: Session, viewer: Organisation, cohorts: list[Cohort]) -> str:
     cohort_ids = [c.id for c in cohorts] or [-1]
-    with all_orgs(session):
+    with all_orgs(session):  # the cohorts were access-checked by reporting.scope; a funder's spans organisations
         startup_ids = select(Enrolment.startup_id).where(Enrolment.cohort_id.in_(cohort_ids)).scalar_subquery()
         # Enrolments have no timestamp: their ids and statuses are the fingerprint.
         parts: list[Any] = [session.execute(

@@ -31,7 +31,7 @@ def queue_after_commit(session: Session, export_id: int) -> None:
 def run_export(session: Session, export_id: int) -> None:
     from incubator.reporting.services import Request, complete, render
 
-    with all_orgs(session):
+    with all_orgs(session):  # a job: the export names its organisation
         export = session.execute(select(ReportExport).where(ReportExport.id == export_id)).scalar_one_or_none()
         if export is None or export.status != ExportStatus.QUEUED:
             return

@@ -78,7 +78,7 @@ def _request(chosen: list[Any], period: Any, fmt: str) -> services.Request:
 
 
 def _is_large(chosen: list[Any]) -> bool:
-    with all_orgs(db.session):
+    with all_orgs(db.session):  # the cohorts were access-checked by reporting.scope; a funder's spans organisations
         startups = db.session.execute(select(func.count()).select_from(Enrolment).where(
             Enrolment.cohort_id.in_([c.id for c in chosen] or [-1]))).scalar_one()
     return startups >= current_app.config["REPORT_JOB_MIN_STARTUPS"]
