@@ -69,80 +69,95 @@ def test_credits_and_money_follow_the_sequence(app, session, paying, fablab, fak
 
 
 def _run(session, org, founder, printer, base, fake, sequence):
-    balance = INCLUDED
-    bookings: list[Expected] = []
-    taken: set[int] = set()  # slots with an active booking
-    released_unpaid: set[int] = set()  # slots whose hold was cancelled unpaid: not to be held again soon
-
-    def pick(index: int) -> Expected | None:  # 0 the latest booking, 1 the one before, ...
-        return bookings[-1 - index % len(bookings)] if bookings else None
-
+    model = Model(session, org, founder, printer, base, fake)
     for step in sequence:
-        kind = step[0]
-        if kind == "book":
-            _kind, slot, hours = step
-            start = base + timedelta(hours=5 * slot)
-            credit = min(hours * 60, balance)
-            price = math.ceil((hours * 60 - credit) * RATE / 60)
-            holds = sum(1 for b in bookings if b.status == "awaiting")
-            # A new hold is refused past the cap, and where this person let a hold go unpaid (booking/access.py).
-            refusal = None if slot in taken or not price else (
-                "too_many_holds" if holds >= MAX_HOLDS else "hold_renewal" if slot in released_unpaid else None)
-            try:
-                booking = booking_services.create_booking(session, org, printer, founder, start,
-                                                          start + timedelta(hours=hours))
-            except SlotTaken:
-                assert slot in taken
-                continue
-            except DomainError as error:
-                assert error.code == refusal, (error.code, refusal)
-                continue
-            assert slot not in taken and refusal is None
-            balance -= credit
-            assert (booking.credit_minutes, booking.price) == (credit, price)
-            bookings.append(Expected(booking.id, slot, start, credit, price,
-                                     "awaiting" if price else "confirmed"))
-            taken.add(slot)
-        elif kind == "cancel" and (expected := pick(step[1])) is not None:
-            in_policy = step[2]
-            booking = session.get(booking_services.Booking, expected.booking_id)
-            now = expected.start - (timedelta(hours=48) if in_policy else timedelta(hours=1))
-            try:
-                booking_services.cancel_booking(session, booking, founder, False, now=now)
-            except DomainError as error:
-                assert expected.status == "cancelled" and error.code == "not_cancellable"
-                continue
-            assert expected.status != "cancelled"
-            if expected.status == "awaiting":
-                released_unpaid.add(expected.slot)
-            if in_policy:
-                balance += expected.credit
-                expected.refunded = expected.paid  # a paid booking cancelled in time is refunded in full
-            expected.status = "cancelled"
-            taken.discard(expected.slot)
-        elif kind == "pay" and (expected := pick(step[1])) is not None:
-            booking = session.get(booking_services.Booking, expected.booking_id)
-            try:
-                payment = services.checkout_booking(session, org, booking, founder, success_url=lambda _i: "http://x/ok",
-                                                    cancel_url="http://x/no")
-            except DomainError:
-                assert expected.status != "awaiting" or expected.paid
-                continue
-            assert expected.status == "awaiting" and not expected.paid
-            fake.complete(payment.checkout_session_id)
-            services.sync(session, payment)
-            services.sync(session, payment)  # a repeated delivery changes nothing
-            expected.paid, expected.status = expected.price, "confirmed"
-        elif kind == "refund" and (expected := pick(step[1])) is not None:
-            payment = session.execute(select(Payment).where(Payment.booking_id == expected.booking_id)
-                                      ).scalar_one_or_none()
-            if payment is None or not payment.is_settled:
-                assert not expected.paid
-                continue
-            services.refund(session, payment)
-            services.sync(session, payment)  # the refund's webhook: recorded once
-            expected.refunded = expected.paid
-        _check(session, org, founder, balance, bookings)
+        getattr(model, step[0])(*step[1:])
+        _check(session, org, founder, model.balance, model.bookings)
+
+
+class Model:
+    """The sequence run through the services, each step's answer checked against what the model expects."""
+
+    def __init__(self, session, org, founder, printer, base, fake) -> None:
+        self.session, self.org, self.founder, self.printer, self.base, self.fake = (
+            session, org, founder, printer, base, fake)
+        self.balance = INCLUDED
+        self.bookings: list[Expected] = []
+        self.taken: set[int] = set()  # slots with an active booking
+        self.released_unpaid: set[int] = set()  # slots whose hold was cancelled unpaid: not to be held again soon
+
+    def pick(self, index: int) -> Expected | None:  # 0 the latest booking, 1 the one before, ...
+        return self.bookings[-1 - index % len(self.bookings)] if self.bookings else None
+
+    def book(self, slot: int, hours: int) -> None:
+        start = self.base + timedelta(hours=5 * slot)
+        credit = min(hours * 60, self.balance)
+        price = math.ceil((hours * 60 - credit) * RATE / 60)
+        holds = sum(1 for b in self.bookings if b.status == "awaiting")
+        # A new hold is refused past the cap, and where this person let a hold go unpaid (booking/access.py).
+        refusal = None if slot in self.taken or not price else (
+            "too_many_holds" if holds >= MAX_HOLDS else "hold_renewal" if slot in self.released_unpaid else None)
+        try:
+            booking = booking_services.create_booking(self.session, self.org, self.printer, self.founder, start,
+                                                      start + timedelta(hours=hours))
+        except SlotTaken:
+            assert slot in self.taken
+            return
+        except DomainError as error:
+            assert error.code == refusal, (error.code, refusal)
+            return
+        assert slot not in self.taken and refusal is None
+        self.balance -= credit
+        assert (booking.credit_minutes, booking.price) == (credit, price)
+        self.bookings.append(Expected(booking.id, slot, start, credit, price, "awaiting" if price else "confirmed"))
+        self.taken.add(slot)
+
+    def cancel(self, index: int, in_policy: bool) -> None:
+        if (expected := self.pick(index)) is None:
+            return
+        booking = self.session.get(booking_services.Booking, expected.booking_id)
+        now = expected.start - (timedelta(hours=48) if in_policy else timedelta(hours=1))
+        try:
+            booking_services.cancel_booking(self.session, booking, self.founder, False, now=now)
+        except DomainError as error:
+            assert expected.status == "cancelled" and error.code == "not_cancellable"
+            return
+        assert expected.status != "cancelled"
+        if expected.status == "awaiting":
+            self.released_unpaid.add(expected.slot)
+        if in_policy:
+            self.balance += expected.credit
+            expected.refunded = expected.paid  # a paid booking cancelled in time is refunded in full
+        expected.status = "cancelled"
+        self.taken.discard(expected.slot)
+
+    def pay(self, index: int) -> None:
+        if (expected := self.pick(index)) is None:
+            return
+        booking = self.session.get(booking_services.Booking, expected.booking_id)
+        try:
+            payment = services.checkout_booking(self.session, self.org, booking, self.founder,
+                                                success_url=lambda _i: "http://x/ok", cancel_url="http://x/no")
+        except DomainError:
+            assert expected.status != "awaiting" or expected.paid
+            return
+        assert expected.status == "awaiting" and not expected.paid
+        self.fake.complete(payment.checkout_session_id)
+        services.sync(self.session, payment)
+        services.sync(self.session, payment)  # a repeated delivery changes nothing
+        expected.paid, expected.status = expected.price, "confirmed"
+
+    def refund(self, index: int) -> None:
+        if (expected := self.pick(index)) is None:
+            return
+        payment = self.session.execute(select(Payment).where(Payment.booking_id == expected.booking_id)
+                                       ).scalar_one_or_none()
+        if payment is None or not payment.is_settled:
+            assert not expected.paid
+            return
+        services.refund(self.session, payment)
+        services.sync(self.session, payment)  # the refund's webhook: recorded once
+        expected.refunded = expected.paid
 
 
 def _check(session, org, founder, balance, bookings):
