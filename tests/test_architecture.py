@@ -104,43 +104,28 @@ def is_views_module(module: Module) -> bool:
 
 
 def domain_cycles(edges: list[Edge]) -> list[list[str]]:
-    """The strongly connected components (Tarjan) of the graph between domain packages, larger than one."""
+    """The groups of domain packages that import each other in a circle (strongly connected
+    components larger than one: packages that each reach the other)."""
     graph: dict[str, set[str]] = defaultdict(set)
     for edge in edges:
         source, target = top_package(edge.source), top_package(edge.target)
         if source in DOMAINS and target in DOMAINS and source != target:
             graph[source].add(target)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components: list[list[str]] = []
+    reach = {node: _reachable(graph, node) for node in list(graph)}
+    components = {tuple(sorted({node} | {other for other in reach[node] if node in reach.get(other, set())}))
+                  for node in reach}
+    return sorted(list(c) for c in components if len(c) > 1)
 
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in sorted(graph[node]):
-            if nxt not in index:
-                visit(nxt)
-                low[node] = min(low[node], low[nxt])
-            elif nxt in on_stack:
-                low[node] = min(low[node], index[nxt])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                components.append(sorted(component))
 
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return components
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph[start])
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph.get(node, ()))
+    return seen
 
 
 def package_edges(edges: list[Edge]) -> dict[tuple[str, str], list[Edge]]:
