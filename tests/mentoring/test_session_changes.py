@@ -67,7 +67,8 @@ def test_the_mentor_moves_a_session_and_the_founder_gets_the_new_time(client, se
     assert [m.to for m in mail.outbox] == [[world.founder.email]]
     ics = _ics(mail.outbox[0])
     assert "METHOD:REQUEST" in ics and "SEQUENCE:1" in ics and f"UID:mentor-session-{coming.id}@" in ics
-    assert re.search(r"DTSTART:\d{8}T070000Z", ics)  # 14:00 in Saigon
+    assert re.search(r"DTSTART;TZID=Asia/Ho_Chi_Minh:\d{8}T140000\r?\n", ics)  # 14:00 in Saigon, local time
+    assert re.search(r"DTEND;TZID=Asia/Ho_Chi_Minh:\d{8}T153000\r?\n", ics)
 
 
 @pytest.mark.parametrize(("when", "message"), [
