@@ -12,14 +12,14 @@ the owner and answers 404 when it is gone.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Index, String, or_, select, text, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from incubator.core.actions import savepoint
 from incubator.core.db import Base, OrgScoped, intpk, utcnow
 from incubator.core.tenancy import all_orgs
 from incubator.core.tokens import hash_token, new_token
@@ -64,7 +64,17 @@ def revoke_feed(session: Session, *, org_id: int, kind: FeedKind, owner_id: int,
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-RETRIES = 3
+def _lock_feed(session: Session, org_id: int, kind: FeedKind, owner_id: int) -> None:
+    """Serialise the changes of one feed's addresses until the transaction ends: a PostgreSQL
+    advisory lock on the feed (SQLite's write transactions already run one at a time). Two feeds
+    whose keys collide merely wait for each other."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(f"{org_id}:{kind}:{owner_id}".encode()).digest()[:4], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": LOCK_SPACE, "key": key})
+
+
+LOCK_SPACE = 1_400_013  # this module's advisory locks (the first of the two keys)
 
 
 def issue_feed_token(session: Session, *, org_id: int, kind: FeedKind, owner_id: int,
@@ -72,22 +82,15 @@ def issue_feed_token(session: Session, *, org_id: int, kind: FeedKind, owner_id:
     """A new secret address for the feed; answers the token (shown once, never stored).
 
     Side effects: the feed's previous live token is revoked and the new one added (flushed). Two at
-    once (a double click): the second waits for the first, finds its token live and revokes it in
-    turn (the partial unique index turns the race into an ``IntegrityError``, retried), so the one
-    answered last is the one that works."""
+    once (a double click): the second waits for the first (a lock on the feed), then revokes its
+    token in turn, so the one answered last is the one that works; the partial unique index stands
+    behind the lock."""
+    _lock_feed(session, org_id, kind, owner_id)
     token = new_token()
-    for attempt in range(RETRIES):
-        try:
-            with savepoint(session):
-                revoke_feed(session, org_id=org_id, kind=kind, owner_id=owner_id, now=now)
-                session.add(FeedToken(org_id=org_id, kind=kind, owner_id=owner_id, token_hash=hash_token(token),
-                                      created_at=now or utcnow()))
-                session.flush()
-        except IntegrityError:
-            if attempt == RETRIES - 1:
-                raise
-        else:
-            break
+    revoke_feed(session, org_id=org_id, kind=kind, owner_id=owner_id, now=now)
+    session.add(FeedToken(org_id=org_id, kind=kind, owner_id=owner_id, token_hash=hash_token(token),
+                          created_at=now or utcnow()))
+    session.flush()
     return token
 
 
