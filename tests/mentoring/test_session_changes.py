@@ -86,6 +86,19 @@ def test_a_move_follows_the_rules_of_a_new_session(client, session, world, mento
     assert mail.outbox == []
 
 
+def test_a_session_running_to_midnight_is_outside_a_daytime_window(client, session, world, mentors, coming):
+    """Hà is free 09:00-17:00: eight hours from 16:00 end at midnight, which the check before core.weekly
+    let through (it compared the end's 00:00 with 17:00)."""
+    login(client, world.founder.email)
+    url = f"/o/bbi/mentor-sessions/{coming.id}"
+    done = client.post(f"{url}/reschedule", data={"starts_at": next_weekday(1, 16).strftime("%Y-%m-%dT%H:%M"),
+                                                  "duration": "480", "csrf_token": csrf_token(client, url)},
+                       follow_redirects=True)
+    assert "This time is outside the mentor" in done.get_data(as_text=True)
+    session.refresh(coming)
+    assert (coming.starts_at, coming.duration_minutes, coming.sequence) == (next_weekday(1, 10), 60, 0)
+
+
 def test_only_the_pair_and_managers_change_a_session(client, app, session, world, mentors, coming):
     for outsider in (world.other_founder, mentors.park_user):
         login(client, outsider.email)
