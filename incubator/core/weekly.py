@@ -2,7 +2,8 @@
 
 Both are the same thing: on a weekday (0 is Monday), from a local wall-clock time to a later one on the
 same day, in the owner's time zone. ``WeeklyWindow`` gives the model its columns; ``inside_windows`` is
-the one check that a time range lies inside the windows.
+the one check that a time range lies inside the windows, and ``window_times`` lists the times inside
+them (what a booking calendar offers).
 
 What "inside" means: every instant of ``[starts_at, ends_at)`` shows, on a wall clock of the zone, a
 weekday and a time inside one of the windows (``starts <= time < ends``). So two windows that touch
@@ -49,13 +50,14 @@ _DAY = timedelta(days=1)
 _TICK = timedelta(microseconds=1)
 
 
-def _pieces(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
-    """``[start, end)`` (UTC) cut where the zone's offset changes, as wall-clock (naive) ranges.
+def _pieces(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[datetime, datetime, datetime]]:
+    """``[start, end)`` (UTC) cut where the zone's offset changes: ``(utc_start, wall_start, wall_end)``
+    per piece, the wall-clock times naive.
 
     Within a piece the offset is constant, so wall time runs with the real clock. A piece is at most a
     day long (no zone changes its offset twice within a day); where the offset at its end differs, the
     change is found by halving, to the microsecond."""
-    out: list[tuple[datetime, datetime]] = []
+    out: list[tuple[datetime, datetime, datetime]] = []
     cursor = start
     while cursor < end:
         offset = cursor.astimezone(zone).utcoffset()
@@ -71,13 +73,13 @@ def _pieces(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[dateti
                     high = middle
             piece_end = high  # the first instant with the new offset
         wall = cursor.astimezone(zone).replace(tzinfo=None)
-        out.append((wall, wall + (piece_end - cursor)))
+        out.append((cursor, wall, wall + (piece_end - cursor)))
         cursor = piece_end
     return out
 
 
-def _covered(wall_start: datetime, wall_end: datetime, windows: Sequence[Window]) -> bool:
-    """Whether the naive wall-clock range lies inside the union of the windows' occurrences."""
+def _spans(wall_start: datetime, wall_end: datetime, windows: Sequence[Window]) -> list[tuple[datetime, datetime]]:
+    """The windows' wall-clock occurrences (naive) on the days from ``wall_start`` to ``wall_end``, sorted."""
     spans = []
     day = wall_start.date()
     while datetime.combine(day, time(0)) < wall_end:
@@ -85,14 +87,28 @@ def _covered(wall_start: datetime, wall_end: datetime, windows: Sequence[Window]
             if window.weekday == day.weekday() and window.ends > window.starts:
                 spans.append((datetime.combine(day, window.starts), datetime.combine(day, window.ends)))
         day += _DAY
-    cursor = wall_start
-    for span_start, span_end in sorted(spans):
-        if span_start > cursor:
-            break
-        cursor = max(cursor, span_end)
-        if cursor >= wall_end:
-            return True
-    return cursor >= wall_end
+    return sorted(spans)
+
+
+def window_times(windows: Iterable[Window], start: datetime, end: datetime, tz: str) -> list[tuple[datetime, datetime]]:
+    """The instants of ``[start, end)`` (aware) inside the weekly windows read in ``tz``: disjoint,
+    sorted ranges in UTC, touching ones joined. (What a booking calendar offers, before bookings.)"""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("weekly windows need aware datetimes")
+    zone, listed = ZoneInfo(tz), list(windows)
+    found: list[tuple[datetime, datetime]] = []
+    for utc_start, wall_start, wall_end in _pieces(start.astimezone(UTC), end.astimezone(UTC), zone):
+        for span_start, span_end in _spans(wall_start, wall_end, listed):
+            low, high = max(span_start, wall_start), min(span_end, wall_end)
+            if low < high:  # back to real time: within the piece, wall and real clock run together
+                found.append((utc_start + (low - wall_start), utc_start + (high - wall_start)))
+    merged: list[tuple[datetime, datetime]] = []
+    for piece in sorted(found):
+        if merged and piece[0] <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], piece[1]))
+        else:
+            merged.append(piece)
+    return merged
 
 
 def inside_windows(windows: Iterable[Window], starts_at: datetime, ends_at: datetime, tz: str) -> bool:
@@ -102,7 +118,4 @@ def inside_windows(windows: Iterable[Window], starts_at: datetime, ends_at: date
         raise ValueError("inside_windows needs aware datetimes")
     if ends_at <= starts_at:
         return False
-    zone = ZoneInfo(tz)
-    listed = list(windows)
-    return all(_covered(wall_start, wall_end, listed)
-               for wall_start, wall_end in _pieces(starts_at.astimezone(UTC), ends_at.astimezone(UTC), zone))
+    return window_times(windows, starts_at, ends_at, tz) == [(starts_at.astimezone(UTC), ends_at.astimezone(UTC))]

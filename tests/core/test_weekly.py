@@ -10,7 +10,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from incubator.core.weekly import inside_windows
+from incubator.core.weekly import inside_windows, window_times
 
 ZONES = ["Asia/Ho_Chi_Minh", "Europe/Berlin", "America/New_York", "UTC"]
 
@@ -65,6 +65,30 @@ def test_the_check_agrees_with_a_minute_by_minute_count(windows, anchor, offset,
     start = anchor + timedelta(minutes=offset * 15 + minute)
     end = start + timedelta(minutes=length * 15)
     assert inside_windows(windows, start, end, tz) == by_minutes(windows, start, end, tz)
+
+
+@settings(max_examples=200, deadline=None)
+@given(windows=windows(), anchor=st.sampled_from(ANCHORS), offset=st.integers(0, 3 * 24 * 4),
+       length=st.integers(1, 2 * 24 * 4), tz=st.sampled_from(ZONES))
+def test_the_listed_times_are_the_minutes_inside(windows, anchor, offset, length, tz):
+    start = anchor + timedelta(minutes=offset * 15)
+    end = start + timedelta(minutes=length * 15)
+    listed = window_times(windows, start, end, tz)
+    assert all(a < b for a, b in listed) and all(b < c for (_a, b), (c, _d) in zip(listed, listed[1:], strict=False))
+    zone, inside, moment = ZoneInfo(tz), set(), start
+    while moment < end:
+        local = moment.astimezone(zone)
+        if any(w.weekday == local.weekday() and w.starts <= local.time() < w.ends for w in windows):
+            inside.add(moment)
+        moment += timedelta(minutes=1)
+    minutes = set()
+    for a, b in listed:
+        assert a.utcoffset() == timedelta(0) and start <= a and b <= end
+        moment = a
+        while moment < b:
+            minutes.add(moment)
+            moment += timedelta(minutes=1)
+    assert minutes == inside
 
 
 def at(tz: str, *args: int) -> datetime:
