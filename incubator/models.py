@@ -5,7 +5,6 @@ from incubator.booking.models import (
     Booking,
     Certification,
     Closure,
-    FeedToken,
     Lab,
     OpeningHours,
     Resource,
@@ -29,6 +28,7 @@ from incubator.cohorts.models import (
     StartupFounder,
 )
 from incubator.core.db import Base
+from incubator.core.feeds import FeedToken
 from incubator.intake.models import (
     Application,
     ApplicationFile,

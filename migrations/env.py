@@ -28,6 +28,26 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite and not connection.in_transaction():
+        # SQLite rebuilds a table to drop or change a column (batch mode): the old copy is dropped,
+        # and with foreign keys on that drop cascades to (or is refused by) the rows referencing it.
+        # Alembic's advice: foreign keys off while migrating, checked once done. (Set on the driver's
+        # connection: a PRAGMA through SQLAlchemy would begin a transaction, where it does nothing.)
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            _migrate(connection)
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.rollback()  # (the check's read transaction)
+            if broken:
+                raise RuntimeError(f"the migrations left rows whose foreign keys point nowhere: {broken[:5]}")
+        finally:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+        return
+    _migrate(connection)
+
+
+def _migrate(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True,
                       include_object=include_object,
                       render_as_batch=connection.dialect.name == "sqlite")

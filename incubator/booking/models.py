@@ -6,11 +6,12 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 
 from incubator.accounts.models import User
 from incubator.cohorts.models import ResourceKind, Startup
 from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str255, utcnow
+from incubator.core.weekly import WeeklyWindow
 
 
 class BookingStatus(StrEnum):
@@ -99,7 +100,6 @@ class Resource(OrgScoped, TimestampMixin, Base):
     price_member: Mapped[int] = mapped_column(default=0)
     price_partner: Mapped[int] = mapped_column(default=0)
     price_external: Mapped[int] = mapped_column(default=0)
-    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     photo_key: Mapped[str | None] = mapped_column(String(64))
 
     lab: Mapped[Lab] = relationship(back_populates="resources")
@@ -112,8 +112,11 @@ class Resource(OrgScoped, TimestampMixin, Base):
         return timedelta(minutes=self.buffer_minutes)
 
 
-class OpeningHours(OrgScoped, Base):
-    """When a resource can be booked on a weekday (0 is Monday), in the organisation's time zone."""
+class OpeningHours(WeeklyWindow, OrgScoped, Base):
+    """When a resource can be booked on a weekday (0 is Monday), in the organisation's time zone.
+
+    A weekly window (``core.weekly``) whose columns keep their booking names ``opens`` and ``closes``
+    (``starts`` and ``ends`` in the shared check; ``opens``/``closes`` stay as synonyms)."""
 
     __tablename__ = "opening_hours"
     __table_args__ = (CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
@@ -121,9 +124,10 @@ class OpeningHours(OrgScoped, Base):
 
     id: Mapped[intpk]
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"), index=True)
-    weekday: Mapped[int]
-    opens: Mapped[time] = mapped_column(Time)
-    closes: Mapped[time] = mapped_column(Time)
+    starts: Mapped[time] = mapped_column("opens", Time)
+    ends: Mapped[time] = mapped_column("closes", Time)
+    opens: Mapped[time] = synonym("starts")
+    closes: Mapped[time] = synonym("ends")
 
     resource: Mapped[Resource] = relationship(back_populates="hours")
 
@@ -216,14 +220,3 @@ class WaitlistEntry(OrgScoped, Base):
 
     resource: Mapped[Resource] = relationship()
     user: Mapped[User] = relationship()
-
-
-class FeedToken(OrgScoped, Base):
-    """A person's secret, revocable address for the iCal feed of their bookings."""
-
-    __tablename__ = "booking_feed_tokens"
-    __table_args__ = (UniqueConstraint("user_id", "org_id"),)
-
-    id: Mapped[intpk]
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -34,6 +34,7 @@ from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, Enrolme
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.timezones import add_months
+from incubator.core.weekly import inside_windows, window_times
 from incubator.ledger import signals as ledger_signals
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
 from incubator.orgs.models import Organisation
@@ -162,12 +163,7 @@ def check_rules(session: Session, org: Organisation, resource: Resource, user: U
 
 
 def within_opening_hours(resource: Resource, org: Organisation, starts_at: datetime, ends_at: datetime) -> bool:
-    start, end = _local(starts_at, org), _local(ends_at, org)
-    if start.date() != end.date() and end.time() != time(0):
-        return False
-    end_time = time(23, 59, 59) if end.time() == time(0) else end.time()
-    return any(h.weekday == start.weekday() and h.opens <= start.time() and end_time <= h.closes
-               for h in resource.hours)
+    return inside_windows(resource.hours, starts_at, ends_at, org.timezone)
 
 
 def has_valid_training(session: Session, user: User, training_id: int, on: date) -> bool:
@@ -306,18 +302,7 @@ def free_intervals(session: Session, org: Organisation, resources: list[Resource
     zone = ZoneInfo(org.timezone)
     out: dict[int, list[tuple[datetime, datetime]]] = {}
     for resource in resources:
-        windows: list[tuple[datetime, datetime]] = []
-        if resource.open_24h:
-            windows = [(start, end)]
-        else:
-            day = start.astimezone(zone).date() - timedelta(days=1)
-            while datetime.combine(day, time(0), zone) < end:
-                for h in resource.hours:
-                    if h.weekday == day.weekday():
-                        opens, closes = datetime.combine(day, h.opens, zone), datetime.combine(day, h.closes, zone)
-                        if closes > start and opens < end:
-                            windows.append((max(opens, start), min(closes, end)))
-                day += timedelta(days=1)
+        windows = [(start, end)] if resource.open_24h else window_times(resource.hours, start, end, org.timezone)
         out[resource.id] = [(s.astimezone(zone), e.astimezone(zone))
                             for s, e in _subtract(sorted(windows), sorted(busy[resource.id]))]
     return out

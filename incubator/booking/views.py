@@ -28,9 +28,9 @@ from incubator.cohorts.models import ResourceKind
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.feeds import FeedKind, issue_feed_token
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
-from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
 
 bp = org_blueprint("booking", __name__)
@@ -233,17 +233,9 @@ def booking_status_label(status: str) -> str:
 @require(Permission.VIEW_DASHBOARD)
 def new_feed() -> Any:
     """A new secret address for the person's booking calendar; the previous one stops working."""
-    from incubator.booking.models import FeedToken
-
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
-    token = new_token()
-    record = db.session.execute(select(FeedToken).where(FeedToken.org_id == g.org.id,
-                                                        FeedToken.user_id == current_user.id)).scalar_one_or_none()
-    if record is None:
-        record = FeedToken(org_id=g.org.id, user_id=current_user.id, token_hash="")
-        db.session.add(record)
-    record.token_hash = hash_token(token)
+    token = issue_feed_token(db.session, org_id=g.org.id, kind=FeedKind.BOOKINGS, owner_id=current_user.id)
     flash(_("A new calendar address is made; the old one no longer works."), "success")
     return redirect(url_for("booking.mine", feed=url_for("booking_feeds.person_feed", token=token, _external=True)))
 

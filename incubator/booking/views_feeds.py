@@ -1,25 +1,22 @@
-"""iCal feeds at secret, revocable addresses: a person's bookings, and a resource's bookings.
-
-Events carry the organisation's time zone (TZID with its VTIMEZONE), so calendars show local times.
-"""
+"""iCal feeds at secret, revocable addresses (``core.feeds``): a person's bookings, and a resource's
+bookings, written by the one builder (``core.ics``: local times with the organisation's VTIMEZONE)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort
-from icalendar import Calendar, Event
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
-from incubator.booking.models import ACTIVE_STATUSES, Booking, BookingStatus, FeedToken, Resource
+from incubator.booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Resource
 from incubator.core.db import get_required
-from incubator.core.ics import uid_domain
+from incubator.core.feeds import FeedKind, live_feed_token
+from incubator.core.ics import CalendarEvent, build_calendar
 from incubator.core.tenancy import all_orgs
-from incubator.core.tokens import hash_token
 from incubator.extensions import db
-from incubator.orgs.models import Organisation
+from incubator.orgs.models import Membership, Organisation
 
 bp = Blueprint("booking_feeds", __name__)
 
@@ -34,28 +31,20 @@ EVENT_STATUS = {
 }
 
 
+def booking_event(booking: Booking) -> CalendarEvent:
+    """A booking as a calendar event. Its time never changes (a new time is a new booking), so its
+    SEQUENCE stays 0; a cancelled booking leaves the feeds."""
+    return CalendarEvent(kind="booking", ident=booking.id, starts_at=booking.starts_at, ends_at=booking.ends_at,
+                         summary=f"{booking.resource.name} · {booking.user.name}", changed_at=booking.updated_at,
+                         status=EVENT_STATUS[booking.status], location=booking.resource.lab.name)
+
+
+WITH_NAMES = (selectinload(Booking.resource).selectinload(Resource.lab), selectinload(Booking.user))
+
+
 def _calendar(name: str, bookings: Sequence[Booking], org: Organisation) -> bytes:
-    zone = ZoneInfo(org.timezone)
-    cal = Calendar()
-    cal.add("prodid", "-//Incubator//Lab bookings//EN")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", org.timezone)
-    domain = uid_domain()
-    for booking in bookings:
-        if booking.status not in EVENT_STATUS:
-            continue
-        event = Event()
-        event.add("uid", f"booking-{booking.id}@{domain}")
-        event.add("dtstamp", booking.updated_at)
-        event.add("dtstart", booking.starts_at.astimezone(zone))
-        event.add("dtend", booking.ends_at.astimezone(zone))
-        event.add("summary", f"{booking.resource.name} · {booking.user.name}")
-        event.add("location", booking.resource.lab.name)
-        event.add("status", EVENT_STATUS[booking.status])
-        cal.add_component(event)
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    return build_calendar([booking_event(b) for b in bookings if b.status in EVENT_STATUS],
+                          name=name, timezone=org.timezone)
 
 
 def _respond(body: bytes) -> Any:
@@ -64,28 +53,34 @@ def _respond(body: bytes) -> Any:
 
 @bp.route("/feeds/bookings/<token>.ics")
 def person_feed(token: str) -> Any:
-    with all_orgs(db.session):
-        record = db.session.execute(select(FeedToken).where(FeedToken.token_hash == hash_token(token))
-                                    ).scalar_one_or_none()
-        if record is None:
+    record = live_feed_token(db.session, token, FeedKind.BOOKINGS)
+    if record is None:
+        abort(404)
+    with all_orgs(db.session):  # the address names no organisation: the token's decides
+        member = db.session.execute(select(Membership.id).where(
+            Membership.org_id == record.org_id, Membership.user_id == record.owner_id)).first()
+        if member is None:  # no longer a member: the address went with the membership
             abort(404)
         org = get_required(db.session, Organisation, record.org_id)
         bookings = db.session.execute(select(Booking).where(  # a shared lab's bookings belong to its owner
             or_(Booking.org_id == record.org_id, Booking.partner_org_id == record.org_id),
-            Booking.user_id == record.user_id, Booking.status.in_(ACTIVE_STATUSES))
-            .order_by(Booking.starts_at)).scalars().all()
+            Booking.user_id == record.owner_id, Booking.status.in_(ACTIVE_STATUSES))
+            .order_by(Booking.starts_at).options(*WITH_NAMES)).scalars().all()
         return _respond(_calendar(f"Lab bookings · {org.name}", bookings, org))
 
 
 @bp.route("/feeds/resources/<token>.ics")
 def resource_feed(token: str) -> Any:
-    with all_orgs(db.session):
-        resource = db.session.execute(select(Resource).where(Resource.feed_token_hash == hash_token(token))
-                                      ).scalar_one_or_none()
+    record = live_feed_token(db.session, token, FeedKind.RESOURCE)
+    if record is None:
+        abort(404)
+    with all_orgs(db.session):  # the address names no organisation: the token's decides
+        resource = db.session.execute(select(Resource).where(
+            Resource.id == record.owner_id, Resource.org_id == record.org_id)).scalar_one_or_none()
         if resource is None:
             abort(404)
         org = get_required(db.session, Organisation, resource.org_id)
         bookings = db.session.execute(select(Booking).where(
             Booking.resource_id == resource.id, Booking.status.in_(ACTIVE_STATUSES))
-            .order_by(Booking.starts_at)).scalars().all()
+            .order_by(Booking.starts_at).options(*WITH_NAMES)).scalars().all()
         return _respond(_calendar(resource.name, bookings, org))

@@ -33,10 +33,10 @@ from incubator.cohorts.models import Cohort, ResourceKind, Startup
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.feeds import FeedKind, issue_feed_token
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, org_today
 from incubator.core.timezones import add_months, parse_month
-from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
 
@@ -221,8 +221,7 @@ def new_resource_feed(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
-    token = new_token()
-    resource.feed_token_hash = hash_token(token)
+    token = issue_feed_token(db.session, org_id=resource.org_id, kind=FeedKind.RESOURCE, owner_id=resource.id)
     flash(_("A new calendar address is made; the old one no longer works."), "success")
     return redirect(url_for("booking.settings", resource_id=resource.id,
                             feed=url_for("booking_feeds.resource_feed", token=token, _external=True)))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort, Startup
 from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str255, utcnow
+from incubator.core.weekly import WeeklyWindow
 
 # The organisation's vocabulary of expertise; gaps from check-ins and milestones map onto it.
 EXPERTISE = {
@@ -80,15 +81,14 @@ class MentorProfile(OrgScoped, TimestampMixin, Base):
     capacity: Mapped[int] = mapped_column(default=2)  # startups at once
     hours_per_month: Mapped[int] = mapped_column(default=4)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
-    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     user: Mapped[User] = relationship()
     windows: Mapped[list[AvailabilityWindow]] = relationship(back_populates="mentor", cascade="all, delete-orphan",
                                                              order_by="AvailabilityWindow.weekday")
 
 
-class AvailabilityWindow(OrgScoped, Base):
-    """A weekly window in the mentor's time zone (weekday 0 is Monday)."""
+class AvailabilityWindow(WeeklyWindow, OrgScoped, Base):
+    """A weekly window (``core.weekly``) in the mentor's time zone (weekday 0 is Monday)."""
 
     __tablename__ = "availability_windows"
     __table_args__ = (CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
@@ -96,9 +96,6 @@ class AvailabilityWindow(OrgScoped, Base):
 
     id: Mapped[intpk]
     mentor_id: Mapped[int] = mapped_column(ForeignKey("mentor_profiles.id", ondelete="CASCADE"), index=True)
-    weekday: Mapped[int]
-    starts: Mapped[time] = mapped_column(Time)
-    ends: Mapped[time] = mapped_column(Time)
 
     mentor: Mapped[MentorProfile] = relationship(back_populates="windows")
 

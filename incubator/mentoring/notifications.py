@@ -11,7 +11,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from incubator.accounts.models import User
-from incubator.core.ics import uid_domain
 from incubator.core.mail import Attachment, send_mail
 from incubator.extensions import db
 from incubator.mentoring import calendar, services
@@ -25,7 +24,7 @@ SUBJECTS = {
 
 
 def _send(record: MentorSession, kind: str, method: str, actor: User | None) -> None:
-    ics = calendar.calendar([record], "Incubator", uid_domain(), method=method)
+    ics = calendar.calendar([record], "Incubator", g.org.timezone, method=method)
     agenda = services.open_action_items(db.session, record.match)
     for person in record.attendees():
         if actor is not None and person.id == actor.id:

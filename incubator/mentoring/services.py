@@ -19,7 +19,7 @@ from incubator.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.timezones import is_valid_timezone
-from incubator.core.tokens import hash_token, new_token
+from incubator.core.weekly import inside_windows
 from incubator.mentoring import matching
 from incubator.mentoring.models import (
     ACTIVE_MATCH,
@@ -359,12 +359,7 @@ def respond(match: Match, user: User, accept: bool) -> None:
 def _inside_availability(profile: MentorProfile, starts_at: datetime, ends_at: datetime) -> bool:
     if not profile.windows:
         return True  # no windows declared: any time
-    zone = ZoneInfo(profile.timezone)
-    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    if start.date() != end.date() and end.time() != datetime.min.time():
-        return False
-    return any(w.weekday == start.weekday() and w.starts <= start.time() and (end.time() <= w.ends)
-               for w in profile.windows)
+    return inside_windows(profile.windows, starts_at, ends_at, profile.timezone)
 
 
 def _check_slot(session: Session, match: Match, *, starts_at: datetime, duration_minutes: int, format: str,
@@ -536,12 +531,6 @@ def stale_matches(session: Session, cohort: Cohort, now: datetime) -> list[Match
         if (latest or match.created_at) < cutoff:
             stale.append(match)
     return stale
-
-
-def new_feed_token(profile: MentorProfile) -> str:
-    token = new_token()
-    profile.feed_token_hash = hash_token(token)
-    return token
 
 
 def held_sessions(session: Session, *, cohort_ids: list[int], start: datetime, end: datetime) -> list[Any]:

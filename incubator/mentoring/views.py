@@ -15,13 +15,12 @@ from sqlalchemy import ColumnElement, or_, select
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Cohort, Startup, StartupFounder
 from incubator.core.actions import attempt
-from incubator.core.db import utcnow
+from incubator.core.db import get_required, utcnow
 from incubator.core.errors import DomainError
-from incubator.core.ics import uid_domain
+from incubator.core.feeds import FeedKind, issue_feed_token, live_feed_token
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
-from incubator.core.tokens import hash_token
 from incubator.extensions import db
 from incubator.mentoring import calendar, labels, matching, notifications, services
 from incubator.mentoring.forms import (
@@ -53,6 +52,7 @@ from incubator.mentoring.models import (
     SessionFormat,
     SessionStatus,
 )
+from incubator.orgs.models import Organisation
 
 bp = org_blueprint("mentoring", __name__)
 feeds = Blueprint("mentoring_feeds", __name__)
@@ -469,7 +469,7 @@ def new_feed() -> Any:
                                 ).scalar_one_or_none()
     if record is None or not CSRFOnlyForm().validate_on_submit():
         abort(404)
-    token = services.new_feed_token(record)
+    token = issue_feed_token(db.session, org_id=record.org_id, kind=FeedKind.MENTOR, owner_id=record.id)
     flash(_("A new calendar address is made; the old one no longer works."), "success")
     return redirect(url_for("mentoring.mine", feed=url_for("mentoring_feeds.feed", token=token, _external=True)))
 
@@ -477,14 +477,19 @@ def new_feed() -> Any:
 @feeds.route("/feeds/mentors/<token>.ics")
 def feed(token: str) -> Any:
     """A mentor's sessions as an iCalendar feed, at a secret address the mentor can revoke."""
-    with all_orgs(db.session):
+    token_record = live_feed_token(db.session, token, FeedKind.MENTOR)
+    if token_record is None:
+        abort(404)
+    with all_orgs(db.session):  # the address names no organisation: the token's decides
         record = db.session.execute(select(MentorProfile).where(
-            MentorProfile.feed_token_hash == hash_token(token))).scalar_one_or_none()
+            MentorProfile.id == token_record.owner_id, MentorProfile.org_id == token_record.org_id)
+        ).scalar_one_or_none()
         if record is None:
             abort(404)
+        org = get_required(db.session, Organisation, record.org_id)
         sessions = db.session.execute(select(MentorSession).where(MentorSession.mentor_id == record.id)
                                       .order_by(MentorSession.starts_at)).scalars().all()
-        body = calendar.calendar(sessions, f"Mentoring · {record.user.name}", uid_domain())
+        body = calendar.calendar(sessions, f"Mentoring · {record.user.name}", org.timezone)
     return Response(body, mimetype="text/calendar", headers={"Cache-Control": "private, max-age=300"})
 
 

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 from icalendar import Calendar
 
-from incubator.booking.models import Booking, BookingStatus, FeedToken, ResourceShare
+from incubator.booking.models import Booking, BookingStatus, ResourceShare
+from incubator.core.feeds import FeedKind, FeedToken
 from incubator.core.permissions import Role
 from incubator.core.tokens import hash_token
 from tests.booking.fixtures import next_weekday_at
@@ -25,6 +26,14 @@ def add_booking(session, resource, user, status, day: int, *, org_id=None, partn
     return booking
 
 
+def add_feed(session, org_id: int, kind: FeedKind, owner_id: int, token: str) -> FeedToken:
+    """A live address made before (as the migration moves the old ones over: the same hash)."""
+    record = FeedToken(org_id=org_id, kind=kind, owner_id=owner_id, token_hash=hash_token(token))
+    session.add(record)
+    session.flush()
+    return record
+
+
 def events(client, path: str, host: str = "localhost") -> dict[str, tuple[str, str]]:
     """{summary's resource: (UID, STATUS)} of the feed at ``path``, fetched under ``host``."""
     response = client.get(path, base_url=f"http://{host}")
@@ -37,8 +46,7 @@ def events(client, path: str, host: str = "localhost") -> dict[str, tuple[str, s
 
 @pytest.fixture()
 def person_feed(world, session):
-    session.add(FeedToken(org_id=world.org.id, user_id=world.founder.id, token_hash=hash_token("person-token")))
-    session.flush()
+    add_feed(session, world.org.id, FeedKind.BOOKINGS, world.founder.id, "person-token")
     return "/feeds/bookings/person-token.ics"
 
 
@@ -48,8 +56,7 @@ def test_every_state_maps_to_its_calendar_status(client, world, fablab, session,
                 (BookingStatus.CONFIRMED, fablab.room, 0), (BookingStatus.COMPLETED, fablab.printer, 0),
                 (BookingStatus.PENDING_APPROVAL, fablab.room, 1), (BookingStatus.AWAITING_PAYMENT, fablab.room, 2),
                 (BookingStatus.HELD, fablab.room, 3), (BookingStatus.CANCELLED, fablab.room, 4)]}
-    fablab.laser.feed_token_hash = hash_token("resource-token")
-    session.flush()
+    add_feed(session, fablab.laser.org_id, FeedKind.RESOURCE, fablab.laser.id, "resource-token")
     by_id = {b.id: status for status, b in made.items()}
     found = events(client, person_feed)
     statuses = {by_id[int(uid.split("@")[0].removeprefix("booking-"))]: status for uid, (_s, status) in
@@ -57,16 +64,14 @@ def test_every_state_maps_to_its_calendar_status(client, world, fablab, session,
     assert statuses == {BookingStatus.CONFIRMED: "CONFIRMED", BookingStatus.COMPLETED: "CONFIRMED",
                         BookingStatus.PENDING_APPROVAL: "TENTATIVE", BookingStatus.AWAITING_PAYMENT: "TENTATIVE",
                         BookingStatus.HELD: "TENTATIVE"}  # the cancelled one is left out
-    fablab.room.feed_token_hash = hash_token("room-token")
-    session.flush()
+    add_feed(session, fablab.room.org_id, FeedKind.RESOURCE, fablab.room.id, "room-token")
     room = events(client, "/feeds/resources/room-token.ics")
     assert sorted(status for _s, status in room.values()) == ["CONFIRMED", "TENTATIVE", "TENTATIVE", "TENTATIVE"]
 
 
 def test_uids_do_not_follow_the_request_host(client, app, world, fablab, session, person_feed):
     booking = add_booking(session, fablab.room, world.founder, BookingStatus.CONFIRMED, 1)
-    fablab.room.feed_token_hash = hash_token("room-token")
-    session.flush()
+    add_feed(session, fablab.room.org_id, FeedKind.RESOURCE, fablab.room.id, "room-token")
     for path in (person_feed, "/feeds/resources/room-token.ics"):
         first = events(client, path, "labs.example.org")
         second = events(client, path, "new-name.example.net:8443")
@@ -82,13 +87,11 @@ def test_the_personal_feed_holds_bookings_of_shared_resources(client, world, fab
     tdmu = OrgFactory(slug="tdmu", name="TDMU")
     founder = member(tdmu, Role.FOUNDER)
     session.add(ResourceShare(org_id=world.org.id, resource_id=fablab.room.id, partner_org_id=tdmu.id))
-    session.add(FeedToken(org_id=tdmu.id, user_id=founder.id, token_hash=hash_token("partner-token")))
-    session.flush()
+    add_feed(session, tdmu.id, FeedKind.BOOKINGS, founder.id, "partner-token")
     shared = add_booking(session, fablab.room, founder, BookingStatus.CONFIRMED, 2, partner_org_id=tdmu.id)
     found = events(client, "/feeds/bookings/partner-token.ics")
     assert [uid.split("@")[0] for uid in found] == [f"booking-{shared.id}"]
     assert found[next(iter(found))][0].startswith("Meeting room")
     # The owner's resource feed shows it too; the person's feed in the owner org does not (not theirs).
-    fablab.room.feed_token_hash = hash_token("room-token")
-    session.flush()
+    add_feed(session, fablab.room.org_id, FeedKind.RESOURCE, fablab.room.id, "room-token")
     assert len(events(client, "/feeds/resources/room-token.ics")) == 1

@@ -5,6 +5,7 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from incubator.core import mail
@@ -157,7 +158,10 @@ def test_scheduling_sends_an_ics_invitation(client, session, world, mentors, pub
     assert ics.content_type == "text/calendar"
     text = ics.data.decode()
     assert "BEGIN:VEVENT" in text and "METHOD:REQUEST" in text
-    assert re.search(r"DTSTART:\d{8}T070000Z", text)  # 14:00 in Saigon, written in UTC
+    # 14:00 in Saigon, written as the organisation's local time with its VTIMEZONE (core.ics)
+    assert re.search(r"DTSTART;TZID=Asia/Ho_Chi_Minh:\d{8}T140000\r?\n", text) and "BEGIN:VTIMEZONE" in text
+    [event] = Calendar.from_ical(ics.data).walk("VEVENT")
+    assert event.decoded("dtstart") == record.starts_at and event.decoded("dtend") == record.ends_at
 
 
 def test_mentor_logs_notes_and_actions_founder_rates(client, app, session, world, mentors, published):

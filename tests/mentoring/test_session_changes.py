@@ -67,7 +67,8 @@ def test_the_mentor_moves_a_session_and_the_founder_gets_the_new_time(client, se
     assert [m.to for m in mail.outbox] == [[world.founder.email]]
     ics = _ics(mail.outbox[0])
     assert "METHOD:REQUEST" in ics and "SEQUENCE:1" in ics and f"UID:mentor-session-{coming.id}@" in ics
-    assert re.search(r"DTSTART:\d{8}T070000Z", ics)  # 14:00 in Saigon
+    assert re.search(r"DTSTART;TZID=Asia/Ho_Chi_Minh:\d{8}T140000\r?\n", ics)  # 14:00 in Saigon, local time
+    assert re.search(r"DTEND;TZID=Asia/Ho_Chi_Minh:\d{8}T153000\r?\n", ics)
 
 
 @pytest.mark.parametrize(("when", "message"), [
@@ -83,6 +84,19 @@ def test_a_move_follows_the_rules_of_a_new_session(client, session, world, mento
     session.refresh(coming)
     assert (coming.starts_at, coming.sequence) == (next_weekday(1, 10), 0)
     assert mail.outbox == []
+
+
+def test_a_session_running_to_midnight_is_outside_a_daytime_window(client, session, world, mentors, coming):
+    """Hà is free 09:00-17:00: eight hours from 16:00 end at midnight, which the check before core.weekly
+    let through (it compared the end's 00:00 with 17:00)."""
+    login(client, world.founder.email)
+    url = f"/o/bbi/mentor-sessions/{coming.id}"
+    done = client.post(f"{url}/reschedule", data={"starts_at": next_weekday(1, 16).strftime("%Y-%m-%dT%H:%M"),
+                                                  "duration": "480", "csrf_token": csrf_token(client, url)},
+                       follow_redirects=True)
+    assert "This time is outside the mentor" in done.get_data(as_text=True)
+    session.refresh(coming)
+    assert (coming.starts_at, coming.duration_minutes, coming.sequence) == (next_weekday(1, 10), 60, 0)
 
 
 def test_only_the_pair_and_managers_change_a_session(client, app, session, world, mentors, coming):

@@ -1,0 +1,44 @@
+"""A double (or quadruple) click on "Calendar feed address", over HTTP (tests/live.py): every click
+answers its redirect, nobody a 5xx, and exactly one address works afterwards; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from sqlalchemy import select
+
+from incubator.core.feeds import FeedKind, FeedToken
+from incubator.core.permissions import Role
+from tests.factories import OrgFactory, member
+
+CLICKS = 4
+
+
+def test_clicks_at_once_leave_exactly_one_working_address(app, committed, live):
+    with committed.data():
+        org = OrgFactory(slug="race-feeds")
+        founder = member(org, Role.FOUNDER)
+        ids = (org.id, founder.id)
+    first = live.sign_in(founder.email)
+    token = live.csrf(first, "/o/race-feeds/bookings/mine")
+    tabs = [first] + [live.client() for _ in range(CLICKS - 1)]
+    for tab in tabs[1:]:
+        tab.cookies.update(first.cookies)  # the same signed-in person, in several tabs
+
+    def click(i: int):
+        answer = tabs[i].post(live.url + "/o/race-feeds/bookings/feed", data={"csrf_token": token},
+                              timeout=60, allow_redirects=False)
+        found = re.search(r"feed=([^&]+)", answer.headers.get("Location", ""))
+        return answer.status_code, re.sub(r"^https?://[^/]+", "", unquote(found.group(1))) if found else None
+
+    outcomes = live.race(CLICKS, click)
+    assert [code for code, _path in outcomes] == [302] * CLICKS, outcomes
+    paths = {path for _code, path in outcomes}
+    assert len(paths) == CLICKS and None not in paths
+    served = sorted(live.client().get(live.url + path, timeout=60).status_code for path in paths)
+    assert served == [200] + [404] * (CLICKS - 1)
+    with committed.read() as s:
+        rows = s.execute(select(FeedToken).where(FeedToken.org_id == ids[0], FeedToken.kind == FeedKind.BOOKINGS,
+                                                 FeedToken.owner_id == ids[1])).scalars().all()
+        assert len(rows) == CLICKS and sum(r.revoked_at is None for r in rows) == 1
