@@ -94,12 +94,24 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool =
 
 
 def init_app(app: Flask) -> None:
-    from incubator.api import accounts, booking, cohorts, intake, mentoring, orgs, payments, reporting
+    from incubator.api import (
+        accounts,
+        booking,
+        cohorts,
+        intake,
+        mentoring,
+        mentoring_matching,
+        mentoring_sessions,
+        orgs,
+        payments,
+        reporting,
+    )
     from incubator.extensions import csrf
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (accounts, orgs, cohorts, mentoring, booking, intake, payments, reporting):
+    for module in (accounts, orgs, cohorts, mentoring, mentoring_matching, mentoring_sessions, booking, intake,
+                   payments, reporting):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
 
