@@ -6,15 +6,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Startup, StartupFounder
-from incubator.core.actions import attempt
+from incubator.core.actions import Outcome, attempt
 from incubator.core.db import utcnow
+from incubator.core.errors import NotAllowed
 from incubator.core.permissions import Permission, require
 from incubator.extensions import db
 from incubator.mentoring import access, notifications, services
@@ -31,14 +32,24 @@ from incubator.mentoring.models import (
 from incubator.mentoring.views import bp
 
 
+def show_refusal(outcome: Outcome) -> None:
+    """A refusal of the person (not of the request's merits) answers 403, as the API does; any other
+    refusal is flashed."""
+    if isinstance(outcome.error, NotAllowed):
+        abort(403)
+    if outcome.error is not None:
+        flash(outcome.error.message, "danger")
+
+
 @bp.route("/matches/<int:match_id>/answer", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
 def answer(match_id: int) -> Any:
     match = access.visible_match_or_404(match_id)
     form = AnswerForm()
     if form.validate_on_submit():
-        with attempt(flash_error=True) as outcome:
+        with attempt() as outcome:
             services.respond(match, current_user, form.answer.data == "accept")
+        show_refusal(outcome)
         if outcome.ok:
             flash(_("Thank you: your answer is recorded."), "success")
     return redirect(url_for("mentoring.mine"))
@@ -105,9 +116,10 @@ def session_page(mentor_session_id: int) -> Any:
             except ValueError:
                 due_on = None
             actions.append((title, owner if owner in ("startup", "mentor") else "startup", due_on))
-        with attempt(flash_error=True) as outcome:
+        with attempt() as outcome:
             services.log_session(record, current_user, notes=form.notes.data, topics=form.topics.data,
                                  duration_minutes=as_int(form.duration.data) or 0, actions=actions, now=utcnow())
+        show_refusal(outcome)
         if outcome.ok:
             flash(_("The session is logged."), "success")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
@@ -126,8 +138,9 @@ def rate(mentor_session_id: int) -> Any:
     record = access.visible_session_or_404(mentor_session_id)
     form = RateForm()
     if form.validate_on_submit():
-        with attempt(flash_error=True) as outcome:
+        with attempt() as outcome:
             services.rate_session(record, current_user, as_int(form.rating.data) or 0, form.comment.data)
+        show_refusal(outcome)
         if outcome.ok:
             flash(_("Thank you for rating the session."), "success")
     return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
@@ -138,8 +151,9 @@ def rate(mentor_session_id: int) -> Any:
 def cancel_session(mentor_session_id: int) -> Any:
     record = access.visible_session_or_404(mentor_session_id)
     if CSRFOnlyForm().validate_on_submit():
-        with attempt(flash_error=True) as outcome:
+        with attempt() as outcome:
             services.cancel_session(db.session, record, current_user, manager=access.is_manager(), now=utcnow())
+        show_refusal(outcome)
         if outcome.ok:
             notifications.cancelled(record, current_user)
             flash(_("The session is cancelled and the others are told."), "success")
@@ -156,10 +170,11 @@ def reschedule_session(mentor_session_id: int) -> Any:
         if starts_at is None:
             flash(_("Give a date and a time."), "danger")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
-        with attempt(flash_error=True) as outcome:
+        with attempt() as outcome:
             services.reschedule_session(db.session, record, current_user, manager=access.is_manager(),
                                         starts_at=starts_at, duration_minutes=as_int(form.duration.data) or 0,
                                         now=utcnow())
+        show_refusal(outcome)
         if outcome.ok:
             notifications.rescheduled(record, current_user)
             flash(_("The session is moved and the others are told."), "success")
