@@ -6,6 +6,7 @@ on the page; a match is seen by whoever ``mentoring.access`` lets see it (404 ot
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
 
 from flask import g
@@ -146,6 +147,20 @@ def _answer_out(match: Match) -> dict[str, Any]:
             "founder_accepted": match.founder_accepted}
 
 
+def resolved(view: Any) -> Any:
+    """Resolve ``cohort_id`` / ``match_id`` (404 when out of sight) before the body is even parsed."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if "cohort_id" in kwargs:
+            g.cohort = get_or_404(Cohort, kwargs["cohort_id"])
+        if "match_id" in kwargs:
+            g.match = access.visible_match_or_404(kwargs["match_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 # -- the cohort's matching ----------------------------------------------------------------------------
 
 @bp.route("/cohorts/<int:cohort_id>/matching")
@@ -163,12 +178,13 @@ def get_matching(cohort_id: int) -> Any:
 
 @bp.route("/cohorts/<int:cohort_id>/matching", methods=["POST"])
 @require(Permission.MANAGE_MENTORING)
+@resolved
 @bp.arguments(MatchingIn)
 @bp.response(200, MatchingOut)
 @errors(NOT_FOUND, MANAGERS, INVALID)
 def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
     """Run the matching for a cohort: a proposal (publishing is separate)."""
-    cohort = get_or_404(Cohort, cohort_id)
+    cohort = g.cohort
     today = to_local(utcnow(), g.org.timezone).date()
     weights = {**matching.DEFAULT_WEIGHTS, **data["weights"]}
     run = services.run_matching(db.session, g.org, cohort, g.api_user, weights=weights,
@@ -205,13 +221,14 @@ def lock(match_id: int, locked: bool) -> Any:
 
 @bp.route("/matches/<int:match_id>/mentor", methods=["PUT"])
 @require(Permission.MANAGE_MENTORING)
+@resolved
 @bp.arguments(ReplaceIn)
 @bp.response(200, MatchDetail)
 @errors(NOT_FOUND, MANAGERS, (422, "Not a proposal (`not_a_proposal`), a conflict of interest "
                                   "(`conflict_of_interest`), or an unknown mentor"))
 def replace_mentor(data: dict[str, Any], match_id: int) -> Any:
     """Put another mentor on a proposal: the manager's own choice, kept (locked) in later runs."""
-    match = access.visible_match_or_404(match_id)
+    match = g.match
     mentor = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
                                                             MentorProfile.id == data["mentor_id"])).scalar_one_or_none()
     if mentor is None:
