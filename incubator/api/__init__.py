@@ -68,6 +68,15 @@ class ApiBlueprint(Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}  # noqa: RUF012
 
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        """``X-Pagination`` is one JSON text (``{"total": ..., "total_pages": ...}``): documented as a
+        string, since an OpenAPI header of type object means comma-separated keys and values."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata as JSON: total, total_pages, first_page, last_page, page, "
+                           "previous_page, next_page",
+            "schema": {"type": "string"},
+        }
+
 
 def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool = False,
                   description: str = "") -> Blueprint:
@@ -94,12 +103,24 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool =
 
 
 def init_app(app: Flask) -> None:
-    from incubator.api import accounts, booking, cohorts, intake, mentoring, orgs, payments, reporting
+    from incubator.api import (
+        accounts,
+        booking,
+        cohorts,
+        intake,
+        mentoring,
+        mentoring_matching,
+        mentoring_sessions,
+        orgs,
+        payments,
+        reporting,
+    )
     from incubator.extensions import csrf
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (accounts, orgs, cohorts, mentoring, booking, intake, payments, reporting):
+    for module in (accounts, orgs, cohorts, mentoring, mentoring_matching, mentoring_sessions, booking, intake,
+                   payments, reporting):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
 

@@ -1,36 +1,42 @@
-"""Mentors, matching, match answers and mentor sessions over the API."""
+"""Mentor profiles, conflicts of interest and a startup's mentoring needs over the API.
+
+The matching and matches are in ``api.mentoring_matching``, sessions and action items in
+``api.mentoring_sessions``. Who may see and do what comes from ``incubator.mentoring.access``, as on
+the pages: a role with nothing to do with mentoring gets 403, a row the caller may not see 404.
+"""
 
 from __future__ import annotations
 
 from functools import wraps
 from typing import Any
 
-from flask import abort, g
+from flask import abort, g, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from incubator.accounts.services import get_user_by_email
 from incubator.api import api_blueprint, error_responses
-from incubator.cohorts.models import Cohort, Startup, StartupFounder
+from incubator.api.paging import api_page
+from incubator.cohorts.models import Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
-from incubator.core.permissions import Permission
+from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404
-from incubator.core.timezones import to_local
+from incubator.core.versioning import check_if_match, etag_of
 from incubator.extensions import db
-from incubator.mentoring import labels, matching, notifications, services
+from incubator.mentoring import access, notifications, services
 from incubator.mentoring.models import (
+    EXPERTISE,
+    INDUSTRIES,
+    LANGUAGES,
     ConflictKind,
-    Match,
-    MatchStatus,
     MentorConflict,
+    MentoringNeeds,
     MentorProfile,
-    MentorSession,
-    SessionFormat,
 )
 from incubator.orgs.services import find_membership
 
-bp = api_blueprint("api_mentoring", __name__, org=True, description="Mentors, matching and mentor sessions")
+bp = api_blueprint("api_mentoring", __name__, org=True, description="Mentor profiles, conflicts of interest, needs")
 
 
 def errors(*codes: tuple[int, str]) -> Any:
@@ -39,13 +45,23 @@ def errors(*codes: tuple[int, str]) -> Any:
 
 NOT_FOUND = (404, "Not found, or not visible to the caller")
 INVALID = (422, "Invalid fields; `fields` names them")
+NOT_MENTORING = (403, "Only managers and mentors")
+STALE = (412, "`If-Match` names an older version (`stale`)")
+ETAG = {"ETag": {"description": "The profile's version, for `If-Match`", "schema": {"type": "string"}}}
+CREATED = {**ETAG, "Location": {"description": "The profile's address", "schema": {"type": "string"}}}
+IF_MATCH = {"parameters": [{"in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+                            "description": "The `ETag` read; a stale one answers 412"}]}
 
+
+# -- mentor profiles --------------------------------------------------------------------------------
 
 class MentorOut(Schema):
     id = fields.Integer(required=True)
     user_id = fields.Integer(required=True)
     name = fields.String(required=True)
     headline = fields.String(required=True)
+    bio = fields.String(required=True)
+    affiliation = fields.String(required=True)
     capacity = fields.Integer(required=True)
     hours_per_month = fields.Integer(required=True)
     tags = fields.List(fields.String(), required=True, metadata={"description": "Expertise tags"})
@@ -53,6 +69,16 @@ class MentorOut(Schema):
     stages = fields.List(fields.String(), required=True)
     languages = fields.List(fields.String(), required=True)
     timezone = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class MentorQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    q = fields.String(load_default="", validate=validate.Length(max=100), metadata={"description": "Part of the name"})
+    expertise = fields.String(load_default="", validate=validate.Length(max=40), metadata={"description": "A tag"})
+    language = fields.String(load_default="", validate=validate.Length(max=10), metadata={"description": "e.g. `vi`"})
 
 
 class MentorFields(Schema):
@@ -79,101 +105,28 @@ class MentorIn(MentorFields):
     email = fields.Email(required=True, metadata={"description": "A member of the organisation"})
 
 
-class MatchingIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    weights = fields.Dict(keys=fields.String(validate=validate.OneOf(matching.CRITERIA)), values=fields.Float(),
-                          load_default=dict)
-    per_startup = fields.Integer(load_default=2)
-    participation_first = fields.Boolean(load_default=False)
-
-
-class ProposedMatch(Schema):
-    id = fields.Integer(required=True)
-    startup_id = fields.Integer(required=True)
-    mentor_id = fields.Integer(required=True)
-    score = fields.Float(required=True)
-    status = fields.String(required=True)
-    reasons = fields.List(fields.String(), required=True)
-    reason_details = fields.List(fields.Dict(), required=True)
-
-
-class MatchingOut(Schema):
-    run_id = fields.Integer(required=True)
-    total_score = fields.Float(required=True)
-    matches = fields.List(fields.Nested(ProposedMatch), required=True)
-    unmatched = fields.List(fields.Integer(), required=True)
-
-
-class SessionIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    match_id = fields.Integer(required=True)
-    starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
-    duration_minutes = fields.Integer(load_default=60)
-    format = fields.String(load_default=SessionFormat.IN_PERSON, validate=validate.OneOf([f.value for f in
-                                                                                            SessionFormat]))
-    location = fields.String(load_default="", validate=validate.Length(max=255))
-    topics = fields.String(load_default="", validate=validate.Length(max=500))
-
-
-class SessionOut(Schema):
-    id = fields.Integer(required=True)
-    match_id = fields.Integer(required=True)
-    startup_id = fields.Integer(required=True)
-    mentor_id = fields.Integer(required=True)
-    starts_at = fields.DateTime(required=True)
-    ends_at = fields.DateTime(required=True)
-    duration_minutes = fields.Integer(required=True)
-    format = fields.String(required=True)
-    status = fields.String(required=True)
-    rating = fields.Integer(allow_none=True)
-
-
-class MatchOut(Schema):
-    id = fields.Integer(required=True)
-    status = fields.String(required=True)
-    mentor_accepted = fields.Boolean(allow_none=True)
-    founder_accepted = fields.Boolean(allow_none=True)
-
-
 def _mentor_out(p: MentorProfile) -> dict[str, Any]:
     return {"id": p.id, "user_id": p.user_id, "name": p.user.name, "headline": p.headline, "capacity": p.capacity,
             "hours_per_month": p.hours_per_month, "tags": p.expertise, "industries": p.industries,
             "stages": p.stages, "languages": p.languages, "timezone": p.timezone, "bio": p.bio,
-            "affiliation": p.affiliation}
+            "affiliation": p.affiliation, "version": p.version}
 
 
-def _session_out(s: MentorSession) -> dict[str, Any]:
-    return {"id": s.id, "match_id": s.match_id, "startup_id": s.match.startup_id, "mentor_id": s.mentor_id,
-            "starts_at": s.starts_at, "ends_at": s.ends_at, "duration_minutes": s.duration_minutes,
-            "format": str(s.format), "status": str(s.status), "rating": s.rating}
-
-
-def _manager() -> bool:
-    return g.membership.has(Permission.MANAGE_MENTORING)
-
-
-def _visible_match(match_id: int) -> Match:
-    match = get_or_404(Match, match_id)
-    mine = match.mentor.user_id == g.api_user.id or match.startup.has_founder(g.api_user)
-    if not (_manager() or mine) or (match.status in (MatchStatus.PROPOSED, MatchStatus.LOCKED) and not _manager()):
-        abort(404)
-    return match
+def _with_etag(profile: MentorProfile, status: int = 200, **headers: str) -> Any:
+    return _mentor_out(profile), status, {"ETag": etag_of(profile), **headers}
 
 
 @bp.route("/mentors")
+@require(Permission.VIEW_DASHBOARD)
+@access.require_mentoring_role
+@bp.arguments(MentorQuery, location="query")
 @bp.response(200, MentorOut(many=True))
-@errors(NOT_FOUND)
-def list_mentors() -> Any:
-    if not (_manager() or g.membership.has(Permission.MENTOR_STARTUPS)):
-        abort(404)
-    stmt = select(MentorProfile).where(MentorProfile.org_id == g.org.id).order_by(MentorProfile.id)
-    if not _manager():
-        stmt = stmt.where(MentorProfile.user_id == g.api_user.id)
-    return [_mentor_out(p) for p in db.session.execute(stmt).scalars()]
+@bp.paginate()
+@errors(NOT_FOUND, NOT_MENTORING, INVALID)
+def list_mentors(query: dict[str, Any], pagination_parameters: Any) -> Any:
+    """Mentor profiles: every one for managers, a mentor's own; by name (`q`), expertise tag and language."""
+    stmt = services.filter_profiles(access.visible_profiles_stmt(g.org), **query).order_by(MentorProfile.id)
+    return [_mentor_out(p) for p in api_page(stmt, pagination_parameters)]
 
 
 def _profile_changes(data: dict[str, Any]) -> dict[str, Any]:
@@ -186,9 +139,11 @@ def _profile_changes(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.route("/mentors", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+@access.require_mentoring_role
 @bp.arguments(MentorIn)
-@bp.response(201, MentorOut)
-@errors(NOT_FOUND, INVALID)
+@bp.response(201, MentorOut, headers=CREATED)
+@errors(NOT_FOUND, NOT_MENTORING, INVALID)
 def save_mentor(data: dict[str, Any]) -> Any:
     """Create or update the mentor profile of a member (managers, or mentors for themselves).
 
@@ -197,213 +152,61 @@ def save_mentor(data: dict[str, Any]) -> Any:
     user = get_user_by_email(db.session, data["email"])
     if user is None or find_membership(user, g.org) is None:
         raise DomainError("No member with this email", fields={"email": "No member with this email."})
-    if not (_manager() or (user.id == g.api_user.id and g.membership.has(Permission.MENTOR_STARTUPS))):
+    if not (access.is_manager() or (user.id == g.api_user.id and access.is_mentor())):
         abort(404)
-    return _mentor_out(services.save_profile(db.session, g.org, user, **_profile_changes(data)))
+    profile = services.save_profile(db.session, g.org, user, **_profile_changes(data))
+    return _with_etag(profile, 201, Location=url_for("api_mentoring.get_mentor", org=g.org.slug,
+                                                     mentor_profile_id=profile.id))
 
 
-def own_or_managed_profile(view: Any) -> Any:
+def visible_profile(view: Any) -> Any:
     """Resolve ``mentor_profile_id`` (404 unless a manager or the mentor) before the body is parsed."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        profile = get_or_404(MentorProfile, kwargs["mentor_profile_id"])
-        if not (_manager() or profile.user_id == g.api_user.id):
-            abort(404)
-        g.mentor_profile = profile
+        g.mentor_profile = access.visible_profile_or_404(kwargs["mentor_profile_id"])
         return view(*args, **kwargs)
 
     return wrapper
+
+
+@bp.route("/mentors/<int:mentor_profile_id>")
+@require(Permission.VIEW_DASHBOARD)
+@access.require_mentoring_role
+@visible_profile
+@bp.response(200, MentorOut, headers=ETAG)
+@errors(NOT_FOUND, NOT_MENTORING)
+def get_mentor(mentor_profile_id: int) -> Any:
+    """One mentor profile (managers, or the mentor), with its `ETag` for a later `PATCH`."""
+    return _with_etag(g.mentor_profile)
 
 
 @bp.route("/mentors/<int:mentor_profile_id>", methods=["PATCH"])
-@own_or_managed_profile
+@require(Permission.VIEW_DASHBOARD)
+@access.require_mentoring_role
+@visible_profile
 @bp.arguments(MentorFields)
-@bp.response(200, MentorOut)
-@errors(NOT_FOUND, INVALID)
+@bp.response(200, MentorOut, headers=ETAG)
+@bp.doc(**IF_MATCH)
+@errors(NOT_FOUND, NOT_MENTORING, STALE, INVALID)
 def update_mentor(data: dict[str, Any], mentor_profile_id: int) -> Any:
-    """Change some fields of a mentor profile (managers, or the mentor); the others are left alone."""
+    """Change some fields of a mentor profile (managers, or the mentor); the others are left alone.
+    With `If-Match`, a profile changed since it was read is refused (412 `stale`)."""
     profile = g.mentor_profile
-    return _mentor_out(services.save_profile(db.session, g.org, profile.user, **_profile_changes(data)))
-
-
-@bp.route("/cohorts/<int:cohort_id>/matching", methods=["POST"])
-@bp.arguments(MatchingIn)
-@bp.response(200, MatchingOut)
-@errors(NOT_FOUND, INVALID)
-def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
-    """Run the matching for a cohort: a proposal (publishing is separate)."""
-    if not _manager():
-        abort(404)
-    cohort = get_or_404(Cohort, cohort_id)
-    today = to_local(utcnow(), g.org.timezone).date()
-    weights = {**matching.DEFAULT_WEIGHTS, **data["weights"]}
-    run = services.run_matching(db.session, g.org, cohort, g.api_user, weights=weights,
-                                per_startup=data["per_startup"], participation_first=data["participation_first"],
-                                today=today)
-    matches = db.session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
-        (MatchStatus.PROPOSED, MatchStatus.LOCKED, MatchStatus.PUBLISHED, MatchStatus.ACCEPTED)))
-        .order_by(Match.startup_id, Match.mentor_id)).scalars().all()
-    return {"run_id": run.id, "total_score": run.total_score, "unmatched": run.unmatched, "matches": [
-        {"id": m.id, "startup_id": m.startup_id, "mentor_id": m.mentor_id, "score": m.score, "status": str(m.status),
-         "reasons": [labels.reason_text(r) for r in m.reasons if r.get("points", 0) > 0 or r["criterion"] == "manual"],
-         "reason_details": m.reasons} for m in matches]}
-
-
-@bp.route("/matches/<int:match_id>/accept", methods=["POST"], defaults={"accept": True})
-@bp.route("/matches/<int:match_id>/decline", methods=["POST"], defaults={"accept": False})
-@bp.response(200, MatchOut)
-@errors(NOT_FOUND, (403, "Only the mentor and the startup's founders answer"), (422, "Not open for an answer"))
-def answer(match_id: int, accept: bool) -> Any:
-    match = _visible_match(match_id)
-    services.respond(match, g.api_user, accept)
-    return {"id": match.id, "status": str(match.status), "mentor_accepted": match.mentor_accepted,
-            "founder_accepted": match.founder_accepted}
-
-
-@bp.route("/sessions")
-@bp.response(200, SessionOut(many=True))
-@errors(NOT_FOUND)
-def list_sessions() -> Any:
-    stmt = select(MentorSession).join(MentorSession.match).where(MentorSession.org_id == g.org.id)
-    if not _manager():
-        mine = select(MentorProfile.id).where(MentorProfile.user_id == g.api_user.id)
-        founder_of = select(StartupFounder.startup_id).where(StartupFounder.user_id == g.api_user.id)
-        stmt = stmt.where(or_(MentorSession.mentor_id.in_(mine), Match.startup_id.in_(founder_of)))
-    return [_session_out(s) for s in db.session.execute(stmt.order_by(MentorSession.starts_at)).scalars()]
-
-
-@bp.route("/sessions", methods=["POST"])
-@bp.arguments(SessionIn)
-@bp.response(201, SessionOut)
-@errors(NOT_FOUND, (409, "The mentor has another session at that time"), INVALID)
-def create_session(data: dict[str, Any]) -> Any:
-    match = _visible_match(data["match_id"])
-    record = services.schedule_session(db.session, match, starts_at=data["starts_at"],
-                                       duration_minutes=data["duration_minutes"], format=data["format"],
-                                       location=data["location"], topics=data["topics"])
-    notifications.invite(record)
-    return _session_out(record)
-
-
-# -- changing a session: cancel, move, log, rate ------------------------------------------------------
-
-class RescheduleIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
-    duration_minutes = fields.Integer(metadata={"description": "Left out: the same duration"})
-
-
-class ActionIn(Schema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    owner = fields.String(load_default="startup", validate=validate.OneOf(["startup", "mentor"]))
-    due_on = fields.Date(load_default=None, allow_none=True)
-
-
-class LogIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    notes = fields.String(load_default="")
-    topics = fields.String(load_default=None, validate=validate.Length(max=500),
-                           metadata={"description": "Left out: the topics planned"})
-    duration_minutes = fields.Integer(load_default=None, metadata={"description": "Left out: the planned duration"})
-    action_items = fields.List(fields.Nested(ActionIn), load_default=list)
-
-
-class RatingIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    rating = fields.Integer(required=True, metadata={"description": "1 to 5"})
-    comment = fields.String(load_default="", validate=validate.Length(max=2000))
-
-
-def _visible_session(mentor_session_id: int) -> MentorSession:
-    record = get_or_404(MentorSession, mentor_session_id)
-    _visible_match(record.match_id)
-    return record
-
-
-def visible_session(view: Any) -> Any:
-    """Resolve ``mentor_session_id`` (404 if the caller may not see it) before the body is even parsed."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        g.mentor_session = _visible_session(kwargs["mentor_session_id"])
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-@bp.route("/sessions/<int:mentor_session_id>")
-@bp.response(200, SessionOut)
-@errors(NOT_FOUND)
-def get_session(mentor_session_id: int) -> Any:
-    return _session_out(_visible_session(mentor_session_id))
-
-
-@bp.route("/sessions/<int:mentor_session_id>", methods=["PATCH"])
-@visible_session
-@bp.arguments(RescheduleIn)
-@bp.response(200, SessionOut)
-@errors(NOT_FOUND, (403, "Only the mentor, the startup's founders and managers"),
-        (409, "Not scheduled, or the mentor has another session at that time"),
-        (422, "In the past, outside the mentor's availability, or invalid fields"))
-def reschedule_session(data: dict[str, Any], mentor_session_id: int) -> Any:
-    """Move a session still to come. The others get an updated invitation (same UID, SEQUENCE bumped)."""
-    record = g.mentor_session
-    services.reschedule_session(db.session, record, g.api_user, manager=_manager(), starts_at=data["starts_at"],
-                                duration_minutes=data.get("duration_minutes"), now=utcnow())
-    notifications.rescheduled(record, g.api_user)
-    return _session_out(record)
-
-
-@bp.route("/sessions/<int:mentor_session_id>/cancel", methods=["POST"])
-@bp.response(200, SessionOut)
-@errors(NOT_FOUND, (403, "Only the mentor, the startup's founders and managers"), (409, "Not scheduled"),
-        (422, "Already started (`session_in_past`)"))
-def cancel_session(mentor_session_id: int) -> Any:
-    """Cancel a session still to come. The others get a cancellation (METHOD:CANCEL, same UID)."""
-    record = _visible_session(mentor_session_id)
-    services.cancel_session(db.session, record, g.api_user, manager=_manager(), now=utcnow())
-    notifications.cancelled(record, g.api_user)
-    return _session_out(record)
-
-
-@bp.route("/sessions/<int:mentor_session_id>/log", methods=["POST"])
-@visible_session
-@bp.arguments(LogIn)
-@bp.response(200, SessionOut)
-@errors(NOT_FOUND, (403, "Only the mentor logs the session"), (409, "Cancelled (`session_cancelled`)"),
-        (422, "Not started yet (`session_in_future`), or invalid fields"))
-def log_session(data: dict[str, Any], mentor_session_id: int) -> Any:
-    """The mentor logs a session that has started: notes, topics, duration, action items. It is then held."""
-    record = g.mentor_session
-    services.log_session(record, g.api_user, notes=data["notes"],
-                         topics=record.topics if data["topics"] is None else data["topics"],
-                         duration_minutes=data["duration_minutes"] or record.duration_minutes,
-                         actions=[(a["title"], a["owner"], a["due_on"]) for a in data["action_items"]], now=utcnow())
-    db.session.flush()
-    return _session_out(record)
-
-
-@bp.route("/sessions/<int:mentor_session_id>/rating", methods=["POST"])
-@visible_session
-@bp.arguments(RatingIn)
-@bp.response(200, SessionOut)
-@errors(NOT_FOUND, (403, "Only the startup rates its sessions"), (409, "Already rated (`already_rated`)"),
-        (422, "Not held yet (`not_held`), or a rating outside 1 to 5"))
-def rate_session(data: dict[str, Any], mentor_session_id: int) -> Any:
-    """The startup rates a held session, once."""
-    record = g.mentor_session
-    services.rate_session(record, g.api_user, data["rating"], data["comment"])
-    return _session_out(record)
+    check_if_match(profile)
+    services.save_profile(db.session, g.org, profile.user, **_profile_changes(data))
+    return _with_etag(profile)
 
 
 # -- conflicts of interest ----------------------------------------------------------------------------
+
+class ConflictQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    mentor_id = fields.Integer(load_default=None, metadata={"description": "One mentor's"})
+    startup_id = fields.Integer(load_default=None, metadata={"description": "One startup's"})
+
 
 class ConflictIn(Schema):
     class Meta:
@@ -435,35 +238,34 @@ def _conflict_out(c: MentorConflict) -> dict[str, Any]:
             "created_at": c.created_at}
 
 
-def _own_profile() -> MentorProfile | None:
-    return db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id,
-                                                          MentorProfile.user_id == g.api_user.id)).scalar_one_or_none()
-
-
 @bp.route("/mentor-conflicts")
+@require(Permission.VIEW_DASHBOARD)
+@access.require_mentoring_role
+@bp.arguments(ConflictQuery, location="query")
 @bp.response(200, ConflictOut(many=True))
-@errors(NOT_FOUND)
-def list_conflicts() -> Any:
-    """Conflicts of interest with who recorded them and when: managers see all, a mentor their own."""
-    if _manager():
-        mentor = None
-    else:
-        mentor = _own_profile()
-        if mentor is None:
-            abort(404)
-    return [_conflict_out(c) for c in services.conflicts_for(db.session, g.org, mentor)]
+@bp.paginate()
+@errors(NOT_FOUND, NOT_MENTORING, INVALID)
+def list_conflicts(query: dict[str, Any], pagination_parameters: Any) -> Any:
+    """Conflicts of interest with who recorded them and when, newest first: managers see all, a mentor their own."""
+    everyone, mentor = access.conflict_scope(db.session, g.org)
+    stmt = services.conflicts_stmt(g.org, mentor, everyone=everyone)
+    if query["mentor_id"] is not None:
+        stmt = stmt.where(MentorConflict.mentor_id == query["mentor_id"])
+    if query["startup_id"] is not None:
+        stmt = stmt.where(MentorConflict.startup_id == query["startup_id"])
+    return [_conflict_out(c) for c in api_page(stmt, pagination_parameters)]
 
 
 @bp.route("/mentor-conflicts", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+@access.require_mentoring_role
 @bp.arguments(ConflictIn)
 @bp.response(201, ConflictOut)
-@errors(NOT_FOUND, (409, "Already recorded (`conflict_exists`)"), INVALID)
+@errors(NOT_FOUND, NOT_MENTORING, (409, "Already recorded (`conflict_exists`)"), INVALID)
 def record_conflict(data: dict[str, Any]) -> Any:
     """Record a conflict of interest (managers, or the mentor for themselves). Any live match of the pair
     ends and its sessions still to come are cancelled; both sides are told."""
-    profile = get_or_404(MentorProfile, data["mentor_id"])
-    if not (_manager() or profile.user_id == g.api_user.id):
-        abort(404)
+    profile = access.visible_profile_or_404(data["mentor_id"])
     startup = get_or_404(Startup, data["startup_id"])
     conflict = services.record_conflict(db.session, profile, startup, data["kind"], data["reason"], g.api_user,
                                         now=utcnow(), on_cancel=lambda s: notifications.cancelled(s, None))
@@ -471,12 +273,76 @@ def record_conflict(data: dict[str, Any]) -> Any:
 
 
 @bp.route("/mentor-conflicts/<int:mentor_conflict_id>", methods=["DELETE"])
+@require(Permission.VIEW_DASHBOARD)
+@access.require_mentoring_role
 @bp.response(204)
-@errors(NOT_FOUND)
+@errors(NOT_FOUND, NOT_MENTORING)
 def delete_conflict(mentor_conflict_id: int) -> Any:
     """Remove a conflict of interest (managers, or the mentor for their own)."""
-    conflict = get_or_404(MentorConflict, mentor_conflict_id)
-    if not (_manager() or conflict.mentor.user_id == g.api_user.id):
-        abort(404)
-    services.remove_conflict(db.session, conflict)
+    services.remove_conflict(db.session, access.visible_conflict_or_404(mentor_conflict_id))
     return None
+
+
+# -- a startup's mentoring needs ------------------------------------------------------------------------
+
+class NeedsIn(Schema):
+    """The startup's whole statement of needs (a PUT replaces it)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    needs = fields.List(fields.String(validate=validate.OneOf(sorted(EXPERTISE))), required=True,
+                        metadata={"description": "Expertise tags the startup asks for"})
+    industry = fields.String(required=True, validate=validate.OneOf(sorted(INDUSTRIES)))
+    languages = fields.List(fields.String(validate=validate.OneOf(sorted(LANGUAGES))), required=True,
+                            validate=validate.Length(min=1), metadata={"description": "At least one"})
+
+
+class NeedsOut(Schema):
+    startup_id = fields.Integer(required=True)
+    startup_name = fields.String(required=True)
+    needs = fields.List(fields.String(), required=True)
+    industry = fields.String(required=True)
+    languages = fields.List(fields.String(), required=True)
+
+
+def _needs_out(startup: Startup, record: MentoringNeeds | None) -> dict[str, Any]:
+    return {"startup_id": startup.id, "startup_name": startup.name, "needs": record.needs if record else [],
+            "industry": record.industry if record else "other", "languages": record.languages if record else ["vi"]}
+
+
+@bp.route("/startups/<int:startup_id>/needs")
+@require(Permission.VIEW_DASHBOARD)
+@bp.response(200, NeedsOut)
+@errors(NOT_FOUND)
+def get_needs(startup_id: int) -> Any:
+    """What a startup asks mentors for (its founders, and managers of mentoring or cohorts)."""
+    startup = access.needs_startup_or_404(startup_id)
+    record = db.session.execute(select(MentoringNeeds).where(MentoringNeeds.startup_id == startup.id)
+                                ).scalar_one_or_none()
+    return _needs_out(startup, record)
+
+
+def needs_startup(view: Any) -> Any:
+    """Resolve ``startup_id`` (404 if the caller may not state its needs) before the body is parsed."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.needs_startup = access.needs_startup_or_404(kwargs["startup_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.route("/startups/<int:startup_id>/needs", methods=["PUT"])
+@require(Permission.VIEW_DASHBOARD)
+@needs_startup
+@bp.arguments(NeedsIn)
+@bp.response(200, NeedsOut)
+@errors(NOT_FOUND, INVALID)
+def put_needs(data: dict[str, Any], startup_id: int) -> Any:
+    """Replace what a startup asks mentors for; the next matching run reads it."""
+    startup = g.needs_startup
+    record = services.save_needs(db.session, startup, needs=data["needs"], industry=data["industry"],
+                                 languages=data["languages"])
+    return _needs_out(startup, record)

@@ -45,6 +45,7 @@ class ProfileForm(FlaskForm):
     bio = _text()
     affiliation = _text("business")
     windows = _text()
+    version = _text(None)  # the profile's version the page was rendered from (``core.versioning``)
 
 
 class ConflictForm(FlaskForm):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort, Startup
 from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str255, utcnow
+from incubator.core.versioning import Versioned
 from incubator.core.weekly import WeeklyWindow
 
 # The organisation's vocabulary of expertise; gaps from check-ins and milestones map onto it.
@@ -62,8 +63,10 @@ class SessionStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class MentorProfile(OrgScoped, TimestampMixin, Base):
-    """A person's mentoring offer in one organisation (one person may mentor for several)."""
+class MentorProfile(Versioned, OrgScoped, TimestampMixin, Base):
+    """A person's mentoring offer in one organisation (one person may mentor for several).
+
+    Versioned: the mentor and the managers both edit it (``If-Match`` in the API, a hidden field on the page)."""
 
     __tablename__ = "mentor_profiles"
     __table_args__ = (UniqueConstraint("org_id", "user_id"), CheckConstraint("capacity >= 0", name="capacity"),

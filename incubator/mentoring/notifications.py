@@ -1,4 +1,4 @@
-"""Mail about mentor sessions: the invitation, a new time, a cancellation, each with its .ics.
+"""Mail about matches and sessions: a published match; an invitation, a new time, a cancellation (.ics).
 
 The .ics keeps the session's UID; a change bumps its SEQUENCE, so calendar apps update or remove
 the event they already hold (RFC 5546: METHOD:REQUEST for a new or moved event, METHOD:CANCEL).
@@ -6,7 +6,7 @@ the event they already hold (RFC 5546: METHOD:REQUEST for a new or moved event, 
 
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import g, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -14,7 +14,7 @@ from incubator.accounts.models import User
 from incubator.core.mail import Attachment, send_mail
 from incubator.extensions import db
 from incubator.mentoring import calendar, services
-from incubator.mentoring.models import MentorSession
+from incubator.mentoring.models import Match, MentorSession
 
 SUBJECTS = {
     "invitation": lambda startup: _("Mentoring session: %(startup)s", startup=startup),
@@ -51,3 +51,12 @@ def rescheduled(record: MentorSession, actor: User | None) -> None:
 def cancelled(record: MentorSession, actor: User | None) -> None:
     """Tell the others that the session is cancelled (the .ics removes it from their calendars)."""
     _send(record, "cancelled", "CANCEL", actor)
+
+
+def published(match: Match) -> None:
+    """Tell the mentor and the founders of a newly published match, asking them to accept it."""
+    link = url_for("mentoring.mine", _external=True)
+    for person in [match.mentor.user] + [f.user for f in match.startup.founders]:
+        body = render_template("mentoring/email/published.txt", match=match, person=person, link=link)
+        send_mail(db.session, person.email, _("New mentoring match: %(startup)s and %(mentor)s",
+                                              startup=match.startup.name, mentor=match.mentor.user.name), body)

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, String, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from incubator.cohorts.checkins import gaps_for
 from incubator.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError, NotAllowed
+from incubator.core.pagination import text_filter
 from incubator.core.timezones import is_valid_timezone
 from incubator.core.weekly import inside_windows
 from incubator.mentoring import matching
@@ -52,6 +53,40 @@ PROFILE_FIELDS = ("expertise", "industries", "stages", "languages", "capacity", 
 AFFILIATIONS = ("state", "university", "business")
 
 
+def _profile_errors(merged: dict[str, Any], windows: list[tuple[int, Any, Any]]) -> dict[str, str]:
+    """The fields of a profile (as it would be once saved) that are out of range, with their messages."""
+    capacity, hours_per_month, languages = merged["capacity"], merged["hours_per_month"], merged["languages"]
+    checks = [
+        ("capacity", capacity is None or not 0 <= capacity <= 50, _("Between 0 and 50 startups.")),
+        ("hours_per_month", hours_per_month is None or not 0 <= hours_per_month <= 200, _("Between 0 and 200 hours.")),
+        ("languages", not languages, _("Choose at least one language.")),
+        ("languages", bool(set(languages or []) - set(LANGUAGES)), _("Not a valid choice.")),
+        ("industries", bool(set(merged["industries"]) - set(INDUSTRIES)), _("Not a valid choice.")),
+        ("timezone", not is_valid_timezone(merged["timezone"]), _("Unknown time zone.")),
+        ("affiliation", merged["affiliation"] not in AFFILIATIONS, _("Not a valid choice.")),
+        ("windows", any(not (0 <= weekday <= 6 and starts < ends) for weekday, starts, ends in windows),
+         _("Each window needs a weekday and a start before its end.")),
+    ]
+    fields: dict[str, str] = {}
+    for name, failed, message in checks:
+        if failed:
+            fields.setdefault(name, message)
+    return fields
+
+
+def _normalised(name: str, value: Any) -> Any:
+    """A profile field as it is stored: tags lower-case with underscores, lists sorted and unique."""
+    if name == "expertise":
+        return sorted({t.strip().lower().replace(" ", "_") for t in value if t.strip()})
+    if name in ("industries", "stages"):
+        return sorted(set(value))
+    if name == "languages":
+        return list(dict.fromkeys(value))
+    if name == "headline":
+        return (value or "").strip()
+    return value
+
+
 def save_profile(session: Session, org: Organisation, user: User, **changes: Any) -> MentorProfile:
     """Create or update a member's mentor profile. Only the fields given change (a partial update);
     a new profile takes the defaults for the others. ``windows`` is a list of (weekday, starts, ends)."""
@@ -65,48 +100,39 @@ def save_profile(session: Session, org: Organisation, user: User, **changes: Any
         "timezone": org.timezone or "Asia/Ho_Chi_Minh", "headline": "", "bio": "", "affiliation": "business",
     } if profile is None else {name: getattr(profile, name) for name in PROFILE_FIELDS if name != "windows"}
     merged = {**current, **changes}
-    capacity, hours_per_month, languages = merged["capacity"], merged["hours_per_month"], merged["languages"]
-    fields: dict[str, str] = {}
-    if capacity is None or not 0 <= capacity <= 50:
-        fields["capacity"] = _("Between 0 and 50 startups.")
-    if hours_per_month is None or not 0 <= hours_per_month <= 200:
-        fields["hours_per_month"] = _("Between 0 and 200 hours.")
-    if not languages:
-        fields["languages"] = _("Choose at least one language.")
-    elif set(languages) - set(LANGUAGES):
-        fields["languages"] = _("Not a valid choice.")
-    if set(merged["industries"]) - set(INDUSTRIES):
-        fields["industries"] = _("Not a valid choice.")
-    if not is_valid_timezone(merged["timezone"]):
-        fields["timezone"] = _("Unknown time zone.")
-    if merged["affiliation"] not in AFFILIATIONS:
-        fields["affiliation"] = _("Not a valid choice.")
-    for weekday, starts, ends in changes.get("windows") or []:
-        if not (0 <= weekday <= 6 and starts < ends):
-            fields["windows"] = _("Each window needs a weekday and a start before its end.")
+    fields = _profile_errors(merged, changes.get("windows") or [])
     if fields:
         raise DomainError(_("Please correct the highlighted fields."), fields=fields)
+    is_new = profile is None
     if profile is None:
         profile = MentorProfile(org_id=org.id, user=user)
         session.add(profile)
-    if profile.id is None or "expertise" in changes:
-        profile.expertise = sorted({t.strip().lower().replace(" ", "_") for t in merged["expertise"] if t.strip()})
-    if profile.id is None or "industries" in changes:
-        profile.industries = sorted(set(merged["industries"]))
-    if profile.id is None or "stages" in changes:
-        profile.stages = sorted(set(merged["stages"]))
-    if profile.id is None or "languages" in changes:
-        profile.languages = list(dict.fromkeys(languages))
-    if profile.id is None or "headline" in changes:
-        profile.headline = (merged["headline"] or "").strip()
-    for name in ("capacity", "hours_per_month", "timezone", "bio", "affiliation"):
-        if profile.id is None or name in changes:
-            setattr(profile, name, merged[name])
+    for name in PROFILE_FIELDS:
+        if name != "windows" and (is_new or name in changes):
+            setattr(profile, name, _normalised(name, merged[name]))
     if changes.get("windows") is not None:
         profile.windows = [AvailabilityWindow(org_id=org.id, weekday=w, starts=s, ends=e)
                            for w, s, e in changes["windows"]]
     session.flush()
     return profile
+
+
+def _json_list_has(column: Any, value: str) -> ColumnElement[bool]:
+    """Whether a JSON list of short codes holds ``value`` (compared on the stored text, on every database)."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return cast(column, String).like(f'%"{escaped}"%', escape="\\")
+
+
+def filter_profiles(stmt: Select[Any], *, q: str = "", expertise: str = "", language: str = "") -> Select[Any]:
+    """Narrow a SELECT of mentor profiles to a name (typed text), an expertise tag and a language."""
+    condition = text_filter(q, User.name)
+    if condition is not None:
+        stmt = stmt.where(MentorProfile.user_id.in_(select(User.id).where(condition)))
+    if expertise:
+        stmt = stmt.where(_json_list_has(MentorProfile.expertise, expertise))
+    if language:
+        stmt = stmt.where(_json_list_has(MentorProfile.languages, language))
+    return stmt
 
 
 def record_conflict(session: Session, profile: MentorProfile, startup: Startup, kind: str, reason: str,
@@ -157,12 +183,19 @@ def remove_conflict(session: Session, conflict: MentorConflict) -> None:
     session.flush()
 
 
+def conflicts_stmt(org: Organisation, mentor: MentorProfile | None = None, *,
+                   everyone: bool = False) -> Select[MentorConflict]:
+    """The organisation's conflicts of interest (``everyone``) or one mentor's (none without a
+    profile), newest first."""
+    stmt = select(MentorConflict).where(MentorConflict.org_id == org.id)
+    if not everyone:
+        stmt = stmt.where(MentorConflict.mentor_id == (mentor.id if mentor is not None else None))
+    return stmt.order_by(MentorConflict.created_at.desc(), MentorConflict.id.desc())
+
+
 def conflicts_for(session: Session, org: Organisation, mentor: MentorProfile | None = None) -> list[MentorConflict]:
     """The organisation's conflicts of interest (or one mentor's), newest first."""
-    stmt = select(MentorConflict).where(MentorConflict.org_id == org.id)
-    if mentor is not None:
-        stmt = stmt.where(MentorConflict.mentor_id == mentor.id)
-    return list(session.execute(stmt.order_by(MentorConflict.created_at.desc(), MentorConflict.id.desc())).scalars())
+    return list(session.execute(conflicts_stmt(org, mentor, everyone=mentor is None)).scalars())
 
 
 def _conflict_between(session: Session, mentor_id: int, startup_id: int) -> bool:
@@ -304,6 +337,18 @@ def run_matching(session: Session, org: Organisation, cohort: Cohort, user: User
     return run
 
 
+def latest_run(session: Session, cohort: Cohort) -> MatchRun | None:
+    """The cohort's latest matching run (the proposal on show, or the one last published)."""
+    return session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
+                           .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def cohort_matches(session: Session, cohort: Cohort) -> list[Match]:
+    """Every match of the cohort, by startup name and best score first: what the matching page shows."""
+    return list(session.execute(select(Match).where(Match.cohort_id == cohort.id).join(Match.startup)
+                                .order_by(Startup.name, Match.score.desc(), Match.id)).scalars())
+
+
 def set_locked(match: Match, locked: bool) -> None:
     if match.status not in (MatchStatus.PROPOSED, MatchStatus.LOCKED):
         raise DomainError(_("Only proposals can be locked or unlocked."), code="not_a_proposal")
@@ -336,6 +381,15 @@ def publish(session: Session, cohort: Cohort, notify: Any = None) -> int:
         for match in matches:
             notify(match)
     return len(matches)
+
+
+def awaits_answer_from(match: Match, user: User) -> bool:
+    """Whether ``user`` (the mentor or a founder) still has to accept or decline the published match."""
+    if match.status not in ACTIVE_MATCH:
+        return False
+    if match.mentor.user_id == user.id and match.mentor_accepted is None:
+        return True
+    return match.startup.has_founder(user) and match.founder_accepted is None
 
 
 def respond(match: Match, user: User, accept: bool) -> None:
@@ -453,9 +507,19 @@ def reschedule_session(session: Session, record: MentorSession, user: User, *, m
     return record
 
 
+def can_log_session(record: MentorSession, user: User) -> bool:
+    """Who logs a session (notes, topics, action items): its mentor."""
+    return record.match.mentor.user_id == user.id
+
+
+def can_rate_session(record: MentorSession, user: User) -> bool:
+    """Who rates a session: the startup's founders."""
+    return record.match.startup.has_founder(user)
+
+
 def log_session(record: MentorSession, user: User, *, notes: str, topics: str, duration_minutes: int,
                 actions: list[tuple[str, str, date | None]], now: datetime | None = None) -> None:
-    if record.match.mentor.user_id != user.id:
+    if not can_log_session(record, user):
         raise NotAllowed(_("Only the mentor logs the session."))
     if record.status == SessionStatus.CANCELLED:
         raise Conflict(_("This session was cancelled."), code="session_cancelled")
@@ -474,7 +538,7 @@ def log_session(record: MentorSession, user: User, *, notes: str, topics: str, d
 
 def rate_session(record: MentorSession, user: User, rating: int, comment: str) -> None:
     """The startup rates a held session, once (a second rating is refused, 409 ``already_rated``)."""
-    if not record.match.startup.has_founder(user):
+    if not can_rate_session(record, user):
         raise NotAllowed(_("Only the startup rates its sessions."))
     if record.status != SessionStatus.HELD:
         raise DomainError(_("A session is rated once it has been held."), code="not_held")
@@ -483,6 +547,15 @@ def rate_session(record: MentorSession, user: User, rating: int, comment: str) -
     if rating not in (1, 2, 3, 4, 5):
         raise DomainError(_("From 1 to 5."), fields={"rating": _("From 1 to 5.")})
     record.rating, record.rating_comment = rating, (comment or "").strip()
+
+
+def set_action_done(item: ActionItem, done: bool, now: datetime | None = None) -> ActionItem:
+    """Mark an action item done (keeping when it was first marked) or open again."""
+    if not done:
+        item.done_at = None
+    elif item.done_at is None:
+        item.done_at = now or utcnow()
+    return item
 
 
 def open_action_items(session: Session, match: Match) -> list[ActionItem]:

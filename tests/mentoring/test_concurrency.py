@@ -33,3 +33,33 @@ def test_the_same_conflict_recorded_at_once_is_stored_once(app, committed, live)
                                                key=str), outcomes
     with committed.read() as s:
         assert len(s.execute(select(MentorConflict).where(MentorConflict.org_id == ids[0])).scalars().all()) == 1
+
+
+def test_two_edits_of_one_profile_version_at_once_one_wins(app, committed, live):
+    """The mentor and a manager save the same version of a profile at the same moment: one edit is
+    stored, the other answers 412 ``stale`` (never a 5xx, never both)."""
+    with committed.data() as s:
+        org = OrgFactory(slug="race-profile")
+        manager = member(org, Role.MANAGER)
+        mentor = member(org, Role.MENTOR)
+        profile = MentorProfile(org_id=org.id, user=mentor, languages=["vi"], capacity=2, hours_per_month=4)
+        s.add(profile)
+        s.flush()
+        profile_id = profile.id
+    tokens = [committed.token(manager), committed.token(mentor)]
+    url = f"/api/v1/orgs/race-profile/mentors/{profile_id}"
+    etag = live.api("GET", url, tokens[0]).headers["ETag"]
+    changes = [{"capacity": 5}, {"hours_per_month": 9}]
+
+    def edit(i: int):
+        answer = live.api("PATCH", url, tokens[i], json=changes[i], headers={"If-Match": etag})
+        return answer.status_code, answer.json().get("code")
+
+    outcomes = live.race(2, edit)
+    assert sorted(status for status, _code in outcomes) == [200, 412], outcomes
+    assert (412, "stale") in outcomes
+    winner = [i for i, (status, _code) in enumerate(outcomes) if status == 200][0]
+    with committed.read() as s:
+        stored = s.get(MentorProfile, profile_id)
+        assert (stored.capacity, stored.hours_per_month) == ((5, 4) if winner == 0 else (2, 9))
+        assert stored.version == 2

@@ -1,0 +1,97 @@
+"""Mentoring pages: the cohort's matching (run, lock, replace a mentor, publish). Managers only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from incubator.accounts.forms import CSRFOnlyForm
+from incubator.cohorts.models import Cohort, Startup
+from incubator.core.actions import attempt
+from incubator.core.db import utcnow
+from incubator.core.permissions import Permission, require
+from incubator.core.tenancy import get_or_404, org_today
+from incubator.extensions import db
+from incubator.mentoring import access, matching, notifications, services
+from incubator.mentoring.forms import MatchingForm, ReplaceMentorForm, as_int
+from incubator.mentoring.models import EXPERTISE, MatchRun, MatchStatus, MentorProfile
+from incubator.mentoring.views import bp
+
+
+@bp.route("/cohorts/<int:cohort_id>/matching", methods=["GET", "POST"])
+@require(Permission.MANAGE_MENTORING)
+def cohort_matching(cohort_id: int) -> Any:
+    cohort = get_or_404(Cohort, cohort_id)
+    form = MatchingForm()
+    if request.method == "POST" and form.validate_on_submit():
+        with attempt(flash_error=True) as outcome:  # the service checks the weights as typed
+            run = services.run_matching(
+                db.session, g.org, cohort, current_user, weights=form.weights(),
+                per_startup=as_int(form.per_startup.data) or 0,
+                participation_first=bool(form.participation_first.data), today=org_today())
+        if outcome.ok:
+            flash(_("Matching done: total score %(score)s.", score=f"{run.total_score:.1f}"), "success")
+        return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
+    latest = services.latest_run(db.session, cohort)
+    matches = services.cohort_matches(db.session, cohort)
+    profiles = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id)).scalars().all()
+    names = {p.id: p.user.name for p in profiles}
+    startups = {s.id: s.name for s in db.session.execute(select(Startup).where(Startup.org_id == g.org.id)).scalars()}
+    return render_template(
+        "mentoring/matching.html", cohort=cohort, run=latest, matches=matches, profiles=profiles,
+        why_not_best=_why_not_best_lines(latest, names, startups),
+        unmatched=[startups.get(sid, f"#{sid}") for sid in (latest.unmatched if latest else [])],
+        weights=latest.weights if latest else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
+        stale={m.id for m in services.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
+        button_form=CSRFOnlyForm(formdata=None))
+
+
+def _why_not_best_lines(run: MatchRun | None, names: dict[int, str], startups: dict[int, str]) -> list[dict[str, Any]]:
+    """The run's "why not the best mentor" notes with names instead of ids (JSON keeps ids as strings)."""
+    lines = []
+    for sid, why in ((run.why_not_best or {}) if run else {}).items():
+        try:
+            startup_id = int(sid)
+        except (TypeError, ValueError):
+            continue
+        given_to = [startups.get(other, f"#{other}") for other in why.get("given_to") or []]
+        lines.append({"startup": startups.get(startup_id, f"#{startup_id}"),
+                      "mentor": names.get(why.get("mentor_id"), f"#{why.get('mentor_id')}"),
+                      "score": f"{float(why.get('score') or 0):.1f}", "capacity": int(why.get("capacity") or 0),
+                      "others": ", ".join(given_to) or "—"})
+    return sorted(lines, key=lambda line: line["startup"])
+
+
+@bp.route("/cohorts/<int:cohort_id>/matching/publish", methods=["POST"])
+@require(Permission.MANAGE_MENTORING)
+def publish(cohort_id: int) -> Any:
+    cohort = get_or_404(Cohort, cohort_id)
+    if CSRFOnlyForm().validate_on_submit():
+        count = services.publish(db.session, cohort, notify=notifications.published)
+        flash(_("%(n)d matches published: mentors and founders are asked to accept.", n=count), "success")
+    return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
+
+
+@bp.route("/matches/<int:match_id>/lock", methods=["POST"])
+@require(Permission.MANAGE_MENTORING)
+def lock(match_id: int) -> Any:
+    match = access.visible_match_or_404(match_id)
+    if CSRFOnlyForm().validate_on_submit():
+        with attempt(flash_error=True):
+            services.set_locked(match, match.status != MatchStatus.LOCKED)
+    return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
+
+
+@bp.route("/matches/<int:match_id>/replace", methods=["POST"])
+@require(Permission.MANAGE_MENTORING)
+def replace(match_id: int) -> Any:
+    match = access.visible_match_or_404(match_id)
+    form = ReplaceMentorForm()
+    if form.validate_on_submit():
+        with attempt(flash_error=True):
+            services.replace_mentor(db.session, match, get_or_404(MentorProfile, as_int(form.mentor_id.data)))
+    return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
