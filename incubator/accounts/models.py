@@ -57,7 +57,9 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
     scopes: Mapped[str] = mapped_column(String(255), default="read write", server_default="read write")
     expires_at: Mapped[datetime | None]
-    # Who made a service token (a manager of its organisation); None for a personal token.
+    # A service token: the organisation it belongs to (its principal's one membership) and who made it
+    # (a manager there). Both None for a personal token.
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
 
     user: Mapped[User] = relationship(back_populates="api_tokens", foreign_keys=[user_id])

@@ -185,10 +185,10 @@ def has_scope(record: ApiToken, domain: str | None, write: bool) -> bool:
 
 def create_api_token(session: Session, user: User, name: str, *, scopes: list[str] | tuple[str, ...] | str
                      = DEFAULT_SCOPES, expires_at: datetime | None = None,
-                     created_by: User | None = None) -> tuple[str, ApiToken]:
+                     created_by: User | None = None, org_id: int | None = None) -> tuple[str, ApiToken]:
     token = TOKEN_PREFIX + new_token(32)
     record = ApiToken(user=user, name=name.strip() or "token", prefix=token[:10], token_hash=hash_token(token),
-                      scopes=clean_scopes(scopes), expires_at=expires_at, created_by=created_by)
+                      scopes=clean_scopes(scopes), expires_at=expires_at, created_by=created_by, org_id=org_id)
     session.add(record)
     session.flush()
     return token, record

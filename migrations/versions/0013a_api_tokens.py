@@ -25,7 +25,11 @@ def upgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.add_column(sa.Column('scopes', sa.String(length=255), nullable=False, server_default='read write'))
         batch_op.add_column(sa.Column('expires_at', UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('org_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('created_by_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_api_tokens_org_id'), ['org_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_api_tokens_org_id_organisations'), 'organisations', ['org_id'],
+                                    ['id'], ondelete='CASCADE')
         batch_op.create_index(batch_op.f('ix_api_tokens_created_by_id'), ['created_by_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_api_tokens_created_by_id_users'), 'users', ['created_by_id'],
                                     ['id'], ondelete='SET NULL')
@@ -56,7 +60,10 @@ def downgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_api_tokens_created_by_id_users'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_api_tokens_created_by_id'))
+        batch_op.drop_constraint(batch_op.f('fk_api_tokens_org_id_organisations'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_api_tokens_org_id'))
         batch_op.drop_column('created_by_id')
+        batch_op.drop_column('org_id')
         batch_op.drop_column('expires_at')
         batch_op.drop_column('scopes')
     with op.batch_alter_table('users', schema=None) as batch_op:
