@@ -137,11 +137,23 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool =
     return bp
 
 
+PAGINATION_HEADER_DOC = {
+    "description": "The list's pages as a JSON object: total, total_pages, first_page, last_page, page, "
+                   "previous_page, next_page",
+    "schema": {"type": "string"},
+}
+
+
 def document_operations(spec: Any) -> None:
     """Each operation names the scopes that let a token call it (``x-scopes``); every POST takes the
     reusable ``Idempotency-Key`` header parameter."""
     from incubator.accounts.services import required_scopes
 
+    # flask-smorest documents X-Pagination with an object schema; the header is that object as JSON
+    # text, which is what a client (and a schema check of the answer) reads.
+    for store in (spec.components._subsections, spec.components._subsections_lazy):
+        if "PAGINATION" in store["header"]:
+            store["header"]["PAGINATION"] = PAGINATION_HEADER_DOC
     spec.components.parameter("IdempotencyKey", "header", {
         "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 255},
         "description": idempotency.HEADER_DOC})

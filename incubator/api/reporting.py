@@ -255,7 +255,7 @@ class TargetsQuery(Schema):
 class TargetsBody(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     targets = fields.Dict(keys=fields.String(validate=validate.OneOf(TARGET_METRICS)),
-                          values=fields.Decimal(allow_none=True, validate=validate.Range(min=0), as_string=False),
+                          values=fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0)),
                           required=True, metadata={
                               "description": "Metric -> target. Money in major units of `currency`, counts whole; "
                                              "a metric left out (or null) has no target"})
