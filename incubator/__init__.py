@@ -24,6 +24,7 @@ BLUEPRINTS = (
     "incubator.accounts.views",
     "incubator.orgs.views",
     "incubator.orgs.views_invitations",
+    "incubator.orgs.views_tokens",
     "incubator.admin.views",
     "incubator.cohorts.views",
     "incubator.cohorts.views_startups",

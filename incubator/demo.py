@@ -71,6 +71,7 @@ def seed(session: Session, password: str) -> None:
             elif role is not None:
                 orgs.add_member(session, by_slug[slug], user, role)
         _invitation(session, by_slug["bbi"], "staff@bbi.example.com", Role.STAFF)
+        _service_token(session, by_slug["bbi"], users["manager@bbi.example.com"])
         session.flush()
         today = to_local(utcnow(), "Asia/Ho_Chi_Minh").date()
         cohorts_demo.seed(session, by_slug, users, today)
@@ -91,3 +92,14 @@ def _invitation(session: Session, org: Organisation, email: str, role: Role) -> 
         token_hash = hash_token(new_token())
         session.add(Invitation(org_id=org.id, email=email, role=role, token_hash=token_hash,
                                expires_at=utcnow() + timedelta(days=365)))
+
+
+def _service_token(session: Session, org: Organisation, manager: User) -> None:
+    """A service token, so that the service tokens page lists one (its secret is not kept)."""
+    from incubator.accounts.models import ApiToken
+    from incubator.orgs.models import Membership
+
+    if session.query(ApiToken).filter_by(org_id=org.id, name="Reporting sync").first() is None:
+        actor = session.query(Membership).filter_by(org_id=org.id, user_id=manager.id).one()
+        orgs.create_service_token(session, org, actor, name="Reporting sync", role=Role.STAFF,
+                                  scopes=["reporting:read", "cohorts:read"], expires_at=None)

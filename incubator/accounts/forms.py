@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from incubator.accounts.services import MIN_PASSWORD_LENGTH
+from incubator.accounts.services import ALL_SCOPES, DEFAULT_SCOPES, EXPIRY_DAYS, MIN_PASSWORD_LENGTH
 from incubator.core.forms import FlaskForm
 
 LOCALE_CHOICES = [SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")]
@@ -54,7 +55,49 @@ class ChangePasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
 
 
-class ApiTokenForm(FlaskForm):
+SCOPE_LABELS = {
+    "read": _l("Read everything"), "write": _l("Read and change everything"),
+    "cohorts": _l("Cohorts"), "mentoring": _l("Mentoring"), "booking": _l("Lab booking"),
+    "intake": _l("Applications"), "payments": _l("Payments"), "reporting": _l("Reports"),
+    "orgs": _l("Organisation and members"),
+}
+
+
+def scope_label(scope: str) -> str:
+    domain, _sep, access = scope.partition(":")
+    if not access:
+        return str(SCOPE_LABELS[scope])
+    return f"{SCOPE_LABELS[domain]}: {_l('change') if access == 'write' else _l('read')}"
+
+
+def scope_choices():
+    return [SelectChoice(scope, scope_label(scope)) for scope in ALL_SCOPES]
+
+
+def expiry_choices():
+    return [SelectChoice(str(days), _l("%(num)d days", num=days)) for days in EXPIRY_DAYS] + [
+        SelectChoice("never", _l("Never"))]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class TokenFieldsMixin:
+    """Scopes and expiry of a new token (personal or service)."""
+
+    scopes = MultiCheckboxField(_l("Scopes"), choices=scope_choices, default=list(DEFAULT_SCOPES),
+                                validators=[DataRequired(message=_l("Choose at least one scope."))],
+                                description=_l("“change” includes reading."))
+    expires_in = SelectField(_l("Expires after"), choices=expiry_choices, default="90")
+
+    def expiry_days(self) -> int | None:
+        value = self.expires_in.data
+        return None if value == "never" else int(value)
+
+
+class ApiTokenForm(TokenFieldsMixin, FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=120)],
                        description=_l("What the token is for, e.g. “reporting script”."))
 

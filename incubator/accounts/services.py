@@ -80,7 +80,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if user is None:
         _spend_time(password)
         return None
-    if not user.active or not verify_password(user, password):
+    if not user.active or user.is_service or not verify_password(user, password):
         return None
     if hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hasher().hash(password)
@@ -131,29 +131,95 @@ def user_for_reset_token(session: Session, token: str) -> User | None:
 
 TOKEN_PREFIX = "inc_"  # noqa: S105 (a visible prefix, not a secret)
 
+# The domains whose API operations a scope can name (``<domain>:read``, ``<domain>:write``); the
+# domain of an operation is its blueprint's (``api_<domain>``). ``write`` implies ``read``.
+SCOPE_DOMAINS = ("cohorts", "mentoring", "booking", "intake", "payments", "reporting", "orgs")
+ALL_SCOPES = ("read", "write", *(f"{d}:{a}" for d in SCOPE_DOMAINS for a in ("read", "write")))
+DEFAULT_SCOPES = ("read", "write")
+EXPIRY_DAYS = (30, 90, 365)
 
-def create_api_token(session: Session, user: User, name: str) -> tuple[str, ApiToken]:
+
+class TokenRefused(DomainError):
+    """The bearer token is missing, unknown, revoked or expired: answered 401."""
+
+    status = 401
+    code = "unauthorized"
+
+
+def clean_scopes(scopes: list[str] | tuple[str, ...] | set[str] | str) -> str:
+    """The scopes as stored (space-separated, in ``ALL_SCOPES`` order), or a ``DomainError``."""
+    given = set(scopes.split() if isinstance(scopes, str) else scopes)
+    unknown = sorted(given - set(ALL_SCOPES))
+    if unknown:
+        raise DomainError(_("Unknown scope: %(scopes)s.", scopes=", ".join(unknown)), code="invalid_scope",
+                          fields={"scopes": _("Unknown scope: %(scopes)s.", scopes=", ".join(unknown))})
+    if not given:
+        raise DomainError(_("Choose at least one scope."), code="invalid_scope",
+                          fields={"scopes": _("Choose at least one scope.")})
+    return " ".join(scope for scope in ALL_SCOPES if scope in given)
+
+
+def expiry_after(days: int | None, now: datetime | None = None) -> datetime | None:
+    """When a token made now for ``days`` days expires (None: never); only the offered lengths."""
+    if days is None:
+        return None
+    if days not in EXPIRY_DAYS:
+        raise DomainError(_("Choose one of the offered lengths."), code="invalid_expiry",
+                          fields={"expires_in_days": _("Choose one of the offered lengths.")})
+    return (now or utcnow()) + timedelta(days=days)
+
+
+def required_scopes(domain: str | None, write: bool) -> tuple[str, ...]:
+    """The scopes any one of which lets a token call an operation of ``domain`` (None: not one of the
+    scoped domains, e.g. ``/me``: only the overall scopes) that reads (GET/HEAD) or writes."""
+    overall = ("write",) if write else ("read", "write")
+    if domain not in SCOPE_DOMAINS:
+        return overall
+    own = (f"{domain}:write",) if write else (f"{domain}:read", f"{domain}:write")
+    return overall + own
+
+
+def has_scope(record: ApiToken, domain: str | None, write: bool) -> bool:
+    return not record.scope_set.isdisjoint(required_scopes(domain, write))
+
+
+def create_api_token(session: Session, user: User, name: str, *, scopes: list[str] | tuple[str, ...] | str
+                     = DEFAULT_SCOPES, expires_at: datetime | None = None,
+                     created_by: User | None = None, org_id: int | None = None) -> tuple[str, ApiToken]:
     token = TOKEN_PREFIX + new_token(32)
-    record = ApiToken(user=user, name=name.strip() or "token", prefix=token[:10], token_hash=hash_token(token))
+    record = ApiToken(user=user, name=name.strip() or "token", prefix=token[:10], token_hash=hash_token(token),
+                      scopes=clean_scopes(scopes), expires_at=expires_at, created_by=created_by, org_id=org_id)
     session.add(record)
     session.flush()
     return token, record
 
 
-TOKEN_TOUCH_INTERVAL = timedelta(seconds=60)
-
-
-def user_for_api_token(session: Session, token: str) -> User | None:
-    if not token.startswith(TOKEN_PREFIX):
-        return None
-    record = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
+def token_record(session: Session, token: str) -> ApiToken:
+    """The active token record for a bearer token, or ``TokenRefused`` (code ``token_expired`` once
+    its expiry has passed). Records its use after the request's transaction."""
+    record = None
+    if token.startswith(TOKEN_PREFIX):
+        record = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))
+                                 ).scalar_one_or_none()
     if record is None or not record.is_active or not record.user.active:
-        return None
+        raise TokenRefused("Missing or invalid API token")
+    if record.is_expired():
+        raise TokenRefused("The API token has expired", code="token_expired")
     # After the request's own transaction has ended and given its connection back: waiting for a
     # second connection while holding SQLite's write lock stalled racing requests.
     last_used, token_id = record.last_used_at, record.id
     db.after_request_transaction(lambda: touch_api_token(token_id, last_used))
-    return record.user
+    return record
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    try:
+        return token_record(session, token).user
+    except TokenRefused:
+        return None
+
+
+TOKEN_TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 def touch_api_token(token_id: int, last_used_at: datetime | None, now: datetime | None = None) -> bool:

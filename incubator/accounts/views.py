@@ -26,6 +26,7 @@ from incubator.accounts.forms import (
 from incubator.accounts.landing import home_for
 from incubator.accounts.models import ApiToken, User
 from incubator.core.actions import attempt
+from incubator.core.db import utcnow
 from incubator.core.mail import send_mail
 from incubator.extensions import db, limiter, login_manager
 
@@ -40,6 +41,8 @@ def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(ident))
     if user is None or str(user.session_version) != version:
         return None  # password changed or reset since this session was opened
+    if user.is_service:
+        return None  # a service principal acts through its token only, never in a browser
     return user
 
 
@@ -137,7 +140,7 @@ def forgot_password() -> Any:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         user = services.get_user_by_email(db.session, form.email.data)
-        if user is not None and user.active:
+        if user is not None and user.active and not user.is_service:
             link = url_for("accounts.reset_password", token=services.make_reset_token(user), _external=True)
             with force_locale(user.locale or str(get_locale())):  # in the language the person reads
                 body = render_template("accounts/email/reset.txt", user=user, link=link)
@@ -192,13 +195,18 @@ def tokens() -> Any:
     form = ApiTokenForm()
     new_token = None
     if form.validate_on_submit():
-        new_token, _record = services.create_api_token(db.session, current_user, form.name.data)
-        form = ApiTokenForm(formdata=None)
+        with attempt(form=form) as outcome:
+            new_token, _record = services.create_api_token(
+                db.session, current_user, form.name.data, scopes=form.scopes.data,
+                expires_at=services.expiry_after(form.expiry_days()))
+        if outcome.ok:
+            form = ApiTokenForm(formdata=None)
+    status = 422 if form.errors else 200
     records = db.session.execute(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).scalars().all()
     return render_template("accounts/tokens.html", form=form, tokens=records, new_token=new_token,
-                           revoke_form=CSRFOnlyForm())
+                           revoke_form=CSRFOnlyForm(), now=utcnow()), status
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

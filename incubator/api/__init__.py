@@ -14,6 +14,7 @@ from flask_smorest import Api as _Api
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from incubator.api import idempotency
 from incubator.core.errors import json_error
 
 
@@ -31,9 +32,23 @@ class Api(_Api):
         """The app's own handlers (core.errors) answer in our error format."""
 
 
+SCOPES_DOC = (
+    "Tokens carry scopes: `read` and `write` for every domain, or `<domain>:read` and `<domain>:write` "
+    "for one of cohorts, mentoring, booking, intake, payments, reporting, orgs (`write` implies `read`). "
+    "A GET or HEAD needs a read scope of the operation's domain, anything else a write scope (each "
+    "operation names them in `x-scopes`); without one the answer is 403 `insufficient_scope`. Operations "
+    "outside those domains (`/me`) need `read` or `write`. An expired token answers 401 `token_expired`."
+)
+API_DESCRIPTION = (
+    "Personal API tokens from Account → API tokens, or an organisation's service tokens (Organisation → "
+    "Service tokens), sent as `Authorization: Bearer`. " + SCOPES_DOC + " POSTs accept an `Idempotency-Key` "
+    "header: a repeat with the same key and request answers the first answer again "
+    "(`Idempotent-Replayed: true`) for 24 hours."
+)
+
 api = Api(spec_kwargs={
     "security": [{"bearerAuth": []}],
-    "info": {"description": "Personal API tokens from Account → API tokens, sent as `Authorization: Bearer`."},
+    "info": {"description": API_DESCRIPTION},
 })
 
 
@@ -49,17 +64,41 @@ def error_responses(bp: Blueprint, *codes: tuple[int, str]) -> Any:
 
 
 def authenticate() -> Any:
-    """Bearer token or 401. Session cookies are not accepted by the API (no CSRF there)."""
-    from incubator.accounts.services import user_for_api_token
+    """Bearer token or 401; the token's scopes must cover the operation (403 ``insufficient_scope``).
+    Session cookies are not accepted by the API (no CSRF there)."""
+    from incubator.accounts.services import TokenRefused, has_scope, required_scopes, token_record
     from incubator.extensions import db
 
     header = request.headers.get("Authorization", "")
     scheme, _sep, token = header.partition(" ")
-    user = user_for_api_token(db.session, token.strip()) if scheme.lower() == "bearer" and token else None
-    if user is None:
+    if scheme.lower() != "bearer" or not token.strip():
         return json_error(401, "Missing or invalid API token")
+    try:
+        record = token_record(db.session, token.strip())
+    except TokenRefused as refused:
+        return json_error(401, refused.message, refused.code)
+    domain, write = operation_domain(), request.method not in ("GET", "HEAD", "OPTIONS")
+    if not has_scope(record, domain, write):
+        needed = " or ".join(required_scopes(domain, write))
+        return json_error(403, f"This token lacks the scope this operation needs: {needed}", "insufficient_scope",
+                          fields={"scope": needed})
+    user = record.user
     g._login_user = user  # flask-login's current_user for this request, without a session
     g.api_user = user
+    g.api_token = record
+    return None
+
+
+def operation_domain() -> str | None:
+    """The domain of the current API operation: its blueprint's name without ``api_``."""
+    name = request.blueprint or ""
+    return name.removeprefix("api_") if name.startswith("api_") else None
+
+
+def _no_service_principal() -> Any:
+    """Routes outside any organisation (``/me``) are personal: a service token has none."""
+    if g.api_user.is_service:
+        return json_error(404, "Not found")
     return None
 
 
@@ -84,6 +123,8 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool =
     prefix = "/api/v1" + ("/orgs/<org>" if org else "") + url_prefix
     bp = ApiBlueprint(name, import_name, url_prefix=prefix, description=description)
     bp.before_request(authenticate)
+    if not org:
+        bp.before_request(_no_service_principal)
     if org:
         from incubator.core.tenancy import enter_org, load_org
 
@@ -95,11 +136,33 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool =
         def _member_only() -> Any:
             org = load_org(g.org_slug)
             view = current_app.view_functions.get(request.endpoint or "")
-            if enter_org(org, g.api_user) is None and not getattr(view, "_signed_in", False):
+            membership = enter_org(org, g.api_user)
+            # A service token reaches its own organisation only, even where non-members may go.
+            if membership is None and (g.api_user.is_service or not getattr(view, "_signed_in", False)):
                 return json_error(404, "Not found")
             return None
 
+    idempotency.install(bp)
     return bp
+
+
+def document_operations(spec: Any) -> None:
+    """Each operation names the scopes that let a token call it (``x-scopes``); every POST takes the
+    reusable ``Idempotency-Key`` header parameter."""
+    from incubator.accounts.services import required_scopes
+
+    spec.components.parameter("IdempotencyKey", "header", {
+        "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "description": idempotency.HEADER_DOC})
+    for operations in spec._paths.values():  # apispec keeps the registered paths here
+        for method, operation in operations.items():
+            if method not in ("get", "head", "post", "put", "patch", "delete"):
+                continue
+            tag = (operation.get("tags") or [""])[0]  # the blueprint's name, ``api_<domain>``
+            domain = tag.removeprefix("api_") if tag.startswith("api_") else None
+            operation["x-scopes"] = list(required_scopes(domain, method not in ("get", "head")))
+            if method == "post":
+                operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
 
 
 def init_app(app: Flask) -> None:
@@ -118,11 +181,13 @@ def init_app(app: Flask) -> None:
     from incubator.extensions import csrf
 
     api.init_app(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
+                                                        "description": SCOPES_DOC})
     for module in (accounts, orgs, cohorts, mentoring, mentoring_matching, mentoring_sessions, booking, intake,
                    payments, reporting):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
+    document_operations(api.spec)
 
     import swagger_ui_bundle
 

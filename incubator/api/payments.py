@@ -5,16 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g
-from marshmallow import Schema, fields
+from flask_smorest.pagination import PaginationParameters
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from incubator.api import api_blueprint, error_responses
+from incubator.api.paging import api_page
 from incubator.booking.access import booking_or_404
-from incubator.core.permissions import Permission
+from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, signed_in
 from incubator.extensions import db
 from incubator.intake.access import may_apply
 from incubator.intake.models import Application
+from incubator.ledger.models import PaymentStatus
 from incubator.payments import services
+from incubator.payments.access import payment_or_404, refundable_or_404, sees_everyone
 from incubator.payments.checkout import checkout_answer, start_application_checkout, start_checkout
 
 bp = api_blueprint("api_payments", __name__, org=True, description="Checkout and payments")
@@ -72,10 +76,45 @@ def application_checkout(application_id: int) -> Any:
     return checkout_answer(start_application_checkout(application))
 
 
+class PaymentsQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in PaymentStatus]))
+    from_ = fields.Date(data_key="from", load_default=None,
+                        metadata={"description": "Made on or after this day (the organisation's time zone)"})
+    to = fields.Date(load_default=None, metadata={"description": "Made on or before this day"})
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_kw: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("Must not be before `from`.", field_name="to")
+
+
 @bp.route("/payments")
+@bp.arguments(PaymentsQuery, location="query")
 @bp.response(200, PaymentOut(many=True))
+@bp.paginate()
 @error_responses(bp, NOT_FOUND)
-def list_payments() -> Any:
-    """Managers see the organisation's payments; everyone else their own."""
-    everyone = g.membership.has(Permission.MANAGE_PAYMENTS)
-    return services.visible_payments(db.session, g.org, g.api_user, everyone=everyone)
+def list_payments(query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+    """Managers see the organisation's payments; everyone else their own. Newest first."""
+    stmt = services.payments_query(g.org, g.api_user, everyone=sees_everyone(), start=query["from_"],
+                                   end=query["to"], status=query["status"])
+    return api_page(stmt, pagination_parameters)
+
+
+@bp.route("/payments/<int:payment_id>")
+@bp.response(200, PaymentOut)
+@error_responses(bp, NOT_FOUND)
+@signed_in  # as the payment's page: the payer need not be a member (an applicant's fee)
+def get_payment(payment_id: int) -> Any:
+    return payment_or_404(payment_id)
+
+
+@bp.route("/payments/<int:payment_id>/refund", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+@bp.response(200, PaymentOut)
+@error_responses(bp, NOT_FOUND, (403, "Only those who manage payments refund"),
+                 (409, "`not_refundable`: not paid"), (502, "The payment gateway refused"))
+def refund(payment_id: int) -> Any:
+    """Give back what is left of a paid payment, once (a second call changes nothing)."""
+    payment = refundable_or_404(payment_id)
+    services.refund(db.session, payment)
+    return payment

@@ -11,12 +11,14 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from incubator.api import api_blueprint, error_responses
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
-from incubator.core.money import to_major
+from incubator.core.money import to_major, to_minor
+from incubator.core.permissions import Permission, require
 from incubator.core.storage import storage
+from incubator.core.tenancy import org_today
 from incubator.core.timezones import to_local
 from incubator.extensions import db
 from incubator.reporting import services
-from incubator.reporting.figures import MONEY, Report
+from incubator.reporting.figures import MONEY, TARGET_METRICS, Report
 from incubator.reporting.scope import PeriodError, narrow, parse_period, reportable_cohorts
 
 bp = api_blueprint("api_reporting", __name__, org=True, description="Cohort reports for managers and funders")
@@ -241,3 +243,72 @@ def cohort_report_xlsx(query: dict[str, Any], cohort_id: int) -> Any:
 def cohort_report_pdf(query: dict[str, Any], cohort_id: int) -> Any:
     """The report as PDF."""
     return _file(query, "pdf")
+
+
+# -- targets (the /o/<org>/reports/targets page) ---------------------------------------------------------
+
+class TargetsQuery(Schema):
+    year = fields.Integer(load_default=None, validate=validate.Range(min=2000, max=2100),
+                          metadata={"description": "Default: this year in the organisation's time zone"})
+
+
+class TargetsBody(Schema):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    targets = fields.Dict(keys=fields.String(validate=validate.OneOf(TARGET_METRICS)),
+                          values=fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0)),
+                          required=True, metadata={
+                              "description": "Metric -> target. Money in major units of `currency`, counts whole; "
+                                             "a metric left out (or null) has no target"})
+
+
+class TargetsOut(Schema):
+    year = fields.Integer(required=True)
+    currency = fields.String(required=True)
+    targets = fields.Dict(keys=fields.String(), values=fields.Float(), required=True)
+
+
+def _targets_out(year: int) -> dict[str, Any]:
+    currency = g.org.currency
+    stored = services.targets_for(db.session, g.org, year)
+    return {"year": year, "currency": currency,
+            "targets": {m: float(to_major(v, currency)) if m in MONEY else v for m, v in stored.items()}}
+
+
+@bp.route("/reports/targets")
+@require(Permission.MANAGE_ORG)
+@bp.arguments(TargetsQuery, location="query")
+@bp.response(200, TargetsOut)
+@error_responses(bp, NOT_FOUND, (403, "Only those who manage the organisation set targets"))
+def get_targets(query: dict[str, Any]) -> Any:
+    return _targets_out(query["year"] or org_today().year)
+
+
+@bp.route("/reports/targets", methods=["PUT"])
+@require(Permission.MANAGE_ORG)
+@bp.arguments(TargetsBody)
+@bp.response(200, TargetsOut)
+@error_responses(bp, NOT_FOUND, (403, "Only those who manage the organisation set targets"),
+                 (422, "A target is invalid: `fields` says which"))
+def put_targets(data: dict[str, Any]) -> Any:
+    """Replace the year's targets: the ones left out are removed (as emptied fields on the page)."""
+    currency = g.org.currency
+    values: dict[str, int | None] = dict.fromkeys(TARGET_METRICS)
+    problems: dict[str, str] = {}
+    for metric, value in data["targets"].items():
+        if value is None:
+            continue
+        try:
+            values[metric] = to_minor(value, currency) if metric in MONEY else _whole(value)
+        except ValueError:
+            problems[metric] = ("More decimals than the currency has." if metric in MONEY
+                                else "A whole number.")
+    if problems:
+        raise DomainError("Please correct the highlighted fields.", fields=problems)
+    services.save_targets(db.session, g.org, data["year"], values)
+    return _targets_out(data["year"])
+
+
+def _whole(value: Any) -> int:
+    if value != int(value):
+        raise ValueError(value)
+    return int(value)

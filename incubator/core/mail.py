@@ -44,11 +44,22 @@ class Message:
     attachments: list[Attachment] = field(default_factory=list)
 
 
+# Addresses under the reserved top-level domain .invalid (RFC 2606) never receive mail: service
+# principals (an organisation's service tokens) have one, so nothing is ever sent to them.
+UNDELIVERABLE_SUFFIX = ".invalid"
+
+
+def deliverable(address: str) -> bool:
+    return not address.strip().lower().rstrip(">").endswith(UNDELIVERABLE_SUFFIX)
+
+
 def send_mail(session: Session, to: str | list[str], subject: str, body: str, html: str | None = None,
               attachments: list[Attachment] | None = None) -> Message:
-    message = Message(to=[to] if isinstance(to, str) else list(to), subject=subject, body=body, html=html,
+    recipients = [address for address in ([to] if isinstance(to, str) else list(to)) if deliverable(address)]
+    message = Message(to=recipients, subject=subject, body=body, html=html,
                       sender=current_app.config["MAIL_DEFAULT_SENDER"], attachments=attachments or [])
-    after_commit(session, _hand_over, message)
+    if recipients:
+        after_commit(session, _hand_over, message)
     return message
 
 

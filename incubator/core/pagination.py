@@ -34,7 +34,9 @@ class Page:
 def paginate(session: Session, stmt: Select[Any], per_page: int = 25, page: int | None = None) -> Page:
     if page is None:
         page = request.args.get("page", 1, type=int) or 1
-    page = max(1, page)
+    # A page number typed or sent far past the end is an empty page, never an offset the database
+    # cannot hold (SQLite's integers are 64-bit; keep it within 32 bits).
+    page = min(max(1, page), (2**31 - 1) // per_page + 1)
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     items = list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars())
     return Page(items=items, page=page, per_page=per_page, total=total)

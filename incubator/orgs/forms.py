@@ -3,7 +3,7 @@ from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
-from incubator.accounts.forms import LOCALE_CHOICES
+from incubator.accounts.forms import LOCALE_CHOICES, TokenFieldsMixin
 from incubator.core.forms import FlaskForm
 from incubator.core.permissions import ROLE_LABELS, Role
 from incubator.core.timezones import common_timezones
@@ -43,3 +43,16 @@ class OrgCreateForm(OrgSettingsForm):
                        choices=lambda: [SelectChoice(k.value, label) for k, label in ORG_KIND_LABELS.items()])
     owner_email = EmailField(_l("Owner's email"), validators=[DataRequired(), Email()],
                              description=_l("Receives an invitation as owner."))
+
+
+def service_role_choices():
+    """A service token acts with any role but owner."""
+    return [SelectChoice(role.value, label) for role, label in ROLE_LABELS.items() if role != Role.OWNER]
+
+
+class ServiceTokenForm(TokenFieldsMixin, FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(), Length(max=120)],
+                       description=_l("What uses it, e.g. “accounting export”."))
+    role = SelectField(_l("Acts as"), choices=service_role_choices, default=Role.STAFF.value,
+                       description=_l("The token can do what a member with this role can do here, and nothing "
+                                      "in other organisations."))

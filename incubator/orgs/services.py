@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from incubator.accounts.models import User
-from incubator.accounts.services import normalise_email
+from incubator.accounts.models import ApiToken, User
+from incubator.accounts.services import create_api_token, normalise_email, revoke_api_token
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.mail import send_mail
@@ -46,6 +46,8 @@ def update_settings(org: Organisation, *, name: str, timezone: str, currency: st
     errors = {}
     if not name.strip():
         errors["name"] = _("This field is required.")
+    elif len(name.strip()) > 255:
+        errors["name"] = _("At most %(n)d characters.", n=255)
     if not is_valid_timezone(timezone):
         errors["timezone"] = _("Unknown time zone.")
     if not re.fullmatch(r"[A-Za-z]{3}", currency or ""):
@@ -180,6 +182,49 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> M
         membership = add_member(session, invitation.org, user, invitation.role)
     invitation.accepted_at = utcnow()
     return membership
+
+
+# -- service tokens -------------------------------------------------------------------------------
+
+SERVICE_EMAIL_DOMAIN = "service.invalid"  # reserved (RFC 2606): core.mail never sends to it
+UNUSABLE_PASSWORD = "!"  # noqa: S105 (not a hash: no password ever verifies against it)
+
+
+def create_service_token(session: Session, org: Organisation, actor: Membership, *, name: str, role: Role | str,
+                         scopes: list[str] | tuple[str, ...] | str, expires_at: datetime | None
+                         ) -> tuple[str, ApiToken]:
+    """A token not tied to a person: a service principal (a user row with ``is_service``, no password,
+    an address that receives no mail) with one membership of ``org`` in ``role``, and its token, made
+    by ``actor``. Every permission check then works as for a member with that role."""
+    if actor.user.is_service:
+        raise NotAllowed(_("A service token cannot make service tokens."))
+    errors: dict[str, str] = {}
+    if not name.strip():
+        errors["name"] = _("This field is required.")
+    elif len(name.strip()) > 120:
+        errors["name"] = _("At most %(n)d characters.", n=120)
+    try:
+        role = Role(role)
+    except ValueError:
+        errors["role"] = _("Not a valid choice.")
+    else:
+        if role == Role.OWNER:
+            errors["role"] = _("A service token cannot act as an owner.")
+    if errors:
+        raise DomainError(_("Please correct the highlighted fields."), fields=errors)
+    principal = User(email=f"service-{new_token(12).lower()}@{SERVICE_EMAIL_DOMAIN}", name=name.strip(),
+                     password_hash=UNUSABLE_PASSWORD, is_service=True, locale=org.default_locale)
+    session.add(principal)
+    session.flush()
+    add_member(session, org, principal, role)
+    return create_api_token(session, principal, name, scopes=scopes, expires_at=expires_at, created_by=actor.user,
+                            org_id=org.id)
+
+
+def revoke_service_token(record: ApiToken) -> None:
+    """The token stops working, and so does its principal (kept: what it did stays attributed)."""
+    revoke_api_token(record)
+    record.user.active = False
 
 
 def revoke_invitation(invitation: Invitation) -> None:

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from incubator.accounts import landing
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.accounts.models import User
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, Role, require
-from incubator.core.tenancy import get_or_404, org_blueprint
+from incubator.core.tenancy import org_blueprint
 from incubator.extensions import db
-from incubator.orgs import services
+from incubator.orgs import access, services
 from incubator.orgs.forms import InviteForm, OrgSettingsForm, RoleForm
 from incubator.orgs.models import Invitation, Membership
 from incubator.orgs.panels import PANEL_PROVIDERS
@@ -52,14 +50,12 @@ def dashboard() -> Any:
 
 
 def _members_page(invite_form: InviteForm, status: int = 200) -> Any:
-    members_page = paginate(db.session, select(Membership).options(joinedload(Membership.user)).join(Membership.user)
-                            .where(Membership.org_id == g.org.id).order_by(Membership.role, User.name), per_page=50)
-    invitations = db.session.execute(
-        select(Invitation).where(Invitation.org_id == g.org.id, Invitation.accepted_at.is_(None),
-                                 Invitation.revoked_at.is_(None)).order_by(Invitation.created_at.desc())
-    ).scalars().all()
+    q = (request.args.get("q") or "").strip()[:120] or None
+    role = request.args.get("role") if request.args.get("role") in set(Role) else None  # unknown: no filter
+    members_page = paginate(db.session, access.members_query(q, role), per_page=50)
+    invitations = db.session.execute(access.pending_invitations()).scalars().all()
     return render_template("orgs/members.html", members_page=members_page, invitations=invitations,
-                           invite_form=invite_form, role_form=RoleForm(formdata=None),
+                           invite_form=invite_form, role_form=RoleForm(formdata=None), q=q, role=role,
                            button_form=CSRFOnlyForm(formdata=None), now=utcnow()), status
 
 
@@ -85,7 +81,7 @@ def invite() -> Any:
 @bp.route("/members/<int:membership_id>/role", methods=["POST"])
 @require(Permission.MANAGE_MEMBERS)
 def change_role(membership_id: int) -> Any:
-    target = get_or_404(Membership, membership_id)
+    target = access.member_or_404(membership_id)
     form = RoleForm()
     if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
@@ -98,7 +94,7 @@ def change_role(membership_id: int) -> Any:
 @bp.route("/members/<int:membership_id>/remove", methods=["POST"])
 @require(Permission.MANAGE_MEMBERS)
 def remove_member(membership_id: int) -> Any:
-    target = get_or_404(Membership, membership_id)
+    target = access.member_or_404(membership_id)
     form = CSRFOnlyForm()
     if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
@@ -111,7 +107,7 @@ def remove_member(membership_id: int) -> Any:
 @bp.route("/invitations/<int:invitation_id>/revoke", methods=["POST"])
 @require(Permission.MANAGE_MEMBERS)
 def revoke_invitation(invitation_id: int) -> Any:
-    invitation = get_or_404(Invitation, invitation_id)
+    invitation = access.invitation_or_404(invitation_id)
     form = CSRFOnlyForm()
     if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:

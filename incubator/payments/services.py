@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from incubator.accounts.models import User
@@ -302,8 +302,11 @@ signals.refund_requested.connect(on_refund_requested)
 
 # -- reading ------------------------------------------------------------------------------------------
 
-def visible_payments(session: Session, org: Organisation, user: User, *, everyone: bool, start: date | None = None,
-                     end: date | None = None, startup_id: int | None = None) -> list[Payment]:
+def payments_query(org: Organisation, user: User, *, everyone: bool, start: date | None = None,
+                   end: date | None = None, startup_id: int | None = None,
+                   status: PaymentStatus | str | None = None) -> Select[Any]:
+    """The payments ``user`` may list here, newest first: the organisation's (``everyone``) or their own,
+    made between ``start`` and ``end`` (days in the organisation's time zone, both included)."""
     stmt = select(Payment).where(Payment.org_id == org.id)
     if not everyone:  # one's own, with what one paid from here for another organisation's shared resource
         stmt = (select(Payment).outerjoin(Booking, Booking.id == Payment.booking_id)
@@ -311,12 +314,19 @@ def visible_payments(session: Session, org: Organisation, user: User, *, everyon
                 .execution_options(all_orgs=True))  # a partner's payments for shared resources are held by their owners
     if startup_id is not None:
         stmt = stmt.where(Payment.startup_id == startup_id)
+    if status is not None:
+        stmt = stmt.where(Payment.status == PaymentStatus(status))
     if start is not None:
         stmt = stmt.where(Payment.created_at >= day_start_utc(start, org.timezone))
     if end is not None:
         stmt = stmt.where(Payment.created_at < day_start_utc(end + timedelta(days=1), org.timezone))
-    return list(session.execute(stmt.options(selectinload(Payment.user))
-                                .order_by(Payment.created_at.desc()).limit(2000)).scalars())
+    return stmt.options(selectinload(Payment.user)).order_by(Payment.created_at.desc(), Payment.id.desc())
+
+
+def visible_payments(session: Session, org: Organisation, user: User, *, everyone: bool, start: date | None = None,
+                     end: date | None = None, startup_id: int | None = None) -> list[Payment]:
+    stmt = payments_query(org, user, everyone=everyone, start=start, end=end, startup_id=startup_id)
+    return list(session.execute(stmt.limit(2000)).scalars())
 
 
 def totals(payments: list[Payment]) -> dict[str, int]:

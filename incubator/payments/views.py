@@ -10,14 +10,14 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking.access import booking_or_404
 from incubator.booking.models import Booking
-from incubator.cohorts.models import Startup, StartupFounder
+from incubator.cohorts.models import Startup
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
+from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, signed_in
 from incubator.core.timezones import add_months, parse_month, to_local
@@ -26,36 +26,12 @@ from incubator.extensions import db
 from incubator.intake.models import Application
 from incubator.ledger.models import Payment
 from incubator.payments import services
+from incubator.payments.access import is_founder_of, payment_or_404, refundable_or_404
 from incubator.payments.checkout import start_checkout
 from incubator.payments.exports import payments_csv  # noqa: F401  (tasks: the worker's schedule)
 from incubator.payments.forms import ConnectAccountForm
 
 bp = org_blueprint("payments", __name__)
-
-
-def is_founder_of(startup_id: int | None) -> bool:
-    return startup_id is not None and db.session.execute(select(StartupFounder.user_id).where(
-        StartupFounder.startup_id == startup_id, StartupFounder.user_id == current_user.id)).first() is not None
-
-
-def visible(payment: Payment) -> bool:
-    if payment.org_id != g.org.id:  # a partner's payment to the owner of a shared resource: the payer's
-        return payment.user_id == current_user.id
-    return can(Permission.MANAGE_PAYMENTS) or payment.user_id == current_user.id or is_founder_of(payment.startup_id)
-
-
-def payment_or_404(payment_id: int) -> Payment:
-    """A payment of this organisation, or one made from it for a booking of a resource shared with it
-    (the payment, like the booking, belongs to the owner), if the current user may see it."""
-    if not 0 < payment_id < 2**31:
-        abort(404)
-    payment = db.session.execute(select(Payment).outerjoin(Booking, Booking.id == Payment.booking_id).where(
-        Payment.id == payment_id, or_(Payment.org_id == g.org.id, Booking.partner_org_id == g.org.id))
-        # all_orgs: a partner's payment for a shared resource is held by its owner
-        .execution_options(all_orgs=True)).scalar_one_or_none()
-    if payment is None or not visible(payment):
-        abort(404)
-    return payment
 
 
 @bp.route("/bookings/<int:booking_id>/pay", methods=["POST"])
@@ -132,8 +108,10 @@ def _report_rows(month: date) -> list[Payment]:
 @require(Permission.MANAGE_PAYMENTS)
 def report() -> Any:
     month = parse_month(request.args.get("month"), this_month())
-    payments = _report_rows(month)
-    return render_template("payments/report.html", payments=payments, month=month, totals=services.totals(payments),
+    page = paginate(db.session, services.payments_query(g.org, current_user, everyone=True, start=month,
+                                                        end=add_months(month, 1) - timedelta(days=1)), per_page=50)
+    return render_template("payments/report.html", payments=page.items, page=page, month=month,
+                           totals=services.totals(_report_rows(month)),
                            account=services.account_for(db.session, g.org), form=CSRFOnlyForm(formdata=None))
 
 
@@ -148,7 +126,7 @@ def report_csv() -> Any:
 @bp.route("/manage/payments/<int:payment_id>/refund", methods=["POST"])
 @require(Permission.MANAGE_PAYMENTS)
 def refund(payment_id: int) -> Any:
-    payment = get_or_404(Payment, payment_id)
+    payment = refundable_or_404(payment_id)
     if CSRFOnlyForm().validate_on_submit():
         with attempt(flash_error=True) as outcome:
             entry = services.refund(db.session, payment)

@@ -102,7 +102,8 @@ def test_revoked_invitation_no_longer_works(client, session):
 def test_api_token_is_shown_once_stored_hashed_and_revocable(client, session):
     user = UserFactory()
     login(client, user.email)
-    response = client.post("/account/tokens", data={"name": "reporting script",
+    response = client.post("/account/tokens", data={"name": "reporting script", "scopes": ["read", "write"],
+                                                    "expires_in": "never",
                                                     "csrf_token": csrf_token(client, "/account/tokens")})
     token = re.search(r'data-testid="new-token">([^<]+)<', response.get_data(as_text=True)).group(1)
     record = session.execute(select(ApiToken).where(ApiToken.user_id == user.id)).scalar_one()

@@ -75,7 +75,9 @@ def test_openapi_document_describes_the_api(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/me" in spec["paths"] and "/api/v1/orgs/{org}" in spec["paths"]
-    assert spec["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert "`<domain>:read`" in scheme["description"] and "insufficient_scope" in scheme["description"]
     assert spec["security"] == [{"bearerAuth": []}]
     error = spec["components"]["schemas"]["Error"]
     assert {"code", "message", "fields"} <= set(error["properties"])

@@ -81,3 +81,16 @@ def test_answer_classes() -> None:
     assert answer_class(Response(404)) == "hidden"
     with pytest.raises(AssertionError):
         answer_class(Response(500))
+
+
+def test_a_page_far_past_the_end_is_empty_not_an_error(client, session):
+    from incubator.accounts.services import create_api_token
+    from incubator.core.permissions import Role
+    from tests.factories import OrgFactory, member
+
+    org = OrgFactory()
+    manager = member(org, Role.MANAGER)
+    token, _record = create_api_token(session, manager, "t")
+    answer = client.get(f"/api/v1/orgs/{org.slug}/members?page={2**62}",
+                        headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.get_json() == []
