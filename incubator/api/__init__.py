@@ -68,6 +68,15 @@ class ApiBlueprint(Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}  # noqa: RUF012
 
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        """``X-Pagination`` holds a JSON object; documented as a string saying so (flask-smorest's object
+        schema reads, per OpenAPI's header style, as comma-separated pairs, which a JSON text is not)."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": 'Pagination metadata, a JSON object: {"total", "total_pages", "first_page", '
+                           '"last_page", "page", "previous_page", "next_page"}',
+            "schema": {"type": "string"},
+        }
+
 
 def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool = False,
                   description: str = "") -> Blueprint:

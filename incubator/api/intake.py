@@ -26,13 +26,13 @@ from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
 from incubator.cohorts.models import Programme
 from incubator.core.errors import DomainError, NotAllowed, NotFound
-from incubator.core.pagination import text_filter
+from incubator.core.pagination import MAX_PAGE, text_filter
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, signed_in
 from incubator.core.versioning import check_if_match, etag_of
 from incubator.extensions import db
 from incubator.intake import access, bulk, calls, decisions, formspec, pipeline, ranking, review, services
-from incubator.intake.access import may_apply, visible_application_or_404, visible_call_or_404
+from incubator.intake.access import may_apply, own_application_or_404, visible_application_or_404, visible_call_or_404
 from incubator.intake.formspec import QUESTION_TYPES
 from incubator.intake.models import Application, Call, Review, Stage
 
@@ -442,7 +442,7 @@ def _lang() -> str:
 def _page(rows: list[Any], params: Any) -> list[Any]:
     """One page of a list already in its order (the ranking's)."""
     params.item_count = len(rows)
-    start = (params.page - 1) * params.page_size
+    start = (min(params.page, MAX_PAGE) - 1) * params.page_size
     return rows[start:start + params.page_size]
 
 
@@ -533,6 +533,18 @@ def visible_application(view: Any) -> Any:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         g.application = visible_application_or_404(kwargs["application_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def own_application(view: Any) -> Any:
+    """The caller's own application (404 for anyone else's, 403 for a role that does not apply), resolved
+    before the body is parsed: the applicant's operations, as their pages."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g.application = own_application_or_404(kwargs["application_id"])
         return view(*args, **kwargs)
 
     return wrapper
@@ -889,7 +901,7 @@ def get_application(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>", methods=["PATCH"])
-@visible_application
+@own_application
 @bp.arguments(AnswersIn)
 @bp.response(200, ApplicationOut)
 @errors(NOT_FOUND, FORBIDDEN, (422, "An answer is invalid (`fields` names it), the application can no longer "
@@ -906,7 +918,7 @@ def update_application(data: dict[str, Any], application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/submit", methods=["POST"])
-@visible_application
+@own_application
 @bp.response(200, ApplicationOut)
 @errors(NOT_FOUND, FORBIDDEN, (402, "The call has a fee: `POST .../applications/{id}/checkout` pays it, and the "
                                      "payment submits the application"),
@@ -918,7 +930,7 @@ def submit_application(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
-@visible_application
+@own_application
 @bp.arguments(WithdrawIn)
 @bp.response(200, WithdrawOut)
 @errors(NOT_FOUND, FORBIDDEN, (422, "The application can no longer be withdrawn (`bad_transition`)"),
@@ -936,7 +948,7 @@ def withdraw_application(data: dict[str, Any], application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/files", methods=["POST"])
-@visible_application
+@own_application
 @bp.arguments(FileQuery, location="query")
 @bp.arguments(FileIn, location="files")
 @bp.response(201, ApplicationOut)

@@ -20,7 +20,7 @@ from incubator.cohorts.models import Cohort
 from incubator.core.actions import attempt
 from incubator.core.db import get_required
 from incubator.core.errors import DomainError
-from incubator.core.pagination import Page, paginate
+from incubator.core.pagination import MAX_PAGE, Page, paginate
 from incubator.core.permissions import Permission, require
 from incubator.core.storage import storage
 from incubator.core.tenancy import get_or_404
@@ -46,7 +46,7 @@ def _reviewer_choices() -> list[SelectChoice]:
 
 def page_of(rows: list[Any], per_page: int = PER_PAGE) -> Page:
     """One page of a list already in its order (the ranking's), as ``core.pagination.paginate`` gives."""
-    number = max(1, request.args.get("page", 1, type=int) or 1)
+    number = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
     start = (number - 1) * per_page
     return Page(items=rows[start:start + per_page], page=number, per_page=per_page, total=len(rows))
 
