@@ -25,6 +25,7 @@ from incubator.accounts.models import User
 from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
 from incubator.cohorts.models import Programme
+from incubator.core.actions import savepoint
 from incubator.core.errors import DomainError, NotAllowed, NotFound
 from incubator.core.pagination import MAX_PAGE, text_filter
 from incubator.core.permissions import Permission, require
@@ -415,9 +416,20 @@ class LetterOut(Schema):
 
 
 class LetterIn(Strict):
+    outcome = fields.String(required=True, validate=validate.OneOf(decisions.OUTCOMES))
+    locale = fields.String(required=True, validate=validate.OneOf(["en", "vi"]))
     subject = fields.String(required=True, validate=validate.Length(max=255))
     body = fields.String(required=True, validate=validate.Length(max=20000), metadata={
         "description": "Placeholders: " + ", ".join(f"{{{p}}}" for p in decisions.PLACEHOLDERS)})
+
+
+class LettersIn(Strict):
+    templates = fields.List(fields.Nested(LetterIn), required=True, validate=validate.Length(min=1, max=6))
+
+
+class QuestionKeyQuery(Strict):
+    key = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={
+        "description": "The question's key"})
 
 
 class LetterPreviewOut(Schema):
@@ -672,15 +684,16 @@ def add_question(data: dict[str, Any], call_id: int) -> Any:
     return body, 201, headers
 
 
-@bp.route("/calls/<int:call_id>/form/questions/<string:key>", methods=["PATCH"])
+@bp.route("/calls/<int:call_id>/form/questions", methods=["PATCH"])
 @require(Permission.MANAGE_PROGRAMMES)
 @managed_call
+@bp.arguments(QuestionKeyQuery, location="query")
 @bp.arguments(QuestionPatchIn)
 @bp.response(200, FormOut)
 @errors(NOT_FOUND, FORBIDDEN, STALE, INVALID)
-def edit_question(data: dict[str, Any], call_id: int, key: str) -> Any:
-    """Change a question (fields left out keep theirs; its key stays)."""
-    call = g.call
+def edit_question(query: dict[str, Any], data: dict[str, Any], call_id: int) -> Any:
+    """Change the question `key` (fields left out keep theirs; its key stays)."""
+    call, key = g.call, query["key"]
     current = next((q for q in call.current_form.questions if q["key"] == key), None)
     if current is None:
         raise NotFound("No such question")
@@ -688,15 +701,16 @@ def edit_question(data: dict[str, Any], call_id: int, key: str) -> Any:
     return _form_out(call)
 
 
-@bp.route("/calls/<int:call_id>/form/questions/<string:key>", methods=["DELETE"])
+@bp.route("/calls/<int:call_id>/form/questions", methods=["DELETE"])
 @require(Permission.MANAGE_PROGRAMMES)
 @managed_call
+@bp.arguments(QuestionKeyQuery, location="query")
 @bp.response(200, FormOut)
 @errors(NOT_FOUND, FORBIDDEN, STALE)
-def remove_question(call_id: int, key: str) -> Any:
-    """Remove a question (applications that answered the current version keep it in theirs)."""
+def remove_question(query: dict[str, Any], call_id: int) -> Any:
+    """Remove the question `key` (applications that answered the current version keep it in theirs)."""
     call = g.call
-    calls.remove_question(db.session, call, key, _expected())
+    calls.remove_question(db.session, call, query["key"], _expected())
     return _form_out(call)
 
 
@@ -820,25 +834,32 @@ def send_letters(call_id: int) -> Any:
 @errors(NOT_FOUND, FORBIDDEN)
 def list_letter_templates(pagination_parameters: Any) -> Any:
     """The organisation's decision letter per outcome and language (the default text until changed)."""
-    rows = []
-    for outcome in decisions.OUTCOMES:
-        for locale in ("en", "vi"):
-            subject, body = decisions.letter_template(db.session, g.org.id, outcome, locale)
-            rows.append({"outcome": outcome, "locale": locale, "subject": subject, "body": body})
+    rows = [_letter_out(outcome, locale) for outcome in decisions.OUTCOMES for locale in ("en", "vi")]
     return _page(rows, pagination_parameters)
 
 
-@bp.route("/letters/<string:outcome>/<string:locale>", methods=["PUT"])
+def _letter_out(outcome: str, locale: str) -> dict[str, str]:
+    subject, body = decisions.letter_template(db.session, g.org.id, outcome, locale)
+    return {"outcome": outcome, "locale": locale, "subject": subject, "body": body}
+
+
+@bp.route("/letters", methods=["PATCH"])
 @require(Permission.MANAGE_PROGRAMMES)
-@bp.arguments(LetterIn)
-@bp.response(200, LetterOut)
+@bp.arguments(LettersIn)
+@bp.response(200, LetterOut(many=True))
 @errors(NOT_FOUND, FORBIDDEN, INVALID)
-def save_letter_template(data: dict[str, Any], outcome: str, locale: str) -> Any:
-    """Replace the letter of one outcome in one language; unknown placeholders are refused."""
-    if outcome not in decisions.OUTCOMES or locale not in ("en", "vi"):
-        raise NotFound("No such letter")
-    row = decisions.save_letter_template(db.session, g.org, outcome, locale, data["subject"], data["body"])
-    return {"outcome": row.outcome, "locale": row.locale, "subject": row.subject, "body": row.body}
+def save_letter_templates(data: dict[str, Any]) -> Any:
+    """Replace the letters sent (each one outcome in one language); the others keep theirs. Unknown
+    placeholders are refused (`fields` names `templates.<index>.<field>`), and then nothing is saved."""
+    for index, template in enumerate(data["templates"]):
+        try:
+            with savepoint():
+                decisions.save_letter_template(db.session, g.org, template["outcome"], template["locale"],
+                                               template["subject"], template["body"])
+        except DomainError as error:
+            raise DomainError(error.message, code=error.code, fields={
+                f"templates.{index}.{name}": message for name, message in error.fields.items()}) from None
+    return [_letter_out(outcome, locale) for outcome in decisions.OUTCOMES for locale in ("en", "vi")]
 
 
 # -- applications ---------------------------------------------------------------------------------------
@@ -995,7 +1016,7 @@ def decide(data: dict[str, Any], application_id: int) -> Any:
 
 # -- review ---------------------------------------------------------------------------------------------
 
-@bp.route("/applications/<int:application_id>/reviewers")
+@bp.route("/applications/<int:application_id>/assignments")
 @require(Permission.MANAGE_PROGRAMMES)
 @visible_application
 @bp.response(200, AssignmentOut(many=True))
@@ -1008,7 +1029,7 @@ def list_assignments(pagination_parameters: Any, application_id: int) -> Any:
     return [_assignment_out(r) for r in api_page(stmt, pagination_parameters)]
 
 
-@bp.route("/applications/<int:application_id>/reviewers", methods=["POST"])
+@bp.route("/applications/<int:application_id>/assignments", methods=["POST"])
 @require(Permission.MANAGE_PROGRAMMES)
 @visible_application
 @bp.arguments(AssignIn)
@@ -1025,16 +1046,16 @@ def assign_reviewer(data: dict[str, Any], application_id: int) -> Any:
     return _assignment_out(review.assign(db.session, application, reviewer))
 
 
-@bp.route("/applications/<int:application_id>/reviewers/<int:reviewer_id>", methods=["DELETE"])
+@bp.route("/applications/<int:application_id>/assignments/<int:review_id>", methods=["DELETE"])
 @require(Permission.MANAGE_PROGRAMMES)
 @visible_application
 @bp.response(204)
 @errors(NOT_FOUND, FORBIDDEN, (409, "The review is submitted (`already_submitted`), or the reviewer declared a "
                                     "conflict, which stays on record (`conflict_of_interest`)"))
-def unassign_reviewer(application_id: int, reviewer_id: int) -> Any:
-    """Take back an assignment not scored yet."""
+def unassign_reviewer(application_id: int, review_id: int) -> Any:
+    """Take back an assignment (its `id`) not scored yet."""
     application = g.application
-    mine = next((r for r in application.reviews if r.reviewer_id == reviewer_id), None)
+    mine = next((r for r in application.reviews if r.id == review_id), None)
     if mine is None:
         raise NotFound("No such assignment")
     review.unassign(db.session, mine)
@@ -1042,8 +1063,8 @@ def unassign_reviewer(application_id: int, reviewer_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/conflict", methods=["POST"])
+@visible_application  # another's row: 404 before the role's 403, as the page
 @require(Permission.REVIEW_APPLICATIONS)
-@visible_application
 @bp.arguments(ReviewConflictIn)
 @bp.response(200, AssignmentOut)
 @errors(NOT_FOUND, FORBIDDEN, (422, "No reason given (`fields.reason`), or the review is already submitted"))
@@ -1085,8 +1106,8 @@ def list_reviews(pagination_parameters: Any, application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/reviews", methods=["POST"])
+@visible_application  # another's row: 404 before the role's 403, as the page
 @require(Permission.REVIEW_APPLICATIONS)
-@visible_application
 @bp.arguments(ReviewIn)
 @bp.response(201, ReviewOut)
 @errors(NOT_FOUND, FORBIDDEN, INVALID)

@@ -21,7 +21,7 @@ from incubator.core.actions import attempt
 from incubator.core.db import get_required
 from incubator.core.errors import DomainError
 from incubator.core.pagination import MAX_PAGE, Page, paginate
-from incubator.core.permissions import Permission, require
+from incubator.core.permissions import Permission, can, require
 from incubator.core.storage import storage
 from incubator.core.tenancy import get_or_404
 from incubator.extensions import db
@@ -33,6 +33,7 @@ from incubator.intake.models import Application, ApplicationFile, Call, Recommen
 from incubator.intake.views import applicant_page, bp, locale
 
 PER_PAGE = 25
+PIPELINE_PER_PAGE = 50  # the ranking page ticks applications in bulk: a longer page
 
 
 def _cohort_choices() -> list[SelectChoice]:
@@ -59,7 +60,7 @@ def pipeline_list(call_id: int) -> Any:
     sort = request.args.get("sort", "total")
     min_reviews = request.args.get("min_reviews", 0, type=int)
     rows = page_of(ranking.rank(db.session, call, stage=stage if stage in set(Stage) else None, sort=sort,
-                                min_reviews=max(0, min_reviews or 0)))
+                                min_reviews=max(0, min_reviews or 0)), PIPELINE_PER_PAGE)
     move_form = MoveForm()
     move_form.stage.choices = [SelectChoice(s.value, s.label) for s in pipeline.MANAGER_STAGES]
     decision_form = DecisionForm()
@@ -207,9 +208,10 @@ def decide(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/review", methods=["POST"])
-@require(Permission.REVIEW_APPLICATIONS)
 def submit_review(application_id: int) -> Any:
-    application = visible_application_or_404(application_id)
+    application = visible_application_or_404(application_id)  # another's row: 404 before the role's 403
+    if not can(Permission.REVIEW_APPLICATIONS):
+        abort(403)
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
     scores = {c.key: request.form.get(f"score-{c.key}", "") for c in application.call.criteria}
@@ -231,9 +233,10 @@ def submit_review(application_id: int) -> Any:
 
 
 @bp.route("/applications/<int:application_id>/conflict", methods=["POST"])
-@require(Permission.REVIEW_APPLICATIONS)
 def declare_conflict(application_id: int) -> Any:
-    application = visible_application_or_404(application_id)
+    application = visible_application_or_404(application_id)  # another's row: 404 before the role's 403
+    if not can(Permission.REVIEW_APPLICATIONS):
+        abort(403)
     form = ConflictForm()
     mine = review.assignment(db.session, application, current_user)
     if mine is None:

@@ -102,27 +102,27 @@ def test_the_form_over_the_api_follows_the_builder_with_if_match(client, intake,
     assert [q["key"] for q in replaced.get_json()["questions"]] == ["startup_name", "stage"]
     assert replaced.get_json()["questions"][1]["options"][0] == {"value": "idea", "label_en": "Idea",
                                                                  "label_vi": "Idea"}
-    stale = client.patch(f"{url}/questions/stage", headers={**manager, "If-Match": tag}, json={"required": True})
+    stale = client.patch(f"{url}/questions?key=stage", headers={**manager, "If-Match": tag}, json={"required": True})
     assert stale.status_code == 412
     session.expire_all()
     assert not intake.call.current_form.questions[1]["required"]  # the first edit stands, the second made nothing
-    edited = client.patch(f"{url}/questions/stage", headers={**manager, "If-Match": replaced.headers["ETag"]},
+    edited = client.patch(f"{url}/questions?key=stage", headers={**manager, "If-Match": replaced.headers["ETag"]},
                           json={"required": True, "label_en": "Your stage"})
     assert edited.status_code == 200
     assert edited.get_json()["questions"][1]["required"] is True
     assert edited.get_json()["questions"][1]["label_en"] == "Your stage"
-    assert client.patch(f"{url}/questions/nope", headers=manager, json={"required": True}).status_code == 404
-    bad = client.patch(f"{url}/questions/stage", headers=manager, json={"options": [{"value": "one"}]})
+    assert client.patch(f"{url}/questions?key=nope", headers=manager, json={"required": True}).status_code == 404
+    bad = client.patch(f"{url}/questions?key=stage", headers=manager, json={"options": [{"value": "one"}]})
     assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"options"}
 
     application(intake.call, intake.founder)  # answered: the next change makes version 2
     added = client.post(f"{url}/questions", headers=manager, json={
         "key": "pitch", "type": "long_text", "label_en": "Pitch", "label_vi": "Giới thiệu", "max_length": 300})
     assert added.status_code == 201 and added.get_json()["number"] == 2
-    removed = client.delete(f"{url}/questions/stage", headers=manager)
+    removed = client.delete(f"{url}/questions?key=stage", headers=manager)
     assert removed.status_code == 200 and [q["key"] for q in removed.get_json()["questions"]] == ["startup_name",
                                                                                                    "pitch"]
-    assert client.delete(f"{url}/questions/stage", headers=manager).status_code == 404
+    assert client.delete(f"{url}/questions?key=stage", headers=manager).status_code == 404
 
 
 def test_the_rubric_is_replaced_whole_with_if_match_until_a_review_uses_it(client, intake, api_headers, session):
@@ -159,14 +159,14 @@ def test_assignments_conflicts_and_moves_over_the_api(client, intake, api_header
     target = application(intake.call, intake.founder)
     manager, a, b = api_headers(intake.manager), intake.reviewers[0], intake.reviewers[1]
     url = f"{BASE}/applications/{target.id}"
-    assigned = client.post(f"{url}/reviewers", headers=manager, json={"reviewer_id": a.id})
+    assigned = client.post(f"{url}/assignments", headers=manager, json={"reviewer_id": a.id})
     assert assigned.status_code == 201 and assigned.get_json()["status"] == "assigned"
     assert [m.to for m in mail.outbox] == [[a.email]]  # told by email once the request committed
-    not_reviewer = client.post(f"{url}/reviewers", headers=manager, json={"reviewer_id": intake.other_founder.id})
+    not_reviewer = client.post(f"{url}/assignments", headers=manager, json={"reviewer_id": intake.other_founder.id})
     assert not_reviewer.status_code == 422 and not_reviewer.get_json()["code"] == "not_a_reviewer"
-    nobody = client.post(f"{url}/reviewers", headers=manager, json={"reviewer_id": 2**31 - 1})
+    nobody = client.post(f"{url}/assignments", headers=manager, json={"reviewer_id": 2**31 - 1})
     assert nobody.status_code == 422 and set(nobody.get_json()["fields"]) == {"reviewer_id"}
-    assert client.post(f"{url}/reviewers", headers=api_headers(a), json={"reviewer_id": b.id}).status_code == 403
+    assert client.post(f"{url}/assignments", headers=api_headers(a), json={"reviewer_id": b.id}).status_code == 403
 
     mine = client.get(f"{BASE}/reviews?mine=true", headers=api_headers(a))
     assert mine.status_code == 200 and [r["application_id"] for r in mine.get_json()] == [target.id]
@@ -177,14 +177,14 @@ def test_assignments_conflicts_and_moves_over_the_api(client, intake, api_header
     assert declared.status_code == 200 and declared.get_json()["status"] == "conflict"
     assert client.get(f"{BASE}/reviews", headers=api_headers(a)).get_json() == []
     assert client.post(f"{url}/conflict", headers=api_headers(b), json={"reason": "x"}).status_code == 404
-    kept = client.delete(f"{url}/reviewers/{a.id}", headers=manager)
+    kept = client.delete(f"{url}/assignments/{declared.get_json()['id']}", headers=manager)
     assert kept.status_code == 409 and kept.get_json()["code"] == "conflict_of_interest"
 
-    client.post(f"{url}/reviewers", headers=manager, json={"reviewer_id": b.id})
-    assert client.delete(f"{url}/reviewers/{b.id}", headers=manager).status_code == 204
+    again = client.post(f"{url}/assignments", headers=manager, json={"reviewer_id": b.id}).get_json()
+    assert client.delete(f"{url}/assignments/{again['id']}", headers=manager).status_code == 204
     session.expire_all()
     assert {(r.reviewer_id, r.status) for r in target.reviews} == {(a.id, ReviewStatus.CONFLICT)}
-    assert client.delete(f"{url}/reviewers/{b.id}", headers=manager).status_code == 404
+    assert client.delete(f"{url}/assignments/{again['id']}", headers=manager).status_code == 404
 
     moved = client.post(f"{url}/move", headers=manager, json={"stage": "screening", "comment": "Eligible"})
     assert moved.status_code == 200 and moved.get_json()["stage"] == "screening"
@@ -259,10 +259,16 @@ def test_ranking_comparison_and_letters_over_the_api(client, intake, api_headers
     templates = client.get(f"{BASE}/letters", headers=manager).get_json()
     assert {(t["outcome"], t["locale"]) for t in templates} == {(o, lang) for o in ("accepted", "waitlisted",
                                                                                   "rejected") for lang in ("en", "vi")}
-    bad = client.put(f"{BASE}/letters/rejected/en", headers=manager, json={"subject": "S", "body": "Hi {nobody}"})
-    assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"body"}
-    ok = client.put(f"{BASE}/letters/rejected/en", headers=manager, json={"subject": "About {call_title}",
-                                                                         "body": "Dear {applicant_name}"})
-    assert ok.status_code == 200 and ok.get_json()["subject"] == "About {call_title}"
-    assert client.put(f"{BASE}/letters/hired/en", headers=manager, json={"subject": "S", "body": "B"}).status_code \
-        == 404
+    good = {"outcome": "rejected", "locale": "en", "subject": "About {call_title}", "body": "Dear {applicant_name}"}
+    bad = client.patch(f"{BASE}/letters", headers=manager, json={"templates": [
+        good, {"outcome": "accepted", "locale": "vi", "subject": "S", "body": "Hi {nobody}"}]})
+    assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"templates.1.body"}
+    unchanged = client.get(f"{BASE}/letters", headers=manager).get_json()
+    assert {t["subject"] for t in unchanged if t["outcome"] == "rejected"} != {"About {call_title}"}  # all or none
+    ok = client.patch(f"{BASE}/letters", headers=manager, json={"templates": [good]})
+    assert ok.status_code == 200
+    by_key = {(t["outcome"], t["locale"]): t for t in ok.get_json()}
+    assert by_key[("rejected", "en")]["subject"] == "About {call_title}"
+    assert by_key[("accepted", "en")]["subject"] == "Your application to {call_title} is accepted"  # kept
+    hired = client.patch(f"{BASE}/letters", headers=manager, json={"templates": [{**good, "outcome": "hired"}]})
+    assert hired.status_code == 422 and set(hired.get_json()["fields"]) == {"templates"}

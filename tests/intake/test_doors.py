@@ -45,6 +45,7 @@ def _operations(intake, target):
     """(label, page request, API request): each a (method, path, body)."""
     c, a = intake.call.id, target.id
     conflicted = intake.reviewers[2].id
+    conflicted_review = next(r.id for r in target.reviews if r.reviewer_id == conflicted)
     return [
         ("list calls", ("GET", f"{PAGE}/calls", None), ("GET", f"{API}/calls", None)),
         ("read a call", ("GET", f"{PAGE}/calls/{c}", None), ("GET", f"{API}/calls/{c}", None)),
@@ -57,9 +58,9 @@ def _operations(intake, target):
          ("PUT", f"{API}/calls/{c}/form", {"questions": [{"key": "Bad key", "type": "number", "label_en": "x",
                                                            "label_vi": "x"}]})),
         ("edit a question", ("POST", f"{PAGE}/calls/{c}/form", {"original_key": "pitch"}),
-         ("PATCH", f"{API}/calls/{c}/form/questions/pitch", {"label_en": ""})),
+         ("PATCH", f"{API}/calls/{c}/form/questions?key=pitch", {"label_en": ""})),
         ("remove a question", ("POST", f"{PAGE}/calls/{c}/form/change", {"key": "website", "action": "remove"}),
-         ("DELETE", f"{API}/calls/{c}/form/questions/contact_email", None)),
+         ("DELETE", f"{API}/calls/{c}/form/questions?key=contact_email", None)),
         ("read the rubric", ("GET", f"{PAGE}/calls/{c}/rubric", None), ("GET", f"{API}/calls/{c}/rubric", None)),
         ("change the rubric", ("POST", f"{PAGE}/calls/{c}/rubric", {}),
          ("PUT", f"{API}/calls/{c}/rubric", {"criteria": [{"key": "x", "label_en": "", "label_vi": ""}]})),
@@ -72,15 +73,16 @@ def _operations(intake, target):
         ("send letters", ("POST", f"{PAGE}/calls/{c}/letters", {}), ("POST", f"{API}/calls/{c}/letters", None)),
         ("letter templates", ("GET", f"{PAGE}/letters", None), ("GET", f"{API}/letters", None)),
         ("change a letter", ("POST", f"{PAGE}/letters?outcome=rejected&lang=en", {}),
-         ("PUT", f"{API}/letters/rejected/en", {"subject": "", "body": ""})),
+         ("PATCH", f"{API}/letters", {"templates": [{"outcome": "rejected", "locale": "en", "subject": "",
+                                                      "body": ""}]})),
         ("read an application", ("GET", f"{PAGE}/applications/{a}", None), ("GET", f"{API}/applications/{a}", None)),
         ("its reviews", ("GET", f"{PAGE}/applications/{a}", None), ("GET", f"{API}/applications/{a}/reviews", None)),
         ("move an application", ("POST", f"{PAGE}/applications/{a}/move", {"stage": "submitted"}),
          ("POST", f"{API}/applications/{a}/move", {"stage": "submitted"})),
         ("assign a reviewer", ("POST", f"{PAGE}/applications/{a}/assign", {"reviewer_id": intake.reviewers[0].id}),
-         ("POST", f"{API}/applications/{a}/reviewers", {"reviewer_id": intake.reviewers[0].id})),
+         ("POST", f"{API}/applications/{a}/assignments", {"reviewer_id": intake.reviewers[0].id})),
         ("unassign a reviewer", ("POST", f"{PAGE}/applications/{a}/unassign", {"reviewer_id": conflicted}),
-         ("DELETE", f"{API}/applications/{a}/reviewers/{conflicted}", None)),
+         ("DELETE", f"{API}/applications/{a}/assignments/{conflicted_review}", None)),
         ("decide", ("POST", f"{PAGE}/applications/{a}/decide", {"decision": "nope"}),
          ("POST", f"{API}/applications/{a}/decision", {"decision": "nope"})),
         ("score", ("POST", f"{PAGE}/applications/{a}/review", {}),
@@ -102,8 +104,10 @@ EXPECTED = {
     "my applications": dict.fromkeys(ROLES, "allowed"),
     "read an application": {**dict.fromkeys(ROLES, "hidden"), **dict.fromkeys([*MANAGE, "reviewer"], "allowed")},
     "its reviews": {**dict.fromkeys(ROLES, "hidden"), **dict.fromkeys([*MANAGE, "reviewer"], "allowed")},
-    "score": {**dict.fromkeys(ROLES, "forbidden"), "reviewer": "allowed", "non-member": "hidden"},
-    "declare a conflict": {**dict.fromkeys(ROLES, "forbidden"), "reviewer": "allowed", "non-member": "hidden"},
+    # The application is looked up first (another's row is 404 whatever the role), then the role (403).
+    "score": {**dict.fromkeys(ROLES, "hidden"), **dict.fromkeys(MANAGE, "forbidden"), "reviewer": "allowed"},
+    "declare a conflict": {**dict.fromkeys(ROLES, "hidden"), **dict.fromkeys(MANAGE, "forbidden"),
+                           "reviewer": "allowed"},
     "my reviews": {**dict.fromkeys(ROLES, "forbidden"), "reviewer": "allowed", "non-member": "hidden"},
     "submit someone's application": dict.fromkeys(ROLES, "hidden"),
     "apply": {**dict.fromkeys(ROLES, "forbidden"), "founder": "allowed", "non-member": "allowed"},
