@@ -10,6 +10,8 @@ from flask import request
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+MAX_PAGE = 2**31 - 1
+
 
 @dataclass
 class Page:

@@ -339,5 +339,17 @@ def send_letters(session: Session, call: Call) -> int:
     return sent
 
 
+def queue_letters(session: Session, call: Call) -> int:
+    """Send the call's decision letters not sent yet, from a job once this transaction commits; answers
+    how many are due (the job claims each, so two requests at once send every letter once)."""
+    from incubator.core.jobs import after_commit
+    from incubator.intake.tasks import send_decision_letters
+
+    due = len(letters_due(session, call))
+    if due:
+        after_commit(session, send_decision_letters, call.org_id, call.id)
+    return due
+
+
 def today_in(org: Organisation) -> date:
     return to_local(utcnow(), org.timezone).date()

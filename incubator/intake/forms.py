@@ -8,6 +8,7 @@ from wtforms import (
     DateTimeLocalField,
     DecimalField,
     FloatField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -40,10 +41,12 @@ class CallForm(FlaskForm):
     blind_review = BooleanField(_l("Blind review: reviewers do not see who applied"))
     reviewers_per_application = IntegerField(_l("Reviewers per application"), default=2,
                                              validators=[InputRequired(), NumberRange(min=1, max=10)])
+    version = HiddenField()  # the call's version the form was rendered from (two managers editing)
 
 
 class QuestionForm(FlaskForm):
     original_key = StringField(validators=[Optional()])
+    version = HiddenField()  # the form's tag it was rendered from (two managers editing)
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=40)],
                       description=_l("Lowercase letters, digits and underscores; used in exports and the API."))
     type = SelectField(_l("Type"), choices=lambda: [SelectChoice(k, v) for k, v in QUESTION_TYPES.items()])
@@ -65,6 +68,7 @@ class CriterionForm(FlaskForm):
     scale_min = IntegerField(_l("Lowest score"), default=0, validators=[InputRequired()])
     scale_max = IntegerField(_l("Highest score"), default=5, validators=[InputRequired()])
     weight = FloatField(_l("Weight"), default=1, validators=[InputRequired()])
+    version = HiddenField()  # the rubric's tag it was rendered from (two managers editing)
 
 
 class LetterForm(FlaskForm):

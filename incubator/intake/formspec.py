@@ -14,6 +14,7 @@ number, a choice's ``value`` (a list of them for multiple choice), a file id for
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -155,55 +156,67 @@ def validate_answers(questions: list[dict[str, Any]], answers: Any, *, complete:
 
 
 def _clean_value(question: dict[str, Any], value: Any, file_ids: set[int]) -> Any:
-    qtype = question["type"]
-    if qtype in ("short_text", "long_text"):
-        if not isinstance(value, str):
-            raise ValueError(_("Give a text."))
-        value = value.strip()
-        limit = SHORT_TEXT_MAX if qtype == "short_text" else question.get("max_length", LONG_TEXT_DEFAULT_MAX)
-        if len(value) > limit:
-            raise ValueError(_("At most %(n)d characters (this has %(m)d).", n=limit, m=len(value)))
-        return value
-    if qtype == "number":
-        if isinstance(value, bool):
-            raise ValueError(_("Give a number."))
-        try:
-            number = float(str(value).strip().replace(",", "."))
-        except ValueError:
-            raise ValueError(_("Give a number.")) from None
-        if number != number or number in (float("inf"), float("-inf")) or abs(number) > 1e15:
-            raise ValueError(_("Give a number."))
-        return int(number) if number.is_integer() else number
-    if qtype == "single_choice":
-        if not isinstance(value, str) or value not in {o["value"] for o in question.get("options", [])}:
-            raise ValueError(_("Not a valid choice."))
-        return value
-    if qtype == "multiple_choice":
-        allowed = [o["value"] for o in question.get("options", [])]
-        values = value if isinstance(value, list) else [value]
-        if not all(isinstance(v, str) and v in allowed for v in values):
-            raise ValueError(_("Not a valid choice."))
-        return [v for v in allowed if v in values]
-    if qtype == "date":
-        try:
-            return date.fromisoformat(str(value).strip()).isoformat()
-        except ValueError:
-            raise ValueError(_("Give a date as YYYY-MM-DD.")) from None
-    if qtype == "url":
-        text = str(value).strip() if isinstance(value, str) else ""
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.netloc or len(text) > 500 or " " in text:
-            raise ValueError(_("Give a web address starting with http:// or https://."))
-        return text
-    if qtype == "email":
-        return _email(value)
-    if qtype == "file":
-        if isinstance(value, bool) or not isinstance(value, int) or value not in file_ids:
-            raise ValueError(_("Upload a PDF file."))
-        return value
-    if qtype == "team_members":
-        return _team(value)
-    raise ValueError(_("Not a valid choice."))
+    cleaner = _CLEANERS.get(question["type"])
+    if cleaner is None:
+        raise ValueError(_("Not a valid choice."))
+    return cleaner(question, value, file_ids)
+
+
+def _text(question: dict[str, Any], value: Any, _files: set[int]) -> str:
+    if not isinstance(value, str):
+        raise ValueError(_("Give a text."))
+    value = value.strip()
+    limit = SHORT_TEXT_MAX if question["type"] == "short_text" else question.get("max_length", LONG_TEXT_DEFAULT_MAX)
+    if len(value) > limit:
+        raise ValueError(_("At most %(n)d characters (this has %(m)d).", n=limit, m=len(value)))
+    return value
+
+
+def _number(_question: dict[str, Any], value: Any, _files: set[int]) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(_("Give a number."))
+    try:
+        number = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        raise ValueError(_("Give a number.")) from None
+    if number != number or number in (float("inf"), float("-inf")) or abs(number) > 1e15:
+        raise ValueError(_("Give a number."))
+    return int(number) if number.is_integer() else number
+
+
+def _single(question: dict[str, Any], value: Any, _files: set[int]) -> str:
+    if not isinstance(value, str) or value not in {o["value"] for o in question.get("options", [])}:
+        raise ValueError(_("Not a valid choice."))
+    return value
+
+
+def _multiple(question: dict[str, Any], value: Any, _files: set[int]) -> list[str]:
+    allowed = [o["value"] for o in question.get("options", [])]
+    values = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, str) and v in allowed for v in values):
+        raise ValueError(_("Not a valid choice."))
+    return [v for v in allowed if v in values]
+
+
+def _date(_question: dict[str, Any], value: Any, _files: set[int]) -> str:
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ValueError(_("Give a date as YYYY-MM-DD.")) from None
+
+
+def _url(_question: dict[str, Any], value: Any, _files: set[int]) -> str:
+    text = str(value).strip() if isinstance(value, str) else ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(text) > 500 or " " in text:
+        raise ValueError(_("Give a web address starting with http:// or https://."))
+    return text
+
+
+def _file(_question: dict[str, Any], value: Any, file_ids: set[int]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in file_ids:
+        raise ValueError(_("Upload a PDF file."))
+    return value
 
 
 def _email(value: Any) -> str:
@@ -234,6 +247,14 @@ def _team(value: Any) -> list[dict[str, str]]:
             raise ValueError(_("Team member %(n)d needs a name and an email.", n=index)) from None
         members.append({"name": name.strip()[:120], "email": email, "role": role.strip()[:120]})
     return members
+
+
+# How each question type's answer is checked and cleaned.
+_CLEANERS: dict[str, Callable[[dict[str, Any], Any, set[int]], Any]] = {
+    "short_text": _text, "long_text": _text, "number": _number, "single_choice": _single,
+    "multiple_choice": _multiple, "date": _date, "url": _url, "file": _file,
+    "email": lambda _q, value, _f: _email(value), "team_members": lambda _q, value, _f: _team(value),
+}
 
 
 def answers_from_form(questions: list[dict[str, Any]], formdata: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort, Programme, Startup
 from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str255, utcnow
+from incubator.core.versioning import Versioned
 
 
 class Stage(StrEnum):
@@ -83,7 +84,9 @@ class ReviewStatus(StrEnum):
                     ReviewStatus.CONFLICT: _l("Conflict of interest")}[self])
 
 
-class Call(OrgScoped, TimestampMixin, Base):
+class Call(Versioned, OrgScoped, TimestampMixin, Base):
+    """A call for applications. ``version`` (``Versioned``) guards its settings against two managers' edits."""
+
     __tablename__ = "calls"
     __table_args__ = (
         CheckConstraint("closes_at > opens_at", name="dates_in_order"),
@@ -143,8 +146,9 @@ class Call(OrgScoped, TimestampMixin, Base):
         return version
 
 
-class FormVersion(OrgScoped, Base):
-    """One version of a call's form. Applications keep the version they answered."""
+class FormVersion(Versioned, OrgScoped, Base):
+    """One version of a call's form. Applications keep the version they answered. ``version`` (``Versioned``)
+    counts the edits of this version's questions, so that two managers' edits of the form cannot cross."""
 
     __tablename__ = "form_versions"
     __table_args__ = (UniqueConstraint("call_id", "number"),)

@@ -1,4 +1,5 @@
-"""Review: assignments (by hand or automatic), conflicts of interest, scores, and who sees what."""
+"""Review: assignments (by hand or automatic), conflicts of interest, scores. Who sees what is in
+``intake.access``."""
 
 from __future__ import annotations
 
@@ -13,14 +14,12 @@ from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
 from incubator.core.db import get_required, utcnow
-from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, role_has
-from incubator.intake.models import Application, Call, Recommendation, Review, ReviewStatus, Stage
+from incubator.intake.access import ACTIVE, REVIEWABLE_STAGES, may_unassign
+from incubator.intake.models import Application, Call, Recommendation, Review, ReviewStatus
 from incubator.orgs.models import Membership, Organisation
-
-ACTIVE = (ReviewStatus.ASSIGNED, ReviewStatus.SUBMITTED)
-REVIEWABLE_STAGES = (Stage.SUBMITTED, Stage.SCREENING, Stage.IN_REVIEW, Stage.INTERVIEW, Stage.WAITLISTED)
 
 
 def reviewers_of(session: Session, org: Organisation) -> list[User]:
@@ -120,6 +119,16 @@ def _notify_assignment(session: Session, org: Organisation, reviewer: User, appl
     send_mail(session, reviewer.email, subject, body)
 
 
+def unassign(session: Session, review: Review) -> None:
+    """A manager takes back an assignment not scored yet; a submitted review and a declared conflict stay."""
+    if review.status == ReviewStatus.SUBMITTED:
+        raise Conflict(_("The review is already submitted; it stays."), code="already_submitted")
+    if not may_unassign(review):
+        raise Conflict(_("A declared conflict of interest stays on record."), code="conflict_of_interest")
+    review.application.reviews.remove(review)
+    session.flush()
+
+
 def declare_conflict(session: Session, review: Review, user: User, reason: str) -> None:
     """The reviewer declines the assignment for a conflict of interest; it is kept on record."""
     if review.reviewer_id != user.id:
@@ -175,30 +184,6 @@ def submit_review(session: Session, application: Application, user: User, *, sco
     review.status, review.submitted_at = ReviewStatus.SUBMITTED, utcnow()
     session.flush()
     return review
-
-
-def visible_reviews(application: Application, user: User, is_manager: bool) -> list[Review]:
-    """Managers see every submitted review; a reviewer sees others' only after submitting their own."""
-    submitted = [r for r in application.reviews if r.status == ReviewStatus.SUBMITTED]
-    if is_manager:
-        return submitted
-    own = next((r for r in submitted if r.reviewer_id == user.id), None)
-    return submitted if own is not None else []
-
-
-def may_view(application: Application, user: User, membership: Any) -> bool:
-    """Managers all; the applicant their own; a reviewer what is assigned to them (not declined)."""
-    if membership is not None and membership.has(Permission.MANAGE_PROGRAMMES):
-        return True
-    if application.is_owned_by(user):
-        return True
-    return any(r.reviewer_id == user.id and r.status in ACTIVE for r in application.reviews)
-
-
-def is_blind_for(application: Application, user: User, membership: Any) -> bool:
-    """Blind review hides the applicant's identity from reviewers (not from managers or the applicant)."""
-    return bool(application.call.blind_review) and not application.is_owned_by(user) and not (
-        membership is not None and membership.has(Permission.MANAGE_PROGRAMMES))
 
 
 # What blind review hides: who the team are, how to reach them, and what the team is called.

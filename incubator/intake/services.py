@@ -1,4 +1,7 @@
-"""Calls, their versioned forms and rubrics, and the applicant's side: drafts, submission, withdrawal.
+"""The applicant's side: drafts, submission, uploads, withdrawal, and the pipeline's transitions.
+
+Calls, their forms and rubrics are in ``intake.calls``; review in ``intake.review``; decisions and
+letters in ``intake.decisions``; bulk actions in ``intake.bulk``.
 
 Plain functions taking the session and what they need; they never commit and raise ``DomainError``.
 """
@@ -16,14 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.cohorts.models import Cohort, Programme
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.storage import storage
 from incubator.core.tenancy import lock_row
 from incubator.intake import formspec
-from incubator.intake.models import Application, ApplicationFile, Call, Criterion, FormVersion, Stage, Transition
+from incubator.intake.models import Application, ApplicationFile, Call, Stage, Transition
 from incubator.ledger import signals as ledger_signals
 from incubator.ledger.models import Payment, PaymentStatus
 from incubator.orgs.models import Organisation
@@ -34,153 +36,14 @@ def _raise(fields: dict[str, str], message: str | None = None, code: str | None 
         raise DomainError(message or _("Please correct the highlighted fields."), fields=fields, code=code)
 
 
-# -- calls ------------------------------------------------------------------------------------------
-
-CALL_FIELDS = ("title_en", "title_vi", "description_en", "description_vi", "opens_at", "closes_at", "is_public",
-               "cap", "fee_minor", "allow_edits", "blind_review", "reviewers_per_application")
-
-
-def save_call(session: Session, org: Organisation, call: Call | None, *, programme: Programme | None,
-              cohort: Cohort | None = None, **data: Any) -> Call:
-    fields: dict[str, str] = {}
-    for name in ("title_en", "title_vi"):
-        if not (data.get(name) or "").strip():
-            fields[name] = _("This field is required.")
-    if programme is None or programme.org_id != org.id:
-        fields["programme_id"] = _("Not a valid choice.")
-    if cohort is not None and (cohort.org_id != org.id or (programme is not None and
-                                                            cohort.programme_id != programme.id)):
-        fields["cohort_id"] = _("Choose a cohort of the call's programme.")
-    opens, closes = data.get("opens_at"), data.get("closes_at")
-    if not isinstance(opens, datetime):
-        fields["opens_at"] = _("This field is required.")
-    if not isinstance(closes, datetime):
-        fields["closes_at"] = _("This field is required.")
-    elif isinstance(opens, datetime) and closes <= opens:
-        fields["closes_at"] = _("The call must close after it opens.")
-    if data.get("cap") is not None and data["cap"] < 1:
-        fields["cap"] = _("At least 1, or leave it empty for no cap.")
-    if data.get("fee_minor") is not None and data["fee_minor"] < 0:
-        fields["fee_minor"] = _("Must not be negative.")
-    if not 1 <= (data.get("reviewers_per_application") or 0) <= 10:
-        fields["reviewers_per_application"] = _("From 1 to 10.")
-    _raise(fields)
-    if programme is None:  # reported in ``fields`` above, so _raise has raised already
-        raise DomainError(_("Not a valid choice."), fields={"programme_id": _("Not a valid choice.")})
-    if call is None:
-        call = Call(org_id=org.id)
-        session.add(call)
-    call.programme_id = programme.id
-    call.cohort_id = cohort.id if cohort is not None else None
-    for name in CALL_FIELDS:
-        if name in data:
-            value = data[name]
-            setattr(call, name, value.strip() if isinstance(value, str) else value)
-    session.flush()
-    if not call.versions:
-        call.versions.append(FormVersion(org_id=org.id, number=1, questions=[]))
-        session.flush()
-    return call
-
+# -- calls ---------------------------------------------------------------------------------------
+# A call's settings, form and rubric are set up in ``intake.calls``.
 
 def application_count(session: Session, call: Call, *, submitted_only: bool = False) -> int:
     stmt = select(func.count()).select_from(Application).where(Application.call_id == call.id)
     if submitted_only:
         stmt = stmt.where(Application.stage.not_in([Stage.DRAFT, Stage.WITHDRAWN]))
     return session.execute(stmt).scalar_one()
-
-
-def set_questions(session: Session, call: Call, questions: list[dict[str, Any]]) -> FormVersion:
-    """Replace the form's questions. Once any application answered the current version, a new one is made."""
-    current = call.current_version
-    used = current is not None and session.execute(
-        select(Application.id).where(Application.form_version_id == current.id).limit(1)).first() is not None
-    if current is None or used:
-        current = FormVersion(org_id=call.org_id, number=(current.number + 1) if current else 1, questions=[])
-        call.versions.append(current)
-    current.questions = [dict(q) for q in questions]
-    session.flush()
-    return current
-
-
-def add_question(session: Session, call: Call, raw: dict[str, Any]) -> FormVersion:
-    questions = list(call.current_version.questions) if call.current_version else []
-    try:
-        question = formspec.clean_question(raw, {q["key"] for q in questions})
-    except formspec.SpecError as error:
-        raise DomainError(_("Please correct the highlighted fields."), fields=error.fields) from None
-    return set_questions(session, call, [*questions, question])
-
-
-def edit_question(session: Session, call: Call, key: str, raw: dict[str, Any]) -> FormVersion:
-    questions = list(call.current_form.questions)
-    index = next((i for i, q in enumerate(questions) if q["key"] == key), None)
-    if index is None:
-        raise DomainError(_("No such question."), code="not_found", status=404)
-    try:
-        question = formspec.clean_question({**raw, "key": key}, {q["key"] for q in questions} - {key})
-    except formspec.SpecError as error:
-        raise DomainError(_("Please correct the highlighted fields."), fields=error.fields) from None
-    questions[index] = question
-    return set_questions(session, call, questions)
-
-
-def remove_question(session: Session, call: Call, key: str) -> FormVersion:
-    return set_questions(session, call, [q for q in call.current_form.questions if q["key"] != key])
-
-
-def move_question(session: Session, call: Call, key: str, offset: int) -> FormVersion:
-    questions = list(call.current_form.questions)
-    index = next((i for i, q in enumerate(questions) if q["key"] == key), None)
-    target = (index or 0) + offset
-    if index is None or not 0 <= target < len(questions):
-        return call.current_form
-    questions[index], questions[target] = questions[target], questions[index]
-    return set_questions(session, call, questions)
-
-
-def save_criterion(session: Session, call: Call, criterion: Criterion | None, *, key: str, label_en: str,
-                   label_vi: str, scale_min: int, scale_max: int, weight: float) -> Criterion:
-    fields: dict[str, str] = {}
-    key = (key or "").strip()
-    if not formspec.KEY_RE.match(key):
-        fields["key"] = _("Use lowercase letters, digits and underscores, starting with a letter.")
-    elif any(c.key == key and c is not criterion for c in call.criteria):
-        fields["key"] = _("Another criterion has this key.")
-    if not (label_en or "").strip():
-        fields["label_en"] = _("This field is required.")
-    if not (label_vi or "").strip():
-        fields["label_vi"] = _("This field is required.")
-    if scale_min is None or scale_max is None or scale_max <= scale_min:
-        fields["scale_max"] = _("The top of the scale must be above its bottom.")
-    if weight is None or not 0 < weight <= 100:
-        fields["weight"] = _("A weight above 0, at most 100.")
-    _check_rubric_unused(session, call)
-    _raise(fields)
-    if criterion is None:
-        criterion = Criterion(org_id=call.org_id, position=len(call.criteria))
-        call.criteria.append(criterion)
-    criterion.key, criterion.label_en, criterion.label_vi = key, label_en.strip(), label_vi.strip()
-    criterion.scale_min, criterion.scale_max, criterion.weight = scale_min, scale_max, float(weight)
-    session.flush()
-    return criterion
-
-
-def remove_criterion(session: Session, call: Call, criterion: Criterion) -> None:
-    _check_rubric_unused(session, call)
-    call.criteria.remove(criterion)
-    session.flush()
-
-
-def _check_rubric_unused(session: Session, call: Call) -> None:
-    """Once a review is submitted against the rubric it stays, so that scores keep their meaning."""
-    from incubator.intake.models import Review, ReviewStatus
-
-    used = session.execute(select(Review.id).join(Application).where(
-        Application.call_id == call.id, Review.status == ReviewStatus.SUBMITTED).limit(1)).first()
-    if used is not None:
-        raise DomainError(_("Reviews were already submitted against this rubric; it can no longer change."),
-                          code="rubric_in_use")
 
 
 # -- the applicant's side ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from incubator.core.db import utcnow
 from incubator.core.tenancy import all_orgs, org_blueprint, signed_in
 from incubator.core.timezones import to_local
 from incubator.extensions import db
-from incubator.intake import formspec
+from incubator.intake import access, formspec
 from incubator.intake.models import Application, Call, Recommendation, ReviewStatus, Stage
 
 bp = org_blueprint("intake", __name__)
@@ -91,6 +91,12 @@ def question_labels(keys: list[str], questions: list[dict[str, Any]]) -> str:
     """The labels of these questions, in the reader's language (a key no longer asked stays a key)."""
     by_key = {q["key"]: q for q in questions}
     return ", ".join(formspec.label(by_key[k], locale()) if k in by_key else k for k in keys or [])
+
+
+# The rules the templates need, from the one place they live (no rule is re-derived in a template).
+for _name in ("may_apply", "may_manage", "may_score", "may_declare_conflict", "may_unassign",
+              "may_decide"):
+    bp.add_app_template_global(getattr(access, _name), f"intake_{_name}")
 
 
 def open_calls_stmt() -> Any:

@@ -9,17 +9,18 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.money import format_money
-from incubator.core.permissions import Permission, can
-from incubator.core.tenancy import get_or_404, public
+from incubator.core.pagination import paginate
+from incubator.core.tenancy import public
 from incubator.core.urls import absolute
 from incubator.extensions import db
 from incubator.intake import formspec, services
-from incubator.intake.access import may_apply
+from incubator.intake.access import may_apply, own_application_or_404, visible_call_or_404
 from incubator.intake.forms import WithdrawForm
 from incubator.intake.models import Application, Call
 from incubator.intake.views import applicant_page, bp, open_calls_stmt
@@ -45,9 +46,7 @@ def _mine(call: Call) -> Application | None:
 @public
 def call_page(call_id: int) -> Any:
     """A call as applicants see it (unlisted calls too, by their link; not before it opens but to managers)."""
-    call = get_or_404(Call, call_id)
-    if call.opens_at > utcnow() and not can(Permission.MANAGE_PROGRAMMES):
-        abort(404)
+    call = visible_call_or_404(call_id)
     return render_template("intake/call.html", call=call, mine=_mine(call), now=utcnow(), form=CSRFOnlyForm(),
                            questions=call.current_form.questions)
 
@@ -55,7 +54,7 @@ def call_page(call_id: int) -> Any:
 @bp.route("/calls/<int:call_id>/apply", methods=["POST"])
 @public
 def apply(call_id: int) -> Any:
-    call = get_or_404(Call, call_id)
+    call = visible_call_or_404(call_id)
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.login", next=url_for("intake.call_page", call_id=call.id)))
     if not CSRFOnlyForm().validate_on_submit():
@@ -69,16 +68,6 @@ def apply(call_id: int) -> Any:
         return render_template("intake/call.html", call=call, mine=None, now=utcnow(), form=CSRFOnlyForm(),
                                questions=call.current_form.questions), 422
     return redirect(url_for("intake.edit_application", application_id=application.id))
-
-
-def _own_application_or_404(application_id: int) -> Application:
-    """The caller's own application (404 for anyone else's), then the role check (403)."""
-    application = get_or_404(Application, application_id)
-    if not application.is_owned_by(current_user):
-        abort(404)
-    if not may_apply(g.membership):  # e.g. an applicant since made a reviewer
-        abort(403)
-    return application
 
 
 def _save_from_request(application: Application) -> dict[str, str]:
@@ -103,7 +92,7 @@ def _save_from_request(application: Application) -> dict[str, str]:
 @bp.route("/applications/<int:application_id>/edit", methods=["GET", "POST"])
 @applicant_page
 def edit_application(application_id: int) -> Any:
-    application = _own_application_or_404(application_id)
+    application = own_application_or_404(application_id)
     form = CSRFOnlyForm()
     values: dict[str, Any] = dict(application.answers)
     errors: dict[str, str] = {}
@@ -151,7 +140,7 @@ def edit_application(application_id: int) -> Any:
 @applicant_page
 def autosave(application_id: int) -> Any:
     """The draft saved in the background while the applicant types (files are not part of it)."""
-    application = _own_application_or_404(application_id)
+    application = own_application_or_404(application_id)
     if not CSRFOnlyForm().validate_on_submit():
         return jsonify({"saved": False}), 400
     answers = formspec.answers_from_form(application.form_version.questions, request.form)
@@ -165,7 +154,7 @@ def autosave(application_id: int) -> Any:
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
 @applicant_page
 def withdraw(application_id: int) -> Any:
-    application = _own_application_or_404(application_id)
+    application = own_application_or_404(application_id)
     form = WithdrawForm()
     if not form.validate_on_submit():
         abort(400)
@@ -184,7 +173,9 @@ def withdraw(application_id: int) -> Any:
 @bp.route("/applications/mine")
 @applicant_page
 def my_applications() -> Any:
-    applications = db.session.execute(select(Application).where(Application.applicant_id == current_user.id)
-                                      .order_by(Application.created_at.desc())).scalars().all()
-    return render_template("intake/mine.html", applications=applications, can_edit=services.can_edit,
+    applications = paginate(db.session, select(Application).where(Application.applicant_id == current_user.id)
+                            .options(selectinload(Application.call))
+                            .order_by(Application.created_at.desc(), Application.id.desc()))
+    return render_template("intake/mine.html", applications=applications.items, applications_page=applications,
+                           can_edit=services.can_edit,
                            withdraw_form=WithdrawForm(), may_apply=may_apply(g.membership))

@@ -7,30 +7,34 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Cohort, Programme
 from incubator.core.actions import attempt
 from incubator.core.money import to_major, to_minor
+from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404
 from incubator.core.timezones import to_local
+from incubator.core.versioning import check_version
 from incubator.extensions import db
-from incubator.intake import decisions, formspec, services
+from incubator.intake import calls, decisions, formspec
 from incubator.intake.forms import CallForm, CriterionForm, LetterForm, QuestionForm
-from incubator.intake.models import Application, Call, Stage
+from incubator.intake.models import Application, Call
 from incubator.intake.views import bp, to_utc
 
 
 @bp.route("/calls/manage")
 @require(Permission.MANAGE_PROGRAMMES)
 def manage_calls() -> Any:
-    calls = db.session.execute(select(Call).where(Call.org_id == g.org.id).order_by(Call.closes_at.desc())) \
-        .scalars().all()
-    counts = dict(db.session.execute(select(Application.call_id, func.count()).where(
-        Application.org_id == g.org.id, Application.stage != Stage.DRAFT).group_by(Application.call_id)).all())
-    return render_template("intake/manage_calls.html", calls=calls, counts=counts)
+    status = request.args.get("status") or None
+    status = status if status in calls.STATUSES else None
+    q = request.args.get("q", "").strip()[:100]
+    page = paginate(db.session, calls.calls_stmt(g.org, status=status, q=q).options(selectinload(Call.programme)))
+    return render_template("intake/manage_calls.html", calls=page.items, calls_page=page, status=status, q=q,
+                           statuses=calls.STATUSES, counts=calls.application_counts(db.session, page.items))
 
 
 def _call_form(call: Call | None) -> CallForm:
@@ -45,7 +49,20 @@ def _call_form(call: Call | None) -> CallForm:
         form.closes_at.data = to_local(call.closes_at, g.org.timezone).replace(tzinfo=None)
         form.cohort_id.data = call.cohort_id or 0
         form.fee.data = to_major(call.fee_minor, g.org.currency) if call.fee_minor is not None else None
+        form.version.data = call.version
     return form
+
+
+def _expected() -> set[str] | None:
+    """The form's or rubric's tag the page was rendered from (a post without one is not checked, as an
+    API edit without ``If-Match``)."""
+    return {request.form["version"]} if "version" in request.form else None
+
+
+def _flash_stale(outcome: Any) -> None:
+    """A stale edit's message sits on a hidden field: it is said above the form instead."""
+    if outcome.error is not None and outcome.error.code == "stale":
+        flash(outcome.error.message, "danger")
 
 
 @bp.route("/calls/new", methods=["GET", "POST"], defaults={"call_id": None})
@@ -58,7 +75,9 @@ def edit_call(call_id: int | None) -> Any:
         programme = db.session.get(Programme, form.programme_id.data)
         cohort = db.session.get(Cohort, form.cohort_id.data) if form.cohort_id.data else None
         with attempt(form=form) as outcome:
-            saved = services.save_call(
+            if call is not None and "version" in request.form:
+                check_version(call, form.version.data)
+            saved = calls.save_call(
                 db.session, g.org, call, programme=programme if programme and programme.org_id == g.org.id else None,
                 cohort=cohort, title_en=form.title_en.data, title_vi=form.title_vi.data,
                 description_en=form.description_en.data or "", description_vi=form.description_vi.data or "",
@@ -68,6 +87,7 @@ def edit_call(call_id: int | None) -> Any:
                 fee_minor=to_minor(form.fee.data, g.org.currency) if form.fee.data is not None else None,
                 allow_edits=form.allow_edits.data, blind_review=form.blind_review.data,
                 reviewers_per_application=form.reviewers_per_application.data)
+        _flash_stale(outcome)
         if outcome.ok:
             flash(_("The call is saved."), "success")
             return redirect(url_for("intake.form_builder", call_id=saved.id))
@@ -82,6 +102,8 @@ def _question_form(call: Call) -> QuestionForm:
         question = next((q for q in call.current_form.questions if q["key"] == editing), None)
         if question is not None:
             form = QuestionForm(data={**question, "original_key": editing, "options": formspec.options_text(question)})
+    if request.method == "GET":
+        form.version.data = calls.form_tag(call)
     return form
 
 
@@ -93,18 +115,21 @@ def form_builder(call_id: int) -> Any:
     if form.validate_on_submit():
         raw = {name: getattr(form, name).data for name in ("key", "type", "label_en", "label_vi", "help_en",
                                                             "help_vi", "required", "options", "max_length")}
+        expected = _expected()
         with attempt(form=form) as outcome:
             if form.original_key.data:
-                services.edit_question(db.session, call, form.original_key.data, raw)
+                calls.edit_question(db.session, call, form.original_key.data, raw, expected)
             else:
-                services.add_question(db.session, call, raw)
+                calls.add_question(db.session, call, raw, expected)
+        _flash_stale(outcome)
         if outcome.ok:
             flash(_("The form is saved (version %(n)d).", n=call.current_form.number), "success")
             return redirect(url_for("intake.form_builder", call_id=call.id))
     answered = db.session.execute(select(func.count()).select_from(Application).where(
         Application.form_version_id == call.current_form.id)).scalar_one()
     return render_template("intake/form_builder.html", call=call, form=form, answered=answered,
-                           action_form=CSRFOnlyForm()), 422 if form.errors else 200
+                           action_form=CSRFOnlyForm(), form_tag=calls.form_tag(call)), \
+        422 if form.errors else 200
 
 
 @bp.route("/calls/<int:call_id>/form/change", methods=["POST"])
@@ -114,11 +139,14 @@ def change_question(call_id: int) -> Any:
     form = CSRFOnlyForm()
     key, action = request.form.get("key", ""), request.form.get("action", "")
     if form.validate_on_submit() and any(q["key"] == key for q in call.current_form.questions):
-        if action == "remove":
-            services.remove_question(db.session, call, key)
-        elif action in ("up", "down"):
-            services.move_question(db.session, call, key, -1 if action == "up" else 1)
-        flash(_("The form is saved (version %(n)d).", n=call.current_form.number), "success")
+        expected = _expected()
+        with attempt(flash_error=True) as outcome:
+            if action == "remove":
+                calls.remove_question(db.session, call, key, expected)
+            elif action in ("up", "down"):
+                calls.move_question(db.session, call, key, -1 if action == "up" else 1, expected)
+        if outcome.ok:
+            flash(_("The form is saved (version %(n)d).", n=call.current_form.number), "success")
     return redirect(url_for("intake.form_builder", call_id=call.id))
 
 
@@ -127,16 +155,20 @@ def change_question(call_id: int) -> Any:
 def rubric(call_id: int) -> Any:
     call = get_or_404(Call, call_id)
     form = CriterionForm()
+    if request.method == "GET":
+        form.version.data = calls.rubric_tag(call)
     if form.validate_on_submit():
         with attempt(form=form) as outcome:
-            services.save_criterion(db.session, call, None, key=form.key.data, label_en=form.label_en.data,
-                                    label_vi=form.label_vi.data, scale_min=form.scale_min.data,
-                                    scale_max=form.scale_max.data, weight=form.weight.data)
+            calls.save_criterion(db.session, call, None, key=form.key.data, label_en=form.label_en.data,
+                                 label_vi=form.label_vi.data, scale_min=form.scale_min.data,
+                                 scale_max=form.scale_max.data, weight=form.weight.data,
+                                 expected=_expected())
+        _flash_stale(outcome)
         if outcome.ok:
             flash(_("The rubric is saved."), "success")
             return redirect(url_for("intake.rubric", call_id=call.id))
-    return render_template("intake/rubric.html", call=call, form=form, action_form=CSRFOnlyForm()), \
-        422 if form.errors else 200
+    return render_template("intake/rubric.html", call=call, form=form, action_form=CSRFOnlyForm(),
+                           rubric_tag=calls.rubric_tag(call)), 422 if form.errors else 200
 
 
 @bp.route("/calls/<int:call_id>/rubric/remove", methods=["POST"])
@@ -147,7 +179,7 @@ def remove_criterion(call_id: int) -> Any:
     criterion = next((c for c in call.criteria if c.key == request.form.get("key")), None)
     if form.validate_on_submit() and criterion is not None:
         with attempt(flash_error=True):
-            services.remove_criterion(db.session, call, criterion)
+            calls.remove_criterion(db.session, call, criterion, _expected())
     return redirect(url_for("intake.rubric", call_id=call.id))
 
 

@@ -20,15 +20,20 @@ from incubator.cohorts.models import Cohort
 from incubator.core.actions import attempt
 from incubator.core.db import get_required
 from incubator.core.errors import DomainError
+from incubator.core.pagination import MAX_PAGE, Page, paginate
 from incubator.core.permissions import Permission, can, require
 from incubator.core.storage import storage
 from incubator.core.tenancy import get_or_404
 from incubator.extensions import db
-from incubator.intake import decisions, exports, formspec, pipeline, ranking, review
+from incubator.intake import access, decisions, exports, formspec, pipeline, ranking, review
+from incubator.intake import bulk as bulk_actions
+from incubator.intake.access import visible_application_or_404
 from incubator.intake.forms import AssignForm, ConflictForm, DecisionForm, MoveForm
-from incubator.intake.models import Application, ApplicationFile, Call, Recommendation, Review, ReviewStatus, Stage
-from incubator.intake.tasks import send_decision_letters
+from incubator.intake.models import Application, ApplicationFile, Call, Recommendation, Review, Stage
 from incubator.intake.views import applicant_page, bp, locale
+
+PER_PAGE = 25
+PIPELINE_PER_PAGE = 50  # the ranking page ticks applications in bulk: a longer page
 
 
 def _cohort_choices() -> list[SelectChoice]:
@@ -40,12 +45,11 @@ def _reviewer_choices() -> list[SelectChoice]:
     return [SelectChoice(u.id, u.name) for u in review.reviewers_of(db.session, g.org)]
 
 
-def visible_application_or_404(application_id: int) -> Application:
-    application = get_or_404(Application, application_id)
-    if not review.may_view(application, current_user, g.membership) or (
-            application.stage == Stage.DRAFT and not application.is_owned_by(current_user)):
-        abort(404)
-    return application
+def page_of(rows: list[Any], per_page: int = PER_PAGE) -> Page:
+    """One page of a list already in its order (the ranking's), as ``core.pagination.paginate`` gives."""
+    number = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
+    start = (number - 1) * per_page
+    return Page(items=rows[start:start + per_page], page=number, per_page=per_page, total=len(rows))
 
 
 @bp.route("/calls/<int:call_id>/applications")
@@ -55,8 +59,8 @@ def pipeline_list(call_id: int) -> Any:
     stage = request.args.get("stage") or None
     sort = request.args.get("sort", "total")
     min_reviews = request.args.get("min_reviews", 0, type=int)
-    rows = ranking.rank(db.session, call, stage=stage if stage in set(Stage) else None, sort=sort,
-                        min_reviews=max(0, min_reviews or 0))
+    rows = page_of(ranking.rank(db.session, call, stage=stage if stage in set(Stage) else None, sort=sort,
+                                min_reviews=max(0, min_reviews or 0)), PIPELINE_PER_PAGE)
     move_form = MoveForm()
     move_form.stage.choices = [SelectChoice(s.value, s.label) for s in pipeline.MANAGER_STAGES]
     decision_form = DecisionForm()
@@ -64,18 +68,10 @@ def pipeline_list(call_id: int) -> Any:
     decision_form.cohort_id.data = call.cohort_id or 0
     assign_form = AssignForm()
     assign_form.reviewer_id.choices = _reviewer_choices()
-    return render_template("intake/pipeline.html", call=call, rows=rows, stage=stage, sort=sort,
+    return render_template("intake/pipeline.html", call=call, rows=rows.items, rows_page=rows, stage=stage, sort=sort,
                            min_reviews=min_reviews, stages=[s for s in Stage if s != Stage.DRAFT],
                            move_form=move_form, decision_form=decision_form, assign_form=assign_form,
                            action_form=CSRFOnlyForm(), letters_due=len(decisions.letters_due(db.session, call)))
-
-
-def _selected(call: Call) -> list[Application]:
-    ids = [int(i) for i in request.form.getlist("application_id") if i.isdigit()]
-    if not ids:
-        return []
-    return list(db.session.execute(select(Application).where(Application.call_id == call.id,
-                                                             Application.id.in_(ids))).scalars())
 
 
 @bp.route("/calls/<int:call_id>/bulk", methods=["POST"])
@@ -85,53 +81,27 @@ def bulk(call_id: int) -> Any:
     call = get_or_404(Call, call_id)
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
-    chosen = _selected(call)
-    action = request.form.get("action")
-    back = redirect(url_for("intake.pipeline_list", call_id=call.id))
-    if not chosen:
-        flash(_("Tick at least one application."), "warning")
-        return back
-    if action == "move":
-        moved, skipped = pipeline.bulk_move(db.session, chosen, current_user, g.membership,
-                                            request.form.get("stage", ""), request.form.get("comment", ""))
-        flash(_("%(n)d applications moved.", n=moved), "success")
-        for line in skipped:
-            flash(line, "warning")
-    elif action == "auto_assign":
-        with attempt(flash_error=True) as outcome:
-            made = review.auto_assign(db.session, call, chosen)
-        if outcome.ok:
-            flash(_("%(n)d review assignments made.", n=made), "success")
-    elif action == "assign":
-        reviewer = db.session.get(User, request.form.get("reviewer_id", 0, type=int))
-        if reviewer is None:
-            abort(400)
-        done = 0
-        for application in chosen:
-            with attempt() as outcome:
-                review.assign(db.session, application, reviewer)
-            if outcome.error:
-                flash(f"{application.display_name}: {outcome.error.message}", "warning")
-            else:
-                done += 1
-        flash(_("%(n)d review assignments made.", n=done), "success")
-    elif action == "decide":
-        cohort = _cohort(request.form.get("cohort_id", 0, type=int))
-        done = 0
-        for application in chosen:
-            with attempt() as outcome:  # one refused leaves nothing of its own (rows, invitations) behind
-                decisions.decide(db.session, application, current_user, g.membership,
-                                 request.form.get("decision", ""), cohort, request.form.get("comment", ""))
-            if outcome.error:
-                flash(f"{application.display_name}: {outcome.error.message}", "warning")
-            else:
-                done += 1
-                for problem in decisions.mapping_problems(application, locale()):
-                    flash(f"{application.display_name}: {problem}", "warning")
-        flash(_("%(n)d decisions recorded.", n=done), "success")
-    else:
-        abort(400)
-    return back
+    form = request.form
+    ids = [int(i) for i in form.getlist("application_id") if i.isdigit()]
+    with attempt(flash_error=True) as outcome:
+        result = bulk_actions.run(
+            db.session, call, bulk_actions.chosen(db.session, call, ids), current_user, g.membership,
+            form.get("action", ""), stage=form.get("stage", ""), comment=form.get("comment", ""),
+            reviewer_id=form.get("reviewer_id", 0, type=int), decision=form.get("decision", ""),
+            cohort_id=form.get("cohort_id", 0, type=int), locale=locale())
+    if outcome.ok:
+        flash(_BULK_DONE[form.get("action", "")](result.done), "success")
+        for line in (*result.skipped, *result.warnings):
+            flash(f"{line.application.display_name}: {line.message}", "warning")
+    return redirect(url_for("intake.pipeline_list", call_id=call.id))
+
+
+_BULK_DONE = {
+    "move": lambda n: _("%(n)d applications moved.", n=n),
+    "auto_assign": lambda n: _("%(n)d review assignments made.", n=n),
+    "assign": lambda n: _("%(n)d review assignments made.", n=n),
+    "decide": lambda n: _("%(n)d decisions recorded.", n=n),
+}
 
 
 def _cohort(cohort_id: int) -> Cohort | None:
@@ -145,10 +115,10 @@ def _cohort(cohort_id: int) -> Cohort | None:
 @applicant_page  # reviewers and managers, or the applicant (a member or not)
 def application_page(application_id: int) -> Any:
     application = visible_application_or_404(application_id)
-    manager = can(Permission.MANAGE_PROGRAMMES)
+    manager = access.may_manage(g.membership)
     if application.is_owned_by(current_user) and not manager:
         return redirect(url_for("intake.edit_application", application_id=application.id))
-    blind = review.is_blind_for(application, current_user, g.membership)
+    blind = access.is_blind_for(application, current_user, g.membership)
     mine = review.assignment(db.session, application, current_user)
     move_form = MoveForm()
     move_form.stage.choices = [SelectChoice(s.value, s.label)
@@ -158,7 +128,7 @@ def application_page(application_id: int) -> Any:
     decision_form.cohort_id.data = application.call.cohort_id or 0
     assign_form = AssignForm()
     assign_form.reviewer_id.choices = _reviewer_choices()
-    reviews = review.visible_reviews(application, current_user, manager)
+    reviews = access.visible_reviews(application, current_user, g.membership)
     return render_template(
         "intake/application.html", application=application, call=application.call, blind=blind,
         name=review.display_name(application, blind), answers=review.answers_for(application, blind),
@@ -199,6 +169,24 @@ def assign(application_id: int) -> Any:
     return redirect(url_for("intake.application_page", application_id=application.id))
 
 
+@bp.route("/applications/<int:application_id>/unassign", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def unassign(application_id: int) -> Any:
+    application = visible_application_or_404(application_id)
+    form = AssignForm()
+    form.reviewer_id.choices = _reviewer_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    mine = next((r for r in application.reviews if r.reviewer_id == form.reviewer_id.data), None)
+    if mine is None:
+        abort(404)
+    with attempt(flash_error=True) as outcome:
+        review.unassign(db.session, mine)
+    if outcome.ok:
+        flash(_("The assignment is removed."), "success")
+    return redirect(url_for("intake.application_page", application_id=application.id))
+
+
 @bp.route("/applications/<int:application_id>/decide", methods=["POST"])
 @require(Permission.MANAGE_PROGRAMMES)
 def decide(application_id: int) -> Any:
@@ -221,7 +209,7 @@ def decide(application_id: int) -> Any:
 
 @bp.route("/applications/<int:application_id>/review", methods=["POST"])
 def submit_review(application_id: int) -> Any:
-    application = visible_application_or_404(application_id)
+    application = visible_application_or_404(application_id)  # another's row: 404 before the role's 403
     if not can(Permission.REVIEW_APPLICATIONS):
         abort(403)
     if not CSRFOnlyForm().validate_on_submit():
@@ -232,7 +220,7 @@ def submit_review(application_id: int) -> Any:
                              recommendation=request.form.get("recommendation"),
                              comment=request.form.get("comment", ""))
     if (error := outcome.error) is not None:
-        blind = review.is_blind_for(application, current_user, g.membership)
+        blind = access.is_blind_for(application, current_user, g.membership)
         flash(error.message, "danger")
         return render_template(
             "intake/application.html", application=application, call=application.call, blind=blind,
@@ -246,7 +234,7 @@ def submit_review(application_id: int) -> Any:
 
 @bp.route("/applications/<int:application_id>/conflict", methods=["POST"])
 def declare_conflict(application_id: int) -> Any:
-    application = visible_application_or_404(application_id)
+    application = visible_application_or_404(application_id)  # another's row: 404 before the role's 403
     if not can(Permission.REVIEW_APPLICATIONS):
         abort(403)
     form = ConflictForm()
@@ -270,7 +258,7 @@ def download_file(application_id: int, application_file_id: int) -> Any:
     record = get_or_404(ApplicationFile, application_file_id)
     if record.application_id != application.id:
         abort(404)
-    blind = review.is_blind_for(application, current_user, g.membership)
+    blind = access.is_blind_for(application, current_user, g.membership)
     try:
         path = storage().path(record.storage_key)
     except FileNotFoundError:
@@ -292,13 +280,12 @@ def download_file(application_id: int, application_file_id: int) -> Any:
 @bp.route("/reviews")
 @require(Permission.REVIEW_APPLICATIONS)
 def my_reviews() -> Any:
-    rows = db.session.execute(
-        select(Review).where(Review.reviewer_id == current_user.id, Review.status != ReviewStatus.CONFLICT)
-        .order_by(Review.status, Review.assigned_at)
-        .options(selectinload(Review.application).selectinload(Application.call),
-                 selectinload(Review.application).selectinload(Application.applicant))).scalars().all()
-    return render_template("intake/my_reviews.html", reviews=rows,
-                           blind={r.id: review.is_blind_for(r.application, current_user, g.membership) for r in rows})
+    reviews = paginate(db.session, access.assigned_reviews(current_user).options(
+        selectinload(Review.application).selectinload(Application.call),
+        selectinload(Review.application).selectinload(Application.applicant)), per_page=PER_PAGE)
+    rows = reviews.items
+    return render_template("intake/my_reviews.html", reviews=rows, reviews_page=reviews,
+                           blind={r.id: access.is_blind_for(r.application, current_user, g.membership) for r in rows})
 
 
 @bp.route("/calls/<int:call_id>/compare")
@@ -325,13 +312,12 @@ def letters(call_id: int) -> Any:
     """Preview the decision letters not sent yet, then send them from a job."""
     call = get_or_404(Call, call_id)
     form = CSRFOnlyForm()
-    due = decisions.letters_due(db.session, call)
     if form.validate_on_submit():
-        if due:
-            send_decision_letters(g.org.id, call.id)
-            flash(_("%(n)d letters are being sent.", n=len(due)), "success")
+        queued = decisions.queue_letters(db.session, call)
+        if queued:
+            flash(_("%(n)d letters are being sent.", n=queued), "success")
         return redirect(url_for("intake.pipeline_list", call_id=call.id))
-    previews = [(a, *decisions.render_letter(db.session, a)) for a in due]
+    previews = [(a, *decisions.render_letter(db.session, a)) for a in decisions.letters_due(db.session, call)]
     return render_template("intake/letters_preview.html", call=call, previews=previews, form=form)
 
 

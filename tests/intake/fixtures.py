@@ -105,3 +105,16 @@ def intake(session) -> IntakeWorld:
     founder = member(org, Role.FOUNDER, name="Trần Khoa")
     other = member(org, Role.FOUNDER, name="Lê Hoa")
     return IntakeWorld(org, programme, cohort, call, manager, reviewers, founder, other)
+
+
+@pytest.fixture()
+def api_headers(session):
+    """``api_headers(user)``: the Authorization header of a fresh API token of ``user``."""
+    from incubator.accounts.services import create_api_token
+
+    def _headers(user) -> dict[str, str]:
+        value, _record = create_api_token(session, user, "test")
+        session.flush()
+        return {"Authorization": f"Bearer {value}"}
+
+    return _headers

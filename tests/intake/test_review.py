@@ -8,7 +8,7 @@ from sqlalchemy import select
 from incubator.core import mail
 from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.permissions import Role
-from incubator.intake import pipeline, ranking, review
+from incubator.intake import access, pipeline, ranking, review
 from incubator.intake.models import Review, ReviewStatus, Stage
 from incubator.orgs.models import Membership
 from tests.factories import member
@@ -78,7 +78,7 @@ def test_a_conflict_declines_the_assignment_and_is_kept(session, intake):
     review.declare_conflict(session, assigned, intake.reviewers[0], "I advise this startup")
     assert assigned.status == ReviewStatus.CONFLICT and assigned.conflict_reason == "I advise this startup"
     assert assigned.conflict_declared_at is not None
-    assert not review.may_view(app_, intake.reviewers[0], _membership(session, intake.reviewers[0]))
+    assert not access.may_view_application(app_, intake.reviewers[0], _membership(session, intake.reviewers[0]))
     with pytest.raises(DomainError) as caught:
         review.assign(session, app_, intake.reviewers[0])
     assert caught.value.code == "conflict_of_interest"
@@ -108,9 +108,9 @@ def test_a_reviewer_sees_others_scores_only_after_submitting(session, intake):
     review.assign(session, app_, a)
     review.assign(session, app_, b)
     review.submit_review(session, app_, a, scores={"team": 5, "market": 10}, recommendation="yes")
-    assert review.visible_reviews(app_, b, is_manager=False) == []
+    assert access.visible_reviews(app_, b, _membership(session, b)) == []
     review.submit_review(session, app_, b, scores={"team": 1, "market": 2}, recommendation="no")
-    assert {r.reviewer_id for r in review.visible_reviews(app_, b, is_manager=False)} == {a.id, b.id}
+    assert {r.reviewer_id for r in access.visible_reviews(app_, b, _membership(session, b))} == {a.id, b.id}
 
 
 def test_blind_review_hides_identity_and_file_names_from_reviewers_only(session, intake):
@@ -120,8 +120,8 @@ def test_blind_review_hides_identity_and_file_names_from_reviewers_only(session,
         "team": [{"name": "Khoa", "email": "khoa@agri.vn", "role": "CEO"}]})
     reviewer = intake.reviewers[0]
     review.assign(session, app_, reviewer)
-    assert review.is_blind_for(app_, reviewer, _membership(session, reviewer))
-    assert not review.is_blind_for(app_, intake.manager, _membership(session, intake.manager))
+    assert access.is_blind_for(app_, reviewer, _membership(session, reviewer))
+    assert not access.is_blind_for(app_, intake.manager, _membership(session, intake.manager))
     shown = dict((q["key"], v) for q, v in review.answers_for(app_, blind=True))
     assert shown["contact_email"] == "hidden" and shown["team"] == "hidden" and shown["pitch"] == "p"
     assert shown["startup_name"] == "hidden"  # the team's name gives it away too

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from incubator.core import mail
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
-from incubator.intake import services
+from incubator.intake import calls, services
 from incubator.intake.models import Application, Stage
 from incubator.orgs.models import Membership
 from tests.factories import UserFactory
@@ -96,11 +96,11 @@ def test_withdrawal_is_recorded_and_final(session, intake):
 
 def test_editing_the_form_after_applications_exist_makes_a_new_version(session, intake):
     first = intake.call.current_version
-    services.add_question(session, intake.call, {"key": "extra", "type": "short_text", "label_en": "Extra",
+    calls.add_question(session, intake.call, {"key": "extra", "type": "short_text", "label_en": "Extra",
                                                  "label_vi": "Thêm"})
     assert intake.call.current_version is first and len(first.questions) == len(QUESTIONS) + 1  # no answers yet
     answered = application(intake.call, intake.founder)
-    services.remove_question(session, intake.call, "extra")
+    calls.remove_question(session, intake.call, "extra")
     second = intake.call.current_version
     assert second.number == 2 and "extra" not in {q["key"] for q in second.questions}
     assert answered.form_version is first and "extra" in {q["key"] for q in answered.form_version.questions}
@@ -135,10 +135,10 @@ def test_upload_size_limit_is_configurable(session, intake, app, monkeypatch):
 def test_a_call_needs_titles_in_both_languages_and_dates_in_order(session, intake):
     now = utcnow()
     with pytest.raises(DomainError) as caught:
-        services.save_call(session, intake.org, None, programme=intake.programme, title_en="Call", title_vi="",
+        calls.save_call(session, intake.org, None, programme=intake.programme, title_en="Call", title_vi="",
                            opens_at=now, closes_at=now - timedelta(days=1), reviewers_per_application=2)
     assert set(caught.value.fields) == {"title_vi", "closes_at"}
-    call = services.save_call(session, intake.org, None, programme=intake.programme, title_en="Call",
+    call = calls.save_call(session, intake.org, None, programme=intake.programme, title_en="Call",
                               title_vi="Đợt", opens_at=now, closes_at=now + timedelta(days=1),
                               reviewers_per_application=2, fee_minor=500000)
     assert call.current_version.number == 1 and call.fee_minor == 500000

@@ -1,0 +1,137 @@
+"""One rule, two doors: every intake API operation and its page answer alike for each role (allowed,
+forbidden, hidden), because both ask ``intake.access`` and the same ``@require``."""
+
+from __future__ import annotations
+
+import pytest
+
+from incubator.core.permissions import Role
+from incubator.intake.models import Review, ReviewStatus, Stage
+from tests.conftest import csrf_token
+from tests.doors import assert_same_door
+from tests.factories import OrgFactory, member
+from tests.intake.fixtures import application
+
+API = "/api/v1/orgs/bbi"
+PAGE = "/o/bbi"
+ROLES = ["owner", "manager", "staff", "reviewer", "mentor", "founder", "funder", "non-member"]
+MANAGE = {"owner", "manager", "staff"}
+
+
+@pytest.fixture()
+def doors(intake, session):
+    """An application in review by a founder, assigned to reviewer A, declined for a conflict by C."""
+    target = application(intake.call, intake.other_founder, Stage.IN_REVIEW)
+    session.add(Review(org_id=intake.org.id, application=target, reviewer=intake.reviewers[0]))
+    session.add(Review(org_id=intake.org.id, application=target, reviewer=intake.reviewers[2],
+                       status=ReviewStatus.CONFLICT, conflict_reason="Advisor"))
+    session.flush()
+    return target
+
+
+def _user(role, intake):
+    if role == "manager":
+        return intake.manager
+    if role == "reviewer":
+        return intake.reviewers[0]
+    if role == "founder":
+        return intake.founder
+    if role == "non-member":
+        return member(OrgFactory(slug="elsewhere"), Role.MANAGER)
+    return member(intake.org, Role(role))
+
+
+def _operations(intake, target):
+    """(label, page request, API request): each a (method, path, body)."""
+    c, a = intake.call.id, target.id
+    conflicted = intake.reviewers[2].id
+    conflicted_review = next(r.id for r in target.reviews if r.reviewer_id == conflicted)
+    return [
+        ("list calls", ("GET", f"{PAGE}/calls", None), ("GET", f"{API}/calls", None)),
+        ("read a call", ("GET", f"{PAGE}/calls/{c}", None), ("GET", f"{API}/calls/{c}", None)),
+        ("create a call", ("POST", f"{PAGE}/calls/new", {}), ("POST", f"{API}/calls", {})),
+        ("change a call", ("POST", f"{PAGE}/calls/{c}/edit", {}),
+         ("PATCH", f"{API}/calls/{c}", {"reviewers_per_application": 0})),
+        ("read the form", ("GET", f"{PAGE}/calls/{c}/form", None), ("GET", f"{API}/calls/{c}/form", None)),
+        ("add a question", ("POST", f"{PAGE}/calls/{c}/form", {}), ("POST", f"{API}/calls/{c}/form/questions", {})),
+        ("replace the form", ("POST", f"{PAGE}/calls/{c}/form", {"key": "Bad key"}),
+         ("PUT", f"{API}/calls/{c}/form", {"questions": [{"key": "Bad key", "type": "number", "label_en": "x",
+                                                           "label_vi": "x"}]})),
+        ("edit a question", ("POST", f"{PAGE}/calls/{c}/form", {"original_key": "pitch"}),
+         ("PATCH", f"{API}/calls/{c}/form/questions?key=pitch", {"label_en": ""})),
+        ("remove a question", ("POST", f"{PAGE}/calls/{c}/form/change", {"key": "website", "action": "remove"}),
+         ("DELETE", f"{API}/calls/{c}/form/questions?key=contact_email", None)),
+        ("read the rubric", ("GET", f"{PAGE}/calls/{c}/rubric", None), ("GET", f"{API}/calls/{c}/rubric", None)),
+        ("change the rubric", ("POST", f"{PAGE}/calls/{c}/rubric", {}),
+         ("PUT", f"{API}/calls/{c}/rubric", {"criteria": [{"key": "x", "label_en": "", "label_vi": ""}]})),
+        ("ranking", ("GET", f"{PAGE}/calls/{c}/applications", None), ("GET", f"{API}/calls/{c}/ranking", None)),
+        ("compare", ("GET", f"{PAGE}/calls/{c}/compare?application_id={a}", None),
+         ("GET", f"{API}/calls/{c}/compare?application_id={a}", None)),
+        ("bulk", ("POST", f"{PAGE}/calls/{c}/bulk", {"action": "move", "stage": "submitted", "application_id": a}),
+         ("POST", f"{API}/calls/{c}/bulk", {"action": "move", "stage": "submitted", "application_ids": [a]})),
+        ("letters to send", ("GET", f"{PAGE}/calls/{c}/letters", None), ("GET", f"{API}/calls/{c}/letters", None)),
+        ("send letters", ("POST", f"{PAGE}/calls/{c}/letters", {}), ("POST", f"{API}/calls/{c}/letters", None)),
+        ("letter templates", ("GET", f"{PAGE}/letters", None), ("GET", f"{API}/letters", None)),
+        ("change a letter", ("POST", f"{PAGE}/letters?outcome=rejected&lang=en", {}),
+         ("PATCH", f"{API}/letters", {"templates": [{"outcome": "rejected", "locale": "en", "subject": "",
+                                                      "body": ""}]})),
+        ("read an application", ("GET", f"{PAGE}/applications/{a}", None), ("GET", f"{API}/applications/{a}", None)),
+        ("its reviews", ("GET", f"{PAGE}/applications/{a}", None), ("GET", f"{API}/applications/{a}/reviews", None)),
+        ("move an application", ("POST", f"{PAGE}/applications/{a}/move", {"stage": "submitted"}),
+         ("POST", f"{API}/applications/{a}/move", {"stage": "submitted"})),
+        ("assign a reviewer", ("POST", f"{PAGE}/applications/{a}/assign", {"reviewer_id": intake.reviewers[0].id}),
+         ("POST", f"{API}/applications/{a}/assignments", {"reviewer_id": intake.reviewers[0].id})),
+        ("unassign a reviewer", ("POST", f"{PAGE}/applications/{a}/unassign", {"reviewer_id": conflicted}),
+         ("DELETE", f"{API}/applications/{a}/assignments/{conflicted_review}", None)),
+        ("decide", ("POST", f"{PAGE}/applications/{a}/decide", {"decision": "nope"}),
+         ("POST", f"{API}/applications/{a}/decision", {"decision": "nope"})),
+        ("score", ("POST", f"{PAGE}/applications/{a}/review", {}),
+         ("POST", f"{API}/applications/{a}/reviews", {"scores": {}, "recommendation": "yes"})),
+        ("declare a conflict", ("POST", f"{PAGE}/applications/{a}/conflict", {}),
+         ("POST", f"{API}/applications/{a}/conflict", {"reason": ""})),
+        ("my reviews", ("GET", f"{PAGE}/reviews", None), ("GET", f"{API}/reviews?mine=true", None)),
+        ("my applications", ("GET", f"{PAGE}/applications/mine", None), ("GET", f"{API}/applications", None)),
+        ("submit someone's application", ("POST", f"{PAGE}/applications/{a}/edit", {"action": "submit"}),
+         ("POST", f"{API}/applications/{a}/submit", None)),
+        ("apply", ("POST", f"{PAGE}/calls/{c}/apply", {}), ("POST", f"{API}/calls/{c}/applications", {"answers": {}})),
+    ]
+
+
+# What each role gets, for the rows where that is not "allowed" for managers and "forbidden" for the rest.
+EXPECTED = {
+    "list calls": dict.fromkeys(ROLES, "allowed"),
+    "read a call": dict.fromkeys(ROLES, "allowed"),
+    "my applications": dict.fromkeys(ROLES, "allowed"),
+    "read an application": {**dict.fromkeys(ROLES, "hidden"), **dict.fromkeys([*MANAGE, "reviewer"], "allowed")},
+    "its reviews": {**dict.fromkeys(ROLES, "hidden"), **dict.fromkeys([*MANAGE, "reviewer"], "allowed")},
+    # The application is looked up first (another's row is 404 whatever the role), then the role (403).
+    "score": {**dict.fromkeys(ROLES, "hidden"), **dict.fromkeys(MANAGE, "forbidden"), "reviewer": "allowed"},
+    "declare a conflict": {**dict.fromkeys(ROLES, "hidden"), **dict.fromkeys(MANAGE, "forbidden"),
+                           "reviewer": "allowed"},
+    "my reviews": {**dict.fromkeys(ROLES, "forbidden"), "reviewer": "allowed", "non-member": "hidden"},
+    "submit someone's application": dict.fromkeys(ROLES, "hidden"),
+    "apply": {**dict.fromkeys(ROLES, "forbidden"), "founder": "allowed", "non-member": "allowed"},
+}
+
+
+def _page(client, token, method, path, body):
+    if method == "GET":
+        return client.get(path)
+    return client.post(path, data={"csrf_token": token, **(body or {})})
+
+
+def _api(client, headers, method, path, body):
+    return client.open(path, method=method, headers=headers, json=body)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_intake_operation_answers_alike_through_the_page_and_the_api(role, client, intake, doors,
+                                                                           api_headers, sign_in):
+    user = _user(role, intake)
+    headers = api_headers(user)
+    sign_in(user)
+    token = csrf_token(client, f"{PAGE}/applications/mine")
+    for label, page, api in _operations(intake, doors):
+        answer = assert_same_door(_page(client, token, *page), _api(client, headers, *api), f"{role}: {label}")
+        default = "allowed" if role in MANAGE else "hidden" if role == "non-member" else "forbidden"
+        assert answer == EXPECTED.get(label, {}).get(role, default), f"{role}: {label}: {answer}"
