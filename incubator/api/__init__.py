@@ -94,12 +94,12 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool =
 
 
 def init_app(app: Flask) -> None:
-    from incubator.api import accounts, booking, cohorts, intake, mentoring, orgs, payments, reporting
+    from incubator.api import accounts, booking, cohorts, intake, mentoring, orgs, payments, reporting, webhooks
     from incubator.extensions import csrf
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (accounts, orgs, cohorts, mentoring, booking, intake, payments, reporting):
+    for module in (accounts, orgs, cohorts, mentoring, booking, intake, payments, reporting, webhooks):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
 
