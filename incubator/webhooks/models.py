@@ -84,7 +84,7 @@ class WebhookDelivery(OrgScoped, Base):
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    event: Mapped[OutboxEvent] = relationship(lazy="joined")
+    event: Mapped[OutboxEvent] = relationship(lazy="selectin")
     subscription: Mapped[WebhookSubscription] = relationship()
     attempts: Mapped[list[DeliveryAttempt]] = relationship(
         order_by="DeliveryAttempt.id", cascade="all, delete-orphan", passive_deletes=True,
