@@ -68,6 +68,14 @@ class ApiBlueprint(Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}  # noqa: RUF012
 
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        """The header's value is a JSON text; flask-smorest documents it as an object, which an OpenAPI
+        header (style ``simple``) would send as ``total,3,total_pages,1``: say what is really sent."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata as JSON: total, total_pages, first_page, last_page, page, "
+                           "previous_page, next_page",
+            "schema": {"type": "string"}}
+
 
 def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool = False,
                   description: str = "") -> Blueprint:

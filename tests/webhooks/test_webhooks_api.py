@@ -348,3 +348,14 @@ def test_a_deleted_webhook_takes_its_log_and_is_not_sent_to(app, api, manager, o
         assert tasks.sweep_deliveries.call_local() == 0
     assert receiver.requests == []
     assert session.execute(select(func.count()).select_from(WebhookDelivery)).scalar_one() == 0
+
+
+def test_a_page_far_past_the_end_is_empty_not_an_error(api, manager, org, receiver, client, sign_in):
+    hook = create(api, manager, org, receiver.url).get_json()
+    answer = api(manager, "GET", f"/api/v1/orgs/{org.slug}/webhooks/{hook['id']}/deliveries?page={10**20}")
+    assert answer.status_code == 200 and answer.get_json() == []
+    assert json.loads(answer.headers["X-Pagination"])["total"] == 0
+    listed = api(manager, "GET", f"/api/v1/orgs/{org.slug}/webhooks?page={10**20}")
+    assert listed.status_code == 200 and listed.get_json() == []
+    sign_in(manager)
+    assert client.get(f"/o/{org.slug}/webhooks/{hook['id']}?page={10**20}").status_code == 200
