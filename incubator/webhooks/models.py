@@ -33,9 +33,12 @@ class DeliveryStatus(StrEnum):
 
 class WebhookSubscription(OrgScoped, Versioned, TimestampMixin, Base):
     __tablename__ = "webhook_subscriptions"
+    # One webhook per URL and organisation (two clicks on "create" make one); the hash keeps the index small.
+    __table_args__ = (UniqueConstraint("org_id", "url_hash"),)
 
     id: Mapped[intpk]
     url: Mapped[str] = mapped_column(String(2000))
+    url_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the URL
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(String(255), default="")
     secret_encrypted: Mapped[str] = mapped_column(Text)

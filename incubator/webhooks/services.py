@@ -8,6 +8,7 @@ committed one is sent by the job, or by the sweep if the job never ran.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Iterable
@@ -18,8 +19,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
 
+from incubator.core.actions import savepoint
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.jobs import after_commit
@@ -86,6 +89,31 @@ def clean_events(events: Any) -> list[str]:
     return [e for e in EVENT_TYPES if e in events]  # each once, in the documented order
 
 
+def url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+def _duplicate() -> Conflict:
+    message = _("A webhook for this URL exists already.")
+    return Conflict(message, code="webhook_exists", fields={"url": message})
+
+
+def _save(session: Session, subscription: WebhookSubscription) -> None:
+    """Write the row; a second webhook for the same URL (a check raced by another request) is a 409."""
+    with all_orgs(session), session.no_autoflush:  # the check comes before this row is written
+        taken = session.execute(select(WebhookSubscription.id).where(
+            WebhookSubscription.org_id == subscription.org_id, WebhookSubscription.url_hash == subscription.url_hash,
+            WebhookSubscription.id != (subscription.id or 0))).first()
+    if taken:
+        raise _duplicate()
+    try:
+        with savepoint(session):
+            session.add(subscription)
+            session.flush()
+    except IntegrityError as exc:
+        raise _duplicate() from exc
+
+
 def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
@@ -108,12 +136,12 @@ def create_subscription(session: Session, org_id: int, *, url: Any, events: Any,
         raise Conflict(_("An organisation can have at most %(n)d webhooks.", n=MAX_SUBSCRIPTIONS),
                        code="too_many_webhooks")
     secret = new_secret()
-    subscription = WebhookSubscription(org_id=org_id, url=clean["url"], events=clean["events"],
+    subscription = WebhookSubscription(org_id=org_id, url=clean["url"], url_hash=url_hash(clean["url"]),
+                                       events=clean["events"],
                                        description=(description or "").strip()[:255],
                                        secret_encrypted=crypto.encrypt(secret),
                                        secret_hint=secret[:len(SECRET_PREFIX) + 4], created_by_id=created_by_id)
-    session.add(subscription)
-    session.flush()
+    _save(session, subscription)
     return subscription, secret
 
 
@@ -136,10 +164,12 @@ def update_subscription(session: Session, subscription: WebhookSubscription, *, 
         changes["description"] = description.strip()[:255]
     if paused is not None:
         changes["paused"] = bool(paused)
+    if "url" in changes:
+        changes["url_hash"] = url_hash(changes["url"])
     for name, value in changes.items():
         if getattr(subscription, name) != value:
             setattr(subscription, name, value)
-    session.flush()
+    _save(session, subscription)
     return subscription
 
 

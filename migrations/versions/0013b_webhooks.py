@@ -36,6 +36,7 @@ def upgrade() -> None:
     op.create_table('webhook_subscriptions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('url', sa.String(length=2000), nullable=False),
+    sa.Column('url_hash', sa.String(length=64), nullable=False),
     sa.Column('events', sa.JSON(), nullable=False),
     sa.Column('description', sa.String(length=255), nullable=False),
     sa.Column('secret_encrypted', sa.Text(), nullable=False),
@@ -48,7 +49,8 @@ def upgrade() -> None:
     sa.Column('updated_at', incubator.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_webhook_subscriptions_created_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_webhook_subscriptions_org_id_organisations')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_subscriptions'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_subscriptions')),
+    sa.UniqueConstraint('org_id', 'url_hash', name=op.f('uq_webhook_subscriptions_org_id_url_hash'))
     )
     with op.batch_alter_table('webhook_subscriptions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_webhook_subscriptions_created_by_id'), ['created_by_id'], unique=False)

@@ -64,3 +64,19 @@ def test_send_again_clicked_at_once_sends_once_per_accepted_click(app, committed
         assert numbers == list(range(1, 2 + accepted))
         assert s.execute(select(func.count()).select_from(WebhookDelivery)
                          .where(WebhookDelivery.org_id == org.id)).scalar_one() == 1
+
+
+def test_two_clicks_on_create_make_one_webhook(app, committed, live, receiver):
+    with committed.data():
+        org = OrgFactory()
+        manager = member(org, Role.MANAGER)
+    tokens = [committed.token(manager) for _ in range(3)]
+    path = f"/api/v1/orgs/{org.slug}/webhooks"
+    answers = live.race(3, lambda i: live.api("POST", path, tokens[i],
+                                              json={"url": receiver.url + "/same", "events": ["booking.confirmed"]}))
+    assert sorted(a.status_code for a in answers) == [201, 409, 409], [a.text for a in answers]
+    with committed.read() as s:
+        from incubator.webhooks.models import WebhookSubscription
+
+        assert s.execute(select(func.count()).select_from(WebhookSubscription)
+                         .where(WebhookSubscription.org_id == org.id)).scalar_one() == 1

@@ -165,3 +165,12 @@ def test_another_organisations_webhook_is_not_found(client, sign_in, org, manage
     assert client.post(f"/o/{other.slug}/webhooks/{subscription.id}/ping",
                        data={"csrf_token": token}).status_code == 404
     assert receiver.requests == []
+
+
+def test_creating_the_same_url_twice_on_the_page_says_so(client, sign_in, org, manager, receiver, session):
+    sign_in(manager)
+    assert create_on_page(client, org, receiver.url).status_code == 200
+    again = create_on_page(client, org, receiver.url)
+    assert again.status_code == 422
+    assert "A webhook for this URL exists already." in again.get_data(as_text=True)
+    assert session.execute(select(func.count()).select_from(WebhookSubscription)).scalar_one() == 1

@@ -359,3 +359,19 @@ def test_a_page_far_past_the_end_is_empty_not_an_error(api, manager, org, receiv
     assert listed.status_code == 200 and listed.get_json() == []
     sign_in(manager)
     assert client.get(f"/o/{org.slug}/webhooks/{hook['id']}?page={10**20}").status_code == 200
+
+
+def test_one_webhook_per_url(api, manager, org, receiver, session):
+    first = create(api, manager, org, receiver.url + "/a").get_json()
+    again = create(api, manager, org, receiver.url + "/a")
+    assert again.status_code == 409 and again.get_json()["code"] == "webhook_exists"
+    assert "url" in again.get_json()["fields"]
+    second = create(api, manager, org, receiver.url + "/b").get_json()
+    moved = api(manager, "PATCH", f"/api/v1/orgs/{org.slug}/webhooks/{second['id']}", json={"url": receiver.url + "/a"})
+    assert moved.status_code == 409
+    assert api(manager, "GET", f"/api/v1/orgs/{org.slug}/webhooks/{second['id']}").get_json()["url"] == \
+        receiver.url + "/b"
+    assert session.execute(select(func.count()).select_from(WebhookSubscription)).scalar_one() == 2
+    other = OrgFactory()
+    assert create(api, member(other, Role.MANAGER), other, receiver.url + "/a").status_code == 201  # per organisation
+    assert first["id"]
