@@ -86,7 +86,11 @@ def run_delivery(session: Session, delivery_id: int) -> Answer | None:
         else:
             headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, "Webhook-Id": event_id,
                        SIGNATURE_HEADER: signature(secret, body, int(time.time()))}
-            answer = post(url, body, headers)
+            try:
+                answer = post(url, body, headers)
+            except Exception as exc:  # whatever went wrong is this attempt's error, logged like the others
+                log.exception("webhook delivery %s: unexpected error", delivery_id)
+                answer = Answer(None, "", f"{type(exc).__name__}: {exc}"[:300], 0)
 
         delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
         if delivery is None:  # its subscription was deleted meanwhile

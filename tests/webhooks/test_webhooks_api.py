@@ -375,3 +375,15 @@ def test_one_webhook_per_url(api, manager, org, receiver, session):
     other = OrgFactory()
     assert create(api, member(other, Role.MANAGER), other, receiver.url + "/a").status_code == 201  # per organisation
     assert first["id"]
+
+
+def test_an_unexpected_error_while_sending_is_logged_and_retried(api, manager, org, receiver, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tasks, "post", broken)
+    hook = create(api, manager, org, receiver.url).get_json()
+    assert api(manager, "POST", f"/api/v1/orgs/{org.slug}/webhooks/{hook['id']}/ping").status_code == 202
+    [entry] = api(manager, "GET", f"/api/v1/orgs/{org.slug}/webhooks/{hook['id']}/deliveries").get_json()
+    assert entry["status"] == "pending" and entry["attempts"][0]["error"] == "RuntimeError: boom"
+    assert entry["next_attempt_at"] is not None
