@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from huey import crontab
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from incubator.core.db import utcnow
@@ -26,12 +26,19 @@ from incubator.core.jobs import job, periodic
 from incubator.core.tenancy import all_orgs
 from incubator.webhooks import crypto
 from incubator.webhooks.delivery import SIGNATURE_HEADER, Answer, next_attempt, post, signature
-from incubator.webhooks.models import DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookSubscription
+from incubator.webhooks.models import (
+    DeliveryAttempt,
+    DeliveryStatus,
+    OutboxEvent,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 log = logging.getLogger(__name__)
 CLAIM = timedelta(seconds=60)  # a worker that died while sending gives the delivery back after this
 SWEEP_BATCH = 500
 USER_AGENT = "Incubator-Webhooks/1"
+RETENTION = timedelta(days=90)  # how long events and their delivery log are kept once nothing is pending
 
 
 def queue(delivery_ids: Iterable[int]) -> None:
@@ -153,3 +160,25 @@ def sweep_deliveries() -> int:
     db.session.rollback()  # nothing written: end the read before the deliveries run
     queue(ids)
     return len(ids)
+
+
+def prune(session: Session, limit: int = 1000) -> int:
+    """Delete events older than ``RETENTION`` with no delivery still pending (their deliveries and attempts
+    go with them, by the foreign keys' cascade). Answers how many events went."""
+    pending = exists().where(WebhookDelivery.event_id == OutboxEvent.id,
+                             WebhookDelivery.status == DeliveryStatus.PENDING)
+    # The clean-up serves every organisation.
+    with all_orgs(session):
+        ids = list(session.execute(select(OutboxEvent.id).where(OutboxEvent.created_at < utcnow() - RETENTION,
+                                                                 ~pending).limit(limit)).scalars())
+        if ids:
+            session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids))
+                            .execution_options(synchronize_session=False))
+    return len(ids)
+
+
+@periodic(crontab(minute="40", hour="3"))
+def prune_old_events() -> int:
+    from incubator.extensions import db
+
+    return prune(db.session)

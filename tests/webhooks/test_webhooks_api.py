@@ -387,3 +387,21 @@ def test_an_unexpected_error_while_sending_is_logged_and_retried(api, manager, o
     [entry] = api(manager, "GET", f"/api/v1/orgs/{org.slug}/webhooks/{hook['id']}/deliveries").get_json()
     assert entry["status"] == "pending" and entry["attempts"][0]["error"] == "RuntimeError: boom"
     assert entry["next_attempt_at"] is not None
+
+
+def test_old_events_are_pruned_with_their_log_but_not_while_pending(app, api, manager, org, receiver, session, clock,
+                                                                   monkeypatch):
+    create(api, manager, org, receiver.url)
+    with app.app_context():
+        services.emit(session, org.id, "booking.confirmed", {"booking_id": 1})  # delivered
+        session.commit()
+        monkeypatch.setattr(tasks, "deliver", lambda _id: None)
+        services.emit(session, org.id, "booking.confirmed", {"booking_id": 2})  # still pending
+        session.commit()
+    clock.advance(days=91)
+    with app.app_context():
+        assert tasks.prune_old_events.call_local() == 1
+    data = [json.loads(body)["data"]["booking_id"] for body in session.execute(select(OutboxEvent.body)).scalars()]
+    assert data == [2]
+    assert session.execute(select(func.count()).select_from(WebhookDelivery)).scalar_one() == 1
+    assert session.execute(select(func.count()).select_from(DeliveryAttempt)).scalar_one() == 0
