@@ -112,7 +112,7 @@ def _delivery_out(d: WebhookDelivery) -> dict[str, Any]:
 
 
 def _location(subscription: WebhookSubscription) -> dict[str, str]:
-    return {"Location": url_for("api_webhooks.get_webhook", org=g.org.slug, webhook_id=subscription.id)}
+    return {"Location": url_for("api_webhooks.get_webhook", org=g.org.slug, webhook_subscription_id=subscription.id)}
 
 
 @bp.route("")
@@ -140,56 +140,56 @@ def create_webhook(data: dict[str, Any]) -> Any:
     return {**_out(subscription), "secret": secret}, 201, _location(subscription)
 
 
-@bp.route("/<int:webhook_id>")
+@bp.route("/<int:webhook_subscription_id>")
 @require(Permission.MANAGE_ORG)
 @bp.response(200, WebhookOut)
 @errors()
-def get_webhook(webhook_id: int) -> Any:
-    subscription = get_or_404(WebhookSubscription, webhook_id)
+def get_webhook(webhook_subscription_id: int) -> Any:
+    subscription = get_or_404(WebhookSubscription, webhook_subscription_id)
     return _out(subscription), 200, {"ETag": etag_of(subscription)}
 
 
-@bp.route("/<int:webhook_id>", methods=["PATCH"])
+@bp.route("/<int:webhook_subscription_id>", methods=["PATCH"])
 @require(Permission.MANAGE_ORG)
 @bp.arguments(WebhookPatch)
 @bp.response(200, WebhookOut)
 @errors(INVALID, (412, "`If-Match` names an older version (`stale`)"))
-def update_webhook(data: dict[str, Any], webhook_id: int) -> Any:
+def update_webhook(data: dict[str, Any], webhook_subscription_id: int) -> Any:
     """Change the URL, the events, the description, or pause and resume. Fields left out keep their value."""
-    subscription = get_or_404(WebhookSubscription, webhook_id)
+    subscription = get_or_404(WebhookSubscription, webhook_subscription_id)
     check_if_match(subscription)
     services.update_subscription(db.session, subscription, url=data.get("url"), events=data.get("events"),
                                  description=data.get("description"), paused=data.get("paused"))
     return _out(subscription), 200, {"ETag": etag_of(subscription)}
 
 
-@bp.route("/<int:webhook_id>", methods=["DELETE"])
+@bp.route("/<int:webhook_subscription_id>", methods=["DELETE"])
 @require(Permission.MANAGE_ORG)
 @bp.response(204)
 @errors()
-def delete_webhook(webhook_id: int) -> Any:
+def delete_webhook(webhook_subscription_id: int) -> Any:
     """Delete the webhook and its delivery log."""
-    services.delete_subscription(db.session, get_or_404(WebhookSubscription, webhook_id))
+    services.delete_subscription(db.session, get_or_404(WebhookSubscription, webhook_subscription_id))
     return None
 
 
-@bp.route("/<int:webhook_id>/deliveries")
+@bp.route("/<int:webhook_subscription_id>/deliveries")
 @require(Permission.MANAGE_ORG)
 @bp.response(200, DeliveryOut(many=True))
 @bp.paginate()
 @errors()
-def list_deliveries(pagination_parameters: Any, webhook_id: int) -> Any:
+def list_deliveries(pagination_parameters: Any, webhook_subscription_id: int) -> Any:
     """The delivery log, newest first: each event sent to the webhook, with every attempt."""
     from sqlalchemy.orm import selectinload
 
-    subscription = get_or_404(WebhookSubscription, webhook_id)
+    subscription = get_or_404(WebhookSubscription, webhook_subscription_id)
     stmt = services.deliveries_stmt(subscription).options(selectinload(WebhookDelivery.attempts))
     return [_delivery_out(d) for d in api_page(stmt, pagination_parameters)]
 
 
-def _delivery(webhook_id: int, delivery_id: int) -> WebhookDelivery:
-    subscription = get_or_404(WebhookSubscription, webhook_id)
-    item = get_or_404(WebhookDelivery, delivery_id)
+def _delivery(webhook_subscription_id: int, webhook_delivery_id: int) -> WebhookDelivery:
+    subscription = get_or_404(WebhookSubscription, webhook_subscription_id)
+    item = get_or_404(WebhookDelivery, webhook_delivery_id)
     if item.subscription_id != subscription.id:
         from flask import abort
 
@@ -197,29 +197,29 @@ def _delivery(webhook_id: int, delivery_id: int) -> WebhookDelivery:
     return item
 
 
-@bp.route("/<int:webhook_id>/deliveries/<int:delivery_id>")
+@bp.route("/<int:webhook_subscription_id>/deliveries/<int:webhook_delivery_id>")
 @require(Permission.MANAGE_ORG)
 @bp.response(200, DeliveryOut)
 @errors()
-def get_delivery(webhook_id: int, delivery_id: int) -> Any:
-    return _delivery_out(_delivery(webhook_id, delivery_id))
+def get_delivery(webhook_subscription_id: int, webhook_delivery_id: int) -> Any:
+    return _delivery_out(_delivery(webhook_subscription_id, webhook_delivery_id))
 
 
-@bp.route("/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
+@bp.route("/<int:webhook_subscription_id>/deliveries/<int:webhook_delivery_id>/redeliver", methods=["POST"])
 @require(Permission.MANAGE_ORG)
 @bp.response(202, DeliveryOut)
 @errors((409, "Being sent right now (`delivery_in_progress`) or already queued (`delivery_queued`)"))
-def redeliver(webhook_id: int, delivery_id: int) -> Any:
+def redeliver(webhook_subscription_id: int, webhook_delivery_id: int) -> Any:
     """"Send again": the same body (the same event id) in a new round of attempts, starting now."""
-    item = services.redeliver(db.session, _delivery(webhook_id, delivery_id))
+    item = services.redeliver(db.session, _delivery(webhook_subscription_id, webhook_delivery_id))
     return _delivery_out(item)
 
 
-@bp.route("/<int:webhook_id>/ping", methods=["POST"])
+@bp.route("/<int:webhook_subscription_id>/ping", methods=["POST"])
 @require(Permission.MANAGE_ORG)
 @bp.response(202, DeliveryOut)
 @errors()
-def ping(webhook_id: int) -> Any:
+def ping(webhook_subscription_id: int) -> Any:
     """Send a `webhook.ping` test event to this webhook (even when paused)."""
-    item = services.ping(db.session, get_or_404(WebhookSubscription, webhook_id))
+    item = services.ping(db.session, get_or_404(WebhookSubscription, webhook_subscription_id))
     return _delivery_out(item)

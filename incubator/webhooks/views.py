@@ -66,17 +66,17 @@ def _edit_form(subscription: WebhookSubscription) -> EditWebhookForm:
                                                 "version": subscription.version})
 
 
-@bp.route("/<int:webhook_id>")
+@bp.route("/<int:webhook_subscription_id>")
 @require(Permission.MANAGE_ORG)
-def detail(webhook_id: int) -> Any:
-    subscription = get_or_404(WebhookSubscription, webhook_id)
+def detail(webhook_subscription_id: int) -> Any:
+    subscription = get_or_404(WebhookSubscription, webhook_subscription_id)
     return _detail_page(subscription, _edit_form(subscription))
 
 
-@bp.route("/<int:webhook_id>", methods=["POST"])
+@bp.route("/<int:webhook_subscription_id>", methods=["POST"])
 @require(Permission.MANAGE_ORG)
-def edit(webhook_id: int) -> Any:
-    subscription = get_or_404(WebhookSubscription, webhook_id)
+def edit(webhook_subscription_id: int) -> Any:
+    subscription = get_or_404(WebhookSubscription, webhook_subscription_id)
     form = EditWebhookForm()
     if form.validate_on_submit():
         with attempt(form=form) as outcome:
@@ -85,34 +85,34 @@ def edit(webhook_id: int) -> Any:
                                          events=form.events.data or [], description=form.description.data or "")
         if outcome.ok:
             flash(_("The webhook is saved."), "success")
-            return redirect(url_for("webhooks.detail", webhook_id=subscription.id))
+            return redirect(url_for("webhooks.detail", webhook_subscription_id=subscription.id))
     return _detail_page(subscription, form, status=422)
 
 
-def _button(webhook_id: int) -> WebhookSubscription:
-    subscription = get_or_404(WebhookSubscription, webhook_id)
+def _button(webhook_subscription_id: int) -> WebhookSubscription:
+    subscription = get_or_404(WebhookSubscription, webhook_subscription_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     return subscription
 
 
-@bp.route("/<int:webhook_id>/pause", methods=["POST"], defaults={"paused": True})
-@bp.route("/<int:webhook_id>/resume", methods=["POST"], defaults={"paused": False})
+@bp.route("/<int:webhook_subscription_id>/pause", methods=["POST"], defaults={"paused": True})
+@bp.route("/<int:webhook_subscription_id>/resume", methods=["POST"], defaults={"paused": False})
 @require(Permission.MANAGE_ORG)
-def pause(webhook_id: int, paused: bool) -> Any:
-    subscription = _button(webhook_id)
+def pause(webhook_subscription_id: int, paused: bool) -> Any:
+    subscription = _button(webhook_subscription_id)
     with attempt(flash_error=True) as outcome:
         services.update_subscription(db.session, subscription, paused=paused)
     if outcome.ok:
         flash(_("The webhook is paused: it receives nothing until it is resumed.") if paused
               else _("The webhook is active again."), "success")
-    return redirect(url_for("webhooks.detail", webhook_id=subscription.id))
+    return redirect(url_for("webhooks.detail", webhook_subscription_id=subscription.id))
 
 
-@bp.route("/<int:webhook_id>/delete", methods=["POST"])
+@bp.route("/<int:webhook_subscription_id>/delete", methods=["POST"])
 @require(Permission.MANAGE_ORG)
-def delete(webhook_id: int) -> Any:
-    subscription = _button(webhook_id)
+def delete(webhook_subscription_id: int) -> Any:
+    subscription = _button(webhook_subscription_id)
     with attempt(flash_error=True) as outcome:
         services.delete_subscription(db.session, subscription)
     if outcome.ok:
@@ -120,26 +120,26 @@ def delete(webhook_id: int) -> Any:
     return redirect(url_for("webhooks.index"))
 
 
-@bp.route("/<int:webhook_id>/ping", methods=["POST"])
+@bp.route("/<int:webhook_subscription_id>/ping", methods=["POST"])
 @require(Permission.MANAGE_ORG)
-def ping(webhook_id: int) -> Any:
-    subscription = _button(webhook_id)
+def ping(webhook_subscription_id: int) -> Any:
+    subscription = _button(webhook_subscription_id)
     with attempt(flash_error=True) as outcome:
         services.ping(db.session, subscription)
     if outcome.ok:
         flash(_("A test event is on its way; its delivery shows below."), "success")
-    return redirect(url_for("webhooks.detail", webhook_id=subscription.id))
+    return redirect(url_for("webhooks.detail", webhook_subscription_id=subscription.id))
 
 
-@bp.route("/<int:webhook_id>/deliveries/<int:delivery_id>/redeliver", methods=["POST"])
+@bp.route("/<int:webhook_subscription_id>/deliveries/<int:webhook_delivery_id>/redeliver", methods=["POST"])
 @require(Permission.MANAGE_ORG)
-def redeliver(webhook_id: int, delivery_id: int) -> Any:
-    subscription = _button(webhook_id)
-    item = get_or_404(WebhookDelivery, delivery_id)
+def redeliver(webhook_subscription_id: int, webhook_delivery_id: int) -> Any:
+    subscription = _button(webhook_subscription_id)
+    item = get_or_404(WebhookDelivery, webhook_delivery_id)
     if item.subscription_id != subscription.id:
         abort(404)
     with attempt(flash_error=True) as outcome:
         services.redeliver(db.session, item)
     if outcome.ok:
         flash(_("The event is sent again."), "success")
-    return redirect(url_for("webhooks.detail", webhook_id=subscription.id))
+    return redirect(url_for("webhooks.detail", webhook_subscription_id=subscription.id))
