@@ -103,6 +103,16 @@ class Config:
     FAKE_STRIPE_STATE_FILE = _env("FAKE_STRIPE_STATE_FILE", str(INSTANCE_DIR / "fake-stripe.json"))
     FAKE_STRIPE_DELIVERY = "http"  # the fake posts its webhooks to PUBLIC_URL (tests: an outbox)
 
+    # Outbound webhooks: each delivery waits at most this long for the endpoint's answer
+    WEBHOOK_TIMEOUT_SECONDS = float(_env("WEBHOOK_TIMEOUT_SECONDS", "5") or 5)
+    # Comma-separated Fernet keys that encrypt the webhooks' signing secrets (the first encrypts, all
+    # decrypt); unset: a key derived from SECRET_KEY. See the README's security section.
+    WEBHOOK_SECRET_KEYS = _env("WEBHOOK_SECRET_KEYS")
+    # Endpoints over plain http://, and on loopback or private addresses (SSRF), are refused unless
+    # these are on; development and tests turn them on.
+    WEBHOOKS_ALLOW_HTTP = _env_bool("WEBHOOKS_ALLOW_HTTP", False)
+    WEBHOOKS_ALLOW_PRIVATE = _env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+
     # Password hashing (argon2id); the defaults are argon2-cffi's RFC 9106 low-memory profile
     ARGON2_TIME_COST = _env_int("ARGON2_TIME_COST", 3)
     ARGON2_MEMORY_COST = _env_int("ARGON2_MEMORY_COST", 65536)
@@ -145,6 +155,8 @@ class Development(Config):
     DATABASE_URL = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'incubator.db'}")
     LOG_JSON = _env_bool("LOG_JSON", False)
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_development_only")
+    WEBHOOKS_ALLOW_HTTP = _env_bool("WEBHOOKS_ALLOW_HTTP", True)  # a local receiver while developing
+    WEBHOOKS_ALLOW_PRIVATE = _env_bool("WEBHOOKS_ALLOW_PRIVATE", True)
 
 
 class Testing(Config):

@@ -38,6 +38,7 @@ BLUEPRINTS = (
     "incubator.reporting.views",
     "incubator.intake.views",
     "incubator.intake.views:platform",
+    "incubator.webhooks.views",
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 

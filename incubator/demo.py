@@ -22,6 +22,7 @@ from incubator.orgs import services as orgs
 from incubator.orgs.models import Invitation, Organisation, OrgKind
 from incubator.payments import demo as payments_demo
 from incubator.reporting import demo as reporting_demo
+from incubator.webhooks import demo as webhooks_demo
 
 DEMO_ORGS = [
     {"slug": "bbi", "name": "Becamex Business Incubator (Eastern International University)", "kind": OrgKind.INCUBATOR},
@@ -84,6 +85,7 @@ def seed(session: Session, password: str) -> None:
         payments_demo.seed(session, [by_slug["bbi"], by_slug["tdmu"]])
         reporting_demo.seed(session, by_slug["bbi"], by_slug["tdmu"], by_slug["dost-bd"], today)
         reporting_demo.seed_export(session, by_slug["bbi"], users["funder@bbi.example.com"], today)
+        webhooks_demo.seed(session, by_slug["bbi"], users["manager@bbi.example.com"].id)
 
 
 def _invitation(session: Session, org: Organisation, email: str, role: Role) -> None:

@@ -54,6 +54,7 @@ from incubator.mentoring.models import (
 from incubator.orgs.models import Invitation, Membership, Organisation
 from incubator.payments.models import PaymentAccount, WebhookEvent
 from incubator.reporting.models import ReportBranding, ReportExport, ReportTarget
+from incubator.webhooks.models import DeliveryAttempt, OutboxEvent, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Application", "ApplicationFile", "Call", "Criterion", "FormVersion", "LetterTemplate", "PendingFounder", "Review",
@@ -67,4 +68,5 @@ __all__ = [
     "Invitation", "KpiDefinition", "Membership", "Milestone", "MilestoneTemplate", "Organisation", "Programme",
     "ReminderLog", "Startup", "StartupFounder", "User",
     "ReportBranding", "ReportExport", "ReportTarget",
+    "DeliveryAttempt", "OutboxEvent", "WebhookDelivery", "WebhookSubscription",
 ]

@@ -177,6 +177,7 @@ def init_app(app: Flask) -> None:
         orgs,
         payments,
         reporting,
+        webhooks,
     )
     from incubator.extensions import csrf
 
@@ -184,7 +185,7 @@ def init_app(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                         "description": SCOPES_DOC})
     for module in (accounts, orgs, cohorts, mentoring, mentoring_matching, mentoring_sessions, booking, intake,
-                   payments, reporting):
+                   payments, reporting, webhooks):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)
     document_operations(api.spec)

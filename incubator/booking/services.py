@@ -38,6 +38,7 @@ from incubator.core.weekly import inside_windows, window_times
 from incubator.ledger import signals as ledger_signals
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
 from incubator.orgs.models import Organisation
+from incubator.webhooks.services import emit_for
 
 HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
 MAX_BOOKING = timedelta(days=7)  # no booking is longer, and no buffer longer than a day:
@@ -48,6 +49,7 @@ signals = Namespace()
 # Sent after a booking is cancelled, with ``in_policy``: whether it was early enough to be given back
 # (payments refunds a paid booking on it, within the same transaction).
 booking_cancelled = signals.signal("booking-cancelled")
+WEBHOOK_FIELDS = ("resource_id", "startup_id", "user_id", "status", "starts_at", "ends_at", "price", "currency")
 
 
 class SlotTaken(Conflict):
@@ -233,6 +235,8 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
                                 resource_kind=resource.kind, minutes=-offer.credit_minutes, booking_id=booking.id,
                                 kind=LedgerKind.CREDIT_USE))
     session.flush()
+    if status == BookingStatus.CONFIRMED:
+        emit_for(booking, "booking.confirmed", *WEBHOOK_FIELDS)
     return booking
 
 
@@ -266,6 +270,7 @@ def cancel_booking(session: Session, booking: Booking, user: User, is_manager: b
     if in_time or is_manager:
         _refund_credits(session, booking)
     session.flush()
+    emit_for(booking, "booking.cancelled", *WEBHOOK_FIELDS, cancelled_at=now)
     booking_cancelled.send(booking, session=session, in_policy=in_time or is_manager)
     return in_time or is_manager
 
@@ -275,11 +280,13 @@ def decide_approval(booking: Booking, approve: bool) -> None:
         raise DomainError(_("This booking is not waiting for approval."), code="not_pending")
     if not approve:
         booking.status, booking.cancelled_at = BookingStatus.CANCELLED, utcnow()
+        emit_for(booking, "booking.cancelled", *WEBHOOK_FIELDS, cancelled_at=booking.cancelled_at)
     elif booking.price > 0:
         booking.status = BookingStatus.AWAITING_PAYMENT
         booking.hold_expires_at = utcnow() + timedelta(minutes=HOLD_MINUTES)
     else:
         booking.status = BookingStatus.CONFIRMED
+        emit_for(booking, "booking.confirmed", *WEBHOOK_FIELDS)
 
 
 # -- availability -----------------------------------------------------------------------------------
@@ -443,6 +450,7 @@ def take_held(booking: Booking, user: User, now: datetime | None = None) -> None
         booking.status, booking.hold_expires_at = BookingStatus.AWAITING_PAYMENT, now + timedelta(minutes=HOLD_MINUTES)
     else:
         booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None
+        emit_for(booking, "booking.confirmed", *WEBHOOK_FIELDS)
 
 
 # -- shared labs ------------------------------------------------------------------------------------
@@ -583,6 +591,7 @@ def on_payment_settled(payment: Payment, *, session: Session, **_kw: Any) -> Non
     booking = session.get(Booking, payment.booking_id)
     if booking is not None and booking.status == BookingStatus.AWAITING_PAYMENT:
         booking.status, booking.hold_expires_at = BookingStatus.CONFIRMED, None
+        emit_for(booking, "booking.confirmed", *WEBHOOK_FIELDS)
     else:
         ledger_signals.ask(ledger_signals.refund_requested, payment, session=session)
 

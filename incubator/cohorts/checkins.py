@@ -34,6 +34,7 @@ from incubator.core.errors import Conflict, DomainError
 from incubator.core.money import to_major, to_minor
 from incubator.core.timezones import add_months
 from incubator.orgs.models import Organisation
+from incubator.webhooks.services import emit_for
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_COUNT = 10**9  # people, customers, products: anything larger is a typing error
@@ -208,6 +209,7 @@ def submit_checkin(session: Session, startup: Startup, clean: CleanCheckIn, user
     except IntegrityError as exc:
         raise Conflict(_("%(period)s is already reported.", period=clean.period.strftime("%Y-%m")),
                        code="period_reported", fields={"period": _("Already reported.")}) from exc
+    emit_for(checkin, "checkin.submitted", "startup_id", "period", "is_baseline", "submitted_by_id")
     return checkin
 
 
@@ -239,6 +241,7 @@ def verify_checkin(checkin: CheckIn, user: User) -> None:
     if checkin.is_locked:
         raise Conflict(_("This check-in is locked and cannot be changed."), code="locked")
     checkin.verified_by_id, checkin.verified_at = user.id, utcnow()
+    emit_for(checkin, "checkin.verified", "startup_id", "period", "verified_by_id", "verified_at")
 
 
 def lock_checkin(checkin: CheckIn, user: User) -> None:

@@ -40,7 +40,9 @@ def paginate(session: Session, stmt: Select[Any], per_page: int = 25, page: int 
     # cannot hold (SQLite's integers are 64-bit; keep it within 32 bits).
     page = min(max(1, page), (2**31 - 1) // per_page + 1)
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    items = list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars())
+    # A page past the end is empty without asking (a huge ?page= would overflow the OFFSET).
+    offset = (page - 1) * per_page
+    items = list(session.execute(stmt.limit(per_page).offset(offset)).scalars()) if offset < total else []
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 

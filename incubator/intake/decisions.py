@@ -24,6 +24,7 @@ from incubator.core.timezones import to_local
 from incubator.intake import formspec, pipeline
 from incubator.intake.models import Application, Call, LetterTemplate, PendingFounder, Stage
 from incubator.orgs.models import Membership, Organisation
+from incubator.webhooks.services import emit_for
 
 OUTCOMES = ("accepted", "waitlisted", "rejected")
 PLACEHOLDERS = ("applicant_name", "call_title", "org_name", "cohort_name", "team_name")
@@ -68,6 +69,7 @@ def decide(session: Session, application: Application, actor: User, membership: 
         application.decided_cohort_id = joining.id
     application.letter_sent_at = None
     session.flush()
+    emit_for(application, "application.decided", "call_id", "stage", "decided_cohort_id", "startup_id")
     return application
 
 

@@ -29,6 +29,7 @@ from incubator.intake.models import Application, ApplicationFile, Call, Stage, T
 from incubator.ledger import signals as ledger_signals
 from incubator.ledger.models import Payment, PaymentStatus
 from incubator.orgs.models import Organisation
+from incubator.webhooks.services import emit_for
 
 
 def _raise(fields: dict[str, str], message: str | None = None, code: str | None = None) -> None:
@@ -182,6 +183,7 @@ def submit_application(session: Session, application: Application, user: User,
     application.submitted_at = utcnow()
     record_transition(session, application, user, Stage.SUBMITTED, "")
     _receipt(session, application)
+    emit_for(application, "application.submitted", "call_id", "stage", "submitted_at")
     return application
 
 

@@ -42,6 +42,7 @@ from incubator.mentoring.models import (
     SessionStatus,
 )
 from incubator.orgs.models import Organisation
+from incubator.webhooks.services import emit_for
 
 STALE_DAYS = 21  # a match with no session for this long is flagged to the manager
 
@@ -373,6 +374,7 @@ def publish(session: Session, cohort: Cohort, notify: Any = None) -> int:
         (MatchStatus.PROPOSED, MatchStatus.LOCKED)))).scalars().all()
     for match in matches:
         match.status = MatchStatus.PUBLISHED
+        emit_for(match, "match.published", "cohort_id", "startup_id", "mentor_id", "status")
     run = session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
                           .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
     if run is not None:
@@ -534,6 +536,7 @@ def log_session(record: MentorSession, user: User, *, notes: str, topics: str, d
         if title.strip():
             record.action_items.append(ActionItem(org_id=record.org_id, match_id=record.match_id,
                                                   title=title.strip(), owner=owner, due_on=due_on))
+    emit_for(record, "session.logged", "match_id", "mentor_id", "starts_at", "duration_minutes", "status")
 
 
 def rate_session(record: MentorSession, user: User, rating: int, comment: str) -> None:

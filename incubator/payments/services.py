@@ -35,6 +35,7 @@ from incubator.orgs.models import Organisation
 from incubator.payments import gateway as gateways
 from incubator.payments import tasks
 from incubator.payments.models import PaymentAccount
+from incubator.webhooks.services import emit_for
 
 GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, for a late webhook
 
@@ -217,6 +218,9 @@ def sync(session: Session, payment: Payment) -> list[str]:
     return changes
 
 
+WEBHOOK_FIELDS = ("purpose", "booking_id", "application_id", "startup_id", "amount", "currency", "status")
+
+
 def _mark_paid(session: Session, payment: Payment, amount: int) -> None:
     payment.status, payment.paid_at, payment.failure_message = PaymentStatus.PAID, utcnow(), ""
     entry = LedgerEntry(org_id=payment.org_id, kind=LedgerKind.PAYMENT, startup_id=payment.startup_id,
@@ -225,6 +229,7 @@ def _mark_paid(session: Session, payment: Payment, amount: int) -> None:
     session.add(entry)
     session.flush()
     tasks.send_receipt(session, entry)
+    emit_for(payment, "payment.succeeded", *WEBHOOK_FIELDS, "paid_at")
     # Booking confirms the booking, intake submits the application; either sends refund_requested
     # when the thing paid for can no longer be had (a released hold, a call that filled up).
     signals.payment_settled.send(payment, session=session)
@@ -252,6 +257,7 @@ def _add_refund(session: Session, payment: Payment, refund_info: gateways.Refund
         else PaymentStatus.PARTIALLY_REFUNDED
     session.flush()
     tasks.send_receipt(session, entry)
+    emit_for(payment, "payment.refunded", *WEBHOOK_FIELDS, "amount_refunded", refund_amount=refund_info.amount)
     signals.payment_refunded.send(payment, session=session, amount=refund_info.amount)
     return entry
 
