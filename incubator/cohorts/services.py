@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from pathlib import PurePath
+from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -34,6 +37,9 @@ from incubator.core.permissions import Permission, Role
 from incubator.core.urls import URL_MESSAGE, is_web_url
 from incubator.orgs.models import Membership, Organisation
 
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EVIDENCE_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".xlsx", ".csv"}
+
 
 def _required(fields: dict[str, str], **values: Any) -> None:
     for name, value in values.items():
@@ -57,6 +63,24 @@ def create_programme(session: Session, org: Organisation, *, name: str, kind: st
     _raise(fields)
     programme = Programme(org_id=org.id, name=name.strip(), kind=ProgrammeKind(kind), description=description or "")
     session.add(programme)
+    session.flush()
+    return programme
+
+
+def update_programme(session: Session, programme: Programme, **data: Any) -> Programme:
+    """Change a programme's name, kind or description; fields not given stay as they are."""
+    fields: dict[str, str] = {}
+    if "name" in data:
+        _required(fields, name=data["name"])
+    if "kind" in data and data["kind"] not in set(ProgrammeKind):
+        fields["kind"] = _("Not a valid choice.")
+    _raise(fields)
+    if "name" in data:
+        programme.name = str(data["name"]).strip()
+    if "kind" in data:
+        programme.kind = ProgrammeKind(data["kind"])
+    if "description" in data:
+        programme.description = data["description"] or ""
     session.flush()
     return programme
 
@@ -183,6 +207,36 @@ def add_founder(session: Session, org: Organisation, startup: Startup, user: Use
     session.flush()
 
 
+@dataclass
+class FounderAdded:
+    """What adding a founder by email did: ``user`` made a founder, or an invitation sent to ``email``."""
+
+    email: str
+    user: User | None
+
+    @property
+    def invited(self) -> bool:
+        return self.user is None
+
+
+def add_founder_by_email(session: Session, org: Organisation, startup: Startup, email: str, *, by: User,
+                         actor: Membership | None) -> FounderAdded:
+    """A founder by email: someone with an account becomes one at once; anyone else is invited to join
+    the organisation as a founder (and is added to the startup by a manager once they have joined)."""
+    from incubator.accounts.services import get_user_by_email
+    from incubator.orgs.services import invite
+
+    email = (email or "").strip()
+    if not EMAIL_RE.match(email):
+        raise DomainError(_("Invalid email address."), fields={"email": _("Invalid email address.")})
+    user = get_user_by_email(session, email)
+    if user is not None:
+        add_founder(session, org, startup, user)
+        return FounderAdded(email=email, user=user)
+    invite(session, org, email, Role.FOUNDER, by, actor=actor)
+    return FounderAdded(email=email, user=None)
+
+
 def startups_of(session: Session, org: Organisation, user: User) -> list[Startup]:
     stmt = (select(Startup).join(StartupFounder, StartupFounder.startup_id == Startup.id)
             .where(Startup.org_id == org.id, StartupFounder.user_id == user.id).order_by(Startup.name))
@@ -297,6 +351,37 @@ def create_kpi(session: Session, org: Organisation, *, key: str, name: str, unit
     session.add(kpi)
     session.flush()
     return kpi
+
+
+def set_kpi_active(kpi: KpiDefinition, active: bool) -> KpiDefinition:
+    """Ask for a custom KPI again, or stop asking for it (what was reported stays)."""
+    kpi.active = bool(active)
+    return kpi
+
+
+def store_file(stream: BinaryIO, filename: str | None, allowed: set[str], field: str) -> tuple[str, str] | None:
+    """Keep an uploaded evidence file under a random name: ``(key, original name)``, or None for no file."""
+    from incubator.core.storage import storage
+
+    if not filename:
+        return None
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in allowed:
+        raise DomainError(_("Upload a PDF, a spreadsheet or an image."),
+                          fields={field: _("Upload a PDF, a spreadsheet or an image.")})
+    return storage().save(stream, suffix), PurePath(filename).name[:255]
+
+
+def store_logo(stream: BinaryIO) -> str:
+    """A PNG or JPEG logo, recognised by its first bytes rather than its name; answers its storage key."""
+    from incubator.core.storage import image_suffix, storage
+
+    head = stream.read(8)
+    stream.seek(0)
+    suffix = image_suffix(head)
+    if suffix is None:
+        raise DomainError(_("Upload a PNG or JPEG image."), fields={"logo": _("Upload a PNG or JPEG image.")})
+    return storage().save(stream, suffix)
 
 
 def apply_template(session: Session, template: MilestoneTemplate) -> int:
