@@ -15,6 +15,7 @@ Jinja globals (registered by the cohorts blueprint) so that templates ask the sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -183,7 +184,7 @@ def filter_cohorts(stmt: Select[Any], today: date, *, programme_id: int | None =
     return stmt
 
 
-TEMPLATE_GLOBALS = {
+TEMPLATE_GLOBALS: dict[str, Callable[..., Any]] = {
     "may_manage_cohorts": may_manage,
     "may_see_startup": may_see_startup,
     "may_edit_startup": may_edit_startup,

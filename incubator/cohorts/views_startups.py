@@ -59,15 +59,16 @@ def logo(startup_id: int) -> Any:
 
 
 @bp.route("/startups")
-@require(Permission.MANAGE_COHORTS)
+@require(Permission.VIEW_DASHBOARD)
 def index() -> Any:
+    """The startups the caller may see (staff: all; founders: their own), as the API lists them."""
     from incubator.cohorts.models import Cohort, EnrolmentStatus, Stage
 
     cohort_id = request.args.get("cohort", type=int)
-    filters = {"q": request.args.get("q", ""), "cohort": cohort_id or "", "stage": request.args.get("stage", ""),
-               "status": request.args.get("status", "")}
-    stmt = access.filter_startups(access.visible_startups_stmt(), q=filters["q"], cohort_id=cohort_id,
-                                  stage=filters["stage"] or None, status=filters["status"] or None)
+    q, stage, status = (request.args.get(name, "") for name in ("q", "stage", "status"))
+    filters: dict[str, Any] = {"q": q, "cohort": cohort_id or "", "stage": stage, "status": status}
+    stmt = access.filter_startups(access.visible_startups_stmt(), q=q, cohort_id=cohort_id, stage=stage or None,
+                                  status=status or None)
     page = paginate(db.session, stmt)
     cohorts = db.session.execute(select(Cohort).where(Cohort.org_id == g.org.id)
                                  .order_by(Cohort.starts_on.desc())).scalars().all()
