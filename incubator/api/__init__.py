@@ -68,6 +68,16 @@ class ApiBlueprint(Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}  # noqa: RUF012
 
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        """The header holds a JSON object: documented as JSON content (OpenAPI 3), not as a header
+        object serialised key by key, so that clients and schemathesis read it as it is sent."""
+        from flask_smorest.pagination import PaginationMetadataSchema
+
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata (JSON): total, total_pages, page, first_page, last_page, ...",
+            "content": {"application/json": {"schema": PaginationMetadataSchema}},
+        }
+
 
 def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool = False,
                   description: str = "") -> Blueprint:

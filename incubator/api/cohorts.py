@@ -70,7 +70,8 @@ def count(**kwargs: Any) -> fields.Integer:
 
 
 def ident(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_INT), **kwargs)
+    """A row id (in a query string too, hence not ``strict``)."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_INT), **kwargs)
 
 
 def one_of(enum: Any, **kwargs: Any) -> fields.String:
@@ -514,11 +515,12 @@ def change_enrolment(data: dict[str, Any], enrolment_id: int) -> Any:
 # -- milestone templates ---------------------------------------------------------------------------
 
 @bp.route("/cohorts/<int:cohort_id>/milestone-templates")
-@require(Permission.MANAGE_COHORTS)
+@require(Permission.VIEW_DASHBOARD)
 @bp.response(200, TemplateOut(many=True))
 @bp.paginate()
 @errors(FORBIDDEN, NOT_FOUND)
 def list_templates(cohort_id: int, pagination_parameters: Any) -> Any:
+    """The cohort-wide milestones, for whoever may see the cohort (as its page shows them)."""
     cohort = visible_cohort_or_404(cohort_id)
     stmt = select(MilestoneTemplate).where(MilestoneTemplate.cohort_id == cohort.id).order_by(
         MilestoneTemplate.due_on, MilestoneTemplate.id)

@@ -10,6 +10,8 @@ from flask import request
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+MAX_PAGE = 10**9
+
 
 @dataclass
 class Page:
@@ -34,7 +36,7 @@ class Page:
 def paginate(session: Session, stmt: Select[Any], per_page: int = 25, page: int | None = None) -> Page:
     if page is None:
         page = request.args.get("page", 1, type=int) or 1
-    page = max(1, page)
+    page = min(max(1, page), MAX_PAGE)  # a huge typed page number must not overflow the OFFSET
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     items = list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars())
     return Page(items=items, page=page, per_page=per_page, total=total)
