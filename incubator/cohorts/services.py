@@ -85,10 +85,9 @@ def update_programme(session: Session, programme: Programme, **data: Any) -> Pro
     return programme
 
 
-def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, programme: Programme, name: str,
-                starts_on: date | None, ends_on: date | None, capacity: int | None = None,
-                checkin_frequency: str = Frequency.MONTHLY, mentoring_hours_per_startup: int = 0,
-                lab_credits: dict[str, int] | None = None) -> Cohort:
+def _check_cohort(org: Organisation, *, programme: Programme, name: str, starts_on: date | None,
+                  ends_on: date | None, capacity: int | None, mentoring_hours_per_startup: int | None,
+                  lab_credits: dict[str, int] | None) -> None:
     fields: dict[str, str] = {}
     _required(fields, name=name, starts_on=starts_on, ends_on=ends_on)
     if starts_on and ends_on and ends_on < starts_on:
@@ -103,6 +102,14 @@ def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, p
     if programme.org_id != org.id:
         fields["programme_id"] = _("Not a valid choice.")
     _raise(fields)
+
+
+def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, programme: Programme, name: str,
+                starts_on: date | None, ends_on: date | None, capacity: int | None = None,
+                checkin_frequency: str = Frequency.MONTHLY, mentoring_hours_per_startup: int = 0,
+                lab_credits: dict[str, int] | None = None) -> Cohort:
+    _check_cohort(org, programme=programme, name=name, starts_on=starts_on, ends_on=ends_on, capacity=capacity,
+                  mentoring_hours_per_startup=mentoring_hours_per_startup, lab_credits=lab_credits)
     if starts_on is None or ends_on is None:  # _required reported them, so _raise has raised already
         raise DomainError(_("This field is required."))
     if cohort is None:
