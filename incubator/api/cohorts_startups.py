@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g, send_file
+from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
@@ -42,9 +43,10 @@ from incubator.cohorts.models import (
     Stage,
     StartupFounder,
 )
+from incubator.core.errors import Conflict, DomainError
 from incubator.core.money import to_major
 from incubator.core.permissions import Permission, require
-from incubator.core.storage import storage
+from incubator.core.storage import image_mimetype, storage
 from incubator.core.versioning import check_if_match, etag_of
 from incubator.extensions import db
 
@@ -57,6 +59,13 @@ def _file_doc(what: str) -> dict[str, Any]:
 
 
 # -- schemas ---------------------------------------------------------------------------------------
+
+class EvidenceFileIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    file = Upload(required=True, metadata={"description": "The file (multipart/form-data)"})
+
 
 class StartupsQuery(Schema):
     class Meta:
@@ -316,6 +325,34 @@ def update_startup(data: dict[str, Any], startup_id: int) -> Any:
     return _detail(startup)
 
 
+@bp.route("/startups/<int:startup_id>/logo", methods=["PUT"])
+@require(Permission.VIEW_DASHBOARD)
+@bp.arguments(EvidenceFileIn, location="files")
+@bp.response(200, StartupDetail)
+@errors(FORBIDDEN, NOT_FOUND, (413, "Larger than the upload limit"), (422, "Not a PNG or JPEG image"))
+def put_logo(files: dict[str, Any], startup_id: int) -> Any:
+    """Replace the startup's logo (PNG or JPEG, recognised by its content), as its edit page does."""
+    startup = visible_startup_or_404(startup_id)
+    startup.logo_key = services.store_logo(files["file"].stream)
+    db.session.flush()
+    return _detail(startup)
+
+
+@bp.route("/startups/<int:startup_id>/logo")
+@require(Permission.VIEW_DASHBOARD)
+@bp.doc(**_file_doc("The startup's logo (PNG or JPEG)"))
+@errors(FORBIDDEN, NOT_FOUND)
+def get_logo(startup_id: int) -> Any:
+    startup = visible_startup_or_404(startup_id)
+    if not startup.logo_key:
+        abort(404)
+    try:
+        path = storage().path(startup.logo_key)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    return send_file(path, mimetype=image_mimetype(startup.logo_key), max_age=3600)
+
+
 @bp.route("/startups/<int:startup_id>/founders")
 @require(Permission.VIEW_DASHBOARD)
 @bp.response(200, FounderOut(many=True))
@@ -443,6 +480,26 @@ def checkin_evidence(checkin_id: int) -> Any:
     return _send_evidence(record.evidence_key, record.evidence_name)
 
 
+@bp.route("/checkins/<int:checkin_id>/evidence", methods=["PUT"])
+@require(Permission.VIEW_DASHBOARD)
+@bp.arguments(EvidenceFileIn, location="files")
+@bp.response(200, CheckInOut)
+@errors(FORBIDDEN, NOT_FOUND, (409, "The check-in is locked"), (413, "Larger than the upload limit"),
+        (422, "Not a PDF, spreadsheet or image"))
+def put_checkin_evidence(files: dict[str, Any], checkin_id: int) -> Any:
+    """Attach (or replace) the evidence file of a check-in that is not locked."""
+    record = visible_checkin_or_404(checkin_id)
+    if not access.may_edit_checkin(record):
+        raise Conflict("This check-in is locked and cannot be changed.", code="locked")
+    upload = files["file"]
+    stored = services.store_file(upload.stream, upload.filename or "", services.EVIDENCE_TYPES, "file")
+    if stored is None:
+        raise DomainError("Choose a file.", fields={"file": "Choose a file."})
+    record.evidence_key, record.evidence_name = stored
+    db.session.flush()
+    return _with_etag(record)
+
+
 # -- milestones ------------------------------------------------------------------------------------
 
 @bp.route("/startups/<int:startup_id>/milestones")
@@ -492,6 +549,23 @@ def update_milestone(data: dict[str, Any], milestone_id: int) -> Any:
     evidence = data.get("evidence_url")
     services.save_milestone(db.session, milestone.startup, milestone, status=data.get("status"),
                             evidence_url=(evidence or "") if "evidence_url" in data else None, today=_today())
+    return _milestone_out(milestone)
+
+
+@bp.route("/milestones/<int:milestone_id>/evidence", methods=["PUT"])
+@require(Permission.VIEW_DASHBOARD)
+@bp.arguments(EvidenceFileIn, location="files")
+@bp.response(200, MilestoneOut)
+@errors(FORBIDDEN, NOT_FOUND, (413, "Larger than the upload limit"), (422, "Not a PDF, spreadsheet or image"))
+def put_milestone_evidence(files: dict[str, Any], milestone_id: int) -> Any:
+    """Attach (or replace) the milestone's evidence file, as its page does."""
+    milestone = visible_milestone_or_404(milestone_id)
+    upload = files["file"]
+    stored = services.store_file(upload.stream, upload.filename or "", services.EVIDENCE_TYPES, "file")
+    if stored is None:
+        raise DomainError("Choose a file.", fields={"file": "Choose a file."})
+    milestone.evidence_key, milestone.evidence_name = stored
+    db.session.flush()
     return _milestone_out(milestone)
 
 

@@ -426,3 +426,54 @@ def test_created_rows_answer_location(client, world, session, token):
     assert client.get(stone.headers["Location"], headers=headers).status_code == 200
     assert session.execute(select(CheckIn)).scalars().all()[0].startup_id == world.startup.id
     assert session.execute(select(Startup).where(Startup.name == "T")).first() is None
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_logo_upload_and_download(client, world, session, token):
+    url = f"{API}/startups/{world.startup.id}/logo"
+    headers = token(world.founder)
+    assert client.get(url, headers=headers).status_code == 404  # none yet
+    fake = client.put(url, data={"file": (io.BytesIO(b"<script>"), "logo.png")}, headers=headers,
+                      content_type="multipart/form-data")
+    assert fake.status_code == 422 and "logo" in fake.get_json()["fields"]
+    missing = client.put(url, data={}, headers=headers, content_type="multipart/form-data")
+    assert missing.status_code == 422
+    put = client.put(url, data={"file": (io.BytesIO(PNG), "whatever.bin")}, headers=headers,
+                     content_type="multipart/form-data")
+    assert put.status_code == 200 and put.headers["ETag"]
+    got = client.get(url, headers=headers)
+    assert got.status_code == 200 and got.data == PNG and got.mimetype == "image/png"
+    assert client.get(url, headers=token(world.other_founder)).status_code == 404
+
+
+def test_evidence_upload_for_milestones_and_unlocked_checkins(client, world, session, token):
+    from incubator.core.db import utcnow
+
+    headers = token(world.founder)
+    stone = milestone(world.startup, "Pilot", THIS_MONTH)
+    up = client.put(f"{API}/milestones/{stone.id}/evidence", headers=headers, content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(b"%PDF-1.4 pilot"), "pilot.pdf")})
+    assert up.status_code == 200 and up.get_json()["has_evidence_file"] is True
+    assert client.get(f"{API}/milestones/{stone.id}/evidence", headers=headers).data == b"%PDF-1.4 pilot"
+    exe = client.put(f"{API}/milestones/{stone.id}/evidence", headers=headers, content_type="multipart/form-data",
+                     data={"file": (io.BytesIO(b"MZ"), "tool.exe")})
+    assert exe.status_code == 422 and "file" in exe.get_json()["fields"]
+    record = checkin(world.startup, LAST_MONTH, **kpis())
+    url = f"{API}/checkins/{record.id}/evidence"
+    ok = client.put(url, headers=headers, content_type="multipart/form-data",
+                    data={"file": (io.BytesIO(b"a,b\n1,2\n"), "bank.csv")})
+    assert ok.status_code == 200 and ok.get_json()["has_evidence"] is True
+    session.refresh(record)  # the upload raised its version
+    record.locked_at = utcnow()
+    session.flush()
+    locked = client.put(url, headers=headers, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(b"a,b\n"), "other.csv")})
+    assert locked.status_code == 409 and locked.get_json()["code"] == "locked"
+    session.refresh(record)
+    assert record.evidence_name == "bank.csv"
+    assert client.put(url, headers=token(world.other_founder), content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(b"x"), "x.csv")}).status_code == 404

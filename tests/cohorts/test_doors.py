@@ -26,6 +26,7 @@ from tests.factories import StartupFactory, UserFactory, checkin, member, milest
 API = "/api/v1/orgs/bbi"
 PAGE = "/o/bbi"
 LAST = add_months(THIS_MONTH, -1)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ROLES = ("owner", "manager", "staff", "reviewer", "mentor", "founder", "funder", "stranger")
 
 
@@ -108,6 +109,10 @@ def operations(c: Ctx) -> list[Op]:
            ("POST", "/startups", {"name": "Door startup"}), manage),
         Op("patch startup", ("POST", "/startups/{startup_id}/edit", startup_form),
            ("PATCH", "/startups/{startup_id}", {"sector": "Agritech"}), startup_rows),
+        Op("put logo", ("POST", "/startups/{startup_id}/edit", startup_form),
+           ("PUT", "/startups/{startup_id}/logo", None), startup_rows),
+        Op("get logo", ("GET", "/startups/{startup_id}/logo", {}), ("GET", "/startups/{startup_id}/logo", None),
+           startup_rows),
         Op("list founders", ("GET", "/startups/{startup_id}", {}), ("GET", "/startups/{startup_id}/founders", None),
            startup_rows),
         Op("add founder", ("POST", "/startups/{startup_id}/founders", {"email": "door@example.org"}),
@@ -130,6 +135,10 @@ def operations(c: Ctx) -> list[Op]:
         Op("checkin evidence", ("GET", "/checkins/{checkin_id}/evidence", {}),
            ("GET", "/checkins/{checkin_id}/evidence", None),
            startup_rows),
+        Op("put checkin evidence", ("POST", "/checkins/{checkin_id}", kpis(customers=31)),
+           ("PUT", "/checkins/{checkin_id}/evidence", None), startup_rows),
+        Op("put milestone evidence", ("POST", "/milestones/{milestone_id}", {"status": "in_progress"}),
+           ("PUT", "/milestones/{milestone_id}/evidence", None), startup_rows),
         Op("list milestones", ("GET", "/startups/{startup_id}", {}), ("GET", "/startups/{startup_id}/milestones", None),
            startup_rows),
         Op("create milestone", ("POST", "/startups/{startup_id}/milestones", {"title": "Door", "due_on": "2027-01-01"}),
@@ -148,8 +157,9 @@ OPERATION_NAMES = [
     "list cohorts", "get cohort", "cohort startups", "list templates", "list programmes", "create programme",
     "patch programme", "create cohort", "patch cohort", "lock period", "graduate", "enrol", "enrolment status",
     "add template", "list kpis", "create kpi", "toggle kpi", "list startups", "get startup", "create startup",
-    "patch startup", "list founders", "add founder", "list checkins", "create checkin", "get checkin",
-    "patch checkin", "verify checkin", "lock checkin", "checkin evidence", "list milestones", "create milestone",
+    "patch startup", "put logo", "get logo", "list founders", "add founder", "list checkins", "create checkin", "get checkin",
+    "patch checkin", "verify checkin", "lock checkin", "checkin evidence", "put checkin evidence",
+    "put milestone evidence", "list milestones", "create milestone",
     "get milestone", "patch milestone", "milestone evidence",
 ]
 
@@ -162,6 +172,8 @@ def ctx(world, session, app) -> Ctx:
     record = checkin(world.startup, LAST, **kpis(), evidence_key=key, evidence_name="door.pdf")
     stone = milestone(world.startup, "Pilot", add_months(THIS_MONTH, 1))
     stone.evidence_key, stone.evidence_name = key, "pilot.pdf"
+    with app.app_context():
+        world.startup.logo_key = storage().save(io.BytesIO(PNG), ".png")
     kpi = KpiDefinition(org_id=world.org.id, key="exports", name="Exports")
     session.add(kpi)
     session.flush()
@@ -189,6 +201,9 @@ def _call_page(client: Any, method: str, path: str, data: dict[str, Any]) -> Any
 
 
 def _call_api(client: Any, headers: dict[str, str], method: str, path: str, body: Any) -> Any:
+    if method == "PUT":  # the uploads: a PNG is a logo and an evidence image alike
+        return client.put(API + path, headers=headers, content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(PNG), "file.png")})
     return client.open(API + path, method=method, headers=headers, **({"json": body} if body is not None else {}))
 
 
