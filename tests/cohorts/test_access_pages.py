@@ -17,10 +17,6 @@ from tests.factories import CohortFactory, StartupFactory, checkin, enrolled
 LAST = add_months(THIS_MONTH, -1)
 
 
-def _rows(html: str, attribute: str = "startups.show") -> int:
-    return html.count('href="/o/bbi/startups/') if attribute == "startups.show" else 0
-
-
 def test_the_startups_page_is_paginated_and_keeps_its_filters(client, world, session):
     for n in range(30):
         StartupFactory(org_id=world.org.id, name=f"Delta {n:02d}", stage="mvp")
@@ -54,7 +50,8 @@ def test_the_cohort_table_pages_past_fifty_startups_and_the_totals_count_them_al
     login(client, world.manager.email)
     first = client.get(f"/o/bbi/cohorts/{world.cohort.id}?q=omega").get_data(as_text=True)
     assert first.count('data-startup="') == 50 and "51 in all" in first
-    assert f"/o/bbi/cohorts/{world.cohort.id}?page=2" in first.replace("&amp;", "&") or "page=2" in first
+    links = re.findall(rf'href="(/o/bbi/cohorts/{world.cohort.id}\?[^"]*page=2[^"]*)"', first)
+    assert links and all("q=omega" in link for link in links)
     second = client.get(f"/o/bbi/cohorts/{world.cohort.id}?q=omega&page=2").get_data(as_text=True)
     assert second.count('data-startup="') == 1 and "Omega 50" in second
 
@@ -85,9 +82,7 @@ def test_a_programme_is_edited_on_its_page(client, world, session):
 
 def _checkin_form(client, url: str, **values) -> dict:
     html = client.get(url).get_data(as_text=True)
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', html) or \
-        re.search(r'type="hidden" name="version" value="(\d+)"', html) or \
-        re.search(r'id="version" name="version" type="hidden" value="(\d+)"', html)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', html)
     assert version, "the form carries the version it was opened with"
     return {**kpis(), **values, "version": version.group(1), "csrf_token": csrf_token(client, url)}
 
@@ -123,8 +118,7 @@ def test_two_edits_of_a_startup_profile_from_the_same_version_the_second_is_refu
                        ).status_code == 302
     refused = other.post(url, data=managers)
     assert refused.status_code == 422
-    assert 'data-field="version"' in refused.get_data(as_text=True) or "Someone else changed this" in \
-        refused.get_data(as_text=True)
+    assert "Someone else changed this since you opened it" in refused.get_data(as_text=True)
     session.refresh(world.startup)
     assert world.startup.sector == "Agritech"
 
