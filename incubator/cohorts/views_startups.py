@@ -31,10 +31,6 @@ from incubator.extensions import db
 
 bp = org_blueprint("startups", __name__)
 
-is_manager = access.may_manage
-startup_or_404 = visible_startup_or_404  # the name other code of this module knew
-
-
 def _store_evidence(file: Any) -> tuple[str, str] | None:
     if not file or not file.filename:
         return None
@@ -48,7 +44,7 @@ def _store_logo(file: Any) -> str:
 @bp.route("/startups/<int:startup_id>/logo")
 @require(Permission.VIEW_DASHBOARD)
 def logo(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     if not startup.logo_key:
         abort(404)
     try:
@@ -91,7 +87,7 @@ def mine() -> Any:
 def edit(startup_id: int | None) -> Any:
     if startup_id is None and not access.may_manage():
         abort(403)
-    startup = startup_or_404(startup_id) if startup_id is not None else None
+    startup = visible_startup_or_404(startup_id) if startup_id is not None else None
     form = StartupForm(obj=startup)
     if startup is None:
         del form.version
@@ -114,7 +110,7 @@ def edit(startup_id: int | None) -> Any:
 @bp.route("/startups/<int:startup_id>")
 @require(Permission.VIEW_DASHBOARD)
 def show(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     enrolment = services.current_enrolment(db.session, startup)
     today = org_today()
     history = db.session.execute(select(CheckIn).where(CheckIn.startup_id == startup.id)
@@ -136,7 +132,7 @@ def show(startup_id: int) -> Any:
 @bp.route("/startups/<int:startup_id>/founders", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
 def add_founder(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     form = FounderForm()
     if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
@@ -155,7 +151,7 @@ def add_founder(startup_id: int) -> Any:
 @bp.route("/startups/<int:startup_id>/milestones", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
 def add_milestone(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     form = MilestoneForm()
     if form.validate_on_submit():
         services.save_milestone(db.session, startup, None, title=form.title.data, due_on=form.due_on.data,
@@ -223,7 +219,7 @@ def _render_checkin(startup: Startup, form: CheckInForm, kpis: list[Any], checki
 @bp.route("/startups/<int:startup_id>/checkins/new", methods=["GET", "POST"])
 @require(Permission.VIEW_DASHBOARD)
 def new_checkin(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     kpis = checkins.custom_kpis(db.session, g.org)
     form = CheckInForm(data={"period": request.args.get("period", "")})
     if request.method == "POST" and form.validate_on_submit():
