@@ -153,18 +153,6 @@ def operations(c: Ctx) -> list[Op]:
     ]
 
 
-OPERATION_NAMES = [
-    "list cohorts", "get cohort", "cohort startups", "list templates", "list programmes", "create programme",
-    "patch programme", "create cohort", "patch cohort", "lock period", "graduate", "enrol", "enrolment status",
-    "add template", "list kpis", "create kpi", "toggle kpi", "list startups", "get startup", "create startup",
-    "patch startup", "put logo", "get logo", "list founders", "add founder", "list checkins", "create checkin",
-    "get checkin",
-    "patch checkin", "verify checkin", "lock checkin", "checkin evidence", "put checkin evidence",
-    "put milestone evidence", "list milestones", "create milestone",
-    "get milestone", "patch milestone", "milestone evidence",
-]
-
-
 @pytest.fixture()
 def ctx(world, session, app) -> Ctx:
     session.add(CohortFunder(org_id=world.org.id, cohort=world.cohort, user_id=world.funder.id))
@@ -209,20 +197,23 @@ def _call_api(client: Any, headers: dict[str, str], method: str, path: str, body
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name", OPERATION_NAMES)
-def test_page_and_api_answer_alike(app, ctx, session, role, name):
+def test_page_and_api_answer_alike(app, ctx, session, role):
+    """One person walks the whole table (an earlier row's change only turns a later action into a
+    refusal on its merits, which is still "allowed")."""
     person = _person(ctx, role)
-    session.flush()
-    op = next(o for o in operations(ctx) if o.name == name)
     token, _record = create_api_token(session, person, "door")
     session.flush()
     page_client, api_client = app.test_client(), app.test_client()
     assert login(page_client, person.email).status_code == 302
-    values = ids(ctx)
-    api = _call_api(api_client, {"Authorization": f"Bearer {token}"}, op.api[0], op.api[1].format(**values), op.api[2])
-    page = _call_page(page_client, op.page[0], op.page[1].format(**values), op.page[2])
-    found = assert_same_door(page, api, f"{name} as {role}")
-    assert found == op.expect.get(role, "allowed"), f"{name} as {role}: {found}"
+    values, wrong = ids(ctx), []
+    for op in operations(ctx):
+        api = _call_api(api_client, {"Authorization": f"Bearer {token}"}, op.api[0], op.api[1].format(**values),
+                        op.api[2])
+        page = _call_page(page_client, op.page[0], op.page[1].format(**values), op.page[2])
+        found = assert_same_door(page, api, f"{op.name} as {role}")
+        if found != op.expect.get(role, "allowed"):
+            wrong.append(f"{op.name}: {found}, expected {op.expect.get(role, 'allowed')}")
+    assert not wrong, f"{role}: {wrong}"
 
 
 def test_the_table_walks_every_cohorts_operation_of_the_document(app, ctx):
