@@ -9,7 +9,9 @@ caller may not see answer 404.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
+from functools import wraps
 from typing import Any, cast
 
 from flask import g, url_for
@@ -94,6 +96,33 @@ class Period(fields.Field):
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
         return value.strftime("%Y-%m") if value else None
+
+
+def resolved(param: str, loader: Callable[[int], Any]) -> Callable[[Any], Any]:
+    """Load the row named in the path (404 if the caller may not see it) before the body is even
+    parsed, so that another organisation's id answers 404 and never 422."""
+
+    def decorator(view: Any) -> Any:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            loader(kwargs[param])
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _programme_or_404(programme_id: int) -> Programme:
+    return get_or_404(Programme, programme_id)
+
+
+def _enrolment_or_404(enrolment_id: int) -> Enrolment:
+    return get_or_404(Enrolment, enrolment_id)
+
+
+def _kpi_or_404(kpi_definition_id: int) -> KpiDefinition:
+    return get_or_404(KpiDefinition, kpi_definition_id)
 
 
 def _today() -> date:
@@ -364,6 +393,7 @@ def get_programme(programme_id: int) -> Any:
 
 @bp.route("/programmes/<int:programme_id>", methods=["PATCH"])
 @require(Permission.MANAGE_COHORTS)
+@resolved("programme_id", _programme_or_404)
 @bp.arguments(ProgrammePatch)
 @bp.response(200, ProgrammeOut)
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
@@ -433,6 +463,7 @@ def get_cohort(cohort_id: int) -> Any:
 
 @bp.route("/cohorts/<int:cohort_id>", methods=["PATCH"])
 @require(Permission.MANAGE_COHORTS)
+@resolved("cohort_id", visible_cohort_or_404)
 @bp.arguments(CohortPatch)
 @bp.response(200, CohortOut)
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
@@ -442,6 +473,7 @@ def update_cohort(data: dict[str, Any], cohort_id: int) -> Any:
 
 @bp.route("/cohorts/<int:cohort_id>/lock", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
+@resolved("cohort_id", visible_cohort_or_404)
 @bp.arguments(LockIn)
 @bp.response(200, CountOut)
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
@@ -463,6 +495,7 @@ def graduate(cohort_id: int) -> Any:
 
 @bp.route("/cohorts/<int:cohort_id>/startups")
 @require(Permission.VIEW_DASHBOARD)
+@resolved("cohort_id", visible_cohort_or_404)
 @bp.arguments(CohortStartupsQuery, location="query")
 @bp.response(200, StartupOut(many=True))
 @bp.paginate()
@@ -481,6 +514,7 @@ def cohort_startups(query: dict[str, Any], cohort_id: int, pagination_parameters
 
 @bp.route("/cohorts/<int:cohort_id>/enrolments", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
+@resolved("cohort_id", visible_cohort_or_404)
 @bp.arguments(EnrolIn)
 @bp.response(201, EnrolmentOut)
 @errors(FORBIDDEN, NOT_FOUND, (409, "Already in this cohort"), (422, "Unknown startup, or the cohort is full"))
@@ -501,6 +535,7 @@ def get_enrolment(enrolment_id: int) -> Any:
 
 @bp.route("/enrolments/<int:enrolment_id>", methods=["PATCH"])
 @require(Permission.MANAGE_COHORTS)
+@resolved("enrolment_id", _enrolment_or_404)
 @bp.arguments(EnrolmentPatch)
 @bp.response(200, EnrolmentOut)
 @errors(FORBIDDEN, NOT_FOUND, (422, "Not an allowed change of status, or no reason for a withdrawal"))
@@ -530,6 +565,7 @@ def list_templates(cohort_id: int, pagination_parameters: Any) -> Any:
 
 @bp.route("/cohorts/<int:cohort_id>/milestone-templates", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
+@resolved("cohort_id", visible_cohort_or_404)
 @bp.arguments(TemplateIn)
 @bp.response(201, TemplateOut)
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
@@ -565,14 +601,15 @@ def create_kpi(data: dict[str, Any]) -> Any:
     return _kpi_out(kpi), 201, location("list_kpis")
 
 
-@bp.route("/kpis/<int:kpi_id>", methods=["PATCH"])
+@bp.route("/kpis/<int:kpi_definition_id>", methods=["PATCH"])
 @require(Permission.MANAGE_COHORTS)
+@resolved("kpi_definition_id", _kpi_or_404)
 @bp.arguments(KpiPatch)
 @bp.response(200, KpiOut)
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
-def update_kpi(data: dict[str, Any], kpi_id: int) -> Any:
+def update_kpi(data: dict[str, Any], kpi_definition_id: int) -> Any:
     """Ask for a custom KPI again, or stop asking for it (the page's toggle)."""
-    kpi = services.set_kpi_active(get_or_404(KpiDefinition, kpi_id), data["active"])
+    kpi = services.set_kpi_active(get_or_404(KpiDefinition, kpi_definition_id), data["active"])
     db.session.flush()
     return _kpi_out(kpi)
 

@@ -26,6 +26,7 @@ from incubator.api.cohorts import (
     ident,
     location,
     one_of,
+    resolved,
     startup_out,
     text,
 )
@@ -313,6 +314,7 @@ def get_startup(startup_id: int) -> Any:
 
 @bp.route("/startups/<int:startup_id>", methods=["PATCH"])
 @require(Permission.VIEW_DASHBOARD)
+@resolved("startup_id", visible_startup_or_404)
 @bp.arguments(StartupPatch)
 @bp.response(200, StartupDetail)
 @errors(FORBIDDEN, NOT_FOUND, STALE, INVALID)
@@ -327,6 +329,7 @@ def update_startup(data: dict[str, Any], startup_id: int) -> Any:
 
 @bp.route("/startups/<int:startup_id>/logo", methods=["PUT"])
 @require(Permission.VIEW_DASHBOARD)
+@resolved("startup_id", visible_startup_or_404)
 @bp.arguments(EvidenceFileIn, location="files")
 @bp.response(200, StartupDetail)
 @errors(FORBIDDEN, NOT_FOUND, (413, "Larger than the upload limit"), (422, "Not a PNG or JPEG image"))
@@ -367,6 +370,7 @@ def list_founders(startup_id: int, pagination_parameters: Any) -> Any:
 
 @bp.route("/startups/<int:startup_id>/founders", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
+@resolved("startup_id", visible_startup_or_404)
 @bp.arguments(FounderIn)
 @bp.response(201, FounderOut)
 @bp.alt_response(202, schema=FounderOut, description="No account yet: an invitation to join as a founder is sent")
@@ -386,6 +390,7 @@ def add_founder(data: dict[str, Any], startup_id: int) -> Any:
 
 @bp.route("/startups/<int:startup_id>/checkins")
 @require(Permission.VIEW_DASHBOARD)
+@resolved("startup_id", visible_startup_or_404)
 @bp.arguments(CheckInsQuery, location="query")
 @bp.response(200, CheckInOut(many=True))
 @bp.paginate()
@@ -401,6 +406,7 @@ def list_checkins(query: dict[str, Any], startup_id: int, pagination_parameters:
 
 @bp.route("/startups/<int:startup_id>/checkins", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
+@resolved("startup_id", visible_startup_or_404)
 @bp.arguments(CheckInIn)
 @bp.response(201, CheckInOut)
 @errors(FORBIDDEN, NOT_FOUND, (409, "This period is already reported"),
@@ -426,6 +432,7 @@ def get_checkin(checkin_id: int) -> Any:
 
 @bp.route("/checkins/<int:checkin_id>", methods=["PATCH"])
 @require(Permission.VIEW_DASHBOARD)
+@resolved("checkin_id", visible_checkin_or_404)
 @bp.arguments(CheckInPatch)
 @bp.response(200, CheckInOut)
 @errors(FORBIDDEN, NOT_FOUND, (409, "The check-in is locked"), STALE,
@@ -482,6 +489,7 @@ def checkin_evidence(checkin_id: int) -> Any:
 
 @bp.route("/checkins/<int:checkin_id>/evidence", methods=["PUT"])
 @require(Permission.VIEW_DASHBOARD)
+@resolved("checkin_id", visible_checkin_or_404)
 @bp.arguments(EvidenceFileIn, location="files")
 @bp.response(200, CheckInOut)
 @errors(FORBIDDEN, NOT_FOUND, (409, "The check-in is locked"), (413, "Larger than the upload limit"),
@@ -504,6 +512,7 @@ def put_checkin_evidence(files: dict[str, Any], checkin_id: int) -> Any:
 
 @bp.route("/startups/<int:startup_id>/milestones")
 @require(Permission.VIEW_DASHBOARD)
+@resolved("startup_id", visible_startup_or_404)
 @bp.arguments(MilestonesQuery, location="query")
 @bp.response(200, MilestoneOut(many=True))
 @bp.paginate()
@@ -519,6 +528,7 @@ def list_milestones(query: dict[str, Any], startup_id: int, pagination_parameter
 
 @bp.route("/startups/<int:startup_id>/milestones", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
+@resolved("startup_id", visible_startup_or_404)
 @bp.arguments(MilestoneIn)
 @bp.response(201, MilestoneOut)
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
@@ -540,6 +550,7 @@ def get_milestone(milestone_id: int) -> Any:
 
 @bp.route("/milestones/<int:milestone_id>", methods=["PATCH"])
 @require(Permission.VIEW_DASHBOARD)
+@resolved("milestone_id", visible_milestone_or_404)
 @bp.arguments(MilestonePatch)
 @bp.response(200, MilestoneOut)
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
@@ -554,6 +565,7 @@ def update_milestone(data: dict[str, Any], milestone_id: int) -> Any:
 
 @bp.route("/milestones/<int:milestone_id>/evidence", methods=["PUT"])
 @require(Permission.VIEW_DASHBOARD)
+@resolved("milestone_id", visible_milestone_or_404)
 @bp.arguments(EvidenceFileIn, location="files")
 @bp.response(200, MilestoneOut)
 @errors(FORBIDDEN, NOT_FOUND, (413, "Larger than the upload limit"), (422, "Not a PDF, spreadsheet or image"))

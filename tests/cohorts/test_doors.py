@@ -101,7 +101,8 @@ def operations(c: Ctx) -> list[Op]:
         Op("list kpis", ("GET", "/kpis", {}), ("GET", "/kpis", None), manage),
         Op("create kpi", ("POST", "/kpis", {"key": "door_kpi", "name": "Door", "type": "integer"}),
            ("POST", "/kpis", {"key": "door_kpi", "name": "Door"}), manage),
-        Op("toggle kpi", ("POST", "/kpis/{kpi_id}/toggle", {}), ("PATCH", "/kpis/{kpi_id}", {"active": False}),
+        Op("toggle kpi", ("POST", "/kpis/{kpi_definition_id}/toggle", {}),
+           ("PATCH", "/kpis/{kpi_definition_id}", {"active": False}),
            manage),
         Op("list startups", ("GET", "/startups", {}), ("GET", "/startups", None), _expect()),
         Op("get startup", ("GET", "/startups/{startup_id}", {}), ("GET", "/startups/{startup_id}", None), startup_rows),
@@ -172,7 +173,7 @@ def ctx(world, session, app) -> Ctx:
 
 def ids(c: Ctx) -> dict[str, int]:
     return {"cohort_id": c.world.cohort.id, "startup_id": c.world.startup.id, "checkin_id": c.checkin.id,
-            "milestone_id": c.milestone.id, "enrolment_id": c.enrolment.id, "kpi_id": c.kpi.id,
+            "milestone_id": c.milestone.id, "enrolment_id": c.enrolment.id, "kpi_definition_id": c.kpi.id,
             "programme_id": c.world.cohort.programme_id}
 
 
