@@ -112,69 +112,79 @@ def _number(raw: Any, *, integer: bool) -> Decimal:
     return value
 
 
-def clean_checkin(org: Organisation, cohort: Cohort | None, kpis: list[KpiDefinition], data: dict[str, Any],
-                  today: date, *, check_period: bool = True) -> CleanCheckIn:
-    """Validate numbers and the period; every error names its field."""
-    fields: dict[str, str] = {}
-    period = None
-    if check_period:
-        try:
-            period = parse_period(data.get("period"))
-        except DomainError as error:
-            fields.update(error.fields)
-        if period is not None:
-            if period > today.replace(day=1):
-                fields["period"] = _("This period has not started yet.")
-            elif cohort is not None and period != align(period, cohort.checkin_frequency):
-                fields["period"] = _("This cohort reports quarterly: use the first month of a quarter.")
-    values: dict[str, int] = {}
-    for name in STANDARD_KPIS:
-        raw = data.get(name)
-        if raw is None or raw == "":
-            fields[name] = _("This field is required.")
-            continue
-        money = name in MONEY_KPIS
-        try:
-            number = _number(raw, integer=not money)
-        except ValueError:
-            fields[name] = _("Enter a number.") if money else _("Enter a whole number.")
-            continue
-        if number < 0:
-            fields[name] = _("Must not be negative.")
-            continue
-        if money:
-            try:
-                values[name] = to_minor(number, org.currency)
-            except ValueError:
-                fields[name] = _("Too many decimals for %(currency)s.", currency=org.currency)
-                continue
-        else:
-            values[name] = int(number)
-        if values[name] > (MAX_MONEY_MINOR if money else MAX_COUNT):
-            fields[name] = _("This number is too large.")
-            del values[name]
-    custom: dict[str, Any] = {}
-    raw_custom = data.get("custom") or {}
+def _clean_period(data: dict[str, Any], cohort: Cohort | None, today: date, fields: dict[str, str]) -> date | None:
+    try:
+        period = parse_period(data.get("period"))
+    except DomainError as error:
+        fields.update(error.fields)
+        return None
+    if period > today.replace(day=1):
+        fields["period"] = _("This period has not started yet.")
+    elif cohort is not None and period != align(period, cohort.checkin_frequency):
+        fields["period"] = _("This cohort reports quarterly: use the first month of a quarter.")
+    return period
+
+
+def _clean_standard(org: Organisation, name: str, raw: Any) -> int:
+    """One standard KPI in stored units (money in minor units); a ValueError carries the message."""
+    if raw is None or raw == "":
+        raise ValueError(_("This field is required."))
+    money = name in MONEY_KPIS
+    try:
+        number = _number(raw, integer=not money)
+    except ValueError as exc:
+        raise ValueError(_("Enter a number.") if money else _("Enter a whole number.")) from exc
+    if number < 0:
+        raise ValueError(_("Must not be negative."))
+    try:
+        value = to_minor(number, org.currency) if money else int(number)
+    except ValueError as exc:
+        raise ValueError(_("Too many decimals for %(currency)s.", currency=org.currency)) from exc
+    if value > (MAX_MONEY_MINOR if money else MAX_COUNT):
+        raise ValueError(_("This number is too large."))
+    return value
+
+
+def _clean_custom_value(definition: KpiDefinition, raw: Any) -> Any:
+    try:
+        number = _number(raw, integer=definition.type == KpiType.INTEGER)
+    except ValueError as exc:
+        raise ValueError(_("Enter a number.")) from exc
+    if number < 0 or number > MAX_MONEY_MINOR:
+        raise ValueError(_("Must not be negative.") if number < 0 else _("This number is too large."))
+    return int(number) if definition.type == KpiType.INTEGER else str(number)
+
+
+def _clean_custom(kpis: list[KpiDefinition], raw_custom: Any, fields: dict[str, str]) -> dict[str, Any]:
     if not isinstance(raw_custom, dict):
         fields["custom"] = _("Expected an object of KPI keys and numbers.")
-        raw_custom = {}
+        return {}
     by_key = {k.key: k for k in kpis if k.active}
+    custom: dict[str, Any] = {}
     for key, raw in raw_custom.items():
         definition = by_key.get(key)
         if definition is None:
             fields[f"custom.{key}"] = _("Unknown KPI.")
-            continue
-        if raw is None or raw == "":
-            continue
+        elif raw is not None and raw != "":
+            try:
+                custom[key] = _clean_custom_value(definition, raw)
+            except ValueError as error:
+                fields[f"custom.{key}"] = str(error)
+    return custom
+
+
+def clean_checkin(org: Organisation, cohort: Cohort | None, kpis: list[KpiDefinition], data: dict[str, Any],
+                  today: date, *, check_period: bool = True) -> CleanCheckIn:
+    """Validate numbers and the period; every error names its field."""
+    fields: dict[str, str] = {}
+    period = _clean_period(data, cohort, today, fields) if check_period else None
+    values: dict[str, int] = {}
+    for name in STANDARD_KPIS:
         try:
-            number = _number(raw, integer=definition.type == KpiType.INTEGER)
-        except ValueError:
-            fields[f"custom.{key}"] = _("Enter a number.")
-            continue
-        if number < 0 or number > MAX_MONEY_MINOR:
-            fields[f"custom.{key}"] = _("Must not be negative.") if number < 0 else _("This number is too large.")
-            continue
-        custom[key] = int(number) if definition.type == KpiType.INTEGER else str(number)
+            values[name] = _clean_standard(org, name, data.get(name))
+        except ValueError as error:
+            fields[name] = str(error)
+    custom = _clean_custom(kpis, data.get("custom") or {}, fields)
     if fields:
         raise DomainError(_("Please correct the highlighted fields."), fields=fields)
     return CleanCheckIn(period=period or date.min, values=values, custom=custom)

@@ -7,6 +7,7 @@ from wtforms import (
     DateField,
     DecimalField,
     EmailField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -77,6 +78,7 @@ class StartupForm(FlaskForm):
     is_st_enterprise = BooleanField(_l("Certified science and technology enterprise"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     logo = FileField(_l("Logo (PNG or JPEG)"))
+    version = HiddenField()  # the profile's version when the form was opened (two editors: core.versioning)
 
 
 class KpiForm(FlaskForm):
@@ -132,3 +134,4 @@ class CheckInForm(FlaskForm):
     ip_filings = IntegerField(_l("IP filings"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     evidence_file = FileField(_l("Evidence (PDF, spreadsheet or image)"))
+    version = HiddenField()  # the check-in's version when the form was opened (core.versioning)

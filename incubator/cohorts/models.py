@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.accounts.models import User
 from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str120, str255, utcnow
+from incubator.core.versioning import Versioned
 from incubator.orgs.models import Organisation
 
 
@@ -177,7 +178,7 @@ class CohortFunder(OrgScoped, Base):
     funder_org: Mapped[Organisation | None] = relationship(foreign_keys=[funder_org_id])
 
 
-class Startup(OrgScoped, TimestampMixin, Base):
+class Startup(Versioned, OrgScoped, TimestampMixin, Base):
     __tablename__ = "startups"
     __table_args__ = (UniqueConstraint("org_id", "registration_number"),
                       CheckConstraint("team_size >= 0", name="team_size"))
@@ -289,7 +290,7 @@ STANDARD_KPIS = (
 MONEY_KPIS = ("revenue", "funding_equity", "funding_debt", "funding_grant")
 
 
-class CheckIn(OrgScoped, TimestampMixin, Base):
+class CheckIn(Versioned, OrgScoped, TimestampMixin, Base):
     """What a startup reports for one period (``period`` is the first day of the month)."""
 
     __tablename__ = "checkins"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from pathlib import PurePath
+from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
@@ -34,6 +37,9 @@ from incubator.core.permissions import Permission, Role
 from incubator.core.urls import URL_MESSAGE, is_web_url
 from incubator.orgs.models import Membership, Organisation
 
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EVIDENCE_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".xlsx", ".csv"}
+
 
 def _required(fields: dict[str, str], **values: Any) -> None:
     for name, value in values.items():
@@ -61,10 +67,27 @@ def create_programme(session: Session, org: Organisation, *, name: str, kind: st
     return programme
 
 
-def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, programme: Programme, name: str,
-                starts_on: date | None, ends_on: date | None, capacity: int | None = None,
-                checkin_frequency: str = Frequency.MONTHLY, mentoring_hours_per_startup: int = 0,
-                lab_credits: dict[str, int] | None = None) -> Cohort:
+def update_programme(session: Session, programme: Programme, **data: Any) -> Programme:
+    """Change a programme's name, kind or description; fields not given stay as they are."""
+    fields: dict[str, str] = {}
+    if "name" in data:
+        _required(fields, name=data["name"])
+    if "kind" in data and data["kind"] not in set(ProgrammeKind):
+        fields["kind"] = _("Not a valid choice.")
+    _raise(fields)
+    if "name" in data:
+        programme.name = str(data["name"]).strip()
+    if "kind" in data:
+        programme.kind = ProgrammeKind(data["kind"])
+    if "description" in data:
+        programme.description = data["description"] or ""
+    session.flush()
+    return programme
+
+
+def _check_cohort(org: Organisation, *, programme: Programme, name: str, starts_on: date | None,
+                  ends_on: date | None, capacity: int | None, mentoring_hours_per_startup: int | None,
+                  lab_credits: dict[str, int] | None) -> None:
     fields: dict[str, str] = {}
     _required(fields, name=name, starts_on=starts_on, ends_on=ends_on)
     if starts_on and ends_on and ends_on < starts_on:
@@ -79,6 +102,14 @@ def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, p
     if programme.org_id != org.id:
         fields["programme_id"] = _("Not a valid choice.")
     _raise(fields)
+
+
+def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, programme: Programme, name: str,
+                starts_on: date | None, ends_on: date | None, capacity: int | None = None,
+                checkin_frequency: str = Frequency.MONTHLY, mentoring_hours_per_startup: int = 0,
+                lab_credits: dict[str, int] | None = None) -> Cohort:
+    _check_cohort(org, programme=programme, name=name, starts_on=starts_on, ends_on=ends_on, capacity=capacity,
+                  mentoring_hours_per_startup=mentoring_hours_per_startup, lab_credits=lab_credits)
     if starts_on is None or ends_on is None:  # _required reported them, so _raise has raised already
         raise DomainError(_("This field is required."))
     if cohort is None:
@@ -181,6 +212,36 @@ def add_founder(session: Session, org: Organisation, startup: Startup, user: Use
     if not startup.has_founder(user):
         startup.founders.append(StartupFounder(org_id=org.id, user=user))
     session.flush()
+
+
+@dataclass
+class FounderAdded:
+    """What adding a founder by email did: ``user`` made a founder, or an invitation sent to ``email``."""
+
+    email: str
+    user: User | None
+
+    @property
+    def invited(self) -> bool:
+        return self.user is None
+
+
+def add_founder_by_email(session: Session, org: Organisation, startup: Startup, email: str, *, by: User,
+                         actor: Membership | None) -> FounderAdded:
+    """A founder by email: someone with an account becomes one at once; anyone else is invited to join
+    the organisation as a founder (and is added to the startup by a manager once they have joined)."""
+    from incubator.accounts.services import get_user_by_email
+    from incubator.orgs.services import invite
+
+    email = (email or "").strip()
+    if not EMAIL_RE.match(email):
+        raise DomainError(_("Invalid email address."), fields={"email": _("Invalid email address.")})
+    user = get_user_by_email(session, email)
+    if user is not None:
+        add_founder(session, org, startup, user)
+        return FounderAdded(email=email, user=user)
+    invite(session, org, email, Role.FOUNDER, by, actor=actor)
+    return FounderAdded(email=email, user=None)
 
 
 def startups_of(session: Session, org: Organisation, user: User) -> list[Startup]:
@@ -297,6 +358,37 @@ def create_kpi(session: Session, org: Organisation, *, key: str, name: str, unit
     session.add(kpi)
     session.flush()
     return kpi
+
+
+def set_kpi_active(kpi: KpiDefinition, active: bool) -> KpiDefinition:
+    """Ask for a custom KPI again, or stop asking for it (what was reported stays)."""
+    kpi.active = bool(active)
+    return kpi
+
+
+def store_file(stream: BinaryIO, filename: str | None, allowed: set[str], field: str) -> tuple[str, str] | None:
+    """Keep an uploaded evidence file under a random name: ``(key, original name)``, or None for no file."""
+    from incubator.core.storage import storage
+
+    if not filename:
+        return None
+    suffix = PurePath(filename).suffix.lower()
+    if suffix not in allowed:
+        raise DomainError(_("Upload a PDF, a spreadsheet or an image."),
+                          fields={field: _("Upload a PDF, a spreadsheet or an image.")})
+    return storage().save(stream, suffix), PurePath(filename).name[:255]
+
+
+def store_logo(stream: BinaryIO) -> str:
+    """A PNG or JPEG logo, recognised by its first bytes rather than its name; answers its storage key."""
+    from incubator.core.storage import image_suffix, storage
+
+    head = stream.read(8)
+    stream.seek(0)
+    suffix = image_suffix(head)
+    if suffix is None:
+        raise DomainError(_("Upload a PNG or JPEG image."), fields={"logo": _("Upload a PNG or JPEG image.")})
+    return storage().save(stream, suffix)
 
 
 def apply_template(session: Session, template: MilestoneTemplate) -> int:

@@ -4,35 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.cohorts import checkins, services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.cohorts import access, checkins, services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.cohorts.access import visible_cohort_or_404
 from incubator.cohorts.dashboard import chart_data, cohort_dashboard
 from incubator.cohorts.forms import CohortForm, EnrolForm, LockPeriodForm, MilestoneForm, ProgrammeForm
 from incubator.cohorts.models import (
     Cohort,
     Enrolment,
     EnrolmentStatus,
+    KpiDefinition,
     MilestoneTemplate,
     Programme,
     ResourceKind,
     Stage,
     Startup,
-    StartupFounder,
 )
 from incubator.core.actions import attempt
 from incubator.core.errors import DomainError
 from incubator.core.money import exponent
-from incubator.core.permissions import Permission, Role, can, require
+from incubator.core.pagination import Page, paginate
+from incubator.core.permissions import Permission, Role, require
 from incubator.core.tenancy import get_or_404, org_blueprint, org_today
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
 
 bp = org_blueprint("cohorts", __name__)
+
+for _name, _predicate in access.TEMPLATE_GLOBALS.items():
+    bp.add_app_template_global(_predicate, _name)
+
+COHORT_TABLE_PAGE = 50  # startups a page on a cohort's dashboard (its totals and charts cover them all)
 
 
 @bp.app_template_filter("enum_label")
@@ -68,36 +75,40 @@ from incubator.orgs.panels import PANEL_PROVIDERS  # noqa: E402
 PANEL_PROVIDERS.append(dashboard_panels)
 
 
-def visible_cohort_or_404(cohort_id: int) -> Cohort:
-    cohort = get_or_404(Cohort, cohort_id)
-    visible = services.visible_cohorts_stmt(g.org, g.membership).where(Cohort.id == cohort.id)
-    if db.session.execute(visible).first() is None:
-        abort(404)
-    return cohort
-
-
 @bp.route("/cohorts")
 @require(Permission.VIEW_DASHBOARD)
 def index() -> Any:
-    cohorts = db.session.execute(services.visible_cohorts_stmt(g.org, g.membership)
-                                 .order_by(Cohort.starts_on.desc())).scalars().all()
+    programme_id = request.args.get("programme", type=int)
+    status = request.args.get("status") or None
+    stmt = access.filter_cohorts(services.visible_cohorts_stmt(g.org, g.membership), org_today(),
+                                 programme_id=programme_id, status=status)
+    page = paginate(db.session, stmt.order_by(Cohort.starts_on.desc(), Cohort.id.desc()))
     programmes = db.session.execute(select(Programme).where(Programme.org_id == g.org.id)
                                     .order_by(Programme.name)).scalars().all()
-    return render_template("cohorts/index.html", cohorts=cohorts, programmes=programmes)
+    filters = {"programme": programme_id or "", "status": status or ""}
+    return render_template("cohorts/index.html", cohorts=page.items, page=page, programmes=programmes,
+                           filters=filters, statuses=access.COHORT_STATUSES)
 
 
-@bp.route("/programmes/new", methods=["GET", "POST"])
+@bp.route("/programmes/new", methods=["GET", "POST"], defaults={"programme_id": None})
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
 @require(Permission.MANAGE_COHORTS)
-def new_programme() -> Any:
-    form = ProgrammeForm()
+def new_programme(programme_id: int | None) -> Any:
+    programme = get_or_404(Programme, programme_id) if programme_id is not None else None
+    form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
         with attempt(form=form) as outcome:
-            services.create_programme(db.session, g.org, name=form.name.data, kind=form.kind.data,
-                                      description=form.description.data or "")
+            if programme is None:
+                services.create_programme(db.session, g.org, name=form.name.data, kind=form.kind.data,
+                                          description=form.description.data or "")
+            else:
+                services.update_programme(db.session, programme, name=form.name.data, kind=form.kind.data,
+                                          description=form.description.data or "")
         if outcome.ok:
-            flash(_("The programme is created."), "success")
+            flash(_("The programme is created.") if programme is None else _("The programme is saved."), "success")
             return redirect(url_for("cohorts.index"))
-    return render_template("cohorts/form.html", form=form, title=_("New programme")), 422 if form.errors else 200
+    title = _("Edit %(name)s", name=programme.name) if programme else _("New programme")
+    return render_template("cohorts/form.html", form=form, title=title), 422 if form.errors else 200
 
 
 def _cohort_form(cohort: Cohort | None) -> CohortForm:
@@ -120,7 +131,7 @@ def _cohort_form(cohort: Cohort | None) -> CohortForm:
 @bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
 @require(Permission.MANAGE_COHORTS)
 def edit_cohort(cohort_id: int | None) -> Any:
-    cohort = get_or_404(Cohort, cohort_id) if cohort_id is not None else None
+    cohort = visible_cohort_or_404(cohort_id) if cohort_id is not None else None
     form = _cohort_form(cohort)
     if not form.programme_id.choices:
         flash(_("Create a programme first: every cohort belongs to one."), "info")
@@ -150,10 +161,12 @@ def show(cohort_id: int) -> Any:
     today = org_today()
     dashboard = cohort_dashboard(db.session, cohort, today, status=status or None, stage=stage or None,
                                  search=search or None)
-    manager = can(Permission.MANAGE_COHORTS)
+    manager = access.may_manage()
     # A startup's page is for managers and its founders: only those names are links (funders read the table).
-    openable = set() if manager else set(db.session.execute(
-        select(StartupFounder.startup_id).where(StartupFounder.user_id == current_user.id)).scalars())
+    openable = access.openable_startup_ids()
+    number = max(1, request.args.get("page", 1, type=int) or 1)
+    table = Page(items=dashboard.rows[(number - 1) * COHORT_TABLE_PAGE:number * COHORT_TABLE_PAGE], page=number,
+                 per_page=COHORT_TABLE_PAGE, total=len(dashboard.rows))
     enrol_form = None
     if manager:
         enrol_form = EnrolForm(formdata=None, data={"enrolled_on": today})
@@ -166,7 +179,7 @@ def show(cohort_id: int) -> Any:
         "cohorts/show.html", cohort=cohort, dashboard=dashboard, manager=manager, today=today,
         chart=chart_data(dashboard, exponent(g.org.currency)), statuses=list(EnrolmentStatus), stages=list(Stage),
         filters={"status": status or "", "stage": stage or "", "q": search or ""}, enrol_form=enrol_form,
-        openable=openable,
+        openable=openable, table=table,
         template_form=MilestoneForm(formdata=None), lock_form=LockPeriodForm(formdata=None),
         button_form=CSRFOnlyForm(formdata=None), resource_kinds=list(ResourceKind),
         templates=db.session.execute(select(MilestoneTemplate).where(MilestoneTemplate.cohort_id == cohort.id)
@@ -176,7 +189,7 @@ def show(cohort_id: int) -> Any:
 @bp.route("/cohorts/<int:cohort_id>/enrol", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
 def enrol(cohort_id: int) -> Any:
-    cohort = get_or_404(Cohort, cohort_id)
+    cohort = visible_cohort_or_404(cohort_id)
     form = EnrolForm()
     form.startup_id.choices = [(s.id, s.name) for s in db.session.execute(
         select(Startup).where(Startup.org_id == g.org.id)).scalars()]
@@ -193,7 +206,7 @@ def enrol(cohort_id: int) -> Any:
 @bp.route("/cohorts/<int:cohort_id>/graduate", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
 def graduate(cohort_id: int) -> Any:
-    cohort = get_or_404(Cohort, cohort_id)
+    cohort = visible_cohort_or_404(cohort_id)
     if CSRFOnlyForm().validate_on_submit():
         count = services.graduate_cohort(db.session, cohort, org_today())
         flash(_("%(n)d startups graduated.", n=count), "success")
@@ -203,7 +216,7 @@ def graduate(cohort_id: int) -> Any:
 @bp.route("/cohorts/<int:cohort_id>/milestone-templates", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
 def add_template(cohort_id: int) -> Any:
-    cohort = get_or_404(Cohort, cohort_id)
+    cohort = visible_cohort_or_404(cohort_id)
     form = MilestoneForm()
     if form.validate_on_submit():
         _template, added = services.add_template(db.session, cohort, form.title.data, form.due_on.data)
@@ -216,7 +229,7 @@ def add_template(cohort_id: int) -> Any:
 @bp.route("/cohorts/<int:cohort_id>/lock", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
 def lock_period(cohort_id: int) -> Any:
-    cohort = get_or_404(Cohort, cohort_id)
+    cohort = visible_cohort_or_404(cohort_id)
     form = LockPeriodForm()
     with attempt(flash_error=True) as outcome:
         if not form.validate_on_submit():
@@ -253,7 +266,6 @@ def _same_site(url: str | None) -> bool:
 def kpis() -> Any:
     """Custom KPIs the organisation asks its startups for, besides the standard ones."""
     from incubator.cohorts.forms import KpiForm
-    from incubator.cohorts.models import KpiDefinition
 
     form = KpiForm()
     if form.validate_on_submit():
@@ -272,9 +284,7 @@ def kpis() -> Any:
 @bp.route("/kpis/<int:kpi_definition_id>/toggle", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
 def toggle_kpi(kpi_definition_id: int) -> Any:
-    from incubator.cohorts.models import KpiDefinition
-
     definition = get_or_404(KpiDefinition, kpi_definition_id)
     if CSRFOnlyForm().validate_on_submit():
-        definition.active = not definition.active
+        services.set_kpi_active(definition, not definition.active)
     return redirect(url_for("cohorts.kpis"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
@@ -11,8 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.accounts.services import get_user_by_email
-from incubator.cohorts import checkins, services
+from incubator.cohorts import access, checkins, services
+from incubator.cohorts.access import visible_checkin_or_404, visible_milestone_or_404, visible_startup_or_404
 from incubator.cohorts.forms import (
     CheckInForm,
     EnrolmentStatusForm,
@@ -21,56 +20,31 @@ from incubator.cohorts.forms import (
     MilestoneUpdateForm,
     StartupForm,
 )
-from incubator.cohorts.models import MONEY_KPIS, CheckIn, Enrolment, Milestone, Startup
+from incubator.cohorts.models import MONEY_KPIS, CheckIn, Enrolment, Startup
 from incubator.core.actions import attempt
-from incubator.core.errors import DomainError
-from incubator.core.permissions import Permission, Role, can, require
-from incubator.core.storage import image_mimetype, image_suffix, storage
-from incubator.core.tenancy import get_or_404, org_blueprint, org_today
+from incubator.core.pagination import paginate
+from incubator.core.permissions import Permission, require
+from incubator.core.storage import image_mimetype, storage
+from incubator.core.tenancy import org_blueprint, org_today
+from incubator.core.versioning import check_version
 from incubator.extensions import db
-from incubator.orgs import services as org_services
 
 bp = org_blueprint("startups", __name__)
-
-EVIDENCE_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".xlsx", ".csv"}
-
-
-def is_manager() -> bool:
-    return can(Permission.MANAGE_COHORTS)
-
-
-def startup_or_404(startup_id: int) -> Startup:
-    """Managers see every startup; founders only their own; anyone else gets 404."""
-    startup = get_or_404(Startup, startup_id)
-    if not (is_manager() or startup.has_founder(current_user)):
-        abort(404)
-    return startup
-
 
 def _store_evidence(file: Any) -> tuple[str, str] | None:
     if not file or not file.filename:
         return None
-    suffix = PurePath(file.filename).suffix.lower()
-    if suffix not in EVIDENCE_TYPES:
-        raise DomainError(_("Upload a PDF, a spreadsheet or an image."),
-                          fields={"evidence_file": _("Upload a PDF, a spreadsheet or an image.")})
-    return storage().save(file.stream, suffix), PurePath(file.filename).name[:255]
+    return services.store_file(file.stream, file.filename, services.EVIDENCE_TYPES, "evidence_file")
 
 
 def _store_logo(file: Any) -> str:
-    """PNG or JPEG, recognised by its first bytes rather than its name."""
-    head = file.stream.read(8)
-    file.stream.seek(0)
-    suffix = image_suffix(head)
-    if suffix is None:
-        raise DomainError(_("Upload a PNG or JPEG image."), fields={"logo": _("Upload a PNG or JPEG image.")})
-    return storage().save(file.stream, suffix)
+    return services.store_logo(file.stream)
 
 
 @bp.route("/startups/<int:startup_id>/logo")
 @require(Permission.VIEW_DASHBOARD)
 def logo(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     if not startup.logo_key:
         abort(404)
     try:
@@ -81,11 +55,21 @@ def logo(startup_id: int) -> Any:
 
 
 @bp.route("/startups")
-@require(Permission.MANAGE_COHORTS)
+@require(Permission.VIEW_DASHBOARD)
 def index() -> Any:
-    startups = db.session.execute(select(Startup).where(Startup.org_id == g.org.id)
-                                  .order_by(Startup.name)).scalars().all()
-    return render_template("cohorts/startups.html", startups=startups)
+    """The startups the caller may see (staff: all; founders: their own), as the API lists them."""
+    from incubator.cohorts.models import Cohort, EnrolmentStatus, Stage
+
+    cohort_id = request.args.get("cohort", type=int)
+    q, stage, status = (request.args.get(name, "") for name in ("q", "stage", "status"))
+    filters: dict[str, Any] = {"q": q, "cohort": cohort_id or "", "stage": stage, "status": status}
+    stmt = access.filter_startups(access.visible_startups_stmt(), q=q, cohort_id=cohort_id, stage=stage or None,
+                                  status=status or None)
+    page = paginate(db.session, stmt)
+    cohorts = db.session.execute(select(Cohort).where(Cohort.org_id == g.org.id)
+                                 .order_by(Cohort.starts_on.desc())).scalars().all()
+    return render_template("cohorts/startups.html", startups=page.items, page=page, filters=filters,
+                           cohorts=cohorts, stages=list(Stage), statuses=list(EnrolmentStatus))
 
 
 @bp.route("/my-startup")
@@ -101,13 +85,18 @@ def mine() -> Any:
 @bp.route("/startups/<int:startup_id>/edit", methods=["GET", "POST"])
 @require(Permission.VIEW_DASHBOARD)
 def edit(startup_id: int | None) -> Any:
-    if startup_id is None and not is_manager():
+    if startup_id is None and not access.may_manage():
         abort(403)
-    startup = startup_or_404(startup_id) if startup_id is not None else None
+    startup = visible_startup_or_404(startup_id) if startup_id is not None else None
     form = StartupForm(obj=startup)
+    if startup is None:
+        del form.version
     if form.validate_on_submit():
-        data = {name: field.data for name, field in form._fields.items() if name not in ("csrf_token", "logo")}
+        data = {name: field.data for name, field in form._fields.items()
+                if name not in ("csrf_token", "logo", "version")}
         with attempt(form=form) as outcome:
+            if startup is not None:
+                check_version(startup, form.version.data)
             saved = services.save_startup(db.session, g.org, startup, **data)
             if form.logo.data and form.logo.data.filename:
                 saved.logo_key = _store_logo(form.logo.data)
@@ -121,7 +110,7 @@ def edit(startup_id: int | None) -> Any:
 @bp.route("/startups/<int:startup_id>")
 @require(Permission.VIEW_DASHBOARD)
 def show(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     enrolment = services.current_enrolment(db.session, startup)
     today = org_today()
     history = db.session.execute(select(CheckIn).where(CheckIn.startup_id == startup.id)
@@ -134,7 +123,7 @@ def show(startup_id: int) -> Any:
     enrolments = db.session.execute(select(Enrolment).where(Enrolment.startup_id == startup.id)).scalars().all()
     return render_template(
         "cohorts/startup.html", startup=startup, enrolment=enrolment, enrolments=enrolments, history=history,
-        owed=owed, today=today, manager=is_manager(), gaps=checkins.startup_gaps(db.session, startup, today),
+        owed=owed, today=today, manager=access.may_manage(), gaps=checkins.startup_gaps(db.session, startup, today),
         founder_form=FounderForm(formdata=None), milestone_form=MilestoneForm(formdata=None),
         update_form=MilestoneUpdateForm(formdata=None), status_form=EnrolmentStatusForm(formdata=None),
         button_form=CSRFOnlyForm(formdata=None))
@@ -143,19 +132,17 @@ def show(startup_id: int) -> Any:
 @bp.route("/startups/<int:startup_id>/founders", methods=["POST"])
 @require(Permission.MANAGE_COHORTS)
 def add_founder(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     form = FounderForm()
     if form.validate_on_submit():
-        user = get_user_by_email(db.session, form.email.data)
-        if user is not None:
-            services.add_founder(db.session, g.org, startup, user)
-            flash(_("%(name)s is a founder of %(startup)s.", name=user.name, startup=startup.name), "success")
-        else:
-            with attempt(flash_error=True) as outcome:
-                org_services.invite(db.session, g.org, form.email.data, Role.FOUNDER, current_user, actor=g.membership)
-            if outcome.ok:
-                flash(_("%(email)s has no account yet: an invitation to join as a founder is sent. Add them to "
-                        "the startup once they have joined.", email=form.email.data), "info")
+        with attempt(flash_error=True) as outcome:
+            added = services.add_founder_by_email(db.session, g.org, startup, form.email.data, by=current_user,
+                                                  actor=g.membership)
+        if outcome.ok and added.user is not None:
+            flash(_("%(name)s is a founder of %(startup)s.", name=added.user.name, startup=startup.name), "success")
+        elif outcome.ok:
+            flash(_("%(email)s has no account yet: an invitation to join as a founder is sent. Add them to "
+                    "the startup once they have joined.", email=form.email.data), "info")
     return redirect(url_for("startups.show", startup_id=startup.id))
 
 
@@ -164,7 +151,7 @@ def add_founder(startup_id: int) -> Any:
 @bp.route("/startups/<int:startup_id>/milestones", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
 def add_milestone(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     form = MilestoneForm()
     if form.validate_on_submit():
         services.save_milestone(db.session, startup, None, title=form.title.data, due_on=form.due_on.data,
@@ -178,8 +165,8 @@ def add_milestone(startup_id: int) -> Any:
 @bp.route("/milestones/<int:milestone_id>", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
 def update_milestone(milestone_id: int) -> Any:
-    milestone = get_or_404(Milestone, milestone_id)
-    startup = startup_or_404(milestone.startup_id)
+    milestone = visible_milestone_or_404(milestone_id)
+    startup = milestone.startup
     form = MilestoneUpdateForm()
     if form.validate_on_submit():
         with attempt() as outcome:
@@ -198,8 +185,7 @@ def update_milestone(milestone_id: int) -> Any:
 @bp.route("/milestones/<int:milestone_id>/evidence")
 @require(Permission.VIEW_DASHBOARD)
 def milestone_evidence(milestone_id: int) -> Any:
-    milestone = get_or_404(Milestone, milestone_id)
-    startup_or_404(milestone.startup_id)
+    milestone = visible_milestone_or_404(milestone_id)
     return _send_evidence(milestone.evidence_key, milestone.evidence_name)
 
 
@@ -217,7 +203,8 @@ def _send_evidence(key: str | None, name: str | None) -> Any:
 
 def _checkin_data(form: CheckInForm, kpis: list[Any]) -> dict[str, Any]:
     data: dict[str, Any] = {name: field.raw_data[0] if field.raw_data else None
-                            for name, field in form._fields.items() if name not in ("csrf_token", "evidence_file")}
+                            for name, field in form._fields.items()
+                            if name not in ("csrf_token", "evidence_file", "version")}
     data["custom"] = {k.key: request.form.get(f"custom_{k.key}", "") for k in kpis}
     return data
 
@@ -225,14 +212,14 @@ def _checkin_data(form: CheckInForm, kpis: list[Any]) -> dict[str, Any]:
 def _render_checkin(startup: Startup, form: CheckInForm, kpis: list[Any], checkin: CheckIn | None,
                     errors: dict[str, str] | None = None, status: int = 200) -> Any:
     return render_template("cohorts/checkin.html", startup=startup, form=form, kpis=kpis, checkin=checkin,
-                           errors=errors or {}, manager=is_manager(), money=MONEY_KPIS,
+                           errors=errors or {}, manager=access.may_manage(), money=MONEY_KPIS,
                            button_form=CSRFOnlyForm(formdata=None)), status
 
 
 @bp.route("/startups/<int:startup_id>/checkins/new", methods=["GET", "POST"])
 @require(Permission.VIEW_DASHBOARD)
 def new_checkin(startup_id: int) -> Any:
-    startup = startup_or_404(startup_id)
+    startup = visible_startup_or_404(startup_id)
     kpis = checkins.custom_kpis(db.session, g.org)
     form = CheckInForm(data={"period": request.args.get("period", "")})
     if request.method == "POST" and form.validate_on_submit():
@@ -254,16 +241,20 @@ def new_checkin(startup_id: int) -> Any:
 @bp.route("/checkins/<int:checkin_id>", methods=["GET", "POST"])
 @require(Permission.VIEW_DASHBOARD)
 def checkin(checkin_id: int) -> Any:
-    record = get_or_404(CheckIn, checkin_id)
-    startup = startup_or_404(record.startup_id)
+    record = visible_checkin_or_404(checkin_id)
+    startup = record.startup
     kpis = checkins.custom_kpis(db.session, g.org)
     if request.method == "GET":
         data = checkins.money_for_form(record, g.org.currency)
-        form = CheckInForm(formdata=None, data={**data, "period": record.period_label, "notes": record.notes})
+        form = CheckInForm(formdata=None, data={**data, "period": record.period_label, "notes": record.notes,
+                                                "version": record.version})
         return _render_checkin(startup, form, kpis, record)
-    form = CheckInForm()
+    # A form without the hidden field (not a browser's) is not checked, as an API edit without If-Match.
+    form = CheckInForm(data={"version": record.version})
     if form.validate_on_submit():
         with attempt(form=form) as outcome:
+            if not record.is_locked:  # a locked one answers that it is locked, whatever the version
+                check_version(record, form.version.data)
             clean = checkins.clean_checkin(g.org, None, kpis, _checkin_data(form, kpis), org_today(),
                                            check_period=False)
             checkins.update_checkin(db.session, record, clean, current_user, notes=form.notes.data or "")
@@ -278,7 +269,7 @@ def checkin(checkin_id: int) -> Any:
 @bp.route("/checkins/<int:checkin_id>/lock", methods=["POST"], defaults={"lock": True})
 @require(Permission.MANAGE_COHORTS)
 def verify_checkin(checkin_id: int, lock: bool) -> Any:
-    record = get_or_404(CheckIn, checkin_id)
+    record = visible_checkin_or_404(checkin_id)
     if CSRFOnlyForm().validate_on_submit():
         with attempt(flash_error=True) as outcome:
             (checkins.lock_checkin if lock else checkins.verify_checkin)(record, current_user)
@@ -290,6 +281,5 @@ def verify_checkin(checkin_id: int, lock: bool) -> Any:
 @bp.route("/checkins/<int:checkin_id>/evidence")
 @require(Permission.VIEW_DASHBOARD)
 def checkin_evidence(checkin_id: int) -> Any:
-    record = get_or_404(CheckIn, checkin_id)
-    startup_or_404(record.startup_id)
+    record = visible_checkin_or_404(checkin_id)
     return _send_evidence(record.evidence_key, record.evidence_name)

@@ -33,13 +33,13 @@ translations = _BabelTranslations()
 
 
 def apply_form_errors(form: Any, error: DomainError) -> None:
-    """Show a service's field errors next to the fields; the rest as a flash."""
+    """Show a service's field errors next to the fields; the rest (and errors of hidden fields only) as a flash."""
     shown = False
     for name, message in error.fields.items():
         field = getattr(form, name, None)
         if field is not None:
             field.errors = [*field.errors, message] if isinstance(field.errors, list) else [message]
-            shown = True
+            shown = shown or field.type != "HiddenField"  # a hidden field (a form's version) shows nothing
     if not shown:
         flash(error.message, "danger")
 
