@@ -11,12 +11,11 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from sqlalchemy import or_, select
 
 from incubator.api import api_blueprint, error_responses
-from incubator.booking import services
+from incubator.booking import services, sharing
 from incubator.booking.access import booking_refusal
 from incubator.booking.billing import Money, MoneyState, money_for
 from incubator.booking.inputs import HORIZON
 from incubator.booking.models import Booking, BookingStatus, Resource
-from incubator.core.db import get_required
 from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import all_orgs
@@ -152,7 +151,7 @@ def list_resources() -> Any:
     _can_book()
     stmt = select(Resource).where(Resource.org_id == g.org.id, Resource.active.is_(True)).order_by(Resource.name)
     out = [_resource_out(r) for r in db.session.execute(stmt).scalars()]
-    for share, resource, owner in services.shared_with(db.session, g.org):
+    for share, resource, owner in sharing.shared_with(db.session, g.org):
         if resource.active:
             out.append(_resource_out(resource, owner, share))
     return out
@@ -233,13 +232,7 @@ def cancel(booking_id: int) -> Any:
         abort(404)
     if not booking.can_cancel(g.api_user, manager):
         raise DomainError("This booking cannot be cancelled.", code="not_cancellable")
-    from flask import url_for
+    from incubator.booking import waitlist
 
-    from incubator.booking.tasks import offer_waiting
-    from incubator.orgs.models import Organisation
-
-    with all_orgs(db.session):
-        services.cancel_booking(db.session, booking, g.api_user, manager)
-        owner = get_required(db.session, Organisation, booking.org_id)
-        offer_waiting(db.session, booking.resource, url_for("booking.mine", org_slug=owner.slug, _external=True))
+    waitlist.cancel(db.session, booking, g.api_user, manager)
     return _booking_out(booking)

@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.booking import services
+from incubator.booking import sharing
 from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
 from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.db import get_required
@@ -124,7 +124,7 @@ def check_renewal(session: Session, resource: Resource, user: User, starts_at: d
 def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
     if not 0 < resource_id < 2**31:
         abort(404)
-    share = services.share_for(db.session, g.org, resource_id)
+    share = sharing.share_for(db.session, g.org, resource_id)
     if share is None:
         abort(404)
     with all_orgs(db.session):

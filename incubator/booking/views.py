@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import billing, inputs, services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking import billing, credits, inputs, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
 from incubator.booking.access import may_book, require_booking
 from incubator.booking.models import (
     ACTIVE_STATUSES,
@@ -139,8 +139,8 @@ def book(resource_id: int) -> Any:
         flash(_("Choose a free slot in the calendar."), "danger")
         return redirect(url_for("booking.resource_week", resource_id=resource.id))
     choices = list(range(resource.min_minutes, resource.max_minutes + 1, resource.slot_minutes))[:24]
-    startup, cohort = services.active_startup(db.session, g.org, current_user)
-    balance = services.credit_balance(db.session, startup, cohort, resource.kind) if startup and cohort else 0
+    startup, cohort = credits.active_startup(db.session, g.org, current_user)
+    balance = credits.credit_balance(db.session, startup, cohort, resource.kind) if startup and cohort else 0
     form = CSRFOnlyForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
@@ -181,11 +181,11 @@ def mine() -> Any:
     with all_orgs(db.session):
         for row in rows:
             _ = row.resource.name
-    startup, cohort = services.active_startup(db.session, g.org, current_user)
+    startup, cohort = credits.active_startup(db.session, g.org, current_user)
     balances = {}
     if startup and cohort:
         balances = {credit.resource_kind: (credit.hours * 60,
-                                           services.credit_balance(db.session, startup, cohort, credit.resource_kind))
+                                           credits.credit_balance(db.session, startup, cohort, credit.resource_kind))
                     for credit in cohort.lab_credits}
     return render_template("booking/mine.html", bookings=rows, balances=balances, now=utcnow(),
                            money=billing.money_for(db.session, list(rows)),
@@ -205,13 +205,11 @@ def cancel(booking_id: int) -> Any:
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
         # A refund that fails after the booking was marked cancelled: the savepoint takes it back.
-        with attempt(flash_error=True) as outcome, all_orgs(db.session):  # a shared lab's booking: its owner's
-            returned = services.cancel_booking(db.session, booking, current_user, manager)
+        with attempt(flash_error=True) as outcome:
+            returned = waitlist.cancel(db.session, booking, current_user, manager)
         if outcome.ok:
             flash(_("Cancelled; the credits are back.") if returned and booking.credit_minutes else
                   _("Cancelled.") if returned else _("Cancelled late: the credits are forfeited."), "success")
-            if booking.org_id == g.org.id:
-                tasks.offer_waiting(db.session, booking.resource, url_for("booking.mine", _external=True))
     return redirect(request.referrer or url_for("booking.mine"))
 
 
@@ -281,7 +279,7 @@ def join_waitlist(resource_id: int) -> Any:
             start = inputs.local_time(request.form.get("start"), zone())
             minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
                                           low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
-            services.join_waitlist(db.session, g.org, resource, current_user, start, start + timedelta(minutes=minutes))
+            waitlist.join_waitlist(db.session, g.org, resource, current_user, start, start + timedelta(minutes=minutes))
         if not outcome.ok:
             flash(_("Choose a time in the future."), "danger")
         else:
@@ -299,7 +297,7 @@ def take(booking_id: int) -> Any:
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            services.take_held(booking, current_user)
+            waitlist.take_held(booking, current_user)
         if outcome.ok:
             flash(_("It is yours."), "success")
     return redirect(url_for("booking.mine"))

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import services, setup
+from incubator.booking import services, setup, sharing, usage
 from incubator.booking.inputs import HORIZON, row_id
 from incubator.booking.models import (
     Booking,
@@ -245,7 +245,7 @@ def qr(resource_id: int) -> Any:
 def partner_usage() -> Any:
     """The monthly usage statement per partner organisation."""
     month = _month()
-    lines = services.partner_statement(db.session, g.org, month)
+    lines = sharing.partner_statement(db.session, g.org, month)
     names = {o.id: o.name for o in db.session.execute(select(Organisation)).scalars()}
     return render_template("booking/partner_usage.html", lines=lines, names=names, month=month)
 
@@ -255,7 +255,7 @@ def partner_usage() -> Any:
 def utilisation() -> Any:
     """Hours booked and used per resource and startup, month by month (the figures reports build on)."""
     month = _month()
-    lines = services.utilisation(db.session, g.org, month, add_months(month, 1))
+    lines = usage.utilisation(db.session, g.org, month, add_months(month, 1))
     names = {
         "resource": dict(db.session.execute(select(Resource.id, Resource.name)
                                             .where(Resource.org_id == g.org.id)).all()),

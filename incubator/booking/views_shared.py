@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import inputs, services
+from incubator.booking import inputs, services, sharing
 from incubator.booking.access import require_booking, shared_or_404
 from incubator.core.actions import attempt
 from incubator.core.errors import DomainError
@@ -30,7 +30,7 @@ bp = org_blueprint("shared", __name__)
 @require(Permission.BOOK_RESOURCES)
 @require_booking
 def index() -> Any:
-    rows = services.shared_with(db.session, g.org)
+    rows = sharing.shared_with(db.session, g.org)
     return render_template("booking/shared.html", rows=rows)
 
 
