@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import billing, credits, inputs, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
 from incubator.booking.access import may_book, require_booking
+from incubator.booking.forms import BookForm, TimedSlotForm, form_error
 from incubator.booking.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -141,17 +142,16 @@ def book(resource_id: int) -> Any:
     choices = list(range(resource.min_minutes, resource.max_minutes + 1, resource.slot_minutes))[:24]
     startup, cohort = credits.active_startup(db.session, g.org, current_user)
     balance = credits.credit_balance(db.session, startup, cohort, resource.kind) if startup and cohort else 0
-    form = CSRFOnlyForm()
+    form = BookForm(default_minutes=resource.min_minutes)
     error = None
-    if request.method == "POST" and form.validate_on_submit():
+    if form.is_submitted() and not form.validate() and not form.csrf_token.errors:
+        error = form_error(form)
+    elif form.is_submitted() and not form.errors:
         with attempt() as outcome:
-            minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
-                                          low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
-            weeks = inputs.whole_number(request.form.get("weeks"), "weeks", default=1, low=1, high=26)
             made, skipped = services.create_weekly(
-                db.session, g.org, resource, current_user, starts_at, starts_at + timedelta(minutes=minutes), weeks,
-                skip_conflicts=bool(request.form.get("skip_conflicts")), is_staff=is_manager(),
-                note=inputs.text(request.form.get("note"), 500))
+                db.session, g.org, resource, current_user, starts_at,
+                starts_at + timedelta(minutes=form.minutes.value), form.weeks.value,
+                skip_conflicts=form.skip_conflicts.data, is_staff=is_manager(), note=form.note.data)
             if not made:
                 raise skipped[0][1]
         if (exc := outcome.error) is not None:
@@ -274,12 +274,14 @@ def check_in(resource_id: int) -> Any:
 @require_booking
 def join_waitlist(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
-    if CSRFOnlyForm().validate_on_submit():
+    form = TimedSlotForm(default_minutes=resource.min_minutes, zone=zone())
+    if form.is_submitted() and not form.csrf_token.errors:
         with attempt() as outcome:
-            start = inputs.local_time(request.form.get("start"), zone())
-            minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
-                                          low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
-            waitlist.join_waitlist(db.session, g.org, resource, current_user, start, start + timedelta(minutes=minutes))
+            if not form.validate():
+                raise form_error(form)
+            start = form.start.value
+            waitlist.join_waitlist(db.session, g.org, resource, current_user, start,
+                                   start + timedelta(minutes=form.minutes.value))
         if not outcome.ok:
             flash(_("Choose a time in the future."), "danger")
         else:

@@ -17,7 +17,17 @@ from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import services, setup, sharing, usage
-from incubator.booking.inputs import HORIZON, row_id
+from incubator.booking.forms import (
+    ApprovalForm,
+    CertificationForm,
+    ClosureForm,
+    LabForm,
+    NewResourceForm,
+    RulesForm,
+    ShareForm,
+    TrainingForm,
+)
+from incubator.booking.inputs import HORIZON
 from incubator.booking.models import (
     Booking,
     BookingStatus,
@@ -37,6 +47,7 @@ from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, org_today
 from incubator.core.timezones import add_months, parse_month
 from incubator.core.tokens import hash_token, new_token
+from incubator.core.versioning import check_version
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
 
@@ -76,12 +87,12 @@ def manage() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def approval(booking_id: int) -> Any:
     booking = get_or_404(Booking, booking_id)
-    decision = request.form.get("decision")
-    if decision not in ("approve", "decline"):  # anything else declined the booking
-        flash(_("Choose approve or decline."), "danger")
-    elif CSRFOnlyForm().validate_on_submit():
+    form = ApprovalForm()
+    if form.validate_on_submit():
         with attempt(flash_error=True):
-            services.decide_approval(booking, decision == "approve")
+            services.decide_approval(booking, form.decision.data == "approve")
+    elif form.decision.errors:
+        flash(form.decision.errors[0], "danger")
     return redirect(url_for("booking.manage"))
 
 
@@ -89,11 +100,11 @@ def approval(booking_id: int) -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def certifications() -> Any:
     """Trainers record who is certified for what, and until when."""
-    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
-        training = get_or_404(Training, row_id(request.form.get("training_id")))
+    form = CertificationForm()
+    if request.method == "POST" and form.validate_on_submit():
+        training = get_or_404(Training, form.training_id.data)
         member = db.session.execute(select(Membership).where(
-            Membership.org_id == g.org.id, Membership.user_id == row_id(request.form.get("user_id")))
-        ).scalar_one_or_none()
+            Membership.org_id == g.org.id, Membership.user_id == form.user_id.data)).scalar_one_or_none()
         if member is None:
             abort(404)
         record = setup.certify(db.session, training, member, current_user, org_today())
@@ -112,10 +123,10 @@ def certifications() -> Any:
 @bp.route("/trainings", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
 def new_training() -> Any:
-    if CSRFOnlyForm().validate_on_submit():
+    form = TrainingForm()
+    if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            setup.create_training(db.session, g.org, request.form.get("name", ""),
-                                  request.form.get("validity_months", "12"))
+            setup.create_training(db.session, g.org, form.name.data, form.validity_months.data)
         if outcome.ok:
             flash(_("The training is created."), "success")
     return redirect(url_for("booking.certifications"))
@@ -124,9 +135,10 @@ def new_training() -> Any:
 @bp.route("/labs/new", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
 def new_lab() -> Any:
-    if CSRFOnlyForm().validate_on_submit():
+    form = LabForm()
+    if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            setup.create_lab(db.session, g.org, request.form.get("name", ""), request.form.get("site", ""))
+            setup.create_lab(db.session, g.org, form.name.data, form.site.data)
         if outcome.ok:
             flash(_("The lab is created."), "success")
     return redirect(url_for("booking.labs"))
@@ -136,10 +148,11 @@ def new_lab() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def new_resource(lab_id: int) -> Any:
     lab = get_or_404(Lab, lab_id)
-    if not CSRFOnlyForm().validate_on_submit():
+    form = NewResourceForm()
+    if not form.validate_on_submit():
         return redirect(url_for("booking.labs"))
     with attempt() as outcome:
-        resource = setup.create_resource(db.session, lab, request.form.get("name", ""), request.form.get("kind", ""))
+        resource = setup.create_resource(db.session, lab, form.name.data, form.kind.data)
     if (error := outcome.error) is not None:
         flash(error.message, "danger")
         return redirect(url_for("booking.labs"))
@@ -153,14 +166,19 @@ def settings(resource_id: int) -> Any:
     """The rules of a resource: durations, notice, quota, approval, training, prices, opening hours."""
     resource = get_or_404(Resource, resource_id)
     errors: dict[str, str] = {}
-    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
+    form = RulesForm()
+    if form.validate_on_submit():
         with attempt() as outcome:
-            setup.save_rules(db.session, resource, request.form, request.files.get("photo"))
+            if form.version.data:  # the page's form carries the version it was rendered from
+                check_version(resource, form.version.data)
+            setup.save_rules(db.session, resource, form.changes(), form.photo.data)
         if (error := outcome.error) is not None:
             errors = error.fields
         else:
             flash(_("The resource's rules are saved."), "success")
             return redirect(url_for("booking.settings", resource_id=resource.id))
+    elif form.is_submitted() and not form.csrf_token.errors:
+        errors = form.field_errors
     return render_template(
         "booking/settings.html", resource=resource, errors=errors, kinds=list(ResourceKind),
         form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"),
@@ -179,16 +197,15 @@ def settings(resource_id: int) -> Any:
 def closures(resource_id: int) -> Any:
     """Add a closure or maintenance period (local times), or remove one."""
     resource = get_or_404(Resource, resource_id)
-    if CSRFOnlyForm().validate_on_submit():
-        if request.form.get("remove"):
-            closure = get_or_404(Closure, row_id(request.form.get("remove")))
-            if closure.resource_id == resource.id:
-                db.session.delete(closure)
+    form = ClosureForm()
+    if form.validate_on_submit():
+        if form.remove.raw_data and form.remove.raw_data[0]:
+            closure = get_or_404(Closure, form.remove.data)
+            setup.remove_closure(db.session, resource, closure)
         else:
             with attempt(flash_error=True) as outcome:
-                setup.add_closure(db.session, g.org, resource, request.form.get("starts", ""),
-                                  request.form.get("ends", ""), request.form.get("reason", ""),
-                                  bool(request.form.get("maintenance")))
+                setup.add_closure(db.session, g.org, resource, form.starts.data or "", form.ends.data or "",
+                                  form.reason.data, form.maintenance.data)
             if outcome.ok:
                 flash(_("Closed for that time: nobody can book it."), "success")
     return redirect(url_for("booking.settings", resource_id=resource.id))
@@ -199,14 +216,14 @@ def closures(resource_id: int) -> Any:
 def share(resource_id: int) -> Any:
     """Share a resource with a partner organisation (or stop sharing it)."""
     resource = get_or_404(Resource, resource_id)
-    if CSRFOnlyForm().validate_on_submit():
-        partner = db.session.get(Organisation, row_id(request.form.get("partner_org_id")))
+    form = ShareForm()
+    if form.validate_on_submit():
+        partner = db.session.get(Organisation, form.partner_org_id.data)
         if partner is None:
             abort(404)
-        stop = request.form.get("action") == "stop"
+        stop = form.action.data == "stop"
         with attempt() as outcome:
-            setup.set_share(db.session, resource, partner, share=not stop,
-                            needs_approval=bool(request.form.get("needs_approval")))
+            setup.set_share(db.session, resource, partner, share=not stop, needs_approval=form.needs_approval.data)
         if (error := outcome.error) is not None:
             _flash_error(error)
         else:
