@@ -68,6 +68,14 @@ class ApiBlueprint(Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 25, "max_page_size": 100}  # noqa: RUF012
 
+    def _document_pagination_metadata(self, spec: Any, resp_doc: dict[str, Any]) -> None:
+        """The header is one string holding JSON (flask-smorest documents it as an object, which
+        clients and schemathesis read as the comma-separated form of a header object)."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata as JSON: total, total_pages, first_page, last_page, page, "
+                           "previous_page, next_page",
+            "schema": {"type": "string"}}
+
 
 def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool = False,
                   description: str = "") -> Blueprint:

@@ -3,7 +3,7 @@ certifications, sharing with partner organisations. Rules only; views call these
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.booking.inputs import INT_MAX, local_time, text
+from incubator.booking.inputs import HORIZON, INT_MAX, local_time, text
 from incubator.booking.models import (
     Certification,
     Closure,
@@ -24,6 +24,7 @@ from incubator.booking.models import (
 )
 from incubator.booking.services import MAX_BOOKING
 from incubator.cohorts.models import ResourceKind
+from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.storage import image_suffix, storage
 from incubator.core.timezones import add_months
@@ -50,6 +51,16 @@ def create_lab(session: Session, org: Organisation, name: str, site: str = "") -
     session.add(lab)
     session.flush()
     return lab
+
+
+def update_lab(session: Session, lab: Lab, changes: dict[str, str]) -> None:
+    """Rename a lab, or change its site or description (only what ``changes`` names)."""
+    if "name" in changes and not text(changes["name"], 255):
+        raise DomainError(_("Give the lab a name."), fields={"name": _("This field is required.")})
+    for key, limit in (("name", 255), ("site", 255), ("description", 5000)):
+        if key in changes:
+            setattr(lab, key, text(changes[key], limit))
+    session.flush()
 
 
 def create_resource(session: Session, lab: Lab, name: str, kind: str) -> Resource:
@@ -157,9 +168,19 @@ def add_closure(session: Session, org: Organisation, resource: Resource, starts:
     except DomainError as exc:
         raise DomainError(_("Give a start and an end after it."), fields={"starts": _("Use a date and a time.")}) \
             from exc
+    return close(session, org, resource, start, end, reason, maintenance)
+
+
+def close(session: Session, org: Organisation, resource: Resource, start: datetime, end: datetime, reason: str,
+          maintenance: bool, *, fields: tuple[str, str] = ("starts", "ends")) -> Closure:
+    """A closure (or maintenance) of ``resource`` from ``start`` to ``end``, within a few years of now;
+    ``fields`` names the start and end fields for the errors."""
+    if start.tzinfo is None or end.tzinfo is None or abs(start - utcnow()) > HORIZON \
+            or abs(end - utcnow()) > HORIZON:
+        raise DomainError(_("Give a start and an end after it."), fields={fields[0]: _("Use a date and a time.")})
     if end <= start:
         message = _("Give a start and an end after it.")
-        raise DomainError(message, fields={"ends": message})
+        raise DomainError(message, fields={fields[1]: message})
     closure = Closure(org_id=org.id, resource_id=resource.id, starts_at=start, ends_at=end,
                       reason=text(reason, 255), maintenance=maintenance)
     session.add(closure)

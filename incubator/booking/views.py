@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import billing, credits, inputs, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
-from incubator.booking.access import may_book, require_booking
+from incubator.booking.access import manages, require_booking, template_predicates, visible_booking_or_404
 from incubator.booking.forms import BookForm, TimedSlotForm, form_error
 from incubator.booking.models import (
     ACTIVE_STATUSES,
@@ -195,14 +195,8 @@ def mine() -> Any:
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
 def cancel(booking_id: int) -> Any:
-    if not 0 < booking_id < 2**31:
-        abort(404)
-    booking = db.session.execute(select(Booking).where(Booking.id == booking_id, or_(
-        Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
-    ).scalar_one_or_none()
-    manager = booking is not None and booking.org_id == g.org.id and is_manager()
-    if booking is None or not (manager or booking.user_id == current_user.id):
-        abort(404)
+    booking = visible_booking_or_404(booking_id, current_user, g.membership)
+    manager = manages(g.membership, booking)
     if CSRFOnlyForm().validate_on_submit():
         # A refund that fails after the booking was marked cancelled: the savepoint takes it back.
         with attempt(flash_error=True) as outcome:
@@ -215,7 +209,7 @@ def cancel(booking_id: int) -> Any:
 
 @bp.app_context_processor
 def _booking_globals() -> dict[str, Any]:
-    return {"may_book": may_book}  # the navigation offers booking only to those who may
+    return template_predicates()  # the navigation offers booking only to those who may, and so on
 
 
 @bp.app_template_filter("booking_status_label")
@@ -294,8 +288,8 @@ def join_waitlist(resource_id: int) -> Any:
 @require(Permission.BOOK_RESOURCES)
 @require_booking
 def take(booking_id: int) -> Any:
-    booking = get_or_404(Booking, booking_id)
-    if booking.user_id != current_user.id:
+    booking = visible_booking_or_404(booking_id, current_user, g.membership)
+    if booking.user_id != current_user.id:  # a manager sees it, but it is held for its booker
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
         with attempt(flash_error=True) as outcome:
