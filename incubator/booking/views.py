@@ -29,6 +29,7 @@ from incubator.cohorts.models import ResourceKind
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
 from incubator.core.tokens import hash_token, new_token
@@ -175,9 +176,10 @@ def book(resource_id: int) -> Any:
 @bp.route("/bookings")
 @require(Permission.VIEW_DASHBOARD)
 def mine() -> Any:
-    rows = db.session.execute(select(Booking).where(  # shared labs' bookings belong to their owners
+    page = paginate(db.session, select(Booking).where(  # shared labs' bookings belong to their owners
         Booking.user_id == current_user.id, or_(Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id))
-        .execution_options(all_orgs=True).order_by(Booking.starts_at.desc()).limit(200)).scalars().all()
+        .execution_options(all_orgs=True).order_by(Booking.starts_at.desc(), Booking.id.desc()), per_page=50)
+    rows = page.items
     with all_orgs(db.session):
         for row in rows:
             _ = row.resource.name
@@ -187,7 +189,7 @@ def mine() -> Any:
         balances = {credit.resource_kind: (credit.hours * 60,
                                            credits.credit_balance(db.session, startup, cohort, credit.resource_kind))
                     for credit in cohort.lab_credits}
-    return render_template("booking/mine.html", bookings=rows, balances=balances, now=utcnow(),
+    return render_template("booking/mine.html", bookings=rows, page=page, balances=balances, now=utcnow(),
                            money=billing.money_for(db.session, list(rows)),
                            button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 

@@ -27,7 +27,7 @@ from incubator.booking.forms import (
     ShareForm,
     TrainingForm,
 )
-from incubator.booking.inputs import HORIZON
+from incubator.booking.inputs import HORIZON, row_id
 from incubator.booking.models import (
     Booking,
     BookingStatus,
@@ -43,6 +43,7 @@ from incubator.cohorts.models import Cohort, ResourceKind, Startup
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, org_today
 from incubator.core.timezones import add_months, parse_month
@@ -72,13 +73,24 @@ def manage() -> Any:
     day = parse_day(request.args.get("day"))
     start = datetime.combine(day, time(0), zone())
     end = start + timedelta(days=1)
-    rows = db.session.execute(select(Booking).join(Booking.resource).where(
+    stmt = select(Booking).join(Booking.resource).where(
         Booking.org_id == g.org.id, Booking.starts_at < end, Booking.ends_at > start)
-        .order_by(Resource.name, Booking.starts_at)).scalars().all()
+    status = request.args.get("status") or ""
+    if status in set(BookingStatus):
+        stmt = stmt.where(Booking.status == status)
+    resource_id = row_id(request.args.get("resource_id"))
+    if resource_id:
+        stmt = stmt.where(Booking.resource_id == resource_id)
+    page = paginate(db.session, stmt.order_by(Resource.name, Booking.starts_at, Booking.id), per_page=50)
+    resources = db.session.execute(select(Resource.id, Resource.name).where(Resource.org_id == g.org.id)
+                                   .order_by(Resource.name)).all()
     pending = db.session.execute(select(Booking).where(Booking.org_id == g.org.id,
                                                        Booking.status == BookingStatus.PENDING_APPROVAL)
                                  .order_by(Booking.starts_at)).scalars().all()
-    return render_template("booking/manage.html", day=day, rows=rows, pending=pending,
+    filters = {"day": day.isoformat(), "status": status if status in set(BookingStatus) else "",
+               "resource_id": resource_id or ""}
+    return render_template("booking/manage.html", day=day, rows=page.items, page=page, pending=pending,
+                           resources=resources, statuses=list(BookingStatus), filters=filters,
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
                            button_form=CSRFOnlyForm(formdata=None))
 
@@ -111,12 +123,13 @@ def certifications() -> Any:
         flash(_("%(name)s is certified for %(training)s until %(day)s.", name=member.user.name,
                 training=training.name, day=record.expires_on.isoformat()), "success")
         return redirect(url_for("booking.certifications"))
+    page = paginate(db.session, select(Certification).where(Certification.org_id == g.org.id)
+                    .order_by(Certification.expires_on.desc(), Certification.id), per_page=50)
     return render_template(
         "booking/certifications.html", today=org_today(), button_form=CSRFOnlyForm(formdata=None),
         trainings=db.session.execute(select(Training).where(Training.org_id == g.org.id)
                                      .order_by(Training.name)).scalars().all(),
-        rows=db.session.execute(select(Certification).where(Certification.org_id == g.org.id)
-                                .order_by(Certification.expires_on.desc())).scalars().all(),
+        rows=page.items, page=page,
         members=db.session.execute(select(Membership).where(Membership.org_id == g.org.id)).scalars().all())
 
 

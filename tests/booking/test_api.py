@@ -431,3 +431,53 @@ def test_every_operation_answers_alike_through_the_page_and_the_api(client, api,
                 assert found == ("allowed" if role in managers else "forbidden"), (role, label)
             elif rule == "bookers":
                 assert found == ("allowed" if role in bookers else "forbidden"), (role, label)
+
+
+def _bookings(session, world, fablab, count, start, status=BookingStatus.CONFIRMED, user=None):
+    for n in range(count):
+        begin = start + timedelta(minutes=30 * n)
+        session.add(Booking(org_id=world.org.id, resource_id=fablab.printer.id, user_id=(user or world.founder).id,
+                            starts_at=begin, ends_at=begin + timedelta(minutes=30),
+                            blocked_until=begin + timedelta(minutes=30), status=status))
+    session.flush()
+
+
+def test_my_bookings_page_is_paginated(client, world, fablab, session):
+    _bookings(session, world, fablab, 55, next_weekday_at(1, 0))
+    login(client, world.founder.email)
+    first = client.get("/o/bbi/bookings").get_data(as_text=True)
+    assert first.count('data-status="confirmed"') == 50 and "55 in all" in first
+    assert 'href="/o/bbi/bookings?page=2"' in first
+    assert client.get("/o/bbi/bookings?page=2").get_data(as_text=True).count('data-status="confirmed"') == 5
+
+
+def _rows(response) -> int:
+    return response.get_data(as_text=True).split('data-testid="day-bookings"')[1].split("</table>")[0].count("<tr><td>")
+
+
+def test_the_managers_day_is_filtered_and_paginated_keeping_the_filters(client, world, fablab, session):
+    start = next_weekday_at(1, 0)
+    _bookings(session, world, fablab, 48, start)  # the printer's whole day, half an hour each
+    for hour, status in ((9, BookingStatus.CANCELLED), (11, BookingStatus.CANCELLED), (13, BookingStatus.CONFIRMED)):
+        session.add(Booking(org_id=world.org.id, resource_id=fablab.room.id, user_id=world.founder.id,
+                            starts_at=start + timedelta(hours=hour), ends_at=start + timedelta(hours=hour + 1),
+                            blocked_until=start + timedelta(hours=hour + 1), status=status))
+    session.flush()
+    day = start.astimezone(SAIGON).date().isoformat()
+    login(client, world.manager.email)
+    page = client.get(f"/o/bbi/lab-bookings?day={day}").get_data(as_text=True)
+    assert "51 in all" in page and f"day={day}" in page and "page=2" in page
+    rows = page.split('data-testid="day-bookings"')[1].split("</table>")[0]
+    assert rows.count("<tr><td>") == 50
+    second = client.get(f"/o/bbi/lab-bookings?day={day}&page=2").get_data(as_text=True)
+    assert second.split('data-testid="day-bookings"')[1].split("</table>")[0].count("<tr><td>") == 1
+    only_room = client.get(f"/o/bbi/lab-bookings?day={day}&resource_id={fablab.room.id}").get_data(as_text=True)
+    table = only_room.split('data-testid="day-bookings"')[1].split("</table>")[0]
+    assert table.count("<tr><td>") == 3 and "3D printer" not in table
+    both = client.get(f"/o/bbi/lab-bookings?day={day}&resource_id={fablab.room.id}&status=cancelled")
+    assert _rows(both) == 2
+    printer = client.get(f"/o/bbi/lab-bookings?day={day}&resource_id={fablab.printer.id}&status=confirmed")
+    html = printer.get_data(as_text=True)
+    assert _rows(printer) == 48 and 'value="confirmed" selected' in html
+    assert f'value="{fablab.printer.id}" selected' in html
+    assert client.get(f"/o/bbi/lab-bookings?day={day}&status=nonsense&resource_id=abc").status_code == 200
