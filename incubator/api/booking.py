@@ -438,6 +438,30 @@ def _month(query: dict[str, Any]) -> Any:
     return month
 
 
+def found_first(**loaders: Any) -> Any:
+    """Load the path's rows (or 404) before the body is even validated: another organisation's id
+    answers 404 whatever the body."""
+
+    def decorator(view: Any) -> Any:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            for arg, load in loaders.items():
+                load(kwargs[arg])
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _lab(lab_id: int) -> Lab:
+    return get_or_404(Lab, lab_id)
+
+
+def _booking(booking_id: int) -> Booking:
+    return get_or_404(Booking, booking_id)
+
+
 # -- labs -------------------------------------------------------------------------------------------
 
 @bp.route("/labs")
@@ -474,6 +498,7 @@ def get_lab(lab_id: int) -> Any:
 
 @bp.route("/labs/<int:lab_id>", methods=["PATCH"])
 @require(Permission.MANAGE_RESOURCES)
+@found_first(lab_id=_lab)
 @bp.arguments(LabPatch)
 @bp.response(200, LabRowOut)
 @errors(NOT_FOUND, MANAGERS, INVALID)
@@ -541,6 +566,7 @@ def get_resource(resource_id: int) -> Any:
 
 @bp.route("/labs/<int:lab_id>/resources", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
+@found_first(lab_id=_lab)
 @bp.arguments(ResourceIn)
 @bp.response(201, ResourceDetailOut)
 @errors(NOT_FOUND, MANAGERS, INVALID)
@@ -554,6 +580,7 @@ def create_resource(data: dict[str, Any], lab_id: int) -> Any:
 
 @bp.route("/resources/<int:resource_id>", methods=["PATCH"])
 @require(Permission.MANAGE_RESOURCES)
+@found_first(resource_id=resource_or_404)
 @bp.arguments(RulesPatch)
 @bp.response(200, ResourceDetailOut)
 @errors(NOT_FOUND, MANAGERS, (412, "`stale`: `If-Match` names an older version"),
@@ -596,6 +623,7 @@ def list_closures(resource_id: int, pagination_parameters: PaginationParameters)
 
 @bp.route("/resources/<int:resource_id>/closures", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
+@found_first(resource_id=resource_or_404)
 @bp.arguments(ClosureIn)
 @bp.response(201, ClosureOut)
 @errors(NOT_FOUND, MANAGERS, INVALID)
@@ -638,6 +666,7 @@ def list_shares(resource_id: int, pagination_parameters: PaginationParameters) -
 
 @bp.route("/resources/<int:resource_id>/shares", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
+@found_first(resource_id=resource_or_404)
 @bp.arguments(ShareIn)
 @bp.response(201, ShareOut)
 @errors(NOT_FOUND, MANAGERS, (422, "`partner_org`: no such organisation, or this one"))
@@ -657,14 +686,14 @@ def create_share(data: dict[str, Any], resource_id: int) -> Any:
     return _created(_share_out(share), "api_booking.list_shares", resource_id=resource.id)
 
 
-@bp.route("/resources/<int:resource_id>/shares/<int:share_id>", methods=["DELETE"])
+@bp.route("/resources/<int:resource_id>/shares/<int:resource_share_id>", methods=["DELETE"])
 @require(Permission.MANAGE_RESOURCES)
 @bp.response(204)
 @errors(NOT_FOUND, MANAGERS)
-def delete_share(resource_id: int, share_id: int) -> Any:
+def delete_share(resource_id: int, resource_share_id: int) -> Any:
     """Stop sharing: the partner can no longer book it (its bookings stay)."""
     resource = resource_or_404(resource_id)
-    share = get_or_404(ResourceShare, share_id)
+    share = get_or_404(ResourceShare, resource_share_id)
     if share.resource_id != resource.id:
         abort(404)
     partner = get_required(db.session, Organisation, share.partner_org_id)
@@ -861,12 +890,13 @@ def cancel(booking_id: int) -> Any:
 
 @bp.route("/bookings/<int:booking_id>/approval", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
+@found_first(booking_id=_booking)
 @bp.arguments(ApprovalIn)
 @bp.response(200, BookingOut)
 @errors(NOT_FOUND, MANAGERS, (422, "`not_pending`: the booking does not wait for approval; or an invalid decision"))
 def decide_approval(data: dict[str, Any], booking_id: int) -> Any:
     """Approve (confirmed, or awaiting payment when priced) or decline a booking waiting for approval."""
-    booking = get_or_404(Booking, booking_id)
+    booking = _booking(booking_id)
     services.decide_approval(booking, data["decision"] == "approve")
     return _booking_out(booking)
 
@@ -912,6 +942,7 @@ def list_waitlist(pagination_parameters: PaginationParameters) -> Any:
 
 @bp.route("/resources/<int:resource_id>/waitlist", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
+@found_first(resource_id=resource_or_404)
 @bp.arguments(WaitlistIn)
 @bp.response(201, WaitlistOut)
 @errors(NOT_FOUND, BOOKERS, (422, "`invalid_range`: choose a time in the future"))
@@ -923,10 +954,10 @@ def join_waitlist(data: dict[str, Any], resource_id: int) -> Any:
     return _created(entry, "api_booking.list_waitlist")
 
 
-@bp.route("/waitlist/<int:entry_id>", methods=["DELETE"])
+@bp.route("/waitlist/<int:waitlist_entry_id>", methods=["DELETE"])
 @require(Permission.VIEW_DASHBOARD)
 @bp.response(204)
 @errors(NOT_FOUND, FORBIDDEN, (409, "`not_waiting`: the time was already offered"))
-def leave_waitlist(entry_id: int) -> Any:
-    waitlist.leave_waitlist(db.session, waitlist_entry_or_404(entry_id, g.api_user), g.api_user)
+def leave_waitlist(waitlist_entry_id: int) -> Any:
+    waitlist.leave_waitlist(db.session, waitlist_entry_or_404(waitlist_entry_id, g.api_user), g.api_user)
     return None
