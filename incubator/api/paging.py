@@ -15,9 +15,12 @@ from sqlalchemy import Select
 from incubator.core.pagination import paginate
 from incubator.extensions import db
 
+MAX_OFFSET = 2**31 - 1
+
 
 def api_page(stmt: Select[Any], params: PaginationParameters) -> list[Any]:
     """The rows of the requested page; records the total for the ``X-Pagination`` header."""
-    page = paginate(db.session, stmt, per_page=params.page_size, page=params.page)
+    # A page beyond any table is empty; capped so that its offset fits the database's integers.
+    page = paginate(db.session, stmt, per_page=params.page_size, page=min(params.page, MAX_OFFSET // params.page_size))
     params.item_count = page.total
     return page.items

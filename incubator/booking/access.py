@@ -21,8 +21,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.booking import services
-from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
+from incubator.booking import sharing
+from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource, WaitlistEntry
 from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.db import get_required
 from incubator.core.errors import Conflict, NotAllowed
@@ -124,7 +124,7 @@ def check_renewal(session: Session, resource: Resource, user: User, starts_at: d
 def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
     if not 0 < resource_id < 2**31:
         abort(404)
-    share = services.share_for(db.session, g.org, resource_id)
+    share = sharing.share_for(db.session, g.org, resource_id)
     if share is None:
         abort(404)
     with all_orgs(db.session):
@@ -145,6 +145,81 @@ def booking_or_404(booking_id: int) -> Booking:
     if booking is None:
         abort(404)
     return booking
+
+
+def manages(membership: Any, booking: Booking) -> bool:
+    """Whether the member runs the labs the booking belongs to (a partner's staff do not run the owner's)."""
+    return membership is not None and booking.org_id == g.org.id and membership.has(Permission.MANAGE_RESOURCES)
+
+
+def may_see_booking(user: User, membership: Any, booking: Booking) -> bool:
+    """Those who run the labs see their bookings; everyone else their own."""
+    return manages(membership, booking) or booking.user_id == user.id
+
+
+def visible_booking_or_404(booking_id: int, user: User, membership: Any) -> Booking:
+    """A booking the member may see (``may_see_booking``), or 404, for the pages and the API."""
+    booking = booking_or_404(booking_id)
+    if not may_see_booking(user, membership, booking):
+        abort(404)
+    return booking
+
+
+def may_cancel(user: User, membership: Any, booking: Booking) -> bool:
+    return booking.can_cancel(user, manages(membership, booking))
+
+
+def may_take(user: User, booking: Booking) -> bool:
+    """A slot freed from the waitlist is held for one person, who may take it."""
+    return booking.user_id == user.id and booking.status == BookingStatus.HELD
+
+
+def resource_or_404(resource_id: int) -> Resource:
+    """A resource of this organisation, active or not (the pages and the managers' API)."""
+    if not 0 < resource_id < 2**31:
+        abort(404)
+    resource = db.session.execute(select(Resource).where(Resource.id == resource_id, Resource.org_id == g.org.id)
+                                  ).scalar_one_or_none()
+    if resource is None:
+        abort(404)
+    return resource
+
+
+def bookable_resource_or_404(resource_id: int, membership: Any) -> tuple[Resource, Any, Organisation]:
+    """A resource to book from this organisation: one of its own that is active, or an active one another
+    organisation shares with it (for members who book): (resource, share or None, owner). A member who
+    books nothing gets 403 for a shared one, as on the shared pages."""
+    if not 0 < resource_id < 2**31:
+        abort(404)
+    own = db.session.execute(select(Resource).where(Resource.id == resource_id, Resource.org_id == g.org.id,
+                                                    Resource.active.is_(True))).scalar_one_or_none()
+    if own is not None:
+        return own, None, g.org
+    share, resource, owner = shared_or_404(resource_id)
+    if not resource.active:
+        abort(404)
+    if membership is None or not membership.has(Permission.BOOK_RESOURCES):
+        abort(403)
+    return resource, share, owner
+
+
+def waitlist_entry_or_404(entry_id: int, user: User) -> WaitlistEntry:
+    """A person's own place in a waitlist of this organisation."""
+    if not 0 < entry_id < 2**31:
+        abort(404)
+    entry = db.session.execute(select(WaitlistEntry).where(
+        WaitlistEntry.id == entry_id, WaitlistEntry.org_id == g.org.id, WaitlistEntry.user_id == user.id)
+    ).scalar_one_or_none()
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def template_predicates() -> dict[str, Any]:
+    """The rules the booking templates ask, for the current member."""
+    return {"may_book": may_book,
+            "may_cancel": lambda booking: may_cancel(current_user, g.get("membership"), booking),
+            "may_take": lambda booking: may_take(current_user, booking)}
 
 
 def owner_of(booking: Booking) -> Organisation:

@@ -13,10 +13,12 @@ from incubator.booking.models import (
     Booking,
     BookingStatus,
     Certification,
+    Closure,
     Lab,
     OpeningHours,
     Resource,
     Training,
+    WaitlistEntry,
 )
 from incubator.cohorts.models import ResourceKind, Startup
 from incubator.ledger.models import LedgerEntry, LedgerKind
@@ -61,6 +63,18 @@ def seed(session: Session, org: Organisation, founder: User, manager: User, toda
             + [OpeningHours(org_id=org.id, weekday=5, opens=time(8), closes=time(12))]
         session.add(resource)
         resources.append(resource)
+    # The CNC router's maintenance next Saturday morning, and founder@bbi waiting for it the Monday after
+    # (they are not certified for it yet, so it is never offered to them until they are).
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    cnc = resources[4]
+    session.flush()
+    session.add_all([
+        Closure(org_id=org.id, resource_id=cnc.id, reason="Spindle maintenance", maintenance=True,
+                starts_at=datetime.combine(saturday, time(8), SAIGON).astimezone(UTC),
+                ends_at=datetime.combine(saturday, time(12), SAIGON).astimezone(UTC)),
+        WaitlistEntry(org_id=org.id, resource_id=cnc.id, user_id=founder.id,
+                      starts_at=datetime.combine(saturday + timedelta(days=2), time(9), SAIGON).astimezone(UTC),
+                      ends_at=datetime.combine(saturday + timedelta(days=2), time(11), SAIGON).astimezone(UTC))])
     for key in ("laser", "printer"):  # not for the CNC router
         session.add(Certification(org_id=org.id, training=trainings[key], user_id=founder.id,
                                   certified_on=today - timedelta(days=60), expires_on=today + timedelta(days=300),
@@ -101,7 +115,8 @@ def seed(session: Session, org: Organisation, founder: User, manager: User, toda
 
 def seed_shared(session: Session, owner: Organisation, partner: Organisation, partner_user: User,
                 today: date) -> None:
-    """TDMU's techlab shares its injection moulding machine with BBI, at the partner rate."""
+    """TDMU's techlab shares its injection moulding machine with BBI, at the partner rate; BBI shares its
+    second electronics bench with TDMU, with its approval."""
     from incubator.booking.models import ResourceShare
 
     if session.execute(select(Lab.id).where(Lab.org_id == owner.id)).first():
@@ -115,6 +130,11 @@ def seed_shared(session: Session, owner: Organisation, partner: Organisation, pa
     session.add_all([lab, machine])
     session.flush()
     session.add(ResourceShare(org_id=owner.id, resource_id=machine.id, partner_org_id=partner.id))
+    bench = session.execute(select(Resource).where(Resource.org_id == partner.id,
+                                                   Resource.name == "Electronics bench B")).scalar_one_or_none()
+    if bench is not None:
+        session.add(ResourceShare(org_id=partner.id, resource_id=bench.id, partner_org_id=owner.id,
+                                  needs_approval=True))
     monday = today - timedelta(days=today.weekday())
     for offset, hours in ((-6, 3), (-4, 2), (8, 4)):
         day = monday + timedelta(days=offset)

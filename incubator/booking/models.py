@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, synonym
 from incubator.accounts.models import User
 from incubator.cohorts.models import ResourceKind, Startup
 from incubator.core.db import Base, OrgScoped, TimestampMixin, intpk, str255, utcnow
+from incubator.core.versioning import Versioned
 from incubator.core.weekly import WeeklyWindow
 
 
@@ -67,7 +68,7 @@ class Certification(OrgScoped, Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class Resource(OrgScoped, TimestampMixin, Base):
+class Resource(OrgScoped, TimestampMixin, Versioned, Base):
     """Something bookable: a machine, a bench, a room, a workspace."""
 
     __tablename__ = "resources"

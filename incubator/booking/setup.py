@@ -3,7 +3,7 @@ certifications, sharing with partner organisations. Rules only; views call these
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.booking.inputs import INT_MAX, local_time, text
+from incubator.booking.inputs import HORIZON, INT_MAX, local_time, text
 from incubator.booking.models import (
     Certification,
     Closure,
@@ -24,6 +24,7 @@ from incubator.booking.models import (
 )
 from incubator.booking.services import MAX_BOOKING
 from incubator.cohorts.models import ResourceKind
+from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.storage import image_suffix, storage
 from incubator.core.timezones import add_months
@@ -52,6 +53,16 @@ def create_lab(session: Session, org: Organisation, name: str, site: str = "") -
     return lab
 
 
+def update_lab(session: Session, lab: Lab, changes: dict[str, str]) -> None:
+    """Rename a lab, or change its site or description (only what ``changes`` names)."""
+    if "name" in changes and not text(changes["name"], 255):
+        raise DomainError(_("Give the lab a name."), fields={"name": _("This field is required.")})
+    for key, limit in (("name", 255), ("site", 255), ("description", 5000)):
+        if key in changes:
+            setattr(lab, key, text(changes[key], limit))
+    session.flush()
+
+
 def create_resource(session: Session, lab: Lab, name: str, kind: str) -> Resource:
     """A new resource with careful defaults: weekdays 8:00-17:00, not bookable until its rules are set."""
     name = text(name, 255)
@@ -64,76 +75,88 @@ def create_resource(session: Session, lab: Lab, name: str, kind: str) -> Resourc
     return resource
 
 
-def save_rules(session: Session, resource: Resource, form: Any, photo: Any = None) -> None:
-    """Everything a manager sets on the resource's page, checked as a whole: nothing changes on an error."""
-    fields: dict[str, str] = {}
-    numbers: dict[str, int] = {}
-    for name, largest in RULE_NUMBERS.items():
-        value = (form.get(name) or "").strip()
-        if not (value.isascii() and value.isdigit()):  # "²" is a digit to isdigit(), and int() refuses it
-            fields[name] = _("Enter a whole number, 0 or more.")
-        elif len(value) > 12 or int(value) > largest:
-            fields[name] = _("At most %(n)d.", n=largest)
-        else:
-            numbers[name] = int(value)
-    if not fields:
-        if numbers["slot_minutes"] == 0 or numbers["min_minutes"] == 0 \
-                or numbers["max_minutes"] < numbers["min_minutes"] \
-                or numbers["max_minutes"] > MAX_BOOKING.total_seconds() // 60:
-            fields["max_minutes"] = _("The longest booking must be at least the shortest, and at most 7 days.")
-        if numbers["buffer_minutes"] > 24 * 60:
-            fields["buffer_minutes"] = _("At most a day.")
-    name = text(form.get("name"), 255)
-    if not name:
-        fields["name"] = _("This field is required.")
-    if form.get("kind") not in set(ResourceKind):
-        fields["kind"] = _("Not a valid choice.")
-    training_id = (form.get("training_id") or "").strip()
-    training = None
-    if training_id and not (training_id.isascii() and training_id.isdigit() and len(training_id) < 10):
-        fields["training_id"] = _("Not a valid choice.")
-    elif training_id:
-        training = session.execute(select(Training).where(Training.id == int(training_id),
-                                                          Training.org_id == resource.org_id)).scalar_one_or_none()
-        if training is None:
-            fields["training_id"] = _("Not a valid choice.")
-    hours = []
-    for weekday in range(7):
-        opens, closes = (form.get(f"opens_{weekday}") or "").strip(), (form.get(f"closes_{weekday}") or "").strip()
-        if not (opens and closes):
-            continue
-        try:
-            o, c = time.fromisoformat(opens), time.fromisoformat(closes)
-            if o.tzinfo or c.tzinfo:
-                raise ValueError(opens)
-        except ValueError:
-            fields[f"hours_{weekday}"] = _("Use HH:MM.")
-            continue
-        if c <= o:
-            fields[f"hours_{weekday}"] = _("Closing comes after opening.")
-        hours.append(OpeningHours(org_id=resource.org_id, weekday=weekday, opens=o, closes=c))
-    suffix = None
-    if photo is not None and photo.filename:
-        suffix = image_suffix(photo.stream.read(8))
-        photo.stream.seek(0)
-        if suffix is None:
-            fields["photo"] = _("Upload a PNG or JPEG image.")
+RULE_FLAGS = ("needs_approval", "open_24h", "active")
+Hours = list[tuple[int, time, time]]  # (weekday, opens, closes), in the organisation's time zone
+
+
+def save_rules(session: Session, resource: Resource, changes: dict[str, Any], photo: Any = None) -> None:
+    """What a manager changes of a resource's rules (the page sends every field, the API only those it
+    changes), checked as a whole against the rules it keeps: nothing changes on an error.
+
+    ``changes`` holds typed values: the numbers of ``RULE_NUMBERS``, ``name``, ``kind``, ``description``,
+    ``max_hours_per_week`` (None: no quota), ``training_id`` (None: none), the ``RULE_FLAGS`` and
+    ``hours`` (``Hours``; weekdays left out are closed)."""
+    numbers = {name: changes.get(name, getattr(resource, name)) for name in RULE_NUMBERS}
+    name = text(changes.get("name", resource.name), 255)
+    kind = changes.get("kind", resource.kind)
+    training_id = changes.get("training_id", resource.training_id)
+    hours: Hours | None = changes.get("hours")
+    fields = _number_errors(numbers)
+    fields.update(_other_errors(session, resource, name, kind, training_id, hours))
+    suffix = _photo_suffix(photo, fields)
     _invalid(fields)
-    resource.name, resource.kind = name, ResourceKind(form["kind"])
-    resource.description = text(form.get("description"), 5000)
+    resource.name, resource.kind = name, ResourceKind(kind)
+    if "description" in changes:
+        resource.description = text(changes["description"], 5000)
     for key, value in numbers.items():
         setattr(resource, key, value)
-    quota = (form.get("max_hours_per_week") or "").strip()
-    resource.max_hours_per_week = int(quota) if quota.isascii() and quota.isdigit() and 0 < int(quota) <= 168 \
-        else None
-    resource.needs_approval = bool(form.get("needs_approval"))
-    resource.open_24h = bool(form.get("open_24h"))
-    resource.active = bool(form.get("active"))
-    resource.training_id = training.id if training else None
-    resource.hours = hours
+    if "max_hours_per_week" in changes:
+        quota = changes["max_hours_per_week"]
+        resource.max_hours_per_week = quota if quota is not None and 0 < quota <= 168 else None
+    for flag in RULE_FLAGS:
+        if flag in changes:
+            setattr(resource, flag, bool(changes[flag]))
+    resource.training_id = training_id
+    if hours is not None:
+        resource.hours = [OpeningHours(org_id=resource.org_id, weekday=weekday, opens=opens, closes=closes)
+                          for weekday, opens, closes in sorted(hours)]
     if suffix is not None:
         resource.photo_key = storage().save(photo.stream, suffix)
     session.flush()
+
+
+def _number_errors(numbers: dict[str, int]) -> dict[str, str]:
+    """Each number within its range; then the shortest, longest and buffer against each other."""
+    fields = {name: _("At most %(n)d.", n=RULE_NUMBERS[name]) for name, value in numbers.items()
+              if value > RULE_NUMBERS[name]}
+    fields.update({name: _("Enter a whole number, 0 or more.") for name, value in numbers.items() if value < 0})
+    if fields:
+        return fields
+    if numbers["slot_minutes"] == 0 or numbers["min_minutes"] == 0 \
+            or numbers["max_minutes"] < numbers["min_minutes"] \
+            or numbers["max_minutes"] > MAX_BOOKING.total_seconds() // 60:
+        fields["max_minutes"] = _("The longest booking must be at least the shortest, and at most 7 days.")
+    if numbers["buffer_minutes"] > 24 * 60:
+        fields["buffer_minutes"] = _("At most a day.")
+    return fields
+
+
+def _other_errors(session: Session, resource: Resource, name: str, kind: Any, training_id: int | None,
+                  hours: Hours | None) -> dict[str, str]:
+    """A name, a kind, a training of the organisation, and each day's closing after its opening."""
+    fields: dict[str, str] = {}
+    if not name:
+        fields["name"] = _("This field is required.")
+    if kind not in set(ResourceKind):
+        fields["kind"] = _("Not a valid choice.")
+    if training_id is not None and session.execute(select(Training.id).where(
+            Training.id == training_id, Training.org_id == resource.org_id)).first() is None:
+        fields["training_id"] = _("Not a valid choice.")
+    for weekday, opens, closes in hours or []:
+        if closes <= opens:
+            fields[f"hours_{weekday}"] = _("Closing comes after opening.")
+    return fields
+
+
+def _photo_suffix(photo: Any, fields: dict[str, str]) -> str | None:
+    """The stored file's suffix of an uploaded photo (PNG or JPEG by content), or None without one."""
+    if photo is None or not photo.filename:
+        return None
+    suffix = image_suffix(photo.stream.read(8))
+    photo.stream.seek(0)
+    if suffix is None:
+        fields["photo"] = _("Upload a PNG or JPEG image.")
+    return suffix
 
 
 def add_closure(session: Session, org: Organisation, resource: Resource, starts: str, ends: str, reason: str,
@@ -145,14 +168,31 @@ def add_closure(session: Session, org: Organisation, resource: Resource, starts:
     except DomainError as exc:
         raise DomainError(_("Give a start and an end after it."), fields={"starts": _("Use a date and a time.")}) \
             from exc
+    return close(session, org, resource, start, end, reason, maintenance)
+
+
+def close(session: Session, org: Organisation, resource: Resource, start: datetime, end: datetime, reason: str,
+          maintenance: bool, *, fields: tuple[str, str] = ("starts", "ends")) -> Closure:
+    """A closure (or maintenance) of ``resource`` from ``start`` to ``end``, within a few years of now;
+    ``fields`` names the start and end fields for the errors."""
+    if start.tzinfo is None or end.tzinfo is None or abs(start - utcnow()) > HORIZON \
+            or abs(end - utcnow()) > HORIZON:
+        raise DomainError(_("Give a start and an end after it."), fields={fields[0]: _("Use a date and a time.")})
     if end <= start:
         message = _("Give a start and an end after it.")
-        raise DomainError(message, fields={"ends": message})
+        raise DomainError(message, fields={fields[1]: message})
     closure = Closure(org_id=org.id, resource_id=resource.id, starts_at=start, ends_at=end,
                       reason=text(reason, 255), maintenance=maintenance)
     session.add(closure)
     session.flush()
     return closure
+
+
+def remove_closure(session: Session, resource: Resource, closure: Closure) -> None:
+    """Remove a closure of ``resource`` (one of another resource is left alone)."""
+    if closure.resource_id == resource.id:
+        session.delete(closure)
+        session.flush()
 
 
 def create_training(session: Session, org: Organisation, name: str, validity_months: str) -> Training:

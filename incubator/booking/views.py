@@ -14,8 +14,9 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import billing, inputs, services, tasks  # noqa: F401  (tasks: the worker's schedule)
-from incubator.booking.access import may_book, require_booking
+from incubator.booking import billing, credits, inputs, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking.access import manages, require_booking, template_predicates, visible_booking_or_404
+from incubator.booking.forms import BookForm, TimedSlotForm, form_error
 from incubator.booking.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -29,6 +30,7 @@ from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.feeds import FeedKind, issue_feed_token
+from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, can, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
 from incubator.extensions import db
@@ -139,19 +141,18 @@ def book(resource_id: int) -> Any:
         flash(_("Choose a free slot in the calendar."), "danger")
         return redirect(url_for("booking.resource_week", resource_id=resource.id))
     choices = list(range(resource.min_minutes, resource.max_minutes + 1, resource.slot_minutes))[:24]
-    startup, cohort = services.active_startup(db.session, g.org, current_user)
-    balance = services.credit_balance(db.session, startup, cohort, resource.kind) if startup and cohort else 0
-    form = CSRFOnlyForm()
+    startup, cohort = credits.active_startup(db.session, g.org, current_user)
+    balance = credits.credit_balance(db.session, startup, cohort, resource.kind) if startup and cohort else 0
+    form = BookForm(default_minutes=resource.min_minutes)
     error = None
-    if request.method == "POST" and form.validate_on_submit():
+    if form.is_submitted() and not form.validate() and not form.csrf_token.errors:
+        error = form_error(form)
+    elif form.is_submitted() and not form.errors:
         with attempt() as outcome:
-            minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
-                                          low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
-            weeks = inputs.whole_number(request.form.get("weeks"), "weeks", default=1, low=1, high=26)
             made, skipped = services.create_weekly(
-                db.session, g.org, resource, current_user, starts_at, starts_at + timedelta(minutes=minutes), weeks,
-                skip_conflicts=bool(request.form.get("skip_conflicts")), is_staff=is_manager(),
-                note=inputs.text(request.form.get("note"), 500))
+                db.session, g.org, resource, current_user, starts_at,
+                starts_at + timedelta(minutes=form.minutes.value), form.weeks.value,
+                skip_conflicts=form.skip_conflicts.data, is_staff=is_manager(), note=form.note.data)
             if not made:
                 raise skipped[0][1]
         if (exc := outcome.error) is not None:
@@ -175,19 +176,20 @@ def book(resource_id: int) -> Any:
 @bp.route("/bookings")
 @require(Permission.VIEW_DASHBOARD)
 def mine() -> Any:
-    rows = db.session.execute(select(Booking).where(  # shared labs' bookings belong to their owners
+    page = paginate(db.session, select(Booking).where(  # shared labs' bookings belong to their owners
         Booking.user_id == current_user.id, or_(Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id))
-        .execution_options(all_orgs=True).order_by(Booking.starts_at.desc()).limit(200)).scalars().all()
+        .execution_options(all_orgs=True).order_by(Booking.starts_at.desc(), Booking.id.desc()), per_page=50)
+    rows = page.items
     with all_orgs(db.session):
         for row in rows:
             _ = row.resource.name
-    startup, cohort = services.active_startup(db.session, g.org, current_user)
+    startup, cohort = credits.active_startup(db.session, g.org, current_user)
     balances = {}
     if startup and cohort:
         balances = {credit.resource_kind: (credit.hours * 60,
-                                           services.credit_balance(db.session, startup, cohort, credit.resource_kind))
+                                           credits.credit_balance(db.session, startup, cohort, credit.resource_kind))
                     for credit in cohort.lab_credits}
-    return render_template("booking/mine.html", bookings=rows, balances=balances, now=utcnow(),
+    return render_template("booking/mine.html", bookings=rows, page=page, balances=balances, now=utcnow(),
                            money=billing.money_for(db.session, list(rows)),
                            button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 
@@ -195,29 +197,21 @@ def mine() -> Any:
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
 def cancel(booking_id: int) -> Any:
-    if not 0 < booking_id < 2**31:
-        abort(404)
-    booking = db.session.execute(select(Booking).where(Booking.id == booking_id, or_(
-        Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
-    ).scalar_one_or_none()
-    manager = booking is not None and booking.org_id == g.org.id and is_manager()
-    if booking is None or not (manager or booking.user_id == current_user.id):
-        abort(404)
+    booking = visible_booking_or_404(booking_id, current_user, g.membership)
+    manager = manages(g.membership, booking)
     if CSRFOnlyForm().validate_on_submit():
         # A refund that fails after the booking was marked cancelled: the savepoint takes it back.
-        with attempt(flash_error=True) as outcome, all_orgs(db.session):  # a shared lab's booking: its owner's
-            returned = services.cancel_booking(db.session, booking, current_user, manager)
+        with attempt(flash_error=True) as outcome:
+            returned = waitlist.cancel(db.session, booking, current_user, manager)
         if outcome.ok:
             flash(_("Cancelled; the credits are back.") if returned and booking.credit_minutes else
                   _("Cancelled.") if returned else _("Cancelled late: the credits are forfeited."), "success")
-            if booking.org_id == g.org.id:
-                tasks.offer_waiting(db.session, booking.resource, url_for("booking.mine", _external=True))
     return redirect(request.referrer or url_for("booking.mine"))
 
 
 @bp.app_context_processor
 def _booking_globals() -> dict[str, Any]:
-    return {"may_book": may_book}  # the navigation offers booking only to those who may
+    return template_predicates()  # the navigation offers booking only to those who may, and so on
 
 
 @bp.app_template_filter("booking_status_label")
@@ -268,12 +262,14 @@ def check_in(resource_id: int) -> Any:
 @require_booking
 def join_waitlist(resource_id: int) -> Any:
     resource = get_or_404(Resource, resource_id)
-    if CSRFOnlyForm().validate_on_submit():
+    form = TimedSlotForm(default_minutes=resource.min_minutes, zone=zone())
+    if form.is_submitted() and not form.csrf_token.errors:
         with attempt() as outcome:
-            start = inputs.local_time(request.form.get("start"), zone())
-            minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
-                                          low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
-            services.join_waitlist(db.session, g.org, resource, current_user, start, start + timedelta(minutes=minutes))
+            if not form.validate():
+                raise form_error(form)
+            start = form.start.value
+            waitlist.join_waitlist(db.session, g.org, resource, current_user, start,
+                                   start + timedelta(minutes=form.minutes.value))
         if not outcome.ok:
             flash(_("Choose a time in the future."), "danger")
         else:
@@ -286,12 +282,12 @@ def join_waitlist(resource_id: int) -> Any:
 @require(Permission.BOOK_RESOURCES)
 @require_booking
 def take(booking_id: int) -> Any:
-    booking = get_or_404(Booking, booking_id)
-    if booking.user_id != current_user.id:
+    booking = visible_booking_or_404(booking_id, current_user, g.membership)
+    if booking.user_id != current_user.id:  # a manager sees it, but it is held for its booker
         abort(404)
     if CSRFOnlyForm().validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            services.take_held(booking, current_user)
+            waitlist.take_held(booking, current_user)
         if outcome.ok:
             flash(_("It is yours."), "success")
     return redirect(url_for("booking.mine"))

@@ -16,7 +16,17 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import services, setup
+from incubator.booking import services, setup, sharing, usage
+from incubator.booking.forms import (
+    ApprovalForm,
+    CertificationForm,
+    ClosureForm,
+    LabForm,
+    NewResourceForm,
+    RulesForm,
+    ShareForm,
+    TrainingForm,
+)
 from incubator.booking.inputs import HORIZON, row_id
 from incubator.booking.models import (
     Booking,
@@ -34,9 +44,11 @@ from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.feeds import FeedKind, issue_feed_token
+from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, org_today
 from incubator.core.timezones import add_months, parse_month
+from incubator.core.versioning import check_version
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
 
@@ -61,13 +73,24 @@ def manage() -> Any:
     day = parse_day(request.args.get("day"))
     start = datetime.combine(day, time(0), zone())
     end = start + timedelta(days=1)
-    rows = db.session.execute(select(Booking).join(Booking.resource).where(
+    stmt = select(Booking).join(Booking.resource).where(
         Booking.org_id == g.org.id, Booking.starts_at < end, Booking.ends_at > start)
-        .order_by(Resource.name, Booking.starts_at)).scalars().all()
+    status = request.args.get("status") or ""
+    if status in set(BookingStatus):
+        stmt = stmt.where(Booking.status == status)
+    resource_id = row_id(request.args.get("resource_id"))
+    if resource_id:
+        stmt = stmt.where(Booking.resource_id == resource_id)
+    page = paginate(db.session, stmt.order_by(Resource.name, Booking.starts_at, Booking.id), per_page=50)
+    resources = db.session.execute(select(Resource.id, Resource.name).where(Resource.org_id == g.org.id)
+                                   .order_by(Resource.name)).all()
     pending = db.session.execute(select(Booking).where(Booking.org_id == g.org.id,
                                                        Booking.status == BookingStatus.PENDING_APPROVAL)
                                  .order_by(Booking.starts_at)).scalars().all()
-    return render_template("booking/manage.html", day=day, rows=rows, pending=pending,
+    filters = {"day": day.isoformat(), "status": status if status in set(BookingStatus) else "",
+               "resource_id": resource_id or ""}
+    return render_template("booking/manage.html", day=day, rows=page.items, page=page, pending=pending,
+                           resources=resources, statuses=list(BookingStatus), filters=filters,
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
                            button_form=CSRFOnlyForm(formdata=None))
 
@@ -76,12 +99,12 @@ def manage() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def approval(booking_id: int) -> Any:
     booking = get_or_404(Booking, booking_id)
-    decision = request.form.get("decision")
-    if decision not in ("approve", "decline"):  # anything else declined the booking
-        flash(_("Choose approve or decline."), "danger")
-    elif CSRFOnlyForm().validate_on_submit():
+    form = ApprovalForm()
+    if form.validate_on_submit():
         with attempt(flash_error=True):
-            services.decide_approval(booking, decision == "approve")
+            services.decide_approval(booking, form.decision.data == "approve")
+    elif form.decision.errors:
+        flash(form.decision.errors[0], "danger")
     return redirect(url_for("booking.manage"))
 
 
@@ -89,33 +112,34 @@ def approval(booking_id: int) -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def certifications() -> Any:
     """Trainers record who is certified for what, and until when."""
-    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
-        training = get_or_404(Training, row_id(request.form.get("training_id")))
+    form = CertificationForm()
+    if request.method == "POST" and form.validate_on_submit():
+        training = get_or_404(Training, form.training_id.data)
         member = db.session.execute(select(Membership).where(
-            Membership.org_id == g.org.id, Membership.user_id == row_id(request.form.get("user_id")))
-        ).scalar_one_or_none()
+            Membership.org_id == g.org.id, Membership.user_id == form.user_id.data)).scalar_one_or_none()
         if member is None:
             abort(404)
         record = setup.certify(db.session, training, member, current_user, org_today())
         flash(_("%(name)s is certified for %(training)s until %(day)s.", name=member.user.name,
                 training=training.name, day=record.expires_on.isoformat()), "success")
         return redirect(url_for("booking.certifications"))
+    page = paginate(db.session, select(Certification).where(Certification.org_id == g.org.id)
+                    .order_by(Certification.expires_on.desc(), Certification.id), per_page=50)
     return render_template(
         "booking/certifications.html", today=org_today(), button_form=CSRFOnlyForm(formdata=None),
         trainings=db.session.execute(select(Training).where(Training.org_id == g.org.id)
                                      .order_by(Training.name)).scalars().all(),
-        rows=db.session.execute(select(Certification).where(Certification.org_id == g.org.id)
-                                .order_by(Certification.expires_on.desc())).scalars().all(),
+        rows=page.items, page=page,
         members=db.session.execute(select(Membership).where(Membership.org_id == g.org.id)).scalars().all())
 
 
 @bp.route("/trainings", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
 def new_training() -> Any:
-    if CSRFOnlyForm().validate_on_submit():
+    form = TrainingForm()
+    if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            setup.create_training(db.session, g.org, request.form.get("name", ""),
-                                  request.form.get("validity_months", "12"))
+            setup.create_training(db.session, g.org, form.name.data, form.validity_months.data)
         if outcome.ok:
             flash(_("The training is created."), "success")
     return redirect(url_for("booking.certifications"))
@@ -124,9 +148,10 @@ def new_training() -> Any:
 @bp.route("/labs/new", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
 def new_lab() -> Any:
-    if CSRFOnlyForm().validate_on_submit():
+    form = LabForm()
+    if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            setup.create_lab(db.session, g.org, request.form.get("name", ""), request.form.get("site", ""))
+            setup.create_lab(db.session, g.org, form.name.data, form.site.data)
         if outcome.ok:
             flash(_("The lab is created."), "success")
     return redirect(url_for("booking.labs"))
@@ -136,10 +161,11 @@ def new_lab() -> Any:
 @require(Permission.MANAGE_RESOURCES)
 def new_resource(lab_id: int) -> Any:
     lab = get_or_404(Lab, lab_id)
-    if not CSRFOnlyForm().validate_on_submit():
+    form = NewResourceForm()
+    if not form.validate_on_submit():
         return redirect(url_for("booking.labs"))
     with attempt() as outcome:
-        resource = setup.create_resource(db.session, lab, request.form.get("name", ""), request.form.get("kind", ""))
+        resource = setup.create_resource(db.session, lab, form.name.data, form.kind.data)
     if (error := outcome.error) is not None:
         flash(error.message, "danger")
         return redirect(url_for("booking.labs"))
@@ -153,14 +179,19 @@ def settings(resource_id: int) -> Any:
     """The rules of a resource: durations, notice, quota, approval, training, prices, opening hours."""
     resource = get_or_404(Resource, resource_id)
     errors: dict[str, str] = {}
-    if request.method == "POST" and CSRFOnlyForm().validate_on_submit():
+    form = RulesForm()
+    if form.validate_on_submit():
         with attempt() as outcome:
-            setup.save_rules(db.session, resource, request.form, request.files.get("photo"))
+            if form.version.data:  # the page's form carries the version it was rendered from
+                check_version(resource, form.version.data)
+            setup.save_rules(db.session, resource, form.changes(), form.photo.data)
         if (error := outcome.error) is not None:
             errors = error.fields
         else:
             flash(_("The resource's rules are saved."), "success")
             return redirect(url_for("booking.settings", resource_id=resource.id))
+    elif form.is_submitted() and not form.csrf_token.errors:
+        errors = form.field_errors
     return render_template(
         "booking/settings.html", resource=resource, errors=errors, kinds=list(ResourceKind),
         form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"),
@@ -179,16 +210,15 @@ def settings(resource_id: int) -> Any:
 def closures(resource_id: int) -> Any:
     """Add a closure or maintenance period (local times), or remove one."""
     resource = get_or_404(Resource, resource_id)
-    if CSRFOnlyForm().validate_on_submit():
-        if request.form.get("remove"):
-            closure = get_or_404(Closure, row_id(request.form.get("remove")))
-            if closure.resource_id == resource.id:
-                db.session.delete(closure)
+    form = ClosureForm()
+    if form.validate_on_submit():
+        if form.remove.raw_data and form.remove.raw_data[0]:
+            closure = get_or_404(Closure, form.remove.data)
+            setup.remove_closure(db.session, resource, closure)
         else:
             with attempt(flash_error=True) as outcome:
-                setup.add_closure(db.session, g.org, resource, request.form.get("starts", ""),
-                                  request.form.get("ends", ""), request.form.get("reason", ""),
-                                  bool(request.form.get("maintenance")))
+                setup.add_closure(db.session, g.org, resource, form.starts.data or "", form.ends.data or "",
+                                  form.reason.data, form.maintenance.data)
             if outcome.ok:
                 flash(_("Closed for that time: nobody can book it."), "success")
     return redirect(url_for("booking.settings", resource_id=resource.id))
@@ -199,14 +229,14 @@ def closures(resource_id: int) -> Any:
 def share(resource_id: int) -> Any:
     """Share a resource with a partner organisation (or stop sharing it)."""
     resource = get_or_404(Resource, resource_id)
-    if CSRFOnlyForm().validate_on_submit():
-        partner = db.session.get(Organisation, row_id(request.form.get("partner_org_id")))
+    form = ShareForm()
+    if form.validate_on_submit():
+        partner = db.session.get(Organisation, form.partner_org_id.data)
         if partner is None:
             abort(404)
-        stop = request.form.get("action") == "stop"
+        stop = form.action.data == "stop"
         with attempt() as outcome:
-            setup.set_share(db.session, resource, partner, share=not stop,
-                            needs_approval=bool(request.form.get("needs_approval")))
+            setup.set_share(db.session, resource, partner, share=not stop, needs_approval=form.needs_approval.data)
         if (error := outcome.error) is not None:
             _flash_error(error)
         else:
@@ -244,7 +274,7 @@ def qr(resource_id: int) -> Any:
 def partner_usage() -> Any:
     """The monthly usage statement per partner organisation."""
     month = _month()
-    lines = services.partner_statement(db.session, g.org, month)
+    lines = sharing.partner_statement(db.session, g.org, month)
     names = {o.id: o.name for o in db.session.execute(select(Organisation)).scalars()}
     return render_template("booking/partner_usage.html", lines=lines, names=names, month=month)
 
@@ -254,7 +284,7 @@ def partner_usage() -> Any:
 def utilisation() -> Any:
     """Hours booked and used per resource and startup, month by month (the figures reports build on)."""
     month = _month()
-    lines = services.utilisation(db.session, g.org, month, add_months(month, 1))
+    lines = usage.utilisation(db.session, g.org, month, add_months(month, 1))
     names = {
         "resource": dict(db.session.execute(select(Resource.id, Resource.name)
                                             .where(Resource.org_id == g.org.id)).all()),

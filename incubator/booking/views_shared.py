@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import inputs, services
+from incubator.booking import services, sharing
 from incubator.booking.access import require_booking, shared_or_404
+from incubator.booking.forms import TimedSlotForm, form_error
 from incubator.core.actions import attempt
-from incubator.core.errors import DomainError
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import all_orgs, org_blueprint
 from incubator.extensions import db
@@ -30,7 +30,7 @@ bp = org_blueprint("shared", __name__)
 @require(Permission.BOOK_RESOURCES)
 @require_booking
 def index() -> Any:
-    rows = services.shared_with(db.session, g.org)
+    rows = sharing.shared_with(db.session, g.org)
     return render_template("booking/shared.html", rows=rows)
 
 
@@ -40,28 +40,22 @@ def index() -> Any:
 def book(resource_id: int) -> Any:
     share, resource, owner = shared_or_404(resource_id)
     error = None
-    form = CSRFOnlyForm()
-    if request.method == "POST" and form.validate_on_submit():
-        from zoneinfo import ZoneInfo
-
-        try:
-            start = inputs.local_time(request.form.get("start"), ZoneInfo(owner.timezone))
-            minutes = inputs.whole_number(request.form.get("minutes"), "minutes", default=resource.min_minutes,
-                                          low=1, high=int(services.MAX_BOOKING.total_seconds() // 60))
-        except DomainError as exc:
-            error = exc
+    form = TimedSlotForm(default_minutes=resource.min_minutes, zone=ZoneInfo(owner.timezone))
+    if form.is_submitted() and not form.validate() and not form.csrf_token.errors:
+        error = form_error(form)
+    elif form.is_submitted() and not form.errors:
+        start = form.start.value
+        with attempt() as outcome, all_orgs(db.session):  # a shared resource's bookings belong to its owner
+            booking = services.create_booking(db.session, owner, resource, current_user, start,
+                                              start + timedelta(minutes=form.minutes.value), share=share)
+        if outcome.error is not None:
+            error = outcome.error
         else:
-            with attempt() as outcome, all_orgs(db.session):
-                booking = services.create_booking(db.session, owner, resource, current_user, start,
-                                                  start + timedelta(minutes=minutes), share=share)
-            if outcome.error is not None:
-                error = outcome.error
-            else:
-                from incubator.booking.views import booking_status_label
+            from incubator.booking.views import booking_status_label
 
-                flash(_("Booked at %(owner)s: %(status)s.", owner=owner.name,
-                        status=booking_status_label(booking.status)), "success")
-                return redirect(url_for("shared.index"))
+            flash(_("Booked at %(owner)s: %(status)s.", owner=owner.name,
+                    status=booking_status_label(booking.status)), "success")
+            return redirect(url_for("shared.index"))
     return render_template("booking/shared_book.html", share=share, resource=resource, owner=owner, form=form,
                            error=error, choices=list(range(resource.min_minutes, resource.max_minutes + 1,
                                                            resource.slot_minutes))[:24]), 422 if error else 200

@@ -16,7 +16,7 @@ import xlsxwriter
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from incubator.booking.services import lab_bookings_stmt
+from incubator.booking.usage import lab_bookings_stmt
 from incubator.core import csvutil
 from incubator.core.money import exponent
 from incubator.core.tenancy import all_orgs

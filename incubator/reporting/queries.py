@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking, Resource
-from incubator.booking.services import lab_use_totals
+from incubator.booking.usage import lab_use_totals
 from incubator.cohorts.models import (
     CheckIn,
     Cohort,

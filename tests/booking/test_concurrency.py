@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from incubator.accounts.models import User
-from incubator.booking import services
+from incubator.booking import credits, services
 from incubator.booking.models import Booking, BookingStatus, Lab, OpeningHours, Resource
 from incubator.cohorts.models import ResourceKind
 from incubator.core.errors import Conflict
@@ -178,7 +178,7 @@ def test_cohort_credits_never_go_below_zero_under_concurrent_bookings(app, commi
     assert sorted(minutes for _status, minutes in outcomes) == [0] * 10 + [60] * 10
     with committed.read() as s:
         startup, cohort = s.get(Startup, world.startup_id), s.get(Cohort, world.cohort_id)
-        assert services.credit_balance(s, startup, cohort, ResourceKind.BENCH) == 0
+        assert credits.credit_balance(s, startup, cohort, ResourceKind.BENCH) == 0
 
 
 def test_one_person_racing_for_many_holds_gets_only_the_cap(app, committed, live):

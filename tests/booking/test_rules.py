@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from incubator.accounts.services import create_api_token
-from incubator.booking import services
+from incubator.booking import credits, services, usage, waitlist
 from incubator.booking.models import Booking, BookingStatus, Closure
 from incubator.core.errors import DomainError
 from incubator.ledger.models import LedgerEntry
@@ -136,7 +136,7 @@ def test_an_expired_hold_frees_the_slot_and_returns_credits(app, world, fablab, 
     with app.test_request_context():
         services.expire_holds(session, fablab.laser.id, now=later)
     assert first.status == BookingStatus.EXPIRED
-    balance = services.credit_balance(session, world.startup, world.cohort, "machine")
+    balance = credits.credit_balance(session, world.startup, world.cohort, "machine")
     assert balance == 180
 
 
@@ -144,14 +144,14 @@ def test_cancelling_early_returns_credits_late_forfeits(app, api, world, fablab,
     body = _book(api, world.founder, fablab.laser, next_weekday_at(1, 9), 60).get_json()
     cancelled = api(world.founder, "POST", f"/bookings/{body['id']}/cancel")
     assert cancelled.get_json()["status"] == "cancelled"
-    assert services.credit_balance(session, world.startup, world.cohort, "machine") == 180
+    assert credits.credit_balance(session, world.startup, world.cohort, "machine") == 180
     body = _book(api, world.founder, fablab.laser, next_weekday_at(2, 9), 60).get_json()
     booking = session.get(Booking, body["id"])
     with app.test_request_context():
         returned = services.cancel_booking(session, booking, world.founder, False,
                                            now=booking.starts_at - timedelta(hours=2))
     assert returned is False
-    assert services.credit_balance(session, world.startup, world.cohort, "machine") == 120
+    assert credits.credit_balance(session, world.startup, world.cohort, "machine") == 120
 
 
 def test_someone_elses_booking_cannot_be_cancelled(api, world, fablab):
@@ -244,9 +244,9 @@ def test_a_freed_slot_is_held_for_the_first_in_line(app, api, world, fablab, ses
     third = member(world.org, Role.FOUNDER)
     enrolled(world.cohort, third, name="Third startup")  # a founder with no startup books nothing at all
     with app.test_request_context():
-        services.join_waitlist(session, world.org, fablab.room, world.other_founder, start,
+        waitlist.join_waitlist(session, world.org, fablab.room, world.other_founder, start,
                                start + timedelta(hours=1))
-        services.join_waitlist(session, world.org, fablab.room, third, start, start + timedelta(hours=1))
+        waitlist.join_waitlist(session, world.org, fablab.room, third, start, start + timedelta(hours=1))
     assert api(world.founder, "POST", f"/bookings/{first['id']}/cancel").status_code == 200
     held = session.execute(select(Booking).where(Booking.user_id == world.other_founder.id)).scalar_one()
     assert held.status == "held" and held.hold_expires_at is not None
@@ -254,7 +254,7 @@ def test_a_freed_slot_is_held_for_the_first_in_line(app, api, world, fablab, ses
     # Nobody else can take it meanwhile.
     assert _book(api, third, fablab.room, start).get_json()["code"] == "slot_taken"
     with app.test_request_context():
-        services.take_held(held, world.other_founder)
+        waitlist.take_held(held, world.other_founder)
     assert held.status == "awaiting_payment"  # a room is paid: now it waits for the payment
     entries = dict(session.execute(select(WaitlistEntry.user_id, WaitlistEntry.status)).all())
     assert entries == {world.other_founder.id: "offered", third.id: "waiting"}
@@ -268,10 +268,10 @@ def test_an_unclaimed_hold_passes_to_the_next_in_line(app, world, fablab, sessio
     start = next_weekday_at(2, 10)
     third = member(world.org, Role.FOUNDER)
     with app.test_request_context():
-        services.join_waitlist(session, world.org, fablab.room, world.other_founder, start,
+        waitlist.join_waitlist(session, world.org, fablab.room, world.other_founder, start,
                                start + timedelta(hours=1))
-        services.join_waitlist(session, world.org, fablab.room, third, start, start + timedelta(hours=1))
-        offered = services.offer_freed_time(session, world.org, fablab.room)
+        waitlist.join_waitlist(session, world.org, fablab.room, third, start, start + timedelta(hours=1))
+        offered = waitlist.offer_freed_time(session, world.org, fablab.room)
         assert [b.user_id for b in offered] == [world.other_founder.id]
         offered[0].hold_expires_at = services.utcnow() - timedelta(minutes=1)
         session.flush()
@@ -300,7 +300,7 @@ def test_utilisation_per_month_resource_startup_and_cohort(app, world, fablab, s
     add(fablab.room, month.replace(day=7), 1, BookingStatus.COMPLETED, startup=None)
     session.flush()
     next_month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    lines = services.utilisation(session, world.org, month, next_month)
+    lines = usage.utilisation(session, world.org, month, next_month)
     laser = next(line for line in lines if line.resource_id == fablab.laser.id)
     assert (laser.booked_minutes, laser.used_minutes) == (6 * 60, 5 * 60)
     assert (laser.startup_id, laser.cohort_id, laser.month) == (world.startup.id, world.cohort.id,

@@ -113,3 +113,27 @@ def test_the_partner_page_books_through_the_share(client, world, fablab, partner
     assert response.status_code == 302
     assert session.execute(select(Booking.partner_org_id)).scalar_one() == tdmu.id
     assert client.get(f"/o/tdmu/shared-resources/{fablab.laser.id}").status_code == 404
+
+
+@pytest.mark.parametrize("door", ["page", "api"])
+def test_a_partner_cancelling_offers_the_freed_time_to_the_owners_waitlist(door, app, client, world, fablab,
+                                                                           partner, session):
+    """Both doors offer the freed slot alike, also when a partner's member cancels from their side."""
+    from incubator.booking import waitlist
+
+    _tdmu, founder, headers = partner
+    start = next_weekday_at(2, 10)
+    booked = client.post("/api/v1/orgs/tdmu/bookings", headers=headers, json={
+        "resource_id": fablab.room.id, "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat()}).get_json()
+    with app.test_request_context():
+        waitlist.join_waitlist(session, world.org, fablab.room, world.other_founder, start,
+                               start + timedelta(hours=1))
+    if door == "api":
+        assert client.post(f"/api/v1/orgs/tdmu/bookings/{booked['id']}/cancel", headers=headers).status_code == 200
+    else:
+        login(client, founder.email)
+        assert client.post(f"/o/tdmu/bookings/{booked['id']}/cancel",
+                           data={"csrf_token": csrf_token(client, "/o/tdmu/bookings")}).status_code == 302
+    held = session.execute(select(Booking).where(Booking.user_id == world.other_founder.id)).scalar_one()
+    assert (held.status, held.org_id) == ("held", world.org.id)

@@ -114,7 +114,7 @@ def test_the_waitlist_offer_shows_local_times_in_the_readers_language(app, sessi
     from datetime import timedelta
 
     from incubator.booking.models import Booking
-    from incubator.booking.tasks import notify_offer
+    from incubator.booking.waitlist import notify_offer
     from incubator.extensions import db
 
     world.other_founder.locale = locale

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from incubator.booking import credits as booking_credits
 from incubator.booking import services as booking_services
 from incubator.booking.services import SlotTaken
 from incubator.cohorts.models import ResourceKind
@@ -161,8 +162,8 @@ class Model:
 
 
 def _check(session, org, founder, balance, bookings):
-    startup, cohort = booking_services.active_startup(session, org, founder)
-    actual = booking_services.credit_balance(session, startup, cohort, ResourceKind.MACHINE)
+    startup, cohort = booking_credits.active_startup(session, org, founder)
+    actual = booking_credits.credit_balance(session, startup, cohort, ResourceKind.MACHINE)
     assert actual >= 0
     assert actual == balance
     money = dict(session.execute(select(LedgerEntry.booking_id, func.sum(LedgerEntry.amount))

@@ -1,0 +1,82 @@
+"""Cohort lab credits and prices: which startup a founder books for, its credit balance, what a booking
+costs (credits first, then the member rate), and giving credits back."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from incubator.accounts.models import User
+from incubator.booking.models import Booking, Resource
+from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, EnrolmentStatus, Startup
+from incubator.ledger.models import LedgerEntry, LedgerKind
+from incubator.orgs.models import Organisation
+
+
+@dataclass
+class Quote:
+    minutes: int
+    credit_minutes: int
+    price: int  # minor units
+    cohort: Cohort | None
+
+
+def active_startup(session: Session, org: Organisation, user: User) -> tuple[Startup | None, Cohort | None]:
+    """The startup a founder books for, with its active cohort (whose credits apply)."""
+    from incubator.cohorts.models import StartupFounder
+
+    row = session.execute(
+        select(Startup, Cohort).join(StartupFounder, StartupFounder.startup_id == Startup.id)
+        .join(Enrolment, Enrolment.startup_id == Startup.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(Startup.org_id == org.id, StartupFounder.user_id == user.id,
+               Enrolment.status == EnrolmentStatus.ACTIVE).order_by(Cohort.starts_on.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def lock_startup(session: Session, startup: Startup) -> None:
+    """Serialise the rules that count across a startup's rows (weekly quota, credit balance): one
+    booking at a time per startup reads and writes them. On PostgreSQL a row lock on the startup
+    (``FOR NO KEY UPDATE``, so that rows referencing it can still be inserted); SQLite's write
+    transactions (``BEGIN IMMEDIATE``) already run one at a time, and it ignores the clause."""
+    session.execute(select(Startup.id).where(Startup.id == startup.id).with_for_update(key_share=True)
+                    .execution_options(all_orgs=True))
+
+
+def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str) -> int:
+    """Minutes of ``kind`` the startup still has: included hours minus what the ledger says was used."""
+    included = session.execute(select(CohortLabCredit.hours).where(
+        CohortLabCredit.cohort_id == cohort.id, CohortLabCredit.resource_kind == kind)).scalar() or 0
+    moved = session.execute(select(func.coalesce(func.sum(LedgerEntry.minutes), 0)).where(
+        LedgerEntry.startup_id == startup.id, LedgerEntry.cohort_id == cohort.id,
+        LedgerEntry.resource_kind == kind)).scalar_one()
+    return included * 60 + int(moved)
+
+
+def quote(session: Session, resource: Resource, startup: Startup | None, cohort: Cohort | None,
+          minutes: int, is_staff: bool, partner: bool = False) -> Quote:
+    """Credits first, then the member rate for the rest (staff book for free, partners pay their rate)."""
+    if is_staff:
+        return Quote(minutes, 0, 0, None)
+    if partner:
+        return Quote(minutes, 0, math.ceil(minutes * resource.price_partner / 60), None)
+    credits = credit_balance(session, startup, cohort, resource.kind) if startup and cohort else 0
+    credit_minutes = max(0, min(minutes, credits))
+    rate = resource.price_member if cohort is not None else resource.price_external
+    price = math.ceil((minutes - credit_minutes) * rate / 60)
+    return Quote(minutes, credit_minutes, price, cohort)
+
+
+
+def refund_credits(session: Session, booking: Booking) -> None:
+    if not booking.credit_minutes or booking.startup_id is None:
+        return
+    debit = session.execute(select(LedgerEntry).where(LedgerEntry.booking_id == booking.id,
+                                                      LedgerEntry.kind == LedgerKind.CREDIT_USE)).scalars().first()
+    if debit is not None:
+        session.add(LedgerEntry(org_id=booking.org_id, startup_id=debit.startup_id, cohort_id=debit.cohort_id,
+                                resource_kind=debit.resource_kind, minutes=booking.credit_minutes,
+                                booking_id=booking.id, kind=LedgerKind.CREDIT_RETURN))
+
