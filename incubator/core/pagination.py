@@ -39,7 +39,9 @@ def paginate(session: Session, stmt: Select[Any], per_page: int = 25, page: int 
     # A page number typed or sent far past the end is an empty page, never an offset the database
     # cannot hold (SQLite's integers are 64-bit; keep it within 32 bits).
     page = min(max(1, page), (2**31 - 1) // per_page + 1)
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    # The count runs with the list's own options (a list that says ``all_orgs`` is counted across them too).
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = session.execute(count.execution_options(**stmt.get_execution_options())).scalar_one()
     # A page past the end is empty without asking (a huge ?page= would overflow the OFFSET).
     offset = (page - 1) * per_page
     items = list(session.execute(stmt.limit(per_page).offset(offset)).scalars()) if offset < total else []

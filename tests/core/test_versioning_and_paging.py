@@ -94,3 +94,25 @@ def test_a_page_far_past_the_end_is_empty_not_an_error(client, session):
     answer = client.get(f"/api/v1/orgs/{org.slug}/members?page={2**62}",
                         headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and answer.get_json() == []
+
+
+def test_a_list_across_organisations_is_counted_across_them_too(app: Flask, connection, session) -> None:
+    """The count query keeps the list's ``all_orgs``: else the total is 0 and the page comes back empty."""
+    from incubator.core.pagination import paginate
+    from incubator.core.tenancy import set_current_org
+    from incubator.extensions import db
+    from incubator.orgs.models import Invitation
+    from tests.factories import InvitationFactory
+
+    mine, theirs = OrgFactory(), OrgFactory()
+    InvitationFactory(org_id=mine.id)
+    InvitationFactory(org_id=theirs.id)
+    session.flush()
+    with app.test_request_context():
+        set_current_org(db.session, mine)
+        stmt = (select(Invitation).where(Invitation.org_id.in_([mine.id, theirs.id])).order_by(Invitation.id)
+                .execution_options(all_orgs=True))
+        page = paginate(db.session, stmt, per_page=10, page=1)
+        assert (page.total, len(page.items)) == (2, 2)
+        scoped = paginate(db.session, stmt.execution_options(all_orgs=False), per_page=10, page=1)
+        assert (scoped.total, len(scoped.items)) == (1, 1)
