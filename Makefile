@@ -13,7 +13,7 @@ XDIST   := $(if $(filter 0,$(WORKERS)),-p no:xdist,-n $(WORKERS) --dist loadgrou
 # Links in mail, and the development payment fake's webhooks, go to the address being served.
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-db test-browser install install-dev translations messages chromium check lint clean
+.PHONY: run test test-db test-browser suite-time install install-dev translations messages chromium check lint clean
 
 run: install translations ## migrate, load the demo, serve on http://127.0.0.1:5000 with a job worker
 	$(BIN)/flask db upgrade
@@ -32,6 +32,9 @@ test-db: install-dev translations ## every test but the browser journeys
 
 test-browser: install-dev translations chromium ## the browser journeys only
 	$(BIN)/pytest $(XDIST) -m browser
+
+suite-time: install-dev translations ## wall and CPU time of the suite and its 15 slowest tests, as JSON (AGAINST=old.json)
+	$(BIN)/python bench/suite_time.py -o test-results/suite-time.json $(if $(AGAINST),--against $(AGAINST)) -- -n $(WORKERS) --dist loadgroup
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
