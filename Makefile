@@ -6,10 +6,14 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FLASK_APP := wsgi
+# pytest-xdist workers: `auto` is one per CPU (2 on the CI machine). Each worker has its own database,
+# instance folder and live-server ports (tests/conftest.py). `make test WORKERS=0` runs in one process.
+WORKERS ?= auto
+XDIST   := $(if $(filter 0,$(WORKERS)),-p no:xdist,-n $(WORKERS) --dist loadgroup)
 # Links in mail, and the development payment fake's webhooks, go to the address being served.
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-db test-browser install install-dev translations messages chromium check lint clean
+.PHONY: run test test-db test-browser suite-time install install-dev translations messages chromium check lint clean
 
 run: install translations ## migrate, load the demo, serve on http://127.0.0.1:5000 with a job worker
 	$(BIN)/flask db upgrade
@@ -20,14 +24,17 @@ run: install translations ## migrate, load the demo, serve on http://127.0.0.1:5
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 test: install-dev translations chromium ## the whole suite (SQLite, or TEST_DATABASE_URL), with branch coverage
-	$(BIN)/pytest --cov=incubator --cov-branch --cov-report=
+	$(BIN)/pytest $(XDIST) --cov=incubator --cov-branch --cov-report=
 	@echo "Coverage of incubator/ (lines and branches): $$($(BIN)/coverage report --format=total)%"
 
 test-db: install-dev translations ## every test but the browser journeys
-	$(BIN)/pytest -m "not browser"
+	$(BIN)/pytest $(XDIST) -m "not browser"
 
 test-browser: install-dev translations chromium ## the browser journeys only
-	$(BIN)/pytest -m browser
+	$(BIN)/pytest $(XDIST) -m browser
+
+suite-time: install-dev translations ## wall and CPU time of the suite and its 15 slowest tests, as JSON (AGAINST=old.json)
+	$(BIN)/python bench/suite_time.py -o test-results/suite-time.json $(if $(AGAINST),--against $(AGAINST)) -- -n $(WORKERS) --dist loadgroup
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -6,6 +6,11 @@
   share its connection, each in a savepoint.
 * No test reaches the network: a guard fails any socket connection other than to the local
   database, Redis, or a live server the browser tests started.
+* Under pytest-xdist (``-n 2``) each worker is a process with its own everything: its own
+  ``INSTANCE_PATH`` folder, its own SQLite files (``tmp_path_factory`` is per worker), and on
+  PostgreSQL its own database, ``<database>_<worker>`` (``test_gw0``, ``test_gw1``), created when
+  missing. ``TEST_DATABASE_URL`` is rewritten to it inside the worker, so every fixture that derives a
+  schema from it (the browser journeys' ``browser``, the crawl's ``crawl``) stays per worker too.
 """
 
 from __future__ import annotations
@@ -17,11 +22,29 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... in an xdist worker; None in a plain run
+
+
+def worker_database_url(url: str, worker: str | None = WORKER) -> str:
+    """The PostgreSQL database of one xdist worker: the same server, ``<database>_<worker>``."""
+    if not worker or not url.startswith("postgresql"):
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+# Workers inherit the controller's environment: each takes a folder and a database of its own.
 os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="incubator-test-"))
+if WORKER and Path(os.environ["INSTANCE_PATH"]).name != WORKER:
+    os.environ["INSTANCE_PATH"] = str(Path(os.environ["INSTANCE_PATH"]) / WORKER)
+    Path(os.environ["INSTANCE_PATH"]).mkdir(parents=True, exist_ok=True)
+    if os.environ.get("TEST_DATABASE_URL"):
+        os.environ["TEST_DATABASE_URL"] = worker_database_url(os.environ["TEST_DATABASE_URL"])
 os.environ["INCUBATOR_ENV"] = "testing"
 
-import pytest  # noqa: E402
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from incubator.core import mail  # noqa: E402
 from incubator.core.tenancy import ALL_ORGS  # noqa: E402
@@ -32,8 +55,40 @@ from tests import factories  # noqa: E402
 pytest_plugins = ["tests.cohorts.fixtures", "tests.mentoring.fixtures", "tests.booking.fixtures",
                   "tests.intake.fixtures", "tests.payments.fixtures", "tests.reporting.fixtures", "tests.live"]
 
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own hook of the same name)
+def pytest_collection_modifyitems(config, items):
+    """Under xdist, the tests of a module that shares a module-scoped fixture (the crawl's demo
+    database, an app with routes of its own) form one group, which ``--dist loadgroup`` sends to one
+    worker: the fixture is built once, not once per worker."""
+    if not WORKER:
+        return
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            continue
+        scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs}
+        if scopes & {"module", "class", "package"}:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 ALLOWED_PORTS = {5432, 6379}
+
+
+def create_database_if_missing(url: str) -> None:
+    """CREATE DATABASE for a PostgreSQL URL whose database does not exist yet (an xdist worker's)."""
+    parsed = make_url(url)
+    server = create_engine(parsed.set(database="postgres", query={}), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": parsed.database}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        server.dispose()
 
 
 def reset_database(url: str) -> None:
@@ -42,6 +97,7 @@ def reset_database(url: str) -> None:
         if parsed.database and Path(parsed.database).exists():
             Path(parsed.database).unlink()
         return
+    create_database_if_missing(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         schema = parsed.query.get("options", "")

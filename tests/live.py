@@ -17,6 +17,9 @@ Fixtures (registered in ``tests/conftest.py``):
   in ``n`` threads released at once by a barrier and answers their results in order (an exception in a
   thread is re-raised).
 
+Under pytest-xdist each worker serves on its own free port (port 0: the system picks one) and
+cleans up only what its own tests committed, in its own database (tests/conftest.py).
+
 A test using these must not use ``session``, ``client`` or ``connection``: those bind the app to the
 rolled-back test transaction, which no other connection can see.
 

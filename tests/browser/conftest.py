@@ -2,7 +2,8 @@
 
 The server runs in a thread on a free loopback port with its own database (a SQLite file, or a
 ``browser`` schema in the PostgreSQL database of ``TEST_DATABASE_URL``), migrated and loaded
-with the demo data, as after ``make run``.
+with the demo data, as after ``make run``. Under pytest-xdist the journeys form one group (one
+worker), and that worker's ``TEST_DATABASE_URL`` already names its own database (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (its own hook of the same name)
 def pytest_collection_modifyitems(config, items):
     here = Path(__file__).parent
     for item in items:
         if Path(item.fspath).is_relative_to(here):
             item.add_marker(pytest.mark.browser)
+            # Under xdist (--dist loadgroup) the journeys share one worker: one seeded server, one Chromium.
+            item.add_marker(pytest.mark.xdist_group("browser"))
             if not CHROMIUM.exists():
                 item.add_marker(pytest.mark.skip(reason="Debian's chromium is not installed (make chromium)"))
 
