@@ -54,9 +54,15 @@ from incubator.extensions import db
 STALE = (412, "`If-Match` names an older version: read it again")
 
 
-def _file_doc(what: str) -> dict[str, Any]:
-    return {"responses": {"200": {"description": what, "content": {
-        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}}
+IMAGE_TYPES = ("image/png", "image/jpeg")
+# What an evidence file may be (cohorts.services.EVIDENCE_TYPES), served with its type.
+EVIDENCE_MIMETYPES = ("application/pdf", *IMAGE_TYPES, "text/csv",
+                      "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _file_doc(what: str, types: tuple[str, ...]) -> dict[str, Any]:
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {"200": {"description": what, "content": dict.fromkeys(types, binary)}}}
 
 
 # -- schemas ---------------------------------------------------------------------------------------
@@ -343,7 +349,7 @@ def put_logo(files: dict[str, Any], startup_id: int) -> Any:
 
 @bp.route("/startups/<int:startup_id>/logo")
 @require(Permission.VIEW_DASHBOARD)
-@bp.doc(**_file_doc("The startup's logo (PNG or JPEG)"))
+@bp.doc(**_file_doc("The startup's logo (PNG or JPEG)", IMAGE_TYPES))
 @errors(FORBIDDEN, NOT_FOUND)
 def get_logo(startup_id: int) -> Any:
     startup = visible_startup_or_404(startup_id)
@@ -480,7 +486,7 @@ def lock_checkin(checkin_id: int) -> Any:
 
 @bp.route("/checkins/<int:checkin_id>/evidence")
 @require(Permission.VIEW_DASHBOARD)
-@bp.doc(**_file_doc("The evidence file attached to the check-in"))
+@bp.doc(**_file_doc("The evidence file attached to the check-in", EVIDENCE_MIMETYPES))
 @errors(FORBIDDEN, NOT_FOUND)
 def checkin_evidence(checkin_id: int) -> Any:
     record = visible_checkin_or_404(checkin_id)
@@ -583,7 +589,7 @@ def put_milestone_evidence(files: dict[str, Any], milestone_id: int) -> Any:
 
 @bp.route("/milestones/<int:milestone_id>/evidence")
 @require(Permission.VIEW_DASHBOARD)
-@bp.doc(**_file_doc("The evidence file attached to the milestone"))
+@bp.doc(**_file_doc("The evidence file attached to the milestone", EVIDENCE_MIMETYPES))
 @errors(FORBIDDEN, NOT_FOUND)
 def milestone_evidence(milestone_id: int) -> Any:
     milestone = visible_milestone_or_404(milestone_id)

@@ -20,6 +20,7 @@ downloads render a PDF or a workbook) get fewer; see ``examples``.
 
 from __future__ import annotations
 
+import io
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,9 @@ ROLES = {"manager": 1.0, "founder": 0.5, "reviewer": 0.5}
 # Operations whose successful answer is expensive (a rendered PDF, a workbook, an optimisation run):
 # the generated query parameters are few and simple, so a handful of examples covers their inputs.
 EXPENSIVE = ("/report.pdf", "/report.xlsx", "/report.csv", "/report", "/matching")
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # what the logo check reads: the PNG signature
 
 
 def _operations() -> list[Any]:
@@ -100,6 +104,12 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
     report = checkin(world.startup, add_months(THIS_MONTH, -1), revenue=1_000_000)
     match = published[world.startup.id]
     with app.test_request_context(headers={"Accept-Language": "en"}):
+        # Files behind the download operations: a logo, and evidence for the check-in and the milestone.
+        from incubator.core.storage import storage
+
+        world.startup.logo_key = storage().save(io.BytesIO(PNG), ".png")
+        for row in (report, goal):
+            row.evidence_key, row.evidence_name = storage().save(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), ".pdf"), "e.pdf"
         meeting = mentoring.schedule_session(session, match, starts_at=next_weekday(1, 10), duration_minutes=60)
         conflict = mentoring.record_conflict(session, mentors.park, world.startup, "advisory", "Advises them",
                                              world.manager)
