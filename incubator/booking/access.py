@@ -92,6 +92,7 @@ def check_holds(session: Session, org: Organisation, user: User, now: Any) -> No
     session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
     held = session.execute(select(func.count()).select_from(Booking).where(
         Booking.org_id == org.id, Booking.user_id == user.id, Booking.status.in_(HOLD_STATUSES),
+        # all_orgs: holds at a shared lab are its owner's rows
         Booking.hold_expires_at > now).execution_options(all_orgs=True)).scalar_one()
     if held >= max_holds():
         raise Conflict(_("You already hold %(n)d bookings awaiting payment: pay or cancel one first.", n=held),
@@ -111,6 +112,7 @@ def check_renewal(session: Session, resource: Resource, user: User, starts_at: d
         Booking.resource_id == resource.id, Booking.user_id == user.id,
         Booking.status.in_((BookingStatus.EXPIRED, BookingStatus.CANCELLED)), Booking.hold_expires_at.is_not(None),
         Booking.starts_at < blocked_until, Booking.blocked_until > starts_at,
+        # all_orgs: a shared lab's bookings are its owner's rows
         released_at > now - renewal_cooldown()).execution_options(all_orgs=True)).scalar_one()
     if last is not None:
         if last.tzinfo is None:  # SQLite answers aggregates without their time zone
@@ -127,7 +129,7 @@ def shared_or_404(resource_id: int) -> tuple[Any, Resource, Organisation]:
     share = sharing.share_for(db.session, g.org, resource_id)
     if share is None:
         abort(404)
-    with all_orgs(db.session):
+    with all_orgs(db.session):  # a shared resource and its owner belong to another organisation
         resource = get_required(db.session, Resource, share.resource_id)
         owner = get_required(db.session, Organisation, share.org_id)
         _ = resource.hours, resource.lab, resource.training  # loaded while the filter is lifted
@@ -140,6 +142,7 @@ def booking_or_404(booking_id: int) -> Booking:
     if not 0 < booking_id < 2**31:
         abort(404)
     booking = db.session.execute(select(Booking).where(Booking.id == booking_id, or_(
+        # all_orgs: a partner's booking is held by the lab's owner
         Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
     ).scalar_one_or_none()
     if booking is None:

@@ -54,5 +54,6 @@ def money_for(session: Session, bookings: list[Booking]) -> dict[int, Money]:
     """Each booking's money, in one query for their payments (a shared lab's belong to its owner)."""
     ids = [b.id for b in bookings]
     payments = {p.booking_id: p for p in session.execute(
+        # all_orgs: a shared lab's payments are its owner's
         select(Payment).where(Payment.booking_id.in_(ids)).execution_options(all_orgs=True)).scalars()} if ids else {}
     return {b.id: money_of(b, payments.get(b.id)) for b in bookings}

@@ -42,7 +42,7 @@ def lock_startup(session: Session, startup: Startup) -> None:
     (``FOR NO KEY UPDATE``, so that rows referencing it can still be inserted); SQLite's write
     transactions (``BEGIN IMMEDIATE``) already run one at a time, and it ignores the clause."""
     session.execute(select(Startup.id).where(Startup.id == startup.id).with_for_update(key_share=True)
-                    .execution_options(all_orgs=True))
+                    .execution_options(all_orgs=True))  # the lock is taken whichever organisation is in context
 
 
 def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str) -> int:

@@ -37,8 +37,10 @@ def _my_bookings(session: Any, org: Any, user_id: int, now: datetime) -> dict[st
              Booking.ends_at > now, Booking.status.in_(ACTIVE_STATUSES))
     rows = session.execute(select(Booking).options(joinedload(Booking.resource)).where(*where)
                            .order_by(Booking.starts_at).limit(PANEL_ROWS)
+                           # all_orgs: shared labs' bookings are their owners' rows
                            .execution_options(all_orgs=True)).scalars().all()
     total = session.execute(select(func.count()).select_from(Booking).where(*where)
+                            # all_orgs: shared labs' bookings are their owners' rows
                             .execution_options(all_orgs=True)).scalar_one()
     return {"rows": rows, "total": total}
 

@@ -23,14 +23,14 @@ def shared_with(session: Session, partner: Organisation) -> list[tuple[Any, Reso
                            .join(Organisation, Organisation.id == ResourceShare.org_id)
                            .where(ResourceShare.partner_org_id == partner.id)
                            .options(joinedload(Resource.lab)).order_by(Organisation.name, Resource.name)
-                           .execution_options(all_orgs=True)).all()
+                           .execution_options(all_orgs=True)).all()  # shares are the owners' rows (module docstring)
     return [(share, resource, owner) for share, resource, owner in rows]
 
 
 def share_for(session: Session, partner: Organisation, resource_id: int) -> Any:
     return session.execute(select(ResourceShare).where(
         ResourceShare.partner_org_id == partner.id, ResourceShare.resource_id == resource_id)
-        .execution_options(all_orgs=True)).scalar_one_or_none()
+        .execution_options(all_orgs=True)).scalar_one_or_none()  # shares are the owners' rows (module docstring)
 
 
 def partner_statement(session: Session, owner: Organisation, month: date) -> list[dict[str, Any]]:

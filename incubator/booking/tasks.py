@@ -17,7 +17,7 @@ def release_slots() -> dict[str, int]:
     from incubator.extensions import db
 
     session = db.session
-    with all_orgs(session):
+    with all_orgs(session):  # a job over every organisation's labs
         result = {"expired_holds": services.expire_holds(session), "no_shows": services.release_no_shows(session)}
         resource_ids = set(session.execute(select(WaitlistEntry.resource_id).where(
             WaitlistEntry.status == "waiting")).scalars())

@@ -178,9 +178,10 @@ def book(resource_id: int) -> Any:
 def mine() -> Any:
     page = paginate(db.session, select(Booking).where(  # shared labs' bookings belong to their owners
         Booking.user_id == current_user.id, or_(Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id))
+        # all_orgs: shared labs' bookings are their owners' rows
         .execution_options(all_orgs=True).order_by(Booking.starts_at.desc(), Booking.id.desc()), per_page=50)
     rows = page.items
-    with all_orgs(db.session):
+    with all_orgs(db.session):  # their resources and money are the owners' too
         for row in rows:
             _ = row.resource.name
     startup, cohort = credits.active_startup(db.session, g.org, current_user)

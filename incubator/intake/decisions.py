@@ -238,9 +238,10 @@ def _link_pending_founders(session: Session, _context: Any, _instances: Any) -> 
             org_id = membership.org_id or (membership.org.id if membership.org is not None else None)
             rows = session.execute(select(PendingFounder).where(
                 PendingFounder.org_id == org_id, PendingFounder.email == normalise_email(membership.user.email))
-                .execution_options(all_orgs=True)).scalars().all()
+                .execution_options(all_orgs=True)).scalars().all()  # runs on flush, whatever org is in context
             for row in rows:
                 startup = session.execute(select(Startup).where(Startup.id == row.startup_id)
+                                          # all_orgs: runs on flush, whatever org is in context
                                           .execution_options(all_orgs=True)).scalar_one()
                 if not startup.has_founder(membership.user):
                     startup.founders.append(StartupFounder(org_id=startup.org_id, user=membership.user))

@@ -46,7 +46,7 @@ def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list
         stmt = stmt.where(Application.submitted_at >= start)
     if end is not None:
         stmt = stmt.where(Application.submitted_at < end)
-    with all_orgs(session):
+    with all_orgs(session):  # the caller (reporting) scoped the calls by id; a funder's span organisations
         applications = session.execute(stmt).scalars().all()
         ids = [a.id for a in applications]
         reviewed = set(session.execute(select(Review.application_id).where(

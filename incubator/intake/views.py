@@ -111,7 +111,7 @@ def all_open_calls() -> Any:
     from incubator.orgs.models import Organisation
 
     session = db.session
-    with all_orgs(session):
+    with all_orgs(session):  # the platform's list of every organisation's open calls
         calls = session.execute(open_calls_stmt()).scalars().all()
         orgs = {o.id: o for o in session.execute(select(Organisation).where(
             Organisation.id.in_({c.org_id for c in calls}))).scalars()} if calls else {}
@@ -161,7 +161,7 @@ def applicant_home(session: Any, user: Any) -> str | None:
     applied_to = session.execute(
         select(Organisation.slug).join(Application, Application.org_id == Organisation.id)
         .where(Application.applicant_id == user.id).order_by(Application.created_at.desc()).limit(1)
-        .execution_options(all_orgs=True)).scalar()
+        .execution_options(all_orgs=True)).scalar()  # where a signed-in applicant last applied, in any organisation
     return url_for("intake.my_applications", org_slug=applied_to) if applied_to else None
 
 

@@ -75,7 +75,7 @@ def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list
 def build_report(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period,
                  today: date) -> Report:
     """Every figure of the report for these (already access-checked) cohorts over ``period``."""
-    with all_orgs(session):
+    with all_orgs(session):  # the cohorts were access-checked by reporting.scope; a funder's span organisations
         return _build(session, viewer, cohorts, period, today)
 
 

@@ -128,7 +128,7 @@ def reportable_cohorts(session: Session, org: Organisation, membership: Membersh
     funded = list(session.execute(
         select(Cohort).where(Cohort.id.in_(funded_ids), Cohort.org_id != org.id)
         .options(selectinload(Cohort.programme)).order_by(Cohort.starts_on.desc(), Cohort.id)
-        .execution_options(all_orgs=True)).scalars())
+        .execution_options(all_orgs=True)).scalars())  # other organisations' cohorts that name this funder, by id
     return own + funded
 
 
