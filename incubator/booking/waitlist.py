@@ -117,7 +117,7 @@ def cancel(session: Session, booking: Booking, user: User, is_manager: bool, now
     and offer its freed time to the waitlist of the resource, for the pages and the API alike.
 
     A booking of a shared resource belongs to its owner, as do the resource and its waitlist, so this
-    spans organisations on purpose (``all_orgs``) when a partner's member cancels it."""  # see the docstring
+    spans organisations on purpose (``all_orgs``) when a partner's member cancels it."""
     with all_orgs(session):
         returned = services.cancel_booking(session, booking, user, is_manager, now)
         offer_waiting(session, booking.resource, now)
