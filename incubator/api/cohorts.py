@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
-from incubator.cohorts import access, checkins, services
+from incubator.cohorts import access, checkins, progress, services
 from incubator.cohorts.access import visible_cohort_or_404
 from incubator.cohorts.models import (
     Cohort,
@@ -572,7 +572,7 @@ def list_templates(cohort_id: int, pagination_parameters: Any) -> Any:
 def add_template(data: dict[str, Any], cohort_id: int) -> Any:
     """A milestone for every active startup of the cohort (``added`` says how many got it)."""
     cohort = visible_cohort_or_404(cohort_id)
-    template, added = services.add_template(db.session, cohort, data["title"], data["due_on"])
+    template, added = progress.add_template(db.session, cohort, data["title"], data["due_on"])
     return ({"id": template.id, "cohort_id": cohort.id, "title": template.title, "due_on": template.due_on,
              "added": added}, 201, location("list_templates", cohort_id=cohort.id))
 
@@ -596,7 +596,7 @@ def list_kpis(pagination_parameters: Any) -> Any:
 @bp.response(201, KpiOut)
 @errors(FORBIDDEN, NOT_FOUND, (409, "The key is taken"), INVALID)
 def create_kpi(data: dict[str, Any]) -> Any:
-    kpi = services.create_kpi(db.session, g.org, key=data["key"], name=data["name"], unit=data["unit"],
+    kpi = progress.create_kpi(db.session, g.org, key=data["key"], name=data["name"], unit=data["unit"],
                               type=data["type"])
     return _kpi_out(kpi), 201, location("list_kpis")
 
@@ -609,7 +609,7 @@ def create_kpi(data: dict[str, Any]) -> Any:
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
 def update_kpi(data: dict[str, Any], kpi_definition_id: int) -> Any:
     """Ask for a custom KPI again, or stop asking for it (the page's toggle)."""
-    kpi = services.set_kpi_active(get_or_404(KpiDefinition, kpi_definition_id), data["active"])
+    kpi = progress.set_kpi_active(get_or_404(KpiDefinition, kpi_definition_id), data["active"])
     db.session.flush()
     return _kpi_out(kpi)
 

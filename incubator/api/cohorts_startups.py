@@ -31,7 +31,7 @@ from incubator.api.cohorts import (
     text,
 )
 from incubator.api.paging import api_page
-from incubator.cohorts import access, checkins, services
+from incubator.cohorts import access, checkins, progress, services
 from incubator.cohorts.access import visible_checkin_or_404, visible_milestone_or_404, visible_startup_or_404
 from incubator.cohorts.models import (
     MONEY_KPIS,
@@ -506,7 +506,7 @@ def put_checkin_evidence(files: dict[str, Any], checkin_id: int) -> Any:
     if not access.may_edit_checkin(record):
         raise Conflict("This check-in is locked and cannot be changed.", code="locked")
     upload = files["file"]
-    stored = services.store_file(upload.stream, upload.filename or "", services.EVIDENCE_TYPES, "file")
+    stored = progress.store_file(upload.stream, upload.filename or "", progress.EVIDENCE_TYPES, "file")
     if stored is None:
         raise DomainError("Choose a file.", fields={"file": "Choose a file."})
     record.evidence_key, record.evidence_name = stored
@@ -540,7 +540,7 @@ def list_milestones(query: dict[str, Any], startup_id: int, pagination_parameter
 @errors(FORBIDDEN, NOT_FOUND, INVALID)
 def create_milestone(data: dict[str, Any], startup_id: int) -> Any:
     startup = visible_startup_or_404(startup_id)
-    milestone = services.save_milestone(db.session, startup, None, title=data["title"], due_on=data["due_on"],
+    milestone = progress.save_milestone(db.session, startup, None, title=data["title"], due_on=data["due_on"],
                                         status=data["status"], evidence_url=data.get("evidence_url"),
                                         today=_today())
     return _milestone_out(milestone), 201, location("get_milestone", milestone_id=milestone.id)
@@ -564,7 +564,7 @@ def update_milestone(data: dict[str, Any], milestone_id: int) -> Any:
     """Status and evidence link, as on the startup's page."""
     milestone = visible_milestone_or_404(milestone_id)
     evidence = data.get("evidence_url")
-    services.save_milestone(db.session, milestone.startup, milestone, status=data.get("status"),
+    progress.save_milestone(db.session, milestone.startup, milestone, status=data.get("status"),
                             evidence_url=(evidence or "") if "evidence_url" in data else None, today=_today())
     return _milestone_out(milestone)
 
@@ -579,7 +579,7 @@ def put_milestone_evidence(files: dict[str, Any], milestone_id: int) -> Any:
     """Attach (or replace) the milestone's evidence file, as its page does."""
     milestone = visible_milestone_or_404(milestone_id)
     upload = files["file"]
-    stored = services.store_file(upload.stream, upload.filename or "", services.EVIDENCE_TYPES, "file")
+    stored = progress.store_file(upload.stream, upload.filename or "", progress.EVIDENCE_TYPES, "file")
     if stored is None:
         raise DomainError("Choose a file.", fields={"file": "Choose a file."})
     milestone.evidence_key, milestone.evidence_name = stored

@@ -22,7 +22,7 @@ from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404
 from incubator.core.timezones import to_local
 from incubator.extensions import db
-from incubator.mentoring import access, labels, matching, notifications, services
+from incubator.mentoring import access, labels, matching, mentor_sessions, notifications, pairing
 from incubator.mentoring.models import Match, MatchRun, MatchStatus, MentorProfile
 
 bp = api_blueprint("api_mentoring_matching", __name__, org=True, description="Mentor matching and matches")
@@ -171,9 +171,9 @@ def get_matching(cohort_id: int) -> Any:
     """The cohort's latest matching run and every match of the cohort (proposals, locks, published,
     answered, ended), as the matching page shows them."""
     cohort = get_or_404(Cohort, cohort_id)
-    stale = {m.id for m in services.stale_matches(db.session, cohort, utcnow())}
-    return {"run": _run_out(services.latest_run(db.session, cohort)),
-            "matches": [_detail(m, stale) for m in services.cohort_matches(db.session, cohort)]}
+    stale = {m.id for m in mentor_sessions.stale_matches(db.session, cohort, utcnow())}
+    return {"run": _run_out(pairing.latest_run(db.session, cohort)),
+            "matches": [_detail(m, stale) for m in pairing.cohort_matches(db.session, cohort)]}
 
 
 @bp.route("/cohorts/<int:cohort_id>/matching", methods=["POST"])
@@ -187,7 +187,7 @@ def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
     cohort = g.cohort
     today = to_local(utcnow(), g.org.timezone).date()
     weights = {**matching.DEFAULT_WEIGHTS, **data["weights"]}
-    run = services.run_matching(db.session, g.org, cohort, g.api_user, weights=weights,
+    run = pairing.run_matching(db.session, g.org, cohort, g.api_user, weights=weights,
                                 per_startup=data["per_startup"], participation_first=data["participation_first"],
                                 today=today)
     matches = db.session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
@@ -204,7 +204,7 @@ def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
 def publish(cohort_id: int) -> Any:
     """Publish the cohort's proposals (locked ones too): the mentors and founders are emailed to accept."""
     cohort = get_or_404(Cohort, cohort_id)
-    return {"published": services.publish(db.session, cohort, notify=notifications.published)}
+    return {"published": pairing.publish(db.session, cohort, notify=notifications.published)}
 
 
 @bp.route("/matches/<int:match_id>/lock", methods=["POST"], defaults={"locked": True})
@@ -215,7 +215,7 @@ def publish(cohort_id: int) -> Any:
 def lock(match_id: int, locked: bool) -> Any:
     """Lock a proposal (later runs keep it) or unlock it again."""
     match = access.visible_match_or_404(match_id)
-    services.set_locked(match, locked)
+    pairing.set_locked(match, locked)
     return _detail(match)
 
 
@@ -233,7 +233,7 @@ def replace_mentor(data: dict[str, Any], match_id: int) -> Any:
                                                             MentorProfile.id == data["mentor_id"])).scalar_one_or_none()
     if mentor is None:
         raise DomainError("No such mentor", fields={"mentor_id": "No mentor profile with this id."})
-    services.replace_mentor(db.session, match, mentor)
+    pairing.replace_mentor(db.session, match, mentor)
     return _detail(match)
 
 
@@ -271,5 +271,5 @@ def get_match(match_id: int) -> Any:
 @errors(NOT_FOUND, (403, "Only the mentor and the startup's founders answer"), (422, "Not open for an answer"))
 def answer(match_id: int, accept: bool) -> Any:
     match = access.visible_match_or_404(match_id)
-    services.respond(match, g.api_user, accept)
+    pairing.respond(match, g.api_user, accept)
     return _answer_out(match)

@@ -19,7 +19,7 @@ from incubator.api.paging import api_page
 from incubator.core.db import utcnow
 from incubator.core.permissions import Permission, require
 from incubator.extensions import db
-from incubator.mentoring import access, notifications, services
+from incubator.mentoring import access, mentor_sessions, notifications, services
 from incubator.mentoring.models import ActionItem, MentorSession, SessionFormat, SessionStatus
 
 bp = api_blueprint("api_mentoring_sessions", __name__, org=True, description="Mentor sessions and action items")
@@ -123,7 +123,7 @@ def _session_detail(s: MentorSession) -> dict[str, Any]:
             "local_starts_at": services.as_utc(s.starts_at).astimezone(ZoneInfo(mentor.timezone)).isoformat(),
             "location": s.location, "topics": s.topics, "notes": s.notes, "rating_comment": s.rating_comment,
             "action_items": [_item_out(i) for i in s.action_items],
-            "agenda": [_item_out(i) for i in services.open_action_items(db.session, s.match)],
+            "agenda": [_item_out(i) for i in mentor_sessions.open_action_items(db.session, s.match)],
             "can_change": upcoming and access.may_change_session(s),
             "can_log": s.status != SessionStatus.CANCELLED and access.may_log_session(s),
             "can_rate": s.status == SessionStatus.HELD and s.rating is None and access.may_rate_session(s)}
@@ -162,7 +162,7 @@ def list_sessions(query: dict[str, Any], pagination_parameters: Any) -> Any:
 def create_session(data: dict[str, Any]) -> Any:
     """Schedule a session of a published match (the mentor, a founder or a manager); everyone is invited."""
     match = access.visible_match_or_404(data["match_id"])
-    record = services.schedule_session(db.session, match, starts_at=data["starts_at"],
+    record = mentor_sessions.schedule_session(db.session, match, starts_at=data["starts_at"],
                                        duration_minutes=data["duration_minutes"], format=data["format"],
                                        location=data["location"], topics=data["topics"])
     notifications.invite(record)
@@ -235,7 +235,7 @@ def get_session(mentor_session_id: int) -> Any:
 def reschedule_session(data: dict[str, Any], mentor_session_id: int) -> Any:
     """Move a session still to come. The others get an updated invitation (same UID, SEQUENCE bumped)."""
     record = g.mentor_session
-    services.reschedule_session(db.session, record, g.api_user, manager=access.is_manager(),
+    mentor_sessions.reschedule_session(db.session, record, g.api_user, manager=access.is_manager(),
                                 starts_at=data["starts_at"], duration_minutes=data.get("duration_minutes"),
                                 now=utcnow())
     notifications.rescheduled(record, g.api_user)
@@ -249,7 +249,7 @@ def reschedule_session(data: dict[str, Any], mentor_session_id: int) -> Any:
 def cancel_session(mentor_session_id: int) -> Any:
     """Cancel a session still to come. The others get a cancellation (METHOD:CANCEL, same UID)."""
     record = access.visible_session_or_404(mentor_session_id)
-    services.cancel_session(db.session, record, g.api_user, manager=access.is_manager(), now=utcnow())
+    mentor_sessions.cancel_session(db.session, record, g.api_user, manager=access.is_manager(), now=utcnow())
     notifications.cancelled(record, g.api_user)
     return _session_out(record)
 
@@ -264,7 +264,7 @@ def cancel_session(mentor_session_id: int) -> Any:
 def log_session(data: dict[str, Any], mentor_session_id: int) -> Any:
     """The mentor logs a session that has started: notes, topics, duration, action items. It is then held."""
     record = g.mentor_session
-    services.log_session(record, g.api_user, notes=data["notes"],
+    mentor_sessions.log_session(record, g.api_user, notes=data["notes"],
                          topics=record.topics if data["topics"] is None else data["topics"],
                          duration_minutes=data["duration_minutes"] or record.duration_minutes,
                          actions=[(a["title"], a["owner"], a["due_on"]) for a in data["action_items"]], now=utcnow())
@@ -282,7 +282,7 @@ def log_session(data: dict[str, Any], mentor_session_id: int) -> Any:
 def rate_session(data: dict[str, Any], mentor_session_id: int) -> Any:
     """The startup rates a held session, once."""
     record = g.mentor_session
-    services.rate_session(record, g.api_user, data["rating"], data["comment"])
+    mentor_sessions.rate_session(record, g.api_user, data["rating"], data["comment"])
     return _session_out(record)
 
 
@@ -341,7 +341,7 @@ def visible_item(view: Any) -> Any:
 @errors(NOT_FOUND, INVALID)
 def update_action_item(data: dict[str, Any], action_item_id: int) -> Any:
     """Mark an action item done, or open again (the mentor, the founders, managers)."""
-    item = services.set_action_done(g.action_item, data["done"], utcnow())
+    item = mentor_sessions.set_action_done(g.action_item, data["done"], utcnow())
     db.session.flush()
     return _item_out(item)
 

@@ -1,11 +1,13 @@
-"""Programmes, cohorts, funders, startups, enrolments, milestones: the rules, without commits."""
+"""Programmes, cohorts, funders, startups, enrolments and graduation: the rules, without commits.
+
+Milestones, milestone templates, KPI definitions and evidence files are in ``cohorts.progress``.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import PurePath
 from typing import Any, BinaryIO
 
 from flask_babel import gettext as _
@@ -20,10 +22,6 @@ from incubator.cohorts.models import (
     Enrolment,
     EnrolmentStatus,
     Frequency,
-    KpiDefinition,
-    Milestone,
-    MilestoneStatus,
-    MilestoneTemplate,
     Origin,
     Programme,
     ProgrammeKind,
@@ -38,16 +36,17 @@ from incubator.core.urls import URL_MESSAGE, is_web_url
 from incubator.orgs.models import Membership, Organisation
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-EVIDENCE_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".xlsx", ".csv"}
 
 
-def _required(fields: dict[str, str], **values: Any) -> None:
+def check_required(fields: dict[str, str], **values: Any) -> None:
+    """Note in ``fields`` each of ``values`` that is missing or blank."""
     for name, value in values.items():
         if value in (None, "") or (isinstance(value, str) and not value.strip()):
             fields[name] = _("This field is required.")
 
 
-def _raise(fields: dict[str, str]) -> None:
+def raise_fields(fields: dict[str, str]) -> None:
+    """Refuse the input when ``fields`` holds any error."""
     if fields:
         raise DomainError(_("Please correct the highlighted fields."), fields=fields)
 
@@ -57,10 +56,10 @@ def _raise(fields: dict[str, str]) -> None:
 def create_programme(session: Session, org: Organisation, *, name: str, kind: str = ProgrammeKind.INCUBATION,
                      description: str = "") -> Programme:
     fields: dict[str, str] = {}
-    _required(fields, name=name)
+    check_required(fields, name=name)
     if kind not in set(ProgrammeKind):
         fields["kind"] = _("Not a valid choice.")
-    _raise(fields)
+    raise_fields(fields)
     programme = Programme(org_id=org.id, name=name.strip(), kind=ProgrammeKind(kind), description=description or "")
     session.add(programme)
     session.flush()
@@ -71,10 +70,10 @@ def update_programme(session: Session, programme: Programme, **data: Any) -> Pro
     """Change a programme's name, kind or description; fields not given stay as they are."""
     fields: dict[str, str] = {}
     if "name" in data:
-        _required(fields, name=data["name"])
+        check_required(fields, name=data["name"])
     if "kind" in data and data["kind"] not in set(ProgrammeKind):
         fields["kind"] = _("Not a valid choice.")
-    _raise(fields)
+    raise_fields(fields)
     if "name" in data:
         programme.name = str(data["name"]).strip()
     if "kind" in data:
@@ -89,7 +88,7 @@ def _check_cohort(org: Organisation, *, programme: Programme, name: str, starts_
                   ends_on: date | None, capacity: int | None, mentoring_hours_per_startup: int | None,
                   lab_credits: dict[str, int] | None) -> None:
     fields: dict[str, str] = {}
-    _required(fields, name=name, starts_on=starts_on, ends_on=ends_on)
+    check_required(fields, name=name, starts_on=starts_on, ends_on=ends_on)
     if starts_on and ends_on and ends_on < starts_on:
         fields["ends_on"] = _("The end comes before the start.")
     if capacity is not None and capacity < 1:
@@ -101,7 +100,7 @@ def _check_cohort(org: Organisation, *, programme: Programme, name: str, starts_
             fields[f"lab_{kind}"] = _("Must not be negative.")
     if programme.org_id != org.id:
         fields["programme_id"] = _("Not a valid choice.")
-    _raise(fields)
+    raise_fields(fields)
 
 
 def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, programme: Programme, name: str,
@@ -110,7 +109,7 @@ def save_cohort(session: Session, org: Organisation, cohort: Cohort | None, *, p
                 lab_credits: dict[str, int] | None = None) -> Cohort:
     _check_cohort(org, programme=programme, name=name, starts_on=starts_on, ends_on=ends_on, capacity=capacity,
                   mentoring_hours_per_startup=mentoring_hours_per_startup, lab_credits=lab_credits)
-    if starts_on is None or ends_on is None:  # _required reported them, so _raise has raised already
+    if starts_on is None or ends_on is None:  # check_required reported them, so raise_fields has raised already
         raise DomainError(_("This field is required."))
     if cohort is None:
         cohort = Cohort(org_id=org.id)
@@ -175,7 +174,7 @@ STARTUP_FIELDS = ("name", "legal_name", "registration_number", "sector", "stage"
 
 def save_startup(session: Session, org: Organisation, startup: Startup | None, **data: Any) -> Startup:
     fields: dict[str, str] = {}
-    _required(fields, name=data.get("name"))
+    check_required(fields, name=data.get("name"))
     number = (data.get("registration_number") or "").strip() or None
     if number:
         clash = select(Startup.id).where(Startup.org_id == org.id, Startup.registration_number == number)
@@ -191,7 +190,7 @@ def save_startup(session: Session, org: Organisation, startup: Startup | None, *
         fields["team_size"] = _("Must not be negative.")
     if data.get("website") and not is_web_url(data["website"]):
         fields["website"] = str(URL_MESSAGE)
-    _raise(fields)
+    raise_fields(fields)
     if startup is None:
         startup = Startup(org_id=org.id)
         session.add(startup)
@@ -303,81 +302,7 @@ def graduate_cohort(session: Session, cohort: Cohort, on: date) -> int:
     return len(active)
 
 
-# -- milestones -------------------------------------------------------------------------------------
-
-def save_milestone(session: Session, startup: Startup, milestone: Milestone | None, *, title: str | None = None,
-                   due_on: date | None = None, status: str | None = None, evidence_url: str | None = None,
-                   today: date) -> Milestone:
-    fields: dict[str, str] = {}
-    if milestone is None:
-        _required(fields, title=title, due_on=due_on)
-    if status is not None and status not in set(MilestoneStatus):
-        fields["status"] = _("Not a valid choice.")
-    if evidence_url and not is_web_url(evidence_url):
-        fields["evidence_url"] = _("Enter a link that starts with http:// or https://.")
-    _raise(fields)
-    if milestone is None:
-        milestone = Milestone(org_id=startup.org_id, startup=startup, title=(title or "").strip(), due_on=due_on)
-        session.add(milestone)
-    else:
-        if title:
-            milestone.title = title.strip()
-        if due_on:
-            milestone.due_on = due_on
-    if status is not None:
-        milestone.status = MilestoneStatus(status)
-        milestone.completed_on = today if status == MilestoneStatus.DONE else None
-    if evidence_url is not None:
-        milestone.evidence_url = evidence_url or None
-    session.flush()
-    return milestone
-
-
-def add_template(session: Session, cohort: Cohort, title: str, due_on: date) -> tuple[MilestoneTemplate, int]:
-    """A milestone for every active startup of the cohort: the template, and how many startups got it."""
-    if not title.strip() or due_on is None:
-        raise DomainError(_("Give the milestone a title and a due date."),
-                          fields={"title": _("This field is required.")})
-    template = MilestoneTemplate(org_id=cohort.org_id, cohort_id=cohort.id, title=title.strip()[:255], due_on=due_on)
-    session.add(template)
-    session.flush()
-    return template, apply_template(session, template)
-
-
-def create_kpi(session: Session, org: Organisation, *, key: str, name: str, unit: str, type: str) -> KpiDefinition:
-    """A custom KPI; its key may not clash with another of the organisation's or a standard one."""
-    from incubator.cohorts.models import STANDARD_KPIS, KpiType
-
-    taken = session.execute(select(KpiDefinition.id).where(KpiDefinition.org_id == org.id,
-                                                           KpiDefinition.key == key)).first()
-    if taken or key in STANDARD_KPIS:
-        raise DomainError(_("This key is taken."), fields={"key": _("This key is taken.")}, status=409)
-    if type not in set(KpiType):
-        raise DomainError(_("Not a valid choice."), fields={"type": _("Not a valid choice.")})
-    kpi = KpiDefinition(org_id=org.id, key=key, name=name.strip(), unit=unit.strip(), type=KpiType(type))
-    session.add(kpi)
-    session.flush()
-    return kpi
-
-
-def set_kpi_active(kpi: KpiDefinition, active: bool) -> KpiDefinition:
-    """Ask for a custom KPI again, or stop asking for it (what was reported stays)."""
-    kpi.active = bool(active)
-    return kpi
-
-
-def store_file(stream: BinaryIO, filename: str | None, allowed: set[str], field: str) -> tuple[str, str] | None:
-    """Keep an uploaded evidence file under a random name: ``(key, original name)``, or None for no file."""
-    from incubator.core.storage import storage
-
-    if not filename:
-        return None
-    suffix = PurePath(filename).suffix.lower()
-    if suffix not in allowed:
-        raise DomainError(_("Upload a PDF, a spreadsheet or an image."),
-                          fields={field: _("Upload a PDF, a spreadsheet or an image.")})
-    return storage().save(stream, suffix), PurePath(filename).name[:255]
-
+# -- startup logos ---------------------------------------------------------------------------------
 
 def store_logo(stream: BinaryIO) -> str:
     """A PNG or JPEG logo, recognised by its first bytes rather than its name; answers its storage key."""
@@ -389,18 +314,3 @@ def store_logo(stream: BinaryIO) -> str:
     if suffix is None:
         raise DomainError(_("Upload a PNG or JPEG image."), fields={"logo": _("Upload a PNG or JPEG image.")})
     return storage().save(stream, suffix)
-
-
-def apply_template(session: Session, template: MilestoneTemplate) -> int:
-    """Give every active startup of the cohort the template's milestone (once); answers how many were added."""
-    have = set(session.execute(select(Milestone.startup_id).where(Milestone.template_id == template.id)).scalars())
-    startups = session.execute(select(Startup).join(Enrolment, Enrolment.startup_id == Startup.id).where(
-        Enrolment.cohort_id == template.cohort_id, Enrolment.status == EnrolmentStatus.ACTIVE)).scalars().all()
-    added = 0
-    for startup in startups:
-        if startup.id not in have:
-            session.add(Milestone(org_id=template.org_id, startup=startup, template_id=template.id,
-                                  title=template.title, due_on=template.due_on))
-            added += 1
-    session.flush()
-    return added

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.cohorts import access, checkins, services, tasks  # noqa: F401  (tasks: the worker's schedule)
+from incubator.cohorts import access, checkins, progress, services, tasks  # noqa: F401  (tasks: the worker's schedule)
 from incubator.cohorts.access import visible_cohort_or_404
 from incubator.cohorts.dashboard import chart_data, cohort_dashboard
 from incubator.cohorts.forms import CohortForm, EnrolForm, LockPeriodForm, MilestoneForm, ProgrammeForm
@@ -219,7 +219,7 @@ def add_template(cohort_id: int) -> Any:
     cohort = visible_cohort_or_404(cohort_id)
     form = MilestoneForm()
     if form.validate_on_submit():
-        _template, added = services.add_template(db.session, cohort, form.title.data, form.due_on.data)
+        _template, added = progress.add_template(db.session, cohort, form.title.data, form.due_on.data)
         flash(_("Milestone added to %(n)d startups.", n=added), "success")
     else:
         flash(_("Give the milestone a title and a due date."), "danger")
@@ -270,7 +270,7 @@ def kpis() -> Any:
     form = KpiForm()
     if form.validate_on_submit():
         with attempt(form=form) as outcome:
-            services.create_kpi(db.session, g.org, key=form.key.data, name=form.name.data,
+            progress.create_kpi(db.session, g.org, key=form.key.data, name=form.name.data,
                                 unit=form.unit.data or "", type=form.type.data)
         if outcome.ok:
             flash(_("The KPI is added: startups report it from their next check-in."), "success")
@@ -286,5 +286,5 @@ def kpis() -> Any:
 def toggle_kpi(kpi_definition_id: int) -> Any:
     definition = get_or_404(KpiDefinition, kpi_definition_id)
     if CSRFOnlyForm().validate_on_submit():
-        services.set_kpi_active(definition, not definition.active)
+        progress.set_kpi_active(definition, not definition.active)
     return redirect(url_for("cohorts.kpis"))

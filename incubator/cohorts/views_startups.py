@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.cohorts import access, checkins, services
+from incubator.cohorts import access, checkins, progress, services
 from incubator.cohorts.access import visible_checkin_or_404, visible_milestone_or_404, visible_startup_or_404
 from incubator.cohorts.forms import (
     CheckInForm,
@@ -34,7 +34,7 @@ bp = org_blueprint("startups", __name__)
 def _store_evidence(file: Any) -> tuple[str, str] | None:
     if not file or not file.filename:
         return None
-    return services.store_file(file.stream, file.filename, services.EVIDENCE_TYPES, "evidence_file")
+    return progress.store_file(file.stream, file.filename, progress.EVIDENCE_TYPES, "evidence_file")
 
 
 def _store_logo(file: Any) -> str:
@@ -154,7 +154,7 @@ def add_milestone(startup_id: int) -> Any:
     startup = visible_startup_or_404(startup_id)
     form = MilestoneForm()
     if form.validate_on_submit():
-        services.save_milestone(db.session, startup, None, title=form.title.data, due_on=form.due_on.data,
+        progress.save_milestone(db.session, startup, None, title=form.title.data, due_on=form.due_on.data,
                                 today=org_today())
         flash(_("The milestone is added."), "success")
     else:
@@ -171,7 +171,7 @@ def update_milestone(milestone_id: int) -> Any:
     if form.validate_on_submit():
         with attempt() as outcome:
             stored = _store_evidence(form.evidence_file.data)
-            services.save_milestone(db.session, startup, milestone, status=form.status.data,
+            progress.save_milestone(db.session, startup, milestone, status=form.status.data,
                                     evidence_url=form.evidence_url.data, today=org_today())
         if (error := outcome.error) is not None:
             flash(error.message if not error.fields else "; ".join(error.fields.values()), "danger")

@@ -15,7 +15,7 @@ Rules:
   published (a proposal, or a proposal that ended before it was published, stays the manager's);
 * sessions and action items: whoever sees their match;
 * a startup's mentoring needs: managers of mentoring or cohorts, and the startup's founders;
-* changing a session (cancel, move): the mentor, the founders, a manager (``services.can_change_session``).
+* changing a session (cancel, move): the mentor, the founders, a manager (``mentor_sessions.can_change_session``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from incubator.accounts.models import User
 from incubator.cohorts.models import Startup, StartupFounder
 from incubator.core.permissions import Permission
 from incubator.core.tenancy import get_or_404
-from incubator.mentoring import services
+from incubator.mentoring import mentor_sessions, pairing
 from incubator.mentoring.models import (
     ActionItem,
     Match,
@@ -217,17 +217,17 @@ def visible_action_item_or_404(action_item_id: int) -> ActionItem:
 
 def may_change_session(record: MentorSession, user: User | None = None, membership: Any = None) -> bool:
     """Cancel or move: the mentor, the startup's founders, a manager (the service refuses the others)."""
-    return services.can_change_session(record, _user(user), manager=is_manager(membership))
+    return mentor_sessions.can_change_session(record, _user(user), manager=is_manager(membership))
 
 
 def may_answer_match(match: Match, user: User | None = None) -> bool:
     """Whether the caller (its mentor or a founder) still has to accept or decline the match."""
-    return services.awaits_answer_from(match, _user(user))
+    return pairing.awaits_answer_from(match, _user(user))
 
 
 def may_log_session(record: MentorSession, user: User | None = None) -> bool:
-    return services.can_log_session(record, _user(user))
+    return mentor_sessions.can_log_session(record, _user(user))
 
 
 def may_rate_session(record: MentorSession, user: User | None = None) -> bool:
-    return services.can_rate_session(record, _user(user))
+    return mentor_sessions.can_rate_session(record, _user(user))

@@ -14,7 +14,7 @@ from incubator.accounts import services as accounts
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort, Startup
 from incubator.core.permissions import Role
-from incubator.mentoring import services
+from incubator.mentoring import pairing
 from incubator.mentoring.models import (
     ActionItem,
     ConflictKind,
@@ -137,8 +137,8 @@ def seed(session: Session, org: Organisation, cohort: Cohort, mentor_user: User,
                         status=MatchStatus.LOCKED, reasons=[{"criterion": "manual", "points": 0.0}])
         session.add(waiting)
     session.flush()
-    services.run_matching(session, org, cohort, None, participation_first=True, today=today)
-    services.publish(session, cohort)
+    pairing.run_matching(session, org, cohort, None, participation_first=True, today=today)
+    pairing.publish(session, cohort)
     matches = session.execute(select(Match).where(Match.cohort_id == cohort.id).order_by(Match.id)).scalars().all()
     for number, match in enumerate(matches):
         if match is waiting:

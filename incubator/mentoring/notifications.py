@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from incubator.accounts.models import User
 from incubator.core.mail import Attachment, send_mail
 from incubator.extensions import db
-from incubator.mentoring import calendar, services
+from incubator.mentoring import calendar, mentor_sessions
 from incubator.mentoring.models import Match, MentorSession
 
 SUBJECTS = {
@@ -25,7 +25,7 @@ SUBJECTS = {
 
 def _send(record: MentorSession, kind: str, method: str, actor: User | None) -> None:
     ics = calendar.calendar([record], "Incubator", g.org.timezone, method=method)
-    agenda = services.open_action_items(db.session, record.match)
+    agenda = mentor_sessions.open_action_items(db.session, record.match)
     for person in record.attendees():
         if actor is not None and person.id == actor.id:
             continue

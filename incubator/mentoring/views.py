@@ -26,7 +26,7 @@ from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint
 from incubator.core.versioning import check_version
 from incubator.extensions import db
-from incubator.mentoring import access, calendar, labels, notifications, services
+from incubator.mentoring import access, calendar, labels, notifications, pairing, services
 from incubator.mentoring.forms import ConflictForm, NeedsForm, ProfileForm, as_int
 from incubator.mentoring.models import (
     EXPERTISE,
@@ -81,7 +81,7 @@ def mentors() -> Any:
     args = {name: request.args.get(name, "").strip() for name in ("q", "expertise", "language")}
     stmt = services.filter_profiles(access.visible_profiles_stmt(g.org), **args)
     page = paginate(db.session, stmt.order_by(MentorProfile.id))
-    busy = services.active_matches_per_mentor(db.session, g.org)
+    busy = pairing.active_matches_per_mentor(db.session, g.org)
     return render_template("mentoring/mentors.html", page=page, profiles=page.items, busy=busy, expertise=EXPERTISE,
                            languages=LANGUAGES, filters=args)
 

@@ -16,7 +16,7 @@ from incubator.core.db import utcnow
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, org_today
 from incubator.extensions import db
-from incubator.mentoring import access, matching, notifications, services
+from incubator.mentoring import access, matching, mentor_sessions, notifications, pairing
 from incubator.mentoring.forms import MatchingForm, ReplaceMentorForm, as_int
 from incubator.mentoring.models import EXPERTISE, MatchRun, MatchStatus, MentorProfile
 from incubator.mentoring.views import bp
@@ -29,15 +29,15 @@ def cohort_matching(cohort_id: int) -> Any:
     form = MatchingForm()
     if request.method == "POST" and form.validate_on_submit():
         with attempt(flash_error=True) as outcome:  # the service checks the weights as typed
-            run = services.run_matching(
+            run = pairing.run_matching(
                 db.session, g.org, cohort, current_user, weights=form.weights(),
                 per_startup=as_int(form.per_startup.data) or 0,
                 participation_first=bool(form.participation_first.data), today=org_today())
         if outcome.ok:
             flash(_("Matching done: total score %(score)s.", score=f"{run.total_score:.1f}"), "success")
         return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
-    latest = services.latest_run(db.session, cohort)
-    matches = services.cohort_matches(db.session, cohort)
+    latest = pairing.latest_run(db.session, cohort)
+    matches = pairing.cohort_matches(db.session, cohort)
     profiles = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id)).scalars().all()
     names = {p.id: p.user.name for p in profiles}
     startups = {s.id: s.name for s in db.session.execute(select(Startup).where(Startup.org_id == g.org.id)).scalars()}
@@ -46,7 +46,7 @@ def cohort_matching(cohort_id: int) -> Any:
         why_not_best=_why_not_best_lines(latest, names, startups),
         unmatched=[startups.get(sid, f"#{sid}") for sid in (latest.unmatched if latest else [])],
         weights=latest.weights if latest else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
-        stale={m.id for m in services.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
+        stale={m.id for m in mentor_sessions.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
         button_form=CSRFOnlyForm(formdata=None))
 
 
@@ -71,7 +71,7 @@ def _why_not_best_lines(run: MatchRun | None, names: dict[int, str], startups: d
 def publish(cohort_id: int) -> Any:
     cohort = get_or_404(Cohort, cohort_id)
     if CSRFOnlyForm().validate_on_submit():
-        count = services.publish(db.session, cohort, notify=notifications.published)
+        count = pairing.publish(db.session, cohort, notify=notifications.published)
         flash(_("%(n)d matches published: mentors and founders are asked to accept.", n=count), "success")
     return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
 
@@ -82,7 +82,7 @@ def lock(match_id: int) -> Any:
     match = access.visible_match_or_404(match_id)
     if CSRFOnlyForm().validate_on_submit():
         with attempt(flash_error=True):
-            services.set_locked(match, match.status != MatchStatus.LOCKED)
+            pairing.set_locked(match, match.status != MatchStatus.LOCKED)
     return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))
 
 
@@ -93,5 +93,5 @@ def replace(match_id: int) -> Any:
     form = ReplaceMentorForm()
     if form.validate_on_submit():
         with attempt(flash_error=True):
-            services.replace_mentor(db.session, match, get_or_404(MentorProfile, as_int(form.mentor_id.data)))
+            pairing.replace_mentor(db.session, match, get_or_404(MentorProfile, as_int(form.mentor_id.data)))
     return redirect(url_for("mentoring.cohort_matching", cohort_id=match.cohort_id))

@@ -18,7 +18,7 @@ from incubator.core.db import utcnow
 from incubator.core.errors import NotAllowed
 from incubator.core.permissions import Permission, require
 from incubator.extensions import db
-from incubator.mentoring import access, notifications, services
+from incubator.mentoring import access, mentor_sessions, notifications, pairing, services
 from incubator.mentoring.forms import AnswerForm, LogSessionForm, RateForm, RescheduleForm, ScheduleForm, as_int
 from incubator.mentoring.models import (
     EXPERTISE,
@@ -48,7 +48,7 @@ def answer(match_id: int) -> Any:
     form = AnswerForm()
     if form.validate_on_submit():
         with attempt() as outcome:
-            services.respond(match, current_user, form.answer.data == "accept")
+            pairing.respond(match, current_user, form.answer.data == "accept")
         show_refusal(outcome)
         if outcome.ok:
             flash(_("Thank you: your answer is recorded."), "success")
@@ -67,8 +67,8 @@ def mine() -> Any:
         MentoringNeeds.startup_id.in_([s.id for s in startups]))).scalars()}
     return render_template(
         "mentoring/mine.html", profile=profile, matches=matches, startups=startups, needs=needs,
-        open_items=services.open_action_items_for(db.session, [m.id for m in matches]),
-        hours=services.hours_used_for(db.session, [s.id for s in startups]), expertise=EXPERTISE,
+        open_items=mentor_sessions.open_action_items_for(db.session, [m.id for m in matches]),
+        hours=mentor_sessions.hours_used_for(db.session, [s.id for s in startups]), expertise=EXPERTISE,
         industries=INDUSTRIES, languages=LANGUAGES, formats=list(SessionFormat),
         button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 
@@ -93,7 +93,7 @@ def schedule(match_id: int) -> Any:
             flash(_("Give a date and a time."), "danger")
             return redirect(url_for("mentoring.mine"))
         with attempt(flash_error=True) as outcome:
-            record = services.schedule_session(
+            record = mentor_sessions.schedule_session(
                 db.session, match, starts_at=starts_at, duration_minutes=as_int(form.duration.data) or 0,
                 format=form.format.data, location=form.location.data, topics=form.topics.data)
         if outcome.ok:
@@ -117,7 +117,7 @@ def session_page(mentor_session_id: int) -> Any:
                 due_on = None
             actions.append((title, owner if owner in ("startup", "mentor") else "startup", due_on))
         with attempt() as outcome:
-            services.log_session(record, current_user, notes=form.notes.data, topics=form.topics.data,
+            mentor_sessions.log_session(record, current_user, notes=form.notes.data, topics=form.topics.data,
                                  duration_minutes=as_int(form.duration.data) or 0, actions=actions, now=utcnow())
         show_refusal(outcome)
         if outcome.ok:
@@ -126,7 +126,7 @@ def session_page(mentor_session_id: int) -> Any:
     now = utcnow()
     upcoming = record.status == SessionStatus.SCHEDULED and services.as_utc(record.starts_at) > now
     return render_template("mentoring/session.html", record=record, button_form=CSRFOnlyForm(formdata=None),
-                           agenda=services.open_action_items(db.session, record.match),
+                           agenda=mentor_sessions.open_action_items(db.session, record.match),
                            started=services.as_utc(record.starts_at) <= now,
                            can_change=upcoming and access.may_change_session(record),
                            local_start=record.starts_at.astimezone(ZoneInfo(record.match.mentor.timezone)))
@@ -139,7 +139,7 @@ def rate(mentor_session_id: int) -> Any:
     form = RateForm()
     if form.validate_on_submit():
         with attempt() as outcome:
-            services.rate_session(record, current_user, as_int(form.rating.data) or 0, form.comment.data)
+            mentor_sessions.rate_session(record, current_user, as_int(form.rating.data) or 0, form.comment.data)
         show_refusal(outcome)
         if outcome.ok:
             flash(_("Thank you for rating the session."), "success")
@@ -152,7 +152,7 @@ def cancel_session(mentor_session_id: int) -> Any:
     record = access.visible_session_or_404(mentor_session_id)
     if CSRFOnlyForm().validate_on_submit():
         with attempt() as outcome:
-            services.cancel_session(db.session, record, current_user, manager=access.is_manager(), now=utcnow())
+            mentor_sessions.cancel_session(db.session, record, current_user, manager=access.is_manager(), now=utcnow())
         show_refusal(outcome)
         if outcome.ok:
             notifications.cancelled(record, current_user)
@@ -171,7 +171,7 @@ def reschedule_session(mentor_session_id: int) -> Any:
             flash(_("Give a date and a time."), "danger")
             return redirect(url_for("mentoring.session_page", mentor_session_id=record.id))
         with attempt() as outcome:
-            services.reschedule_session(db.session, record, current_user, manager=access.is_manager(),
+            mentor_sessions.reschedule_session(db.session, record, current_user, manager=access.is_manager(),
                                         starts_at=starts_at, duration_minutes=as_int(form.duration.data) or 0,
                                         now=utcnow())
         show_refusal(outcome)
@@ -186,5 +186,5 @@ def reschedule_session(mentor_session_id: int) -> Any:
 def action_done(action_item_id: int) -> Any:
     item = access.visible_action_item_or_404(action_item_id)
     if CSRFOnlyForm().validate_on_submit():
-        services.set_action_done(item, item.done_at is None, utcnow())
+        mentor_sessions.set_action_done(item, item.done_at is None, utcnow())
     return redirect(request.referrer or url_for("mentoring.mine"))

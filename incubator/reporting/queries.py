@@ -40,7 +40,7 @@ from incubator.cohorts.models import (
 from incubator.core.tenancy import all_orgs
 from incubator.intake.reporting import application_funnel as intake_funnel
 from incubator.ledger.models import MONEY_KINDS, LedgerEntry
-from incubator.mentoring.services import held_sessions
+from incubator.mentoring.mentor_sessions import held_sessions
 from incubator.orgs.models import Organisation
 from incubator.reporting.figures import (
     FLOWS,

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from flask import current_app
 
@@ -93,16 +93,18 @@ def _public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
-def check_url(url: str, *, http_allowed: bool, private_allowed: bool) -> str:
-    """The URL, trimmed, if it may receive deliveries; else ``BadUrl``."""
-    url = (url or "").strip()
+def _check_text(url: str) -> None:
+    """The rules on the URL as typed: present, not too long, no spaces or control characters."""
     if not url:
         raise BadUrl("missing")
     if len(url) > MAX_URL_LENGTH:
         raise BadUrl("too_long")
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
         raise BadUrl("invalid")
-    parts = urlsplit(url)
+
+
+def _checked_host(parts: SplitResult, *, http_allowed: bool) -> str:
+    """The rules on the URL's parts (scheme, credentials, port, host, fragment); answers the host."""
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise BadUrl("invalid")
     if parts.scheme == "http" and not http_allowed:
@@ -118,15 +120,28 @@ def check_url(url: str, *, http_allowed: bool, private_allowed: bool) -> str:
         raise BadUrl("invalid")
     if parts.fragment:
         raise BadUrl("fragment")
+    return host
+
+
+def _check_public_host(host: str) -> None:
+    """A literal address must be public; a name must not be local or internal (nor a single label)."""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None and not _public_address(host):
+        raise BadUrl("private")
+    if literal is None and (host == "localhost" or host.endswith(INTERNAL_SUFFIXES) or "." not in host):
+        raise BadUrl("private")
+
+
+def check_url(url: str, *, http_allowed: bool, private_allowed: bool) -> str:
+    """The URL, trimmed, if it may receive deliveries; else ``BadUrl``."""
+    url = (url or "").strip()
+    _check_text(url)
+    host = _checked_host(urlsplit(url), http_allowed=http_allowed)
     if not private_allowed:
-        try:
-            literal = ipaddress.ip_address(host)
-        except ValueError:
-            literal = None
-        if literal is not None and not _public_address(host):
-            raise BadUrl("private")
-        if literal is None and (host == "localhost" or host.endswith(INTERNAL_SUFFIXES) or "." not in host):
-            raise BadUrl("private")
+        _check_public_host(host)
     return url
 
 

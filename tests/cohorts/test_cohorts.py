@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from incubator.cohorts import services
+from incubator.cohorts import progress, services
 from incubator.cohorts.checkins import add_months
 from incubator.cohorts.dashboard import cohort_dashboard
 from incubator.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Milestone, MilestoneTemplate, Startup
@@ -108,7 +108,7 @@ def test_milestone_templates_reach_every_active_startup_once(client, world, sess
     template = session.execute(select(MilestoneTemplate)).scalar_one()
     late = enrolled(world.cohort, name="Joined later")
     with client.application.test_request_context():
-        assert services.apply_template(session, template) == 1  # only the newcomer gets it now
+        assert progress.apply_template(session, template) == 1  # only the newcomer gets it now
     titles = session.execute(select(Milestone.startup_id).where(Milestone.title == "Demo day")).scalars().all()
     assert sorted(titles) == sorted([world.startup.id, world.other.id, late.id])
 

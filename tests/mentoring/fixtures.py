@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from incubator.core.permissions import Role
-from incubator.mentoring import services
+from incubator.mentoring import pairing
 from incubator.mentoring.models import AvailabilityWindow, Match, MatchStatus, MentoringNeeds, MentorProfile
 from tests.cohorts.fixtures import TODAY
 from tests.factories import member
@@ -52,9 +52,9 @@ def next_weekday(weekday: int, hour: int) -> datetime:
 def published(app, session, world, mentors):
     """Hà with AgriSense and Park with FactoryEye, published and accepted by everyone."""
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        services.run_matching(session, world.org, world.cohort, world.manager, today=TODAY, per_startup=1)
+        pairing.run_matching(session, world.org, world.cohort, world.manager, today=TODAY, per_startup=1)
     with app.test_request_context():
-        services.publish(session, world.cohort)
+        pairing.publish(session, world.cohort)
     matches = {m.startup_id: m for m in session.execute(select(Match)).scalars()}
     for m in matches.values():
         m.mentor_accepted = m.founder_accepted = True

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from incubator.accounts.services import create_api_token
 from incubator.core import mail
-from incubator.mentoring import services
+from incubator.mentoring import mentor_sessions, pairing
 from incubator.mentoring.models import MatchStatus, MentorConflict, MentorSession, SessionStatus
 from tests.conftest import csrf_token, login
 from tests.mentoring.fixtures import next_weekday as _next_weekday
@@ -27,10 +27,10 @@ def booked(app, session, world, mentors, published):
     """Hà and AgriSense: one session held last fortnight, one to come."""
     match = published[world.startup.id]
     with app.test_request_context():
-        held = services.schedule_session(session, match, starts_at=_next_weekday(1, 10) - timedelta(days=14),
+        held = mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(1, 10) - timedelta(days=14),
                                          duration_minutes=60)
         held.status = SessionStatus.HELD
-        coming = services.schedule_session(session, match, starts_at=_next_weekday(2, 10), duration_minutes=60)
+        coming = mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(2, 10), duration_minutes=60)
     session.flush()
     return match, held, coming
 
@@ -96,7 +96,7 @@ def test_booking_is_refused_while_a_conflict_stands_even_on_an_active_match(app,
                                kind="family", reason="Cousin"))  # e.g. recorded before this fix
     session.flush()
     with app.test_request_context(), pytest.raises(Conflict) as error:
-        services.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
+        mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
     assert error.value.code == "conflict_of_interest"
 
 
@@ -178,7 +178,7 @@ def test_a_proposal_ended_by_a_conflict_stays_the_managers_business(app, client,
     from incubator.mentoring.models import Match
 
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        services.run_matching(session, world.org, world.cohort, world.manager, per_startup=1,
+        pairing.run_matching(session, world.org, world.cohort, world.manager, per_startup=1,
                               today=_next_weekday(1, 10).date())
     proposal = session.execute(select(Match).where(Match.startup_id == world.startup.id)).scalar_one()
     login(client, world.manager.email)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from incubator.core import mail
 from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.permissions import Role
-from incubator.mentoring import services
+from incubator.mentoring import mentor_sessions, pairing, services
 from incubator.mentoring.models import Match, MatchStatus, MentorConflict, MentorSession, SessionStatus
 from tests.cohorts.fixtures import TODAY
 from tests.conftest import csrf_token, login, statements
@@ -23,7 +23,7 @@ SAIGON = ZoneInfo("Asia/Ho_Chi_Minh")
 
 def _run(app, session, world, **options):
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        return services.run_matching(session, world.org, world.cohort, world.manager, today=TODAY, **options)
+        return pairing.run_matching(session, world.org, world.cohort, world.manager, today=TODAY, **options)
 
 
 def _pairs(session, world, *statuses):
@@ -63,7 +63,7 @@ def test_locks_survive_a_rerun_and_proposals_are_replaced(app, session, world, m
     _run(app, session, world, per_startup=1)
     match = session.execute(select(Match).where(Match.startup_id == world.other.id)).scalar_one()
     with app.test_request_context():
-        services.replace_mentor(session, match, mentors.ha)  # the manager's own choice, locked
+        pairing.replace_mentor(session, match, mentors.ha)  # the manager's own choice, locked
     _run(app, session, world, per_startup=1)
     assert (world.other.id, mentors.ha.id) in _pairs(session, world, MatchStatus.LOCKED)
     # Hà's single place is taken by the lock, so AgriSense no longer gets Hà.
@@ -85,24 +85,24 @@ def test_capacity_counts_matches_in_other_cohorts(app, session, world, mentors):
 def test_publish_asks_both_sides_and_answers_decide(app, session, world, mentors):
     _run(app, session, world, per_startup=1)
     with app.test_request_context():
-        count = services.publish(session, world.cohort, notify=None)
+        count = pairing.publish(session, world.cohort, notify=None)
     assert count == 2
     match = session.execute(select(Match).where(Match.startup_id == world.startup.id)).scalar_one()
-    services.respond(match, mentors.mentor_user, True)
+    pairing.respond(match, mentors.mentor_user, True)
     assert match.status == MatchStatus.PUBLISHED
-    services.respond(match, world.founder, True)
+    pairing.respond(match, world.founder, True)
     assert match.status == MatchStatus.ACCEPTED
     stranger = member(world.org, Role.FOUNDER)
     with app.test_request_context(), pytest.raises(NotAllowed):
-        services.respond(match, stranger, True)
+        pairing.respond(match, stranger, True)
 
 
 def test_a_decline_frees_the_place_for_the_next_run(app, session, world, mentors):
     _run(app, session, world, per_startup=1)
     with app.test_request_context():
-        services.publish(session, world.cohort)
+        pairing.publish(session, world.cohort)
     match = session.execute(select(Match).where(Match.startup_id == world.startup.id)).scalar_one()
-    services.respond(match, world.founder, False)
+    pairing.respond(match, world.founder, False)
     assert match.status == MatchStatus.DECLINED
     _run(app, session, world, per_startup=1)
     active = _pairs(session, world, MatchStatus.PROPOSED, MatchStatus.PUBLISHED)
@@ -134,14 +134,14 @@ def test_sessions_stay_inside_availability_and_never_overlap(app, session, world
     match = published[world.startup.id]
     with app.test_request_context():
         with pytest.raises(DomainError) as error:
-            services.schedule_session(session, match, starts_at=_next_weekday(5, 10), duration_minutes=60)  # Sat
+            mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(5, 10), duration_minutes=60)  # Sat
         assert error.value.code == "outside_availability"
-        first = services.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
+        first = mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
         with pytest.raises(Conflict) as error:
-            services.schedule_session(session, match, starts_at=_next_weekday(1, 10) + timedelta(minutes=30),
+            mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(1, 10) + timedelta(minutes=30),
                                       duration_minutes=60)
         assert error.value.code == "session_overlap"
-        services.schedule_session(session, match, starts_at=first.ends_at, duration_minutes=30)  # back to back
+        mentor_sessions.schedule_session(session, match, starts_at=first.ends_at, duration_minutes=30)  # back to back
 
 
 def test_scheduling_sends_an_ics_invitation(client, session, world, mentors, published):
@@ -167,7 +167,7 @@ def test_scheduling_sends_an_ics_invitation(client, session, world, mentors, pub
 def test_mentor_logs_notes_and_actions_founder_rates(client, app, session, world, mentors, published):
     match = published[world.startup.id]
     with app.test_request_context():  # a session that took place (a future one cannot be logged yet)
-        record = services.schedule_session(session, match, starts_at=_next_weekday(1, 10) - timedelta(days=14),
+        record = mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(1, 10) - timedelta(days=14),
                                            duration_minutes=60)
     session.flush()
     url = f"/o/bbi/mentor-sessions/{record.id}"
@@ -183,9 +183,9 @@ def test_mentor_logs_notes_and_actions_founder_rates(client, app, session, world
     session.refresh(record)
     assert (record.status, record.duration_minutes, record.notes) == ("held", 90, "Pricing model reviewed")
     assert [a.title for a in record.action_items] == ["Send the deck"]
-    assert services.hours_used(session, world.startup.id) == 1.5
+    assert mentor_sessions.hours_used(session, world.startup.id) == 1.5
     with app.test_request_context(), pytest.raises(NotAllowed):
-        services.rate_session(record, mentors.mentor_user, 5, "")
+        mentor_sessions.rate_session(record, mentors.mentor_user, 5, "")
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
     login(client, world.founder.email)
     client.post(f"{url}/rate", data={"rating": "4", "comment": "Useful", "csrf_token": csrf_token(client, url)})
@@ -193,14 +193,14 @@ def test_mentor_logs_notes_and_actions_founder_rates(client, app, session, world
     assert (record.rating, record.rating_comment) == (4, "Useful")
     # The open action item is on the next session's agenda.
     with app.test_request_context():
-        nxt = services.schedule_session(session, match, starts_at=_next_weekday(3, 10), duration_minutes=60)
-    assert [i.title for i in services.open_action_items(session, nxt.match)] == ["Send the deck"]
+        nxt = mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(3, 10), duration_minutes=60)
+    assert [i.title for i in mentor_sessions.open_action_items(session, nxt.match)] == ["Send the deck"]
 
 
 def test_notes_are_for_the_pair_and_managers_only(client, session, world, mentors, published, app):
     match = published[world.startup.id]
     with app.test_request_context():
-        record = services.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
+        record = mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
     record.notes = "confidential"
     session.flush()
     for outsider in (world.other_founder, world.funder, mentors.park_user):
@@ -216,18 +216,18 @@ def test_matches_without_a_session_for_21_days_are_flagged(app, session, world, 
 
     match = published[world.startup.id]
     now = utcnow()
-    assert services.stale_matches(session, world.cohort, now) == []
+    assert mentor_sessions.stale_matches(session, world.cohort, now) == []
     session.add(MentorSession(org_id=world.org.id, match=match, mentor_id=match.mentor_id,
                               starts_at=now - timedelta(days=30), status=SessionStatus.HELD))
     session.flush()
-    assert services.stale_matches(session, world.cohort, now + timedelta(days=30)) != []
-    assert match in services.stale_matches(session, world.cohort, now)
+    assert mentor_sessions.stale_matches(session, world.cohort, now + timedelta(days=30)) != []
+    assert match in mentor_sessions.stale_matches(session, world.cohort, now)
 
 
 def test_the_calendar_feed_is_secret_and_revocable(client, app, session, world, mentors, published):
     match = published[world.startup.id]
     with app.test_request_context():
-        services.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
+        mentor_sessions.schedule_session(session, match, starts_at=_next_weekday(1, 10), duration_minutes=60)
     login(client, mentors.mentor_user.email)
     response = client.post("/o/bbi/mentor-profile/feed", data={"csrf_token": csrf_token(client, "/o/bbi/mentoring")})
     feed = re.search(r"feed=([^&]+)", response.headers["Location"]).group(1)

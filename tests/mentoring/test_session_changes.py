@@ -12,7 +12,7 @@ from incubator.accounts.services import create_api_token
 from incubator.core import mail
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
-from incubator.mentoring import services
+from incubator.mentoring import mentor_sessions
 from incubator.mentoring.models import MentorSession, SessionStatus
 from tests.conftest import csrf_token, login
 from tests.mentoring.fixtures import next_weekday
@@ -28,7 +28,7 @@ def _bearer(session, user) -> dict[str, str]:
 def coming(app, session, world, mentors, published):
     """A session of Hà and AgriSense next Tuesday at 10:00 (Hà is free on weekdays 9:00-17:00)."""
     with app.test_request_context():
-        record = services.schedule_session(session, published[world.startup.id], starts_at=next_weekday(1, 10),
+        record = mentor_sessions.schedule_session(session, published[world.startup.id], starts_at=next_weekday(1, 10),
                                            duration_minutes=60)
     session.flush()
     mail.outbox.clear()
@@ -116,11 +116,11 @@ def test_only_the_pair_and_managers_change_a_session(client, app, session, world
 def test_a_session_that_has_started_can_no_longer_be_cancelled_or_moved(app, session, world, mentors, coming):
     with app.test_request_context():
         with pytest.raises(DomainError) as error:
-            services.cancel_session(session, coming, world.founder, manager=False,
+            mentor_sessions.cancel_session(session, coming, world.founder, manager=False,
                                     now=coming.starts_at + timedelta(minutes=1))
         assert error.value.code == "session_in_past"
         with pytest.raises(DomainError) as error:
-            services.reschedule_session(session, coming, world.founder, manager=False,
+            mentor_sessions.reschedule_session(session, coming, world.founder, manager=False,
                                         starts_at=next_weekday(3, 10) + timedelta(days=7),
                                         now=coming.starts_at + timedelta(minutes=1))
         assert error.value.code == "session_in_past"
@@ -143,7 +143,7 @@ def test_a_session_is_logged_only_once_it_has_started(client, session, world, me
 
 def test_a_session_is_rated_once(client, app, session, world, mentors, published):
     with app.test_request_context():
-        record = services.schedule_session(session, published[world.startup.id],
+        record = mentor_sessions.schedule_session(session, published[world.startup.id],
                                            starts_at=next_weekday(1, 10) - timedelta(days=14), duration_minutes=60)
     session.flush()
     mentor, founder = _bearer(session, mentors.mentor_user), _bearer(session, world.founder)

@@ -13,7 +13,7 @@ from incubator.core.db import utcnow
 from incubator.intake import decisions
 from incubator.intake import services as intake_services
 from incubator.intake.models import Stage
-from incubator.mentoring import services as mentoring_services
+from incubator.mentoring import mentor_sessions
 from incubator.mentoring.models import MentorSession
 from incubator.orgs.models import Membership
 from incubator.webhooks import services
@@ -129,7 +129,7 @@ def test_match_published_and_session_logged(app, session, world, subscribed_worl
     session.add(record)
     session.flush()
     with app.test_request_context():
-        mentoring_services.log_session(record, match.mentor.user, notes="Pitch deck", topics="Fundraising",
+        mentor_sessions.log_session(record, match.mentor.user, notes="Pitch deck", topics="Fundraising",
                                        duration_minutes=90, actions=[])
     [logged] = emitted(session, "session.logged")
     assert logged["session_id"] == record.id and logged["duration_minutes"] == 90 and logged["status"] == "held"
