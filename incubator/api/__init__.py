@@ -89,10 +89,17 @@ def authenticate() -> Any:
     return None
 
 
+def domain_of(blueprint: str) -> str | None:
+    """The domain whose scopes guard a blueprint's operations: ``api_<domain>`` or ``api_<domain>_<part>``
+    (``api_mentoring_sessions`` is mentoring's)."""
+    if not blueprint.startswith("api_"):
+        return None
+    return blueprint.removeprefix("api_").split("_", 1)[0]
+
+
 def operation_domain() -> str | None:
-    """The domain of the current API operation: its blueprint's name without ``api_``."""
-    name = request.blueprint or ""
-    return name.removeprefix("api_") if name.startswith("api_") else None
+    """The domain of the current API operation (``domain_of`` its blueprint)."""
+    return domain_of(request.blueprint or "")
 
 
 def _no_service_principal() -> Any:
@@ -158,8 +165,7 @@ def document_operations(spec: Any) -> None:
         for method, operation in operations.items():
             if method not in ("get", "head", "post", "put", "patch", "delete"):
                 continue
-            tag = (operation.get("tags") or [""])[0]  # the blueprint's name, ``api_<domain>``
-            domain = tag.removeprefix("api_") if tag.startswith("api_") else None
+            domain = domain_of((operation.get("tags") or [""])[0])  # the tag is the blueprint's name
             operation["x-scopes"] = list(required_scopes(domain, method not in ("get", "head")))
             if method == "post":
                 operation.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})

@@ -1,327 +1,64 @@
 """Cohorts over the API: programmes, cohorts, enrolments, milestone templates, custom KPIs.
 
-Startups, their founders, milestones and check-ins are in ``incubator.api.cohorts_startups`` (same
-blueprint). Every operation calls the same service as its page, and the same rule from
-``incubator.cohorts.access``: a permission declared with ``@require`` (403 without it), rows the
-caller may not see answer 404.
+This module is the ``api_cohorts`` blueprint that ``incubator.api.init_app`` registers: the blueprint itself
+and what the operations share are in ``cohorts_common``, shared fields and schemas in ``cohorts_schemas``;
+importing this module registers the operations of ``cohorts_startups`` (startups, founders),
+``cohorts_checkins`` and ``cohorts_milestones`` too. Every operation calls the same service as its page,
+and the same rule from ``incubator.cohorts.access``: a permission declared with ``@require`` (403 without
+it), rows the caller may not see answer 404.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import date
-from functools import wraps
 from typing import Any, cast
 
-from flask import g, url_for
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from flask import g
 from sqlalchemy import select
 
-from incubator.api import api_blueprint, error_responses
+from incubator.api import cohorts_checkins, cohorts_milestones, cohorts_startups  # noqa: F401  (their operations join this blueprint)
+from incubator.api.cohorts_common import (
+    FORBIDDEN,
+    INVALID,
+    NOT_FOUND,
+    _enrolment_or_404,
+    _kpi_or_404,
+    _programme_or_404,
+    _today,
+    bp,
+    errors,
+    location,
+    resolved,
+    scoped,
+)
+from incubator.api.cohorts_schemas import (
+    CohortIn,
+    CohortOut,
+    CohortPatch,
+    CohortsQuery,
+    CohortStartupsQuery,
+    CountOut,
+    EnrolIn,
+    EnrolmentOut,
+    EnrolmentPatch,
+    KpiIn,
+    KpiOut,
+    KpiPatch,
+    LockIn,
+    ProgrammeIn,
+    ProgrammeOut,
+    ProgrammePatch,
+    StartupOut,
+    TemplateIn,
+    TemplateOut,
+    startup_out,
+)
 from incubator.api.paging import api_page
 from incubator.cohorts import access, checkins, progress, services
 from incubator.cohorts.access import visible_cohort_or_404
-from incubator.cohorts.models import (
-    Cohort,
-    Enrolment,
-    EnrolmentStatus,
-    Frequency,
-    KpiDefinition,
-    KpiType,
-    MilestoneTemplate,
-    Programme,
-    ProgrammeKind,
-    ResourceKind,
-    Stage,
-    Startup,
-)
-from incubator.core.db import utcnow
-from incubator.core.errors import DomainError
+from incubator.cohorts.models import Cohort, Enrolment, Frequency, KpiDefinition, MilestoneTemplate, Programme, Startup
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404
-from incubator.core.timezones import to_local
 from incubator.extensions import db
-
-bp = api_blueprint("api_cohorts", __name__, org=True, description="Cohorts, startups, check-ins, milestones")
-
-NOT_FOUND = (404, "Not found, or not visible to the caller")
-FORBIDDEN = (403, "The caller's role does not allow this")
-INVALID = (422, "Invalid fields; `fields` names them")
-MAX_INT = 2**31 - 1
-
-
-def errors(*codes: tuple[int, str]) -> Any:
-    return error_responses(bp, *codes)
-
-
-# -- shared fields ---------------------------------------------------------------------------------
-
-def no_nul(value: str) -> None:
-    if "\x00" in value:
-        raise ValidationError("Must not contain NUL characters.")
-
-
-def text(limit: int, **kwargs: Any) -> fields.String:
-    """A string of at most ``limit`` characters without NUL (PostgreSQL refuses them)."""
-    return fields.String(validate=[validate.Length(max=limit), no_nul], **kwargs)
-
-
-def count(**kwargs: Any) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_INT), **kwargs)
-
-
-def ident(**kwargs: Any) -> fields.Integer:
-    """A row id (in a query string too, hence not ``strict``)."""
-    return fields.Integer(validate=validate.Range(min=1, max=MAX_INT), **kwargs)
-
-
-def one_of(enum: Any, **kwargs: Any) -> fields.String:
-    values = [item.value for item in enum]
-    metadata = {"enum": values, **kwargs.pop("metadata", {})}
-    return fields.String(validate=validate.OneOf(values), metadata=metadata, **kwargs)
-
-
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-class Period(fields.Field):
-    """A month ``YYYY-MM``, loaded as its first day."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> date:
-        match = PERIOD_RE.match(value) if isinstance(value, str) else None
-        if not match:
-            raise ValidationError("Use the form YYYY-MM.")
-        return date(int(match.group(1)), int(match.group(2)), 1)
-
-    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
-        return value.strftime("%Y-%m") if value else None
-
-
-def resolved(param: str, loader: Callable[[int], Any]) -> Callable[[Any], Any]:
-    """Load the row named in the path (404 if the caller may not see it) before the body is even
-    parsed, so that another organisation's id answers 404 and never 422."""
-
-    def decorator(view: Any) -> Any:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            loader(kwargs[param])
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
-def _programme_or_404(programme_id: int) -> Programme:
-    return get_or_404(Programme, programme_id)
-
-
-def _enrolment_or_404(enrolment_id: int) -> Enrolment:
-    return get_or_404(Enrolment, enrolment_id)
-
-
-def _kpi_or_404(kpi_definition_id: int) -> KpiDefinition:
-    return get_or_404(KpiDefinition, kpi_definition_id)
-
-
-def _today() -> date:
-    return to_local(utcnow(), g.org.timezone).date()
-
-
-def location(endpoint: str, **values: Any) -> dict[str, str]:
-    return {"Location": url_for(f"api_cohorts.{endpoint}", org=g.org.slug, **values)}
-
-
-def scoped(model: Any, row_id: int | None, field: str) -> Any:
-    """A row of this organisation named in a request body, or a 422 naming the field."""
-    if row_id is None:
-        return None
-    row = db.session.execute(select(model).where(model.id == row_id, model.org_id == g.org.id)).scalar_one_or_none()
-    if row is None:
-        raise DomainError("Not a valid choice.", fields={field: "Not a valid choice."})
-    return row
-
-
-# -- schemas ---------------------------------------------------------------------------------------
-
-class ProgrammeIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    name = text(255, required=True)
-    kind = one_of(ProgrammeKind, load_default=ProgrammeKind.INCUBATION.value)
-    description = text(5000, load_default="")
-
-
-class ProgrammePatch(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    name = text(255)
-    kind = one_of(ProgrammeKind)
-    description = text(5000)
-
-
-class ProgrammeOut(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True)
-    description = fields.String(required=True)
-
-
-class CohortOut(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    programme = fields.String(required=True)
-    programme_id = fields.Integer(required=True)
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
-    capacity = fields.Integer(allow_none=True)
-    checkin_frequency = fields.String(required=True)
-    mentoring_hours_per_startup = fields.Integer(required=True)
-    lab_credit_hours = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
-    funders = fields.List(fields.String(), required=True)
-    funder_user_ids = fields.List(fields.Integer(), required=True)
-    funder_org_ids = fields.List(fields.Integer(), required=True)
-
-
-class CohortPatch(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    programme_id = ident()
-    name = text(255)
-    starts_on = fields.Date()
-    ends_on = fields.Date()
-    capacity = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=MAX_INT),
-                              metadata={"description": "How many startups at most; null for no limit"})
-    checkin_frequency = one_of(Frequency)
-    mentoring_hours_per_startup = count()
-    lab_credit_hours = fields.Dict(keys=fields.String(validate=validate.OneOf([k.value for k in ResourceKind])),
-                                   values=count(), metadata={"description": "Hours per resource kind"})
-    funder_user_ids = fields.List(ident(), metadata={"description": "Members with the funder role"})
-    funder_org_ids = fields.List(ident(), metadata={"description": "Funding organisations"})
-
-
-class CohortIn(CohortPatch):
-    programme_id = ident(required=True)
-    name = text(255, required=True)
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
-
-
-class CohortsQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    programme = ident(metadata={"description": "Only this programme's cohorts"})
-    status = fields.String(validate=validate.OneOf(access.COHORT_STATUSES),
-                           metadata={"enum": list(access.COHORT_STATUSES),
-                                     "description": "upcoming, running or ended, by the cohort's dates"})
-
-
-class CohortStartupsQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    q = text(100, metadata={"description": "Text in the startup's name"})
-    stage = one_of(Stage)
-    status = one_of(EnrolmentStatus, metadata={"description": "Enrolment status in this cohort"})
-
-
-class StartupOut(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    legal_name = fields.String(allow_none=True)
-    registration_number = fields.String(allow_none=True)
-    sector = fields.String(required=True)
-    stage = fields.String(required=True)
-    origin = fields.String(required=True)
-    is_st_enterprise = fields.Boolean(required=True)
-    status = fields.String(metadata={"description": "Enrolment status in the cohort, when listed by cohort"})
-    enrolment_id = fields.Integer(metadata={"description": "The enrolment, when listed by cohort"})
-
-
-class LockIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    period = Period(required=True, metadata={"type": "string", "description": "YYYY-MM", "example": "2026-03"})
-
-
-class CountOut(Schema):
-    count = fields.Integer(required=True, metadata={"description": "How many rows the action changed"})
-
-
-class EnrolIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    startup_id = ident(required=True)
-    enrolled_on = fields.Date(load_default=None, metadata={"description": "Today when left out"})
-
-
-class EnrolmentPatch(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    status = one_of(EnrolmentStatus, required=True)
-    reason = text(500, load_default=None, allow_none=True,
-                  metadata={"description": "Required when withdrawing"})
-
-
-class EnrolmentOut(Schema):
-    id = fields.Integer(required=True)
-    cohort_id = fields.Integer(required=True)
-    startup_id = fields.Integer(required=True)
-    status = fields.String(required=True)
-    enrolled_on = fields.Date(required=True)
-    status_changed_on = fields.Date(allow_none=True)
-    status_reason = fields.String(allow_none=True)
-
-
-class TemplateIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    title = text(255, required=True)
-    due_on = fields.Date(required=True)
-
-
-class TemplateOut(Schema):
-    id = fields.Integer(required=True)
-    cohort_id = fields.Integer(required=True)
-    title = fields.String(required=True)
-    due_on = fields.Date(required=True)
-    added = fields.Integer(metadata={"description": "Startups that got the milestone (on create)"})
-
-
-class KpiIn(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    key = fields.String(required=True, validate=[validate.Length(max=40), validate.Regexp(r"^[a-z][a-z0-9_]*$")],
-                        metadata={"description": "Lowercase letters, digits and underscores, e.g. export_markets"})
-    name = text(120, required=True)
-    unit = text(40, load_default="")
-    type = one_of(KpiType, load_default=KpiType.INTEGER.value)
-
-
-class KpiPatch(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    active = fields.Boolean(required=True, metadata={"description": "Whether startups are asked for it"})
-
-
-class KpiOut(Schema):
-    id = fields.Integer(required=True)
-    key = fields.String(required=True)
-    name = fields.String(required=True)
-    unit = fields.String(required=True)
-    type = fields.String(required=True)
-    active = fields.Boolean(required=True)
 
 
 def _programme_out(programme: Programme) -> dict[str, Any]:
@@ -338,15 +75,6 @@ def cohort_out(cohort: Cohort) -> dict[str, Any]:
             "funders": [f.user.name if f.user else f.funder_org.name if f.funder_org else "" for f in cohort.funders],
             "funder_user_ids": [f.user_id for f in cohort.funders if f.user_id],
             "funder_org_ids": [f.funder_org_id for f in cohort.funders if f.funder_org_id]}
-
-
-def startup_out(startup: Startup, enrolment: Enrolment | None = None) -> dict[str, Any]:
-    out = {name: getattr(startup, name) for name in ("id", "name", "legal_name", "registration_number", "sector",
-                                                     "is_st_enterprise")}
-    out.update(stage=str(startup.stage), origin=str(startup.origin))
-    if enrolment is not None:
-        out.update(status=str(enrolment.status), enrolment_id=enrolment.id)
-    return out
 
 
 def _enrolment_out(enrolment: Enrolment) -> dict[str, Any]:
@@ -612,6 +340,3 @@ def update_kpi(data: dict[str, Any], kpi_definition_id: int) -> Any:
     kpi = progress.set_kpi_active(get_or_404(KpiDefinition, kpi_definition_id), data["active"])
     db.session.flush()
     return _kpi_out(kpi)
-
-
-from incubator.api import cohorts_startups  # noqa: E402, F401  (its operations join this blueprint)

@@ -76,6 +76,17 @@ def test_a_domain_scope_reaches_its_domain_only(client, session):
     assert me.status_code == 403 and me.get_json()["fields"]["scope"] == "read or write"
 
 
+def test_a_domain_scope_reaches_every_module_of_its_domain(client, session):
+    """Mentoring's API lives in three blueprints (profiles, matching, sessions): mentoring:read opens all three."""
+    org = OrgFactory()
+    user = member(org, Role.MANAGER)
+    token, _record = create_api_token(session, user, "mentoring", scopes=["mentoring:read"])
+    for path in ("/mentors", "/matches", "/sessions"):
+        assert client.get(f"/api/v1/orgs/{org.slug}{path}", headers=_bearer(token)).status_code == 200, path
+    cohorts = client.get(f"/api/v1/orgs/{org.slug}/cohorts", headers=_bearer(token))
+    assert cohorts.status_code == 403 and cohorts.get_json()["code"] == "insufficient_scope"
+
+
 def test_an_expired_token_is_401_token_expired(client, session):
     user = UserFactory()
     token, record = create_api_token(session, user, "old", expires_at=utcnow() + timedelta(days=1))
