@@ -88,6 +88,7 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
     from incubator.booking import services as booking
     from incubator.intake.models import Stage
     from incubator.intake.review import assign
+    from incubator.mentoring import mentor_sessions
     from incubator.mentoring import services as mentoring
     from tests.booking.fixtures import next_weekday_at
     from tests.cohorts.fixtures import THIS_MONTH, add_months
@@ -110,7 +111,7 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
         world.startup.logo_key = storage().save(io.BytesIO(PNG), ".png")
         for row in (report, goal):
             row.evidence_key, row.evidence_name = storage().save(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), ".pdf"), "e.pdf"
-        meeting = mentoring.schedule_session(session, match, starts_at=next_weekday(1, 10), duration_minutes=60)
+        meeting = mentor_sessions.schedule_session(session, match, starts_at=next_weekday(1, 10), duration_minutes=60)
         conflict = mentoring.record_conflict(session, mentors.park, world.startup, "advisory", "Advises them",
                                              world.manager)
         start = next_weekday_at(2, 10)
