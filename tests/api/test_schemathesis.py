@@ -117,6 +117,24 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
         start = next_weekday_at(2, 10)
         booked = booking.create_booking(session, org, fablab.printer, world.founder, start,
                                         start + timedelta(hours=1))
+    # Rows for the operations of members, invitations, enrolments, custom KPIs and webhooks.
+    from sqlalchemy import select
+
+    from incubator.cohorts.models import Enrolment, KpiDefinition
+    from incubator.orgs.models import Membership
+    from incubator.webhooks import services as webhooks
+    from tests.factories import InvitationFactory
+
+    enrolment_id = session.execute(select(Enrolment.id).where(Enrolment.startup_id == world.startup.id)).scalar()
+    kpi = KpiDefinition(org_id=org.id, key="pilots", name="Pilots")
+    session.add(kpi)
+    invitation = InvitationFactory(org_id=org.id)
+    reviewer_membership = session.execute(select(Membership.id).where(
+        Membership.org_id == org.id, Membership.user_id == reviewer.id)).scalar()
+    with app.app_context():  # the secret is encrypted with the app's key
+        hook, _secret = webhooks.create_subscription(session, org.id, url="http://127.0.0.1:9/hook",
+                                                     events=["booking.confirmed"])
+        delivery = webhooks.ping(session, hook)
     people = {"manager": world.manager, "founder": world.founder, "reviewer": reviewer}
     tokens = {}
     for role, user in people.items():
@@ -141,6 +159,12 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
         "lab_id": [fablab.lab.id],
         "training_id": [fablab.training.id],
         "review_id": [review.id],
+        "enrolment_id": [enrolment_id],
+        "kpi_definition_id": [kpi.id],
+        "invitation_id": [invitation.id],
+        "membership_id": [reviewer_membership],
+        "webhook_subscription_id": [hook.id],
+        "webhook_delivery_id": [delivery.id],
     }
     rows["mentor_id"] = rows["mentor_profile_id"]  # the body's name for a mentor profile
     ids = {  # what each person would ask about: the founder their own startup and draft, the reviewer theirs
