@@ -202,3 +202,18 @@ def test_only_platform_admins_reach_the_admin_api(client, session):
                    client.post("/api/v1/admin/orgs", json=body, headers=headers)):
         assert answer.status_code == 403 and answer.get_json()["code"] == "not_allowed"
     assert session.execute(select(Organisation).where(Organisation.slug == "mine")).first() is None
+
+
+def test_the_admin_pages_and_api_admit_the_same_people(client, session):
+    """Both doors let platform admins in and nobody else; the pages hide themselves (404) where the
+    API says 403, as /admin has always done for pages."""
+    org = OrgFactory()
+    for user, admitted in ((UserFactory(is_admin=True), True), (member(org, Role.OWNER), False)):
+        login(client, user.email)
+        page = client.get("/admin/orgs/new")
+        api = client.get("/api/v1/admin/orgs", headers=_headers(session, user))
+        if admitted:
+            assert assert_same_door(page, api) == "allowed"
+        else:
+            assert (page.status_code, api.status_code) == (404, 403)
+        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
