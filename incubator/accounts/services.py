@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import ApiToken, User
 from incubator.core.db import utcnow
-from incubator.core.errors import DomainError
+from incubator.core.errors import DomainError, NotAllowed
 from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
 
@@ -108,6 +110,29 @@ def change_password(user: User, current: str, new: str) -> None:
 
 # Password reset: a signed, timed token bound to the current password hash, so it works once.
 
+MAX_NAME_LENGTH = 120
+
+
+def update_profile(user: User, *, name: str | None = None, locale: str | None = None) -> None:
+    """The account settings a person changes (the settings page and ``PATCH /api/v1/me``): None keeps
+    a value. Nothing changes unless every given value is valid."""
+    errors: dict[str, str] = {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            errors["name"] = _("This field is required.")
+        elif len(name) > MAX_NAME_LENGTH:
+            errors["name"] = _("At most %(n)d characters.", n=MAX_NAME_LENGTH)
+    if locale is not None and locale not in current_app.config["LANGUAGES"]:
+        errors["locale"] = _("Unsupported language.")
+    if errors:
+        raise DomainError(_("Please correct the highlighted fields."), fields=errors)
+    if name is not None:
+        user.name = name
+    if locale is not None:
+        user.locale = locale
+
+
 def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 
@@ -192,6 +217,44 @@ def create_api_token(session: Session, user: User, name: str, *, scopes: list[st
     session.add(record)
     session.flush()
     return token, record
+
+
+def grants(held: AbstractSet[str], scope: str) -> bool:
+    """Whether a token holding the scopes ``held`` may do what ``scope`` allows (``write`` implies
+    ``read``; the overall scopes imply every domain's)."""
+    domain, _sep, access = scope.partition(":")
+    if not access:  # an overall scope
+        return "write" in held or (scope == "read" and "read" in held)
+    return bool(held & set(required_scopes(domain, access == "write")))
+
+
+def create_personal_token(session: Session, user: User, name: str, *, scopes: list[str] | tuple[str, ...],
+                          expires_in_days: int | None, via: ApiToken | None = None) -> tuple[str, ApiToken]:
+    """A person's own API token (Account → API tokens, ``POST /api/v1/me/tokens``). Made through a
+    token (``via``), it may not carry a scope that token does not itself hold."""
+    stored = clean_scopes(scopes)
+    expires_at = expiry_after(expires_in_days)
+    if via is not None:
+        missing = [scope for scope in stored.split() if not grants(via.scope_set, scope)]
+        if missing:
+            # Only the API makes a token through a token: its messages are English.
+            raise NotAllowed("A token cannot give a new token scopes it does not hold: " + ", ".join(missing),
+                             code="insufficient_scope",
+                             fields={"scopes": ", ".join(missing)})
+    return create_api_token(session, user, name, scopes=stored, expires_at=expires_at)
+
+
+def personal_tokens_query(user: User) -> Select[Any]:
+    """A person's own tokens, newest first."""
+    return select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(),
+                                                                          ApiToken.id.desc())
+
+
+def own_token(session: Session, user: User, token_id: int) -> ApiToken | None:
+    """One of the person's own tokens (None for anyone else's)."""
+    return session.execute(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+    ).scalar_one_or_none()
 
 
 def token_record(session: Session, token: str) -> ApiToken:

@@ -9,7 +9,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import select
 
 from incubator.accounts import services, throttle
 from incubator.accounts.forms import (
@@ -24,7 +23,7 @@ from incubator.accounts.forms import (
     SettingsForm,
 )
 from incubator.accounts.landing import home_for
-from incubator.accounts.models import ApiToken, User
+from incubator.accounts.models import User
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.mail import send_mail
@@ -173,11 +172,12 @@ def settings() -> Any:
     form = SettingsForm(obj=current_user, prefix="profile")
     password_form = ChangePasswordForm(prefix="password")
     if request.method == "POST" and "profile-name" in request.form and form.validate_on_submit():
-        current_user.name = form.name.data.strip()
-        current_user.locale = form.locale.data
-        session["locale"] = form.locale.data
-        flash(_("Your settings are saved."), "success")
-        return redirect(url_for("accounts.settings"))
+        with attempt(form=form) as outcome:
+            services.update_profile(current_user, name=form.name.data, locale=form.locale.data)
+        if outcome.ok:
+            session["locale"] = form.locale.data
+            flash(_("Your settings are saved."), "success")
+            return redirect(url_for("accounts.settings"))
     if request.method == "POST" and "password-current_password" in request.form and password_form.validate_on_submit():
         with attempt(form=password_form) as outcome:
             services.change_password(current_user, password_form.current_password.data, password_form.password.data)
@@ -196,15 +196,13 @@ def tokens() -> Any:
     new_token = None
     if form.validate_on_submit():
         with attempt(form=form) as outcome:
-            new_token, _record = services.create_api_token(
+            new_token, _record = services.create_personal_token(
                 db.session, current_user, form.name.data, scopes=form.scopes.data,
-                expires_at=services.expiry_after(form.expiry_days()))
+                expires_in_days=form.expiry_days())
         if outcome.ok:
             form = ApiTokenForm(formdata=None)
     status = 422 if form.errors else 200
-    records = db.session.execute(
-        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
-    ).scalars().all()
+    records = db.session.execute(services.personal_tokens_query(current_user)).scalars().all()
     return render_template("accounts/tokens.html", form=form, tokens=records, new_token=new_token,
                            revoke_form=CSRFOnlyForm(), now=utcnow()), status
 
@@ -213,9 +211,7 @@ def tokens() -> Any:
 @login_required
 def revoke_token(token_id: int) -> Any:
     form = CSRFOnlyForm()
-    record = db.session.execute(
-        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == current_user.id)
-    ).scalar_one_or_none()
+    record = services.own_token(db.session, current_user, token_id)
     if record is None:
         abort(404)
     if form.validate_on_submit():

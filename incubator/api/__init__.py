@@ -37,7 +37,7 @@ SCOPES_DOC = (
     "for one of cohorts, mentoring, booking, intake, payments, reporting, orgs (`write` implies `read`). "
     "A GET or HEAD needs a read scope of the operation's domain, anything else a write scope (each "
     "operation names them in `x-scopes`); without one the answer is 403 `insufficient_scope`. Operations "
-    "outside those domains (`/me`) need `read` or `write`. An expired token answers 401 `token_expired`."
+    "outside those domains (`/me`, `/admin`) need `read` or `write`. An expired token answers 401 `token_expired`."
 )
 API_DESCRIPTION = (
     "Personal API tokens from Account → API tokens, or an organisation's service tokens (Organisation → "
@@ -174,6 +174,7 @@ def document_operations(spec: Any) -> None:
 def init_app(app: Flask) -> None:
     from incubator.api import (
         accounts,
+        admin,
         booking,
         cohorts,
         intake,
@@ -190,7 +191,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                         "description": SCOPES_DOC})
-    for module in (accounts, orgs, cohorts, mentoring, mentoring_matching, mentoring_sessions, booking, intake,
+    for module in (accounts, admin, orgs, cohorts, mentoring, mentoring_matching, mentoring_sessions, booking, intake,
                    payments, reporting, webhooks):
         csrf.exempt(module.bp)
         api.register_blueprint(module.bp)

@@ -136,10 +136,12 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
                                                      events=["booking.confirmed"])
         delivery = webhooks.ping(session, hook)
     people = {"manager": world.manager, "founder": world.founder, "reviewer": reviewer}
-    tokens = {}
+    tokens, spares = {}, {}
     for role, user in people.items():
         token, _record = create_api_token(session, user, f"schemathesis {role}")
         tokens[role] = {"Authorization": f"Bearer {token}"}
+        # The personal token /me/tokens/{token_id} reads and revokes: not the one that calls.
+        spares[role] = create_api_token(session, user, f"spare {role}")[1].id
     session.flush()
     rows = {
         "cohort_id": [world.cohort.id],
@@ -168,9 +170,10 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
     }
     rows["mentor_id"] = rows["mentor_profile_id"]  # the body's name for a mentor profile
     ids = {  # what each person would ask about: the founder their own startup and draft, the reviewer theirs
-        "manager": rows,
-        "founder": {**rows, "startup_id": [world.startup.id], "match_id": [match.id], "application_id": [draft.id]},
-        "reviewer": {**rows, "application_id": [submitted.id]},
+        "manager": {**rows, "token_id": [spares["manager"]]},
+        "founder": {**rows, "startup_id": [world.startup.id], "match_id": [match.id], "application_id": [draft.id],
+                    "token_id": [spares["founder"]]},
+        "reviewer": {**rows, "application_id": [submitted.id], "token_id": [spares["reviewer"]]},
     }
     return ApiWorld(tokens, ids)
 
