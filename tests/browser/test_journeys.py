@@ -45,6 +45,8 @@ def test_pages_fit_a_phone(browser, live_server):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
     page = context.new_page()
     sign_in(page, live_server, "manager@bbi.example.com")
+    expect(page).to_have_url(live_server["url"] + "/o/bbi/")  # measure the dashboard, once it has loaded
+    page.wait_for_load_state()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     context.close()
