@@ -169,6 +169,7 @@ def init_app(app: Flask) -> None:
     from incubator.api import (
         accounts,
         booking,
+        booking_feeds,  # noqa: F401  (its operations join api.booking's blueprint)
         cohorts,
         intake,
         mentoring,
