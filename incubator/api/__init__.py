@@ -176,6 +176,7 @@ def init_app(app: Flask) -> None:
         accounts,
         admin,
         booking,
+        booking_feeds,  # noqa: F401  (its operations join api.booking's blueprint)
         cohorts,
         intake,
         mentoring,

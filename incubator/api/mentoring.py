@@ -17,9 +17,11 @@ from sqlalchemy import select
 from incubator.accounts.services import get_user_by_email
 from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
+from incubator.api.schemas import FeedOut
 from incubator.cohorts.models import Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
+from incubator.core.feeds import FeedKind, issue_feed_token
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404
 from incubator.core.versioning import check_if_match, etag_of
@@ -196,6 +198,22 @@ def update_mentor(data: dict[str, Any], mentor_profile_id: int) -> Any:
     check_if_match(profile)
     services.save_profile(db.session, g.org, profile.user, **_profile_changes(data))
     return _with_etag(profile)
+
+
+# -- the mentor's calendar feed ---------------------------------------------------------------------
+
+@bp.route("/mentor-profile/feed", methods=["POST"])
+@require(Permission.MENTOR_STARTUPS)
+@bp.response(201, FeedOut)
+@errors(NOT_FOUND, (403, "Only mentors"))
+def new_feed() -> Any:
+    """A new secret address for the caller's mentoring sessions calendar; the previous one stops working.
+    404 when the caller has no mentor profile here, as on the page."""
+    record = access.own_profile(db.session, g.org, g.api_user)
+    if record is None:
+        abort(404)
+    token = issue_feed_token(db.session, org_id=record.org_id, kind=FeedKind.MENTOR, owner_id=record.id)
+    return {"url": url_for("mentoring_feeds.feed", token=token, _external=True)}
 
 
 # -- conflicts of interest ----------------------------------------------------------------------------

@@ -118,3 +118,40 @@ def refund(payment_id: int) -> Any:
     payment = refundable_or_404(payment_id)
     services.refund(db.session, payment)
     return payment
+
+
+class PaymentAccountIn(Schema):
+    stripe_account_id = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                                      metadata={"description": "The Stripe Connect account id",
+                                                "example": "acct_1AbCdEf"})
+
+
+class PaymentAccountOut(Schema):
+    stripe_account_id = fields.String(required=True)
+    connected_at = fields.DateTime(required=True)
+
+
+MANAGERS = (403, "Only those who manage payments")
+
+
+@bp.route("/payment-account")
+@require(Permission.MANAGE_PAYMENTS)
+@bp.response(200, PaymentAccountOut)
+@error_responses(bp, (404, "Not found, or no account is connected yet"), MANAGERS)
+def get_payment_account() -> Any:
+    """The organisation's Stripe account, which receives its payments (the payments page shows it)."""
+    account = services.account_for(db.session, g.org)
+    if account is None:
+        abort(404)
+    return account
+
+
+@bp.route("/payment-account", methods=["PUT"])
+@require(Permission.MANAGE_PAYMENTS)
+@bp.arguments(PaymentAccountIn)
+@bp.response(200, PaymentAccountOut)
+@error_responses(bp, NOT_FOUND, MANAGERS,
+                 (422, "`invalid_account`: not a Stripe account id (`fields.stripe_account_id`)"))
+def put_payment_account(data: dict[str, Any]) -> Any:
+    """Connect (or replace) the organisation's Stripe account, as the payments page does."""
+    return services.connect_account(db.session, g.org, data["stripe_account_id"])

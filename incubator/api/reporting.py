@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, send_file
+from flask import abort, g, send_file, url_for
+from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from incubator.api import api_blueprint, error_responses
@@ -13,7 +14,7 @@ from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
 from incubator.core.money import to_major, to_minor
 from incubator.core.permissions import Permission, require
-from incubator.core.storage import storage
+from incubator.core.storage import image_mimetype, storage
 from incubator.core.tenancy import org_today
 from incubator.core.timezones import to_local
 from incubator.extensions import db
@@ -312,3 +313,47 @@ def _whole(value: Any) -> int:
     if value != int(value):
         raise ValueError(value)
     return int(value)
+
+
+# -- the logo printed on the reports ----------------------------------------------------------------
+
+class LogoIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    logo = Upload(required=True, metadata={"description": "A PNG or JPEG image of at most 1 MB (multipart/form-data)"})
+
+
+class LogoOut(Schema):
+    url = fields.String(required=True, metadata={"description": "Where the API serves the logo"})
+
+
+@bp.route("/reports/logo", methods=["PUT"])
+@require(Permission.MANAGE_ORG)
+@bp.arguments(LogoIn, location="files")
+@bp.response(200, LogoOut)
+@error_responses(bp, NOT_FOUND, (403, "Only those who manage the organisation set the logo"),
+                 (413, "Larger than the upload limit"), (422, "Not a PNG or JPEG image, or over 1 MB (`fields.logo`)"))
+def put_logo(files: dict[str, Any]) -> Any:
+    """Replace the logo printed on the organisation's reports, with the page's checks (by content)."""
+    services.save_logo(db.session, g.org, files["logo"])
+    return {"url": url_for("api_reporting.get_logo", org=g.org.slug, _external=True)}
+
+
+@bp.route("/reports/logo")
+@require(Permission.VIEW_REPORTS)
+@bp.doc(responses={"200": {"description": "The logo (PNG or JPEG)", "content": dict.fromkeys(
+    ("image/png", "image/jpeg"), {"schema": {"type": "string", "format": "binary"}})}})
+@error_responses(bp, NOT_FOUND, (403, "The caller's role sees no reports"))
+def get_logo() -> Any:
+    """The logo printed on the reports; 404 when none is set."""
+    record = services.branding(db.session, g.org)
+    if record is None or not record.logo_key:
+        abort(404)
+    try:
+        path = storage().path(record.logo_key)
+    except (FileNotFoundError, ValueError):
+        abort(404)
+    if not path.exists():
+        abort(404)
+    return send_file(path, mimetype=image_mimetype(record.logo_key), max_age=300)

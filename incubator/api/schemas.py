@@ -26,3 +26,10 @@ class OrgOut(Schema):
     currency = fields.String(required=True)
     default_locale = fields.String(required=True)
     role = fields.String(required=True, metadata={"description": "The caller's role in this organisation"})
+
+
+class FeedOut(Schema):
+    """A calendar feed's new address (bookings, a resource's, a mentor's)."""
+
+    url = fields.String(required=True, metadata={
+        "description": "The secret .ics address (absolute); the previous address no longer works"})

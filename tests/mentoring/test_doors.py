@@ -53,6 +53,7 @@ EXPECTED = {
     "list sessions": EVERY_MEMBER, "get session": MATCH_SEEN, "create session": MATCH_SEEN,
     "reschedule": MATCH_SEEN, "cancel": MATCH_SEEN, "log": row(F, F, H, A, F, H, H), "rate": row(F, F, H, F, A, H, H),
     "list action items": EVERY_MEMBER, "action item done": MATCH_SEEN,
+    "new feed": row(F, F, F, A, F, F, H),  # only mentors, of their own profile
 }
 
 
@@ -156,6 +157,7 @@ def _operations(world, mentors, scene, email: str):
         ("list action items", get(f"{o}/mentoring"), call("GET", f"{api}/action-items")),
         ("action item done", post(f"{o}/action-items/{item}/done"),
          call("PATCH", f"{api}/action-items/{item}", json={"done": True})),
+        ("new feed", post(f"{o}/mentor-profile/feed"), call("POST", f"{api}/mentor-profile/feed")),
     ]
 
 
