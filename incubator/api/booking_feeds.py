@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import g, url_for
 
-from incubator.api.booking import MANAGERS, NOT_FOUND, bp, errors
+from incubator.api.booking_common import MANAGERS, NOT_FOUND, bp, errors
 from incubator.api.schemas import FeedOut
 from incubator.booking.models import Resource
 from incubator.core.feeds import FeedKind, issue_feed_token
