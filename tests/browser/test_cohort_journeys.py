@@ -42,6 +42,8 @@ def test_founder_submits_a_checkin_and_manager_verifies_and_locks_it(browser, li
     page.get_by_role("link", name="BBI Cohort 2026").click()
     expect(page.get_by_test_id("startup-table").locator("tbody tr")).to_have_count(9)
     expect(page.locator("#cohort-chart")).to_be_visible()
+    # the chart script runs after the page loads: wait for it to have drawn
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('cohort-chart'))")
     assert page.evaluate("Chart.getChart(document.getElementById('cohort-chart')).data.datasets.length") >= 2
     shot(page, "cohort-dashboard")
     page.get_by_role("link", name="AgriSense BD").click()

@@ -24,6 +24,8 @@ def test_funder_reads_the_report_and_downloads_it(browser, live_server, shot):
     expect(page.locator('[data-headline="startups"]')).to_have_text("9")
     expect(page.get_by_test_id("startups").locator("tbody tr")).to_have_count(9)
     expect(page.locator("#report-chart")).to_be_visible()
+    # the chart script runs after the page loads: wait for it to have drawn
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('report-chart'))")
     drawn = page.evaluate("Chart.getChart(document.getElementById('report-chart')).data.datasets.map(d => d.type)")
     assert drawn[-1] == "line" and "bar" in drawn  # the KPI bars, with the mentoring hours as a line
     shot(page, "funder-report")
