@@ -25,7 +25,11 @@ class Stale(DomainError):
     code = "stale"
 
 
-STALE_MESSAGE = "Someone else changed this since you opened it. Reload to see their changes, then edit again."
+def stale_message() -> str:
+    """The one wording of a lost edit, in the reader's language, for pages and API alike."""
+    from flask_babel import gettext
+
+    return str(gettext("Someone else changed this since you opened it. Reload to see their changes, then edit again."))
 
 
 class Versioned:
@@ -50,7 +54,7 @@ def check_if_match(row: Any) -> None:
     if not if_match or if_match.star_tag:
         return
     if not if_match.contains(etag_of(row).strip('"')):
-        raise Stale(STALE_MESSAGE, fields={"If-Match": "does not match the current ETag"})
+        raise Stale(stale_message(), fields={"If-Match": "does not match the current ETag"})
 
 
 def check_version(row: Any, submitted: Any) -> None:
@@ -60,8 +64,5 @@ def check_version(row: Any, submitted: Any) -> None:
     except (TypeError, ValueError):
         version = None
     if version != row.version:
-        from flask_babel import gettext
-
-        message = gettext("Someone else changed this since you opened it. Reload to see their changes, "
-                          "then edit again.")
+        message = stale_message()
         raise Stale(message, fields={"version": message})

@@ -23,7 +23,7 @@ from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotFound
 from incubator.core.pagination import text_filter
 from incubator.core.tenancy import lock_row
-from incubator.core.versioning import STALE_MESSAGE, Stale, etag_of
+from incubator.core.versioning import Stale, etag_of, stale_message
 from incubator.intake import formspec
 from incubator.intake.models import Application, Call, Criterion, FormVersion, Review, ReviewStatus, Stage
 from incubator.orgs.models import Organisation
@@ -145,7 +145,8 @@ def rubric_tag(call: Call) -> str:
 def _check_tag(current: str, expected: Collection[str] | None) -> None:
     """``expected``: the tags the editor started from (None: not checked)."""
     if expected is not None and current not in expected:
-        raise Stale(_(STALE_MESSAGE), fields={"version": _(STALE_MESSAGE)})
+        message = stale_message()
+        raise Stale(message, fields={"version": message})
 
 
 # -- the form ---------------------------------------------------------------------------------------

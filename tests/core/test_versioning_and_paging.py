@@ -116,3 +116,15 @@ def test_a_list_across_organisations_is_counted_across_them_too(app: Flask, conn
         assert (page.total, len(page.items)) == (2, 2)
         scoped = paginate(db.session, stmt.execution_options(all_orgs=False), per_page=10, page=1)
         assert (scoped.total, len(scoped.items)) == (1, 1)
+
+
+def test_a_stale_api_edit_is_refused_in_the_readers_language(app: Flask) -> None:
+    """Both doors say it the same way: the API's 412 follows the caller's language like its other errors."""
+    with app.test_request_context(headers={"If-Match": etag_of(Row(1)), "Accept-Language": "vi"}):
+        with pytest.raises(Stale) as refused:
+            check_if_match(Row(2))
+        assert refused.value.message.startswith("Người khác đã thay đổi mục này")
+    with app.test_request_context(headers={"If-Match": etag_of(Row(1)), "Accept-Language": "en"}):
+        with pytest.raises(Stale) as refused:
+            check_if_match(Row(2))
+        assert refused.value.message.startswith("Someone else changed this")
