@@ -150,6 +150,7 @@ def list_bookings(query: dict[str, Any], pagination_parameters: PaginationParame
     labs included. Filters: ``status``, ``resource_id``, and bookings overlapping ``from``/``to``."""
     if query["mine"] or not g.membership.has(Permission.MANAGE_RESOURCES):
         stmt = select(Booking).where(Booking.user_id == g.api_user.id, or_(
+            # all_orgs: a partner's bookings of shared labs are their owners' rows
             Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id)).execution_options(all_orgs=True)
     else:
         stmt = select(Booking).where(Booking.org_id == g.org.id)

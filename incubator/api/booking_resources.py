@@ -117,6 +117,7 @@ def list_resources(query: dict[str, Any], pagination_parameters: PaginationParam
     if g.membership.has(Permission.BOOK_RESOURCES):
         scope = or_(scope, Resource.id.in_(shared))
     stmt = (select(Resource).where(scope, Resource.active.is_(True))
+            # all_orgs: own resources and those other organisations share with this one
             .order_by(Resource.org_id != g.org.id, Resource.name, Resource.id).execution_options(all_orgs=True))
     if (match := text_filter(query.get("q"), Resource.name)) is not None:
         stmt = stmt.where(match)
@@ -153,7 +154,7 @@ def get_resource(resource_id: int) -> Any:
     if own is not None:
         return _resource_detail(own), 200, {"ETag": etag_of(own)}
     resource, share, owner = bookable_resource_or_404(resource_id, g.membership)
-    with all_orgs(db.session):
+    with all_orgs(db.session):  # a shared resource is its owner's row
         return _resource_detail(resource, owner, share)
 
 
@@ -196,7 +197,7 @@ def update_resource(data: dict[str, Any], resource_id: int) -> Any:
 @errors(NOT_FOUND, FORBIDDEN, (422, "Invalid range"))
 def availability(query: dict[str, Any], resource_id: int) -> Any:
     resource = g.resource
-    with all_orgs(db.session):
+    with all_orgs(db.session):  # a shared resource's bookings are its owner's rows
         free = services.free_intervals(db.session, g.owner, [resource], query["from_"], query["to"])[resource.id]
     return {"free": [{"starts_at": s, "ends_at": e} for s, e in free]}
 

@@ -141,7 +141,7 @@ def lock_row(session: Session, obj: Any) -> None:
     """Lock ``obj``'s row until the transaction ends (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
     write transactions already run one at a time) and read it afresh, as the last holder left it."""
     session.flush()  # a refresh would drop changes not yet written
-    with all_orgs(session):
+    with all_orgs(session):  # the row was already loaded through the caller's scope
         session.refresh(obj, with_for_update=True)
 
 

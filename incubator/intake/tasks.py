@@ -25,7 +25,7 @@ def send_deadline_reminders(session: Session, now: datetime | None = None) -> in
     """Applicants with a draft in a call closing within 24 hours get one reminder; answers how many."""
     now = now or utcnow()
     sent = 0
-    with all_orgs(session):
+    with all_orgs(session):  # a job over every organisation's drafts
         drafts = session.execute(
             select(Application).join(Call).where(Application.stage == Stage.DRAFT, Application.reminded_at.is_(None),
                                                  Call.closes_at > now, Call.closes_at <= now + REMINDER_BEFORE)
@@ -58,6 +58,6 @@ def send_decision_letters(org_id: int, call_id: int) -> int:
     from incubator.intake.decisions import send_letters
 
     session = db.session
-    with all_orgs(session):
+    with all_orgs(session):  # a job: the call names its organisation
         call = session.execute(select(Call).where(Call.id == call_id, Call.org_id == org_id)).scalar_one_or_none()
         return 0 if call is None else send_letters(session, call)
