@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -85,8 +85,8 @@ def _is_large(chosen: list[Any]) -> bool:
 
 
 def send_export(export: ReportExport) -> Any:
-    return send_file(storage().path(services.stored_file(export)), mimetype=services.FORMATS[export.format],
-                     as_attachment=True, download_name=export.filename, max_age=0)
+    return storage().send(services.stored_file(export), mimetype=services.FORMATS[export.format],
+                          as_attachment=True, download_name=export.filename, max_age=0)
 
 
 @bp.route("/download.csv", defaults={"fmt": "csv"})
@@ -192,7 +192,7 @@ def logo() -> Any:
     record = services.branding(db.session, g.org)
     if record is None or not record.logo_key:
         abort(404)
-    return send_file(storage().path(record.logo_key), mimetype=image_mimetype(record.logo_key), max_age=300)
+    return storage().send(record.logo_key, mimetype=image_mimetype(record.logo_key), max_age=300)
 
 
 def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:
