@@ -106,14 +106,15 @@ def walk(app: Any, session: Any, role: str, person: Any, doors: list[Door], ids:
     wrong = []
     for door in doors:
         method, path, body = door.api
-        api = apis.open(f"/api/v1/orgs/{slug}" + path.format(**ids), method=method, headers=headers,
-                        **({"json": body} if body is not None else {}))
+        api = apis.open(_url(f"/api/v1/orgs/{slug}", path, ids), method=method, headers=headers,
+                        **({"json": filled(body, ids)} if body is not None else {}))
         found = answer_class(api)
         if door.page is not None:
             page_method, page_path, form = door.page
-            url = f"/o/{slug}" + page_path.format(**ids)
-            page = pages.get(url) if page_method == "GET" else pages.post(url, data={**(form or {}),
-                                                                                   "csrf_token": token})
+            url = _url(f"/o/{slug}", page_path, ids)
+            page = pages.get(url) if page_method == "GET" else pages.post(url, data={
+                **{k: v if isinstance(v, list) else str(v) for k, v in filled(form or {}, ids).items()},
+                "csrf_token": token})
             if answer_class(page) != found:
                 wrong.append(f"{door.name}: page {page.status_code} ({answer_class(page)}) vs API {api.status_code}"
                              f" ({found})")
@@ -121,3 +122,35 @@ def walk(app: Any, session: Any, role: str, person: Any, doors: list[Door], ids:
         if found != door.expect[role]:
             wrong.append(f"{door.name}: {found} ({api.status_code}), expected {door.expect[role]}")
     return wrong
+
+
+def _url(prefix: str, path: str, ids: dict[str, Any]) -> str:
+    """A path of the organisation under ``prefix``; one of the platform (``/api/...``, ``/admin...``) as is."""
+    path = path.format(**ids)
+    return path if path.startswith(("/api/", "/admin")) else prefix + path
+
+
+def filled(value: Any, ids: dict[str, Any]) -> Any:
+    """``"{name}"`` in a body or a form is the id ``name`` (a number in JSON, text in a form)."""
+    if isinstance(value, dict):
+        return {k: filled(v, ids) for k, v in value.items()}
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
+        return ids[value[1:-1]]
+    return value
+
+
+def person(world: Any, role: str) -> Any:
+    """Who walks a table in ``role``, with bbi's ``world``: its manager, founder (of AgriSense) and funder,
+    a new member for the other roles, the owner of another organisation, a platform admin who is no
+    member of bbi, or None (not signed in)."""
+    from incubator.core.permissions import Role
+    from tests.factories import OrgFactory, UserFactory, member
+
+    if role == "anonymous":
+        return None
+    if role == "outsider":
+        return member(OrgFactory(slug="elsewhere"), Role.OWNER)
+    if role == "admin":
+        return UserFactory(is_admin=True)
+    return {"manager": world.manager, "founder": world.founder, "funder": world.funder}.get(role) \
+        or member(world.org, Role(role))

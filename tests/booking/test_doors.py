@@ -21,10 +21,9 @@ from incubator.booking.models import Booking, BookingStatus, Lab, OpeningHours, 
 from incubator.booking.waitlist import join_waitlist
 from incubator.cohorts.models import ResourceKind
 from incubator.core.db import utcnow
-from incubator.core.permissions import Role
 from tests.booking.fixtures import SAIGON, next_weekday_at
-from tests.doors import MANAGERS, ROLES, Door, documented, expect, walk
-from tests.factories import OrgFactory, UserFactory, member
+from tests.doors import MANAGERS, ROLES, Door, documented, expect, person, walk
+from tests.factories import OrgFactory
 
 BOOKERS = (*MANAGERS, "founder")  # BOOK_RESOURCES, and the founder has a startup of bbi
 RULES = {"name": "Meeting room", "kind": "room", "slot_minutes": "30", "min_minutes": "30", "max_minutes": "120",
@@ -174,37 +173,10 @@ def _ids(world: Any, fablab: Any, scene: dict[str, Any]) -> dict[str, Any]:
             "other_founder": world.other_founder.id}
 
 
-def _person(world: Any, role: str) -> Any:
-    if role == "anonymous":
-        return None
-    if role == "outsider":
-        return member(OrgFactory(slug="elsewhere"), Role.OWNER)
-    if role == "admin":
-        return UserFactory(is_admin=True)
-    return {"manager": world.manager, "founder": world.founder, "funder": world.funder}.get(role) \
-        or member(world.org, Role(role))
-
-
-def _filled(value: Any, ids: dict[str, Any]) -> Any:
-    """``"{name}"`` in a body or form is the id ``name`` (an int in JSON, text in a form)."""
-    if isinstance(value, dict):
-        return {k: _filled(v, ids) for k, v in value.items()}
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
-        return ids[value[1:-1]]
-    return value
-
-
 @pytest.mark.parametrize("role", ROLES)
 def test_every_booking_operation_answers_alike_through_the_page_and_the_api(app, session, world, fablab, scene,
                                                                             role):
-    ids = _ids(world, fablab, scene)
-    table = []
-    for door in doors(world, fablab, scene):
-        method, path, body = door.api
-        page = door.page and (door.page[0], door.page[1],
-                              {k: str(v) for k, v in _filled(door.page[2] or {}, ids).items()})
-        table.append(Door(door.name, (method, path, _filled(body, ids)), page, door.expect, door.no_page))
-    wrong = walk(app, session, role, _person(world, role), table, ids)
+    wrong = walk(app, session, role, person(world, role), doors(world, fablab, scene), _ids(world, fablab, scene))
     assert not wrong, f"{role}: {wrong}"
 
 
