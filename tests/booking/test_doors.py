@@ -21,9 +21,10 @@ from incubator.booking.models import Booking, BookingStatus, Lab, OpeningHours, 
 from incubator.booking.waitlist import join_waitlist
 from incubator.cohorts.models import ResourceKind
 from incubator.core.db import utcnow
+from incubator.core.permissions import Role
 from tests.booking.fixtures import SAIGON, next_weekday_at
 from tests.doors import MANAGERS, ROLES, Door, documented, expect, person, walk
-from tests.factories import OrgFactory
+from tests.factories import OrgFactory, member
 
 BOOKERS = (*MANAGERS, "founder")  # BOOK_RESOURCES, and the founder has a startup of bbi
 RULES = {"name": "Meeting room", "kind": "room", "slot_minutes": "30", "min_minutes": "30", "max_minutes": "120",
@@ -187,3 +188,19 @@ def test_the_table_walks_every_booking_operation_of_the_document(app, world, fab
     walked = {door.operation for door in table}
     assert walked == documented(app, {"api_booking"}), sorted(documented(app, {"api_booking"}) ^ walked)
     assert all(door.no_page for door in table if door.page is None)
+
+
+def test_a_founder_without_a_startup_gets_no_shared_resource_through_either_door(app, session, world, fablab,
+                                                                                  scene):
+    """The shared-resource pages refuse a founder membership with no startup (``booking_refusal``: 403
+    ``no_startup``); the API's resource, availability and booking of a shared resource answer the same."""
+    shared = [door for door in doors(world, fablab, scene) if "shared" in door.name]
+    start = scene["start"] + timedelta(days=2)
+    span = f"?from={quote(start.isoformat())}&to={quote((start + timedelta(days=1)).isoformat())}"
+    shared.append(Door("shared availability", ("GET", "/resources/{shared_id}/availability" + span, None),
+                       ("GET", "/shared-resources/{shared_id}", None), {}))
+    refused = {"founder": "forbidden"}
+    table = [Door(door.name, door.api, door.page, refused) for door in shared]
+    assert len(table) == 3
+    lone = member(world.org, Role.FOUNDER)  # a founder of no startup (e.g. one who applied to a call)
+    assert walk(app, session, "founder", lone, table, _ids(world, fablab, scene)) == []
