@@ -88,3 +88,4 @@ def test_the_table_walks_every_payments_operation_of_the_document(app):
     """A payments operation added to the API without a row here fails this test."""
     walked = {door.operation for door in doors()}
     assert walked == documented(app, {"api_payments"}), sorted(documented(app, {"api_payments"}) ^ walked)
+    assert all(door.page is not None for door in doors())
