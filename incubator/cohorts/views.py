@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -39,11 +41,17 @@ bp = org_blueprint("cohorts", __name__)
 for _name, _predicate in access.TEMPLATE_GLOBALS.items():
     bp.add_app_template_global(_predicate, _name)
 
-COHORT_TABLE_PAGE = 50  # startups a page on a cohort's dashboard (its totals and charts cover them all)
+COHORT_TABLE_PAGE = 25  # startups a page of a cohort's dashboard, as the other lists (its totals cover them all)
 
 
 @bp.app_template_filter("enum_label")
 def enum_label(value: str) -> str:
+    return _enum_label(value, str(get_locale()))
+
+
+@lru_cache(maxsize=1024)
+def _enum_label(value: str, locale: str) -> str:
+    """An enum value's label in ``locale`` (the current one), translated once per locale."""
     from incubator.cohorts.models import LABELS
 
     return str(LABELS.get(value, value))
