@@ -30,7 +30,7 @@ from incubator.cohorts.models import (
 from incubator.core.pagination import Page, paginate
 
 STOCKS = ("employees_full_time", "employees_part_time", "customers")  # head-counts: the latest report's
-PER_PAGE = 25  # startups a page of the table (the totals and charts cover them all)
+PER_PAGE = 50  # startups a page of the table (the totals and charts cover them all)
 
 
 @dataclass

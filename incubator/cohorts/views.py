@@ -41,7 +41,7 @@ bp = org_blueprint("cohorts", __name__)
 for _name, _predicate in access.TEMPLATE_GLOBALS.items():
     bp.add_app_template_global(_predicate, _name)
 
-COHORT_TABLE_PAGE = 25  # startups a page of a cohort's dashboard, as the other lists (its totals cover them all)
+COHORT_TABLE_PAGE = 50  # startups a page on a cohort's dashboard (its totals and charts cover them all)
 
 
 @bp.app_template_filter("enum_label")
