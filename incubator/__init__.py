@@ -275,7 +275,7 @@ def _loaded_user_id() -> int | None:
 
 def _init_templates(app: Flask) -> None:
     from incubator.accounts.forms import CSRFOnlyForm, LanguageForm
-    from incubator.core.money import format_money
+    from incubator.core.money import format_money, format_money_cached
     from incubator.core.permissions import Permission, Role, can
     from incubator.orgs.models import OrgKind
 
@@ -284,7 +284,10 @@ def _init_templates(app: Flask) -> None:
         if amount_minor is None:
             return ""
         org = g.get("org")
-        return format_money(amount_minor, currency or (org.currency if org else "VND"), str(get_locale()))
+        currency = currency or (org.currency if org else "VND")
+        if type(amount_minor) is int:  # minor units, as stored: formatted once per amount (floats vary: -0.0)
+            return format_money_cached(amount_minor, currency, str(get_locale()))
+        return format_money(amount_minor, currency, str(get_locale()))
 
     @app.template_filter("mail_datetime")
     def _mail_datetime(value: Any, user: Any = None, org: Any = None, zone: bool = True) -> str:
