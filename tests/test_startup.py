@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# weasyprint: PDF reports; alembic: `flask db`; ortools, scipy.optimize, networkx: the mentor matching solver.
-LAZY = ("weasyprint", "alembic", "ortools", "scipy.optimize", "networkx")
+# weasyprint: PDF reports; alembic: `flask db`; ortools, scipy.optimize, networkx: the mentor matching solver;
+# icalendar: calendar feeds and invitations.
+LAZY = ("weasyprint", "alembic", "ortools", "scipy.optimize", "networkx", "icalendar")
 
 
 def _loaded_after(code: str, tmp_path: Path) -> list[str]:
