@@ -234,3 +234,22 @@ def config_from_env() -> type[Config]:
         return CONFIGS[name]
     except KeyError as exc:
         raise ConfigError(f"INCUBATOR_ENV must be one of {sorted(CONFIGS)}, got {name!r}") from exc
+
+
+# -- gunicorn ---------------------------------------------------------------------------------------
+# ``gunicorn -c python:config wsgi:app`` (the Dockerfile's command) reads the lowercase names below;
+# GUNICORN_CMD_ARGS and the command line override them. The app is loaded once in the master and the
+# workers are forked from it (``--preload``): its code and libraries are shared pages, not one copy per
+# worker, and a broken app fails at start instead of in a worker loop.
+preload_app = True
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Each worker gets its own database connections (see ``incubator.after_fork``)."""
+    from flask import Flask
+
+    from incubator import after_fork
+
+    app = getattr(getattr(server, "app", None), "callable", None)  # the preloaded app; None without --preload
+    if isinstance(app, Flask):
+        after_fork(app)

@@ -99,6 +99,18 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
     return app
 
 
+def after_fork(app: Flask) -> None:
+    """In a process forked from one that had created the app (``gunicorn --preload``): start its own pool.
+
+    The engine is created before the fork and its pool would be shared: ``dispose(close=False)`` drops the
+    parent's connections from this process's pool without closing them (they are the parent's to close), so
+    the worker opens its own on first use. Nothing else needs it: Huey's SQLite storage opens its connection
+    when a job is queued (and closes the one that made its tables), redis-py's pools and the limiter's
+    memory storage notice a new process id, and Python's ``random`` is reseeded in every child.
+    """
+    app.extensions["db_engine"].dispose(close=False)
+
+
 def _load_config(app: Flask, config: type[config_module.Config] | dict[str, Any] | None) -> None:
     base = config if isinstance(config, type) else config_module.config_from_env()
     app.config.from_object(base)
