@@ -24,35 +24,36 @@ class Quote:
     cohort: Cohort | None
 
 
-def active_startup(session: Session, org: Organisation, user: User) -> tuple[Startup | None, Cohort | None]:
-    """The startup a founder books for, with its active cohort (whose credits apply)."""
+def active_startup(session: Session, org: Organisation, user: User,
+                   lock: bool = False) -> tuple[Startup | None, Cohort | None]:
+    """The startup a founder books for, with its active cohort (whose credits apply).
+
+    With ``lock``, the startup's row is locked by the same statement, until the transaction ends: the
+    rules that count across a startup's rows (weekly quota, credit balance) then run one booking at a
+    time per startup. On PostgreSQL ``FOR NO KEY UPDATE OF startups``, so that rows referencing it can
+    still be inserted; SQLite's write transactions (``BEGIN IMMEDIATE``) already run one at a time, and
+    it ignores the clause."""
     from incubator.cohorts.models import StartupFounder
 
-    row = session.execute(
-        select(Startup, Cohort).join(StartupFounder, StartupFounder.startup_id == Startup.id)
-        .join(Enrolment, Enrolment.startup_id == Startup.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Startup.org_id == org.id, StartupFounder.user_id == user.id,
-               Enrolment.status == EnrolmentStatus.ACTIVE).order_by(Cohort.starts_on.desc()).limit(1)).first()
+    stmt = (select(Startup, Cohort).join(StartupFounder, StartupFounder.startup_id == Startup.id)
+            .join(Enrolment, Enrolment.startup_id == Startup.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+            .where(Startup.org_id == org.id, StartupFounder.user_id == user.id,
+                   Enrolment.status == EnrolmentStatus.ACTIVE).order_by(Cohort.starts_on.desc()).limit(1))
+    if lock:
+        stmt = stmt.with_for_update(key_share=True, of=Startup)
+    row = session.execute(stmt).first()
     return (row[0], row[1]) if row else (None, None)
 
 
-def lock_startup(session: Session, startup: Startup) -> None:
-    """Serialise the rules that count across a startup's rows (weekly quota, credit balance): one
-    booking at a time per startup reads and writes them. On PostgreSQL a row lock on the startup
-    (``FOR NO KEY UPDATE``, so that rows referencing it can still be inserted); SQLite's write
-    transactions (``BEGIN IMMEDIATE``) already run one at a time, and it ignores the clause."""
-    session.execute(select(Startup.id).where(Startup.id == startup.id).with_for_update(key_share=True)
-                    .execution_options(all_orgs=True))  # the lock is taken whichever organisation is in context
-
-
 def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str) -> int:
-    """Minutes of ``kind`` the startup still has: included hours minus what the ledger says was used."""
-    included = session.execute(select(CohortLabCredit.hours).where(
-        CohortLabCredit.cohort_id == cohort.id, CohortLabCredit.resource_kind == kind)).scalar() or 0
-    moved = session.execute(select(func.coalesce(func.sum(LedgerEntry.minutes), 0)).where(
+    """Minutes of ``kind`` the startup still has: included hours minus what the ledger says was used
+    (one statement)."""
+    included = select(CohortLabCredit.hours).where(
+        CohortLabCredit.cohort_id == cohort.id, CohortLabCredit.resource_kind == kind).scalar_subquery()
+    moved = select(func.coalesce(func.sum(LedgerEntry.minutes), 0)).where(
         LedgerEntry.startup_id == startup.id, LedgerEntry.cohort_id == cohort.id,
-        LedgerEntry.resource_kind == kind)).scalar_one()
-    return included * 60 + int(moved)
+        LedgerEntry.resource_kind == kind).scalar_subquery()
+    return int(session.execute(select(func.coalesce(included, 0) * 60 + moved)).scalar_one())
 
 
 def quote(session: Session, resource: Resource, startup: Startup | None, cohort: Cohort | None,
