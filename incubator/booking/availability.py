@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking, Closure, Resource
-from incubator.booking.services import holds_slot, overlapping
+from incubator.booking.rules import holds_slot, overlapping
 from incubator.core.db import utcnow
 from incubator.core.weekly import window_times
 from incubator.orgs.models import Organisation

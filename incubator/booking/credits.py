@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,25 +46,32 @@ def active_startup(session: Session, org: Organisation, user: User,
     return (row[0], row[1]) if row else (None, None)
 
 
-def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str) -> int:
-    """Minutes of ``kind`` the startup still has: included hours minus what the ledger says was used
-    (one statement)."""
+def credit_balance_sql(startup: Startup, cohort: Cohort, kind: str) -> Any:
+    """Minutes of ``kind`` the startup still has, as one SQL expression: included hours minus what the
+    ledger says was used."""
     included = select(CohortLabCredit.hours).where(
         CohortLabCredit.cohort_id == cohort.id, CohortLabCredit.resource_kind == kind).scalar_subquery()
     moved = select(func.coalesce(func.sum(LedgerEntry.minutes), 0)).where(
         LedgerEntry.startup_id == startup.id, LedgerEntry.cohort_id == cohort.id,
         LedgerEntry.resource_kind == kind).scalar_subquery()
-    return int(session.execute(select(func.coalesce(included, 0) * 60 + moved)).scalar_one())
+    return func.coalesce(included, 0) * 60 + moved
+
+
+def credit_balance(session: Session, startup: Startup, cohort: Cohort, kind: str) -> int:
+    """Minutes of ``kind`` the startup still has (one statement)."""
+    return int(session.execute(select(credit_balance_sql(startup, cohort, kind))).scalar_one())
 
 
 def quote(session: Session, resource: Resource, startup: Startup | None, cohort: Cohort | None,
-          minutes: int, is_staff: bool, partner: bool = False) -> Quote:
-    """Credits first, then the member rate for the rest (staff book for free, partners pay their rate)."""
+          minutes: int, is_staff: bool, partner: bool = False, credits: int | None = None) -> Quote:
+    """Credits first, then the member rate for the rest (staff book for free, partners pay their rate).
+    ``credits``: the startup's balance when the caller has read it already."""
     if is_staff:
         return Quote(minutes, 0, 0, None)
     if partner:
         return Quote(minutes, 0, math.ceil(minutes * resource.price_partner / 60), None)
-    credits = credit_balance(session, startup, cohort, resource.kind) if startup and cohort else 0
+    if credits is None:
+        credits = credit_balance(session, startup, cohort, resource.kind) if startup and cohort else 0
     credit_minutes = max(0, min(minutes, credits))
     rate = resource.price_member if cohort is not None else resource.price_external
     price = math.ceil((minutes - credit_minutes) * rate / 60)

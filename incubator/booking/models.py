@@ -159,7 +159,7 @@ class Booking(OrgScoped, TimestampMixin, Base):
                       Index("ix_bookings_resource_start", "resource_id", "starts_at"),
                       Index("ix_bookings_user_start", "user_id", "starts_at"),
                       Index("ix_bookings_status_hold", "status", "hold_expires_at"),
-                      # a startup's bookings, and its weekly quota of one resource (services.quota_minutes)
+                      # a startup's bookings, and its weekly quota of one resource (rules.quota_minutes)
                       Index("ix_bookings_startup_resource_start", "startup_id", "resource_id", "starts_at"))
 
     id: Mapped[intpk]

@@ -12,40 +12,29 @@ inside a savepoint, so nothing else of the transaction is lost.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
 from incubator.booking.credits import active_startup, quote, refund_credits
-from incubator.booking.models import (
-    ACTIVE_STATUSES,
-    HOLD_STATUSES,
-    Booking,
-    BookingStatus,
-    Certification,
-    Closure,
-    Resource,
-)
-from incubator.booking.usage import minutes_sql
-from incubator.cohorts.models import Startup
+from incubator.booking.models import ACTIVE_STATUSES as ACTIVE_STATUSES  # callers name it here too
+from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
+from incubator.booking.rules import Request, check_rules, holds_slot, overlapping, rule
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
-from incubator.core.weekly import inside_windows
 from incubator.ledger import signals as ledger_signals
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
 from incubator.orgs.models import Organisation
 from incubator.webhooks.services import emit_for
 
 HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
-MAX_BOOKING = timedelta(days=7)  # no booking is longer, and no buffer longer than a day:
-LOOKBACK = MAX_BOOKING + timedelta(days=1)  # so overlap searches only look this far back (an index range)
 OVERLAP_CONSTRAINT = "ex_bookings_no_overlap"  # PostgreSQL's exclusion constraint, and SQLite's triggers' message
 
 
@@ -58,10 +47,6 @@ WEBHOOK_FIELDS = ("resource_id", "startup_id", "user_id", "status", "starts_at",
 
 class SlotTaken(Conflict):
     code = "slot_taken"
-
-
-def rule(code: str, message: str, field: str = "starts_at") -> DomainError:
-    return DomainError(message, code=code, fields={field: message})
 
 
 def expire_holds(session: Session, resource_id: int | None = None, now: datetime | None = None,
@@ -82,109 +67,6 @@ def expire_holds(session: Session, resource_id: int | None = None, now: datetime
     return len(expired)
 
 
-def overlapping(starts_at: datetime, blocked_until: datetime) -> tuple[ColumnElement[bool], ...]:
-    """Bookings whose blocked range meets [starts_at, blocked_until) (an index range on the start)."""
-    return (Booking.starts_at < blocked_until, Booking.starts_at > starts_at - LOOKBACK,
-            Booking.blocked_until > starts_at)
-
-
-def holds_slot(now: datetime) -> ColumnElement[bool]:
-    """Bookings that keep their time at ``now``: active, and not a hold that ran out (which the
-    periodic job, or the next booking of that time, releases)."""
-    return and_(Booking.status.in_(ACTIVE_STATUSES), or_(
-        Booking.status.not_in(HOLD_STATUSES), Booking.hold_expires_at.is_(None), Booking.hold_expires_at >= now))
-
-
-def _local(moment: datetime, org: Organisation) -> datetime:
-    return moment.astimezone(ZoneInfo(org.timezone))
-
-
-def check_rules(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
-                ends_at: datetime, startup: Startup | None, now: datetime) -> None:
-    """Every rule but the overlap, each with its own code, in this order: the resource, the times, the
-    calendar (notice, horizon, closures, opening hours), the person's training, the startup's quota."""
-    if not resource.active:
-        raise rule("resource_inactive", _("This resource cannot be booked at the moment."), "resource_id")
-    _check_times(org, resource, starts_at, ends_at)
-    _check_calendar(session, org, resource, starts_at, ends_at, now)
-    _check_training(session, org, resource, user, ends_at)
-    if resource.max_hours_per_week and startup is not None:
-        _check_quota(session, org, resource, startup, starts_at, ends_at)
-
-
-def _check_times(org: Organisation, resource: Resource, starts_at: datetime, ends_at: datetime) -> None:
-    """Times with a zone, in order, on the resource's slots, between its shortest and longest booking."""
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise rule("invalid_time", _("Give times with their time zone."))
-    if ends_at <= starts_at:
-        raise rule("invalid_range", _("The end must come after the start."), "ends_at")
-    minutes = (ends_at - starts_at).total_seconds() / 60
-    local_start = _local(starts_at, org)
-    if minutes % resource.slot_minutes or (local_start.hour * 60 + local_start.minute) % resource.slot_minutes \
-            or local_start.second:
-        raise rule("not_on_slot", _("Book in steps of %(n)d minutes.", n=resource.slot_minutes))
-    if minutes < resource.min_minutes:
-        raise rule("too_short", _("Book at least %(n)d minutes.", n=resource.min_minutes), "ends_at")
-    if minutes > resource.max_minutes or ends_at - starts_at > MAX_BOOKING:
-        raise rule("too_long", _("Book at most %(n)d minutes.", n=resource.max_minutes), "ends_at")
-
-
-def _check_calendar(session: Session, org: Organisation, resource: Resource, starts_at: datetime,
-                    ends_at: datetime, now: datetime) -> None:
-    """Early enough, not too far ahead, not closed, and inside the opening hours."""
-    if starts_at < now + timedelta(minutes=resource.min_notice_minutes):
-        raise rule("too_late_notice", _("Book at least %(n)d minutes ahead.", n=resource.min_notice_minutes))
-    if starts_at > now + timedelta(days=resource.max_days_ahead):
-        raise rule("too_far_ahead", _("Book at most %(n)d days ahead.", n=resource.max_days_ahead))
-    closed = session.execute(select(Closure.reason).where(
-        Closure.resource_id == resource.id, Closure.starts_at < ends_at, Closure.ends_at > starts_at)).first()
-    if closed:
-        raise rule("closed", _("Closed at that time: %(reason)s", reason=closed[0] or _("maintenance")))
-    if not resource.open_24h and not within_opening_hours(resource, org, starts_at, ends_at):
-        raise rule("outside_opening_hours", _("Outside the opening hours."))
-
-
-def _check_training(session: Session, org: Organisation, resource: Resource, user: User, ends_at: datetime) -> None:
-    if resource.training_id is not None and not has_valid_training(session, user, resource.training_id,
-                                                                    _local(ends_at, org).date()):
-        training = resource.training  # loaded only when refusing, as before
-        raise rule("training_required",
-                   _("You need a valid “%(training)s” certification to book this machine.",
-                     training=training.name if training is not None else ""), "resource_id")
-
-
-def _check_quota(session: Session, org: Organisation, resource: Resource, startup: Startup, starts_at: datetime,
-                 ends_at: datetime) -> None:
-    """The startup's weekly hours of the resource (the week of the start, in the organisation's zone)."""
-    local_start = _local(starts_at, org)
-    week_start = (local_start - timedelta(days=local_start.weekday())).replace(hour=0, minute=0, second=0)
-    week_end = week_start + timedelta(days=7)
-    used = quota_minutes(session, resource.id, startup.id, week_start, week_end)
-    if used + (ends_at - starts_at).total_seconds() / 60 > (resource.max_hours_per_week or 0) * 60:
-        raise rule("quota_exceeded", _("This would pass %(n)d hours this week for your startup.",
-                                       n=resource.max_hours_per_week))
-
-
-def quota_minutes(session: Session, resource_id: int, startup_id: int, week_start: datetime,
-                  week_end: datetime) -> int:
-    """Minutes of the startup's active bookings of the resource that meet [week_start, week_end), summed
-    by the database (index ``ix_bookings_startup_resource_start``)."""
-    return int(session.execute(select(func.coalesce(func.sum(minutes_sql(session)), 0)).where(
-        Booking.startup_id == startup_id, Booking.resource_id == resource_id, Booking.status.in_(ACTIVE_STATUSES),
-        Booking.starts_at < week_end, Booking.starts_at > week_start - LOOKBACK,
-        Booking.ends_at > week_start)).scalar_one())
-
-
-def within_opening_hours(resource: Resource, org: Organisation, starts_at: datetime, ends_at: datetime) -> bool:
-    return inside_windows(resource.hours, starts_at, ends_at, org.timezone)
-
-
-def has_valid_training(session: Session, user: User, training_id: int, on: date) -> bool:
-    return session.execute(select(Certification.id).where(
-        Certification.user_id == user.id, Certification.training_id == training_id,
-        Certification.expires_on >= on)).first() is not None
-
-
 def create_booking(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
                    ends_at: datetime, *, is_staff: bool = False, note: str = "", now: datetime | None = None,
                    share: Any = None) -> Booking:
@@ -193,10 +75,10 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
     # A founder's startup is locked as it is read: the rules that count its rows (quota, credits) run
     # one booking at a time per startup.
     startup, cohort = (None, None) if is_staff or share else active_startup(session, org, user, lock=True)
-    check_rules(session, org, resource, user, starts_at, ends_at, startup, now)
+    credits = check_rules(session, Request(org, resource, user, starts_at, ends_at, startup, cohort), now)
     blocked_until = ends_at + resource.buffer
     offer = quote(session, resource, startup, cohort, int((ends_at - starts_at).total_seconds() // 60), is_staff,
-                  partner=share is not None)
+                  partner=share is not None, credits=credits)
     if (share.needs_approval if share is not None else resource.needs_approval) and not is_staff:
         status = BookingStatus.PENDING_APPROVAL
     elif offer.price > 0:

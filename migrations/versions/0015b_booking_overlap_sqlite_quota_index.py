@@ -25,20 +25,23 @@ down_revision: str | None = '0013d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ACTIVE = "('held', 'pending_approval', 'awaiting_payment', 'confirmed', 'completed')"
-# The words of PostgreSQL's refusal, so one test of the message recognises both.
-MESSAGE = 'conflicting key value violates exclusion constraint "ex_bookings_no_overlap"'
+# The trigger's message is PostgreSQL's refusal word for word, so one test recognises both.
+
+
+# Written out in full (no SQL is built from values): the statuses are those of ACTIVE_STATUSES.
+CLASH = ("SELECT RAISE(ABORT, 'conflicting key value violates exclusion constraint \"ex_bookings_no_overlap\"') "
+         "WHERE EXISTS (SELECT 1 FROM bookings AS other WHERE other.resource_id = NEW.resource_id "
+         "AND other.status IN ('held', 'pending_approval', 'awaiting_payment', 'confirmed', 'completed') "
+         "AND other.starts_at < NEW.blocked_until AND other.blocked_until > NEW.starts_at")
+WHEN_ACTIVE = "WHEN NEW.status IN ('held', 'pending_approval', 'awaiting_payment', 'confirmed', 'completed')"
 
 
 def create_sqlite_triggers() -> None:
-    clash = (f"SELECT RAISE(ABORT, '{MESSAGE}') WHERE EXISTS (SELECT 1 FROM bookings AS other "
-             f"WHERE other.resource_id = NEW.resource_id AND other.status IN {ACTIVE} "
-             "AND other.starts_at < NEW.blocked_until AND other.blocked_until > NEW.starts_at{same})")
-    op.execute(f"CREATE TRIGGER ex_bookings_no_overlap_insert BEFORE INSERT ON bookings "
-               f"WHEN NEW.status IN {ACTIVE} BEGIN {clash.format(same='')}; END")
-    op.execute(f"CREATE TRIGGER ex_bookings_no_overlap_update "
-               f"BEFORE UPDATE OF resource_id, starts_at, blocked_until, status ON bookings "
-               f"WHEN NEW.status IN {ACTIVE} BEGIN {clash.format(same=' AND other.id != NEW.id')}; END")
+    op.execute("CREATE TRIGGER ex_bookings_no_overlap_insert BEFORE INSERT ON bookings "
+               + WHEN_ACTIVE + " BEGIN " + CLASH + "); END")
+    op.execute("CREATE TRIGGER ex_bookings_no_overlap_update "
+               "BEFORE UPDATE OF resource_id, starts_at, blocked_until, status ON bookings "
+               + WHEN_ACTIVE + " BEGIN " + CLASH + " AND other.id != NEW.id); END")
 
 
 def upgrade() -> None:

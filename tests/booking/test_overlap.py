@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from incubator.booking import credits, services
+from incubator.booking import credits, rules, services
 from incubator.booking.availability import free_intervals
 from incubator.booking.models import ACTIVE_STATUSES, Booking, BookingStatus
 from incubator.core.db import utcnow
@@ -162,7 +162,7 @@ bookings = st.lists(st.tuples(
     st.integers(0, 1),  # which startup
     st.booleans(),  # which resource
     st.integers(-9 * 48, 9 * 48),  # start, in half hours from the week's start
-    st.integers(1, 7 * 48),  # length in half hours, at most a week (services.MAX_BOOKING)
+    st.integers(1, 7 * 48),  # length in half hours, at most a week (rules.MAX_BOOKING)
     st.sampled_from(STATUSES)), max_size=12)
 
 
@@ -188,7 +188,7 @@ def test_the_quota_sum_equals_the_minutes_of_the_rows(app, session, world, fabla
                     Booking.resource_id == resource.id, Booking.startup_id == startup.id)).all()
                 expected = sum(int((end - begin).total_seconds()) // 60 for begin, end, status in kept
                                if status in ACTIVE_STATUSES and begin < week_end and end > week_start)
-                assert services.quota_minutes(session, resource.id, startup.id, week_start, week_end) == expected
+                assert rules.quota_minutes(session, resource.id, startup.id, week_start, week_end) == expected
     finally:
         savepoint.rollback()
         session.expunge_all()  # the rows of this example (SQLite gives their ids again to the next one)
