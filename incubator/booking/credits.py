@@ -79,13 +79,21 @@ def quote(session: Session, resource: Resource, startup: Startup | None, cohort:
 
 
 
-def refund_credits(session: Session, booking: Booking) -> None:
-    if not booking.credit_minutes or booking.startup_id is None:
+def refund_credits(session: Session, *bookings: Booking) -> None:
+    """Give back the credit minutes of ``bookings``: one credit return per booking that used credits,
+    with the debit's startup, cohort and kind (the debits of all of them read in one statement)."""
+    using = {b.id: b for b in bookings if b.credit_minutes and b.startup_id is not None}
+    if not using:
         return
-    debit = session.execute(select(LedgerEntry).where(LedgerEntry.booking_id == booking.id,
-                                                      LedgerEntry.kind == LedgerKind.CREDIT_USE)).scalars().first()
-    if debit is not None:
-        session.add(LedgerEntry(org_id=booking.org_id, startup_id=debit.startup_id, cohort_id=debit.cohort_id,
-                                resource_kind=debit.resource_kind, minutes=booking.credit_minutes,
-                                booking_id=booking.id, kind=LedgerKind.CREDIT_RETURN))
-
+    debits = session.execute(select(LedgerEntry).where(LedgerEntry.booking_id.in_(using),
+                                                       LedgerEntry.kind == LedgerKind.CREDIT_USE)
+                             .order_by(LedgerEntry.id)).scalars().all()
+    first: dict[int | None, LedgerEntry] = {}
+    for debit in debits:
+        first.setdefault(debit.booking_id, debit)
+    for booking_id, used in first.items():
+        booking = using[booking_id] if booking_id is not None else None
+        if booking is not None:
+            session.add(LedgerEntry(org_id=booking.org_id, startup_id=used.startup_id, cohort_id=used.cohort_id,
+                                    resource_kind=used.resource_kind, minutes=booking.credit_minutes,
+                                    booking_id=booking.id, kind=LedgerKind.CREDIT_RETURN))

@@ -62,7 +62,7 @@ def expire_holds(session: Session, resource_id: int | None = None, now: datetime
     expired = session.execute(stmt).scalars().all()
     for booking in expired:
         booking.status = BookingStatus.EXPIRED
-        refund_credits(session, booking)
+    refund_credits(session, *expired)
     session.flush()
     return len(expired)
 

@@ -192,3 +192,21 @@ def test_the_quota_sum_equals_the_minutes_of_the_rows(app, session, world, fabla
     finally:
         savepoint.rollback()
         session.expunge_all()  # the rows of this example (SQLite gives their ids again to the next one)
+
+
+def test_releasing_holds_returns_their_credits_with_one_read_of_the_ledger(app, session, world, fablab):
+    start = next_weekday_at(2, 9)
+    ran_out = utcnow() - timedelta(minutes=5)
+    for hour in range(3):
+        hold = _row(world, fablab.printer, start + timedelta(hours=hour), status=BookingStatus.AWAITING_PAYMENT,
+                    startup_id=world.startup.id, credit_minutes=60, hold_expires_at=ran_out)
+        session.add(hold)
+        session.flush()
+        session.add(LedgerEntry(org_id=world.org.id, startup_id=world.startup.id, cohort_id=world.cohort.id,
+                                resource_kind="machine", minutes=-60, booking_id=hold.id, kind=LedgerKind.CREDIT_USE))
+    session.flush()
+    assert _balance(session, world) == 0
+    with statements(app) as seen, app.test_request_context():
+        assert services.expire_holds(session) == 3
+    assert sum(1 for s in seen if s.startswith("SELECT") and "FROM ledger_entries" in s) == 1
+    assert _balance(session, world) == INCLUDED
