@@ -14,7 +14,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import billing, credits, inputs, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking import availability, billing, credits, inputs, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
 from incubator.booking.access import manages, require_booking, template_predicates, visible_booking_or_404
 from incubator.booking.forms import BookForm, TimedSlotForm, form_error
 from incubator.booking.models import (
@@ -69,7 +69,7 @@ def grid(resources: list[Resource], days: list[date], step: int) -> dict[tuple[i
     tz = zone()
     start = datetime.combine(days[0], time(0), tz)
     end = datetime.combine(days[-1] + timedelta(days=1), time(0), tz)
-    free = services.free_intervals(db.session, g.org, resources, start, end)
+    free = availability.free_intervals(db.session, g.org, resources, start, end)
     bookings = db.session.execute(select(Booking).where(
         Booking.resource_id.in_([r.id for r in resources]), Booking.status.in_(ACTIVE_STATUSES),
         Booking.starts_at < end, Booking.ends_at > start)).scalars().all()
