@@ -150,3 +150,35 @@ def test_a_restarted_server_costs_one_failed_statement_not_a_ping_per_checkout(a
     finally:
         engine.dispose()
         admin.dispose()
+
+
+def test_a_database_migrated_in_another_schema_keeps_the_overlap_rule_for_every_schema(app):
+    """The benchmarks migrate their own schema (``search_path=bench``): btree_gist must still go to
+    ``public``, or the next schema migrated in that database could not build the no-overlap rule."""
+    from sqlalchemy import make_url
+
+    from tests.conftest import create_database_if_missing, migrate, reset_database
+
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL extension")
+    fresh = make_url(url).set(database=f"{make_url(url).database}_schemas")
+    server = sa.create_engine(fresh.set(database="postgres", query={}), isolation_level="AUTOCOMMIT")
+    try:
+        create_database_if_missing(fresh.render_as_string(hide_password=False))
+        elsewhere = fresh.update_query_dict({"options": "-csearch_path=elsewhere"})
+        elsewhere = elsewhere.render_as_string(hide_password=False)
+        reset_database(elsewhere)  # a schema of its own, migrated first, as a benchmark does
+        migrate(elsewhere)
+        migrate(fresh.render_as_string(hide_password=False))  # then the database's own public schema
+        engine = sa.create_engine(fresh)
+        with engine.connect() as conn:
+            home = conn.execute(sa.text("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                                        "ON n.oid = e.extnamespace WHERE e.extname = 'btree_gist'")).scalar_one()
+            rules = conn.execute(sa.text("SELECT count(*) FROM pg_constraint WHERE conname = 'ex_bookings_no_overlap'"))
+            assert home == "public" and rules.scalar_one() == 2  # the rule in each schema
+        engine.dispose()
+    finally:
+        with server.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{fresh.database}" WITH (FORCE)'))
+        server.dispose()
