@@ -132,76 +132,58 @@ def _blocks(count: int, size: int = ROWS_PER_BLOCK) -> Iterator[slice]:
         yield slice(start, min(start + size, count))
 
 
-def _best(gain: np.ndarray, usable: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Mask of each row's ``keep[row]`` best usable entries (ties broken anyhow)."""
-    out = np.zeros(gain.shape, dtype=bool)
-    widest = min(int(keep.max(initial=0)), gain.shape[1])
+def _best(gains: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Mask of each row's ``keep[row]`` best usable entries (gain >= 0; ties broken anyhow)."""
+    out = np.zeros(gains.shape, dtype=bool)
+    widest = min(int(keep.max(initial=0)), gains.shape[1])
     if widest <= 0:
         return out
-    masked = np.where(usable, gain, -1)
-    top = np.argpartition(-masked, widest - 1, axis=1)[:, :widest] if widest < gain.shape[1] else \
-        np.broadcast_to(np.arange(gain.shape[1]), gain.shape)
-    ranked = np.take_along_axis(top, np.argsort(-np.take_along_axis(masked, top, axis=1), axis=1), axis=1)
-    take = np.arange(widest)[None, :] < keep[:, None]
-    np.put_along_axis(out, ranked, take, axis=1)
-    return out & usable
+    if widest < gains.shape[1]:
+        top = np.argpartition(gains, gains.shape[1] - widest, axis=1)[:, gains.shape[1] - widest:]
+    else:
+        top = np.broadcast_to(np.arange(gains.shape[1]), gains.shape)
+    ranked = np.take_along_axis(top, np.argsort(-np.take_along_axis(gains, top, axis=1), axis=1), axis=1)
+    np.put_along_axis(out, ranked, np.arange(widest)[None, :] < keep[:, None], axis=1)
+    return out & (gains >= 0)
 
 
-Pricer = Callable[[slice, slice], np.ndarray]  # (startup rows, mentor columns) -> a block
-
-
-def initial_pairs(gain_of: Pricer, usable_of: Pricer, want: np.ndarray, room: np.ndarray) -> np.ndarray:
+def initial_pairs(gains: np.ndarray, want: np.ndarray, room: np.ndarray) -> np.ndarray:
     """A boolean startups x mentors mask: each startup's best mentors and each mentor's best startups."""
-    s_count, m_count = len(want), len(room)
-    everyone = slice(0, m_count)
+    s_count, m_count = gains.shape
     chosen = np.zeros((s_count, m_count), dtype=bool)
     for rows in _blocks(s_count):
-        keep = np.where(want[rows] > 0, want[rows] + KEEP_PER_STARTUP, 0)
-        chosen[rows] = _best(gain_of(rows, everyone), usable_of(rows, everyone), keep)
-    all_startups = slice(0, s_count)
-    for cols in _blocks(m_count, 256):
+        chosen[rows] = _best(gains[rows], np.where(want[rows] > 0, want[rows] + KEEP_PER_STARTUP, 0))
+    for cols in _blocks(m_count, 128):
         keep = np.where(room[cols] > 0, room[cols] + KEEP_PER_MENTOR, 0)
-        best = _best(gain_of(all_startups, cols).T, usable_of(all_startups, cols).T, keep)
-        chosen[:, cols] |= best.T
+        chosen[:, cols] |= _best(np.ascontiguousarray(gains[:, cols].T), keep).T
     return chosen
 
 
-def _arcs(chosen: np.ndarray, gain_of: Pricer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The chosen pairs as (rows, cols, gains), a block of startups at a time."""
-    everyone = slice(0, chosen.shape[1])
-    found = []
-    for block in _blocks(chosen.shape[0]):
-        r, c = np.nonzero(chosen[block])
-        found.append((r + block.start, c, gain_of(block, everyone)[r, c]))
-    if not found:
-        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
-    rows, cols, gains = (np.concatenate(parts) for parts in zip(*found, strict=True))
-    return rows, cols, gains
+def _arcs(chosen: np.ndarray, gains: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rows, cols = np.nonzero(chosen)
+    return rows, cols, gains[rows, cols]
 
 
-def optimise(base: Frame, gain_of: Pricer, usable_of: Pricer, want: np.ndarray, room: np.ndarray,
+def optimise(base: Frame, gains: np.ndarray, want: np.ndarray, room: np.ndarray,
              solver: FlowSolver = ortools_flows) -> tuple[Network, np.ndarray]:
     """The optimal flow over every usable pair, solved on few and proven over all (see the module's doc).
 
-    ``gain_of`` / ``usable_of`` give the integer gains / the usable mask of a block of pairs."""
-    s_count, m_count = len(want), len(room)
-    everyone = slice(0, m_count)
-    chosen = initial_pairs(gain_of, usable_of, want, room)
+    ``gains`` is startups x mentors, int32: a pair's gain (its score x 100), -1 where it may not be matched."""
+    s_count, m_count = gains.shape
+    chosen = initial_pairs(gains, want, room)
     for _round in range(MAX_ROUNDS):
-        net = network(base, *_arcs(chosen, gain_of))
+        net = network(base, *_arcs(chosen, gains))
         flows = solver(net)
         y = potentials(net, flows)
         y_startup, y_mentor = y[1:1 + s_count], y[1 + s_count:1 + s_count + m_count]
         missing = 0
         for block in _blocks(s_count):
             # A left-out pair's arc has reduced cost -gain - y_startup + y_mentor: negative, it would pay.
-            better = gain_of(block, everyone) + (y_startup[block, None] - y_mentor[None, :]) > 0
-            better &= usable_of(block, everyone) & ~chosen[block]
+            g = gains[block]
+            better = (g + (y_startup[block, None] - y_mentor[None, :]) > 0) & (g >= 0) & ~chosen[block]
             missing += int(np.count_nonzero(better))
             chosen[block] |= better
         if not missing:
             return net, flows
-    for block in _blocks(s_count):  # a safety net: the whole graph, optimal by construction
-        chosen[block] |= usable_of(block, everyone)
-    net = network(base, *_arcs(chosen, gain_of))
+    net = network(base, *_arcs(gains >= 0, gains))  # a safety net: the whole graph, optimal by construction
     return net, solver(net)

@@ -81,6 +81,7 @@ class Scores:
     total: np.ndarray  # startups x mentors, points 0..100 (weighted), float32
     eligible: np.ndarray  # bool startups x mentors
     factors: _Factors
+    gains: np.ndarray  # int32 startups x mentors: points rounded to two decimals x SCALE, -1 where not eligible
 
     def part(self, name: str, i: int, j: int) -> float:
         """One criterion's part (0..1) for startup row ``i`` and mentor row ``j``."""
@@ -179,6 +180,7 @@ def score_matrix(problem: Problem) -> Scores:
     base = base.astype(np.float32)
     total = np.empty((len(startups), len(mentors)), dtype=np.float32)
     eligible = np.empty((len(startups), len(mentors)), dtype=bool)
+    gains = np.empty((len(startups), len(mentors)), dtype=np.int32)
     has_room = np.array([m.capacity > 0 for m in mentors], dtype=bool)
     for start in range(0, len(startups), ROWS_PER_BLOCK):
         rows = slice(start, start + ROWS_PER_BLOCK)
@@ -188,13 +190,16 @@ def score_matrix(problem: Problem) -> Scores:
         overlap[f.no_preference[rows]] = 0.5
         block += w["availability"] * overlap
         np.logical_and(f.shared_language[1][f.shared_language[0][rows]], has_room[None, :], out=eligible[rows])
+        # float64 before scaling makes it exact: a gain is the score as rounded to two decimals, x 100.
+        gains[rows] = np.where(eligible[rows], np.rint(block.astype(np.float64) * SCALE), -1)
     if problem.conflicts:
         s_index = {s.id: i for i, s in enumerate(startups)}
         m_index = {m.id: j for j, m in enumerate(mentors)}
         for sid, mid in problem.conflicts:
             if sid in s_index and mid in m_index:
                 eligible[s_index[sid], m_index[mid]] = False
-    return Scores(total=total, eligible=eligible, factors=f)
+                gains[s_index[sid], m_index[mid]] = -1
+    return Scores(total=total, eligible=eligible, factors=f, gains=gains)
 
 
 @dataclass
@@ -211,7 +216,7 @@ def solve(problem: Problem, scores: Scores | None = None, solver: flow.FlowSolve
     s_index = {s.id: i for i, s in enumerate(startups)}
     m_index = {m.id: j for j, m in enumerate(mentors)}
     want = np.full(len(startups), problem.per_startup, dtype=np.int64)
-    room = np.array([m.capacity for m in mentors], dtype=np.int64).reshape(len(mentors))
+    room = np.array([m.capacity for m in mentors], dtype=np.int64)
     kept: list[tuple[int, int]] = []
     for sid, mid in sorted(problem.locked):
         i, j = s_index.get(sid), m_index.get(mid)
@@ -219,25 +224,20 @@ def solve(problem: Problem, scores: Scores | None = None, solver: flow.FlowSolve
             kept.append((i, j))
             want[i] -= 1
             room[j] = max(0, room[j] - 1)
-    room = np.maximum(room, 0)
-    taken = np.zeros(scores.eligible.shape, dtype=bool)
-    for i, j in kept:
-        taken[i, j] = True  # already taken by the lock
-
-    def gain_of(rows: slice, cols: slice) -> np.ndarray:
-        # float64 before scaling: exact, so a gain is the pair's score rounded to two decimals, x 100.
-        return np.rint(scores.total[rows, cols].astype(np.float64) * SCALE).astype(np.int64)
-
-    def usable_of(rows: slice, cols: slice) -> np.ndarray:
-        return scores.eligible[rows, cols] & ~taken[rows, cols] & (want[rows, None] > 0) & (room[None, cols] > 0)
-
+    gains = scores.gains
+    if kept or not (want > 0).all():
+        gains = gains.copy()  # the locks take places: the pairs they leave no room for are out
+        gains[want == 0] = -1
+        gains[:, room == 0] = -1
+        for i, j in kept:
+            gains[i, j] = -1  # already taken by the lock
     bonus = None
     if problem.participation_first:
         bonus = np.full(len(startups), PARTICIPATION_BONUS, dtype=np.int64)
         bonus[[i for i, _j in kept]] = 0  # a locked pair already covers its startup
     chosen = list(kept)
     if want.sum() and room.sum():
-        net, flows = flow.optimise(flow.frame(want, room, bonus), gain_of, usable_of, want, room,
+        net, flows = flow.optimise(flow.frame(want, room, bonus), gains, want, room,
                                    solver or flow.ortools_flows)
         picked = np.nonzero(flows[net.pair_start:])[0]
         chosen += list(zip(net.rows[picked].tolist(), net.cols[picked].tolist(), strict=True))
