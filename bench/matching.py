@@ -4,8 +4,9 @@
         [--solver ortools|highs|networkx] [--compare] [--check auto|always|never]
 
 The input is generated with a fixed seed. ``seconds`` is the time to score every pair and solve
-the optimum (what a manager waits for); ``solve_seconds`` is the optimisation alone; ``cpu_seconds`` the process's CPU time for the
-same span (less swayed by other work on a shared machine than the wall clock); ``peak_mb`` is
+the optimum (what a manager waits for); ``solve_seconds`` is the optimisation alone;
+``cpu_seconds`` is the process's CPU time over the same span (less swayed than the wall clock by
+other work on a shared machine); ``peak_mb`` is
 the process's peak resident memory right after it (the product's path: generating the input,
 scoring, solving). The last line is a JSON object.
 
