@@ -120,12 +120,13 @@ def _hours(rows: Sequence[frozenset[int]]) -> np.ndarray:
     return out
 
 
-def _label_table(labels: Sequence[object], part: Callable[[object], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each startup's row in a table of the distinct labels x mentors, ``part(label)`` giving a row."""
+def _label_table(labels: Sequence[object], part: Callable[[object], np.ndarray],
+                 width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each startup's row in a table of the distinct labels x ``width`` mentors, ``part(label)`` giving a row."""
     distinct = {label: k for k, label in enumerate(dict.fromkeys(labels))}
     index = np.array([distinct[label] for label in labels], dtype=np.intp)
     rows = [part(label) for label in distinct]
-    return index, np.array(rows).reshape(len(rows), -1)
+    return index, np.array(rows, dtype=np.float32).reshape(len(rows), width)
 
 
 def _factors(problem: Problem) -> _Factors:
@@ -147,13 +148,14 @@ def _factors(problem: Problem) -> _Factors:
                          0.5 if m.languages.intersection(spoken) else 0.0 for m in mentors], dtype=np.float32)
 
     languages = [tuple(s.languages) for s in startups]
-    lang_index, lang_table = _label_table(languages, language)
+    lang_index, lang_table = _label_table(languages, language, len(mentors))
     return _Factors(
         needs=needs, expertise=_one_hot([m.expertise for m in mentors], tags),
         hours=(_hours([s.availability for s in startups]), _hours([m.availability for m in mentors])),
         no_preference=np.array([not s.availability for s in startups], dtype=bool),
-        labels={"industry": _label_table([s.industry for s in startups], industry),
-                "stage": _label_table([s.stage for s in startups], stage), "language": (lang_index, lang_table)},
+        labels={"industry": _label_table([s.industry for s in startups], industry, len(mentors)),
+                "stage": _label_table([s.stage for s in startups], stage, len(mentors)),
+                "language": (lang_index, lang_table)},
         shared_language=(lang_index, lang_table > 0),
         ratings=np.array([0.5 if m.rating is None else (m.rating - 1) / 4 for m in mentors], dtype=np.float32))
 
@@ -176,8 +178,7 @@ def score_matrix(problem: Problem) -> Scores:
             row = row + w[name] * f.labels[name][1][k]
         return row
 
-    combo_index, base = _label_table(combos, combo_row)
-    base = base.astype(np.float32)
+    combo_index, base = _label_table(combos, combo_row, len(mentors))
     total = np.empty((len(startups), len(mentors)), dtype=np.float32)
     eligible = np.empty((len(startups), len(mentors)), dtype=bool)
     gains = np.empty((len(startups), len(mentors)), dtype=np.int32)

@@ -157,3 +157,16 @@ def test_why_a_startup_did_not_get_its_best_mentor():
     assert (2, 10) in {(s, m) for s, m, _ in solution.pairs}
     why = why_not_best(problem, scores, solution)
     assert why[1]["mentor_id"] == 10 and why[1]["given_to"] == [2] and why[1]["capacity"] == 1
+
+
+@pytest.mark.parametrize(("startups", "mentors"), [(0, 0), (0, 2), (3, 0)])
+def test_a_cohort_without_startups_or_mentors_matches_nobody(startups, mentors):
+    rng = random.Random(1)
+    problem = random_problem(rng, startups=max(startups, 1), mentors=max(mentors, 1), per_startup=2)
+    problem.startups, problem.mentors = problem.startups[:startups], problem.mentors[:mentors]
+    problem.conflicts = set()
+    scores = score_matrix(problem)
+    assert scores.total.shape == scores.gains.shape == (startups, mentors)
+    solution = solve(problem, scores)
+    assert solution.pairs == [] and solution.unmatched == [s.id for s in problem.startups]
+    assert greedy(problem, scores).pairs == [] and why_not_best(problem, scores, solution) == {}
