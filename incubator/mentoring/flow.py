@@ -24,7 +24,7 @@ import numpy as np
 FlowSolver = Callable[["Network"], np.ndarray]  # a network -> the flow on each of its arcs, optimal
 
 KEEP_PER_STARTUP = 4  # best-scoring mentors kept per startup beyond its places, before the check
-KEEP_PER_MENTOR = 6  # best-scoring startups kept per mentor beyond its places
+KEEP_PER_MENTOR = 10  # best-scoring startups kept per mentor beyond its places
 ROWS_PER_BLOCK = 1024  # startups priced at a time over the whole matrix
 MAX_ROUNDS = 30  # pricing rounds before every eligible pair is put in (never reached in practice)
 
