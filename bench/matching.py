@@ -154,6 +154,18 @@ def child(args: argparse.Namespace, *extra: str, timeout: float) -> dict[str, ob
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the process's own memory map; ru_maxrss
+    would, in a child started by ``child``, also count the parent's memory at the fork (Linux keeps
+    that high-water mark across exec)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure(args: argparse.Namespace) -> dict[str, object]:
     problem = generate(args.startups, args.mentors, args.seed)
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -161,7 +173,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     solve_started = time.perf_counter()
     solution = solve(problem, scores, FLOW_SOLVERS[args.solver])
     finished, cpu_finished = time.perf_counter(), time.process_time()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     out: dict[str, object] = {
         "startups": args.startups, "mentors": args.mentors, "solver": args.solver,
         "seconds": round(finished - started, 3), "solve_seconds": round(finished - solve_started, 3),
