@@ -113,6 +113,10 @@ class Config:
     HUEY_SQLITE_PATH = _env("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.db"))
     # Report downloads (XLSX, PDF) over at least this many startups are written by a job
     REPORT_JOB_MIN_STARTUPS = _env_int("REPORT_JOB_MIN_STARTUPS", 40)
+    # A cohort's matching with at least this many startup x mentor pairs is run by a job (page and API
+    # alike) and shows its progress; smaller ones answer at once. 500,000 (e.g. 1,000 startups x 500
+    # mentors) is about half a second of scoring and solving on one core.
+    MATCHING_JOB_MIN_PAIRS = _env_int("MATCHING_JOB_MIN_PAIRS", 500_000)
 
     # Payments: Stripe when STRIPE_SECRET_KEY is set; in development and tests a fake with a test-payment page
     PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY")  # stripe | fake; unset: stripe with a key, else fake outside production

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from flask import g
+from flask import abort, g, jsonify, url_for
 from marshmallow import EXCLUDE, Schema, fields, validate
 from sqlalchemy import select
 
@@ -23,8 +23,8 @@ from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404
 from incubator.core.timezones import to_local
 from incubator.extensions import db
-from incubator.mentoring import access, labels, matching, mentor_sessions, notifications, pairing
-from incubator.mentoring.models import Match, MatchRun, MatchStatus, MentorProfile
+from incubator.mentoring import access, labels, matching, mentor_sessions, notifications, pairing, tasks
+from incubator.mentoring.models import Match, MatchRun, MatchRunStatus, MatchStatus, MentorProfile
 
 bp = api_blueprint("api_mentoring_matching", __name__, org=True, description="Mentor matching and matches")
 
@@ -75,6 +75,14 @@ class RunOut(Schema):
     per_startup = fields.Integer(required=True)
     participation_first = fields.Boolean(required=True)
     unmatched = fields.List(fields.Integer(), required=True, metadata={"description": "Startups left without"})
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in MatchRunStatus]),
+                           metadata={"description": "`queued`/`running` while a job runs it, then `done` or `failed`"})
+    progress = fields.Integer(required=True, metadata={"description": "Percent done"})
+
+
+class RunStatusOut(RunOut):
+    cohort_id = fields.Integer(required=True)
+    finished_at = fields.DateTime(allow_none=True)
 
 
 class MatchDetail(ProposedMatch):
@@ -141,7 +149,12 @@ def _run_out(run: MatchRun | None) -> dict[str, Any] | None:
         return None
     return {"id": run.id, "created_at": run.created_at, "published_at": run.published_at,
             "total_score": run.total_score, "weights": run.weights, "per_startup": run.per_startup,
-            "participation_first": run.participation_first, "unmatched": run.unmatched}
+            "participation_first": run.participation_first, "unmatched": run.unmatched,
+            "status": str(run.status), "progress": run.progress}
+
+
+def _run_status_out(run: MatchRun) -> dict[str, Any]:
+    return {**(_run_out(run) or {}), "cohort_id": run.cohort_id, "finished_at": run.finished_at}
 
 
 def _answer_out(match: Match) -> dict[str, Any]:
@@ -183,20 +196,42 @@ def get_matching(cohort_id: int) -> Any:
 @resolved
 @bp.arguments(MatchingIn)
 @bp.response(200, MatchingOut)
+@bp.alt_response(202, schema=RunStatusOut, description="A large cohort (`MATCHING_JOB_MIN_PAIRS` startup x mentor "
+                 "pairs or more): a job runs the matching; poll the run at `Location` until its `status` is "
+                 "`done` (then GET the matching) or `failed`")
 @errors(NOT_FOUND, MANAGERS, INVALID)
 def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
-    """Run the matching for a cohort: a proposal (publishing is separate)."""
+    """Run the matching for a cohort: a proposal (publishing is separate). Large cohorts are run by a job."""
     cohort = g.cohort
     today = to_local(utcnow(), g.org.timezone).date()
     weights = {**matching.DEFAULT_WEIGHTS, **data["weights"]}
-    run = pairing.run_matching(db.session, g.org, cohort, g.api_user, weights=weights,
-                                per_startup=data["per_startup"], participation_first=data["participation_first"],
-                                today=today)
+    run = tasks.start_matching(db.session, g.org, cohort, g.api_user, weights=weights,
+                               per_startup=data["per_startup"], participation_first=data["participation_first"],
+                               today=today)
+    if run.status != MatchRunStatus.DONE:
+        answer = jsonify(RunStatusOut().dump(_run_status_out(run)))
+        answer.status_code = 202
+        answer.headers["Location"] = url_for("api_mentoring_matching.get_run", org=g.org.slug,
+                                              cohort_id=cohort.id, run_id=run.id)
+        return answer
     matches = db.session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
         (MatchStatus.PROPOSED, MatchStatus.LOCKED, MatchStatus.PUBLISHED, MatchStatus.ACCEPTED)))
         .order_by(Match.startup_id, Match.mentor_id)).scalars().all()
     return {"run_id": run.id, "total_score": run.total_score, "unmatched": run.unmatched,
             "matches": [_proposed(m) for m in matches]}
+
+
+@bp.route("/cohorts/<int:cohort_id>/matching/runs/<int:run_id>")
+@require(Permission.MANAGE_MENTORING)
+@bp.response(200, RunStatusOut)
+@errors(NOT_FOUND, MANAGERS)
+def get_run(cohort_id: int, run_id: int) -> Any:
+    """One matching run of the cohort: its status and progress while a job runs it, its result after."""
+    cohort = get_or_404(Cohort, cohort_id)
+    run = get_or_404(MatchRun, run_id)
+    if run.cohort_id != cohort.id:
+        abort(404)
+    return _run_status_out(run)
 
 
 @bp.route("/cohorts/<int:cohort_id>/matching/publish", methods=["POST"])

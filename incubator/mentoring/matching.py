@@ -15,10 +15,12 @@ tests (checked against brute force) and ``bench/matching.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from incubator.mentoring import flow
 
 CRITERIA = ("needs", "industry", "stage", "language", "availability", "feedback")
 DEFAULT_WEIGHTS = {"needs": 40, "industry": 20, "stage": 10, "language": 10, "availability": 10, "feedback": 10}
@@ -60,10 +62,38 @@ class Problem:
 
 
 @dataclass
+class _Factors:
+    """What a pair's parts are computed from, without startups x mentors matrices per criterion: the
+    needs and hours as one-hot rows (a part is a row times a row), and the criteria that depend on one
+    label of the startup (industry, stage, languages) as a small table of label x mentors."""
+
+    needs: np.ndarray  # startups x tags, divided by the startup's number of needs
+    expertise: np.ndarray  # mentors x tags
+    hours: tuple[np.ndarray, np.ndarray]  # hours of the week, startups x 168 and mentors x 168
+    no_preference: np.ndarray  # startups without availability
+    labels: dict[str, tuple[np.ndarray, np.ndarray]]  # criterion -> (startup's label row, labels x mentors)
+    shared_language: tuple[np.ndarray, np.ndarray]  # (startup's languages row, bool languages x mentors)
+    ratings: np.ndarray  # mentors, 0..1
+
+
+@dataclass
 class Scores:
-    total: np.ndarray  # startups x mentors, points 0..100 (weighted)
-    parts: dict[str, np.ndarray]  # criterion -> startups x mentors, 0..1
+    total: np.ndarray  # startups x mentors, points 0..100 (weighted), float32
     eligible: np.ndarray  # bool startups x mentors
+    factors: _Factors
+    gains: np.ndarray  # int32 startups x mentors: points rounded to two decimals x SCALE, -1 where not eligible
+
+    def part(self, name: str, i: int, j: int) -> float:
+        """One criterion's part (0..1) for startup row ``i`` and mentor row ``j``."""
+        f = self.factors
+        if name == "needs":
+            return float(f.needs[i] @ f.expertise[j])
+        if name == "availability":
+            return 0.5 if f.no_preference[i] else float(min(f.hours[0][i] @ f.hours[1][j], 4.0) / 4.0)
+        if name == "feedback":
+            return float(f.ratings[j])
+        index, table = f.labels[name]
+        return float(table[index[i], j])
 
 
 def _vocabulary(items: Iterable[Iterable[str]]) -> dict[str, int]:
@@ -83,51 +113,94 @@ def _one_hot(rows: Sequence[Iterable[str]], vocab: dict[str, int]) -> np.ndarray
     return out
 
 
-def score_matrix(problem: Problem) -> Scores:
+def _hours(rows: Sequence[frozenset[int]]) -> np.ndarray:
+    out = np.zeros((len(rows), 168), dtype=np.float32)
+    for i, hours in enumerate(rows):
+        out[i, list(hours)] = 1.0
+    return out
+
+
+def _label_table(labels: Sequence[object], part: Callable[[object], np.ndarray],
+                 width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each startup's row in a table of the distinct labels x ``width`` mentors, ``part(label)`` giving a row."""
+    distinct = {label: k for k, label in enumerate(dict.fromkeys(labels))}
+    index = np.array([distinct[label] for label in labels], dtype=np.intp)
+    rows = [part(label) for label in distinct]
+    return index, np.array(rows, dtype=np.float32).reshape(len(rows), width)
+
+
+def _factors(problem: Problem) -> _Factors:
     startups, mentors = problem.startups, problem.mentors
     tags = _vocabulary([s.needs for s in startups] + [m.expertise for m in mentors])
-    needs, expertise = _one_hot([s.needs for s in startups], tags), _one_hot([m.expertise for m in mentors], tags)
-    need_count = np.maximum(needs.sum(axis=1, keepdims=True), 1.0)
-    parts = {"needs": (needs @ expertise.T) / need_count}
+    needs = _one_hot([s.needs for s in startups], tags)
+    needs /= np.maximum(needs.sum(axis=1, keepdims=True), 1.0)
 
-    industries = _vocabulary([[s.industry] for s in startups] + [m.industries for m in mentors])
-    parts["industry"] = _one_hot([[s.industry] for s in startups], industries) @ \
-        _one_hot([m.industries for m in mentors], industries).T
+    def industry(label: object) -> np.ndarray:
+        return np.array([label in m.industries for m in mentors], dtype=np.float32)
 
-    stages = _vocabulary([[s.stage] for s in startups] + [m.stages for m in mentors])
-    stage_match = _one_hot([[s.stage] for s in startups], stages) @ _one_hot([m.stages for m in mentors], stages).T
-    open_to_all = np.array([not m.stages for m in mentors], dtype=np.float32)
-    parts["stage"] = np.maximum(stage_match, 0.5 * open_to_all[None, :])
+    def stage(label: object) -> np.ndarray:
+        return np.array([1.0 if label in m.stages else 0.5 if not m.stages else 0.0 for m in mentors],
+                        dtype=np.float32)
 
-    langs = _vocabulary([s.languages for s in startups] + [m.languages for m in mentors])
-    mentor_langs = _one_hot([m.languages for m in mentors], langs)
-    first = _one_hot([s.languages[:1] for s in startups], langs) @ mentor_langs.T
-    shared = _one_hot([s.languages for s in startups], langs) @ mentor_langs.T
-    parts["language"] = np.where(first > 0, 1.0, np.where(shared > 0, 0.5, 0.0)).astype(np.float32)
+    def language(label: object) -> np.ndarray:
+        spoken: tuple[str, ...] = label if isinstance(label, tuple) else ()  # the startup's, preferred first
+        return np.array([1.0 if spoken[:1] and spoken[0] in m.languages else
+                         0.5 if m.languages.intersection(spoken) else 0.0 for m in mentors], dtype=np.float32)
 
-    hours = np.zeros((len(startups), 168), dtype=np.float32)
-    for i, s in enumerate(startups):
-        hours[i, list(s.availability)] = 1.0
-    mentor_hours = np.zeros((len(mentors), 168), dtype=np.float32)
-    for j, m in enumerate(mentors):
-        mentor_hours[j, list(m.availability)] = 1.0
-    overlap = np.minimum(hours @ mentor_hours.T, 4.0) / 4.0  # four shared hours a week is plenty
-    no_preference = np.array([not s.availability for s in startups], dtype=bool)
-    parts["availability"] = np.where(no_preference[:, None], 0.5, overlap).astype(np.float32)
+    languages = [tuple(s.languages) for s in startups]
+    lang_index, lang_table = _label_table(languages, language, len(mentors))
+    return _Factors(
+        needs=needs, expertise=_one_hot([m.expertise for m in mentors], tags),
+        hours=(_hours([s.availability for s in startups]), _hours([m.availability for m in mentors])),
+        no_preference=np.array([not s.availability for s in startups], dtype=bool),
+        labels={"industry": _label_table([s.industry for s in startups], industry, len(mentors)),
+                "stage": _label_table([s.stage for s in startups], stage, len(mentors)),
+                "language": (lang_index, lang_table)},
+        shared_language=(lang_index, lang_table > 0),
+        ratings=np.array([0.5 if m.rating is None else (m.rating - 1) / 4 for m in mentors], dtype=np.float32))
 
-    ratings = np.array([0.5 if m.rating is None else (m.rating - 1) / 4 for m in mentors], dtype=np.float32)
-    parts["feedback"] = np.broadcast_to(ratings[None, :], (len(startups), len(mentors)))
 
-    total = sum(float(problem.weights.get(name, 0)) * parts[name] for name in CRITERIA)
-    eligible = shared > 0
-    eligible &= np.array([m.capacity > 0 for m in mentors], dtype=bool)[None, :]
+ROWS_PER_BLOCK = 512  # startups scored at a time: the temporaries stay a few MB whatever the cohort
+
+
+def score_matrix(problem: Problem) -> Scores:
+    """Every pair's weighted score (float32) and whether it may be matched, a block of startups at a time."""
+    startups, mentors = problem.startups, problem.mentors
+    f = _factors(problem)
+    w = {name: np.float32(problem.weights.get(name, 0)) for name in CRITERIA}
+    # The label criteria and the mentor's rating, weighted, as one table of label combinations x mentors.
+    label_names = ("industry", "stage", "language")
+    combos: list[object] = list(zip(*(f.labels[name][0].tolist() for name in label_names), strict=True))
+
+    def combo_row(key: object) -> np.ndarray:
+        row = w["feedback"] * f.ratings
+        for name, k in zip(label_names, key, strict=True):  # type: ignore[call-overload]
+            row = row + w[name] * f.labels[name][1][k]
+        return row
+
+    combo_index, base = _label_table(combos, combo_row, len(mentors))
+    total = np.empty((len(startups), len(mentors)), dtype=np.float32)
+    eligible = np.empty((len(startups), len(mentors)), dtype=bool)
+    gains = np.empty((len(startups), len(mentors)), dtype=np.int32)
+    has_room = np.array([m.capacity > 0 for m in mentors], dtype=bool)
+    for start in range(0, len(startups), ROWS_PER_BLOCK):
+        rows = slice(start, start + ROWS_PER_BLOCK)
+        block = np.take(base, combo_index[rows], axis=0, out=total[rows])
+        block += w["needs"] * (f.needs[rows] @ f.expertise.T)
+        overlap = np.minimum(f.hours[0][rows] @ f.hours[1].T, 4.0) / 4.0  # four shared hours a week is plenty
+        overlap[f.no_preference[rows]] = 0.5
+        block += w["availability"] * overlap
+        np.logical_and(f.shared_language[1][f.shared_language[0][rows]], has_room[None, :], out=eligible[rows])
+        # float64 before scaling makes it exact: a gain is the score as rounded to two decimals, x 100.
+        gains[rows] = np.where(eligible[rows], np.rint(block.astype(np.float64) * SCALE), -1)
     if problem.conflicts:
         s_index = {s.id: i for i, s in enumerate(startups)}
         m_index = {m.id: j for j, m in enumerate(mentors)}
         for sid, mid in problem.conflicts:
             if sid in s_index and mid in m_index:
                 eligible[s_index[sid], m_index[mid]] = False
-    return Scores(total=np.asarray(total, dtype=np.float64), parts=parts, eligible=eligible)
+                gains[s_index[sid], m_index[mid]] = -1
+    return Scores(total=total, eligible=eligible, factors=f, gains=gains)
 
 
 @dataclass
@@ -137,13 +210,13 @@ class Solution:
     unmatched: list[int]  # startups that got no mentor
 
 
-def solve(problem: Problem, scores: Scores | None = None) -> Solution:
+def solve(problem: Problem, scores: Scores | None = None, solver: flow.FlowSolver | None = None) -> Solution:
+    """The optimum (see ``flow``): ``solver`` is OR-Tools' min-cost flow unless another is given."""
     scores = scores or score_matrix(problem)
     startups, mentors = problem.startups, problem.mentors
-    s_count, m_count = len(startups), len(mentors)
     s_index = {s.id: i for i, s in enumerate(startups)}
     m_index = {m.id: j for j, m in enumerate(mentors)}
-    want = np.full(s_count, problem.per_startup, dtype=np.int64)
+    want = np.full(len(startups), problem.per_startup, dtype=np.int64)
     room = np.array([m.capacity for m in mentors], dtype=np.int64)
     kept: list[tuple[int, int]] = []
     for sid, mid in sorted(problem.locked):
@@ -152,63 +225,23 @@ def solve(problem: Problem, scores: Scores | None = None) -> Solution:
             kept.append((i, j))
             want[i] -= 1
             room[j] = max(0, room[j] - 1)
-
-    cost = np.rint(scores.total * SCALE).astype(np.int64)
-    eligible = scores.eligible.copy()
-    for i, j in kept:
-        eligible[i, j] = False  # already taken by the lock
-    rows, cols = np.nonzero(eligible & (want[:, None] > 0) & (room[None, :] > 0))
-
-    source, sink = 0, 1 + s_count + m_count
-    from ortools.graph.python import min_cost_flow  # loaded when a matching runs: ~20 MB a process spares
-
-    flow = min_cost_flow.SimpleMinCostFlow()
-    tails, heads, caps, costs = [], [], [], []
-    already_covered = np.zeros(s_count, dtype=bool)
-    for i, _j in kept:
-        already_covered[i] = True
-    for i in range(s_count):
-        if want[i] <= 0:
-            continue
-        if problem.participation_first and not already_covered[i]:
-            tails += [source, source]
-            heads += [1 + i, 1 + i]
-            caps += [1, int(want[i]) - 1]
-            costs += [-PARTICIPATION_BONUS, 0]
-        else:
-            tails.append(source)
-            heads.append(1 + i)
-            caps.append(int(want[i]))
-            costs.append(0)
-    pair_start = len(tails)
-    tails += (1 + rows).tolist()
-    heads += (1 + s_count + cols).tolist()
-    caps += [1] * len(rows)
-    costs += (-cost[rows, cols]).tolist()
-    for j in range(m_count):
-        if room[j] > 0:
-            tails.append(1 + s_count + j)
-            heads.append(sink)
-            caps.append(int(room[j]))
-            costs.append(0)
-    supply = int(want.sum())
-    tails.append(source)  # units nobody can take flow straight to the sink at no gain
-    heads.append(sink)
-    caps.append(supply)
-    costs.append(0)
-    arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32), np.array(caps, dtype=np.int64),
-        np.array(costs, dtype=np.int64))
-    flow.set_node_supply(source, supply)
-    flow.set_node_supply(sink, -supply)
-    if supply and flow.solve() != flow.OPTIMAL:
-        raise RuntimeError("matching: the flow problem has no optimal solution")
-
+    gains = scores.gains
+    if kept or not (want > 0).all():
+        gains = gains.copy()  # the locks take places: the pairs they leave no room for are out
+        gains[want == 0] = -1
+        gains[:, room == 0] = -1
+        for i, j in kept:
+            gains[i, j] = -1  # already taken by the lock
+    bonus = None
+    if problem.participation_first:
+        bonus = np.full(len(startups), PARTICIPATION_BONUS, dtype=np.int64)
+        bonus[[i for i, _j in kept]] = 0  # a locked pair already covers its startup
     chosen = list(kept)
-    if supply and len(rows):
-        flows = flow.flows(arcs[pair_start:pair_start + len(rows)])
-        picked = np.nonzero(flows)[0]
-        chosen += list(zip(rows[picked].tolist(), cols[picked].tolist(), strict=True))
+    if want.sum() and room.sum():
+        net, flows = flow.optimise(flow.frame(want, room, bonus), gains, want, room,
+                                   solver or flow.ortools_flows)
+        picked = np.nonzero(flows[net.pair_start:])[0]
+        chosen += list(zip(net.rows[picked].tolist(), net.cols[picked].tolist(), strict=True))
     pairs = [(startups[i].id, mentors[j].id, round(float(scores.total[i, j]), 2)) for i, j in chosen]
     pairs.sort()
     matched = {sid for sid, _mid, _score in pairs}
@@ -253,7 +286,7 @@ def explain_pair(problem: Problem, scores: Scores, startup_id: int, mentor_id: i
     s, m = problem.startups[i], problem.mentors[j]
     reasons = []
     for name in CRITERIA:
-        points = round(float(problem.weights.get(name, 0)) * float(scores.parts[name][i, j]), 2)
+        points = round(float(problem.weights.get(name, 0)) * scores.part(name, i, j), 2)
         detail: dict[str, object] = {}
         if name == "needs":
             detail = {"matched": sorted(s.needs & m.expertise), "wanted": sorted(s.needs)}

@@ -48,6 +48,13 @@ class MatchStatus(StrEnum):
     ENDED = "ended"  # ended by a manager's or the mentor's record, e.g. a conflict of interest
 
 
+class MatchRunStatus(StrEnum):
+    QUEUED = "queued"  # a large cohort: a job runs it (MATCHING_JOB_MIN_PAIRS)
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
 ACTIVE_MATCH = (MatchStatus.PUBLISHED, MatchStatus.ACCEPTED)
 LIVE_MATCH = (MatchStatus.PROPOSED, MatchStatus.LOCKED, *ACTIVE_MATCH)  # not declined, not ended
 
@@ -149,6 +156,10 @@ class MatchRun(OrgScoped, Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None]
+    status: Mapped[MatchRunStatus] = mapped_column(String(10), default=MatchRunStatus.DONE, server_default="done")
+    progress: Mapped[int] = mapped_column(default=100, server_default="100")  # percent, while a job runs it
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")  # why the job failed (for the log)
+    finished_at: Mapped[datetime | None]
 
     cohort: Mapped[Cohort] = relationship()
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from incubator.mentoring.models import (
     AvailabilityWindow,
     Match,
     MatchRun,
+    MatchRunStatus,
     MatchStatus,
     MentorConflict,
     MentoringNeeds,
@@ -117,26 +119,50 @@ def _weights(typed: dict[str, Any]) -> dict[str, float]:
     return weights
 
 
-def run_matching(session: Session, org: Organisation, cohort: Cohort, user: User | None, *,
-                 weights: dict[str, float] | None = None, per_startup: int = 2, participation_first: bool = False,
-                 today: date) -> MatchRun:
-    weights = _weights(weights or matching.DEFAULT_WEIGHTS)
+def checked_settings(weights: dict[str, Any] | None, per_startup: int) -> dict[str, float]:
+    """The weights as numbers from 0 to 100 and a number of mentors per startup from 1 to 5, or a DomainError."""
+    checked = _weights(weights or matching.DEFAULT_WEIGHTS)
     if not 1 <= per_startup <= 5:
         raise DomainError(_("Between 1 and 5 mentors per startup."),
                           fields={"per_startup": _("Between 1 and 5 mentors per startup.")})
-    problem, kept = build_problem(session, org, cohort, weights=weights, per_startup=per_startup,
-                                  participation_first=participation_first, today=today)
+    return checked
+
+
+def matching_size(session: Session, org: Organisation, cohort: Cohort) -> int:
+    """Startup x mentor pairs a run of the cohort's matching scores: what decides whether a job runs it."""
+    startups = session.execute(select(func.count()).select_from(Enrolment).where(
+        Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ACTIVE)).scalar_one()
+    mentors = session.execute(select(func.count()).select_from(MentorProfile).where(
+        MentorProfile.org_id == org.id)).scalar_one()
+    return int(startups) * int(mentors)
+
+
+def new_run(session: Session, org: Organisation, cohort: Cohort, user: User | None, *, weights: dict[str, float],
+            per_startup: int, participation_first: bool, queued: bool) -> MatchRun:
+    run = MatchRun(org_id=org.id, cohort_id=cohort.id, weights=weights, per_startup=per_startup,
+                   participation_first=participation_first, created_by_id=user.id if user else None,
+                   status=MatchRunStatus.QUEUED if queued else MatchRunStatus.RUNNING, progress=0)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def fill_run(session: Session, org: Organisation, cohort: Cohort, run: MatchRun, *, today: date,
+             progress: Callable[[int], None] | None = None) -> MatchRun:
+    """Solve the run's matching and record it: its proposals replace the cohort's earlier ones."""
+    report = progress or (lambda _percent: None)
+    problem, kept = build_problem(session, org, cohort, weights=run.weights, per_startup=run.per_startup,
+                                  participation_first=run.participation_first, today=today)
+    report(20)
     scores = matching.score_matrix(problem)
+    report(40)
     solution = matching.solve(problem, scores)
+    report(80)
     for old in session.execute(select(Match).where(Match.cohort_id == cohort.id,
                                                    Match.status == MatchStatus.PROPOSED)).scalars():
         session.delete(old)
-    run = MatchRun(org_id=org.id, cohort_id=cohort.id, weights=weights, per_startup=per_startup,
-                   participation_first=participation_first, total_score=solution.total_score,
-                   unmatched=solution.unmatched, created_by_id=user.id if user else None,
-                   why_not_best={str(k): v for k, v in matching.why_not_best(problem, scores, solution).items()})
-    session.add(run)
-    session.flush()
+    run.total_score, run.unmatched = solution.total_score, solution.unmatched
+    run.why_not_best = {str(k): v for k, v in matching.why_not_best(problem, scores, solution).items()}
     for startup_id, mentor_id, score in solution.pairs:
         reasons = [r.as_dict() for r in matching.explain_pair(problem, scores, startup_id, mentor_id)]
         existing = kept.get((startup_id, mentor_id))
@@ -145,13 +171,31 @@ def run_matching(session: Session, org: Organisation, cohort: Cohort, user: User
             continue
         session.add(Match(org_id=org.id, cohort_id=cohort.id, run=run, startup_id=startup_id, mentor_id=mentor_id,
                           score=score, reasons=reasons))
+    run.status, run.progress, run.finished_at = MatchRunStatus.DONE, 100, utcnow()
     session.flush()
     return run
+
+
+def run_matching(session: Session, org: Organisation, cohort: Cohort, user: User | None, *,
+                 weights: dict[str, float] | None = None, per_startup: int = 2, participation_first: bool = False,
+                 today: date) -> MatchRun:
+    """Run the cohort's matching now (``mentoring.tasks.start_matching`` hands large ones to a job)."""
+    checked = checked_settings(weights, per_startup)
+    run = new_run(session, org, cohort, user, weights=checked, per_startup=per_startup,
+                  participation_first=participation_first, queued=False)
+    return fill_run(session, org, cohort, run, today=today)
 
 
 def latest_run(session: Session, cohort: Cohort) -> MatchRun | None:
     """The cohort's latest matching run (the proposal on show, or the one last published)."""
     return session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
+                           .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def latest_done_run(session: Session, cohort: Cohort) -> MatchRun | None:
+    """The cohort's latest run that finished: the proposals on show (a later one may still run or have failed)."""
+    return session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id,
+                                                  MatchRun.status == MatchRunStatus.DONE)
                            .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
 
 
@@ -186,8 +230,7 @@ def publish(session: Session, cohort: Cohort, notify: Any = None) -> int:
     for match in matches:
         match.status = MatchStatus.PUBLISHED
         emit_for(match, "match.published", "cohort_id", "startup_id", "mentor_id", "status")
-    run = session.execute(select(MatchRun).where(MatchRun.cohort_id == cohort.id)
-                          .order_by(MatchRun.id.desc()).limit(1)).scalar_one_or_none()
+    run = latest_done_run(session, cohort)
     if run is not None:
         run.published_at = utcnow()
     if notify is not None:

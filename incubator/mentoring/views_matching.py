@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,9 +16,9 @@ from incubator.core.db import utcnow
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, org_today
 from incubator.extensions import db
-from incubator.mentoring import access, matching, mentor_sessions, notifications, pairing
+from incubator.mentoring import access, matching, mentor_sessions, notifications, pairing, tasks
 from incubator.mentoring.forms import MatchingForm, ReplaceMentorForm, as_int
-from incubator.mentoring.models import EXPERTISE, MatchRun, MatchStatus, MentorProfile
+from incubator.mentoring.models import EXPERTISE, MatchRun, MatchRunStatus, MatchStatus, MentorProfile
 from incubator.mentoring.views import bp
 
 
@@ -29,14 +29,18 @@ def cohort_matching(cohort_id: int) -> Any:
     form = MatchingForm()
     if request.method == "POST" and form.validate_on_submit():
         with attempt(flash_error=True) as outcome:  # the service checks the weights as typed
-            run = pairing.run_matching(
+            run = tasks.start_matching(
                 db.session, g.org, cohort, current_user, weights=form.weights(),
                 per_startup=as_int(form.per_startup.data) or 0,
                 participation_first=bool(form.participation_first.data), today=org_today())
-        if outcome.ok:
+        if outcome.ok and run.status == MatchRunStatus.DONE:
             flash(_("Matching done: total score %(score)s.", score=f"{run.total_score:.1f}"), "success")
+        elif outcome.ok:
+            flash(_("A large cohort: the matching runs in the background and this page shows its progress."), "info")
         return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
-    latest = pairing.latest_run(db.session, cohort)
+    newest = pairing.latest_run(db.session, cohort)
+    pending = newest if newest is not None and newest.status != MatchRunStatus.DONE else None
+    latest = pairing.latest_done_run(db.session, cohort) if pending else newest
     matches = pairing.cohort_matches(db.session, cohort)
     profiles = db.session.execute(select(MentorProfile).where(MentorProfile.org_id == g.org.id)).scalars().all()
     names = {p.id: p.user.name for p in profiles}
@@ -45,7 +49,7 @@ def cohort_matching(cohort_id: int) -> Any:
         "mentoring/matching.html", cohort=cohort, run=latest, matches=matches, profiles=profiles,
         why_not_best=_why_not_best_lines(latest, names, startups),
         unmatched=[startups.get(sid, f"#{sid}") for sid in (latest.unmatched if latest else [])],
-        weights=latest.weights if latest else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA,
+        weights=latest.weights if latest else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA, pending=pending,
         stale={m.id for m in mentor_sessions.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
         button_form=CSRFOnlyForm(formdata=None))
 
@@ -64,6 +68,17 @@ def _why_not_best_lines(run: MatchRun | None, names: dict[int, str], startups: d
                       "score": f"{float(why.get('score') or 0):.1f}", "capacity": int(why.get("capacity") or 0),
                       "others": ", ".join(given_to) or "—"})
     return sorted(lines, key=lambda line: line["startup"])
+
+
+@bp.route("/cohorts/<int:cohort_id>/matching/runs/<int:run_id>/status")
+@require(Permission.MANAGE_MENTORING)
+def run_status(cohort_id: int, run_id: int) -> Any:
+    """What the matching page polls while a job runs the matching."""
+    cohort = get_or_404(Cohort, cohort_id)
+    run = get_or_404(MatchRun, run_id)
+    if run.cohort_id != cohort.id:
+        abort(404)
+    return jsonify({"status": str(run.status), "progress": run.progress})
 
 
 @bp.route("/cohorts/<int:cohort_id>/matching/publish", methods=["POST"])

@@ -19,6 +19,7 @@ from incubator.mentoring.models import (
     ActionItem,
     ConflictKind,
     Match,
+    MatchRun,
     MatchStatus,
     MentorConflict,
     MentorSession,
@@ -48,7 +49,7 @@ EXPECTED = {
     "upsert mentor": MENTORING_ROLE, "list conflicts": MENTORING_ROLE, "record conflict": MENTORING_ROLE,
     "delete conflict": MENTORING_ROLE, "get needs": NEEDS, "put needs": NEEDS,
     "lock": MANAGERS, "unlock": MANAGERS, "replace mentor": MANAGERS, "get matching": MANAGERS,
-    "run matching": MANAGERS, "publish": MANAGERS,
+    "run matching": MANAGERS, "get run": MANAGERS, "publish": MANAGERS,
     "list matches": EVERY_MEMBER, "get match": MATCH_SEEN, "accept": row(F, F, H, A, A, H, H),
     "list sessions": EVERY_MEMBER, "get session": MATCH_SEEN, "create session": MATCH_SEEN,
     "reschedule": MATCH_SEEN, "cancel": MATCH_SEEN, "log": row(F, F, H, A, F, H, H), "rate": row(F, F, H, F, A, H, H),
@@ -70,7 +71,8 @@ def scene(session, world, mentors, published):
                             starts_at=now - timedelta(days=2), duration_minutes=60)
     held = MentorSession(org_id=world.org.id, match=ha_match, mentor_id=mentors.ha.id,
                          starts_at=now - timedelta(days=9), duration_minutes=60, status=SessionStatus.HELD)
-    session.add_all([proposal, upcoming, started, held])
+    run = MatchRun(org_id=world.org.id, cohort_id=world.cohort.id, weights={}, per_startup=2)
+    session.add_all([proposal, upcoming, started, held, run])
     session.flush()
     item = ActionItem(org_id=world.org.id, session_id=held.id, match_id=ha_match.id, title="Pitch deck")
     spare = [StartupFactory(org_id=world.org.id, name=f"Spare {n}") for n in (1, 2)]
@@ -80,7 +82,7 @@ def scene(session, world, mentors, published):
     session.add_all([item, *conflicts])
     session.flush()
     return {"match": ha_match, "proposal": proposal, "upcoming": upcoming, "started": started, "held": held,
-            "item": item, "conflicts": conflicts}
+            "item": item, "conflicts": conflicts, "run": run}
 
 
 def _people(world, mentors) -> dict[str, object]:
@@ -135,6 +137,8 @@ def _operations(world, mentors, scene, email: str):
         ("get matching", get(f"{o}/cohorts/{cohort}/matching"), call("GET", f"{api}/cohorts/{cohort}/matching")),
         ("run matching", post(f"{o}/cohorts/{cohort}/matching", per_startup="1"),
          call("POST", f"{api}/cohorts/{cohort}/matching", json={"per_startup": 1})),
+        ("get run", get(f"{o}/cohorts/{cohort}/matching/runs/{scene['run'].id}/status"),
+         call("GET", f"{api}/cohorts/{cohort}/matching/runs/{scene['run'].id}")),
         ("publish", post(f"{o}/cohorts/{cohort}/matching/publish"),
          call("POST", f"{api}/cohorts/{cohort}/matching/publish")),
         ("list matches", get(f"{o}/mentoring"), call("GET", f"{api}/matches")),

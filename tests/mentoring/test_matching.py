@@ -157,3 +157,37 @@ def test_why_a_startup_did_not_get_its_best_mentor():
     assert (2, 10) in {(s, m) for s, m, _ in solution.pairs}
     why = why_not_best(problem, scores, solution)
     assert why[1]["mentor_id"] == 10 and why[1]["given_to"] == [2] and why[1]["capacity"] == 1
+
+
+@pytest.mark.parametrize(("startups", "mentors"), [(0, 0), (0, 2), (3, 0)])
+def test_a_cohort_without_startups_or_mentors_matches_nobody(startups, mentors):
+    rng = random.Random(1)
+    problem = random_problem(rng, startups=max(startups, 1), mentors=max(mentors, 1), per_startup=2)
+    problem.startups, problem.mentors = problem.startups[:startups], problem.mentors[:mentors]
+    problem.conflicts = set()
+    scores = score_matrix(problem)
+    assert scores.total.shape == scores.gains.shape == (startups, mentors)
+    solution = solve(problem, scores)
+    assert solution.pairs == [] and solution.unmatched == [s.id for s in problem.startups]
+    assert greedy(problem, scores).pairs == [] and why_not_best(problem, scores, solution) == {}
+
+
+def test_web_workers_load_the_solver_only_when_a_matching_runs(tmp_path):
+    """OR-Tools (and SciPy, networkx) stay out of a worker that has not run a matching yet."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from incubator import create_app\n"
+        f"app = create_app({{'DATABASE_URL': 'sqlite:///{tmp_path / 'lazy.db'}'}})\n"
+        "import incubator.mentoring.views_matching, incubator.api.mentoring_matching, incubator.mentoring.tasks\n"
+        "heavy = ('ortools', 'scipy', 'networkx')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in heavy}))\n"
+        "from incubator.mentoring.matching import MentorIn, Problem, StartupIn, solve\n"
+        "s = StartupIn(1, frozenset({'ip'}), 'agri', 'mvp', ('vi',))\n"
+        "m = MentorIn(2, frozenset({'ip'}), frozenset({'agri'}), frozenset(), frozenset({'vi'}), 1)\n"
+        "assert solve(Problem([s], [m])).pairs\n"
+        "print('ortools' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert done.stdout.split() == ["[]", "True"], done.stderr
