@@ -252,16 +252,22 @@ def decide_approval(booking: Booking, approve: bool) -> None:
 # -- availability -----------------------------------------------------------------------------------
 
 def free_intervals(session: Session, org: Organisation, resources: list[Resource], start: datetime,
-                   end: datetime) -> dict[int, list[tuple[datetime, datetime]]]:
+                   end: datetime, booked: list[tuple[int, datetime, datetime]] | None = None,
+                   ) -> dict[int, list[tuple[datetime, datetime]]]:
     """Free time per resource between ``start`` and ``end``, in the organisation's time zone: opening
     hours minus closures and bookings (with their buffers).
 
-    One query for the bookings and one for the closures, whatever the number of resources."""
+    One query for the bookings and one for the closures, whatever the number of resources. A caller
+    that already read the window's active bookings passes them as ``booked`` (resource id, start,
+    blocked until), and the bookings are not read again."""
     ids = [r.id for r in resources]
     busy: dict[int, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
-    for rid, s, e in session.execute(select(Booking.resource_id, Booking.starts_at, Booking.blocked_until).where(
-            Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < end,
-            Booking.starts_at > start - LOOKBACK, Booking.blocked_until > start)).all():
+    if booked is None:
+        booked = [(rid, s, e) for rid, s, e in session.execute(
+            select(Booking.resource_id, Booking.starts_at, Booking.blocked_until).where(
+                Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < end,
+                Booking.starts_at > start - LOOKBACK, Booking.blocked_until > start)).all()]
+    for rid, s, e in booked:
         busy[rid].append((s, e))
     for rid, s, e in session.execute(select(Closure.resource_id, Closure.starts_at, Closure.ends_at).where(
             Closure.resource_id.in_(ids), Closure.starts_at < end, Closure.ends_at > start)).all():

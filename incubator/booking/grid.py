@@ -1,0 +1,169 @@
+"""The calendar grids of the lab pages (a resource's week, a lab's day): cells of a few minutes, each
+free, busy (and whether it is the viewer's), closed or past.
+
+One query for the window's bookings (only the columns a cell shows) and one for its closures, whatever
+the number of cells or bookings; the free time is computed once per resource, and each row of cells
+is a single sweep over the sorted bookings and free intervals (``sweep``), not a scan per cell.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_time
+from flask import url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from incubator.booking import services
+from incubator.booking.models import ACTIVE_STATUSES, Booking, Resource
+from incubator.orgs.models import Organisation
+
+
+class Busy(NamedTuple):
+    """What a cell needs of a booking."""
+
+    resource_id: int
+    user_id: int
+    starts_at: datetime
+    ends_at: datetime
+    blocked_until: datetime
+
+
+@dataclass
+class Cell:
+    starts_at: datetime
+    state: str  # free | busy | closed | past
+    mine: bool = False  # busy with the viewer's own booking
+    href: str = ""  # free: the booking form for this start
+    label: str = ""  # free: "Book 10:00", for screen readers
+
+    @property
+    def iso(self) -> str:
+        return self.starts_at.isoformat()
+
+
+@lru_cache(maxsize=16)
+def words(locale: str) -> dict[str, str]:
+    """The grid's words in ``locale`` (the current one: callers pass ``str(get_locale())``), translated once."""
+    return {"free": _("free"), "busy": _("busy"), "mine": _("mine"), "book": _("Book %(time)s")}
+
+
+def sweep(moments: Sequence[datetime], step: timedelta, bookings: Sequence[Busy],
+          free: Sequence[tuple[datetime, datetime]], now: datetime) -> list[tuple[str, Busy | None]]:
+    """The state of each cell ``[moment, moment + step)`` (``moments`` ascending) and the booking that
+    takes it: busy when a booking overlaps it (the earliest-starting one), else past before ``now``, free
+    when one free interval holds the whole cell, else closed.
+
+    ``bookings`` are sorted by start and ``free`` by start; neither needs to be disjoint."""
+    starts = [s for s, _e in free]
+    reach: list[datetime] = []  # the latest end among the free intervals starting so far
+    for _s, e in free:
+        reach.append(e if not reach or e > reach[-1] else reach[-1])
+    out: list[tuple[str, Busy | None]] = []
+    low = 0
+    for moment in moments:
+        slot_end = moment + step
+        while low < len(bookings) and bookings[low].ends_at <= moment:
+            low += 1  # ended before this cell, and so before every later one
+        taken = None
+        for booking in bookings[low:]:
+            if booking.starts_at >= slot_end:
+                break
+            if booking.ends_at > moment:
+                taken = booking
+                break
+        if taken is not None:
+            out.append(("busy", taken))
+            continue
+        if moment < now:
+            out.append(("past", None))
+            continue
+        last = bisect_right(starts, moment) - 1
+        out.append(("free" if last >= 0 and reach[last] >= slot_end else "closed", None))
+    return out
+
+
+def _day_moments(day: date, resource: Resource, step: timedelta, tz: ZoneInfo) -> list[datetime]:
+    """07:00 to 21:00 (or the whole day for round-the-clock resources) in steps."""
+    first, last = (time(0), time(23, 59)) if resource.open_24h else (time(7), time(21))
+    moment, stop = datetime.combine(day, first, tz), datetime.combine(day, last, tz)
+    moments = []
+    while moment < stop:
+        moments.append(moment)
+        moment += step
+    return moments
+
+
+def window_bookings(session: Session, ids: list[int], start: datetime, end: datetime) -> list[Busy]:
+    """The active bookings of ``ids`` that block any time between ``start`` and ``end`` (their buffers
+    included), by start."""
+    rows = session.execute(select(Booking.resource_id, Booking.user_id, Booking.starts_at, Booking.ends_at,
+                                  Booking.blocked_until).where(
+        Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < end,
+        Booking.starts_at > start - services.LOOKBACK, Booking.blocked_until > start)
+        .order_by(Booking.starts_at, Booking.id)).all()
+    return [Busy(*row) for row in rows]
+
+
+class _Labels:
+    """The free cells' links and labels, each time of day formatted once per grid."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self.locale = str(get_locale())
+        self.words = words(self.locale)
+        self.times: dict[time, str] = {}
+        self.links: dict[int, str] = {}
+
+    def label(self, moment: datetime) -> str:
+        local = moment.astimezone(self.tz).time()
+        if local not in self.times:
+            self.times[local] = self.words["book"] % {"time": format_time(local, "short", locale=self.locale)}
+        return self.times[local]
+
+    def href(self, resource_id: int, moment: datetime) -> str:
+        if resource_id not in self.links:
+            self.links[resource_id] = url_for("booking.book", resource_id=resource_id)
+        return f"{self.links[resource_id]}?start={quote(moment.isoformat(), safe=':')}"
+
+
+def grid(session: Session, org: Organisation, resources: list[Resource], days: list[date], step_minutes: int,
+         viewer_id: int, now: datetime) -> dict[tuple[int, date], list[Cell]]:
+    """Cells of ``step_minutes`` per (resource, day), in the organisation's time zone."""
+    tz = ZoneInfo(org.timezone)
+    start = datetime.combine(days[0], time(0), tz)
+    end = datetime.combine(days[-1] + timedelta(days=1), time(0), tz)
+    booked = window_bookings(session, [r.id for r in resources], start, end)
+    free = services.free_intervals(session, org, resources, start, end,
+                                   booked=[(b.resource_id, b.starts_at, b.blocked_until) for b in booked])
+    step = timedelta(minutes=step_minutes)
+    labels = _Labels(tz)
+    cells: dict[tuple[int, date], list[Cell]] = {}
+    for resource in resources:
+        own = [b for b in booked if b.resource_id == resource.id]
+        for day in days:
+            moments = _day_moments(day, resource, step, tz)
+            row = []
+            for moment, (state, taken) in zip(moments, sweep(moments, step, own, free[resource.id], now),
+                                              strict=True):
+                cell = Cell(moment, state, mine=taken is not None and taken.user_id == viewer_id)
+                if state == "free":
+                    cell.href, cell.label = labels.href(resource.id, moment), labels.label(moment)
+                row.append(cell)
+            cells[(resource.id, day)] = row
+    return cells
+
+
+def grid_words() -> dict[str, Any]:
+    """For the templates: the grid's words in the current language."""
+    return words(str(get_locale()))
