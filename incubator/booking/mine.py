@@ -3,7 +3,7 @@ upcoming or past), the cohort's credit balances and their places in the waitlist
 
 A fixed number of queries whatever the number of bookings: the page's rows with their resources' names
 in one query (only the columns the list shows; anything else raises instead of loading row by row),
-the balances from one ``GROUP BY`` over the ledger, the waitlist's first places and their count.
+the balances from one query over the ledger's ``GROUP BY``, the waitlist's first places and their count.
 """
 
 from __future__ import annotations
@@ -55,13 +55,14 @@ def bookings_query(org: Organisation, user: User, chosen: dict[str, str], now: d
 
 def balances(session: Session, startup: Startup, cohort: Cohort) -> dict[Any, tuple[int, int]]:
     """Per resource kind of the cohort's credits: (minutes included, minutes left), as
-    ``credits.credit_balance`` counts them (included minus the ledger's moves), in two queries."""
-    included = session.execute(select(CohortLabCredit.resource_kind, CohortLabCredit.hours).where(
-        CohortLabCredit.cohort_id == cohort.id).order_by(CohortLabCredit.id)).all()
-    moved = dict(session.execute(select(LedgerEntry.resource_kind, func.sum(LedgerEntry.minutes)).where(
-        LedgerEntry.startup_id == startup.id, LedgerEntry.cohort_id == cohort.id)
-        .group_by(LedgerEntry.resource_kind)).all())
-    return {kind: (hours * 60, hours * 60 + int(moved.get(kind) or 0)) for kind, hours in included}
+    ``credits.credit_balance`` counts them (included minus the ledger's moves), in one query."""
+    moved = select(LedgerEntry.resource_kind.label("kind"), func.sum(LedgerEntry.minutes).label("minutes")).where(
+        LedgerEntry.startup_id == startup.id, LedgerEntry.cohort_id == cohort.id
+    ).group_by(LedgerEntry.resource_kind).subquery()
+    rows = session.execute(select(CohortLabCredit.resource_kind, CohortLabCredit.hours, moved.c.minutes)
+                           .outerjoin(moved, moved.c.kind == CohortLabCredit.resource_kind)
+                           .where(CohortLabCredit.cohort_id == cohort.id).order_by(CohortLabCredit.id)).all()
+    return {kind: (hours * 60, hours * 60 + int(minutes or 0)) for kind, hours, minutes in rows}
 
 
 def waiting(session: Session, org: Organisation, user: User, now: datetime) -> tuple[list[WaitlistEntry], int]:

@@ -166,6 +166,8 @@ def mine() -> Any:
                            balances=mine_data.balances(db.session, startup, cohort) if startup and cohort else {},
                            statuses=list(BookingStatus), now=now, money=billing.money_for(db.session, rows),
                            moments=labels.Moments(g.org.timezone, str(get_locale())),
+                           status_label=labels.status_labels(str(get_locale())),
+                           row_words=labels.row_words(str(get_locale())),
                            waitlist=entries, waiting_total=waiting_total,
                            button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 
