@@ -12,6 +12,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.booking import billing, credits, inputs, labels, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
@@ -86,7 +87,8 @@ def lab_day(lab_id: int) -> Any:
     """The resources of a lab side by side for one day."""
     lab = get_or_404(Lab, lab_id)
     day = parse_day(request.args.get("day"))
-    resources = [r for r in lab.resources if r.active]
+    resources = list(db.session.execute(select(Resource).where(Resource.lab_id == lab.id, Resource.active.is_(True))
+                                        .options(selectinload(Resource.hours)).order_by(Resource.name)).scalars())
     cells = grid(resources, [day], 30) if resources else {}
     return render_template("booking/lab_day.html", lab=lab, day=day, resources=resources, cells=cells,
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
@@ -96,7 +98,7 @@ def lab_day(lab_id: int) -> Any:
 @require(Permission.VIEW_DASHBOARD)
 def resource_week(resource_id: int) -> Any:
     """A week of one resource; free cells link to the booking form."""
-    resource = get_or_404(Resource, resource_id)
+    resource = calendar.resource_or_404(resource_id)
     monday = parse_day(request.args.get("week"))
     monday -= timedelta(days=monday.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]

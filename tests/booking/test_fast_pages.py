@@ -20,7 +20,15 @@ from incubator.booking import credits
 from incubator.booking.grid import Busy, sweep
 from incubator.booking.labels import Moments
 from incubator.booking.mine import balances
-from incubator.booking.models import Booking, BookingStatus, Certification, Training, WaitlistEntry
+from incubator.booking.models import (
+    Booking,
+    BookingStatus,
+    Certification,
+    OpeningHours,
+    Resource,
+    Training,
+    WaitlistEntry,
+)
 from incubator.cohorts.models import CohortLabCredit, ResourceKind
 from incubator.core.db import utcnow
 from incubator.core.permissions import Role
@@ -70,6 +78,25 @@ def test_the_week_grid_runs_the_same_queries_for_one_booking_or_a_full_week(app,
     html = client.get(url).get_data(as_text=True)
     assert html.count('class="slot slot-busy"') == 161  # every hour of the round-the-clock printer up to then
     assert html.count(">mine</span>") == 1
+
+
+def test_the_lab_day_runs_the_same_queries_whatever_its_resources_and_bookings(app, client, world, fablab, session):
+    day = next_weekday_at(1, 0).astimezone(SAIGON).date()
+    url = f"/o/bbi/labs/{fablab.lab.id}?day={day.isoformat()}"
+    start = datetime.combine(day, time(8), SAIGON).astimezone(UTC)
+    _book(session, world, fablab.room, start, 1)
+    login(client, world.founder.email)
+    few = page_queries(app, client, url)
+    for n in range(4):
+        session.add(Resource(org_id=world.org.id, lab_id=fablab.lab.id, name=f"Bench {n}", kind=ResourceKind.BENCH,
+                             hours=[OpeningHours(org_id=world.org.id, weekday=d, opens=time(8), closes=time(20))
+                                    for d in range(7)]))
+    _book(session, world, fablab.room, start + timedelta(hours=1), 11, user=world.other_founder)
+    _book(session, world, fablab.laser, start, 6, step=timedelta(hours=2), minutes=60)
+    many = page_queries(app, client, url)
+    assert few == many
+    html = client.get(url).get_data(as_text=True)
+    assert html.count("Bench ") == 4 and html.count('class="slot slot-busy"') == 12 + 12  # the room's half hours, the laser's hours
 
 
 def test_the_grid_links_each_free_cell_to_the_booking_form_of_its_time(client, world, fablab, session):
