@@ -8,6 +8,7 @@ the balances from one query over the ledger's ``GROUP BY``, the waitlist's first
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session, joinedload, load_only, raiseload
 
 from incubator.accounts.models import User
+from incubator.booking.access import may_cancel, may_take
+from incubator.booking.billing import Money
 from incubator.booking.models import Booking, BookingStatus, Resource, WaitlistEntry
 from incubator.cohorts.models import Cohort, CohortLabCredit, Startup
 from incubator.ledger.models import LedgerEntry
@@ -51,6 +54,32 @@ def bookings_query(org: Organisation, user: User, chosen: dict[str, str], now: d
             .execution_options(all_orgs=True)
             .order_by(case((upcoming, 0), else_=1), case((upcoming, Booking.starts_at)),
                       Booking.starts_at.desc(), Booking.id.desc()))
+
+
+@dataclass(frozen=True)
+class Actions:
+    """What the member may do with one booking of the list (the rules of ``booking.access``)."""
+
+    pay: bool
+    take: bool
+    cancel: bool
+    receipt: bool
+
+
+def actions(org: Organisation, user: User, membership: Any, rows: list[Booking], money: dict[int, Money],
+            now: datetime) -> dict[int, Actions]:
+    """Each row's buttons, decided once in Python rather than by the template asking per row."""
+    out = {}
+    for booking in rows:
+        paid = money[booking.id]
+        out[booking.id] = Actions(
+            pay=paid.payable and booking.status == BookingStatus.AWAITING_PAYMENT and booking.user_id == user.id
+            and org.id in (booking.org_id, booking.partner_org_id),
+            take=may_take(user, booking),
+            cancel=booking.starts_at > now and may_cancel(user, membership, booking),
+            receipt=paid.payment is not None and user.id == paid.payment.user_id or (
+                paid.payment is not None and paid.payment.org_id == org.id))
+    return out
 
 
 def balances(session: Session, startup: Startup, cohort: Cohort) -> dict[Any, tuple[int, int]]:

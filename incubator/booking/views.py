@@ -163,10 +163,12 @@ def mine() -> Any:
     rows = page.items
     startup, cohort = credits.active_startup(db.session, g.org, current_user)
     entries, waiting_total = mine_data.waiting(db.session, g.org, current_user, now)
+    money = billing.money_for(db.session, rows)
     return render_template("booking/mine.html", bookings=rows, page=page, filters=chosen,
                            kept={name: value for name, value in chosen.items() if value},
                            balances=mine_data.balances(db.session, startup, cohort) if startup and cohort else {},
-                           statuses=list(BookingStatus), now=now, money=billing.money_for(db.session, rows),
+                           statuses=list(BookingStatus), money=money,
+                           actions=mine_data.actions(g.org, current_user, g.membership, rows, money, now),
                            moments=labels.Moments(g.org.timezone, str(get_locale())),
                            status_label=labels.status_labels(str(get_locale())),
                            row_words=labels.row_words(str(get_locale())),

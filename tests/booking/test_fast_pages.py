@@ -96,7 +96,8 @@ def test_the_lab_day_runs_the_same_queries_whatever_its_resources_and_bookings(a
     many = page_queries(app, client, url)
     assert few == many
     html = client.get(url).get_data(as_text=True)
-    assert html.count("Bench ") == 4 and html.count('class="slot slot-busy"') == 12 + 12  # the room's half hours, the laser's hours
+    assert html.count("Bench ") == 4
+    assert html.count('class="slot slot-busy"') == 12 + 12  # the room's half hours, the laser's hours
 
 
 def test_the_grid_links_each_free_cell_to_the_booking_form_of_its_time(client, world, fablab, session):
