@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from babel.dates import format_time
 from flask import abort, g, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -40,17 +41,21 @@ class Busy(NamedTuple):
     blocked_until: datetime
 
 
+# A cell as the grids show it: a free one links to the booking form (for those who may book), a busy
+# one says whose it is, the others are a coloured box. Built here rather than by a template macro per
+# cell (a week has some two hundred cells): the busy and empty boxes once per grid, each free link from
+# its parts (escaped by ``Markup``'s ``%``).
+FREE = Markup('<a class="slot slot-free" href="%s" aria-label="%s" data-slot="%s">%s</a>')
+BUSY = Markup('<span class="slot slot-busy" title="{}">{}</span>')
+BOX = Markup('<span class="slot slot-{}"></span>')
+
+
 @dataclass
 class Cell:
     starts_at: datetime
     state: str  # free | busy | closed | past
     mine: bool = False  # busy with the viewer's own booking
-    href: str = ""  # free: the booking form for this start
-    label: str = ""  # free: "Book 10:00", for screen readers
-
-    @property
-    def iso(self) -> str:
-        return self.starts_at.isoformat()
+    html: Markup = field(default_factory=Markup)
 
 
 @lru_cache(maxsize=16)
@@ -125,6 +130,7 @@ class _Labels:
         self.words = words(self.locale)
         self.times: dict[time, str] = {}
         self.links: dict[int, str] = {}
+        self.boxes: dict[tuple[str, bool, str], Markup] = {}
 
     def label(self, moment: datetime) -> str:
         local = moment.astimezone(self.tz).time()
@@ -139,8 +145,9 @@ class _Labels:
 
 
 def grid(session: Session, org: Organisation, resources: list[Resource], days: list[date], step_minutes: int,
-         viewer_id: int, now: datetime) -> dict[tuple[int, date], list[Cell]]:
-    """Cells of ``step_minutes`` per (resource, day), in the organisation's time zone."""
+         viewer_id: int, now: datetime, bookable: bool) -> dict[tuple[int, date], list[Cell]]:
+    """Cells of ``step_minutes`` per (resource, day), in the organisation's time zone; the free ones link
+    to the booking form when the viewer may book (``bookable``)."""
     tz = ZoneInfo(org.timezone)
     start = datetime.combine(days[0], time(0), tz)
     end = datetime.combine(days[-1] + timedelta(days=1), time(0), tz)
@@ -157,12 +164,20 @@ def grid(session: Session, org: Organisation, resources: list[Resource], days: l
             row = []
             for moment, (state, taken) in zip(moments, sweep(moments, step, own, free[resource.id], now),
                                               strict=True):
-                cell = Cell(moment, state, mine=taken is not None and taken.user_id == viewer_id)
-                if state == "free":
-                    cell.href, cell.label = labels.href(resource.id, moment), labels.label(moment)
-                row.append(cell)
+                mine = taken is not None and taken.user_id == viewer_id
+                row.append(Cell(moment, state, mine, _html(state, mine, moment, resource, bookable, labels)))
             cells[(resource.id, day)] = row
     return cells
+
+
+def _html(state: str, mine: bool, moment: datetime, resource: Resource, bookable: bool, labels: _Labels) -> Markup:
+    if state == "free" and bookable:
+        return FREE % (labels.href(resource.id, moment), labels.label(moment), moment.isoformat(), labels.words["free"])
+    key = (state, mine, resource.name if state == "busy" else "")
+    if key not in labels.boxes:
+        labels.boxes[key] = BUSY.format(resource.name, labels.words["mine" if mine else "busy"]) \
+            if state == "busy" else BOX.format(state)
+    return labels.boxes[key]
 
 
 def resource_or_404(resource_id: int) -> Resource:
@@ -178,6 +193,3 @@ def resource_or_404(resource_id: int) -> Resource:
     return resource
 
 
-def grid_words() -> dict[str, Any]:
-    """For the templates: the grid's words in the current language."""
-    return words(str(get_locale()))

@@ -20,6 +20,7 @@ from incubator.booking import grid as calendar
 from incubator.booking import mine as mine_data
 from incubator.booking.access import (
     manages,
+    may_book,
     require_booking,
     template_predicates,
     visible_booking_or_404,
@@ -68,7 +69,7 @@ def parse_day(value: str | None) -> date:
 
 def grid(resources: list[Resource], days: list[date], step: int) -> dict[tuple[int, date], list[Cell]]:
     """The calendar cells of ``resources`` over ``days`` for the signed-in member (``booking.grid``)."""
-    return calendar.grid(db.session, g.org, resources, days, step, current_user.id, utcnow())
+    return calendar.grid(db.session, g.org, resources, days, step, current_user.id, utcnow(), may_book())
 
 
 @bp.route("/labs")
@@ -193,8 +194,7 @@ def cancel(booking_id: int) -> Any:
 
 @bp.app_context_processor
 def _booking_globals() -> dict[str, Any]:
-    # the navigation offers booking only to those who may, and so on
-    return {**template_predicates(), "grid_words": calendar.grid_words}
+    return template_predicates()  # the navigation offers booking only to those who may, and so on
 
 
 @bp.app_template_filter("booking_status_label")
