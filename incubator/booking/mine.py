@@ -3,7 +3,8 @@ upcoming or past), the cohort's credit balances and their places in the waitlist
 
 A fixed number of queries whatever the number of bookings: the page's rows with their resources' names
 in one query (only the columns the list shows; anything else raises instead of loading row by row),
-the balances from one query over the ledger's ``GROUP BY``, the waitlist's first places and their count.
+the balances in one query (the member's startup and cohort, each kind's credits and the sum of its
+ledger moves), the waitlist's first places and their count.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from incubator.accounts.models import User
 from incubator.booking.access import may_cancel, may_take
 from incubator.booking.billing import Money
 from incubator.booking.models import Booking, BookingStatus, Resource, WaitlistEntry
-from incubator.cohorts.models import Cohort, CohortLabCredit, Startup
+from incubator.cohorts.models import Cohort, CohortLabCredit, Enrolment, EnrolmentStatus, Startup, StartupFounder
 from incubator.ledger.models import LedgerEntry
 from incubator.orgs.models import Organisation
 
@@ -82,15 +83,23 @@ def actions(org: Organisation, user: User, membership: Any, rows: list[Booking],
     return out
 
 
-def balances(session: Session, startup: Startup, cohort: Cohort) -> dict[Any, tuple[int, int]]:
-    """Per resource kind of the cohort's credits: (minutes included, minutes left), as
-    ``credits.credit_balance`` counts them (included minus the ledger's moves), in one query."""
-    moved = select(LedgerEntry.resource_kind.label("kind"), func.sum(LedgerEntry.minutes).label("minutes")).where(
-        LedgerEntry.startup_id == startup.id, LedgerEntry.cohort_id == cohort.id
-    ).group_by(LedgerEntry.resource_kind).subquery()
-    rows = session.execute(select(CohortLabCredit.resource_kind, CohortLabCredit.hours, moved.c.minutes)
-                           .outerjoin(moved, moved.c.kind == CohortLabCredit.resource_kind)
-                           .where(CohortLabCredit.cohort_id == cohort.id).order_by(CohortLabCredit.id)).all()
+def balances(session: Session, org: Organisation, user: User) -> dict[Any, tuple[int, int]]:
+    """Per resource kind of the credits of the cohort the member books for (``credits.active_startup``'s
+    startup and cohort): (minutes included, minutes left), as ``credits.credit_balance`` counts them
+    (included minus the ledger's moves); empty for a member who books for no startup. One query."""
+    active = (select(Enrolment.startup_id.label("startup_id"), Enrolment.cohort_id.label("cohort_id"))
+              .join(Startup, Startup.id == Enrolment.startup_id)
+              .join(StartupFounder, StartupFounder.startup_id == Startup.id)
+              .join(Cohort, Cohort.id == Enrolment.cohort_id)
+              .where(Startup.org_id == org.id, StartupFounder.user_id == user.id,
+                     Enrolment.status == EnrolmentStatus.ACTIVE)
+              .order_by(Cohort.starts_on.desc()).limit(1).subquery())
+    moved = select(func.coalesce(func.sum(LedgerEntry.minutes), 0)).where(
+        LedgerEntry.startup_id == active.c.startup_id, LedgerEntry.cohort_id == CohortLabCredit.cohort_id,
+        LedgerEntry.resource_kind == CohortLabCredit.resource_kind).scalar_subquery()
+    rows = session.execute(select(CohortLabCredit.resource_kind, CohortLabCredit.hours, moved)
+                           .join(active, active.c.cohort_id == CohortLabCredit.cohort_id)
+                           .order_by(CohortLabCredit.id)).all()
     return {kind: (hours * 60, hours * 60 + int(minutes or 0)) for kind, hours, minutes in rows}
 
 

@@ -162,12 +162,11 @@ def mine() -> Any:
     chosen = mine_data.filters(request.args)
     page = paginate(db.session, mine_data.bookings_query(g.org, current_user, chosen, now), per_page=50)
     rows = page.items
-    startup, cohort = credits.active_startup(db.session, g.org, current_user)
     entries, waiting_total = mine_data.waiting(db.session, g.org, current_user, now)
     money = billing.money_for(db.session, rows)
     return render_template("booking/mine.html", bookings=rows, page=page, filters=chosen,
                            kept={name: value for name, value in chosen.items() if value},
-                           balances=mine_data.balances(db.session, startup, cohort) if startup and cohort else {},
+                           balances=mine_data.balances(db.session, g.org, current_user),
                            statuses=list(BookingStatus), money=money,
                            actions=mine_data.actions(g.org, current_user, g.membership, rows, money, now),
                            moments=labels.Moments(g.org.timezone, str(get_locale())),

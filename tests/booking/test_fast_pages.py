@@ -78,6 +78,7 @@ def test_the_week_grid_runs_the_same_queries_for_one_booking_or_a_full_week(app,
     html = client.get(url).get_data(as_text=True)
     assert html.count('class="slot slot-busy"') == 161  # every hour of the round-the-clock printer up to then
     assert html.count(">mine</span>") == 1
+    assert '<th class="small text-nowrap">00:00</th>' in html and '<th class="small text-nowrap">23:00</th>' in html
 
 
 def test_the_lab_day_runs_the_same_queries_whatever_its_resources_and_bookings(app, client, world, fablab, session):
@@ -221,9 +222,12 @@ def test_the_balances_agree_with_the_ledger_read_kind_by_kind(app, session, worl
                 session.add(LedgerEntry(org_id=world.org.id, startup_id=world.startup.id, cohort_id=world.cohort.id,
                                         resource_kind=kind, minutes=minutes, kind=LedgerKind.CREDIT_USE))
             session.flush()
-            expected = {kind: (n * 60, credits.credit_balance(session, world.startup, world.cohort, kind))
+            startup, cohort = credits.active_startup(session, world.org, world.founder)
+            assert (startup, cohort) == (world.startup, world.cohort)
+            expected = {kind: (n * 60, credits.credit_balance(session, startup, cohort, kind))
                         for kind, n in hours.items()}
-            assert balances(session, world.startup, world.cohort) == expected
+            assert balances(session, world.org, world.founder) == expected
+            assert balances(session, world.org, world.manager) == {}  # books for no startup
         finally:
             savepoint.rollback()
 
