@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale, format_datetime, format_time
@@ -17,7 +18,7 @@ from sqlalchemy import select
 
 from incubator.accounts.services import create_api_token
 from incubator.booking import credits
-from incubator.booking.grid import Busy, sweep
+from incubator.booking.grid import Busy, _Labels, sweep
 from incubator.booking.labels import Moments
 from incubator.booking.mine import balances
 from incubator.booking.models import (
@@ -247,6 +248,8 @@ def test_the_cached_formats_write_what_the_babel_filters_write(app, value, local
         moments = Moments(zone, locale)
         assert moments.datetime(value) == format_datetime(value, "short")
         assert moments.time(value) == format_time(value, "short")
+        book = {"en": "Book %(time)s", "vi": "Đặt lúc %(time)s"}[locale]
+        assert _Labels(ZoneInfo(zone)).label(value) == book % {"time": format_time(value, "short")}  # a free cell's
 
 
 # -- leaving the waitlist through both doors --------------------------------------------------------
