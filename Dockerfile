@@ -36,4 +36,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
 ENTRYPOINT ["tini", "--"]
-CMD ["gunicorn", "wsgi:app"]
+# config.py holds the gunicorn settings that go with the code: the app is preloaded in the master and
+# forked into the workers (shared pages), and a post_fork hook gives each worker its own database pool.
+CMD ["gunicorn", "-c", "python:config", "wsgi:app"]

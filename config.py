@@ -40,6 +40,16 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.lower() in {"1", "true", "yes", "on"}
 
 
+def check_storage(config: dict) -> None:
+    """``STORAGE_URL`` is unset, ``file:///path`` or ``s3://bucket[/prefix]``; a known addressing style."""
+    url = config.get("STORAGE_URL")
+    scheme, sep, rest = (url or "").partition("://")
+    if url and not (sep and (scheme == "file" and rest.startswith("/") or scheme == "s3" and rest.split("/")[0])):
+        raise ConfigError(f"STORAGE_URL must be file:///path or s3://bucket/prefix, got {url!r}")
+    if config.get("S3_ADDRESSING_STYLE") not in (None, "auto", "virtual", "path"):
+        raise ConfigError("S3_ADDRESSING_STYLE must be auto, virtual or path")
+
+
 class Config:
     ENV_NAME = "base"
     SECRET_KEY = _env("SECRET_KEY")
@@ -59,6 +69,17 @@ class Config:
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 20 * 1024 * 1024)
     MAX_UPLOAD_MB = _env_int("MAX_UPLOAD_MB", 20)  # per application file (PDF); MAX_CONTENT_LENGTH caps a request
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Where uploads and report files live: file:///path (unset: UPLOAD_DIR) or s3://bucket/prefix, an
+    # S3-compatible bucket (AWS S3, MinIO, Ceph, R2). Several app instances need s3://: a folder is one server's.
+    STORAGE_URL = _env("STORAGE_URL")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")  # unset: AWS S3 itself
+    S3_ADDRESSING_STYLE = _env("S3_ADDRESSING_STYLE")  # path | virtual | auto; unset: path with an endpoint
+    AWS_ACCESS_KEY_ID = _env("AWS_ACCESS_KEY_ID")  # unset: boto3's own lookup (~/.aws, an instance role)
+    AWS_SECRET_ACCESS_KEY = _env("AWS_SECRET_ACCESS_KEY")
+    AWS_DEFAULT_REGION = _env("AWS_DEFAULT_REGION")
+    # s3:// only: downloads (attachments) redirect to a presigned URL valid this long instead of streaming
+    STORAGE_REDIRECT = _env_bool("STORAGE_REDIRECT", False)
+    STORAGE_URL_SECONDS = _env_int("STORAGE_URL_SECONDS", 300)
     PUBLIC_URL = _env("PUBLIC_URL", "http://127.0.0.1:5000")  # links in mail sent by jobs
 
     # Security headers
@@ -146,6 +167,7 @@ class Config:
             raise ConfigError("SECRET_KEY is not set")
         if not config.get("DATABASE_URL"):
             raise ConfigError("DATABASE_URL is not set")
+        check_storage(config)
 
 
 class Development(Config):
@@ -172,6 +194,8 @@ class Testing(Config):
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105 (tests only)
     FAKE_STRIPE_STATE_FILE = None
     FAKE_STRIPE_DELIVERY = "outbox"
+    STORAGE_URL = None  # a folder under the test instance; tests that want a bucket say so
+    STORAGE_REDIRECT = False
     LOG_JSON = False
     LOG_LEVEL = "WARNING"
     # Cheap hashing keeps the suite fast; still argon2id.
@@ -210,3 +234,22 @@ def config_from_env() -> type[Config]:
         return CONFIGS[name]
     except KeyError as exc:
         raise ConfigError(f"INCUBATOR_ENV must be one of {sorted(CONFIGS)}, got {name!r}") from exc
+
+
+# -- gunicorn ---------------------------------------------------------------------------------------
+# ``gunicorn -c python:config wsgi:app`` (the Dockerfile's command) reads the lowercase names below;
+# GUNICORN_CMD_ARGS and the command line override them. The app is loaded once in the master and the
+# workers are forked from it (``--preload``): its code and libraries are shared pages, not one copy per
+# worker, and a broken app fails at start instead of in a worker loop.
+preload_app = True
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Each worker gets its own database connections (see ``incubator.after_fork``)."""
+    from flask import Flask
+
+    from incubator import after_fork
+
+    app = getattr(getattr(server, "app", None), "callable", None)  # the preloaded app; None without --preload
+    if isinstance(app, Flask):
+        after_fork(app)

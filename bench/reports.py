@@ -2,10 +2,14 @@
 
     .venv/bin/python bench/reports.py [--url postgresql+psycopg://postgres@127.0.0.1:5432/NAME] [--bookings N]
 
-1. A cohort of 100 startups with 24 months of check-ins: the time to render its PDF (target: 3 s).
-2. The XLSX of a report with 200,000 lab bookings, written in a child process: its peak memory
-   (target: 150 MB): the child's maximum resident set size, and how much of it the writing added to
-   the loaded application.
+1. A cohort of 100 startups with 24 months of check-ins: the time to render its PDF (target: 2 s).
+2. The XLSX of a report with 200,000 lab bookings, written in a child process: its time (target: 5 s)
+   and its peak memory (target: 150 MB): the child's maximum resident set size, and how much of it the
+   writing added to the loaded application.
+
+Times are wall-clock seconds, with the CPU seconds of the process beside them (``*_cpu_seconds``): on
+a shared machine the wall time grows with the other load, the CPU time much less. The JSON also
+carries the targets and whether each figure meets its own.
 
 It works in a SQLite file of its own (default) or, with --url, in a ``bench_reports`` schema of that
 PostgreSQL database, rebuilt by the migrations. The last line is a JSON object with the figures.
@@ -32,6 +36,7 @@ os.environ["INCUBATOR_ENV"] = "testing"
 
 STARTUPS, MONTHS, RESOURCES = 100, 24, 50
 FIRST = date(2024, 1, 1)
+TARGETS = {"xlsx_seconds": 5.0, "xlsx_max_rss_mb": 150.0, "pdf_seconds_median": 2.0}
 
 
 def _url(args: argparse.Namespace) -> str:
@@ -147,15 +152,16 @@ def bench_pdf(url: str) -> dict:
     from incubator.reporting.services import render
 
     session, request = _request(url, "pdf")
-    timings, size = [], 0
+    timings, cpu_timings, size = [], [], 0
     for _ in range(3):
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         path = render(session, request, date(2026, 1, 1))
         timings.append(time.perf_counter() - began)
+        cpu_timings.append(time.process_time() - cpu)
         size = Path(path).stat().st_size
         Path(path).unlink()
     return {"pdf_seconds_first": round(timings[0], 2), "pdf_seconds_median": round(statistics.median(timings), 2),
-            "pdf_bytes": size}
+            "pdf_cpu_seconds_median": round(statistics.median(cpu_timings), 2), "pdf_bytes": size}
 
 
 def child_xlsx(url: str) -> None:
@@ -164,13 +170,13 @@ def child_xlsx(url: str) -> None:
 
     session, request = _request(url, "xlsx")
     before_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the app and its libraries, loaded
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     path = render(session, request, date(2026, 1, 1))
-    seconds = time.perf_counter() - began
+    seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
     size = Path(path).stat().st_size
     Path(path).unlink()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"xlsx_seconds": round(seconds, 1), "xlsx_bytes": size,
+    print(json.dumps({"xlsx_seconds": round(seconds, 1), "xlsx_cpu_seconds": round(cpu_seconds, 1), "xlsx_bytes": size,
                       "xlsx_max_rss_mb": round(rss_mb, 1),
                       "xlsx_rss_before_mb": round(before_mb, 1), "xlsx_rss_growth_mb": round(rss_mb - before_mb, 1)}))
 
@@ -195,6 +201,8 @@ def main() -> None:
                            check=True, env={**os.environ})
     figures.update(json.loads(child.stdout.strip().splitlines()[-1]))
     figures.update(bench_pdf(url))
+    figures["targets"] = TARGETS
+    figures["met"] = {name: figures[name] <= limit for name, limit in TARGETS.items()}
     print(json.dumps(figures))
 
 

@@ -99,6 +99,18 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
     return app
 
 
+def after_fork(app: Flask) -> None:
+    """In a process forked from one that had created the app (``gunicorn --preload``): start its own pool.
+
+    The engine is created before the fork and its pool would be shared: ``dispose(close=False)`` drops the
+    parent's connections from this process's pool without closing them (they are the parent's to close), so
+    the worker opens its own on first use. Nothing else needs it: Huey's SQLite storage opens its connection
+    when a job is queued (and closes the one that made its tables), redis-py's pools and the limiter's
+    memory storage notice a new process id, and Python's ``random`` is reseeded in every child.
+    """
+    app.extensions["db_engine"].dispose(close=False)
+
+
 def _load_config(app: Flask, config: type[config_module.Config] | dict[str, Any] | None) -> None:
     base = config if isinstance(config, type) else config_module.config_from_env()
     app.config.from_object(base)
@@ -275,7 +287,7 @@ def _loaded_user_id() -> int | None:
 
 def _init_templates(app: Flask) -> None:
     from incubator.accounts.forms import CSRFOnlyForm, LanguageForm
-    from incubator.core.money import format_money
+    from incubator.core.money import format_money, format_money_cached
     from incubator.core.permissions import Permission, Role, can
     from incubator.orgs.models import OrgKind
 
@@ -284,7 +296,10 @@ def _init_templates(app: Flask) -> None:
         if amount_minor is None:
             return ""
         org = g.get("org")
-        return format_money(amount_minor, currency or (org.currency if org else "VND"), str(get_locale()))
+        currency = currency or (org.currency if org else "VND")
+        if type(amount_minor) is int:  # minor units, as stored: formatted once per amount (floats vary: -0.0)
+            return format_money_cached(amount_minor, currency, str(get_locale()))
+        return format_money(amount_minor, currency, str(get_locale()))
 
     @app.template_filter("mail_datetime")
     def _mail_datetime(value: Any, user: Any = None, org: Any = None, zone: bool = True) -> str:

@@ -53,7 +53,8 @@ from tests import factories  # noqa: E402
 
 # Domain fixtures shared across test folders.
 pytest_plugins = ["tests.cohorts.fixtures", "tests.mentoring.fixtures", "tests.booking.fixtures",
-                  "tests.intake.fixtures", "tests.payments.fixtures", "tests.reporting.fixtures", "tests.live"]
+                  "tests.intake.fixtures", "tests.payments.fixtures", "tests.reporting.fixtures", "tests.live",
+                  "tests.storage_fixtures"]
 
 
 

@@ -1,4 +1,5 @@
-"""Platform administration: organisations across the platform. Only platform admins; others get 404."""
+"""Platform administration: organisations across the platform. Only platform admins: anyone else who
+is signed in gets 403, as the API's /api/v1/admin does, and a visitor is sent to sign in."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from incubator.core.actions import attempt
 from incubator.core.permissions import Role
-from incubator.extensions import db
+from incubator.extensions import db, login_manager
 from incubator.orgs import services as org_services
 from incubator.orgs.forms import OrgCreateForm
 from incubator.orgs.models import Membership, Organisation
@@ -20,9 +21,12 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
-def _admins_only() -> None:
-    if not current_user.is_authenticated or not current_user.is_admin:
-        abort(404)
+def _admins_only() -> Any:
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_admin:
+        abort(403)
+    return None
 
 
 @bp.route("/")

@@ -44,7 +44,7 @@ from incubator.api.booking_schemas import (
 )
 from incubator.api.paging import api_page
 from incubator.booking import services, setup, sharing
-from incubator.booking.access import bookable_resource_or_404, resource_or_404
+from incubator.booking.access import bookable_resource_or_404, booking_refusal, resource_or_404
 from incubator.booking.models import Closure, Lab, Resource, ResourceShare
 from incubator.core.db import get_required
 from incubator.core.errors import DomainError
@@ -114,7 +114,7 @@ def list_resources(query: dict[str, Any], pagination_parameters: PaginationParam
     members who book)."""
     shared = select(ResourceShare.resource_id).where(ResourceShare.partner_org_id == g.org.id)
     scope = Resource.org_id == g.org.id
-    if g.membership.has(Permission.BOOK_RESOURCES):
+    if booking_refusal(db.session, g.org, g.api_user, g.membership) is None:  # as the shared-resources page
         scope = or_(scope, Resource.id.in_(shared))
     stmt = (select(Resource).where(scope, Resource.active.is_(True))
             # all_orgs: own resources and those other organisations share with this one

@@ -153,7 +153,7 @@ class BookingIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    resource_id = fields.Integer(required=True, strict=True)
+    resource_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**31 - 1))
     starts_at = fields.AwareDateTime(required=True, validate=_within_horizon,
                                      metadata={"description": "ISO 8601 with offset"})
     ends_at = fields.AwareDateTime(required=True, validate=_within_horizon)

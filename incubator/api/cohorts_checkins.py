@@ -36,6 +36,7 @@ from incubator.core.versioning import check_if_match, etag_of
 from incubator.extensions import db
 
 KPI_DESCRIPTION = "A number of at least 0; money is in the organisation's currency"
+COUNT_KPI = {"type": "integer", "minimum": 0, "maximum": checkins.MAX_COUNT}  # checkins reads and bounds them
 
 
 class CheckInPatch(Schema):
@@ -43,15 +44,15 @@ class CheckInPatch(Schema):
         unknown = EXCLUDE
 
     revenue = fields.Raw(metadata={"description": KPI_DESCRIPTION, "type": "number"})
-    employees_full_time = fields.Raw(metadata={"type": "integer"})
-    employees_part_time = fields.Raw(metadata={"type": "integer"})
-    jobs_created = fields.Raw(metadata={"type": "integer"})
+    employees_full_time = fields.Raw(metadata=COUNT_KPI)
+    employees_part_time = fields.Raw(metadata=COUNT_KPI)
+    jobs_created = fields.Raw(metadata=COUNT_KPI)
     funding_equity = fields.Raw(metadata={"type": "number"})
     funding_debt = fields.Raw(metadata={"type": "number"})
     funding_grant = fields.Raw(metadata={"type": "number"})
-    customers = fields.Raw(metadata={"type": "integer"})
-    products_commercialised = fields.Raw(metadata={"type": "integer"})
-    ip_filings = fields.Raw(metadata={"type": "integer"})
+    customers = fields.Raw(metadata=COUNT_KPI)
+    products_commercialised = fields.Raw(metadata=COUNT_KPI)
+    ip_filings = fields.Raw(metadata=COUNT_KPI)
     custom = fields.Dict(keys=fields.String(), values=fields.Raw())
     notes = text(5000)
 
@@ -59,15 +60,15 @@ class CheckInPatch(Schema):
 class CheckInIn(CheckInPatch):
     period = fields.String(required=True, metadata={"description": "YYYY-MM", "example": "2026-03"})
     revenue = fields.Raw(required=True, metadata={"description": KPI_DESCRIPTION, "type": "number"})
-    employees_full_time = fields.Raw(required=True, metadata={"type": "integer"})
-    employees_part_time = fields.Raw(required=True, metadata={"type": "integer"})
-    jobs_created = fields.Raw(required=True, metadata={"type": "integer"})
+    employees_full_time = fields.Raw(required=True, metadata=COUNT_KPI)
+    employees_part_time = fields.Raw(required=True, metadata=COUNT_KPI)
+    jobs_created = fields.Raw(required=True, metadata=COUNT_KPI)
     funding_equity = fields.Raw(required=True, metadata={"type": "number"})
     funding_debt = fields.Raw(required=True, metadata={"type": "number"})
     funding_grant = fields.Raw(required=True, metadata={"type": "number"})
-    customers = fields.Raw(required=True, metadata={"type": "integer"})
-    products_commercialised = fields.Raw(required=True, metadata={"type": "integer"})
-    ip_filings = fields.Raw(required=True, metadata={"type": "integer"})
+    customers = fields.Raw(required=True, metadata=COUNT_KPI)
+    products_commercialised = fields.Raw(required=True, metadata=COUNT_KPI)
+    ip_filings = fields.Raw(required=True, metadata=COUNT_KPI)
     custom = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
     notes = text(5000, load_default="")
 

@@ -12,7 +12,7 @@ from datetime import date
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, send_file, url_for
+from flask import abort, g, url_for
 from sqlalchemy import select
 
 from incubator.api import api_blueprint, error_responses
@@ -97,8 +97,4 @@ def scoped(model: Any, row_id: int | None, field: str) -> Any:
 def _send_evidence(key: str | None, name: str | None) -> Any:
     if not key:
         abort(404)
-    try:
-        path = storage().path(key)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    return send_file(path, as_attachment=True, download_name=name or key)
+    return storage().send(key, as_attachment=True, download_name=name or key)

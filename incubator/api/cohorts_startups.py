@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, send_file
+from flask import abort, g
 from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy import select
 
@@ -172,11 +172,7 @@ def get_logo(startup_id: int) -> Any:
     startup = visible_startup_or_404(startup_id)
     if not startup.logo_key:
         abort(404)
-    try:
-        path = storage().path(startup.logo_key)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    return send_file(path, mimetype=image_mimetype(startup.logo_key), max_age=3600)
+    return storage().send(startup.logo_key, mimetype=image_mimetype(startup.logo_key), max_age=3600)
 
 
 @bp.route("/startups/<int:startup_id>/founders")

@@ -108,7 +108,7 @@ class MoveIn(Strict):
 
 class DecisionIn(Strict):
     decision = fields.String(required=True, validate=validate.OneOf(list(decisions.OUTCOMES)))
-    cohort_id = fields.Integer(load_default=None, allow_none=True,
+    cohort_id = fields.Integer(load_default=None, allow_none=True, validate=ID,
                                metadata={"description": "The cohort an accepted startup joins (default: the call's)"})
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from flask import g
 from flask_babel import get_locale
-from marshmallow import EXCLUDE, Schema, validate
+from marshmallow import EXCLUDE, Schema
 
 from incubator.api import api_blueprint, error_responses
+from incubator.api.schemas import ID, MAX_ID  # noqa: F401 (the intake modules import them from here)
 from incubator.core.pagination import MAX_PAGE
 from incubator.core.tenancy import get_or_404
 from incubator.intake.access import own_application_or_404, visible_application_or_404, visible_call_or_404
@@ -27,8 +28,6 @@ NOT_FOUND = (404, "Not found, or not visible to the caller")
 INVALID = (422, "A rule refused the request; `code` says which and `fields` names the fields")
 FORBIDDEN = (403, "The caller's role does not allow this")
 STALE = (412, "`If-Match` names an older version (`stale`): read it again, then edit")
-MAX_ID = 2**31 - 1
-ID = validate.Range(min=1, max=MAX_ID)
 
 
 def errors(*codes: tuple[int, str]) -> Any:

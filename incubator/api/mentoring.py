@@ -17,7 +17,7 @@ from sqlalchemy import select
 from incubator.accounts.services import get_user_by_email
 from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
-from incubator.api.schemas import FeedOut
+from incubator.api.schemas import COUNT, ID, FeedOut
 from incubator.cohorts.models import Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
@@ -98,8 +98,8 @@ class MentorFields(Schema):
     industries = fields.List(fields.String(), metadata={"description": "Default none"})
     stages = fields.List(fields.String(), metadata={"description": "Preferred stages; default none (any)"})
     languages = fields.List(fields.String(), metadata={"description": "Default `[\"vi\"]`"})
-    capacity = fields.Integer(metadata={"description": "Startups at once, 0 to 50; default 2"})
-    hours_per_month = fields.Integer(metadata={"description": "0 to 200; default 4"})
+    capacity = fields.Integer(validate=COUNT, metadata={"description": "Startups at once, 0 to 50; default 2"})
+    hours_per_month = fields.Integer(validate=COUNT, metadata={"description": "0 to 200; default 4"})
     timezone = fields.String(metadata={"description": "IANA name; default the organisation's"})
 
 
@@ -222,16 +222,16 @@ class ConflictQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    mentor_id = fields.Integer(load_default=None, metadata={"description": "One mentor's"})
-    startup_id = fields.Integer(load_default=None, metadata={"description": "One startup's"})
+    mentor_id = fields.Integer(load_default=None, validate=ID, metadata={"description": "One mentor's"})
+    startup_id = fields.Integer(load_default=None, validate=ID, metadata={"description": "One startup's"})
 
 
 class ConflictIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    mentor_id = fields.Integer(required=True)
-    startup_id = fields.Integer(required=True)
+    mentor_id = fields.Integer(required=True, validate=ID)
+    startup_id = fields.Integer(required=True, validate=ID)
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in ConflictKind]))
     reason = fields.String(required=True, validate=validate.Length(max=2000))
 

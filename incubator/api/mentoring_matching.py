@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
+from incubator.api.schemas import COUNT, ID
 from incubator.cohorts.models import Cohort
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
@@ -44,7 +45,7 @@ class MatchingIn(Schema):
 
     weights = fields.Dict(keys=fields.String(validate=validate.OneOf(matching.CRITERIA)), values=fields.Float(),
                           load_default=dict)
-    per_startup = fields.Integer(load_default=2)
+    per_startup = fields.Integer(load_default=2, validate=COUNT)
     participation_first = fields.Boolean(load_default=False)
 
 
@@ -106,14 +107,15 @@ class ReplaceIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    mentor_id = fields.Integer(required=True, metadata={"description": "The mentor profile to put instead"})
+    mentor_id = fields.Integer(required=True, validate=ID,
+                               metadata={"description": "The mentor profile to put instead"})
 
 
 class MatchQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    cohort_id = fields.Integer(load_default=None)
+    cohort_id = fields.Integer(load_default=None, validate=ID)
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in MatchStatus]))
 
 

@@ -16,6 +16,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
+from incubator.api.schemas import COUNT, ID
 from incubator.core.db import utcnow
 from incubator.core.permissions import Permission, require
 from incubator.extensions import db
@@ -39,9 +40,9 @@ class SessionIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    match_id = fields.Integer(required=True)
+    match_id = fields.Integer(required=True, validate=ID)
     starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
-    duration_minutes = fields.Integer(load_default=60)
+    duration_minutes = fields.Integer(load_default=60, validate=COUNT)
     format = fields.String(load_default=SessionFormat.IN_PERSON, validate=validate.OneOf([f.value for f in
                                                                                             SessionFormat]))
     location = fields.String(load_default="", validate=validate.Length(max=255))
@@ -100,7 +101,7 @@ class SessionQuery(Schema):
                         metadata={"description": "Starting on or after this day (the organisation's time zone)"})
     to = fields.Date(load_default=None, metadata={"description": "Starting on or before this day"})
     status = fields.String(load_default=None, validate=validate.OneOf([s.value for s in SessionStatus]))
-    match_id = fields.Integer(load_default=None)
+    match_id = fields.Integer(load_default=None, validate=ID)
 
 
 def _session_out(s: MentorSession) -> dict[str, Any]:
@@ -177,7 +178,7 @@ class RescheduleIn(Schema):
         unknown = EXCLUDE
 
     starts_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
-    duration_minutes = fields.Integer(metadata={"description": "Left out: the same duration"})
+    duration_minutes = fields.Integer(validate=COUNT, metadata={"description": "Left out: the same duration"})
 
 
 class ActionIn(Schema):
@@ -193,7 +194,8 @@ class LogIn(Schema):
     notes = fields.String(load_default="")
     topics = fields.String(load_default=None, validate=validate.Length(max=500),
                            metadata={"description": "Left out: the topics planned"})
-    duration_minutes = fields.Integer(load_default=None, metadata={"description": "Left out: the planned duration"})
+    duration_minutes = fields.Integer(load_default=None, validate=COUNT,
+                                      metadata={"description": "Left out: the planned duration"})
     action_items = fields.List(fields.Nested(ActionIn), load_default=list)
 
 
@@ -201,7 +203,7 @@ class RatingIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    rating = fields.Integer(required=True, metadata={"description": "1 to 5"})
+    rating = fields.Integer(required=True, metadata={"description": "1 to 5", "minimum": 1, "maximum": 5})
     comment = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
@@ -292,8 +294,8 @@ class ActionItemQuery(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    match_id = fields.Integer(load_default=None)
-    session_id = fields.Integer(load_default=None)
+    match_id = fields.Integer(load_default=None, validate=ID)
+    session_id = fields.Integer(load_default=None, validate=ID)
     done = fields.Boolean(load_default=None, metadata={"description": "Only done (`true`) or open (`false`) ones"})
     owner = fields.String(load_default=None, validate=validate.OneOf(["startup", "mentor"]))
 

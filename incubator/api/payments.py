@@ -10,7 +10,6 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
-from incubator.booking.access import booking_or_404
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, signed_in
 from incubator.extensions import db
@@ -18,7 +17,7 @@ from incubator.intake.access import may_apply
 from incubator.intake.models import Application
 from incubator.ledger.models import PaymentStatus
 from incubator.payments import services
-from incubator.payments.access import payment_or_404, refundable_or_404, sees_everyone
+from incubator.payments.access import booking_to_pay_or_404, payment_or_404, refundable_or_404, sees_everyone
 from incubator.payments.checkout import checkout_answer, start_application_checkout, start_checkout
 
 bp = api_blueprint("api_payments", __name__, org=True, description="Checkout and payments")
@@ -47,18 +46,16 @@ class PaymentOut(Schema):
 
 
 @bp.route("/bookings/<int:booking_id>/checkout", methods=["POST"])
+@require(Permission.BOOK_RESOURCES)
 @bp.response(200, CheckoutOut)
-@error_responses(bp, NOT_FOUND, (409, "Not awaiting payment, already paid, or no Stripe account"),
+@error_responses(bp, NOT_FOUND, (403, "The caller's role does not book"),
+                 (409, "Not awaiting payment, already paid, or no Stripe account"),
                  (502, "The payment gateway refused"), (503, "Online payment is not set up"))
 def checkout(booking_id: int) -> Any:
-    """Open (or reopen) the Stripe Checkout Session of a booking awaiting payment. The booking counts as
-    paid only when Stripe's webhook confirms it."""
-    if not g.membership.has(Permission.BOOK_RESOURCES):
-        abort(404)
-    booking = booking_or_404(booking_id)  # this organisation's, or a partner booking of a shared resource
-    if booking.user_id != g.api_user.id:
-        abort(404)
-    return checkout_answer(start_checkout(booking))
+    """Open (or reopen) the Stripe Checkout Session of one's own booking awaiting payment (this
+    organisation's, or a partner booking of a shared resource). The booking counts as paid only when
+    Stripe's webhook confirms it."""
+    return checkout_answer(start_checkout(booking_to_pay_or_404(booking_id)))
 
 
 @bp.route("/applications/<int:application_id>/checkout", methods=["POST"])
@@ -93,6 +90,7 @@ class PaymentsQuery(Schema):
 @bp.response(200, PaymentOut(many=True))
 @bp.paginate()
 @error_responses(bp, NOT_FOUND)
+@signed_in  # as the receipts page: one's own payments, member or not (an applicant's fee)
 def list_payments(query: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
     """Managers see the organisation's payments; everyone else their own. Newest first."""
     stmt = services.payments_query(g.org, g.api_user, everyone=sees_everyone(), start=query["from_"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, send_file, url_for
+from flask import abort, g, url_for
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -207,8 +207,8 @@ def _file(query: dict[str, Any], fmt: str) -> Any:
     key = services.cache_key(db.session, req)
     export = services.find_ready(db.session, g.org, key) or services.generate_now(
         db.session, req, key, g.api_user.id, to_local(utcnow(), g.org.timezone).date())
-    return send_file(storage().path(services.stored_file(export)), mimetype=services.FORMATS[fmt], as_attachment=True,
-                     download_name=export.filename, max_age=0)
+    return storage().send(services.stored_file(export), mimetype=services.FORMATS[fmt], as_attachment=True,
+                          download_name=export.filename, max_age=0)
 
 
 def _file_doc(media_type: str, what: str) -> dict[str, Any]:
@@ -350,10 +350,4 @@ def get_logo() -> Any:
     record = services.branding(db.session, g.org)
     if record is None or not record.logo_key:
         abort(404)
-    try:
-        path = storage().path(record.logo_key)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    if not path.exists():
-        abort(404)
-    return send_file(path, mimetype=image_mimetype(record.logo_key), max_age=300)
+    return storage().send(record.logo_key, mimetype=image_mimetype(record.logo_key), max_age=300)

@@ -1,6 +1,13 @@
 """Marshmallow schemas shared by the API modules."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+# Every integer a caller sends is bounded, so that none reaches the database beyond its columns'
+# range (PostgreSQL answers "integer out of range"): ids and counts fit a 32-bit column
+# (tests/api/test_openapi_document.py checks that each one the document lists has a maximum).
+MAX_ID = 2**31 - 1
+ID = validate.Range(min=1, max=MAX_ID)
+COUNT = validate.Range(min=0, max=MAX_ID)
 
 
 class MembershipOut(Schema):

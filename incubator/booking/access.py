@@ -191,7 +191,8 @@ def resource_or_404(resource_id: int) -> Resource:
 def bookable_resource_or_404(resource_id: int, membership: Any) -> tuple[Resource, Any, Organisation]:
     """A resource to book from this organisation: one of its own that is active, or an active one another
     organisation shares with it (for members who book): (resource, share or None, owner). A member who
-    books nothing gets 403 for a shared one, as on the shared pages."""
+    may not book through this organisation (``booking_refusal``: their role, or a founder of no startup)
+    gets 403 for a shared one, as on the shared pages."""
     if not 0 < resource_id < 2**31:
         abort(404)
     own = db.session.execute(select(Resource).where(Resource.id == resource_id, Resource.org_id == g.org.id,
@@ -201,8 +202,9 @@ def bookable_resource_or_404(resource_id: int, membership: Any) -> tuple[Resourc
     share, resource, owner = shared_or_404(resource_id)
     if not resource.active:
         abort(404)
-    if membership is None or not membership.has(Permission.BOOK_RESOURCES):
-        abort(403)
+    refusal = booking_refusal(db.session, g.org, current_user, membership)
+    if refusal is not None:
+        raise refusal
     return resource, share, owner
 
 

@@ -59,12 +59,11 @@ REPORTED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED)
 
 
 def lab_bookings_stmt(*, startup_ids: list[int], start: datetime, end: datetime) -> Any:
-    """Confirmed and completed bookings of the startups that started in [start, end), with what a report
-    needs: the resource kind, credit minutes, the price paid and the resource's list prices. The
-    caller executes it (streamed for large exports) and scopes the organisations."""
-    return (select(Booking.id, Booking.org_id, Booking.startup_id, Booking.starts_at, Booking.ends_at,
-                   Booking.status, Booking.credit_minutes, Booking.price, Booking.currency, Resource.name,
-                   Resource.kind, Resource.price_member, Resource.price_external)
+    """Confirmed and completed bookings of the startups that started in [start, end), in order, with only
+    what the report's list of bookings shows: startup, start, end, credit minutes, price, resource name and
+    kind. The caller executes it (streamed for large exports) and scopes the organisations."""
+    return (select(Booking.startup_id, Booking.starts_at, Booking.ends_at, Booking.credit_minutes, Booking.price,
+                   Resource.name, Resource.kind)
             .join(Resource, Resource.id == Booking.resource_id)
             .where(Booking.startup_id.in_(startup_ids), Booking.status.in_(REPORTED),
                    Booking.starts_at >= start, Booking.starts_at < end)

@@ -287,18 +287,12 @@ def take(booking_id: int) -> Any:
 @bp.route("/resources/<int:resource_id>/photo")
 @require(Permission.VIEW_DASHBOARD)
 def photo(resource_id: int) -> Any:
-    from flask import send_file
-
     from incubator.core.storage import image_mimetype, storage
 
     resource = get_or_404(Resource, resource_id)
     if not resource.photo_key:
         abort(404)
-    try:
-        path = storage().path(resource.photo_key)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    return send_file(path, mimetype=image_mimetype(resource.photo_key), max_age=3600)
+    return storage().send(resource.photo_key, mimetype=image_mimetype(resource.photo_key), max_age=3600)
 
 
 from incubator.booking import views_manage  # noqa: E402,F401  (the managers' pages, on the same blueprint)

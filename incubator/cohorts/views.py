@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -28,7 +30,7 @@ from incubator.cohorts.models import (
 from incubator.core.actions import attempt
 from incubator.core.errors import DomainError
 from incubator.core.money import exponent
-from incubator.core.pagination import Page, paginate
+from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, Role, require
 from incubator.core.tenancy import get_or_404, org_blueprint, org_today
 from incubator.extensions import db
@@ -44,6 +46,12 @@ COHORT_TABLE_PAGE = 50  # startups a page on a cohort's dashboard (its totals an
 
 @bp.app_template_filter("enum_label")
 def enum_label(value: str) -> str:
+    return _enum_label(value, str(get_locale()))
+
+
+@lru_cache(maxsize=1024)
+def _enum_label(value: str, locale: str) -> str:
+    """An enum value's label in ``locale`` (the current one), translated once per locale."""
     from incubator.cohorts.models import LABELS
 
     return str(LABELS.get(value, value))
@@ -160,21 +168,19 @@ def show(cohort_id: int) -> Any:
     status, stage, search = request.args.get("status"), request.args.get("stage"), request.args.get("q")
     today = org_today()
     dashboard = cohort_dashboard(db.session, cohort, today, status=status or None, stage=stage or None,
-                                 search=search or None)
+                                 search=search or None, page=max(1, request.args.get("page", 1, type=int) or 1),
+                                 per_page=COHORT_TABLE_PAGE)
     manager = access.may_manage()
     # A startup's page is for managers and its founders: only those names are links (funders read the table).
     openable = access.openable_startup_ids()
-    number = max(1, request.args.get("page", 1, type=int) or 1)
-    table = Page(items=dashboard.rows[(number - 1) * COHORT_TABLE_PAGE:number * COHORT_TABLE_PAGE], page=number,
-                 per_page=COHORT_TABLE_PAGE, total=len(dashboard.rows))
+    table = dashboard.table
     enrol_form = None
     if manager:
         enrol_form = EnrolForm(formdata=None, data={"enrolled_on": today})
-        enrolled = set(db.session.execute(select(Enrolment.startup_id).where(Enrolment.cohort_id == cohort.id))
-                       .scalars())
-        enrol_form.startup_id.choices = [(s.id, s.name) for s in db.session.execute(
-            select(Startup).where(Startup.org_id == g.org.id).order_by(Startup.name)).scalars()
-            if s.id not in enrolled]
+        enrolled = select(Enrolment.startup_id).where(Enrolment.cohort_id == cohort.id)
+        enrol_form.startup_id.choices = [(sid, name) for sid, name in db.session.execute(
+            select(Startup.id, Startup.name).where(Startup.org_id == g.org.id, Startup.id.not_in(enrolled))
+            .order_by(Startup.name))]
     return render_template(
         "cohorts/show.html", cohort=cohort, dashboard=dashboard, manager=manager, today=today,
         chart=chart_data(dashboard, exponent(g.org.currency)), statuses=list(EnrolmentStatus), stages=list(Stage),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -47,11 +47,7 @@ def logo(startup_id: int) -> Any:
     startup = visible_startup_or_404(startup_id)
     if not startup.logo_key:
         abort(404)
-    try:
-        path = storage().path(startup.logo_key)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    return send_file(path, mimetype=image_mimetype(startup.logo_key), max_age=3600)
+    return storage().send(startup.logo_key, mimetype=image_mimetype(startup.logo_key), max_age=3600)
 
 
 @bp.route("/startups")
@@ -192,11 +188,7 @@ def milestone_evidence(milestone_id: int) -> Any:
 def _send_evidence(key: str | None, name: str | None) -> Any:
     if not key:
         abort(404)
-    try:
-        path = storage().path(key)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    return send_file(path, as_attachment=True, download_name=name or key)
+    return storage().send(key, as_attachment=True, download_name=name or key)
 
 
 # -- check-ins --------------------------------------------------------------------------------------

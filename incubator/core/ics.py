@@ -22,11 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from icalendar import Calendar, Event, vCalAddress, vText
+
+if TYPE_CHECKING:
+    from icalendar import vCalAddress
 
 PRODID = "-//Incubator//Calendar//EN"
 
@@ -67,6 +70,8 @@ class CalendarEvent:
 
 
 def _address(person: Person, **params: str) -> vCalAddress:
+    from icalendar import vCalAddress, vText
+
     address = vCalAddress(f"mailto:{person.email}")
     address.params["cn"] = vText(person.name)
     for key, value in params.items():
@@ -79,6 +84,9 @@ def build_calendar(events: Iterable[CalendarEvent], *, name: str, timezone: str,
     ``method`` ("REQUEST", "CANCEL") for an invitation, ``None`` for a feed."""
     if method not in (None, "REQUEST", "CANCEL"):
         raise ValueError(f"unknown iTIP method {method!r}")
+    # Loaded by the first calendar a worker writes, not by every worker at start (about 9 MB).
+    from icalendar import Calendar, Event
+
     zone = ZoneInfo(timezone)
     cal = Calendar()
     cal.add("prodid", PRODID)

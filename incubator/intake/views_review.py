@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
@@ -259,16 +258,14 @@ def download_file(application_id: int, application_file_id: int) -> Any:
     if record.application_id != application.id:
         abort(404)
     blind = access.is_blind_for(application, current_user, g.membership)
-    try:
-        path = storage().path(record.storage_key)
-    except FileNotFoundError:
-        abort(404)
     if not blind:
-        return send_file(path, mimetype="application/pdf", as_attachment=True, download_name=record.filename)
+        return storage().send(record.storage_key, mimetype="application/pdf", as_attachment=True,
+                              download_name=record.filename)
     # Blind review: the document's metadata (author, title, XMP) goes, and the name says nothing.
     try:
-        data = review.without_identity(Path(path).read_bytes())
-    except FileNotFoundError:
+        with storage().open(record.storage_key) as stream:
+            data = review.without_identity(stream.read())
+    except (FileNotFoundError, ValueError):
         abort(404)
     except DomainError as error:
         flash(error.message, "danger")

@@ -4,7 +4,8 @@ A payment belongs to the organisation that received it. The caller sees it if th
 there, paid it, or founded the startup it was for; a payment made from this organisation for a partner's
 shared resource (it belongs to the owner) is seen by its payer only. Refunds are for managers of the
 receiving organisation (``@require(Permission.MANAGE_PAYMENTS)`` on both doors) and follow
-``services.refund``'s rule: a paid payment, what is left of it, once.
+``services.refund``'s rule: a paid payment, what is left of it, once. The list of one's own payments is
+open to any signed-in person, member or not (an applicant who paid a call's fee), on both doors.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from incubator.booking.access import booking_or_404
 from incubator.booking.models import Booking
 from incubator.cohorts.models import StartupFounder
 from incubator.core.permissions import Permission, can
@@ -46,6 +48,16 @@ def payment_or_404(payment_id: int) -> Payment:
     if payment is None or not visible(payment):
         abort(404)
     return payment
+
+
+def booking_to_pay_or_404(booking_id: int) -> Booking:
+    """A booking the caller pays, for the page and the API: one of this organisation's (or one made from
+    it of a resource another organisation shares, ``booking_or_404``) that is their own. Both doors first
+    ask for ``@require(Permission.BOOK_RESOURCES)``: a member whose role books nothing gets 403."""
+    booking = booking_or_404(booking_id)
+    if booking.user_id != current_user.id:
+        abort(404)
+    return booking
 
 
 def refundable_or_404(payment_id: int) -> Payment:

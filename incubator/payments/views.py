@@ -12,7 +12,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking.access import booking_or_404
 from incubator.booking.models import Booking
 from incubator.cohorts.models import Startup
 from incubator.core.actions import attempt
@@ -26,7 +25,7 @@ from incubator.extensions import db
 from incubator.intake.models import Application
 from incubator.ledger.models import Payment
 from incubator.payments import services
-from incubator.payments.access import is_founder_of, payment_or_404, refundable_or_404
+from incubator.payments.access import booking_to_pay_or_404, is_founder_of, payment_or_404, refundable_or_404
 from incubator.payments.checkout import start_checkout
 from incubator.payments.exports import payments_csv  # noqa: F401  (tasks: the worker's schedule)
 from incubator.payments.forms import ConnectAccountForm
@@ -37,9 +36,7 @@ bp = org_blueprint("payments", __name__)
 @bp.route("/bookings/<int:booking_id>/pay", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
 def pay_booking(booking_id: int) -> Any:
-    booking = booking_or_404(booking_id)
-    if booking.user_id != current_user.id:
-        abort(404)
+    booking = booking_to_pay_or_404(booking_id)
     if not CSRFOnlyForm().validate_on_submit():
         abort(400)
     with attempt() as outcome:

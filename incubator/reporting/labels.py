@@ -1,11 +1,17 @@
-"""Words and number formats shared by the page and the downloads (in the current locale)."""
+"""Words and number formats shared by the page and the downloads (in the current locale).
+
+A report formats thousands of cells: the number patterns are parsed once, the labels translated once
+per locale, and a formatted value is kept per (value, locale), since most cells repeat (zeros, dashes).
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from babel.numbers import format_decimal, format_percent
+from babel.core import Locale
+from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -60,6 +66,12 @@ COLUMN_LABELS = {
 
 
 def label(name: str) -> str:
+    return _label(name, locale_name())
+
+
+@lru_cache(maxsize=2048)
+def _label(name: str, locale: str) -> str:
+    """A column or enum value's label in ``locale`` (the caller's current one), translated once."""
     if name in COLUMN_LABELS:
         return str(COLUMN_LABELS[name])
     return str(LABELS.get(name, name))  # enum values: statuses, stages, origins, resource kinds
@@ -79,18 +91,47 @@ def locale_name() -> str:
     return str(get_locale() or "en")
 
 
+@lru_cache(maxsize=16)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@lru_cache(maxsize=8)
+def _decimal_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * digits if digits else ""))
+
+
+PERCENT = parse_pattern("#,##0%")
+
+
 def number(value: Any, digits: int = 0) -> str:
     if value is None:
         return "–"
-    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=locale_name())
+    return _number(repr(value), value, digits, locale_name())
+
+
+# The cached ones are keyed by the value's repr too: -0.0 == 0.0 (and Decimal("-0") == 0) yet they print "-0".
+@lru_cache(maxsize=4096, typed=True)
+def _number(_key: str, value: Any, digits: int, locale: str) -> str:
+    return _decimal_pattern(digits).apply(value, _locale(locale))
 
 
 def percent(value: float | None) -> str:
-    return "–" if value is None else format_percent(value, format="#,##0%", locale=locale_name())
+    return "–" if value is None else _percent(repr(value), value, locale_name())
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _percent(_key: str, value: float, locale: str) -> str:
+    return PERCENT.apply(value, _locale(locale))
 
 
 def money(amount: int, currency: str) -> str:
-    return format_money(amount, currency, locale_name())
+    return _money(amount, currency, locale_name())
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _money(amount: int, currency: str, locale: str) -> str:
+    return format_money(amount, currency, _locale(locale))
 
 
 def major(amount: int, currency: str) -> Decimal:

@@ -79,12 +79,19 @@ def build_report(session: Session, viewer: Organisation, cohorts: list[Cohort], 
         return _build(session, viewer, cohorts, period, today)
 
 
-def is_verified(checkin: CheckIn) -> bool:
-    """Verified by the incubator, or locked (locking verifies)."""
+def is_verified(checkin: Any) -> bool:
+    """Verified by the incubator, or locked (locking verifies): a ``CheckIn`` or a row of ``CHECKIN_COLUMNS``."""
     return checkin.verified_at is not None or checkin.locked_at is not None
 
 
-def _rank(checkin: CheckIn) -> tuple[bool, datetime, int]:
+# What the report reads of a check-in: rows of these columns, not loaded entities; the flows from FIRST_FLOW
+# on, in the order of FLOWS (read by position: a report adds up thousands of them).
+CHECKIN_COLUMNS = (CheckIn.startup_id, CheckIn.period, CheckIn.verified_at, CheckIn.locked_at, CheckIn.updated_at,
+                   CheckIn.employees_full_time, *(getattr(CheckIn, name) for name in FLOWS))
+FIRST_FLOW = 6
+
+
+def _rank(checkin: Any) -> tuple[bool, datetime, int]:
     """Which of two incubators' check-ins for the same startup and month counts: verified before
     unverified, then the latest updated, then the older record (the lower startup id)."""
     return is_verified(checkin), checkin.updated_at, -checkin.startup_id
@@ -126,9 +133,12 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
     lines = _merged(records, statuses, picked)
     trend = {name: [0] * len(months) for name in FLOWS}
     index = {m: i for i, m in enumerate(months)}
+    by_date = {m: index[m.strftime("%Y-%m")] for m in period.months}
+    series = [trend[name] for name in FLOWS]
     for (_key, month), checkin in picked.items():
-        for name in FLOWS:
-            trend[name][index[month.strftime("%Y-%m")]] += getattr(checkin, name)
+        at = by_date[month]
+        for values, value in zip(series, checkin[FIRST_FLOW:], strict=True):
+            values[at] += value
     headline = _headline(lines, statuses, trend)
     funnel = application_funnel(session, org_ids=list(orgs), cohort_ids=cohort_ids, start=start_utc, end=end_utc)
     comparison = _comparison(orgs, sorted(records.values(), key=lambda r: (r.org_name, r.name.lower(), r.startup_id)),
@@ -147,14 +157,16 @@ def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Or
     company (``_merged``)."""
     cohort_names = {c.id: c.name for c in cohorts}
     rows = session.execute(
-        select(Enrolment.cohort_id, Enrolment.status, Startup)
+        select(Enrolment.cohort_id, Enrolment.status, Startup.id, Startup.org_id, Startup.name,
+               Startup.registration_number, Startup.stage, Startup.origin, Startup.is_st_enterprise)
         .join(Startup, Startup.id == Enrolment.startup_id)
         .where(Enrolment.cohort_id.in_(list(cohort_names) or [-1]), Enrolment.enrolled_on < period.end)
         .order_by(Startup.name, Startup.id)).all()
     records: dict[int, StartupLine] = {}
     statuses: dict[int, set[str]] = defaultdict(set)
     in_cohorts: dict[int, list[str]] = defaultdict(list)
-    for cohort_id, status, startup in rows:
+    for startup in rows:  # a row: the enrolment's cohort_id and status, the startup's columns
+        cohort_id, status = startup.cohort_id, startup.status
         statuses[startup.id].add(status)
         in_cohorts[startup.id].append(cohort_names[cohort_id])
         if startup.id not in records:
@@ -170,21 +182,23 @@ def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Or
 
 
 def _checkins(session: Session, records: dict[int, StartupLine], startup_ids: list[int],
-              period: Period) -> dict[tuple[str, date], CheckIn]:
-    """KPI check-ins: each record adds up its own (for the comparison); returns the one check-in
-    that counts per company and month (for the rest)."""
-    picked: dict[tuple[str, date], CheckIn] = {}
-    checkins = session.execute(select(CheckIn).where(
+              period: Period) -> dict[tuple[str, date], Any]:
+    """KPI check-ins (rows of ``CHECKIN_COLUMNS``): each record adds up its own (for the comparison);
+    returns the one check-in that counts per company and month (for the rest)."""
+    picked: dict[tuple[str, date], Any] = {}
+    checkins = session.execute(select(*CHECKIN_COLUMNS).where(
         CheckIn.startup_id.in_(startup_ids), CheckIn.period >= period.start, CheckIn.period < period.end)
-        .order_by(CheckIn.startup_id, CheckIn.period)).scalars().all()
+        .order_by(CheckIn.startup_id, CheckIn.period)).all()
+    ranks: dict[tuple[str, date], tuple[bool, datetime, int]] = {}
     for checkin in checkins:
         record = records[checkin.startup_id]
-        for name in FLOWS:
-            record.kpis[name] += getattr(checkin, name)
+        kpis = record.kpis
+        for name, value in zip(FLOWS, checkin[FIRST_FLOW:], strict=True):
+            kpis[name] += value
         slot = (record.key, checkin.period)
-        kept = picked.get(slot)
-        if kept is None or _rank(checkin) > _rank(kept):
-            picked[slot] = checkin
+        rank = _rank(checkin)
+        if slot not in ranks or rank > ranks[slot]:
+            picked[slot], ranks[slot] = checkin, rank
     return picked
 
 
@@ -269,7 +283,7 @@ def _best_status(found: set[str]) -> str:
 
 
 def _merged(records: dict[int, StartupLine], statuses: dict[int, set[str]],
-            picked: dict[tuple[str, date], CheckIn]) -> list[StartupLine]:
+            picked: dict[tuple[str, date], Any]) -> list[StartupLine]:
     """One row per company: its records in every incubator together, with the check-ins that count
     (``picked``) as its figures, and for each month the incubator whose check-in that is."""
     groups: dict[str, list[StartupLine]] = defaultdict(list)
@@ -293,10 +307,11 @@ def _merged(records: dict[int, StartupLine], statuses: dict[int, set[str]],
             milestones_done=sum(r.milestones_done for r in group),
             startup_ids=sorted(r.startup_id for r in group))
     latest: dict[str, date] = {}
+    labels: dict[date, str] = {}
     for (key, month), checkin in sorted(picked.items(), key=lambda item: item[0][1]):
         line = lines[key]
-        label = month.strftime("%Y-%m")
-        values = {name: getattr(checkin, name) for name in FLOWS}
+        label = labels.get(month) or labels.setdefault(month, month.strftime("%Y-%m"))
+        values = dict(zip(FLOWS, checkin[FIRST_FLOW:], strict=True))
         line.by_month[label] = {**values, "employees_full_time": checkin.employees_full_time}
         line.sources[label] = records[checkin.startup_id].org_name
         for name in FLOWS:

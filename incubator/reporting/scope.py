@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from incubator.cohorts.models import Cohort, CohortFunder
 from incubator.cohorts.services import visible_cohorts_stmt
@@ -122,12 +122,12 @@ def reportable_cohorts(session: Session, org: Organisation, membership: Membersh
     if membership is None or not membership.has(Permission.VIEW_REPORTS):
         return []
     own = list(session.execute(visible_cohorts_stmt(org, membership)
-                               .options(selectinload(Cohort.programme))
+                               .options(joinedload(Cohort.programme))
                                .order_by(Cohort.starts_on.desc(), Cohort.id)).scalars())
     funded_ids = select(CohortFunder.cohort_id).where(CohortFunder.funder_org_id == org.id)
     funded = list(session.execute(
         select(Cohort).where(Cohort.id.in_(funded_ids), Cohort.org_id != org.id)
-        .options(selectinload(Cohort.programme)).order_by(Cohort.starts_on.desc(), Cohort.id)
+        .options(joinedload(Cohort.programme)).order_by(Cohort.starts_on.desc(), Cohort.id)
         .execution_options(all_orgs=True)).scalars())  # other organisations' cohorts that name this funder, by id
     return own + funded
 

@@ -246,7 +246,8 @@ def logo_data_uri(session: Session, org: Organisation) -> str | None:
     if record is None or not record.logo_key:
         return None
     try:
-        data = storage().path(record.logo_key).read_bytes()
-    except FileNotFoundError:
+        with storage().open(record.logo_key) as stream:
+            data = stream.read()
+    except (FileNotFoundError, ValueError):
         return None
     return f"data:{image_mimetype(record.logo_key)};base64,{base64.b64encode(data).decode('ascii')}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from incubator.cohorts.models import Enrolment
 from incubator.core.actions import attempt
 from incubator.core.money import exponent
+from incubator.core.pagination import MAX_PAGE, Page
 from incubator.core.permissions import Permission, Role, can, require
 from incubator.core.storage import storage
 from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
@@ -25,6 +26,8 @@ from incubator.reporting.models import ExportStatus, ReportExport
 from incubator.reporting.scope import PeriodError, int_arg, narrow, parse_period, reportable_cohorts
 
 bp = org_blueprint("reporting", __name__, "/reports")
+# Startups a page of the report's table; the figures above it, and the downloads, cover them all.
+STARTUPS_PAGE = 25
 
 
 def _selection() -> tuple[list[Any], list[Any], dict[str, Any]]:
@@ -42,8 +45,11 @@ def _page(cohorts: list[Any], chosen: list[Any], filters: dict[str, Any], *, rep
     programmes = {c.programme_id: c.programme for c in cohorts}
     params = {k: v for k, v in request.args.items() if k in ("period", "year", "quarter", "start", "end",
                                                                 "programme", "cohort")}
-    chart = None
+    chart = startups = None
     if report is not None:
+        number = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE // STARTUPS_PAGE)
+        startups = Page(items=report.startups[(number - 1) * STARTUPS_PAGE:number * STARTUPS_PAGE], page=number,
+                        per_page=STARTUPS_PAGE, total=len(report.startups))
         scale = 10 ** exponent(report.currency)
         chart = {"periods": report.months,
                  "series": {n: [v / scale if n in ("revenue", "funding_equity", "funding_debt", "funding_grant")
@@ -53,6 +59,7 @@ def _page(cohorts: list[Any], chosen: list[Any], filters: dict[str, Any], *, rep
     return render_template(
         "reporting/index.html", report=report, period=period, error=error, cohorts=cohorts, chosen=chosen,
         programmes=sorted(programmes.values(), key=lambda p: p.name), filters=filters, params=params, chart=chart,
+        startups=startups,
         labels={n: label(n) for n in ("revenue", "jobs_created", "funding_equity", "funding_debt", "funding_grant",
                                       "mentoring_hours")},
         can_target=can(Permission.MANAGE_ORG), args=request.args, L=labels,
@@ -85,8 +92,8 @@ def _is_large(chosen: list[Any]) -> bool:
 
 
 def send_export(export: ReportExport) -> Any:
-    return send_file(storage().path(services.stored_file(export)), mimetype=services.FORMATS[export.format],
-                     as_attachment=True, download_name=export.filename, max_age=0)
+    return storage().send(services.stored_file(export), mimetype=services.FORMATS[export.format],
+                          as_attachment=True, download_name=export.filename, max_age=0)
 
 
 @bp.route("/download.csv", defaults={"fmt": "csv"})
@@ -192,7 +199,7 @@ def logo() -> Any:
     record = services.branding(db.session, g.org)
     if record is None or not record.logo_key:
         abort(404)
-    return send_file(storage().path(record.logo_key), mimetype=image_mimetype(record.logo_key), max_age=300)
+    return storage().send(record.logo_key, mimetype=image_mimetype(record.logo_key), max_age=300)
 
 
 def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:

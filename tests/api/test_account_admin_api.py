@@ -205,15 +205,24 @@ def test_only_platform_admins_reach_the_admin_api(client, session):
 
 
 def test_the_admin_pages_and_api_admit_the_same_people(client, session):
-    """Both doors let platform admins in and nobody else; the pages hide themselves (404) where the
-    API says 403, as /admin has always done for pages."""
+    """Both doors let platform admins in and nobody else, with the same answer: 403 for anyone else
+    signed in (an owner or a founder of some organisation, a user of none), and sign in first for a
+    visitor (the page's redirect, the API's 401)."""
     org = OrgFactory()
-    for user, admitted in ((UserFactory(is_admin=True), True), (member(org, Role.OWNER), False)):
-        login(client, user.email)
-        page = client.get("/admin/orgs/new")
-        api = client.get("/api/v1/admin/orgs", headers=_headers(session, user))
-        if admitted:
-            assert assert_same_door(page, api) == "allowed"
-        else:
-            assert (page.status_code, api.status_code) == (404, 403)
-        client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/account")})
+    body = {"slug": "via-door", "name": "Via door", "owner_email": "o@example.org"}
+    people = (("admin", UserFactory(is_admin=True), "allowed"), ("owner", member(org, Role.OWNER), "forbidden"),
+              ("founder", member(org, Role.FOUNDER), "forbidden"), ("no org", UserFactory(), "forbidden"),
+              ("visitor", None, "login"))
+    for label, user, expected in people:
+        headers = _headers(session, user) if user else {}
+        if user:
+            login(client, user.email)
+        token = csrf_token(client, "/auth/login" if user is None else "/account")
+        pairs = (("list", client.get("/admin/"), client.get("/api/v1/admin/orgs", headers=headers)),
+                 ("new form", client.get("/admin/orgs/new"), client.get("/api/v1/admin/orgs", headers=headers)),
+                 ("create", client.post("/admin/orgs/new", data={"csrf_token": token}),
+                  client.post("/api/v1/admin/orgs", json=body, headers=headers)))
+        for name, page, api in pairs:
+            assert assert_same_door(page, api, f"{label}: {name}") == expected, f"{label}: {name}"
+        if user:
+            client.post("/auth/logout", data={"csrf_token": token})

@@ -377,6 +377,7 @@ def test_checkins_filtered_by_period_and_status(client, world, session, token):
     assert client.get(f"{url}?from=2026-1", headers=headers).status_code == 422
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_evidence_downloads_for_who_may_see_it(client, world, session, token, app):
     from incubator.core.storage import storage
 
@@ -451,6 +452,7 @@ def test_logo_upload_and_download(client, world, session, token):
     assert client.get(url, headers=token(world.other_founder)).status_code == 404
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_evidence_upload_for_milestones_and_unlocked_checkins(client, world, session, token):
     from incubator.core.db import utcnow
 

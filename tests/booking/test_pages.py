@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from incubator.booking.models import Booking, BookingStatus
@@ -157,6 +158,7 @@ def test_utilisation_page(client, world, fablab, session):
     assert "Meeting room" in page and "AgriSense" in page and "2.0" in page
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_resource_photo_is_an_image_checked_by_content(client, world, fablab, session):
     import io
 

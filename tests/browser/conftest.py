@@ -79,6 +79,35 @@ def live_server(tmp_path_factory):
     app.extensions["db_engine"].dispose()
 
 
+@pytest.fixture(scope="session")
+def seeded_languages(live_server):
+    """Every user's saved language as the demo left it, read once before the first journey."""
+    from sqlalchemy import select
+
+    from incubator.accounts.models import User
+    from incubator.extensions import db
+
+    with live_server["app"].app_context():
+        return {user_id: locale for user_id, locale in db.session.execute(select(User.id, User.locale))}
+
+
+@pytest.fixture(autouse=True)
+def demo_languages(live_server, seeded_languages):
+    """Each journey starts with the languages the demo saved, whatever an earlier journey chose (or
+    left chosen when it failed half-way): a journey may depend on what the demo gives, never on
+    which journeys ran before it in the same worker."""
+    from sqlalchemy import select
+
+    from incubator.accounts.models import User
+    from incubator.extensions import db
+
+    with live_server["app"].app_context():
+        for user in db.session.execute(select(User).where(User.id.in_(seeded_languages))).scalars():
+            if user.locale != seeded_languages[user.id]:
+                user.locale = seeded_languages[user.id]
+        db.session.commit()
+
+
 @pytest.fixture()
 def shot():
     """Save a screenshot of a page under test-results/ (to look at; nothing asserts on pixels)."""

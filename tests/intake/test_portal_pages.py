@@ -6,6 +6,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from incubator.core import mail
@@ -44,6 +45,7 @@ def test_a_call_page_shows_both_time_zones_the_fee_and_the_language(client, inta
     assert "Ươm tạo BBI 2027" in client.get(f"/o/bbi/calls/{intake.call.id}").get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_a_newcomer_registers_on_the_way_and_applies_with_a_pdf(client, intake, session):
     call_url = f"/o/bbi/calls/{intake.call.id}"
     register = f"/auth/register?next={call_url}"

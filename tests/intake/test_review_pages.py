@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, NameObject
 from sqlalchemy import select
@@ -90,6 +91,7 @@ def _pdf_with_identity() -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_blind_reviewers_download_pdfs_without_their_metadata(client, intake, session, sign_in, app):
     from incubator.core.storage import storage
 
@@ -136,6 +138,7 @@ def test_a_reviewer_declares_a_conflict_and_loses_access(client, intake, session
     assert client.get(url).status_code == 404
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_files_are_served_only_to_who_may_see_the_application(client, intake, session, sign_in, app):
     target = application(intake.call, intake.founder)
     with app.app_context():

@@ -118,10 +118,12 @@ def test_uploads_are_pdfs_by_content_stored_under_random_names(session, intake, 
     record = services.upload_file(session, draft, intake.founder, "deck", io.BytesIO(PDF), "../../Deck 2027.pdf")
     assert draft.answers["deck"] == record.id and record.filename == ".._.._Deck 2027.pdf"
     assert record.storage_key.endswith(".pdf") and "Deck" not in record.storage_key
-    from incubator.core.storage import storage
+    from incubator.core.storage import LocalStorage, storage
 
-    path = storage().path(record.storage_key)
-    assert path.read_bytes() == PDF and "static" not in str(path)
+    stored = storage()
+    with stored.open(record.storage_key) as stream:
+        assert stream.read() == PDF
+    assert isinstance(stored, LocalStorage) and "static" not in str(stored.root)  # the tests' default backend
 
 
 def test_upload_size_limit_is_configurable(session, intake, app, monkeypatch):

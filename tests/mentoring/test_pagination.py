@@ -118,3 +118,13 @@ def test_other_mentoring_lists_answer_their_total(client, session, world, mentor
     matches = client.get(f"{API}/matches?page_size=1", headers=manager)
     assert len(matches.get_json()) == 1 and _meta(matches)["total"] == 2
     assert len(client.get(f"{API}/matches?page_size=1&page=2", headers=manager).get_json()) == 1
+
+
+@pytest.mark.parametrize("query", ["/action-items?session_id=", "/action-items?match_id=", "/sessions?match_id=",
+                                   "/matches?cohort_id=", "/mentor-conflicts?mentor_id="])
+def test_an_id_beyond_any_column_is_refused_not_a_server_error(client, session, world, query):
+    """Found by schemathesis on PostgreSQL: a huge id reached the database ("integer out of range")."""
+    answer = client.get(f"{API}{query}{2**40}", headers=_headers(session, world.manager))
+    assert answer.status_code == 422, answer.get_data(as_text=True)
+    field = query[query.index("?") + 1:-1]
+    assert answer.get_json()["code"] == "validation_error" and list(answer.get_json()["fields"]) == [field]

@@ -136,9 +136,11 @@ def test_platform_admin_creates_an_organisation_and_invites_its_owner(client, se
     assert session.execute(select(Organisation).where(Organisation.name == "Another")).first() is None
 
 
-def test_admin_pages_are_hidden_from_everyone_else(client, org):
+def test_admin_pages_are_refused_to_everyone_else(client, org):
+    assert "/auth/login" in client.get("/admin/").headers["Location"]  # a visitor signs in first
     login(client, member(org, Role.OWNER).email)
-    assert client.get("/admin/").status_code == 404
+    assert client.get("/admin/").status_code == 403
+    assert client.get("/admin/orgs/new").status_code == 403
 
 
 def test_members_are_paginated_with_a_constant_number_of_queries(app, client, session, org):

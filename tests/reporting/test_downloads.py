@@ -10,6 +10,7 @@ import zipfile
 from datetime import UTC, date, datetime
 
 import pypdf
+import pytest
 from sqlalchemy import func, select
 
 from incubator.cohorts.models import CheckIn, Enrolment, EnrolmentStatus
@@ -45,6 +46,7 @@ def test_bad_period_is_a_form_error(client, rw, sign_in):
     assert client.get("/o/inc-a/reports/download.pdf?period=quarter&quarter=9").status_code == 422
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_csv_has_one_row_per_startup_and_month(client, rw, sign_in):
     sign_in(rw.manager_a)
     response = client.get(f"/o/inc-a/reports/download.csv?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en")
@@ -119,6 +121,7 @@ def _exports(session) -> int:
     return session.execute(select(func.count()).select_from(ReportExport)).scalar_one()
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_a_file_is_reused_until_the_data_changes(client, rw, sign_in, session):
     sign_in(rw.manager_a)
     url = f"/o/inc-a/reports/download.xlsx?{YEAR_ARGS}&cohort={rw.a1.id}&lang=en"
@@ -141,6 +144,7 @@ def test_a_file_is_reused_until_the_data_changes(client, rw, sign_in, session):
     assert _exports(session) == 4
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_large_reports_are_written_by_a_job_with_progress(app, client, rw, sign_in, session, monkeypatch):
     monkeypatch.setitem(app.config, "REPORT_JOB_MIN_STARTUPS", 2)
     sign_in(rw.funder_dost)
@@ -212,6 +216,7 @@ def _images(pdf_bytes: bytes) -> int:
     return len(pypdf.PdfReader(io.BytesIO(pdf_bytes)).pages[0].images)
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_the_pdf_prints_the_uploaded_logo(client, rw, sign_in):
     sign_in(rw.manager_a)
     before = _images(client.get(f"/o/inc-a/reports/download.pdf?{YEAR_ARGS}&lang=en").get_data())
@@ -268,6 +273,7 @@ def test_a_failed_export_says_so(app, client, rw, sign_in, session, monkeypatch)
     assert file.status_code == 302  # nothing to download: back to the export's page
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_a_finished_export_whose_file_is_missing_is_not_found(app, client, rw, sign_in, session, monkeypatch):
     """A READY row without its file key (broken data) answers 404, not a 500 from opening None."""
     from sqlalchemy import update

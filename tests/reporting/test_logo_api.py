@@ -32,6 +32,7 @@ def _put(client, org, headers, data: bytes, name: str = "logo.png"):
                       headers=headers, content_type="multipart/form-data")
 
 
+@pytest.mark.usefixtures("any_storage")  # a local folder, then an S3 bucket
 def test_put_saves_the_logo_and_get_serves_it(client, session):
     org = OrgFactory()
     headers = _headers(session, member(org, Role.MANAGER))
