@@ -228,6 +228,8 @@ def _init_security_headers(app: Flask) -> None:
 
 
 def _init_request_hooks(app: Flask) -> None:
+    from incubator.orgs.services import forget_memberships
+
     log = logging.getLogger("incubator.request")
 
     @app.before_request
@@ -237,6 +239,7 @@ def _init_request_hooks(app: Flask) -> None:
         g.started = time.perf_counter()
         # SQLite: reads begin a deferred transaction, writes take the lock up front.
         g._immediate_token = _immediate.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        forget_memberships()  # read once per request (orgs.services.memberships_of)
 
     @app.after_request
     def _commit(response: Any) -> Any:

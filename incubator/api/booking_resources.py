@@ -43,8 +43,9 @@ from incubator.api.booking_schemas import (
     ShareOut,
 )
 from incubator.api.paging import api_page
-from incubator.booking import services, setup, sharing
+from incubator.booking import setup, sharing
 from incubator.booking.access import bookable_resource_or_404, booking_refusal, resource_or_404
+from incubator.booking.availability import free_intervals
 from incubator.booking.models import Closure, Lab, Resource, ResourceShare
 from incubator.core.db import get_required
 from incubator.core.errors import DomainError
@@ -198,7 +199,7 @@ def update_resource(data: dict[str, Any], resource_id: int) -> Any:
 def availability(query: dict[str, Any], resource_id: int) -> Any:
     resource = g.resource
     with all_orgs(db.session):  # a shared resource's bookings are its owner's rows
-        free = services.free_intervals(db.session, g.owner, [resource], query["from_"], query["to"])[resource.id]
+        free = free_intervals(db.session, g.owner, [resource], query["from_"], query["to"])[resource.id]
     return {"free": [{"starts_at": s, "ends_at": e} for s, e in free]}
 
 

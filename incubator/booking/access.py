@@ -17,7 +17,7 @@ from flask import abort, current_app, g, render_template
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
@@ -110,7 +110,10 @@ def check_renewal(session: Session, resource: Resource, user: User, starts_at: d
     released_at = func.coalesce(Booking.cancelled_at, Booking.hold_expires_at)
     last = session.execute(select(func.max(released_at)).where(
         Booking.resource_id == resource.id, Booking.user_id == user.id,
-        Booking.status.in_((BookingStatus.EXPIRED, BookingStatus.CANCELLED)), Booking.hold_expires_at.is_not(None),
+        # released, or a hold that ran out and that nothing has released yet (the periodic job will)
+        or_(Booking.status.in_((BookingStatus.EXPIRED, BookingStatus.CANCELLED)),
+            and_(Booking.status.in_(HOLD_STATUSES), Booking.hold_expires_at < now)),
+        Booking.hold_expires_at.is_not(None),
         Booking.starts_at < blocked_until, Booking.blocked_until > starts_at,
         # all_orgs: a shared lab's bookings are its owner's rows
         released_at > now - renewal_cooldown()).execution_options(all_orgs=True)).scalar_one()

@@ -14,7 +14,7 @@ from wtforms import BooleanField, FileField, HiddenField, StringField
 from wtforms.validators import ValidationError
 
 from incubator.booking import inputs
-from incubator.booking.services import MAX_BOOKING
+from incubator.booking.rules import MAX_BOOKING
 from incubator.booking.setup import RULE_FLAGS, RULE_NUMBERS, Hours
 from incubator.core.errors import DomainError
 from incubator.core.forms import FlaskForm

@@ -1,9 +1,10 @@
 """The calendar grids of the lab pages (a resource's week, a lab's day): cells of a few minutes, each
 free, busy (and whether it is the viewer's), closed or past.
 
-One query for the window's bookings (only the columns a cell shows) and one for its closures, whatever
-the number of cells or bookings; the free time is computed once per resource, and each row of cells
-is a single sweep over the sorted bookings and free intervals (``sweep``), not a scan per cell.
+One query for the window's bookings (only the columns a cell shows) besides the free time's
+(``availability.free_intervals``: its bookings and closures), whatever the number of cells or bookings;
+the free time is computed once per resource, and each row of cells is a single sweep over the sorted
+bookings and free intervals (``sweep``), not a scan per cell.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from incubator.booking import services
+from incubator.booking import availability
 from incubator.booking.models import ACTIVE_STATUSES, Booking, Resource
+from incubator.booking.rules import overlapping
 from incubator.extensions import db
 from incubator.orgs.models import Organisation
 
@@ -115,8 +117,7 @@ def window_bookings(session: Session, ids: list[int], start: datetime, end: date
     included), by start."""
     rows = session.execute(select(Booking.resource_id, Booking.user_id, Booking.starts_at, Booking.ends_at,
                                   Booking.blocked_until).where(
-        Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < end,
-        Booking.starts_at > start - services.LOOKBACK, Booking.blocked_until > start)
+        Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), *overlapping(start, end))
         .order_by(Booking.starts_at, Booking.id)).all()
     return [Busy(*row) for row in rows]
 
@@ -152,8 +153,7 @@ def grid(session: Session, org: Organisation, resources: list[Resource], days: l
     start = datetime.combine(days[0], time(0), tz)
     end = datetime.combine(days[-1] + timedelta(days=1), time(0), tz)
     booked = window_bookings(session, [r.id for r in resources], start, end)
-    free = services.free_intervals(session, org, resources, start, end,
-                                   booked=[(b.resource_id, b.starts_at, b.blocked_until) for b in booked])
+    free = availability.free_intervals(session, org, resources, start, end)
     step = timedelta(minutes=step_minutes)
     labels = _Labels(tz)
     cells: dict[tuple[int, date], list[Cell]] = {}

@@ -150,19 +150,22 @@ class Closure(OrgScoped, Base):
 
 class Booking(OrgScoped, TimestampMixin, Base):
     """A booked time range. ``blocked_until`` is the end plus the resource's buffer: the range that
-    no other active booking of the resource may overlap (an exclusion constraint on PostgreSQL)."""
+    no other active booking of the resource may overlap (an exclusion constraint on PostgreSQL,
+    triggers on SQLite: migrations 0004 and 0015b)."""
 
     __tablename__ = "bookings"
     __table_args__ = (CheckConstraint("ends_at > starts_at", name="order"),
                       CheckConstraint("blocked_until >= ends_at", name="blocked"),
                       Index("ix_bookings_resource_start", "resource_id", "starts_at"),
                       Index("ix_bookings_user_start", "user_id", "starts_at"),
-                      Index("ix_bookings_status_hold", "status", "hold_expires_at"))
+                      Index("ix_bookings_status_hold", "status", "hold_expires_at"),
+                      # a startup's bookings, and its weekly quota of one resource (rules.quota_minutes)
+                      Index("ix_bookings_startup_resource_start", "startup_id", "resource_id", "starts_at"))
 
     id: Mapped[intpk]
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    startup_id: Mapped[int | None] = mapped_column(ForeignKey("startups.id", ondelete="SET NULL"), index=True)
+    startup_id: Mapped[int | None] = mapped_column(ForeignKey("startups.id", ondelete="SET NULL"))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     blocked_until: Mapped[datetime]

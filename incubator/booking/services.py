@@ -3,15 +3,16 @@ check-in, no-shows, free time, and what payments tells booking. Every rule answe
 overlaps are refused by the database. Credits and prices are in ``credits``, the waitlist in
 ``waitlist``, shared labs in ``sharing``, read-outs of lab use in ``usage``.
 
-The friendly overlap check below only words the error. Correctness never depends on it: on
-PostgreSQL an exclusion constraint over (resource, [starts_at, blocked_until)) refuses overlapping
-active bookings, and on SQLite a write transaction takes the database lock before it checks.
+Overlaps are left to the database, which refuses them in the insert itself: on PostgreSQL an
+exclusion constraint over (resource, [starts_at, blocked_until)) of active bookings, on SQLite
+triggers that do the same (migration 0015b). ``create_booking`` turns the refusal into ``SlotTaken``
+inside a savepoint, so nothing else of the transaction is lost.
 """
 
 from __future__ import annotations
 
 from contextlib import nullcontext
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,28 +23,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.booking.credits import active_startup, lock_startup, quote, refund_credits
-from incubator.booking.models import (
-    ACTIVE_STATUSES,
-    HOLD_STATUSES,
-    Booking,
-    BookingStatus,
-    Certification,
-    Closure,
-    Resource,
-)
-from incubator.cohorts.models import Startup
+from incubator.booking.credits import active_startup, quote, refund_credits
+from incubator.booking.models import ACTIVE_STATUSES as ACTIVE_STATUSES  # callers name it here too
+from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
+from incubator.booking.rules import Request, check_rules, holds_slot, overlapping, rule
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
-from incubator.core.weekly import inside_windows, window_times
 from incubator.ledger import signals as ledger_signals
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
 from incubator.orgs.models import Organisation
 from incubator.webhooks.services import emit_for
 
 HOLD_MINUTES = 15  # a booking awaiting payment keeps its slot this long
-MAX_BOOKING = timedelta(days=7)  # no booking is longer, and no buffer longer than a day:
-LOOKBACK = MAX_BOOKING + timedelta(days=1)  # so overlap searches only look this far back (an index range)
+OVERLAP_CONSTRAINT = "ex_bookings_no_overlap"  # PostgreSQL's exclusion constraint, and SQLite's triggers' message
 
 
 signals = Namespace()
@@ -57,106 +49,22 @@ class SlotTaken(Conflict):
     code = "slot_taken"
 
 
-def rule(code: str, message: str, field: str = "starts_at") -> DomainError:
-    return DomainError(message, code=code, fields={field: message})
-
-
-def expire_holds(session: Session, resource_id: int | None = None, now: datetime | None = None) -> int:
-    """Release bookings whose payment hold ran out (and return their credits)."""
+def expire_holds(session: Session, resource_id: int | None = None, now: datetime | None = None,
+                 during: tuple[datetime, datetime] | None = None) -> int:
+    """Release bookings whose payment hold ran out (and return their credits): every five minutes
+    (``tasks``), and when a new booking of ``resource_id`` clashes with one ``during`` its range."""
     now = now or utcnow()
     stmt = select(Booking).where(Booking.status.in_(HOLD_STATUSES), Booking.hold_expires_at < now)
     if resource_id is not None:
         stmt = stmt.where(Booking.resource_id == resource_id)
+    if during is not None:
+        stmt = stmt.where(*overlapping(*during))
     expired = session.execute(stmt).scalars().all()
     for booking in expired:
         booking.status = BookingStatus.EXPIRED
-        refund_credits(session, booking)
+    refund_credits(session, *expired)
     session.flush()
     return len(expired)
-
-
-def _local(moment: datetime, org: Organisation) -> datetime:
-    return moment.astimezone(ZoneInfo(org.timezone))
-
-
-def check_rules(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
-                ends_at: datetime, startup: Startup | None, now: datetime) -> None:
-    """Every rule but the overlap, each with its own code, in this order: the resource, the times, the
-    calendar (notice, horizon, closures, opening hours), the person's training, the startup's quota."""
-    if not resource.active:
-        raise rule("resource_inactive", _("This resource cannot be booked at the moment."), "resource_id")
-    _check_times(org, resource, starts_at, ends_at)
-    _check_calendar(session, org, resource, starts_at, ends_at, now)
-    _check_training(session, org, resource, user, ends_at)
-    if resource.max_hours_per_week and startup is not None:
-        _check_quota(session, org, resource, startup, starts_at, ends_at)
-
-
-def _check_times(org: Organisation, resource: Resource, starts_at: datetime, ends_at: datetime) -> None:
-    """Times with a zone, in order, on the resource's slots, between its shortest and longest booking."""
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise rule("invalid_time", _("Give times with their time zone."))
-    if ends_at <= starts_at:
-        raise rule("invalid_range", _("The end must come after the start."), "ends_at")
-    minutes = (ends_at - starts_at).total_seconds() / 60
-    local_start = _local(starts_at, org)
-    if minutes % resource.slot_minutes or (local_start.hour * 60 + local_start.minute) % resource.slot_minutes \
-            or local_start.second:
-        raise rule("not_on_slot", _("Book in steps of %(n)d minutes.", n=resource.slot_minutes))
-    if minutes < resource.min_minutes:
-        raise rule("too_short", _("Book at least %(n)d minutes.", n=resource.min_minutes), "ends_at")
-    if minutes > resource.max_minutes or ends_at - starts_at > MAX_BOOKING:
-        raise rule("too_long", _("Book at most %(n)d minutes.", n=resource.max_minutes), "ends_at")
-
-
-def _check_calendar(session: Session, org: Organisation, resource: Resource, starts_at: datetime,
-                    ends_at: datetime, now: datetime) -> None:
-    """Early enough, not too far ahead, not closed, and inside the opening hours."""
-    if starts_at < now + timedelta(minutes=resource.min_notice_minutes):
-        raise rule("too_late_notice", _("Book at least %(n)d minutes ahead.", n=resource.min_notice_minutes))
-    if starts_at > now + timedelta(days=resource.max_days_ahead):
-        raise rule("too_far_ahead", _("Book at most %(n)d days ahead.", n=resource.max_days_ahead))
-    closed = session.execute(select(Closure.reason).where(
-        Closure.resource_id == resource.id, Closure.starts_at < ends_at, Closure.ends_at > starts_at)).first()
-    if closed:
-        raise rule("closed", _("Closed at that time: %(reason)s", reason=closed[0] or _("maintenance")))
-    if not resource.open_24h and not within_opening_hours(resource, org, starts_at, ends_at):
-        raise rule("outside_opening_hours", _("Outside the opening hours."))
-
-
-def _check_training(session: Session, org: Organisation, resource: Resource, user: User, ends_at: datetime) -> None:
-    if resource.training_id is not None and not has_valid_training(session, user, resource.training_id,
-                                                                    _local(ends_at, org).date()):
-        training = resource.training  # loaded only when refusing, as before
-        raise rule("training_required",
-                   _("You need a valid “%(training)s” certification to book this machine.",
-                     training=training.name if training is not None else ""), "resource_id")
-
-
-def _check_quota(session: Session, org: Organisation, resource: Resource, startup: Startup, starts_at: datetime,
-                 ends_at: datetime) -> None:
-    """The startup's weekly hours of the resource (the week of the start, in the organisation's zone)."""
-    local_start = _local(starts_at, org)
-    week_start = (local_start - timedelta(days=local_start.weekday())).replace(hour=0, minute=0, second=0)
-    week_end = week_start + timedelta(days=7)
-    booked = session.execute(select(Booking).where(
-        Booking.resource_id == resource.id, Booking.startup_id == startup.id,
-        Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < week_end,
-        Booking.starts_at > week_start - LOOKBACK, Booking.ends_at > week_start)).scalars().all()
-    used = sum(b.minutes for b in booked)
-    if used + (ends_at - starts_at).total_seconds() / 60 > (resource.max_hours_per_week or 0) * 60:
-        raise rule("quota_exceeded", _("This would pass %(n)d hours this week for your startup.",
-                                       n=resource.max_hours_per_week))
-
-
-def within_opening_hours(resource: Resource, org: Organisation, starts_at: datetime, ends_at: datetime) -> bool:
-    return inside_windows(resource.hours, starts_at, ends_at, org.timezone)
-
-
-def has_valid_training(session: Session, user: User, training_id: int, on: date) -> bool:
-    return session.execute(select(Certification.id).where(
-        Certification.user_id == user.id, Certification.training_id == training_id,
-        Certification.expires_on >= on)).first() is not None
 
 
 def create_booking(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
@@ -164,30 +72,21 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
                    share: Any = None) -> Booking:
     """``org`` owns the resource. With ``share``, a member of the partner organisation books it."""
     now = now or utcnow()
-    startup, cohort = (None, None) if is_staff or share else active_startup(session, org, user)
-    if startup is not None:
-        lock_startup(session, startup)
-    check_rules(session, org, resource, user, starts_at, ends_at, startup, now)
-    expire_holds(session, resource.id, now)
+    # A founder's startup is locked as it is read: the rules that count its rows (quota, credits) run
+    # one booking at a time per startup.
+    startup, cohort = (None, None) if is_staff or share else active_startup(session, org, user, lock=True)
+    credits = check_rules(session, Request(org, resource, user, starts_at, ends_at, startup, cohort), now)
     blocked_until = ends_at + resource.buffer
-    clash = session.execute(select(Booking.id).where(
-        Booking.resource_id == resource.id, Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < blocked_until,
-        Booking.starts_at > starts_at - LOOKBACK, Booking.blocked_until > starts_at).limit(1)).first()
-    if clash:
-        raise SlotTaken(_("This time is already booked."), fields={"starts_at": _("This time is already booked.")})
     offer = quote(session, resource, startup, cohort, int((ends_at - starts_at).total_seconds() // 60), is_staff,
-                  partner=share is not None)
+                  partner=share is not None, credits=credits)
     if (share.needs_approval if share is not None else resource.needs_approval) and not is_staff:
         status = BookingStatus.PENDING_APPROVAL
     elif offer.price > 0:
         status = BookingStatus.AWAITING_PAYMENT
     else:
         status = BookingStatus.CONFIRMED
-    if status == BookingStatus.AWAITING_PAYMENT:  # a hold: capped per person, and not renewable
-        from incubator.booking import access
-
-        access.check_holds(session, org, user, now)
-        access.check_renewal(session, resource, user, starts_at, blocked_until, now)
+    if status == BookingStatus.AWAITING_PAYMENT:
+        _check_hold(session, org, resource, user, (starts_at, blocked_until), now)
     booking = Booking(org_id=org.id, resource_id=resource.id, user_id=user.id,
                       startup_id=startup.id if startup else None, starts_at=starts_at, ends_at=ends_at,
                       blocked_until=blocked_until, status=status, credit_minutes=offer.credit_minutes,
@@ -195,12 +94,7 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
                       partner_org_id=share.partner_org_id if share is not None else None,
                       hold_expires_at=now + timedelta(minutes=HOLD_MINUTES)
                       if status == BookingStatus.AWAITING_PAYMENT else None)
-    try:
-        with session.begin_nested():  # the exclusion constraint answers a race the check could not see
-            session.add(booking)
-    except IntegrityError as exc:
-        raise SlotTaken(_("This time is already booked."),
-                        fields={"starts_at": _("This time is already booked.")}) from exc
+    _insert(session, booking, now)
     if offer.credit_minutes and startup is not None and cohort is not None:
         session.add(LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
                                 resource_kind=resource.kind, minutes=-offer.credit_minutes, booking_id=booking.id,
@@ -209,6 +103,48 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
     if status == BookingStatus.CONFIRMED:
         emit_for(booking, "booking.confirmed", *WEBHOOK_FIELDS)
     return booking
+
+
+def _check_hold(session: Session, org: Organisation, resource: Resource, user: User,
+                during: tuple[datetime, datetime], now: datetime) -> None:
+    """A hold is capped per person, and not renewable. A time that is taken is answered as taken first,
+    as ever: looked up only when a hold rule refuses."""
+    from incubator.booking import access
+
+    try:
+        access.check_holds(session, org, user, now)
+        access.check_renewal(session, resource, user, *during, now)
+    except Conflict:
+        if session.execute(select(Booking.id).where(Booking.resource_id == resource.id, holds_slot(now),
+                                                    *overlapping(*during)).limit(1)).first():
+            raise _slot_taken() from None
+        raise
+
+
+def _slot_taken() -> SlotTaken:
+    return SlotTaken(_("This time is already booked."), fields={"starts_at": _("This time is already booked.")})
+
+
+def _insert(session: Session, booking: Booking, now: datetime) -> None:
+    """Insert ``booking``; the database refuses an overlap. A hold that ran out still counts there until
+    it is released, so on a refusal the overlapping ones are released and the insert tried once more."""
+    if _inserted(session, booking) or (
+            expire_holds(session, booking.resource_id, now, during=(booking.starts_at, booking.blocked_until))
+            and _inserted(session, booking)):
+        return
+    raise _slot_taken()
+
+
+def _inserted(session: Session, booking: Booking) -> bool:
+    """Whether the insert went through: in a savepoint, so a refused overlap rolls back only itself."""
+    try:
+        with session.begin_nested():
+            session.add(booking)
+    except IntegrityError as exc:
+        if OVERLAP_CONSTRAINT not in str(exc.orig):
+            raise
+        return False
+    return True
 
 
 def release_hold(session: Session, booking: Booking) -> None:
@@ -247,56 +183,6 @@ def decide_approval(booking: Booking, approve: bool) -> None:
     else:
         booking.status = BookingStatus.CONFIRMED
         emit_for(booking, "booking.confirmed", *WEBHOOK_FIELDS)
-
-
-# -- availability -----------------------------------------------------------------------------------
-
-def free_intervals(session: Session, org: Organisation, resources: list[Resource], start: datetime,
-                   end: datetime, booked: list[tuple[int, datetime, datetime]] | None = None,
-                   ) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Free time per resource between ``start`` and ``end``, in the organisation's time zone: opening
-    hours minus closures and bookings (with their buffers).
-
-    One query for the bookings and one for the closures, whatever the number of resources. A caller
-    that already read the window's active bookings passes them as ``booked`` (resource id, start,
-    blocked until), and the bookings are not read again."""
-    ids = [r.id for r in resources]
-    busy: dict[int, list[tuple[datetime, datetime]]] = {i: [] for i in ids}
-    if booked is None:
-        booked = [(rid, s, e) for rid, s, e in session.execute(
-            select(Booking.resource_id, Booking.starts_at, Booking.blocked_until).where(
-                Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.starts_at < end,
-                Booking.starts_at > start - LOOKBACK, Booking.blocked_until > start)).all()]
-    for rid, s, e in booked:
-        busy[rid].append((s, e))
-    for rid, s, e in session.execute(select(Closure.resource_id, Closure.starts_at, Closure.ends_at).where(
-            Closure.resource_id.in_(ids), Closure.starts_at < end, Closure.ends_at > start)).all():
-        busy[rid].append((s, e))
-    zone = ZoneInfo(org.timezone)
-    out: dict[int, list[tuple[datetime, datetime]]] = {}
-    for resource in resources:
-        windows = [(start, end)] if resource.open_24h else window_times(resource.hours, start, end, org.timezone)
-        out[resource.id] = [(s.astimezone(zone), e.astimezone(zone))
-                            for s, e in _subtract(sorted(windows), sorted(busy[resource.id]))]
-    return out
-
-
-def _subtract(windows: list[tuple[datetime, datetime]],
-              busy: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    free = []
-    for w_start, w_end in windows:
-        cursor = w_start
-        for b_start, b_end in busy:
-            if b_end <= cursor or b_start >= w_end:
-                continue
-            if b_start > cursor:
-                free.append((cursor, b_start))
-            cursor = max(cursor, b_end)
-            if cursor >= w_end:
-                break
-        if cursor < w_end:
-            free.append((cursor, w_end))
-    return free
 
 
 def create_weekly(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,

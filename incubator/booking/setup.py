@@ -22,7 +22,7 @@ from incubator.booking.models import (
     ResourceShare,
     Training,
 )
-from incubator.booking.services import MAX_BOOKING
+from incubator.booking.rules import MAX_BOOKING
 from incubator.cohorts.models import ResourceKind
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError

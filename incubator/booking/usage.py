@@ -70,9 +70,9 @@ def lab_bookings_stmt(*, startup_ids: list[int], start: datetime, end: datetime)
             .order_by(Booking.starts_at, Booking.id))
 
 
-def _minutes_expr(dialect: str) -> Any:
-    """A booking's length in whole minutes, in SQL."""
-    if dialect == "postgresql":
+def minutes_sql(session: Session) -> Any:
+    """A booking's length in whole minutes, in SQL (of the session's database)."""
+    if session.get_bind().dialect.name == "postgresql":
         return func.round(func.extract("epoch", Booking.ends_at - Booking.starts_at) / 60)
     return func.round((func.julianday(Booking.ends_at) - func.julianday(Booking.starts_at)) * 1440)
 
@@ -82,7 +82,7 @@ def lab_use_totals(session: Session, *, startup_ids: list[int], start: datetime,
     (beyond the credits, of bookings that had a price), and credit minutes times the hourly list price (divide by
     60 for the in-kind value). Money received is the ledger's (``reporting.queries.lab_money``), never a price.
     The caller scopes the organisations."""
-    minutes = _minutes_expr(session.get_bind().dialect.name)
+    minutes = minutes_sql(session)
     # The hourly list price: the public (external) rate, else the member rate.
     price = case((Resource.price_external > 0, Resource.price_external), else_=Resource.price_member)
     return list(session.execute(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
-from incubator.booking import services
+from incubator.booking import rules, services
 from incubator.booking.models import Booking, BookingStatus, Resource, WaitlistEntry
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
@@ -29,7 +29,7 @@ WAITLIST_HOLD = timedelta(minutes=30)  # how long a freed slot is kept for the f
 def join_waitlist(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
                   ends_at: datetime) -> WaitlistEntry:
     if ends_at <= starts_at or starts_at <= utcnow():
-        raise services.rule("invalid_range", _("Choose a time in the future."))
+        raise rules.rule("invalid_range", _("Choose a time in the future."))
     entry = WaitlistEntry(org_id=org.id, resource_id=resource.id, user_id=user.id, starts_at=starts_at,
                           ends_at=ends_at)
     session.add(entry)

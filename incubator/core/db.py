@@ -142,12 +142,24 @@ def _harden_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
+# A pooled server connection is replaced once it is this old, before a server or proxy idle timeout
+# (PgBouncer, a cloud load balancer) can cut it. See make_engine.
+POOL_RECYCLE_SECONDS = 1800
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
+    """The app's engine. On a server database, disconnects are handled optimistically (SQLAlchemy's
+    "Disconnect Handling - Optimistic"), not with ``pool_pre_ping``, which costs a round trip
+    (``SELECT 1``) on every checkout, i.e. on every request and job. When the server restarts, the
+    first statement on a stale pooled connection fails; SQLAlchemy sees a disconnect, invalidates
+    that connection and every other one pooled before it, and later checkouts open fresh ones. That
+    one request answers 503 (``core.errors``: retry later) and the next ones work. ``pool_recycle``
+    replaces connections old enough for something in between to have closed them silently."""
     kwargs: dict[str, Any] = {"echo": echo, "future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
     else:
-        kwargs["pool_pre_ping"] = True
+        kwargs["pool_recycle"] = POOL_RECYCLE_SECONDS
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _harden_sqlite(engine)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template, url_for
+from flask import current_app, g, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from incubator.accounts.models import ApiToken, User
 from incubator.accounts.services import create_api_token, normalise_email, revoke_api_token
@@ -73,6 +73,7 @@ def add_member(session: Session, org: Organisation, user: User, role: Role | str
     if membership is None:
         membership = Membership(org=org, user=user, role=Role(role))
         session.add(membership)
+        forget_memberships()
     else:
         membership.role = Role(role)
     session.flush()
@@ -86,16 +87,32 @@ def find_org(slug: str) -> Organisation | None:
 
 
 def find_membership(user: User, org: Organisation) -> Membership | None:
+    """The user's membership of ``org``, found among all their memberships (``memberships_of``): a page
+    needs those for its organisation menu anyway, so a request reads memberships once."""
     from incubator.extensions import db
 
-    return db.session.execute(
-        select(Membership).where(Membership.user_id == user.id, Membership.org_id == org.id)
-    ).scalar_one_or_none()
+    return next((m for m in memberships_of(db.session, user) if m.org_id == org.id), None)
 
 
 def memberships_of(session: Session, user: User) -> list[Membership]:
-    stmt = select(Membership).join(Membership.org).where(Membership.user_id == user.id).order_by(Organisation.name)
-    return list(session.execute(stmt).scalars())
+    """The user's memberships with their organisations, by organisation name. Read once per request
+    (kept on ``g`` until the request ends or a membership is added or removed)."""
+    known: dict[int, list[Membership]] | None = g.setdefault("_memberships", {}) if has_request_context() else None
+    if known is not None and user.id in known:
+        return known[user.id]
+    stmt = (select(Membership).join(Membership.org).options(contains_eager(Membership.org))
+            .where(Membership.user_id == user.id).order_by(Organisation.name))
+    memberships = list(session.execute(stmt).scalars())
+    if known is not None:
+        known[user.id] = memberships
+    return memberships
+
+
+def forget_memberships() -> None:
+    """Memberships changed: the next lookup of this request reads them again. Also called at the start of
+    every request (``incubator._init_request_hooks``), whose application context a test may share."""
+    if has_request_context():
+        g.pop("_memberships", None)
 
 
 def member_home(session: Session, user: User) -> str | None:
@@ -132,6 +149,7 @@ def remove_member(session: Session, actor: Membership, target: Membership) -> No
         if _owner_count(session, target.org) <= 1:
             raise DomainError(_("An organisation keeps at least one owner."), code="last_owner")
     session.delete(target)
+    forget_memberships()
 
 
 def invite(session: Session, org: Organisation, email: str, role: Role | str, invited_by: User | None,

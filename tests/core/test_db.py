@@ -127,3 +127,26 @@ def test_a_request_that_fails_saves_nothing(app, connection, session):
     assert "Something went wrong" in responses[500].get_data(as_text=True)
     emails = set(session.execute(select(Invitation.email).where(Invitation.org_id == org.id)).scalars())
     assert emails == {"s200@example.org"}
+
+
+def test_a_restarted_server_costs_one_failed_statement_not_a_ping_per_checkout(app):
+    """The pool does not ping before each checkout (``make_engine``). When the server drops a pooled
+    connection, as a restart does, the statement that meets it fails once as a disconnect (the request
+    answers 503), SQLAlchemy invalidates the pool, and the next checkout works on a fresh connection."""
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("postgresql"):
+        pytest.skip("a server database's connections (SQLite opens a file)")
+    engine, admin = make_engine(url), sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as conn:  # the server ends the pooled connection
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+        with pytest.raises(sa.exc.DBAPIError) as failed, engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        assert failed.value.connection_invalidated
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != pid
+    finally:
+        engine.dispose()
+        admin.dispose()
