@@ -20,11 +20,9 @@ from incubator.api.booking_schemas import (
 from incubator.api.paging import api_page
 from incubator.booking import setup
 from incubator.booking.models import Certification, Training
-from incubator.core.errors import DomainError
 from incubator.core.pagination import text_filter
 from incubator.core.permissions import Permission, require
 from incubator.extensions import db
-from incubator.orgs.models import Membership
 
 # -- trainings and certifications -------------------------------------------------------------------
 
@@ -76,12 +74,6 @@ def grant_certification(data: dict[str, Any]) -> Any:
     """Certify a member for a training, from today for the training's validity."""
     from incubator.core.tenancy import org_today
 
-    training = db.session.execute(select(Training).where(Training.id == data["training_id"],
-                                                         Training.org_id == g.org.id)).scalar_one_or_none()
-    member = db.session.execute(select(Membership).where(Membership.org_id == g.org.id,
-                                                         Membership.user_id == data["user_id"])).scalar_one_or_none()
-    if training is None or member is None:
-        field = "training_id" if training is None else "user_id"
-        raise DomainError("Not a valid choice.", code="invalid", fields={field: "Not a valid choice."})
+    training, member = setup.certification_parties(db.session, g.org, data["training_id"], data["user_id"])
     record = setup.certify(db.session, training, member, g.api_user, org_today())
     return _created(record, "api_booking.list_certifications")

@@ -207,6 +207,21 @@ def create_training(session: Session, org: Organisation, name: str, validity_mon
     return training
 
 
+def certification_parties(session: Session, org: Organisation, training_id: int,
+                          user_id: int) -> tuple[Training, Membership]:
+    """The training and the member a certification names, for the page and the API alike. Both ids
+    come in the form or the body, not the address, so one naming nothing of ``org`` is a form error on
+    its field (422), never a 404."""
+    training = session.execute(select(Training).where(Training.id == training_id, Training.org_id == org.id)
+                               ).scalar_one_or_none()
+    member = session.execute(select(Membership).where(Membership.org_id == org.id, Membership.user_id == user_id)
+                             ).scalar_one_or_none()
+    if training is None or member is None:
+        field = "training_id" if training is None else "user_id"
+        raise DomainError(_("Not a valid choice."), code="invalid", fields={field: _("Not a valid choice.")})
+    return training, member
+
+
 def certify(session: Session, training: Training, member: Membership, by: User, today: date) -> Certification:
     """Certified from today for the training's validity (the day of the month kept, at most the 28th)."""
     expires = add_months(today, training.validity_months).replace(day=min(today.day, 28))

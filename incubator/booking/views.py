@@ -3,22 +3,32 @@ check-in, the waitlist, calendar feeds. The managers' pages are in views_manage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import availability, billing, credits, inputs, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
-from incubator.booking.access import manages, require_booking, template_predicates, visible_booking_or_404
+from incubator.booking import billing, credits, inputs, labels, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking import grid as calendar
+from incubator.booking import mine as mine_data
+from incubator.booking.access import (
+    manages,
+    may_book,
+    require_booking,
+    template_predicates,
+    visible_booking_or_404,
+    waitlist_entry_or_404,
+)
 from incubator.booking.forms import BookForm, TimedSlotForm, form_error
+from incubator.booking.grid import Cell
 from incubator.booking.models import (
-    ACTIVE_STATUSES,
     Booking,
     BookingStatus,
     Certification,
@@ -32,7 +42,7 @@ from incubator.core.errors import DomainError
 from incubator.core.feeds import FeedKind, issue_feed_token
 from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, can, require
-from incubator.core.tenancy import all_orgs, get_or_404, org_blueprint, org_today
+from incubator.core.tenancy import get_or_404, org_blueprint, org_today
 from incubator.extensions import db
 
 bp = org_blueprint("booking", __name__)
@@ -57,40 +67,9 @@ def parse_day(value: str | None) -> date:
     return day if abs(day - today) <= inputs.HORIZON else today
 
 
-@dataclass
-class Cell:
-    starts_at: datetime
-    state: str  # free | busy | closed | past
-    booking: Booking | None = None
-
-
 def grid(resources: list[Resource], days: list[date], step: int) -> dict[tuple[int, date], list[Cell]]:
-    """Cells of ``step`` minutes from 07:00 to 21:00 (or the whole day for round-the-clock resources)."""
-    tz = zone()
-    start = datetime.combine(days[0], time(0), tz)
-    end = datetime.combine(days[-1] + timedelta(days=1), time(0), tz)
-    free = availability.free_intervals(db.session, g.org, resources, start, end)
-    bookings = db.session.execute(select(Booking).where(
-        Booking.resource_id.in_([r.id for r in resources]), Booking.status.in_(ACTIVE_STATUSES),
-        Booking.starts_at < end, Booking.ends_at > start)).scalars().all()
-    now = utcnow()
-    cells: dict[tuple[int, date], list[Cell]] = {}
-    for resource in resources:
-        first, last = (time(0), time(23, 59)) if resource.open_24h else (time(7), time(21))
-        for day in days:
-            row = []
-            moment = datetime.combine(day, first, tz)
-            stop = datetime.combine(day, last, tz)
-            while moment < stop:
-                slot_end = moment + timedelta(minutes=step)
-                taken = next((b for b in bookings if b.resource_id == resource.id and b.starts_at < slot_end
-                              and b.ends_at > moment), None)
-                is_free = any(s <= moment and slot_end <= e for s, e in free[resource.id])
-                state = "busy" if taken else "past" if moment < now else "free" if is_free else "closed"
-                row.append(Cell(moment, state, taken))
-                moment = slot_end
-            cells[(resource.id, day)] = row
-    return cells
+    """The calendar cells of ``resources`` over ``days`` for the signed-in member (``booking.grid``)."""
+    return calendar.grid(db.session, g.org, resources, days, step, current_user.id, utcnow(), may_book())
 
 
 @bp.route("/labs")
@@ -109,7 +88,8 @@ def lab_day(lab_id: int) -> Any:
     """The resources of a lab side by side for one day."""
     lab = get_or_404(Lab, lab_id)
     day = parse_day(request.args.get("day"))
-    resources = [r for r in lab.resources if r.active]
+    resources = list(db.session.execute(select(Resource).where(Resource.lab_id == lab.id, Resource.active.is_(True))
+                                        .options(selectinload(Resource.hours)).order_by(Resource.name)).scalars())
     cells = grid(resources, [day], 30) if resources else {}
     return render_template("booking/lab_day.html", lab=lab, day=day, resources=resources, cells=cells,
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
@@ -119,7 +99,7 @@ def lab_day(lab_id: int) -> Any:
 @require(Permission.VIEW_DASHBOARD)
 def resource_week(resource_id: int) -> Any:
     """A week of one resource; free cells link to the booking form."""
-    resource = get_or_404(Resource, resource_id)
+    resource = calendar.resource_or_404(resource_id)
     monday = parse_day(request.args.get("week"))
     monday -= timedelta(days=monday.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
@@ -176,22 +156,23 @@ def book(resource_id: int) -> Any:
 @bp.route("/bookings")
 @require(Permission.VIEW_DASHBOARD)
 def mine() -> Any:
-    page = paginate(db.session, select(Booking).where(  # shared labs' bookings belong to their owners
-        Booking.user_id == current_user.id, or_(Booking.org_id == g.org.id, Booking.partner_org_id == g.org.id))
-        # all_orgs: shared labs' bookings are their owners' rows
-        .execution_options(all_orgs=True).order_by(Booking.starts_at.desc(), Booking.id.desc()), per_page=50)
+    """A page of the member's bookings (upcoming first, the filters kept across pages), their credits
+    and their places in the waitlists (``booking.mine``)."""
+    now = utcnow()
+    chosen = mine_data.filters(request.args)
+    page = paginate(db.session, mine_data.bookings_query(g.org, current_user, chosen, now), per_page=50)
     rows = page.items
-    with all_orgs(db.session):  # their resources and money are the owners' too
-        for row in rows:
-            _ = row.resource.name
-    startup, cohort = credits.active_startup(db.session, g.org, current_user)
-    balances = {}
-    if startup and cohort:
-        balances = {credit.resource_kind: (credit.hours * 60,
-                                           credits.credit_balance(db.session, startup, cohort, credit.resource_kind))
-                    for credit in cohort.lab_credits}
-    return render_template("booking/mine.html", bookings=rows, page=page, balances=balances, now=utcnow(),
-                           money=billing.money_for(db.session, list(rows)),
+    entries, waiting_total = mine_data.waiting(db.session, g.org, current_user, now)
+    money = billing.money_for(db.session, rows)
+    return render_template("booking/mine.html", bookings=rows, page=page, filters=chosen,
+                           kept={name: value for name, value in chosen.items() if value},
+                           balances=mine_data.balances(db.session, g.org, current_user),
+                           statuses=list(BookingStatus), money=money,
+                           actions=mine_data.actions(g.org, current_user, g.membership, rows, money, now),
+                           moments=labels.Moments(g.org.timezone, str(get_locale())),
+                           status_label=labels.status_labels(str(get_locale())),
+                           row_words=labels.row_words(str(get_locale())),
+                           waitlist=entries, waiting_total=waiting_total,
                            button_form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"))
 
 
@@ -217,11 +198,7 @@ def _booking_globals() -> dict[str, Any]:
 
 @bp.app_template_filter("booking_status_label")
 def booking_status_label(status: str) -> str:
-    labels = {"pending_approval": _("waiting for approval"), "awaiting_payment": _("awaiting payment"),
-              "confirmed": _("confirmed"), "cancelled": _("cancelled"), "completed": _("completed"),
-              "held": _("held for you"),
-              "no_show": _("no-show"), "expired": _("expired")}
-    return labels.get(status, status)
+    return labels.status_labels(str(get_locale())).get(status, status)
 
 
 @bp.route("/bookings/feed", methods=["POST"])
@@ -276,6 +253,19 @@ def join_waitlist(resource_id: int) -> Any:
         else:
             flash(_("You are on the waitlist: if the time frees up, it is held for you and you get an email."),
                   "success")
+    return redirect(url_for("booking.mine"))
+
+
+@bp.route("/waitlist/<int:entry_id>/leave", methods=["POST"])
+@require(Permission.VIEW_DASHBOARD)
+def leave_waitlist(entry_id: int) -> Any:
+    """Leave a place in a waitlist: the same loader and service as the API's ``DELETE /waitlist/<id>``."""
+    entry = waitlist_entry_or_404(entry_id, current_user)
+    if CSRFOnlyForm().validate_on_submit():
+        with attempt(flash_error=True) as outcome:
+            waitlist.leave_waitlist(db.session, entry, current_user)
+        if outcome.ok:
+            flash(_("You left the waitlist."), "success")
     return redirect(url_for("booking.mine"))
 
 

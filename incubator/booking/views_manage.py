@@ -113,16 +113,18 @@ def approval(booking_id: int) -> Any:
 def certifications() -> Any:
     """Trainers record who is certified for what, and until when."""
     form = CertificationForm()
+    status = 200
     if request.method == "POST" and form.validate_on_submit():
-        training = get_or_404(Training, form.training_id.data)
-        member = db.session.execute(select(Membership).where(
-            Membership.org_id == g.org.id, Membership.user_id == form.user_id.data)).scalar_one_or_none()
-        if member is None:
-            abort(404)
-        record = setup.certify(db.session, training, member, current_user, org_today())
-        flash(_("%(name)s is certified for %(training)s until %(day)s.", name=member.user.name,
-                training=training.name, day=record.expires_on.isoformat()), "success")
-        return redirect(url_for("booking.certifications"))
+        with attempt() as outcome:  # an id in the form naming nothing here: 422 with the error, as in the API
+            training, member = setup.certification_parties(db.session, g.org, form.training_id.data,
+                                                           form.user_id.data)
+            record = setup.certify(db.session, training, member, current_user, org_today())
+        if (error := outcome.error) is None:
+            flash(_("%(name)s is certified for %(training)s until %(day)s.", name=member.user.name,
+                    training=training.name, day=record.expires_on.isoformat()), "success")
+            return redirect(url_for("booking.certifications"))
+        _flash_error(error)
+        status = 422
     page = paginate(db.session, select(Certification).where(Certification.org_id == g.org.id)
                     .order_by(Certification.expires_on.desc(), Certification.id), per_page=50)
     return render_template(
@@ -130,7 +132,7 @@ def certifications() -> Any:
         trainings=db.session.execute(select(Training).where(Training.org_id == g.org.id)
                                      .order_by(Training.name)).scalars().all(),
         rows=page.items, page=page,
-        members=db.session.execute(select(Membership).where(Membership.org_id == g.org.id)).scalars().all())
+        members=db.session.execute(select(Membership).where(Membership.org_id == g.org.id)).scalars().all()), status
 
 
 @bp.route("/trainings", methods=["POST"])
