@@ -1,7 +1,7 @@
 """mentoring: a matching run has a status and progress (large cohorts are matched by a job)
 
 Revision ID: 0015a
-Revises: 0013d
+Revises: 0015b
 Create Date: 2026-12-01 16:30:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import incubator.core.db
 
 revision: str = '0015a'
-down_revision: str | None = '0013d'
+down_revision: str | None = '0015b'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
