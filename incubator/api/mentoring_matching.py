@@ -212,7 +212,7 @@ def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
         answer = jsonify(RunStatusOut().dump(_run_status_out(run)))
         answer.status_code = 202
         answer.headers["Location"] = url_for("api_mentoring_matching.get_run", org=g.org.slug,
-                                              cohort_id=cohort.id, run_id=run.id)
+                                              cohort_id=cohort.id, match_run_id=run.id)
         return answer
     matches = db.session.execute(select(Match).where(Match.cohort_id == cohort.id, Match.status.in_(
         (MatchStatus.PROPOSED, MatchStatus.LOCKED, MatchStatus.PUBLISHED, MatchStatus.ACCEPTED)))
@@ -221,14 +221,14 @@ def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
             "matches": [_proposed(m) for m in matches]}
 
 
-@bp.route("/cohorts/<int:cohort_id>/matching/runs/<int:run_id>")
+@bp.route("/cohorts/<int:cohort_id>/matching/runs/<int:match_run_id>")
 @require(Permission.MANAGE_MENTORING)
 @bp.response(200, RunStatusOut)
 @errors(NOT_FOUND, MANAGERS)
-def get_run(cohort_id: int, run_id: int) -> Any:
+def get_run(cohort_id: int, match_run_id: int) -> Any:
     """One matching run of the cohort: its status and progress while a job runs it, its result after."""
     cohort = get_or_404(Cohort, cohort_id)
-    run = get_or_404(MatchRun, run_id)
+    run = get_or_404(MatchRun, match_run_id)
     if run.cohort_id != cohort.id:
         abort(404)
     return _run_status_out(run)

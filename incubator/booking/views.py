@@ -256,11 +256,11 @@ def join_waitlist(resource_id: int) -> Any:
     return redirect(url_for("booking.mine"))
 
 
-@bp.route("/waitlist/<int:entry_id>/leave", methods=["POST"])
+@bp.route("/waitlist/<int:waitlist_entry_id>/leave", methods=["POST"])
 @require(Permission.VIEW_DASHBOARD)
-def leave_waitlist(entry_id: int) -> Any:
+def leave_waitlist(waitlist_entry_id: int) -> Any:
     """Leave a place in a waitlist: the same loader and service as the API's ``DELETE /waitlist/<id>``."""
-    entry = waitlist_entry_or_404(entry_id, current_user)
+    entry = waitlist_entry_or_404(waitlist_entry_id, current_user)
     if CSRFOnlyForm().validate_on_submit():
         with attempt(flash_error=True) as outcome:
             waitlist.leave_waitlist(db.session, entry, current_user)

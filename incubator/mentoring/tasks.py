@@ -9,17 +9,18 @@ and a failure leaves the run ``failed`` (the cohort's earlier proposals untouche
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from huey import crontab
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort
 from incubator.core.db import get_required, utcnow
-from incubator.core.jobs import after_commit, job
+from incubator.core.jobs import after_commit, job, periodic
 from incubator.core.tenancy import all_orgs, set_current_org
 from incubator.core.timezones import to_local
 from incubator.mentoring import pairing
@@ -27,6 +28,8 @@ from incubator.mentoring.models import MatchRun, MatchRunStatus
 from incubator.orgs.models import Organisation
 
 log = logging.getLogger(__name__)
+
+LOST_AFTER = timedelta(minutes=30)  # a run not finished by then is taken as lost: its worker stopped
 
 
 def start_matching(session: Session, org: Organisation, cohort: Cohort, user: User | None, *,
@@ -72,3 +75,22 @@ def run_matching_job(run_id: int) -> None:
     from incubator.extensions import db
 
     run_queued(db.session, run_id)
+
+
+def fail_lost_runs(session: Session, now: Any = None) -> int:
+    """Runs queued or running for longer than ``LOST_AFTER`` failed (``lost``): a worker that died
+    mid-run would otherwise leave the page polling for ever and the run never finished."""
+    cutoff = (now or utcnow()) - LOST_AFTER
+    with all_orgs(session):  # a job over every organisation's runs
+        result = session.execute(update(MatchRun).where(
+            MatchRun.status.in_([MatchRunStatus.QUEUED, MatchRunStatus.RUNNING]), MatchRun.created_at < cutoff
+        ).values(status=MatchRunStatus.FAILED, error="lost", finished_at=now or utcnow()))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+@periodic(crontab(minute="*/10"))
+def fail_lost_matching_runs() -> int:
+    from incubator.extensions import db
+
+    return fail_lost_runs(db.session)

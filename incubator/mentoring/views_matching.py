@@ -70,12 +70,12 @@ def _why_not_best_lines(run: MatchRun | None, names: dict[int, str], startups: d
     return sorted(lines, key=lambda line: line["startup"])
 
 
-@bp.route("/cohorts/<int:cohort_id>/matching/runs/<int:run_id>/status")
+@bp.route("/cohorts/<int:cohort_id>/matching/runs/<int:match_run_id>/status")
 @require(Permission.MANAGE_MENTORING)
-def run_status(cohort_id: int, run_id: int) -> Any:
+def run_status(cohort_id: int, match_run_id: int) -> Any:
     """What the matching page polls while a job runs the matching."""
     cohort = get_or_404(Cohort, cohort_id)
-    run = get_or_404(MatchRun, run_id)
+    run = get_or_404(MatchRun, match_run_id)
     if run.cohort_id != cohort.id:
         abort(404)
     return jsonify({"status": str(run.status), "progress": run.progress})

@@ -145,6 +145,11 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
         tokens[role] = {"Authorization": f"Bearer {token}"}
         # The personal token /me/tokens/{token_id} reads and revokes: not the one that calls.
         spares[role] = create_api_token(session, user, f"spare {role}")[1].id
+    from incubator.mentoring.models import MatchRun, MatchRunStatus
+
+    run = MatchRun(org_id=world.org.id, cohort_id=world.cohort.id, weights={}, per_startup=2,
+                   status=MatchRunStatus.DONE, progress=100)
+    session.add(run)
     session.flush()
     rows = {
         "cohort_id": [world.cohort.id],
@@ -176,6 +181,7 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
         "resource_share_id": [share.id],
         "waitlist_entry_id": [waiting.id],
         "action_item_id": [item.id],
+        "match_run_id": [run.id],
     }
     rows["mentor_id"] = rows["mentor_profile_id"]  # the body's name for a mentor profile
     ids = {  # what each person would ask about: the founder their own startup and draft, the reviewer theirs

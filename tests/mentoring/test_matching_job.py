@@ -143,3 +143,25 @@ def test_only_managers_run_or_follow_a_matching(client, session, world, mentors,
     answer = client.post(f"/api/v1/orgs/bbi/cohorts/{world.cohort.id}/matching", json={}, headers=headers)
     assert answer.status_code == 403
     assert _runs(session) == []
+
+
+def test_a_run_whose_worker_died_is_failed_as_lost_and_the_page_stops_polling(client, session, world, mentors):
+    from datetime import timedelta
+
+    from incubator.core.db import utcnow
+    from incubator.mentoring.tasks import LOST_AFTER, fail_lost_runs
+
+    now = utcnow()
+    runs = {age: MatchRun(org_id=world.org.id, cohort_id=world.cohort.id, weights={}, per_startup=2,
+                          status=MatchRunStatus.RUNNING, progress=40, created_at=now - age)
+            for age in (LOST_AFTER + timedelta(minutes=1), LOST_AFTER - timedelta(minutes=1))}
+    session.add_all(runs.values())
+    session.flush()
+    assert fail_lost_runs(session, now=now) == 1
+    old, recent = (session.get(MatchRun, run.id) for run in runs.values())
+    session.refresh(old)
+    session.refresh(recent)
+    assert (old.status, old.error, recent.status) == (MatchRunStatus.FAILED, "lost", MatchRunStatus.RUNNING)
+    login(client, world.manager.email)
+    url = f"/o/bbi/cohorts/{world.cohort.id}/matching"
+    assert client.get(f"{url}/runs/{old.id}/status").get_json()["status"] == "failed"
