@@ -17,7 +17,7 @@ row with its reviews, for the exports and the side-by-side comparison.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import fmean, pstdev
@@ -42,19 +42,21 @@ NAME_KEYS = ("startup_name", "team_name", "project_name")
 
 
 def weighted_total(scores: Mapping[str, Any], criteria: list[Criterion]) -> float:
-    return weigher(criteria)(scores)
+    return weigher(criteria)([scores.get(c.key) for c in criteria])
 
 
-def weigher(criteria: list[Criterion]) -> Callable[[Mapping[str, Any]], float]:
-    """``weighted_total`` for these criteria, their attributes read once (the same arithmetic, so the
-    same figures)."""
+def weigher(criteria: list[Criterion]) -> Callable[[Sequence[Any]], float]:
+    """``weighted_total`` for these criteria, from each criterion's score in their order (None: left
+    out, which counts as the scale's minimum); their attributes are read once, the arithmetic is the
+    same."""
     weights = sum(c.weight for c in criteria)
     if not criteria or weights <= 0:
-        return lambda _scores: 0.0
-    scales = [(c.key, c.weight, c.scale_min, c.scale_max - c.scale_min) for c in criteria]
+        return lambda _values: 0.0
+    scales = [(c.weight, c.scale_min, c.scale_max - c.scale_min) for c in criteria]
 
-    def total(scores: Mapping[str, Any]) -> float:
-        points = sum(weight * (float(scores.get(key, low)) - low) / span for key, weight, low, span in scales)
+    def total(values: Sequence[Any]) -> float:
+        points = sum(weight * (float(low if value is None else value) - low) / span
+                     for (weight, low, span), value in zip(scales, values, strict=True))
         return round(100 * points / weights, 4)
 
     return total
@@ -164,40 +166,45 @@ def _submitted(call: Call) -> Any:
     return (Application.call_id == call.id) & (Application.stage != Stage.DRAFT)
 
 
-def _names(session: Session, call: Call) -> dict[int, str]:
-    """Every submitted application's display name, from its name answers and its applicant's name."""
-    rows = session.execute(select(Application.id, User.name, *(Application.answers[k] for k in NAME_KEYS))
-                           .join(User, User.id == Application.applicant_id).where(_submitted(call)))
-    return {row[0]: display_name_of(dict(zip(NAME_KEYS, row[2:], strict=True)), row[1]) for row in rows}
+def _names(row: Any) -> str:
+    """The display name from a row ending with the applicant's name and the name answers."""
+    return display_name_of(dict(zip(NAME_KEYS, row[-len(NAME_KEYS):], strict=True)), row[-len(NAME_KEYS) - 1])
+
+
+_NAME_COLUMNS = (User.name, *(Application.answers[k] for k in NAME_KEYS))
 
 
 def scores(session: Session, call: Call, *, stage: str | None = None, sort: str = "total",
            min_reviews: int = 0) -> list[Score]:
     """Every submitted (not draft) application of the call with its figures, filtered and sorted
-    (ties in the order the applications came in)."""
+    (ties in the order the applications came in). One query: each application with its submitted
+    reviews' reviewer, recommendation and score on each criterion (the name columns for the name sort)."""
     criteria = list(call.criteria)
-    found = {a.id: Score(a.id, a.stage, a.submitted_at) for a in session.execute(
-        select(Application.id, Application.stage, Application.submitted_at).where(_submitted(call))
-        .order_by(Application.id))}
-    reviews = session.execute(
-        select(Review.id, Review.application_id, Review.reviewer_id, Review.scores, Review.recommendation)
-        .join(Application, Application.id == Review.application_id)
-        .where(_submitted(call), Review.status == ReviewStatus.SUBMITTED)).all()
+    columns = [Application.id, Application.stage, Application.submitted_at, Review.id, Review.reviewer_id,
+               Review.recommendation, *(Review.scores[c.key].as_float() for c in criteria)]
+    stmt = select(*columns, *(_NAME_COLUMNS if sort == "name" else ())).outerjoin(
+        Review, (Review.application_id == Application.id) & (Review.status == ReviewStatus.SUBMITTED)) \
+        .where(_submitted(call)).order_by(Application.id, Review.id)
+    if sort == "name":
+        stmt = stmt.join(User, User.id == Application.applicant_id)
+    found: dict[int, Score] = {}
+    reviews: list[tuple[int, int, int, str | None, float]] = []  # review, application, reviewer, recommendation
     weighted = weigher(criteria)
-    totals = {r.id: weighted(r.scores or {}) for r in reviews}
-    z = z_scores((r.id, r.reviewer_id, totals[r.id]) for r in reviews)
-    by_application: dict[int, list[Any]] = {}
-    for r in reviews:
-        by_application.setdefault(r.application_id, []).append(r)
+    for row in session.execute(stmt):
+        if row[0] not in found:
+            found[row[0]] = Score(row[0], row[1], row[2], name=_names(row) if sort == "name" else "")
+        if row[3] is not None:
+            reviews.append((row[3], row[0], row[4], row[5], weighted(row[6:6 + len(criteria)])))
+    z = z_scores((review_id, reviewer_id, total) for review_id, _a, reviewer_id, _r, total in reviews)
+    by_application: dict[int, list[tuple[int, int, int, str | None, float]]] = {}
+    for review in reviews:
+        by_application.setdefault(review[1], []).append(review)
     for application_id, own in by_application.items():
         score = found[application_id]
         score.review_count = len(own)
-        score.total = round(fmean(totals[r.id] for r in own), 2)
-        score.normalised = round(fmean(z[r.id] for r in own), 3)
-        score.recommendations = Counter(r.recommendation or "" for r in own)
-    if sort == "name":
-        for application_id, name in _names(session, call).items():
-            found[application_id].name = name
+        score.total = round(fmean(r[4] for r in own), 2)
+        score.normalised = round(fmean(z[r[0]] for r in own), 3)
+        score.recommendations = Counter(r[3] or "" for r in own)
     kept = [s for s in found.values() if (not stage or s.stage == stage) and s.review_count >= min_reviews]
     kept.sort(key=SORTS.get(sort, SORTS["total"]))
     return kept
@@ -208,15 +215,13 @@ def _page_rows(session: Session, chosen: list[Score]) -> list[PageRow]:
     ids = [s.application_id for s in chosen]
     if not ids:
         return []
-    names = {row[0]: (display_name_of(dict(zip(NAME_KEYS, row[2:], strict=True)), row[1]), row[1])
-             for row in session.execute(select(Application.id, User.name, *(Application.answers[k] for k in NAME_KEYS))
-                                        .join(User, User.id == Application.applicant_id)
-                                        .where(Application.id.in_(ids)))}
-    assigned: dict[int, int] = {application_id: n for application_id, n in session.execute(
-        select(Review.application_id, func.count()).where(Review.application_id.in_(ids),
-                                                          Review.status != ReviewStatus.CONFLICT)
-        .group_by(Review.application_id))}
-    return [PageRow(s, *names[s.application_id], assigned.get(s.application_id, 0)) for s in chosen]
+    assigned = select(func.count(Review.id)).where(Review.application_id == Application.id,
+                                                   Review.status != ReviewStatus.CONFLICT) \
+        .correlate(Application).scalar_subquery()
+    found = {row[0]: (_names(row), row[-len(NAME_KEYS) - 1], row[1]) for row in session.execute(
+        select(Application.id, assigned, *_NAME_COLUMNS).join(User, User.id == Application.applicant_id)
+        .where(Application.id.in_(ids)))}
+    return [PageRow(s, *found[s.application_id]) for s in chosen]
 
 
 def _rows(session: Session, chosen: list[Score]) -> list[Row]:
