@@ -178,10 +178,11 @@ def scores(session: Session, call: Call, *, stage: str | None = None, sort: str 
            min_reviews: int = 0) -> list[Score]:
     """Every submitted (not draft) application of the call with its figures, filtered and sorted
     (ties in the order the applications came in). One query: each application with its submitted
-    reviews' reviewer, recommendation and score on each criterion (the name columns for the name sort)."""
+    reviews' reviewer, recommendation and scores (the name columns for the name sort)."""
     criteria = list(call.criteria)
-    columns = [Application.id, Application.stage, Application.submitted_at, Review.id, Review.reviewer_id,
-               Review.recommendation, *(Review.scores[c.key].as_float() for c in criteria)]
+    # The scores come whole: PostgreSQL re-reads a json document for each key taken from it in SQL.
+    columns: list[Any] = [Application.id, Application.stage, Application.submitted_at, Review.id, Review.reviewer_id,
+                          Review.recommendation, Review.scores]
     stmt = select(*columns, *(_NAME_COLUMNS if sort == "name" else ())).outerjoin(
         Review, (Review.application_id == Application.id) & (Review.status == ReviewStatus.SUBMITTED)) \
         .where(_submitted(call)).order_by(Application.id, Review.id)
@@ -189,12 +190,13 @@ def scores(session: Session, call: Call, *, stage: str | None = None, sort: str 
         stmt = stmt.join(User, User.id == Application.applicant_id)
     found: dict[int, Score] = {}
     reviews: list[tuple[int, int, int, str | None, float]] = []  # review, application, reviewer, recommendation
-    weighted = weigher(criteria)
+    weighted, keys = weigher(criteria), [c.key for c in criteria]
     for row in session.execute(stmt):
         if row[0] not in found:
             found[row[0]] = Score(row[0], row[1], row[2], name=_names(row) if sort == "name" else "")
         if row[3] is not None:
-            reviews.append((row[3], row[0], row[4], row[5], weighted(row[6:6 + len(criteria)])))
+            given = row[6] or {}
+            reviews.append((row[3], row[0], row[4], row[5], weighted([given.get(key) for key in keys])))
     z = z_scores((review_id, reviewer_id, total) for review_id, _a, reviewer_id, _r, total in reviews)
     by_application: dict[int, list[tuple[int, int, int, str | None, float]]] = {}
     for review in reviews:
