@@ -21,8 +21,8 @@ from incubator.api.intake_common import (
     errors,
     lang,
     managed_call,
-    page_of,
 )
+from incubator.core.pagination import MAX_PAGE
 from incubator.core.permissions import Permission, require
 from incubator.extensions import db
 from incubator.intake import bulk, decisions, formspec, ranking
@@ -91,10 +91,9 @@ class CompareOut(RankingOut):
 
 # -- what the answers hold -------------------------------------------------------------------------
 
-def _ranking_out(row: ranking.Row) -> dict[str, Any]:
-    a = row.application
-    return {"application_id": a.id, "name": a.display_name, "applicant": a.applicant.name, "stage": str(a.stage),
-            "reviews": row.review_count, "total": row.total, "normalised": row.normalised,
+def _ranking_out(row: ranking.PageRow | ranking.Row) -> dict[str, Any]:
+    return {"application_id": row.application_id, "name": row.name, "applicant": row.applicant_name,
+            "stage": str(row.stage), "reviews": row.review_count, "total": row.total, "normalised": row.normalised,
             "recommendations": dict(row.recommendations)}
 
 
@@ -111,8 +110,11 @@ def call_ranking(query: dict[str, Any], pagination_parameters: Any, call_id: int
     """The pipeline list's ranking: every submitted application with its weighted total and normalised
     score, in the page's order (`sort`), filtered by `stage` and `min_reviews`."""
     call = g.call
-    rows = ranking.rank(db.session, call, stage=query["stage"], sort=query["sort"], min_reviews=query["min_reviews"])
-    return [_ranking_out(r) for r in page_of(rows, pagination_parameters)]
+    rows = ranking.rank_page(db.session, call, page=min(pagination_parameters.page, MAX_PAGE),
+                             per_page=pagination_parameters.page_size, stage=query["stage"], sort=query["sort"],
+                             min_reviews=query["min_reviews"])
+    pagination_parameters.item_count = rows.total
+    return [_ranking_out(r) for r in rows.items]
 
 
 @bp.route("/calls/<int:call_id>/compare")
@@ -127,9 +129,7 @@ def compare(query: dict[str, Any], call_id: int) -> Any:
     ids = set(query["application_id"])
     choices = [q for q in call.current_form.questions if q["type"] in formspec.CHOICE_TYPES]
     out = []
-    for row in ranking.rank(db.session, call):
-        if row.application.id not in ids:
-            continue
+    for row in ranking.rank(db.session, call, only=ids):
         own = {q["key"]: q for q in row.application.form_version.questions}
         answers = {q["key"]: decisions.answer_text(own.get(q["key"], q), row.application.answers.get(q["key"]),
                                                    lang()) for q in choices}

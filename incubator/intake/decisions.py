@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, event, select, update
+from sqlalchemy import CursorResult, event, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -308,10 +308,18 @@ def render_letter(session: Session, application: Application, locale: str | None
     return fill(subject, values), fill(body, values)
 
 
+def _letter_due(call: Call) -> Any:
+    return (Application.call_id == call.id) & Application.stage.in_([Stage.ACCEPTED, Stage.WAITLISTED,
+                                                                     Stage.REJECTED]) \
+        & Application.letter_sent_at.is_(None)
+
+
 def letters_due(session: Session, call: Call) -> list[Application]:
-    return list(session.execute(select(Application).where(
-        Application.call_id == call.id, Application.stage.in_([Stage.ACCEPTED, Stage.WAITLISTED, Stage.REJECTED]),
-        Application.letter_sent_at.is_(None)).order_by(Application.id)).scalars())
+    return list(session.execute(select(Application).where(_letter_due(call)).order_by(Application.id)).scalars())
+
+
+def letters_due_count(session: Session, call: Call) -> int:
+    return session.execute(select(func.count()).select_from(Application).where(_letter_due(call))).scalar_one()
 
 
 def claim_letter(session: Session, application: Application, now: datetime) -> bool:

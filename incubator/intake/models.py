@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -185,6 +186,16 @@ class Criterion(OrgScoped, Base):
         return self.label_vi if locale == "vi" and self.label_vi else self.label_en
 
 
+def display_name_of(answers: Mapping[str, Any], applicant_name: str | Callable[[], str]) -> str:
+    """The team or project name in ``answers`` when the form asked for one, else the applicant's name
+    (a callable is asked only then)."""
+    for key in ("startup_name", "team_name", "project_name"):
+        value = answers.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return applicant_name() if callable(applicant_name) else applicant_name
+
+
 class Application(OrgScoped, TimestampMixin, Base):
     __tablename__ = "applications"
     __table_args__ = (UniqueConstraint("call_id", "applicant_id"),
@@ -214,10 +225,7 @@ class Application(OrgScoped, TimestampMixin, Base):
     @property
     def display_name(self) -> str:
         """The team or project name when the form asked for one, else the applicant's name."""
-        for key in ("startup_name", "team_name", "project_name"):
-            if isinstance(self.answers.get(key), str) and self.answers[key].strip():
-                return self.answers[key].strip()
-        return self.applicant.name
+        return display_name_of(self.answers, lambda: self.applicant.name)
 
     def is_owned_by(self, user: Any) -> bool:
         return user is not None and getattr(user, "id", None) == self.applicant_id

@@ -16,7 +16,7 @@ from incubator.accounts.models import User
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.mail import send_mail
-from incubator.core.permissions import Permission, role_has
+from incubator.core.permissions import Permission, Role, role_has
 from incubator.intake.access import ACTIVE, REVIEWABLE_STAGES, may_unassign
 from incubator.intake.models import Application, Call, Recommendation, Review, ReviewStatus
 from incubator.orgs.models import Membership, Organisation
@@ -24,8 +24,11 @@ from incubator.orgs.models import Membership, Organisation
 
 def reviewers_of(session: Session, org: Organisation) -> list[User]:
     """Members whose role reviews applications."""
-    rows = session.execute(select(Membership).where(Membership.org_id == org.id)).scalars()
-    return sorted((m.user for m in rows if role_has(m.role, Permission.REVIEW_APPLICATIONS)), key=lambda u: u.name)
+    roles = [role for role in Role if role_has(role, Permission.REVIEW_APPLICATIONS)]
+    users = session.execute(select(User).join(Membership, Membership.user_id == User.id)
+                            .where(Membership.org_id == org.id, Membership.role.in_(roles))
+                            .order_by(Membership.id)).scalars()
+    return sorted(users, key=lambda u: u.name)
 
 
 def assignment(session: Session, application: Application, user: User) -> Review | None:

@@ -3,7 +3,9 @@ platform-wide list of open calls."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,24 +53,48 @@ def localtime(value: datetime | None, tz_name: str | None = None) -> str:
     return to_local(value, tz_name).strftime("%Y-%m-%d %H:%M")
 
 
+_LABELLED: dict[str, Callable[[str], str]] = {
+    "stage": lambda v: Stage(v).label, "applicant_stage": lambda v: Stage(v).applicant_label,
+    "recommendation": lambda v: Recommendation(v).label, "review_status": lambda v: ReviewStatus(v).label,
+}
+_VALUES = {"stage": Stage, "applicant_stage": Stage, "recommendation": Recommendation, "review_status": ReviewStatus}
+
+
+@lru_cache(maxsize=32)
+def _labels(kind: str, lang: str) -> dict[str, str]:
+    """Every value's label of one kind in ``lang``, the current language when it is first asked: a
+    list translates each label once per language, not once per cell."""
+    return {value: _LABELLED[kind](value) for value in _VALUES[kind]}
+
+
+def labels(kind: str) -> dict[str, str]:
+    lang = get_locale()
+    return _labels(kind, str(lang)) if lang is not None else {v: _LABELLED[kind](v) for v in _VALUES[kind]}
+
+
+def _label(kind: str, value: str) -> str:
+    found = labels(kind).get(value)
+    return found if found is not None else _LABELLED[kind](value)  # not a value: as the enum says
+
+
 @bp.app_template_filter("stage_label")
 def stage_label(value: str) -> str:
-    return Stage(value).label
+    return _label("stage", value)
 
 
 @bp.app_template_filter("applicant_stage")
 def applicant_stage(value: str) -> str:
-    return Stage(value).applicant_label
+    return _label("applicant_stage", value)
 
 
 @bp.app_template_filter("recommendation_label")
 def recommendation_label(value: str | None) -> str:
-    return Recommendation(value).label if value in set(Recommendation) else ""
+    return labels("recommendation").get(value or "", "")
 
 
 @bp.app_template_filter("review_status_label")
 def review_status_label(value: str) -> str:
-    return ReviewStatus(value).label
+    return _label("review_status", value)
 
 
 @bp.app_template_filter("qlabel")

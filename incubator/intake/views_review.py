@@ -19,7 +19,7 @@ from incubator.cohorts.models import Cohort
 from incubator.core.actions import attempt
 from incubator.core.db import get_required
 from incubator.core.errors import DomainError
-from incubator.core.pagination import MAX_PAGE, Page, paginate
+from incubator.core.pagination import MAX_PAGE, paginate
 from incubator.core.permissions import Permission, can, require
 from incubator.core.storage import storage
 from incubator.core.tenancy import get_or_404
@@ -44,22 +44,21 @@ def _reviewer_choices() -> list[SelectChoice]:
     return [SelectChoice(u.id, u.name) for u in review.reviewers_of(db.session, g.org)]
 
 
-def page_of(rows: list[Any], per_page: int = PER_PAGE) -> Page:
-    """One page of a list already in its order (the ranking's), as ``core.pagination.paginate`` gives."""
-    number = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)
-    start = (number - 1) * per_page
-    return Page(items=rows[start:start + per_page], page=number, per_page=per_page, total=len(rows))
+def _list_state(source: Any, prefix: str = "") -> dict[str, Any]:
+    """The pipeline list's filters, sort and page, from its query string (or the bulk form's ``list_`` fields)."""
+    stage = source.get(f"{prefix}stage") or None
+    return {"stage": stage if stage in set(Stage) else None, "sort": source.get(f"{prefix}sort") or "total",
+            "min_reviews": max(0, source.get(f"{prefix}min_reviews", 0, type=int) or 0),
+            "page": min(max(1, source.get(f"{prefix}page", 1, type=int) or 1), MAX_PAGE)}
 
 
 @bp.route("/calls/<int:call_id>/applications")
 @require(Permission.MANAGE_PROGRAMMES)
 def pipeline_list(call_id: int) -> Any:
     call = get_or_404(Call, call_id)
-    stage = request.args.get("stage") or None
-    sort = request.args.get("sort", "total")
-    min_reviews = request.args.get("min_reviews", 0, type=int)
-    rows = page_of(ranking.rank(db.session, call, stage=stage if stage in set(Stage) else None, sort=sort,
-                                min_reviews=max(0, min_reviews or 0)), PIPELINE_PER_PAGE)
+    state = _list_state(request.args)
+    rows = ranking.rank_page(db.session, call, page=state["page"], per_page=PIPELINE_PER_PAGE, stage=state["stage"],
+                             sort=state["sort"], min_reviews=state["min_reviews"])
     move_form = MoveForm()
     move_form.stage.choices = [SelectChoice(s.value, s.label) for s in pipeline.MANAGER_STAGES]
     decision_form = DecisionForm()
@@ -67,10 +66,11 @@ def pipeline_list(call_id: int) -> Any:
     decision_form.cohort_id.data = call.cohort_id or 0
     assign_form = AssignForm()
     assign_form.reviewer_id.choices = _reviewer_choices()
-    return render_template("intake/pipeline.html", call=call, rows=rows.items, rows_page=rows, stage=stage, sort=sort,
-                           min_reviews=min_reviews, stages=[s for s in Stage if s != Stage.DRAFT],
-                           move_form=move_form, decision_form=decision_form, assign_form=assign_form,
-                           action_form=CSRFOnlyForm(), letters_due=len(decisions.letters_due(db.session, call)))
+    return render_template("intake/pipeline.html", call=call, rows=rows.items, rows_page=rows, stage=state["stage"],
+                           sort=state["sort"], min_reviews=state["min_reviews"],
+                           stages=[s for s in Stage if s != Stage.DRAFT], move_form=move_form,
+                           decision_form=decision_form, assign_form=assign_form, action_form=CSRFOnlyForm(),
+                           letters_due=decisions.letters_due_count(db.session, call))
 
 
 @bp.route("/calls/<int:call_id>/bulk", methods=["POST"])
@@ -92,7 +92,10 @@ def bulk(call_id: int) -> Any:
         flash(_BULK_DONE[form.get("action", "")](result.done), "success")
         for line in (*result.skipped, *result.warnings):
             flash(f"{line.application.display_name}: {line.message}", "warning")
-    return redirect(url_for("intake.pipeline_list", call_id=call.id))
+    # Back to the page of the list the applications were ticked on, with its filters and sort.
+    defaults = {"stage": None, "sort": "total", "min_reviews": 0, "page": 1}
+    state = {k: v for k, v in _list_state(form, "list_").items() if v != defaults[k]}
+    return redirect(url_for("intake.pipeline_list", call_id=call.id, **state))
 
 
 _BULK_DONE = {
@@ -291,7 +294,7 @@ def compare(call_id: int) -> Any:
     """Side by side: the reviews of the chosen applications, criterion by criterion."""
     call = get_or_404(Call, call_id)
     ids = [int(i) for i in request.args.getlist("application_id") if i.isdigit()][:6]
-    rows = [r for r in ranking.rank(db.session, call) if r.application.id in ids]
+    rows = ranking.rank(db.session, call, only=ids)
     # The choice answers side by side too (sector, stage, country...), as their labels.
     choices = [q for q in call.current_form.questions if q["type"] in formspec.CHOICE_TYPES]
     answers = {}
