@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking, Resource
@@ -91,12 +91,6 @@ CHECKIN_COLUMNS = (CheckIn.startup_id, CheckIn.period, CheckIn.verified_at, Chec
 FIRST_FLOW = 6
 
 
-def _rank(checkin: Any) -> tuple[bool, datetime, int]:
-    """Which of two incubators' check-ins for the same startup and month counts: verified before
-    unverified, then the latest updated, then the older record (the lower startup id)."""
-    return is_verified(checkin), checkin.updated_at, -checkin.startup_id
-
-
 def booking_money() -> Any:
     """The money the ledger holds for a booking (payments less refunds), as a subquery on ``Booking``."""
     return (select(func.coalesce(func.sum(LedgerEntry.amount), 0))
@@ -125,7 +119,7 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
 
     records, statuses = _startup_records(session, cohorts, orgs, period)
     startup_ids = list(records) or [-1]
-    picked = _checkins(session, records, startup_ids, period)
+    picked = _checkins(session, records, startup_ids, period, per_record=len(orgs) > 1)
     mentoring = _mentoring(session, records, cohort_ids, start_utc, end_utc, months, ZoneInfo(viewer.timezone))
     lab = _lab(session, records, startup_ids, start_utc, end_utc)
     milestones = _milestones(session, records, startup_ids, period, today)
@@ -181,25 +175,38 @@ def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Or
     return records, statuses
 
 
-def _checkins(session: Session, records: dict[int, StartupLine], startup_ids: list[int],
-              period: Period) -> dict[tuple[str, date], Any]:
-    """KPI check-ins (rows of ``CHECKIN_COLUMNS``): each record adds up its own (for the comparison);
-    returns the one check-in that counts per company and month (for the rest)."""
+def _checkins(session: Session, records: dict[int, StartupLine], startup_ids: list[int], period: Period,
+              *, per_record: bool) -> dict[tuple[str, date], Any]:
+    """The one check-in that counts per company and month (rows of ``CHECKIN_COLUMNS``), chosen in the
+    database; with ``per_record``, each record also adds up its own check-ins (for the comparison)."""
+    in_period = (CheckIn.startup_id.in_(startup_ids), CheckIn.period >= period.start, CheckIn.period < period.end)
+    if per_record:
+        for startup_id, *sums in session.execute(
+                select(CheckIn.startup_id, *(func.sum(getattr(CheckIn, name)) for name in FLOWS))
+                .where(*in_period).group_by(CheckIn.startup_id)):
+            records[startup_id].kpis.update(zip(FLOWS, (int(v or 0) for v in sums), strict=True))
+    ranked = select(*CHECKIN_COLUMNS, func.row_number().over(
+        partition_by=(_company(records), CheckIn.period), order_by=_RANK).label("rank")).where(*in_period).subquery()
     picked: dict[tuple[str, date], Any] = {}
-    checkins = session.execute(select(*CHECKIN_COLUMNS).where(
-        CheckIn.startup_id.in_(startup_ids), CheckIn.period >= period.start, CheckIn.period < period.end)
-        .order_by(CheckIn.startup_id, CheckIn.period)).all()
-    ranks: dict[tuple[str, date], tuple[bool, datetime, int]] = {}
-    for checkin in checkins:
-        record = records[checkin.startup_id]
-        kpis = record.kpis
-        for name, value in zip(FLOWS, checkin[FIRST_FLOW:], strict=True):
-            kpis[name] += value
-        slot = (record.key, checkin.period)
-        rank = _rank(checkin)
-        if slot not in ranks or rank > ranks[slot]:
-            picked[slot], ranks[slot] = checkin, rank
+    for checkin in session.execute(select(*(ranked.c[c.key] for c in CHECKIN_COLUMNS)).where(ranked.c.rank == 1)):
+        picked[records[checkin.startup_id].key, checkin.period] = checkin
     return picked
+
+
+# Which of two incubators' check-ins for the same company and month counts: verified (or locked) before
+# unverified, then the latest updated, then the older record (the lower startup id).
+_RANK = (case((or_(CheckIn.verified_at.is_not(None), CheckIn.locked_at.is_not(None)), 1), else_=0).desc(),
+         CheckIn.updated_at.desc(), CheckIn.startup_id)
+
+
+def _company(records: dict[int, StartupLine]) -> Any:
+    """The company a check-in's startup row belongs to, as its oldest record's id: the records sharing a
+    key (worked out here by ``identity``, as everywhere in the report) are named, the rest are their own."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for startup_id, record in records.items():
+        groups[record.key].append(startup_id)
+    shared = {i: min(ids) for ids in groups.values() if len(ids) > 1 for i in ids}
+    return case(shared, value=CheckIn.startup_id, else_=CheckIn.startup_id) if shared else CheckIn.startup_id
 
 
 def _mentoring(session: Session, records: dict[int, StartupLine], cohort_ids: list[int], start: datetime,
