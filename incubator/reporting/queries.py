@@ -22,13 +22,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking, Resource
 from incubator.booking.usage import lab_use_totals
 from incubator.cohorts.models import (
-    CheckIn,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -42,6 +41,7 @@ from incubator.intake.reporting import application_funnel as intake_funnel
 from incubator.ledger.models import MONEY_KINDS, LedgerEntry
 from incubator.mentoring.mentor_sessions import held_sessions
 from incubator.orgs.models import Organisation
+from incubator.reporting.checkins import FIRST_FLOW, add_own, counted, counted_sums
 from incubator.reporting.figures import (
     FLOWS,
     GRADUATED,
@@ -73,22 +73,12 @@ def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list
 
 
 def build_report(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period,
-                 today: date) -> Report:
-    """Every figure of the report for these (already access-checked) cohorts over ``period``."""
+                 today: date, *, by_month: bool = True) -> Report:
+    """Every figure of the report for these (already access-checked) cohorts over ``period``; without
+    ``by_month``, the startups' rows have no month by month figures (``by_month``, ``sources``): the
+    report page shows none, and its check-ins are then added up in the database."""
     with all_orgs(session):  # the cohorts were access-checked by reporting.scope; a funder's span organisations
-        return _build(session, viewer, cohorts, period, today)
-
-
-def is_verified(checkin: Any) -> bool:
-    """Verified by the incubator, or locked (locking verifies): a ``CheckIn`` or a row of ``CHECKIN_COLUMNS``."""
-    return checkin.verified_at is not None or checkin.locked_at is not None
-
-
-# What the report reads of a check-in: rows of these columns, not loaded entities; the flows from FIRST_FLOW
-# on, in the order of FLOWS (read by position: a report adds up thousands of them).
-CHECKIN_COLUMNS = (CheckIn.startup_id, CheckIn.period, CheckIn.verified_at, CheckIn.locked_at, CheckIn.updated_at,
-                   CheckIn.employees_full_time, *(getattr(CheckIn, name) for name in FLOWS))
-FIRST_FLOW = 6
+        return _build(session, viewer, cohorts, period, today, by_month)
 
 
 def booking_money() -> Any:
@@ -110,7 +100,8 @@ def lab_money(session: Session, *, startup_ids: list[int], start: datetime, end:
         .group_by(Booking.startup_id, Resource.kind)).all())
 
 
-def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period, today: date) -> Report:
+def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period, today: date,
+           by_month: bool) -> Report:
     cohort_ids = [c.id for c in cohorts]
     orgs = {o.id: o for o in session.execute(
         select(Organisation).where(Organisation.id.in_({c.org_id for c in cohorts} or {-1}))).scalars()}
@@ -119,20 +110,16 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
 
     records, statuses = _startup_records(session, cohorts, orgs, period)
     startup_ids = list(records) or [-1]
-    picked = _checkins(session, records, startup_ids, period, per_record=len(orgs) > 1)
+    if len(orgs) > 1:  # the incubators side by side: each adds up its own check-ins
+        add_own(session, records, startup_ids, period)
     mentoring = _mentoring(session, records, cohort_ids, start_utc, end_utc, months, ZoneInfo(viewer.timezone))
     lab = _lab(session, records, startup_ids, start_utc, end_utc)
     milestones = _milestones(session, records, startup_ids, period, today)
 
-    lines = _merged(records, statuses, picked)
-    trend = {name: [0] * len(months) for name in FLOWS}
-    index = {m: i for i, m in enumerate(months)}
-    by_date = {m: index[m.strftime("%Y-%m")] for m in period.months}
-    series = [trend[name] for name in FLOWS]
-    for (_key, month), checkin in picked.items():
-        at = by_date[month]
-        for values, value in zip(series, checkin[FIRST_FLOW:], strict=True):
-            values[at] += value
+    if by_month:
+        lines, trend = _monthly(session, records, statuses, startup_ids, period)
+    else:
+        lines, trend = _summed(session, records, statuses, startup_ids, period)
     headline = _headline(lines, statuses, trend)
     funnel = application_funnel(session, org_ids=list(orgs), cohort_ids=cohort_ids, start=start_utc, end=end_utc)
     comparison = _comparison(orgs, sorted(records.values(), key=lambda r: (r.org_name, r.name.lower(), r.startup_id)),
@@ -142,6 +129,43 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
                   months=months, trend=trend, funnel=funnel, mentoring=mentoring,
                   lab=[k for k in lab.values() if k.bookings or k.paid_amount], milestones=milestones,
                   startups=lines, comparison=comparison, targets=targets)
+
+
+def _monthly(session: Session, records: dict[int, StartupLine], statuses: dict[int, set[str]],
+             startup_ids: list[int], period: Period) -> tuple[list[StartupLine], dict[str, list[int]]]:
+    """The startups' rows with their months, and the trends, from the check-ins that count."""
+    picked = counted(session, records, startup_ids, period)
+    lines = _merged(records, statuses, picked)
+    trend = {name: [0] * len(period.months) for name in FLOWS}
+    by_date = {m: i for i, m in enumerate(period.months)}
+    series = [trend[name] for name in FLOWS]
+    for (_key, month), checkin in picked.items():
+        at = by_date[month]
+        for values, value in zip(series, checkin[FIRST_FLOW:], strict=True):
+            values[at] += value
+    return lines, trend
+
+
+def _summed(session: Session, records: dict[int, StartupLine], statuses: dict[int, set[str]],
+            startup_ids: list[int], period: Period) -> tuple[list[StartupLine], dict[str, list[int]]]:
+    """The same figures without the months, from the check-ins that count added up in the database."""
+    per_record, per_month = counted_sums(session, records, startup_ids, period)
+    lines = _merged(records, statuses, {})
+    by_key = {line.key: line for line in lines}
+    for startup_id, count, employees, *sums in per_record:
+        record = records[startup_id]
+        line = by_key[record.key]
+        for name, value in zip(FLOWS, sums, strict=True):
+            line.kpis[name] += int(value or 0)
+        line.source_months[record.org_name] = line.source_months.get(record.org_name, 0) + count
+        if employees is not None:
+            line.employees = employees  # the company's latest month's
+    trend = {name: [0] * len(period.months) for name in FLOWS}
+    by_date = {m: i for i, m in enumerate(period.months)}
+    for month, *sums in per_month:
+        for name, value in zip(FLOWS, sums, strict=True):
+            trend[name][by_date[month]] = int(value or 0)
+    return lines, trend
 
 
 def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Organisation],
@@ -173,40 +197,6 @@ def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Or
         record.cohorts = ", ".join(sorted(set(in_cohorts[startup_id])))
         record.status = _best_status(statuses[startup_id])
     return records, statuses
-
-
-def _checkins(session: Session, records: dict[int, StartupLine], startup_ids: list[int], period: Period,
-              *, per_record: bool) -> dict[tuple[str, date], Any]:
-    """The one check-in that counts per company and month (rows of ``CHECKIN_COLUMNS``), chosen in the
-    database; with ``per_record``, each record also adds up its own check-ins (for the comparison)."""
-    in_period = (CheckIn.startup_id.in_(startup_ids), CheckIn.period >= period.start, CheckIn.period < period.end)
-    if per_record:
-        for startup_id, *sums in session.execute(
-                select(CheckIn.startup_id, *(func.sum(getattr(CheckIn, name)) for name in FLOWS))
-                .where(*in_period).group_by(CheckIn.startup_id)):
-            records[startup_id].kpis.update(zip(FLOWS, (int(v or 0) for v in sums), strict=True))
-    ranked = select(*CHECKIN_COLUMNS, func.row_number().over(
-        partition_by=(_company(records), CheckIn.period), order_by=_RANK).label("rank")).where(*in_period).subquery()
-    picked: dict[tuple[str, date], Any] = {}
-    for checkin in session.execute(select(*(ranked.c[c.key] for c in CHECKIN_COLUMNS)).where(ranked.c.rank == 1)):
-        picked[records[checkin.startup_id].key, checkin.period] = checkin
-    return picked
-
-
-# Which of two incubators' check-ins for the same company and month counts: verified (or locked) before
-# unverified, then the latest updated, then the older record (the lower startup id).
-_RANK = (case((or_(CheckIn.verified_at.is_not(None), CheckIn.locked_at.is_not(None)), 1), else_=0).desc(),
-         CheckIn.updated_at.desc(), CheckIn.startup_id)
-
-
-def _company(records: dict[int, StartupLine]) -> Any:
-    """The company a check-in's startup row belongs to, as its oldest record's id: the records sharing a
-    key (worked out here by ``identity``, as everywhere in the report) are named, the rest are their own."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for startup_id, record in records.items():
-        groups[record.key].append(startup_id)
-    shared = {i: min(ids) for ids in groups.values() if len(ids) > 1 for i in ids}
-    return case(shared, value=CheckIn.startup_id, else_=CheckIn.startup_id) if shared else CheckIn.startup_id
 
 
 def _mentoring(session: Session, records: dict[int, StartupLine], cohort_ids: list[int], start: datetime,
@@ -320,7 +310,8 @@ def _merged(records: dict[int, StartupLine], statuses: dict[int, set[str]],
         label = labels.get(month) or labels.setdefault(month, month.strftime("%Y-%m"))
         values = dict(zip(FLOWS, checkin[FIRST_FLOW:], strict=True))
         line.by_month[label] = {**values, "employees_full_time": checkin.employees_full_time}
-        line.sources[label] = records[checkin.startup_id].org_name
+        line.sources[label] = org_name = records[checkin.startup_id].org_name
+        line.source_months[org_name] = line.source_months.get(org_name, 0) + 1
         for name in FLOWS:
             line.kpis[name] += values[name]
         if key not in latest or latest[key] < month:
