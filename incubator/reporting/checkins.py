@@ -50,7 +50,8 @@ def _in_period(startup_ids: list[int], period: Period) -> tuple[Any, ...]:
 def _ranked(records: dict[int, StartupLine], startup_ids: list[int], period: Period) -> Subquery:
     owner = company(records)
     return select(*CHECKIN_COLUMNS, owner.label("company"), func.row_number().over(
-        partition_by=(owner, CheckIn.period), order_by=RANK).label("rank")).where(
+        partition_by=(owner, CheckIn.period), order_by=RANK).label("rank"),
+        func.max(CheckIn.period).over(partition_by=owner).label("latest")).where(
         *_in_period(startup_ids, period)).subquery()
 
 
@@ -67,14 +68,14 @@ def counted_sums(session: Session, records: dict[int, StartupLine], startup_ids:
     """The check-ins that count, added up in the database: per record (startup_id, months, the employees of
     the company's latest month when it is this record's check-in, else None, then the FLOWS), and per
     month (period, then the FLOWS)."""
-    ranked = _ranked(records, startup_ids, period)
-    picked = select(ranked, func.row_number().over(partition_by=ranked.c.company, order_by=ranked.c.period.desc())
-                    .label("recent")).where(ranked.c.rank == 1).subquery()
+    picked = _ranked(records, startup_ids, period)  # the company's latest month has a check-in that counts
     sums = [func.sum(picked.c[name]) for name in FLOWS]
     per_record = session.execute(select(
-        picked.c.startup_id, func.count(), func.max(case((picked.c.recent == 1, picked.c.employees_full_time))),
-        *sums).group_by(picked.c.startup_id)).all()
-    per_month = session.execute(select(picked.c.period, *sums).group_by(picked.c.period)).all()
+        picked.c.startup_id, func.count(),
+        func.max(case((picked.c.period == picked.c.latest, picked.c.employees_full_time))), *sums)
+        .where(picked.c.rank == 1).group_by(picked.c.startup_id)).all()
+    per_month = session.execute(select(picked.c.period, *sums).where(picked.c.rank == 1)
+                                .group_by(picked.c.period)).all()
     return list(per_record), list(per_month)
 
 
