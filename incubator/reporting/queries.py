@@ -8,7 +8,8 @@ with the organisation filter lifted so that a funder's report may span organisat
 Counting once: a startup is known by its registration number across organisations (by its row when
 it has none). Each startup's month counts once, in the headline figures, the trends and the
 startup's own row: when two incubators both hold a check-in for it, a verified (or locked) one is
-taken before an unverified one, then the most recently updated (then the older record). A startup
+taken before an unverified one, then the most recently updated (then the older record); the
+database makes that choice (``reporting.checkins``), and adds up the chosen ones for the page. A startup
 held by several incubators is one row, which says whose check-ins its figures come from; the
 incubators side by side each count their own records and check-ins.
 
