@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -82,6 +81,8 @@ class StartupLine:
     # each month with figures, the name of the organisation whose check-in they come from.
     startup_ids: list[int] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
+    # How many months of figures come from each organisation (filled without ``sources`` on the report page).
+    source_months: dict[str, int] = field(default_factory=dict)
 
     @property
     def funding_total(self) -> int:
@@ -90,10 +91,7 @@ class StartupLine:
     @property
     def source_counts(self) -> list[tuple[str, int]]:
         """Whose check-ins the figures come from: (organisation name, months), most months first."""
-        counts: dict[str, int] = defaultdict(int)
-        for org_name in self.sources.values():
-            counts[org_name] += 1
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return sorted(self.source_months.items(), key=lambda item: (-item[1], item[0]))
 
 
 @dataclass

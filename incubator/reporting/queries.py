@@ -8,7 +8,8 @@ with the organisation filter lifted so that a funder's report may span organisat
 Counting once: a startup is known by its registration number across organisations (by its row when
 it has none). Each startup's month counts once, in the headline figures, the trends and the
 startup's own row: when two incubators both hold a check-in for it, a verified (or locked) one is
-taken before an unverified one, then the most recently updated (then the older record). A startup
+taken before an unverified one, then the most recently updated (then the older record); the
+database makes that choice (``reporting.checkins``), and adds up the chosen ones for the page. A startup
 held by several incubators is one row, which says whose check-ins its figures come from; the
 incubators side by side each count their own records and check-ins.
 
@@ -28,7 +29,6 @@ from sqlalchemy.orm import Session
 from incubator.booking.models import Booking, Resource
 from incubator.booking.usage import lab_use_totals
 from incubator.cohorts.models import (
-    CheckIn,
     Cohort,
     Enrolment,
     EnrolmentStatus,
@@ -42,6 +42,7 @@ from incubator.intake.reporting import application_funnel as intake_funnel
 from incubator.ledger.models import MONEY_KINDS, LedgerEntry
 from incubator.mentoring.mentor_sessions import held_sessions
 from incubator.orgs.models import Organisation
+from incubator.reporting.checkins import FIRST_FLOW, add_own, counted, counted_sums
 from incubator.reporting.figures import (
     FLOWS,
     GRADUATED,
@@ -73,28 +74,12 @@ def application_funnel(session: Session, *, org_ids: list[int], cohort_ids: list
 
 
 def build_report(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period,
-                 today: date) -> Report:
-    """Every figure of the report for these (already access-checked) cohorts over ``period``."""
+                 today: date, *, by_month: bool = True) -> Report:
+    """Every figure of the report for these (already access-checked) cohorts over ``period``; without
+    ``by_month``, the startups' rows have no month by month figures (``by_month``, ``sources``): the
+    report page shows none, and its check-ins are then added up in the database."""
     with all_orgs(session):  # the cohorts were access-checked by reporting.scope; a funder's span organisations
-        return _build(session, viewer, cohorts, period, today)
-
-
-def is_verified(checkin: Any) -> bool:
-    """Verified by the incubator, or locked (locking verifies): a ``CheckIn`` or a row of ``CHECKIN_COLUMNS``."""
-    return checkin.verified_at is not None or checkin.locked_at is not None
-
-
-# What the report reads of a check-in: rows of these columns, not loaded entities; the flows from FIRST_FLOW
-# on, in the order of FLOWS (read by position: a report adds up thousands of them).
-CHECKIN_COLUMNS = (CheckIn.startup_id, CheckIn.period, CheckIn.verified_at, CheckIn.locked_at, CheckIn.updated_at,
-                   CheckIn.employees_full_time, *(getattr(CheckIn, name) for name in FLOWS))
-FIRST_FLOW = 6
-
-
-def _rank(checkin: Any) -> tuple[bool, datetime, int]:
-    """Which of two incubators' check-ins for the same startup and month counts: verified before
-    unverified, then the latest updated, then the older record (the lower startup id)."""
-    return is_verified(checkin), checkin.updated_at, -checkin.startup_id
+        return _build(session, viewer, cohorts, period, today, by_month)
 
 
 def booking_money() -> Any:
@@ -116,7 +101,8 @@ def lab_money(session: Session, *, startup_ids: list[int], start: datetime, end:
         .group_by(Booking.startup_id, Resource.kind)).all())
 
 
-def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period, today: date) -> Report:
+def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period: Period, today: date,
+           by_month: bool) -> Report:
     cohort_ids = [c.id for c in cohorts]
     orgs = {o.id: o for o in session.execute(
         select(Organisation).where(Organisation.id.in_({c.org_id for c in cohorts} or {-1}))).scalars()}
@@ -125,20 +111,16 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
 
     records, statuses = _startup_records(session, cohorts, orgs, period)
     startup_ids = list(records) or [-1]
-    picked = _checkins(session, records, startup_ids, period)
+    if len(orgs) > 1:  # the incubators side by side: each adds up its own check-ins
+        add_own(session, records, startup_ids, period)
     mentoring = _mentoring(session, records, cohort_ids, start_utc, end_utc, months, ZoneInfo(viewer.timezone))
     lab = _lab(session, records, startup_ids, start_utc, end_utc)
     milestones = _milestones(session, records, startup_ids, period, today)
 
-    lines = _merged(records, statuses, picked)
-    trend = {name: [0] * len(months) for name in FLOWS}
-    index = {m: i for i, m in enumerate(months)}
-    by_date = {m: index[m.strftime("%Y-%m")] for m in period.months}
-    series = [trend[name] for name in FLOWS]
-    for (_key, month), checkin in picked.items():
-        at = by_date[month]
-        for values, value in zip(series, checkin[FIRST_FLOW:], strict=True):
-            values[at] += value
+    if by_month:
+        lines, trend = _monthly(session, records, statuses, startup_ids, period)
+    else:
+        lines, trend = _summed(session, records, statuses, startup_ids, period)
     headline = _headline(lines, statuses, trend)
     funnel = application_funnel(session, org_ids=list(orgs), cohort_ids=cohort_ids, start=start_utc, end=end_utc)
     comparison = _comparison(orgs, sorted(records.values(), key=lambda r: (r.org_name, r.name.lower(), r.startup_id)),
@@ -148,6 +130,43 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
                   months=months, trend=trend, funnel=funnel, mentoring=mentoring,
                   lab=[k for k in lab.values() if k.bookings or k.paid_amount], milestones=milestones,
                   startups=lines, comparison=comparison, targets=targets)
+
+
+def _monthly(session: Session, records: dict[int, StartupLine], statuses: dict[int, set[str]],
+             startup_ids: list[int], period: Period) -> tuple[list[StartupLine], dict[str, list[int]]]:
+    """The startups' rows with their months, and the trends, from the check-ins that count."""
+    picked = counted(session, records, startup_ids, period)
+    lines = _merged(records, statuses, picked)
+    trend = {name: [0] * len(period.months) for name in FLOWS}
+    by_date = {m: i for i, m in enumerate(period.months)}
+    series = [trend[name] for name in FLOWS]
+    for (_key, month), checkin in picked.items():
+        at = by_date[month]
+        for values, value in zip(series, checkin[FIRST_FLOW:], strict=True):
+            values[at] += value
+    return lines, trend
+
+
+def _summed(session: Session, records: dict[int, StartupLine], statuses: dict[int, set[str]],
+            startup_ids: list[int], period: Period) -> tuple[list[StartupLine], dict[str, list[int]]]:
+    """The same figures without the months, from the check-ins that count added up in the database."""
+    per_record, per_month = counted_sums(session, records, startup_ids, period)
+    lines = _merged(records, statuses, {})
+    by_key = {line.key: line for line in lines}
+    for startup_id, count, employees, *sums in per_record:
+        record = records[startup_id]
+        line = by_key[record.key]
+        for name, value in zip(FLOWS, sums, strict=True):
+            line.kpis[name] += int(value or 0)
+        line.source_months[record.org_name] = line.source_months.get(record.org_name, 0) + count
+        if employees is not None:
+            line.employees = employees  # the company's latest month's
+    trend = {name: [0] * len(period.months) for name in FLOWS}
+    by_date = {m: i for i, m in enumerate(period.months)}
+    for month, *sums in per_month:
+        for name, value in zip(FLOWS, sums, strict=True):
+            trend[name][by_date[month]] = int(value or 0)
+    return lines, trend
 
 
 def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Organisation],
@@ -179,27 +198,6 @@ def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Or
         record.cohorts = ", ".join(sorted(set(in_cohorts[startup_id])))
         record.status = _best_status(statuses[startup_id])
     return records, statuses
-
-
-def _checkins(session: Session, records: dict[int, StartupLine], startup_ids: list[int],
-              period: Period) -> dict[tuple[str, date], Any]:
-    """KPI check-ins (rows of ``CHECKIN_COLUMNS``): each record adds up its own (for the comparison);
-    returns the one check-in that counts per company and month (for the rest)."""
-    picked: dict[tuple[str, date], Any] = {}
-    checkins = session.execute(select(*CHECKIN_COLUMNS).where(
-        CheckIn.startup_id.in_(startup_ids), CheckIn.period >= period.start, CheckIn.period < period.end)
-        .order_by(CheckIn.startup_id, CheckIn.period)).all()
-    ranks: dict[tuple[str, date], tuple[bool, datetime, int]] = {}
-    for checkin in checkins:
-        record = records[checkin.startup_id]
-        kpis = record.kpis
-        for name, value in zip(FLOWS, checkin[FIRST_FLOW:], strict=True):
-            kpis[name] += value
-        slot = (record.key, checkin.period)
-        rank = _rank(checkin)
-        if slot not in ranks or rank > ranks[slot]:
-            picked[slot], ranks[slot] = checkin, rank
-    return picked
 
 
 def _mentoring(session: Session, records: dict[int, StartupLine], cohort_ids: list[int], start: datetime,
@@ -313,7 +311,8 @@ def _merged(records: dict[int, StartupLine], statuses: dict[int, set[str]],
         label = labels.get(month) or labels.setdefault(month, month.strftime("%Y-%m"))
         values = dict(zip(FLOWS, checkin[FIRST_FLOW:], strict=True))
         line.by_month[label] = {**values, "employees_full_time": checkin.employees_full_time}
-        line.sources[label] = records[checkin.startup_id].org_name
+        line.sources[label] = org_name = records[checkin.startup_id].org_name
+        line.source_months[org_name] = line.source_months.get(org_name, 0) + 1
         for name in FLOWS:
             line.kpis[name] += values[name]
         if key not in latest or latest[key] < month:

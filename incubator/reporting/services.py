@@ -169,8 +169,8 @@ def generate_now(session: Session, request: Request, key: str, user_id: int | No
     return export
 
 
-def report_for(session: Session, request: Request, today: date) -> Report:
-    return build_report(session, request.viewer, request.cohorts, request.period, today)
+def report_for(session: Session, request: Request, today: date, *, by_month: bool = True) -> Report:
+    return build_report(session, request.viewer, request.cohorts, request.period, today, by_month=by_month)
 
 
 # -- targets ----------------------------------------------------------------------------------------

@@ -74,7 +74,9 @@ def index() -> Any:
         period = parse_period(request.args, org_today())
     except PeriodError as error:
         return _page(cohorts, chosen, filters, error=error, status=422)
-    report = services.report_for(db.session, _request(chosen, period, "html"), org_today()) if chosen else None
+    # The page shows no month by month figures of a startup: they are added up in the database.
+    report = services.report_for(db.session, _request(chosen, period, "html"), org_today(),
+                                 by_month=False) if chosen else None
     return _page(cohorts, chosen, filters, report=report, period=period)
 
 

@@ -146,6 +146,80 @@ def test_the_rollup_counts_each_startup_once_with_the_checkin_that_counts(sessio
         savepoint.rollback()
 
 
+@PROPERTY
+@given(data=st.dictionaries(st.tuples(st.integers(0, len(RECORDS) - 1), st.integers(0, len(MONTHS) - 1)),
+                            checkin_values, max_size=len(RECORDS) * len(MONTHS)))
+def test_the_report_page_sums_in_the_database_what_the_rows_add_up_to(session, data):
+    """The report page (no month by month rows: the check-ins that count added up in SQL) shows the
+    figures of the full report, whose rows the test above checks against its own computation."""
+    savepoint = session.begin_nested()
+    try:
+        dost, cohorts, records, _org_names = _province(session)
+        for (index, month_index), values in data.items():
+            record = records[index]
+            session.add(CheckIn(org_id=record.org_id, startup_id=record.id, period=MONTHS[month_index],
+                                updated_at=T0 + timedelta(minutes=values["minute"]),
+                                verified_at=None if values["state"] == "reported" else T0,
+                                locked_at=T0 if values["state"] == "locked" else None,
+                                revenue=values["revenue"], funding_grant=values["funding_grant"],
+                                jobs_created=values["jobs_created"],
+                                employees_full_time=values["employees_full_time"]))
+        session.flush()
+        period = Period("custom", MONTHS[0], date(YEAR, 6, 1))
+
+        full = build_report(session, dost, cohorts, period, TODAY)
+        page = build_report(session, dost, cohorts, period, TODAY, by_month=False)
+        assert (page.headline, page.trend, page.comparison) == (full.headline, full.trend, full.comparison)
+        assert [(ln.key, ln.kpis, ln.employees, ln.source_counts) for ln in page.startups] == [
+            (ln.key, ln.kpis, ln.employees, ln.source_counts) for ln in full.startups]
+        assert sum(months for ln in full.startups for _org, months in ln.source_counts) == len(
+            {(ln.key, m) for ln in full.startups for m in ln.by_month})
+        assert all(not ln.by_month and not ln.sources for ln in page.startups)
+    finally:
+        savepoint.rollback()
+
+
+own_checkins = st.dictionaries(
+    st.tuples(st.integers(0, len(RECORDS) - 1), st.integers(-1, len(MONTHS))),  # -1 and len: outside the period
+    st.fixed_dictionaries({"state": checkin_values.map(lambda v: v["state"]), "baseline": st.booleans(),
+                           "revenue": st.integers(0, 50).map(lambda n: n * 1_000_000),
+                           "jobs_created": st.integers(0, 3)}),
+    max_size=len(RECORDS) * (len(MONTHS) + 2))
+
+
+def _month_at(index: int) -> date:
+    return date(YEAR, 3 + index, 1) if index >= 0 else date(YEAR, 2, 1)
+
+
+@PROPERTY
+@given(data=own_checkins)
+def test_the_incubators_side_by_side_each_add_up_their_own_checkins(session, data):
+    """The comparison counts every check-in an incubator holds in the period (baseline or not, verified
+    or not), whichever of two incubators' check-ins counts in the roll-up's rows."""
+    savepoint = session.begin_nested()
+    try:
+        dost, cohorts, records, org_names = _province(session)
+        own: dict[str, dict[str, int]] = {name: {"revenue": 0, "jobs_created": 0} for name in org_names.values()}
+        for (index, month_index), values in data.items():
+            record, month = records[index], _month_at(month_index)
+            session.add(CheckIn(org_id=record.org_id, startup_id=record.id, period=month, updated_at=T0,
+                                is_baseline=values["baseline"],
+                                verified_at=None if values["state"] == "reported" else T0,
+                                locked_at=T0 if values["state"] == "locked" else None,
+                                revenue=values["revenue"], jobs_created=values["jobs_created"]))
+            if MONTHS[0] <= month <= MONTHS[-1]:
+                for kpi in ("revenue", "jobs_created"):
+                    own[org_names[record.org_id]][kpi] += values[kpi]
+        session.flush()
+
+        report = build_report(session, dost, cohorts, Period("custom", MONTHS[0], date(YEAR, 6, 1)), TODAY)
+        assert {row["org"]: {"revenue": row["revenue"], "jobs_created": row["jobs_created"]}
+                for row in report.comparison} == own
+        assert report.headline["revenue"] <= sum(side["revenue"] for side in own.values())
+    finally:
+        savepoint.rollback()
+
+
 # -- (b) lab money from the ledger ------------------------------------------------------------------
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
