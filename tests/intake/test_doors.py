@@ -3,7 +3,9 @@ forbidden, hidden), because both ask ``intake.access`` and the same ``@require``
 
 The table walks every operation of the ``api_intake`` blueprint (``test_the_table_walks_every_intake_
 operation_of_the_document``); an operation without a page of its own says why in ``NO_PAGE`` and is still
-walked through the API for each role. The applicant's operations are walked twice: on someone else's
+walked through the API for each role. The callers are those of the other tables (``tests.doors.ROLES``):
+the members of bbi, a member of another organisation, a platform admin who is no member, and someone
+not signed in (who may read the open calls on their pages, but not through the API). The applicant's operations are walked twice: on someone else's
 application (404 whoever asks) and on the walker's own draft (the role decides)."""
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from incubator.core.permissions import Role
 from incubator.intake.models import Review, ReviewStatus, Stage
 from tests.conftest import csrf_token
 from tests.doors import answer_class, assert_same_door, documented
-from tests.factories import OrgFactory, member
+from tests.factories import OrgFactory, UserFactory, member
 from tests.intake.fixtures import GOOD_ANSWERS, PDF, application
 
 API = "/api/v1/orgs/bbi"
 PAGE = "/o/bbi"
-ROLES = ["owner", "manager", "staff", "reviewer", "mentor", "founder", "funder", "non-member"]
+ROLES = ["owner", "manager", "staff", "reviewer", "mentor", "founder", "funder", "non-member", "admin", "anonymous"]
 MANAGE = {"owner", "manager", "staff"}
+OUTSIDE = {"non-member", "admin"}  # no member of bbi: a member of another organisation, a platform admin
 
 
 @pytest.fixture()
@@ -46,6 +49,10 @@ def _user(role, intake):
         return intake.founder
     if role == "non-member":
         return member(OrgFactory(slug="elsewhere"), Role.MANAGER)
+    if role == "admin":  # a platform admin who is no member of bbi
+        return UserFactory(is_admin=True)
+    if role == "anonymous":
+        return None
     return member(intake.org, Role(role))
 
 
@@ -164,6 +171,15 @@ EXPECTED = {
     "withdraw my application": APPLICANTS,
 }
 
+# Pages anyone may read without signing in (the calls open to applications); the API has no anonymous
+# caller, so it answers 401 there, as everywhere.
+PUBLIC_PAGES = {"list calls", "read a call"}
+
+# A platform admin who is no member of bbi is no one there, as a member of another organisation; someone
+# not signed in is sent to sign in (401 on the API) whatever the row.
+for _row in EXPECTED.values():
+    _row.update(admin=_row["non-member"], anonymous="login")
+
 
 def _page(client, token, method, path, body):
     if method == "GET":
@@ -181,16 +197,21 @@ def _api(client, headers, method, path, body):
 def test_every_intake_operation_answers_alike_through_the_page_and_the_api(role, client, intake, doors,
                                                                            api_headers, sign_in):
     user = _user(role, intake)
-    headers = api_headers(user)
-    sign_in(user)
-    token = csrf_token(client, f"{PAGE}/applications/mine")
-    mine = application(intake.call, user, Stage.DRAFT)
+    headers = api_headers(user) if user is not None else {}
+    if user is not None:
+        sign_in(user)
+    token = csrf_token(client, f"{PAGE}/applications/mine" if user is not None else "/auth/login")
+    mine = application(intake.call, user or UserFactory(), Stage.DRAFT)  # (anonymous: someone's draft)
     for label, page, api in _operations(intake, doors, mine):
         if page is None:
             answer = answer_class(_api(client, headers, *api))
+        elif role == "anonymous" and label in PUBLIC_PAGES:
+            assert answer_class(_page(client, token, *page)) == "allowed", label
+            answer = answer_class(_api(client, headers, *api))
         else:
             answer = assert_same_door(_page(client, token, *page), _api(client, headers, *api), f"{role}: {label}")
-        default = "allowed" if role in MANAGE else "hidden" if role == "non-member" else "forbidden"
+        default = "allowed" if role in MANAGE else "hidden" if role in OUTSIDE else "login" if role == "anonymous" \
+            else "forbidden"
         assert answer == EXPECTED.get(label, {}).get(role, default), f"{role}: {label}: {answer}"
 
 
