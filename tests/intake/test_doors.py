@@ -5,8 +5,9 @@ The table walks every operation of the ``api_intake`` blueprint (``test_the_tabl
 operation_of_the_document``); an operation without a page of its own says why in ``NO_PAGE`` and is still
 walked through the API for each role. The callers are those of the other tables (``tests.doors.ROLES``):
 the members of bbi, a member of another organisation, a platform admin who is no member, and someone
-not signed in (who may read the open calls on their pages, but not through the API). The applicant's operations are walked twice: on someone else's
-application (404 whoever asks) and on the walker's own draft (the role decides)."""
+not signed in (who may read the open calls on their pages, but not through the API). The applicant's
+operations are walked twice: on someone else's application (404 whoever asks) and on the walker's own
+draft (the role decides)."""
 
 from __future__ import annotations
 
