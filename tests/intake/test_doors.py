@@ -224,3 +224,19 @@ def test_the_table_walks_every_intake_operation_of_the_document(app, intake, doo
               in table}
     assert walked == documented(app, {"api_intake"}), sorted(documented(app, {"api_intake"}) ^ walked)
     assert {label for label, page, _ in table if page is None} == set(NO_PAGE)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_application_page_shows_the_assignments_to_whom_the_api_lists_them(role, client, intake, doors,
+                                                                              api_headers, sign_in):
+    """The assignments have no page of their own (``NO_PAGE``): the application page shows them as a
+    section, to the same callers the API lists them to."""
+    user = _user(role, intake)
+    if user is not None:
+        sign_in(user)
+    api = client.get(f"{API}/applications/{doors.id}/assignments",
+                     headers=api_headers(user) if user is not None else {})
+    page = client.get(f"{PAGE}/applications/{doors.id}")
+    listed = answer_class(api) == "allowed"
+    assert listed == (role in MANAGE), api.status_code
+    assert listed == ('data-testid="assignments"' in page.get_data(as_text=True)), page.status_code
