@@ -1,21 +1,33 @@
 """One rule, two doors: every intake API operation and its page answer alike for each role (allowed,
-forbidden, hidden), because both ask ``intake.access`` and the same ``@require``."""
+forbidden, hidden), because both ask ``intake.access`` and the same ``@require``.
+
+The table walks every operation of the ``api_intake`` blueprint (``test_the_table_walks_every_intake_
+operation_of_the_document``); an operation without a page of its own says why in ``NO_PAGE`` and is still
+walked through the API for each role. The callers are those of the other tables (``tests.doors.ROLES``):
+the members of bbi, a member of another organisation, a platform admin who is no member, and someone
+not signed in (who may read the open calls on their pages, but not through the API). The applicant's
+operations are walked twice: on someone else's application (404 whoever asks) and on the walker's own
+draft (the role decides)."""
 
 from __future__ import annotations
+
+import io
+import re
 
 import pytest
 
 from incubator.core.permissions import Role
 from incubator.intake.models import Review, ReviewStatus, Stage
 from tests.conftest import csrf_token
-from tests.doors import assert_same_door
-from tests.factories import OrgFactory, member
-from tests.intake.fixtures import application
+from tests.doors import answer_class, assert_same_door, documented
+from tests.factories import OrgFactory, UserFactory, member
+from tests.intake.fixtures import GOOD_ANSWERS, PDF, application
 
 API = "/api/v1/orgs/bbi"
 PAGE = "/o/bbi"
-ROLES = ["owner", "manager", "staff", "reviewer", "mentor", "founder", "funder", "non-member"]
+ROLES = ["owner", "manager", "staff", "reviewer", "mentor", "founder", "funder", "non-member", "admin", "anonymous"]
 MANAGE = {"owner", "manager", "staff"}
+OUTSIDE = {"non-member", "admin"}  # no member of bbi: a member of another organisation, a platform admin
 
 
 @pytest.fixture()
@@ -38,12 +50,25 @@ def _user(role, intake):
         return intake.founder
     if role == "non-member":
         return member(OrgFactory(slug="elsewhere"), Role.MANAGER)
+    if role == "admin":  # a platform admin who is no member of bbi
+        return UserFactory(is_admin=True)
+    if role == "anonymous":
+        return None
     return member(intake.org, Role(role))
 
 
-def _operations(intake, target):
-    """(label, page request, API request): each a (method, path, body)."""
-    c, a = intake.call.id, target.id
+class Multipart(dict):
+    """An API body sent as a multipart form (a file upload) rather than as JSON."""
+
+
+def _pdf():
+    return io.BytesIO(PDF), "deck.pdf"
+
+
+def _operations(intake, target, mine):
+    """(label, page request or None, API request): each a (method, path, body). ``mine`` is the walker's
+    own draft application."""
+    c, a, m = intake.call.id, target.id, mine.id
     conflicted = intake.reviewers[2].id
     conflicted_review = next(r.id for r in target.reviews if r.reviewer_id == conflicted)
     return [
@@ -94,8 +119,35 @@ def _operations(intake, target):
         ("submit someone's application", ("POST", f"{PAGE}/applications/{a}/edit", {"action": "submit"}),
          ("POST", f"{API}/applications/{a}/submit", None)),
         ("apply", ("POST", f"{PAGE}/calls/{c}/apply", {}), ("POST", f"{API}/calls/{c}/applications", {"answers": {}})),
+        ("its assignments", None, ("GET", f"{API}/applications/{a}/assignments", None)),
+        ("edit someone's application", ("POST", f"{PAGE}/applications/{a}/edit", {"pitch": "Mine now"}),
+         ("PATCH", f"{API}/applications/{a}", {"answers": {"pitch": "Mine now"}})),
+        ("upload to someone's application", ("POST", f"{PAGE}/applications/{a}/edit", {"deck": _pdf()}),
+         ("POST", f"{API}/applications/{a}/files?question=deck", Multipart(file=_pdf()))),
+        ("withdraw someone's application", ("POST", f"{PAGE}/applications/{a}/withdraw", {}),
+         ("POST", f"{API}/applications/{a}/withdraw", {})),
+        # The walker's own draft: a role that does not apply is refused even on an application of its own.
+        # The page's form carries every answer, so the draft stays complete and its submission goes through.
+        ("edit my application", ("POST", f"{PAGE}/applications/{m}/edit",
+                                 {**GOOD_ANSWERS, "pitch": "Sensors for coffee farms"}),
+         ("PATCH", f"{API}/applications/{m}", {"answers": {"pitch": "Sensors for rice farms"}})),
+        ("upload to my application", ("POST", f"{PAGE}/applications/{m}/edit", {**GOOD_ANSWERS, "deck": _pdf()}),
+         ("POST", f"{API}/applications/{m}/files?question=deck", Multipart(file=_pdf()))),
+        ("submit my application", ("POST", f"{PAGE}/applications/{m}/edit", {**GOOD_ANSWERS, "action": "submit"}),
+         ("POST", f"{API}/applications/{m}/submit", None)),
+        ("withdraw my application", ("POST", f"{PAGE}/applications/{m}/withdraw", {"comment": "Not ready"}),
+         ("POST", f"{API}/applications/{m}/withdraw", {"comment": "Not ready"})),
     ]
 
+
+# Operations without a page of their own, and why; the API is still walked for each role.
+NO_PAGE = {
+    "its assignments": "the assignments are a section of the application page, shown to managers only, and "
+                       "reviewers read that page too: its answer is not the rule of the list",
+}
+
+
+APPLICANTS = {**dict.fromkeys(ROLES, "forbidden"), "founder": "allowed", "non-member": "allowed"}
 
 # What each role gets, for the rows where that is not "allowed" for managers and "forbidden" for the rest.
 EXPECTED = {
@@ -110,8 +162,24 @@ EXPECTED = {
                            "reviewer": "allowed"},
     "my reviews": {**dict.fromkeys(ROLES, "forbidden"), "reviewer": "allowed", "non-member": "hidden"},
     "submit someone's application": dict.fromkeys(ROLES, "hidden"),
-    "apply": {**dict.fromkeys(ROLES, "forbidden"), "founder": "allowed", "non-member": "allowed"},
+    "edit someone's application": dict.fromkeys(ROLES, "hidden"),
+    "upload to someone's application": dict.fromkeys(ROLES, "hidden"),
+    "withdraw someone's application": dict.fromkeys(ROLES, "hidden"),
+    "apply": APPLICANTS,
+    "edit my application": APPLICANTS,
+    "upload to my application": APPLICANTS,
+    "submit my application": APPLICANTS,
+    "withdraw my application": APPLICANTS,
 }
+
+# Pages anyone may read without signing in (the calls open to applications); the API has no anonymous
+# caller, so it answers 401 there, as everywhere.
+PUBLIC_PAGES = {"list calls", "read a call"}
+
+# A platform admin who is no member of bbi is no one there, as a member of another organisation; someone
+# not signed in is sent to sign in (401 on the API) whatever the row.
+for _row in EXPECTED.values():
+    _row.update(admin=_row["non-member"], anonymous="login")
 
 
 def _page(client, token, method, path, body):
@@ -121,6 +189,8 @@ def _page(client, token, method, path, body):
 
 
 def _api(client, headers, method, path, body):
+    if isinstance(body, Multipart):
+        return client.open(path, method=method, headers=headers, data=dict(body), content_type="multipart/form-data")
     return client.open(path, method=method, headers=headers, json=body)
 
 
@@ -128,10 +198,45 @@ def _api(client, headers, method, path, body):
 def test_every_intake_operation_answers_alike_through_the_page_and_the_api(role, client, intake, doors,
                                                                            api_headers, sign_in):
     user = _user(role, intake)
-    headers = api_headers(user)
-    sign_in(user)
-    token = csrf_token(client, f"{PAGE}/applications/mine")
-    for label, page, api in _operations(intake, doors):
-        answer = assert_same_door(_page(client, token, *page), _api(client, headers, *api), f"{role}: {label}")
-        default = "allowed" if role in MANAGE else "hidden" if role == "non-member" else "forbidden"
+    headers = api_headers(user) if user is not None else {}
+    if user is not None:
+        sign_in(user)
+    token = csrf_token(client, f"{PAGE}/applications/mine" if user is not None else "/auth/login")
+    mine = application(intake.call, user or UserFactory(), Stage.DRAFT)  # (anonymous: someone's draft)
+    for label, page, api in _operations(intake, doors, mine):
+        if page is None:
+            answer = answer_class(_api(client, headers, *api))
+        elif role == "anonymous" and label in PUBLIC_PAGES:
+            assert answer_class(_page(client, token, *page)) == "allowed", label
+            answer = answer_class(_api(client, headers, *api))
+        else:
+            answer = assert_same_door(_page(client, token, *page), _api(client, headers, *api), f"{role}: {label}")
+        default = "allowed" if role in MANAGE else "hidden" if role in OUTSIDE else "login" if role == "anonymous" \
+            else "forbidden"
         assert answer == EXPECTED.get(label, {}).get(role, default), f"{role}: {label}: {answer}"
+
+
+def test_the_table_walks_every_intake_operation_of_the_document(app, intake, doors):
+    """An intake operation added to the API without a row here fails this test; a row without a page
+    twin says why."""
+    table = _operations(intake, doors, doors)
+    walked = {(method, re.sub(r"/\d+", "/{}", path.split("?")[0].removeprefix(API))) for _, _, (method, path, _)
+              in table}
+    assert walked == documented(app, {"api_intake"}), sorted(documented(app, {"api_intake"}) ^ walked)
+    assert {label for label, page, _ in table if page is None} == set(NO_PAGE)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_application_page_shows_the_assignments_to_whom_the_api_lists_them(role, client, intake, doors,
+                                                                              api_headers, sign_in):
+    """The assignments have no page of their own (``NO_PAGE``): the application page shows them as a
+    section, to the same callers the API lists them to."""
+    user = _user(role, intake)
+    if user is not None:
+        sign_in(user)
+    api = client.get(f"{API}/applications/{doors.id}/assignments",
+                     headers=api_headers(user) if user is not None else {})
+    page = client.get(f"{PAGE}/applications/{doors.id}")
+    listed = answer_class(api) == "allowed"
+    assert listed == (role in MANAGE), api.status_code
+    assert listed == ('data-testid="assignments"' in page.get_data(as_text=True)), page.status_code
