@@ -6,7 +6,8 @@ overlaps are refused by the database. Credits and prices are in ``credits``, the
 Overlaps are left to the database, which refuses them in the insert itself: on PostgreSQL an
 exclusion constraint over (resource, [starts_at, blocked_until)) of active bookings, on SQLite
 triggers that do the same (migration 0015b). ``create_booking`` turns the refusal into ``SlotTaken``
-inside a savepoint, so nothing else of the transaction is lost.
+and nothing else of the transaction is lost: on PostgreSQL the insert is ``ON CONFLICT DO NOTHING``
+(no row back, the time is taken), on SQLite it runs in a savepoint.
 """
 
 from __future__ import annotations
