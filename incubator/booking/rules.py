@@ -23,6 +23,7 @@ from incubator.cohorts.models import Cohort, Startup
 from incubator.core.errors import DomainError
 from incubator.core.weekly import inside_windows
 from incubator.orgs.models import Organisation
+from incubator.webhooks.models import WebhookSubscription
 
 MAX_BOOKING = timedelta(days=7)  # no booking is longer, and no buffer longer than a day:
 LOOKBACK = MAX_BOOKING + timedelta(days=1)  # so overlap searches only look this far back (an index range)
@@ -60,13 +61,24 @@ class Request:
     ends_at: datetime
     startup: Startup | None = None
     cohort: Cohort | None = None
+    subscriptions: bool = False  # also read whether the organisation has an active webhook subscription
 
 
-def check_rules(session: Session, asked: Request, now: datetime) -> int:
+@dataclass
+class Facts:
+    """What the rules read that the booking needs: the startup's credit balance in minutes of the
+    resource's kind (0 without a cohort), and whether the organisation has an active webhook
+    subscription (True when not asked: then the event's own lookup decides)."""
+
+    credits: int
+    subscribed: bool
+
+
+def check_rules(session: Session, asked: Request, now: datetime) -> Facts:
     """Every rule but the overlap, each with its own code, in this order: the resource, the times, the
     calendar (notice, horizon, closures, opening hours), the person's training, the startup's quota.
 
-    Answers the startup's credit balance in minutes of the resource's kind (0 without a cohort)."""
+    Answers the facts the booking goes on with (its credits, whether anyone subscribes to webhooks)."""
     org, resource = asked.org, asked.resource
     if not resource.active:
         raise rule("resource_inactive", _("This resource cannot be booked at the moment."), "resource_id")
@@ -89,7 +101,7 @@ def check_rules(session: Session, asked: Request, now: datetime) -> int:
     if _has_quota(asked) and int(facts.quota_used) + minutes > (resource.max_hours_per_week or 0) * 60:
         raise rule("quota_exceeded", _("This would pass %(n)d hours this week for your startup.",
                                        n=resource.max_hours_per_week))
-    return int(facts.credits)
+    return Facts(int(facts.credits), bool(facts.subscribed))
 
 
 def _has_quota(asked: Request) -> bool:
@@ -115,7 +127,12 @@ def _facts(session: Session, asked: Request) -> list[Any]:
     credits: Any = literal(0)
     if asked.startup is not None and asked.cohort is not None:
         credits = credit_balance_sql(asked.startup, asked.cohort, resource.kind)
-    return [closed.label("closed"), trained.label("trained"), used.label("quota_used"), credits.label("credits")]
+    subscribed: Any = literal(True)
+    if asked.subscriptions:  # a confirmed booking's event looks them up only when there is one
+        subscribed = exists(select(WebhookSubscription.id).where(WebhookSubscription.org_id == asked.org.id,
+                                                                WebhookSubscription.paused.is_(False)))
+    return [closed.label("closed"), trained.label("trained"), used.label("quota_used"), credits.label("credits"),
+            subscribed.label("subscribed")]
 
 
 def _quota(session: Session, resource_id: int, startup_id: int, week_start: datetime, week_end: datetime) -> Any:

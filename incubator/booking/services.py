@@ -6,7 +6,8 @@ overlaps are refused by the database. Credits and prices are in ``credits``, the
 Overlaps are left to the database, which refuses them in the insert itself: on PostgreSQL an
 exclusion constraint over (resource, [starts_at, blocked_until)) of active bookings, on SQLite
 triggers that do the same (migration 0015b). ``create_booking`` turns the refusal into ``SlotTaken``
-inside a savepoint, so nothing else of the transaction is lost.
+and nothing else of the transaction is lost: on PostgreSQL the insert is ``ON CONFLICT DO NOTHING``
+(no row back, the time is taken), on SQLite it runs in a savepoint.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from zoneinfo import ZoneInfo
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from incubator.accounts.models import User
 from incubator.booking.credits import active_startup, quote, refund_credits
@@ -29,6 +31,7 @@ from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Reso
 from incubator.booking.rules import Request, check_rules, holds_slot, overlapping, rule
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
+from incubator.core.tenancy import ALL_ORGS, check_new_row
 from incubator.ledger import signals as ledger_signals
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
 from incubator.orgs.models import Organisation
@@ -75,10 +78,11 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
     # A founder's startup is locked as it is read: the rules that count its rows (quota, credits) run
     # one booking at a time per startup.
     startup, cohort = (None, None) if is_staff or share else active_startup(session, org, user, lock=True)
-    credits = check_rules(session, Request(org, resource, user, starts_at, ends_at, startup, cohort), now)
+    facts = check_rules(session, Request(org, resource, user, starts_at, ends_at, startup, cohort,
+                                         subscriptions=share is None), now)
     blocked_until = ends_at + resource.buffer
     offer = quote(session, resource, startup, cohort, int((ends_at - starts_at).total_seconds() // 60), is_staff,
-                  partner=share is not None, credits=credits)
+                  partner=share is not None, credits=facts.credits)
     if (share.needs_approval if share is not None else resource.needs_approval) and not is_staff:
         status = BookingStatus.PENDING_APPROVAL
     elif offer.price > 0:
@@ -94,13 +98,12 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
                       partner_org_id=share.partner_org_id if share is not None else None,
                       hold_expires_at=now + timedelta(minutes=HOLD_MINUTES)
                       if status == BookingStatus.AWAITING_PAYMENT else None)
-    _insert(session, booking, now)
-    if offer.credit_minutes and startup is not None and cohort is not None:
-        session.add(LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
-                                resource_kind=resource.kind, minutes=-offer.credit_minutes, booking_id=booking.id,
-                                kind=LedgerKind.CREDIT_USE))
+    debit = LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id, resource_kind=resource.kind,
+                        minutes=-offer.credit_minutes, kind=LedgerKind.CREDIT_USE) \
+        if offer.credit_minutes and startup is not None and cohort is not None else None
+    booking = _insert(session, booking, debit, now)
     session.flush()
-    if status == BookingStatus.CONFIRMED:
+    if status == BookingStatus.CONFIRMED and facts.subscribed:  # no subscription in the organisation: no lookup
         emit_for(booking, "booking.confirmed", *WEBHOOK_FIELDS)
     return booking
 
@@ -125,26 +128,75 @@ def _slot_taken() -> SlotTaken:
     return SlotTaken(_("This time is already booked."), fields={"starts_at": _("This time is already booked.")})
 
 
-def _insert(session: Session, booking: Booking, now: datetime) -> None:
-    """Insert ``booking``; the database refuses an overlap. A hold that ran out still counts there until
-    it is released, so on a refusal the overlapping ones are released and the insert tried once more."""
-    if _inserted(session, booking) or (
-            expire_holds(session, booking.resource_id, now, during=(booking.starts_at, booking.blocked_until))
-            and _inserted(session, booking)):
-        return
-    raise _slot_taken()
+def _insert(session: Session, booking: Booking, debit: LedgerEntry | None, now: datetime) -> Booking:
+    """Insert ``booking`` (and ``debit``, its use of credits) and answer the row in the session; the
+    database refuses an overlap. A hold that ran out still counts there until it is released, so on a
+    refusal the overlapping ones are released and the insert tried once more."""
+    inserted = _inserted_pg if session.get_bind().dialect.name == "postgresql" else _inserted
+    row = inserted(session, booking, debit)
+    if row is None and expire_holds(session, booking.resource_id, now,
+                                    during=(booking.starts_at, booking.blocked_until)):
+        row = inserted(session, booking, debit)
+    if row is None:
+        raise _slot_taken()
+    return row
 
 
-def _inserted(session: Session, booking: Booking) -> bool:
-    """Whether the insert went through: in a savepoint, so a refused overlap rolls back only itself."""
+def _inserted(session: Session, booking: Booking, debit: LedgerEntry | None) -> Booking | None:
+    """The booking if the insert went through: in a savepoint, so a refused overlap rolls back only
+    itself (SQLite's triggers raise, which ``ON CONFLICT`` does not turn into nothing)."""
     try:
         with session.begin_nested():
             session.add(booking)
     except IntegrityError as exc:
         if OVERLAP_CONSTRAINT not in str(exc.orig):
             raise
-        return False
-    return True
+        return None
+    if debit is not None:
+        debit.booking_id = booking.id
+        session.add(debit)
+    return booking
+
+
+def _values(row: Any) -> dict[str, Any]:
+    """The column values set on a new ``row``."""
+    return {attr.key: row.__dict__[attr.key] for attr in inspect(type(row)).column_attrs if attr.key in row.__dict__}
+
+
+def _with_defaults(row: Any) -> dict[str, Any]:
+    """``_values`` and the Python-side defaults of the columns left unset, as a flush would fill them
+    (an ``INSERT ... SELECT`` in a CTE leaves them out)."""
+    values = _values(row)
+    for column in type(row).__table__.c:
+        default = column.default
+        if column.key not in values and not column.primary_key and default is not None:
+            if default.is_scalar:
+                values[column.key] = default.arg
+            elif default.is_callable:
+                values[column.key] = default.arg(None)
+    return values
+
+
+def _inserted_pg(session: Session, booking: Booking, debit: LedgerEntry | None) -> Booking | None:
+    """PostgreSQL: ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, one round trip and no savepoint.
+    Without a conflict target DO NOTHING covers the exclusion constraint too (the bookings' only other
+    unique constraint is the primary key): no row back means the time is taken. The row comes back as
+    a loaded ``Booking`` in the session, with its defaults. ``debit`` is inserted by the same statement
+    (a data-modifying CTE), for the booking's row only: nothing when it was refused."""
+    check_new_row(session, booking)  # what ``before_flush`` checks of a new row
+    stmt = pg_insert(Booking).values(**_values(booking)).on_conflict_do_nothing()
+    if debit is None:
+        return session.scalars(stmt.returning(Booking)).first()
+    check_new_row(session, debit)
+    new = stmt.returning(*Booking.__table__.c).cte("new_booking")
+    columns = LedgerEntry.__table__.c
+    debit_values = _with_defaults(debit)
+    uses = insert(LedgerEntry).from_select(
+        [*debit_values, "booking_id"],
+        select(*(literal(value, columns[key].type) for key, value in debit_values.items()), new.c.id))
+    # The row just written is read back from the CTE whatever organisation the session is in.
+    return session.scalars(select(aliased(Booking, new)).add_cte(uses.cte("credit_use")),
+                           execution_options={ALL_ORGS: True}).first()
 
 
 def release_hold(session: Session, booking: Booking) -> None:

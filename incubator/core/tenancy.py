@@ -84,6 +84,12 @@ def _same_org_references(session: Session, _context: Any, _instances: Any) -> No
             _check_references(session, obj, is_new=obj in session.new)
 
 
+def check_new_row(session: Session, obj: Any) -> None:
+    """The check of ``before_flush`` for a new row written without a flush (a Core ``INSERT``)."""
+    if isinstance(obj, OrgScoped):
+        _check_references(session, obj, is_new=True)
+
+
 def _check_references(session: Session, obj: Any, *, is_new: bool) -> None:
     state = inspect(obj)
     for rel in state.mapper.relationships:
