@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import insert, inspect, literal, select
+from sqlalchemy import inspect, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
 from incubator.booking.credits import active_startup, quote, refund_credits
@@ -31,7 +31,7 @@ from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Reso
 from incubator.booking.rules import Request, check_rules, holds_slot, overlapping, rule
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
-from incubator.core.tenancy import ALL_ORGS, check_new_row
+from incubator.core.tenancy import check_new_row
 from incubator.ledger import signals as ledger_signals
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment
 from incubator.orgs.models import Organisation
@@ -98,10 +98,11 @@ def create_booking(session: Session, org: Organisation, resource: Resource, user
                       partner_org_id=share.partner_org_id if share is not None else None,
                       hold_expires_at=now + timedelta(minutes=HOLD_MINUTES)
                       if status == BookingStatus.AWAITING_PAYMENT else None)
-    debit = LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id, resource_kind=resource.kind,
-                        minutes=-offer.credit_minutes, kind=LedgerKind.CREDIT_USE) \
-        if offer.credit_minutes and startup is not None and cohort is not None else None
-    booking = _insert(session, booking, debit, now)
+    booking = _insert(session, booking, now)
+    if offer.credit_minutes and startup is not None and cohort is not None:
+        session.add(LedgerEntry(org_id=org.id, startup_id=startup.id, cohort_id=cohort.id,
+                                resource_kind=resource.kind, minutes=-offer.credit_minutes, booking_id=booking.id,
+                                kind=LedgerKind.CREDIT_USE))
     session.flush()
     if status == BookingStatus.CONFIRMED and facts.subscribed:  # no subscription in the organisation: no lookup
         emit_for(booking, "booking.confirmed", *WEBHOOK_FIELDS)
@@ -128,21 +129,21 @@ def _slot_taken() -> SlotTaken:
     return SlotTaken(_("This time is already booked."), fields={"starts_at": _("This time is already booked.")})
 
 
-def _insert(session: Session, booking: Booking, debit: LedgerEntry | None, now: datetime) -> Booking:
-    """Insert ``booking`` (and ``debit``, its use of credits) and answer the row in the session; the
-    database refuses an overlap. A hold that ran out still counts there until it is released, so on a
-    refusal the overlapping ones are released and the insert tried once more."""
+def _insert(session: Session, booking: Booking, now: datetime) -> Booking:
+    """Insert ``booking`` and answer the row in the session; the database refuses an overlap. A hold that
+    ran out still counts there until it is released, so on a refusal the overlapping ones are released
+    and the insert tried once more."""
     inserted = _inserted_pg if session.get_bind().dialect.name == "postgresql" else _inserted
-    row = inserted(session, booking, debit)
+    row = inserted(session, booking)
     if row is None and expire_holds(session, booking.resource_id, now,
                                     during=(booking.starts_at, booking.blocked_until)):
-        row = inserted(session, booking, debit)
+        row = inserted(session, booking)
     if row is None:
         raise _slot_taken()
     return row
 
 
-def _inserted(session: Session, booking: Booking, debit: LedgerEntry | None) -> Booking | None:
+def _inserted(session: Session, booking: Booking) -> Booking | None:
     """The booking if the insert went through: in a savepoint, so a refused overlap rolls back only
     itself (SQLite's triggers raise, which ``ON CONFLICT`` does not turn into nothing)."""
     try:
@@ -152,51 +153,19 @@ def _inserted(session: Session, booking: Booking, debit: LedgerEntry | None) -> 
         if OVERLAP_CONSTRAINT not in str(exc.orig):
             raise
         return None
-    if debit is not None:
-        debit.booking_id = booking.id
-        session.add(debit)
     return booking
 
 
-def _values(row: Any) -> dict[str, Any]:
-    """The column values set on a new ``row``."""
-    return {attr.key: row.__dict__[attr.key] for attr in inspect(type(row)).column_attrs if attr.key in row.__dict__}
-
-
-def _with_defaults(row: Any) -> dict[str, Any]:
-    """``_values`` and the Python-side defaults of the columns left unset, as a flush would fill them
-    (an ``INSERT ... SELECT`` in a CTE leaves them out)."""
-    values = _values(row)
-    for column in type(row).__table__.c:
-        default = column.default
-        if column.key not in values and not column.primary_key and default is not None:
-            if default.is_scalar:
-                values[column.key] = default.arg
-            elif default.is_callable:
-                values[column.key] = default.arg(None)
-    return values
-
-
-def _inserted_pg(session: Session, booking: Booking, debit: LedgerEntry | None) -> Booking | None:
+def _inserted_pg(session: Session, booking: Booking) -> Booking | None:
     """PostgreSQL: ``INSERT ... ON CONFLICT DO NOTHING RETURNING``, one round trip and no savepoint.
     Without a conflict target DO NOTHING covers the exclusion constraint too (the bookings' only other
     unique constraint is the primary key): no row back means the time is taken. The row comes back as
-    a loaded ``Booking`` in the session, with its defaults. ``debit`` is inserted by the same statement
-    (a data-modifying CTE), for the booking's row only: nothing when it was refused."""
+    a loaded ``Booking`` in the session, with its defaults."""
     check_new_row(session, booking)  # what ``before_flush`` checks of a new row
-    stmt = pg_insert(Booking).values(**_values(booking)).on_conflict_do_nothing()
-    if debit is None:
-        return session.scalars(stmt.returning(Booking)).first()
-    check_new_row(session, debit)
-    new = stmt.returning(*Booking.__table__.c).cte("new_booking")
-    columns = LedgerEntry.__table__.c
-    debit_values = _with_defaults(debit)
-    uses = insert(LedgerEntry).from_select(
-        [*debit_values, "booking_id"],
-        select(*(literal(value, columns[key].type) for key, value in debit_values.items()), new.c.id))
-    # The row just written is read back from the CTE whatever organisation the session is in.
-    return session.scalars(select(aliased(Booking, new)).add_cte(uses.cte("credit_use")),
-                           execution_options={ALL_ORGS: True}).first()
+    values = {attr.key: booking.__dict__[attr.key] for attr in inspect(Booking).column_attrs
+              if attr.key in booking.__dict__}
+    stmt = pg_insert(Booking).values(**values).on_conflict_do_nothing().returning(Booking)
+    return session.scalars(stmt).first()
 
 
 def release_hold(session: Session, booking: Booking) -> None:
