@@ -106,7 +106,7 @@ def test_a_failed_job_leaves_the_run_failed_and_the_earlier_proposals(client, se
     html = client.get(f"/o/bbi/cohorts/{world.cohort.id}/matching").get_data(as_text=True)
     assert "The last matching run failed." in html
     assert html.count('data-testid="reasons"') == 2  # the proposals of the run before are still shown
-    assert "js/matching.js" not in html  # nothing to poll
+    assert "js/progress.js" not in html  # nothing to poll
 
 
 def test_the_page_polls_a_run_still_going(client, session, world, mentors):
@@ -117,8 +117,8 @@ def test_the_page_polls_a_run_still_going(client, session, world, mentors):
     login(client, world.manager.email)
     url = f"/o/bbi/cohorts/{world.cohort.id}/matching"
     html = client.get(url).get_data(as_text=True)
-    assert f'data-run-status="{url}/runs/{run.id}/status"' in html and 'data-progress="40"' in html
-    assert "js/matching.js" in html
+    assert f'data-progress-url="{url}/runs/{run.id}/status"' in html and 'data-progress="40"' in html
+    assert 'data-progress-final="done failed"' in html and "js/progress.js" in html
     assert client.get(f"{url}/runs/{run.id}/status").get_json() == {"status": "running", "progress": 40}
 
 

@@ -1,4 +1,4 @@
-// The report page: charts, the period fields that apply, progress bars; the export page: polling.
+// The report page: charts, the period fields that apply, progress bars (the export page polls with progress.js).
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-progress]").forEach((bar) => {
     bar.style.width = `${bar.dataset.progress}%`;
@@ -21,25 +21,5 @@ document.addEventListener("DOMContentLoaded", () => {
       label: labels.mentoring_hours, data: data.mentoring, type: "line", yAxisID: "count",
       borderColor: "#6610f2", backgroundColor: "#6610f2", borderDash: [4, 3],
     }]);
-  }
-
-  const box = document.querySelector("[data-export-status]");
-  const bar = document.querySelector("[data-progress-bar]");
-  if (box && bar) {
-    const poll = async () => {
-      const answer = await fetch(box.dataset.exportStatus, { headers: { Accept: "application/json" } });
-      if (!answer.ok) return;
-      const state = await answer.json();
-      bar.style.width = `${state.progress}%`;
-      bar.textContent = `${state.progress}%`;
-      if (state.status === "ready") {
-        window.location.reload();
-      } else if (state.status === "failed") {
-        window.location.reload();
-      } else {
-        window.setTimeout(poll, 1500);
-      }
-    };
-    window.setTimeout(poll, 1000);
   }
 });
