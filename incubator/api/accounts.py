@@ -13,7 +13,7 @@ from incubator.accounts import services
 from incubator.accounts.services import ALL_SCOPES, DEFAULT_SCOPES, EXPIRY_DAYS, MAX_NAME_LENGTH
 from incubator.api import ErrorSchema, api_blueprint, error_responses
 from incubator.api.paging import api_page
-from incubator.api.schemas import MeOut
+from incubator.api.schemas import MeOut, TokenOut
 from incubator.core.errors import NotFound
 from incubator.extensions import db
 from incubator.orgs.services import memberships_of
@@ -60,17 +60,6 @@ def update_me(data: dict[str, Any]) -> Any:
 
 
 # -- personal tokens -------------------------------------------------------------------------------------
-
-class TokenOut(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    prefix = fields.String(required=True, metadata={"description": "How the token starts"})
-    scopes = fields.List(fields.String(), required=True)
-    created_at = fields.DateTime(required=True)
-    expires_at = fields.DateTime(allow_none=True)
-    last_used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
-
 
 class NewTokenOut(TokenOut):
     token = fields.String(required=True, metadata={"description": "The token itself: shown this once only"})

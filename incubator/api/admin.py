@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from incubator.api import api_blueprint, error_responses
 from incubator.api.paging import api_page
+from incubator.api.schemas import OrgSummaryOut
 from incubator.core.errors import NotAllowed
 from incubator.core.permissions import Role
 from incubator.extensions import db
@@ -29,13 +30,8 @@ def _admins_only() -> Any:
     return None
 
 
-class AdminOrgOut(Schema):
-    slug = fields.String(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True)
-    timezone = fields.String(required=True)
-    currency = fields.String(required=True)
-    default_locale = fields.String(required=True)
+class AdminOrgOut(OrgSummaryOut):
+    """An organisation in the platform admin's list."""
 
 
 class AdminOrgIn(Schema):

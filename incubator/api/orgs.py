@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from incubator.accounts.services import ALL_SCOPES, DEFAULT_SCOPES, EXPIRY_DAYS, expiry_after
 from incubator.api import ErrorSchema, api_blueprint, error_responses
+from incubator.api.accounts import TokenOut
 from incubator.api.paging import api_page
 from incubator.api.schemas import OrgOut
 from incubator.core.permissions import Permission, Role, require
@@ -192,17 +193,11 @@ def revoke_invitation(invitation_id: int) -> Any:
 
 # -- service tokens --------------------------------------------------------------------------------------
 
-class ServiceTokenOut(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    prefix = fields.String(required=True, metadata={"description": "How the token starts"})
+class ServiceTokenOut(TokenOut):
+    """A personal token's fields, and the role and author of an organisation's token."""
+
     role = fields.String(required=True, metadata={"description": "The role it acts with in this organisation"})
-    scopes = fields.List(fields.String(), required=True)
-    created_at = fields.DateTime(required=True)
     created_by = fields.String(allow_none=True, metadata={"description": "The name of who made it"})
-    expires_at = fields.DateTime(allow_none=True)
-    last_used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
 
 
 class NewServiceTokenOut(ServiceTokenOut):

@@ -25,13 +25,18 @@ class MeOut(Schema):
     memberships = fields.List(fields.Nested(MembershipOut), required=True)
 
 
-class OrgOut(Schema):
+class OrgSummaryOut(Schema):
+    """An organisation as everyone may see it (the platform admin's list, and each member's)."""
+
     slug = fields.String(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True)
     timezone = fields.String(required=True)
     currency = fields.String(required=True)
     default_locale = fields.String(required=True)
+
+
+class OrgOut(OrgSummaryOut):
     role = fields.String(required=True, metadata={"description": "The caller's role in this organisation"})
 
 
@@ -40,3 +45,16 @@ class FeedOut(Schema):
 
     url = fields.String(required=True, metadata={
         "description": "The secret .ics address (absolute); the previous address no longer works"})
+
+
+class TokenOut(Schema):
+    """An API token as its owner sees it (a personal token; an organisation's adds to it)."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    prefix = fields.String(required=True, metadata={"description": "How the token starts"})
+    scopes = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
