@@ -180,12 +180,13 @@ def may_take(user: User, booking: Booking) -> bool:
     return booking.user_id == user.id and booking.status == BookingStatus.HELD
 
 
-def resource_or_404(resource_id: int) -> Resource:
-    """A resource of this organisation, active or not (the pages and the managers' API)."""
+def resource_or_404(resource_id: int, *options: Any) -> Resource:
+    """A resource of this organisation, active or not (the pages and the managers' API); ``options``
+    load what the caller shows with it in the same query (the week grid: lab, training, hours)."""
     if not 0 < resource_id < 2**31:
         abort(404)
     resource = db.session.execute(select(Resource).where(Resource.id == resource_id, Resource.org_id == g.org.id)
-                                  ).scalar_one_or_none()
+                                  .options(*options)).unique().scalar_one_or_none()
     if resource is None:
         abort(404)
     return resource

@@ -19,17 +19,16 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time
-from flask import abort, g, url_for
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from incubator.booking import availability
+from incubator.booking import access, availability
 from incubator.booking.models import ACTIVE_STATUSES, Booking, Resource
 from incubator.booking.rules import overlapping
-from incubator.extensions import db
 from incubator.orgs.models import Organisation
 
 
@@ -181,15 +180,9 @@ def _html(state: str, mine: bool, moment: datetime, resource: Resource, bookable
 
 
 def resource_or_404(resource_id: int) -> Resource:
-    """A resource of this organisation with what its week shows and its free time needs (its lab, its
+    """``access.resource_or_404`` with what its week shows and its free time needs (its lab, its
     training, its opening hours), in one query."""
-    if not 0 < resource_id < 2**31:
-        abort(404)
-    resource = db.session.execute(select(Resource).where(Resource.id == resource_id, Resource.org_id == g.org.id)
-                                  .options(joinedload(Resource.lab), joinedload(Resource.training),
-                                           joinedload(Resource.hours))).unique().scalar_one_or_none()
-    if resource is None:
-        abort(404)
-    return resource
+    return access.resource_or_404(resource_id, joinedload(Resource.lab), joinedload(Resource.training),
+                                  joinedload(Resource.hours))
 
 
