@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, g, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from incubator.accounts.models import ApiToken, User
@@ -187,6 +188,23 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
     if invitation is None or not invitation.is_pending():
         return None
     return invitation
+
+
+def invitations_for_stmt(user: User, now: datetime | None = None) -> Select[Any]:
+    """The invitations sent to ``user``'s address that are still open (not accepted, revoked or expired),
+    in any organisation, the soonest to expire first: what they may accept while signed in."""
+    now = now or utcnow()
+    return (select(Invitation).where(Invitation.email == normalise_email(user.email), Invitation.accepted_at.is_(None),
+                                     Invitation.revoked_at.is_(None), Invitation.expires_at > now)
+            .order_by(Invitation.expires_at, Invitation.id)
+            .execution_options(all_orgs=True))  # an invitation is to join another organisation
+
+
+def own_invitation(session: Session, invitation_id: int, user: User) -> Invitation | None:
+    """An open invitation sent to ``user``'s address, by its id; None for anyone else's (or a closed one)."""
+    if not 0 < invitation_id < 2**31:
+        return None
+    return session.execute(invitations_for_stmt(user).where(Invitation.id == invitation_id)).scalar_one_or_none()
 
 
 def accept_invitation(session: Session, invitation: Invitation, user: User) -> Membership:
