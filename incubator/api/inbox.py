@@ -8,8 +8,8 @@ from typing import Any
 from flask import g
 from flask_smorest.pagination import PaginationParameters
 
-from incubator.api.accounts import NOT_FOUND, bp
 from incubator.api import error_responses
+from incubator.api.accounts import NOT_FOUND, bp
 from incubator.api.schemas import TodoItemOut, TodoQuery
 from incubator.core.errors import DomainError
 from incubator.core.pagination import MAX_PAGE

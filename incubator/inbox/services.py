@@ -22,7 +22,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from incubator.accounts.models import User
 from incubator.booking.models import Booking, BookingStatus
@@ -184,7 +184,8 @@ CHECKIN_VERIFY = _query_kind(
 # -- mentoring: matches to answer, sessions to log (mentor) or rate (founders) --------------------------
 
 def _mentor_profile_ids(ctx: Context) -> Select[Any]:
-    return select(MentorProfile.id).where(MentorProfile.org_id == ctx.organisation.id, MentorProfile.user_id == ctx.user.id)
+    return select(MentorProfile.id).where(MentorProfile.org_id == ctx.organisation.id,
+                                          MentorProfile.user_id == ctx.user.id)
 
 
 def _founded(ctx: Context) -> Select[Any]:
@@ -289,7 +290,8 @@ def _own_bookings(ctx: Context, status: BookingStatus) -> Select[Any]:
     """The member's bookings made through this organisation (a shared lab's belong to its owner), whose
     hold has not run out."""
     return (select(Booking).where(Booking.user_id == ctx.user.id, Booking.status == status,
-                                  or_(Booking.org_id == ctx.organisation.id, Booking.partner_org_id == ctx.organisation.id),
+                                  or_(Booking.org_id == ctx.organisation.id,
+                                      Booking.partner_org_id == ctx.organisation.id),
                                   Booking.hold_expires_at > ctx.now)
             .execution_options(all_orgs=True))  # a shared lab's bookings are its owner's rows
 

@@ -18,8 +18,8 @@ from incubator.accounts.models import User
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.mail import send_mail
-from incubator.core.timezones import to_local
 from incubator.core.permissions import Permission, Role, role_has
+from incubator.core.timezones import to_local
 from incubator.intake.access import ACTIVE, REVIEWABLE_STAGES, may_unassign
 from incubator.intake.models import Application, Call, Recommendation, Review, ReviewStatus
 from incubator.orgs.models import Membership, Organisation

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from incubator.booking.models import Booking, BookingStatus
@@ -15,12 +14,12 @@ from incubator.cohorts.checkins import add_months
 from incubator.cohorts.models import CheckIn
 from incubator.core.db import utcnow
 from incubator.core.permissions import Role
-from incubator.intake.models import Review, Stage
+from incubator.intake.models import Stage
 from incubator.mentoring.models import MatchStatus, MentorSession, SessionStatus
 from incubator.orgs.models import Membership
 from tests.cohorts.fixtures import THIS_MONTH, kpis
 from tests.conftest import csrf_token
-from tests.factories import CohortFactory, InvitationFactory, OrgFactory, ProgrammeFactory, enrolled, member
+from tests.factories import InvitationFactory, OrgFactory, member
 from tests.intake.fixtures import application
 
 API = "/api/v1/orgs/bbi"
