@@ -279,7 +279,7 @@ APPLICATION_DECISION = _query_kind(
     options=lambda: (joinedload(Application.applicant), joinedload(Application.call)),
     item=lambda ctx, a: _item(ctx, "application_decision", _("Decide on %(application)s",
                                                              application=_application_title(ctx, a)),
-                              ctx.url("intake.application_page", application_id=a.id), due_at=a.call.closes_at),
+                              ctx.url("intake.application_page", application_id=a.id)),  # no deadline in the model
     keep=lambda ctx, a: intake_access.may_decide(a, ctx.member),
     link=lambda ctx: ctx.url("intake.manage_calls"))
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, contains_eager
 from incubator.accounts.models import ApiToken, User
 from incubator.accounts.services import create_api_token, normalise_email, revoke_api_token
 from incubator.core.db import utcnow
-from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, Role
-from incubator.core.tenancy import all_orgs
+from incubator.core.tenancy import all_orgs, lock_row
 from incubator.core.timezones import is_valid_timezone
 from incubator.core.tokens import hash_token, new_token
 from incubator.orgs.models import Invitation, Membership, Organisation, OrgKind
@@ -208,9 +208,14 @@ def own_invitation(session: Session, invitation_id: int, user: User) -> Invitati
 
 
 def accept_invitation(session: Session, invitation: Invitation, user: User) -> Membership:
+    """``user`` joins with the invitation's role. The invitation's row is locked first: of two clicks at
+    once, the second waits and finds it accepted (409 ``already_accepted``) rather than a second membership."""
     if normalise_email(user.email) != invitation.email:
         raise NotAllowed(_("This invitation was sent to %(email)s. Sign in with that address.",
                            email=invitation.email))
+    lock_row(session, invitation)
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation was already accepted."), code="already_accepted")
     membership = session.execute(
         select(Membership).where(Membership.org_id == invitation.org_id, Membership.user_id == user.id)
     ).scalar_one_or_none()

@@ -278,3 +278,10 @@ def test_the_list_is_paginated_with_its_total(client, session, world, api_header
 
 def test_the_inbox_needs_a_personal_token(client, session, world):
     assert client.get("/api/v1/me/todo").status_code == 401
+
+
+def test_the_documented_kinds_are_the_inbox_kinds(app):
+    from incubator.api.schemas import TodoItemOut
+    from incubator.inbox.services import KIND_KEYS
+
+    assert TodoItemOut().fields["kind"].metadata["enum"] == list(KIND_KEYS)
