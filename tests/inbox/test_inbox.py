@@ -277,7 +277,14 @@ def test_the_list_is_paginated_with_its_total(client, session, world, api_header
 
 
 def test_the_inbox_needs_a_personal_token(client, session, world):
+    from incubator.orgs.services import create_service_token
+
     assert client.get("/api/v1/me/todo").status_code == 401
+    actor = session.execute(select(Membership).where(Membership.user_id == world.manager.id)).scalar_one()
+    token, _record = create_service_token(session, world.org, actor, name="sync", role=Role.STAFF, scopes="read",
+                                          expires_at=None)
+    session.flush()
+    assert client.get("/api/v1/me/todo", headers={"Authorization": f"Bearer {token}"}).status_code == 404
 
 
 def test_the_documented_kinds_are_the_inbox_kinds(app):
