@@ -3,9 +3,10 @@
 Every kind is one ``Kind``: whether it concerns the member at all (their role, from the domain's
 ``access`` rules), a SELECT of the rows still to do, narrowed with the same conditions as the domain's
 predicates (the ``may_*`` of ``<domain>/access.py``), and how a row reads as an item. A kind is counted
-with one query (``count``; ``counts`` asks every kind's in one statement, as scalar subqueries) and listed
-a slice at a time (``items``), so neither the navigation badge nor the dashboard loads every row. Check-ins due are the one kind computed in Python (the periods a startup
-owes come from its cohort's calendar, ``cohorts.checkins.due_periods``), over the few startups a founder has.
+with one query (``count``; ``counts`` asks every kind's in one statement, as scalar subqueries) and
+listed a slice at a time (``items``), so neither the navigation badge nor the dashboard loads every row.
+Check-ins due are the one kind computed in Python (the periods a startup owes come from its cohort's
+calendar, ``cohorts.checkins.due_periods``), over the few startups a founder has.
 
 What is not in the model is not invented here: a check-in has no "returned by staff" state (staff verify
 or lock it), so there is no such kind. Sessions to log or rate are those of live matches (published or
