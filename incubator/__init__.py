@@ -74,6 +74,9 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
 
     if booking_panels.dashboard_panels not in PANEL_PROVIDERS:  # the booking panels of the dashboard
         PANEL_PROVIDERS.append(booking_panels.dashboard_panels)
+    from incubator import inbox
+
+    inbox.init_app(app)  # the to-do inbox: a dashboard panel and the navigation's count
 
     gateway.init_app(app)
     api.init_app(app)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent / "incubator"
 DOMAINS = ("accounts", "orgs", "admin", "cohorts", "mentoring", "booking", "payments", "intake", "reporting",
-           "ledger", "webhooks")
+           "ledger", "webhooks", "inbox")
 BLUEPRINT_FACTORIES = {"Blueprint", "org_blueprint", "api_blueprint"}
 
 

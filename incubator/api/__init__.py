@@ -178,6 +178,7 @@ def init_app(app: Flask) -> None:
         booking,
         booking_feeds,  # noqa: F401  (its operations join api.booking's blueprint)
         cohorts,
+        inbox,  # noqa: F401  (its operation joins api.accounts' blueprint)
         intake,
         mentoring,
         mentoring_matching,

@@ -21,6 +21,7 @@ from incubator.api.intake_common import (
     Strict,
     bp,
     errors,
+    managed_call,
     page_of,
     visible_application,
 )
@@ -67,10 +68,25 @@ class AssignmentOut(Schema):
     assigned_at = fields.DateTime(required=True)
     submitted_at = fields.DateTime(allow_none=True)
     conflict_reason = fields.String(required=True)
+    due_on = fields.Date(allow_none=True, metadata={
+        "description": "The day the review is wanted by (the organisation's time zone); null: no deadline"})
+    overdue = fields.Boolean(required=True, metadata={"description": "Still to score after `due_on`"})
 
 
 class AssignIn(Strict):
     reviewer_id = fields.Integer(required=True, validate=ID)
+    due_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "The day the review is wanted by, `YYYY-MM-DD`, today or later; assigning the same "
+                       "reviewer again with a `due_on` moves the deadline"})
+
+
+class ReviewerProgressOut(Schema):
+    reviewer_id = fields.Integer(required=True)
+    reviewer = fields.String(required=True)
+    assigned = fields.Integer(required=True, metadata={"description": "Assignments not declined (to do or done)"})
+    done = fields.Integer(required=True, metadata={"description": "Reviews submitted"})
+    overdue = fields.Integer(required=True, metadata={"description": "Still to do after their `due_on`"})
+    declined = fields.Integer(required=True, metadata={"description": "Declined for a conflict of interest"})
 
 
 class ReviewConflictIn(Strict):
@@ -91,7 +107,8 @@ def _assignment_out(r: Review) -> dict[str, Any]:
     return {"id": r.id, "application_id": r.application_id, "call_id": r.application.call_id,
             "application": review.display_name(r.application, blind), "reviewer_id": r.reviewer_id,
             "reviewer": r.reviewer.name, "status": str(r.status), "assigned_at": r.assigned_at,
-            "submitted_at": r.submitted_at, "conflict_reason": r.conflict_reason or ""}
+            "submitted_at": r.submitted_at, "conflict_reason": r.conflict_reason or "", "due_on": r.due_on,
+            "overdue": r.is_overdue(review.org_today(g.org))}
 
 
 # -- operations ------------------------------------------------------------------------------------
@@ -115,7 +132,8 @@ def list_assignments(pagination_parameters: Any, application_id: int) -> Any:
 @bp.arguments(AssignIn)
 @bp.response(201, AssignmentOut)
 @errors(NOT_FOUND, FORBIDDEN, (422, "Not a reviewer of the organisation (`not_a_reviewer`), a conflict of "
-                                    "interest (`conflict_of_interest`), or not under review (`bad_stage`)"))
+                                    "interest (`conflict_of_interest`), not under review (`bad_stage`), or a "
+                                    "deadline in the past (`due_in_past`, `fields.due_on`)"))
 def assign_reviewer(data: dict[str, Any], application_id: int) -> Any:
     """Assign a reviewer (told by email); assigning the same one again changes nothing."""
     application = g.application
@@ -123,7 +141,7 @@ def assign_reviewer(data: dict[str, Any], application_id: int) -> Any:
     if reviewer is None:
         raise DomainError("Not a reviewer of this organisation", code="not_a_reviewer",
                           fields={"reviewer_id": "Not a valid choice."})
-    return _assignment_out(review.assign(db.session, application, reviewer))
+    return _assignment_out(review.assign(db.session, application, reviewer, due_on=data["due_on"]))
 
 
 @bp.route("/applications/<int:application_id>/assignments/<int:review_id>", methods=["DELETE"])
@@ -171,6 +189,20 @@ def my_reviews(query: dict[str, Any], pagination_parameters: Any) -> Any:
         stmt = stmt.join(Application, Application.id == Review.application_id) \
             .where(Application.call_id == query["call_id"])
     return [_assignment_out(r) for r in api_page(stmt, pagination_parameters)]
+
+
+@bp.route("/calls/<int:call_id>/review-progress")
+@require(Permission.MANAGE_PROGRAMMES)
+@managed_call
+@bp.response(200, ReviewerProgressOut(many=True))
+@bp.paginate()
+@errors(NOT_FOUND, FORBIDDEN)
+def review_progress(pagination_parameters: Any, call_id: int) -> Any:
+    """Per reviewer of the call, by name: assignments, reviews done, overdue ones and conflicts declared
+    (the call's *Review progress* page)."""
+    rows = review.review_progress(db.session, g.call, review.org_today(g.org))
+    return [{"reviewer_id": r.reviewer_id, "reviewer": r.name, "assigned": r.assigned, "done": r.done,
+             "overdue": r.overdue, "declined": r.declined} for r in page_of(rows, pagination_parameters)]
 
 
 @bp.route("/applications/<int:application_id>/reviews")

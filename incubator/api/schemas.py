@@ -58,3 +58,26 @@ class TokenOut(Schema):
     expires_at = fields.DateTime(allow_none=True)
     last_used_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
+
+
+class TodoQuery(Schema):
+    org = fields.String(load_default=None, validate=validate.Length(min=1, max=40), metadata={
+        "description": "An organisation's slug: only its to-dos (and the invitations); left out, every "
+                       "organisation the caller belongs to"})
+    kind = fields.String(load_default=None, validate=validate.Length(min=1, max=40), metadata={
+        "description": "Only this kind of to-do"})
+
+
+class TodoItemOut(Schema):
+    """One thing the caller has to do, and the page where it is done."""
+
+    kind = fields.String(required=True, metadata={"enum": [
+        "checkin_due", "match_answer", "session_log", "session_rate", "review_assigned", "booking_pay",
+        "waitlist_held", "booking_approval", "application_decision", "checkin_verify", "invitation"]})
+    title = fields.String(required=True)
+    url = fields.String(required=True, metadata={"description": "The page where it is done"})
+    org = fields.String(required=True, metadata={"description": "The organisation's slug"})
+    org_name = fields.String(required=True)
+    due_on = fields.Date(allow_none=True, metadata={"description": "A day's deadline (check-ins, reviews)"})
+    due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "A moment's: when a hold runs out, a session took place, an invitation expires"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
+    DateField,
     DateTimeLocalField,
     DecimalField,
     FloatField,
@@ -93,6 +94,7 @@ class DecisionForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[InputRequired()])
+    due_on = DateField(_l("Review by"), validators=[Optional()])
 
 
 class ConflictForm(FlaskForm):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.accounts.models import User
@@ -288,9 +288,15 @@ class Review(OrgScoped, Base):
     conflict_declared_at: Mapped[datetime | None]
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
+    # The day (in the organisation's time zone) the manager wants the review by; None: no deadline.
+    due_on: Mapped[date | None] = mapped_column(Date)
 
     application: Mapped[Application] = relationship(back_populates="reviews")
     reviewer: Mapped[User] = relationship()
+
+    def is_overdue(self, today: date) -> bool:
+        """Still to score (not submitted, not declined) after its deadline."""
+        return self.status == ReviewStatus.ASSIGNED and self.due_on is not None and self.due_on < today
 
 
 class LetterTemplate(OrgScoped, Base):

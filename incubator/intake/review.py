@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
@@ -17,6 +19,7 @@ from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, Role, role_has
+from incubator.core.timezones import to_local
 from incubator.intake.access import ACTIVE, REVIEWABLE_STAGES, may_unassign
 from incubator.intake.models import Application, Call, Recommendation, Review, ReviewStatus
 from incubator.orgs.models import Membership, Organisation
@@ -36,8 +39,57 @@ def assignment(session: Session, application: Application, user: User) -> Review
                                                 Review.reviewer_id == user.id)).scalar_one_or_none()
 
 
-def assign(session: Session, application: Application, reviewer: User, *, notify: bool = True) -> Review:
+@dataclass(frozen=True)
+class ReviewerProgress:
+    """One reviewer's assignments in a call: ``assigned`` counts those not declined (to do or done),
+    ``done`` the submitted ones, ``overdue`` those still to do after their deadline, ``declined`` the
+    conflicts of interest declared."""
+
+    reviewer_id: int
+    name: str
+    assigned: int
+    done: int
+    overdue: int
+    declined: int
+
+
+def review_progress(session: Session, call: Call, today: date) -> list[ReviewerProgress]:
+    """How far each reviewer of ``call`` is, by name: one GROUP BY query over the call's assignments."""
+    def counted(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    rows = session.execute(
+        select(Review.reviewer_id, User.name,
+               counted(Review.status.in_(ACTIVE)), counted(Review.status == ReviewStatus.SUBMITTED),
+               counted((Review.status == ReviewStatus.ASSIGNED) & Review.due_on.is_not(None) & (Review.due_on < today)),
+               counted(Review.status == ReviewStatus.CONFLICT))
+        .join(Application, Application.id == Review.application_id)
+        .join(User, User.id == Review.reviewer_id)
+        .where(Application.call_id == call.id, Review.org_id == call.org_id)
+        .group_by(Review.reviewer_id, User.name)
+        .order_by(User.name, Review.reviewer_id)).all()
+    return [ReviewerProgress(int(rid), name, int(a), int(d), int(o), int(c)) for rid, name, a, d, o, c in rows]
+
+
+def org_today(org: Organisation) -> date:
+    """Today in the organisation's time zone: review deadlines are days there."""
+    return to_local(utcnow(), org.timezone).date()
+
+
+def check_due_on(org: Organisation, due_on: date | None) -> None:
+    """A review deadline is today or later (in the organisation's time zone)."""
+    if due_on is not None and due_on < org_today(org):
+        raise DomainError(_("The deadline cannot be in the past."), code="due_in_past",
+                          fields={"due_on": _("The deadline cannot be in the past.")})
+
+
+def assign(session: Session, application: Application, reviewer: User, *, notify: bool = True,
+           due_on: date | None = None) -> Review:
+    """Assign ``reviewer`` to ``application`` (told by email) with an optional deadline ``due_on``.
+
+    Assigning someone already assigned changes nothing but the deadline, when one is given."""
     org = get_required(session, Organisation, application.org_id)
+    check_due_on(org, due_on)
     membership = session.execute(select(Membership).where(Membership.org_id == application.org_id,
                                                           Membership.user_id == reviewer.id)).scalar_one_or_none()
     if membership is None or not membership.has(Permission.REVIEW_APPLICATIONS):
@@ -52,8 +104,11 @@ def assign(session: Session, application: Application, reviewer: User, *, notify
         if review.status == ReviewStatus.CONFLICT:
             raise DomainError(_("%(name)s declared a conflict of interest with this application.", name=reviewer.name),
                               code="conflict_of_interest")
+        if due_on is not None and review.status == ReviewStatus.ASSIGNED:
+            review.due_on = due_on
         return review
-    review = Review(org_id=application.org_id, application=application, reviewer=reviewer, assigned_at=utcnow())
+    review = Review(org_id=application.org_id, application=application, reviewer=reviewer, assigned_at=utcnow(),
+                    due_on=due_on)
     session.add(review)
     session.flush()
     if notify:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 
 from flask import Response, abort, flash, g, redirect, render_template, request, send_file, url_for
@@ -163,9 +164,12 @@ def assign(application_id: int) -> Any:
     form.reviewer_id.choices = _reviewer_choices()
     if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            review.assign(db.session, application, get_required(db.session, User, form.reviewer_id.data))
+            review.assign(db.session, application, get_required(db.session, User, form.reviewer_id.data),
+                          due_on=form.due_on.data)
         if outcome.ok:
             flash(_("The reviewer is assigned and told by email."), "success")
+    elif form.due_on.errors:
+        flash(_("Enter the deadline as a date."), "danger")
     else:
         flash(_("Choose a reviewer."), "danger")
     return redirect(url_for("intake.application_page", application_id=application.id))
@@ -284,8 +288,23 @@ def my_reviews() -> Any:
         selectinload(Review.application).selectinload(Application.call),
         selectinload(Review.application).selectinload(Application.applicant)), per_page=PER_PAGE)
     rows = reviews.items
-    return render_template("intake/my_reviews.html", reviews=rows, reviews_page=reviews,
+    return render_template("intake/my_reviews.html", reviews=rows, reviews_page=reviews, today=review.org_today(g.org),
                            blind={r.id: access.is_blind_for(r.application, current_user, g.membership) for r in rows})
+
+
+@bp.route("/calls/<int:call_id>/review-progress")
+@require(Permission.MANAGE_PROGRAMMES)
+def review_progress(call_id: int) -> Any:
+    """Per reviewer of the call: assignments, reviews done and overdue ones."""
+    call = get_or_404(Call, call_id)
+    rows = review.review_progress(db.session, call, review.org_today(g.org))
+    return render_template("intake/review_progress.html", call=call, rows=rows, tab="progress")
+
+
+@bp.app_template_global("intake_today")
+def intake_today() -> date:
+    """Today in the organisation's time zone, against which review deadlines are overdue."""
+    return review.org_today(g.org)
 
 
 @bp.route("/calls/<int:call_id>/compare")

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app, g, has_request_context, render_template, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, contains_eager
 
 from incubator.accounts.models import ApiToken, User
 from incubator.accounts.services import create_api_token, normalise_email, revoke_api_token
 from incubator.core.db import utcnow
-from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, Role
-from incubator.core.tenancy import all_orgs
+from incubator.core.tenancy import all_orgs, lock_row
 from incubator.core.timezones import is_valid_timezone
 from incubator.core.tokens import hash_token, new_token
 from incubator.orgs.models import Invitation, Membership, Organisation, OrgKind
@@ -189,10 +190,32 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
     return invitation
 
 
+def invitations_for_stmt(user: User, now: datetime | None = None) -> Select[Any]:
+    """The invitations sent to ``user``'s address that are still open (not accepted, revoked or expired),
+    in any organisation, the soonest to expire first: what they may accept while signed in."""
+    now = now or utcnow()
+    return (select(Invitation).where(Invitation.email == normalise_email(user.email), Invitation.accepted_at.is_(None),
+                                     Invitation.revoked_at.is_(None), Invitation.expires_at > now)
+            .order_by(Invitation.expires_at, Invitation.id)
+            .execution_options(all_orgs=True))  # an invitation is to join another organisation
+
+
+def own_invitation(session: Session, invitation_id: int, user: User) -> Invitation | None:
+    """An open invitation sent to ``user``'s address, by its id; None for anyone else's (or a closed one)."""
+    if not 0 < invitation_id < 2**31:
+        return None
+    return session.execute(invitations_for_stmt(user).where(Invitation.id == invitation_id)).scalar_one_or_none()
+
+
 def accept_invitation(session: Session, invitation: Invitation, user: User) -> Membership:
+    """``user`` joins with the invitation's role. The invitation's row is locked first: of two clicks at
+    once, the second waits and finds it accepted (409 ``already_accepted``) rather than a second membership."""
     if normalise_email(user.email) != invitation.email:
         raise NotAllowed(_("This invitation was sent to %(email)s. Sign in with that address.",
                            email=invitation.email))
+    lock_row(session, invitation)
+    if invitation.accepted_at is not None:
+        raise Conflict(_("This invitation was already accepted."), code="already_accepted")
     membership = session.execute(
         select(Membership).where(Membership.org_id == invitation.org_id, Membership.user_id == user.id)
     ).scalar_one_or_none()

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from incubator.accounts import services as account_services
 from incubator.accounts.forms import CSRFOnlyForm
@@ -42,3 +42,28 @@ def invitation(token: str) -> Any:
         flash(_("You joined %(org)s.", org=membership.org.name), "success")
         return redirect(url_for("orgs.dashboard", org_slug=membership.org.slug))
     return render_template("orgs/invitation.html", invitation=found, form=form, has_account=True, token=token)
+
+
+@bp.route("/auth/invitations/mine")
+@login_required
+def mine_list() -> Any:
+    """The invitations open for the signed-in person's address: the link in the mail is not the only way in."""
+    invitations = db.session.execute(services.invitations_for_stmt(current_user)).scalars().all()
+    return render_template("orgs/my_invitations.html", invitations=invitations)
+
+
+@bp.route("/auth/invitations/mine/<int:invitation_id>", methods=["GET", "POST"])
+@login_required
+def mine(invitation_id: int) -> Any:
+    """Accept an invitation sent to the signed-in person's address (anyone else's answers 404)."""
+    found = services.own_invitation(db.session, invitation_id, current_user)
+    if found is None:
+        abort(404)
+    form = CSRFOnlyForm()
+    if form.validate_on_submit():
+        with attempt(flash_error=True) as outcome:
+            membership = services.accept_invitation(db.session, found, current_user)
+        if outcome.ok:
+            flash(_("You joined %(org)s.", org=membership.org.name), "success")
+            return redirect(url_for("orgs.dashboard", org_slug=membership.org.slug))
+    return render_template("orgs/invitation.html", invitation=found, form=form, has_account=True, token=None)
