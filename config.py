@@ -167,6 +167,7 @@ class Config:
     # 404); several gunicorn workers share their counters through PROMETHEUS_MULTIPROC_DIR (an environment
     # variable read by prometheus-client itself). /readyz waits this long at most for each dependency.
     METRICS_TOKEN = _env("METRICS_TOKEN")
+    METRICS_PORT = _env_int("METRICS_PORT", 0)  # the job worker's own /metrics port; 0: none
     READYZ_TIMEOUT_SECONDS = float(_env("READYZ_TIMEOUT_SECONDS", "2") or 2)
 
     DEMO_PASSWORD = "incubator-demo-2026"  # noqa: S105 (the demo accounts' published password)
@@ -275,3 +276,20 @@ def post_fork(server: object, worker: object) -> None:
     app = getattr(getattr(server, "app", None), "callable", None)  # the preloaded app; None without --preload
     if isinstance(app, Flask):
         after_fork(app)
+
+
+def on_starting(server: object) -> None:
+    """Metrics in multiprocess mode start from an empty PROMETHEUS_MULTIPROC_DIR (no dead processes' values)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker that exits takes its live gauges (pool connections) with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(getattr(worker, "pid", 0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import text
 
@@ -41,3 +41,13 @@ def readyz() -> Any:
     down = sorted(name for name, state in states.items() if state not in (OK, NOT_CONFIGURED))
     body = {"status": "unavailable" if down else "ok", "checks": states, "down": down}
     return jsonify(body), 503 if down else 200
+
+
+@bp.route("/metrics")
+def metrics() -> Any:
+    """Prometheus' scrape: ``Authorization: Bearer $METRICS_TOKEN``; 401 otherwise, 404 while it is unset."""
+    from incubator.core.metrics import answer
+
+    status, headers, body = answer(current_app._get_current_object(),  # type: ignore[attr-defined]
+                                   request.headers.get("Authorization"))
+    return Response(body, status=status, headers=headers)
