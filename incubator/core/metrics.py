@@ -148,10 +148,17 @@ def watch_pool(engine: Any) -> None:
         return
     pool._incubator_metrics = True
     size, overflow = getattr(pool, "size", None), getattr(pool, "_max_overflow", 0)
-    if callable(size):
-        POOL_CAPACITY.inc(size() + max(overflow, 0))
+    counted: set[int] = set()
 
-    event.listen(pool, "connect", lambda *_args: POOL_OPEN.inc())
+    def connected(*_args: Any) -> None:
+        POOL_OPEN.inc()
+        # The capacity is counted by each process that uses the pool, on its first connection: a gunicorn
+        # master that created the app before forking (and never connects) counts none.
+        if callable(size) and os.getpid() not in counted:
+            counted.add(os.getpid())
+            POOL_CAPACITY.inc(size() + max(overflow, 0))
+
+    event.listen(pool, "connect", connected)
     event.listen(pool, "close", lambda *_args: POOL_OPEN.dec())
     event.listen(pool, "detach", lambda *_args: POOL_OPEN.dec())
     event.listen(pool, "checkout", lambda *_args: POOL_CHECKED_OUT.inc())
