@@ -1,6 +1,6 @@
 # Production image: gunicorn serving wsgi:app as a non-root user.
 # Migrations are a separate release step:  docker run --rm IMAGE flask db upgrade
-# The job worker is the same image:        docker run IMAGE huey_consumer incubator.worker.huey -w 4
+# The job worker is the same image:        docker run IMAGE huey_consumer incubator.worker.huey -w 4 -g TERM -t 25
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -2,7 +2,7 @@
 
 Every setting can come from an environment variable of the same name; the README lists them.
 ``Development`` is the default (SQLite under ``instance/``); ``Production`` refuses to start
-without ``SECRET_KEY`` and ``DATABASE_URL``.
+without ``SECRET_KEY``, ``DATABASE_URL`` and ``REDIS_URL``.
 """
 
 from __future__ import annotations
@@ -163,6 +163,13 @@ class Config:
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     LOG_JSON = _env_bool("LOG_JSON", True)
 
+    # Operations: /metrics answers only to "Authorization: Bearer $METRICS_TOKEN" (unset: /metrics is off,
+    # 404); several gunicorn workers share their counters through PROMETHEUS_MULTIPROC_DIR (an environment
+    # variable read by prometheus-client itself). /readyz waits this long at most for each dependency.
+    METRICS_TOKEN = _env("METRICS_TOKEN")
+    METRICS_PORT = _env_int("METRICS_PORT", 0)  # the job worker's own /metrics port; 0: none
+    READYZ_TIMEOUT_SECONDS = float(_env("READYZ_TIMEOUT_SECONDS", "2") or 2)
+
     DEMO_PASSWORD = "incubator-demo-2026"  # noqa: S105 (the demo accounts' published password)
 
     @classmethod
@@ -227,6 +234,13 @@ class Production(Config):
             raise ConfigError("PAYMENT_GATEWAY=fake takes no real money: it is for development only")
         if config.get("STRIPE_SECRET_KEY") and not config.get("STRIPE_WEBHOOK_SECRET"):
             raise ConfigError("STRIPE_WEBHOOK_SECRET is needed with STRIPE_SECRET_KEY: webhooks confirm payments")
+        if not config.get("REDIS_URL"):
+            raise ConfigError("REDIS_URL is not set: production keeps its job queue and rate limits in Redis "
+                              "(a SQLite queue and in-memory limits are one server's)")
+        if not str(config["REDIS_URL"]).startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError(f"REDIS_URL must be redis://, rediss:// or unix://, got {config['REDIS_URL']!r}")
+        if config.get("METRICS_TOKEN") and len(config["METRICS_TOKEN"]) < 16:
+            raise ConfigError("METRICS_TOKEN must be at least 16 characters (or unset: /metrics is off)")
 
 
 CONFIGS = {"development": Development, "testing": Testing, "production": Production}
@@ -246,6 +260,11 @@ def config_from_env() -> type[Config]:
 # workers are forked from it (``--preload``): its code and libraries are shared pages, not one copy per
 # worker, and a broken app fails at start instead of in a worker loop.
 preload_app = True
+# On SIGTERM (``docker stop``, a rolling deploy) the workers stop accepting connections and get this long
+# to finish the requests under way before they are killed; keep it below the container's stop grace period
+# (compose.yaml: 30 s). A worker that handles no request for ``timeout`` seconds is restarted.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
+timeout = 60
 
 
 def post_fork(server: object, worker: object) -> None:
@@ -257,3 +276,20 @@ def post_fork(server: object, worker: object) -> None:
     app = getattr(getattr(server, "app", None), "callable", None)  # the preloaded app; None without --preload
     if isinstance(app, Flask):
         after_fork(app)
+
+
+def on_starting(server: object) -> None:
+    """Metrics in multiprocess mode start from an empty PROMETHEUS_MULTIPROC_DIR (no dead processes' values)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A worker that exits takes its live gauges (pool connections) with it."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(getattr(worker, "pid", 0))

@@ -75,8 +75,9 @@ def wait_until_up(base: str, process: subprocess.Popen[bytes], seconds: float = 
 def run(preload: bool, url: str, requests: int, instance: str) -> dict[str, object]:
     port = free_port()
     env = {**os.environ, "INCUBATOR_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(40),
-           "DATABASE_URL": url, "INSTANCE_PATH": instance, "FORCE_HTTPS": "false", "GUNICORN_CMD_ARGS": ""}
-    env.pop("REDIS_URL", None)
+           "DATABASE_URL": url, "INSTANCE_PATH": instance, "FORCE_HTTPS": "false", "GUNICORN_CMD_ARGS": "",
+           # production needs Redis (the job queue and the rate limits); a local one by default
+           "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"}
     # With the project's gunicorn settings (config.py: --preload and the post_fork hook), or gunicorn's defaults.
     config = ["-c", "python:config"] if preload else []
     command = [sys.executable, "-m", "gunicorn", *config, "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),

@@ -56,6 +56,9 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
     limiter.init_app(app)
     _init_security_headers(app)
     jobs.init_app(app)
+    from incubator.core import metrics
+
+    metrics.init_app(app)
 
     from importlib import import_module
 
@@ -80,9 +83,9 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
 
     gateway.init_app(app)
     api.init_app(app)
-    # Load balancers probe over plain HTTP: the health check is never redirected to HTTPS.
-    app.view_functions["main.healthz"] = app.extensions["talisman"](force_https=False)(
-        app.view_functions["main.healthz"])
+    # Load balancers probe over plain HTTP: the health and readiness checks are never redirected to HTTPS.
+    for probe in ("main.healthz", "main.readyz", "main.metrics"):
+        app.view_functions[probe] = app.extensions["talisman"](force_https=False)(app.view_functions[probe])
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

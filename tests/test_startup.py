@@ -20,8 +20,8 @@ def _loaded_after(code: str, tmp_path: Path) -> list[str]:
     """Run ``code`` in a fresh production-like interpreter; answer which of LAZY it left in sys.modules."""
     script = f"import json, sys\n{code}\nprint(json.dumps([m for m in {LAZY!r} if m in sys.modules]))"
     env = {**os.environ, "INCUBATOR_ENV": "production", "SECRET_KEY": "s" * 40, "INSTANCE_PATH": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'startup.db'}", "PYTHONPATH": str(ROOT)}
-    env.pop("REDIS_URL", None)
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'startup.db'}", "PYTHONPATH": str(ROOT),
+           "REDIS_URL": "redis://127.0.0.1:6379/15"}  # production needs one; nothing connects at start
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr
@@ -63,7 +63,8 @@ print(json.dumps([before_fork, os.waitstatus_to_exitcode(status), engine.pool.ch
 
 def test_a_forked_worker_starts_its_own_pool_and_leaves_the_parents_connection_open(tmp_path):
     env = {**os.environ, "INCUBATOR_ENV": "production", "SECRET_KEY": "s" * 40, "INSTANCE_PATH": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'fork.db'}", "PYTHONPATH": str(ROOT)}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'fork.db'}", "PYTHONPATH": str(ROOT),
+           "REDIS_URL": "redis://127.0.0.1:6379/15"}
     done = subprocess.run([sys.executable, "-c", FORK_CHECK], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stderr

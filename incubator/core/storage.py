@@ -9,6 +9,7 @@ Files get random keys, live outside ``static/`` and are served only by views tha
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import Path
@@ -53,6 +54,9 @@ class Storage(Protocol):
     def send(self, key: str, *, mimetype: str | None = None, as_attachment: bool = False,
              download_name: str | None = None, max_age: int | None = None) -> Response:
         """The download, streamed; raises NotFound (404) for a missing or malformed key."""
+
+    def check(self) -> None:
+        """Raise (``OSError``, a client error) unless files can be stored now: the readiness probe."""
 
 
 def new_key(suffix: str) -> str:
@@ -103,6 +107,11 @@ class LocalStorage:
             raise NotFound()
         return send_file(path, mimetype=mimetype, as_attachment=as_attachment, download_name=download_name,
                          max_age=max_age)
+
+    def check(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise PermissionError(f"{self.root} is not writable")
 
     def _path(self, key: str) -> Path:
         key = check_key(key)

@@ -40,8 +40,9 @@ def _transfer_config() -> TransferConfig:
 
 class S3Storage:
     def __init__(self, client: S3Client, bucket: str, prefix: str = "", *, redirect: bool = False,
-                 url_seconds: int = 300) -> None:
+                 url_seconds: int = 300, probe: S3Client | None = None) -> None:
         self.client = client
+        self.probe = probe or client  # check()'s client: short timeouts, no retries
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.redirect = redirect
@@ -52,14 +53,26 @@ class S3Storage:
     def from_config(cls, bucket: str, prefix: str, config: Any) -> S3Storage:
         endpoint = config.get("S3_ENDPOINT_URL")
         style = STYLES[config.get("S3_ADDRESSING_STYLE") or ("path" if endpoint else "auto")]
-        client = boto3.session.Session().client(
-            "s3", endpoint_url=endpoint, region_name=config.get("AWS_DEFAULT_REGION"),
-            aws_access_key_id=config.get("AWS_ACCESS_KEY_ID"),
-            aws_secret_access_key=config.get("AWS_SECRET_ACCESS_KEY"),
-            config=BotoConfig(s3={"addressing_style": style}, connect_timeout=5, read_timeout=60,
-                              retries={"mode": "standard", "max_attempts": 3}))
-        return cls(client, bucket, prefix, redirect=bool(config.get("STORAGE_REDIRECT")),
-                   url_seconds=int(config.get("STORAGE_URL_SECONDS") or 300))
+        session = boto3.session.Session()
+
+        def client(boto: BotoConfig) -> S3Client:
+            return session.client(
+                "s3", endpoint_url=endpoint, region_name=config.get("AWS_DEFAULT_REGION"),
+                aws_access_key_id=config.get("AWS_ACCESS_KEY_ID"),
+                aws_secret_access_key=config.get("AWS_SECRET_ACCESS_KEY"),
+                config=BotoConfig(s3={"addressing_style": style}).merge(boto))
+
+        probe_seconds = float(config.get("READYZ_TIMEOUT_SECONDS") or 2)
+        return cls(client(BotoConfig(connect_timeout=5, read_timeout=60,
+                                     retries={"mode": "standard", "max_attempts": 3})),
+                   bucket, prefix, redirect=bool(config.get("STORAGE_REDIRECT")),
+                   url_seconds=int(config.get("STORAGE_URL_SECONDS") or 300),
+                   probe=client(BotoConfig(connect_timeout=probe_seconds, read_timeout=probe_seconds,
+                                           retries={"mode": "standard", "max_attempts": 1})))
+
+    def check(self) -> None:
+        """The bucket exists and these credentials may use it (HeadBucket); raises otherwise."""
+        self.probe.head_bucket(Bucket=self.bucket)
 
     def name(self, key: str) -> str:
         """The object's name in the bucket."""

@@ -12,6 +12,7 @@ from huey import crontab
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from incubator.core import metrics
 from incubator.core.db import deferred_begin, get_required, utcnow
 from incubator.core.errors import DomainError
 from incubator.core.jobs import after_commit, job, periodic
@@ -73,8 +74,13 @@ def reconcile_payments() -> int:
                     session.refresh(payment, with_for_update=True)
                     if payment.status == PaymentStatus.PENDING:  # a webhook may have got there first
                         services.sync(session, payment)
+                        outcome = str(payment.status)
+                    else:
+                        outcome = "skipped"
                     done += 1
             except (gateways.GatewayError, DomainError) as exc:
+                outcome = "error"
                 current_app.logger.warning("reconcile: payment %s could not be read back, retried on the next "
                                            "run: %s", payment_id, exc)
+            metrics.record_reconciliation(outcome)
     return done

@@ -21,6 +21,7 @@ from huey import crontab
 from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from incubator.core import metrics
 from incubator.core.db import utcnow
 from incubator.core.jobs import job, periodic
 from incubator.core.tenancy import all_orgs
@@ -122,12 +123,15 @@ def record(session: Session, delivery: WebhookDelivery, answer: Answer) -> Deliv
     if answer.ok:
         delivery.status = DeliveryStatus.SUCCEEDED
         delivery.delivered_at = now
+        metrics.record_webhook_delivery("succeeded")
     else:
         when = next_attempt(delivery.round_started_at, delivery.round_tries, now)
         if when is None:
             delivery.status = DeliveryStatus.FAILED
+            metrics.record_webhook_delivery("failed")
         else:
             delivery.next_attempt_at = when
+            metrics.record_webhook_delivery("retrying")
     return attempt
 
 

@@ -32,14 +32,35 @@ def test_session_cookie_is_httponly_and_lax(client, session):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+REDIS = "redis://redis:6379/0"
+
+
 def test_production_requires_secret_and_database(monkeypatch):
     with pytest.raises(ConfigError):
-        Production.validate({"SECRET_KEY": None, "DATABASE_URL": "postgresql://x"})
+        Production.validate({"SECRET_KEY": None, "DATABASE_URL": "postgresql://x", "REDIS_URL": REDIS})
     with pytest.raises(ConfigError):
-        Production.validate({"SECRET_KEY": "x" * 40, "DATABASE_URL": None})
+        Production.validate({"SECRET_KEY": "x" * 40, "DATABASE_URL": None, "REDIS_URL": REDIS})
     with pytest.raises(ConfigError):
-        Production.validate({"SECRET_KEY": "short", "DATABASE_URL": "postgresql://x"})
-    Production.validate({"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x"})
+        Production.validate({"SECRET_KEY": "short", "DATABASE_URL": "postgresql://x", "REDIS_URL": REDIS})
+    Production.validate({"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x", "REDIS_URL": REDIS})
+
+
+@pytest.mark.parametrize("redis_url,message", [
+    (None, "REDIS_URL is not set"), ("", "REDIS_URL is not set"),
+    ("localhost:6379", "REDIS_URL must be redis://"), ("http://redis:6379", "REDIS_URL must be redis://")])
+def test_production_requires_a_redis_url(redis_url, message):
+    with pytest.raises(ConfigError, match=message):
+        Production.validate({"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x", "REDIS_URL": redis_url})
+    for good in ("redis://redis:6379/0", "rediss://user:pw@cache.example.org:6380/1", "unix:///run/redis.sock"):
+        Production.validate({"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x", "REDIS_URL": good})
+
+
+def test_production_refuses_a_short_metrics_token():
+    settings = {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://x", "REDIS_URL": REDIS}
+    with pytest.raises(ConfigError, match="METRICS_TOKEN"):
+        Production.validate({**settings, "METRICS_TOKEN": "short"})
+    Production.validate({**settings, "METRICS_TOKEN": "m" * 32})
+    Production.validate({**settings, "METRICS_TOKEN": None})
 
 
 PRODUCTION_PROBE = """
@@ -63,14 +84,22 @@ def _production(env: dict[str, str], tmp_path) -> subprocess.CompletedProcess:
 
 
 def test_production_refuses_to_start_without_secret_key_or_database(tmp_path):
-    result = _production({"DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}, tmp_path)
+    result = _production({"DATABASE_URL": f"sqlite:///{tmp_path}/p.db", "REDIS_URL": REDIS}, tmp_path)
     assert result.returncode != 0 and "SECRET_KEY is not set" in result.stderr
-    result = _production({"SECRET_KEY": "k" * 40}, tmp_path)
+    result = _production({"SECRET_KEY": "k" * 40, "REDIS_URL": REDIS}, tmp_path)
     assert result.returncode != 0 and "DATABASE_URL is not set" in result.stderr
 
 
-def test_production_sends_hsts_secure_cookies_and_redirects_to_https(tmp_path):
+def test_production_refuses_to_start_without_redis(tmp_path):
+    # create_app itself refuses: gunicorn's --preload master and the job worker stop at start.
     result = _production({"SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}, tmp_path)
+    assert result.returncode != 0
+    assert "ConfigError: REDIS_URL is not set" in result.stderr
+
+
+def test_production_sends_hsts_secure_cookies_and_redirects_to_https(tmp_path):
+    result = _production({"SECRET_KEY": "k" * 40, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+                          "REDIS_URL": "redis://127.0.0.1:6379/15"}, tmp_path)
     assert result.returncode == 0, result.stderr
     lines = dict(line.split(" ", 1) for line in result.stdout.splitlines())
     assert "max-age=31536000" in lines["HSTS"]

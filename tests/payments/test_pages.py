@@ -96,7 +96,8 @@ def test_connecting_a_stripe_account(client, sign_in, session, world):
 
 
 def test_production_refuses_the_fake_gateway():
-    settings = {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://db/x", "PAYMENT_GATEWAY": "fake"}
+    settings = {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://redis:6379/0",
+                "PAYMENT_GATEWAY": "fake"}
     with pytest.raises(config.ConfigError):
         config.Production.validate(settings)
     with pytest.raises(config.ConfigError):
