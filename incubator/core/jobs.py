@@ -8,7 +8,7 @@ half-succeeding: before a transaction with after-commit calls commits, the queue
 not answer the commit does not happen (calls marked ``@queue_optional``, whose rows a sweep sends later,
 do not ask) (redis' ``ConnectionError`` rolls the request back, and
 ``core.errors`` answers 503 with Retry-After). A short blip is waited out: the Redis client retries a
-refused connection a few times with a growing pause (about 1.5 s in all) before it gives up.
+refused connection a few times with a growing pause (about 2 s in all) before it gives up.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
 
 def redis_client_options() -> dict[str, Any]:
     """redis-py's options for the queue: bounded timeouts, and a few retries of a refused connection
-    (0.1, 0.2, 0.4, 0.5, 0.5 s) so that a restart of Redis is waited out rather than failed at once."""
+    (after 0.2, 0.4, 0.5, 0.5 and 0.5 s) so that a restart of Redis is waited out rather than failed at once."""
     return {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30,
             "retry": Retry(ExponentialBackoff(cap=0.5, base=0.1), 5),
             "retry_on_error": [RedisConnectionError, RedisTimeoutError]}
