@@ -23,9 +23,10 @@ missing), and Redis for the mail job of every acknowledged invitation (``lost_jo
 
 ``--fault postgres-restart`` stops PostgreSQL at ``--fault-at`` seconds (``pg_ctl stop -m fast``) and starts
 it again ``--outage`` seconds later; ``--fault redis-stop`` does the same with Redis. The JSON then says
-what was answered while the service was away (``during_outage``: status -> count; 0 is a failed
-connection), and ``recovery_s``: from the service answering again to the first 2xx of a request that needs
-it (any request for PostgreSQL; an invitation, which queues a job, for Redis).
+what was answered while the service was away (``during_outage``: status -> count of the requests in flight
+at any moment of it; 0 is a failed connection), and ``recovery_s``: from the service answering again to the
+first 2xx of a probe that needs it, sent one at a time every 0.25 s from the fault on (``/healthz``, a
+``SELECT 1``, for PostgreSQL; an invitation, which queues a job, for Redis).
 
 The last line on stdout is one JSON object: requests/s, p50/p95/p99 in ms, errors by status, the 500 count,
 acknowledged and lost writes and jobs. Human lines go to stderr. About 1.5 minutes on a shared 2-core
@@ -268,7 +269,7 @@ class Manager(Role):
     weight = 2
     role = "manager"
 
-    @task(3)
+    @task(2)
     def dashboard(self) -> None:
         self.page(f"/o/bbi/cohorts/{SETUP['cohort']}", "page cohort dashboard")
 
@@ -281,7 +282,7 @@ class Manager(Role):
         name = marker("startup")
         self.write("startup", "/api/v1/orgs/bbi/startups", {"name": name}, name)
 
-    @task(2)
+    @task(4)
     def invite(self) -> None:
         email = marker("invite") + "@load.example.org"
         self.write("invitation", "/api/v1/orgs/bbi/invitations", {"email": email, "role": "mentor"}, email)
@@ -356,6 +357,36 @@ def inject(fault: str, at: float, outage: float, pg: Postgres, redis_server: Red
     log(f"fault: {fault} back after {marks['back'] - marks['down']:.1f} s")
 
 
+def probe(base: str, fault: str, marks: dict[str, float], until: float) -> None:
+    """From the fault on, one request at a time (every 0.25 s) that needs the stopped service: ``/healthz``
+    (a ``SELECT 1``) for PostgreSQL, an invitation (it queues a job) for Redis; ``recovery_s`` is read from
+    these, so that it does not depend on which task a user happens to pick."""
+    import requests
+
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {SETUP['tokens']['manager']}"
+    while "down" not in marks:
+        gevent.sleep(0.1)
+    while time.monotonic() < until:
+        began = time.monotonic()
+        email = marker("invite") + "@load.example.org"
+        try:
+            if fault == "postgres-restart":
+                status = session.get(f"{base}/healthz", timeout=30).status_code
+            else:
+                status = session.post(f"{base}/api/v1/orgs/bbi/invitations", json={"email": email, "role": "mentor"},
+                                      timeout=30).status_code
+                if 200 <= status < 300:
+                    ACKED.append(("invitation", email))
+        except requests.RequestException:
+            status = 0
+        _record(PROBES[fault], began, status)
+        gevent.sleep(0.25)
+
+
+PROBES = {"postgres-restart": "probe healthz", "redis-stop": "probe invitation"}
+
+
 def lost(pg: Postgres, redis_url: str) -> dict[str, Any]:
     """The acknowledged writes missing from the database, and the acknowledged invitations whose mail job
     is not in Redis."""
@@ -389,14 +420,18 @@ def figures(began: float, ended: float, marks: dict[str, float], fault: str) -> 
     times = sorted((end - start) * 1000 for start, end, _s, _n in SAMPLES)
     quantiles = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else times * 99
     by_status: dict[str, int] = {}
-    for _start, _end, status, _name in SAMPLES:
+    by_request: dict[str, dict[str, int]] = {}
+    for _start, _end, status, name in SAMPLES:
         by_status[str(status)] = by_status.get(str(status), 0) + 1
+        counts = by_request.setdefault(name, {})
+        counts[str(status)] = counts.get(str(status), 0) + 1
     result: dict[str, Any] = {
         "requests": len(SAMPLES), "requests_per_s": round(len(SAMPLES) / (ended - began), 1),
         "p50_ms": round(quantiles[49], 1), "p95_ms": round(quantiles[94], 1), "p99_ms": round(quantiles[98], 1),
         "by_status": dict(sorted(by_status.items())),
         "errors_by_status": {s: n for s, n in sorted(by_status.items()) if s == "0" or int(s) >= 400},
         "status_500": by_status.get("500", 0),
+        "by_request": by_request,
         "acknowledged_writes": {kind: sum(1 for k, _m in ACKED if k == kind)
                                 for kind in ("startup", "booking", "invitation")},
     }
@@ -405,10 +440,9 @@ def figures(began: float, ended: float, marks: dict[str, float], fault: str) -> 
         for start, end, status, _name in SAMPLES:
             if end >= marks["down"] and start <= marks["back"]:
                 during[str(status)] = during.get(str(status), 0) + 1
-        result["during_outage"] = dict(sorted(during.items()))
-        needs = (lambda name: True) if fault == "postgres-restart" else (lambda name: name == "POST invitation")
+        result["during_outage"] = dict(sorted(during.items()))  # requests in flight at any moment of it
         firsts = [end for start, end, status, name in SAMPLES
-                  if start >= marks["back"] and 200 <= status < 300 and needs(name)]
+                  if start >= marks["back"] and 200 <= status < 300 and name == PROBES[fault]]
         result["outage_s"] = round(marks["back"] - marks["down"], 2)
         result["recovery_s"] = round(min(firsts) - marks["back"], 2) if firsts else None
     return result
@@ -443,6 +477,8 @@ def main() -> None:
         if args.fault != "none":
             gevent.spawn(inject, args.fault, args.fault_at, args.outage, pg, redis_server, marks)
         started = time.monotonic()
+        if args.fault != "none":
+            gevent.spawn(probe, base, args.fault, marks, started + args.seconds - 1)
         runner.start(args.users, spawn_rate=args.users)
         gevent.spawn_later(args.seconds, runner.quit)
         runner.greenlet.join()
