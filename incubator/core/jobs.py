@@ -5,10 +5,10 @@ committed when the task returns. The worker is ``huey_consumer incubator.worker.
 
 While Redis is down a job cannot be queued, and a request that would queue one fails cleanly instead of
 half-succeeding: before a transaction with after-commit calls commits, the queue is pinged, and when it does
-not answer the commit does not happen (calls marked ``@queue_optional``, whose rows a sweep sends later,
-do not ask) (redis' ``ConnectionError`` rolls the request back, and
-``core.errors`` answers 503 with Retry-After). A short blip is waited out: the Redis client retries a
-refused connection a few times with a growing pause (about 2 s in all) before it gives up.
+not answer the commit does not happen: redis' ``ConnectionError`` rolls the request back and the commit
+point answers 503 with Retry-After (``core.errors``). Calls marked ``@queue_optional``, whose rows a sweep
+sends later, do not ask. A short blip is waited out: the Redis client retries a refused connection a few
+times with a growing pause (about 2 s in all) before it gives up.
 """
 
 from __future__ import annotations
