@@ -95,6 +95,10 @@ class Config:
     # Rate limits (Flask-Limiter): memory unless REDIS_URL is set
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # While Redis is down, each process counts in its own memory (signing in still works, still limited)
+    # and goes back to Redis once it answers again; a dead Redis is given up on within 2 s.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "30 per minute")
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
 

@@ -234,7 +234,10 @@ def _init_security_headers(app: Flask) -> None:
 
 
 def _init_request_hooks(app: Flask) -> None:
+    from incubator.core.errors import DATABASE_DOWN, REDIS_DOWN, unavailable_response
     from incubator.orgs.services import forget_memberships
+
+    UNAVAILABLE = (*DATABASE_DOWN, *REDIS_DOWN)  # noqa: N806 (a tuple of exception classes)
 
     log = logging.getLogger("incubator.request")
 
@@ -252,7 +255,12 @@ def _init_request_hooks(app: Flask) -> None:
         # The one commit point of a request: success commits, any error status rolls back.
         if db.has_session():
             if response.status_code < 400:
-                db.session.commit()
+                try:
+                    db.session.commit()
+                except UNAVAILABLE as exc:  # not committed (the database, or the job queue, is down)
+                    app.logger.error("commit failed, service unavailable: %s", exc)
+                    db.session.rollback()
+                    response = app.make_response(unavailable_response())
             else:
                 db.session.rollback()
         db.run_after_request_transaction()

@@ -1,4 +1,4 @@
-"""Command line: ``flask --app wsgi db|seed-demo|create-admin|issue-token``."""
+"""Command line: ``flask --app wsgi db|seed-demo|create-admin|issue-token|backup|restore``."""
 
 from __future__ import annotations
 
@@ -171,6 +171,38 @@ def issue_token(email: str, name: str) -> None:
     click.echo(f"API token for {user.email}: {token}")
 
 
+@click.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def backup(directory: Path) -> None:
+    """Copy the database and every stored file into DIRECTORY (new or empty), with a manifest."""
+    from incubator import backup as backups
+    from incubator.core.storage import storage
+
+    try:
+        done = backups.backup(current_app.config["DATABASE_URL"], storage(), directory, _current_revision())
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up {done.tables} tables and {done.files} files ({done.bytes} bytes) into {directory}.")
+
+
+@click.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Restore over a database with tables and a storage with files.")
+@with_appcontext
+def restore(directory: Path, force: bool) -> None:
+    """Load a backup of DIRECTORY into an empty database and an empty storage, checking every checksum."""
+    from incubator import backup as backups
+    from incubator.core.storage import storage
+
+    db.engine.dispose()  # the app's own connections, if any, must not hold tables pg_restore replaces
+    try:
+        done = backups.restore(current_app.config["DATABASE_URL"], storage(), directory, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored {done.tables} tables and {done.files} files ({done.bytes} bytes), checksums verified.")
+
+
 def register_cli(app: Flask) -> None:
-    for cmd in (db_group, seed_demo, create_admin, issue_token):
+    for cmd in (db_group, seed_demo, create_admin, issue_token, backup, restore):
         app.cli.add_command(cmd)

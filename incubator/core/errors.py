@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 # The database cannot be reached (down, restarting, refusing connections): answered 503, retry later.
 DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError)
+# Redis (the job queue, the rate limits' store) cannot be reached: answered 503 too, the request rolled back.
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 RETRY_AFTER_SECONDS = 30
 
 
@@ -88,6 +92,28 @@ def unavailable_response() -> Any:
     return page.render(retry_after=RETRY_AFTER_SECONDS, lang=str(get_locale())), 503, headers
 
 
+def redis_unavailable(exc: Exception) -> Any:
+    """503 while Redis is down. Nothing of the request is kept: its transaction is rolled back first (a
+    commit that would have queued a job does not happen, see ``core.jobs``)."""
+    from incubator.extensions import db
+
+    current_app.logger.error("redis unavailable: %s", exc)
+    db.session.rollback()
+    return unavailable_response()
+
+
+def _register_outage_handlers(app: Flask) -> None:
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    def _database_down(exc: Exception) -> Any:
+        app.logger.error("database unavailable: %s", exc)
+        return unavailable_response()
+
+    app.register_error_handler(RedisConnectionError, redis_unavailable)
+    app.register_error_handler(RedisTimeoutError, redis_unavailable)
+
+
 def _validation_fields(data: Any) -> dict[str, Any]:
     """webargs puts {location: {field: [messages]}} on the exception; answer {field: message}."""
     messages = (data or {}).get("messages") if isinstance(data, dict) else None
@@ -125,6 +151,8 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(original, DATABASE_DOWN):  # raised after the view
             app.logger.error("database unavailable: %s", original)
             return unavailable_response()
+        if isinstance(original, REDIS_DOWN):
+            return redis_unavailable(original)
         # 405 says which methods the address accepts (RFC 9110), on pages and in the API.
         headers = {k: v for k, v in exc.get_headers() if k == "Allow"}
         if wants_json():
@@ -149,12 +177,7 @@ def register_error_handlers(app: Flask) -> None:
             return json_error(412, "The row changed since it was read; read it again and retry.", "stale")
         return render(412)
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    @app.errorhandler(DisconnectionError)
-    def _database_down(exc: Exception) -> Any:
-        app.logger.error("database unavailable: %s", exc)
-        return unavailable_response()
+    _register_outage_handlers(app)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -2,6 +2,13 @@
 
 Tasks are declared with ``@job`` and run inside an app context with their own database session,
 committed when the task returns. The worker is ``huey_consumer incubator.worker.huey``.
+
+While Redis is down a job cannot be queued, and a request that would queue one fails cleanly instead of
+half-succeeding: before a transaction with after-commit calls commits, the queue is pinged, and when it does
+not answer the commit does not happen: redis' ``ConnectionError`` rolls the request back and the commit
+point answers 503 with Retry-After (``core.errors``). Calls marked ``@queue_optional``, whose rows a sweep
+sends later, do not ask. A short blip is waited out: the Redis client retries a refused connection a few
+times with a growing pause (about 2 s in all) before it gives up.
 """
 
 from __future__ import annotations
@@ -14,6 +21,11 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from redis import ConnectionPool
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 huey = Huey("incubator", storage_class=MemoryStorage, immediate=True)
 _worker_app: Flask | None = None
@@ -25,7 +37,8 @@ def init_app(app: Flask) -> None:
         return
     if app.config.get("REDIS_URL"):
         huey.storage_class = RedisStorage
-        huey.storage_kwargs = {"url": app.config["REDIS_URL"]}
+        huey.storage_kwargs = {"connection_pool": ConnectionPool.from_url(app.config["REDIS_URL"],
+                                                                          **redis_client_options())}
     else:
         path = Path(app.config["HUEY_SQLITE_PATH"])
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,6 +46,28 @@ def init_app(app: Flask) -> None:
         huey.storage_kwargs = {"filename": str(path)}
     huey._immediate = False
     huey.storage = huey.create_storage()
+
+
+def redis_client_options() -> dict[str, Any]:
+    """redis-py's options for the queue: bounded timeouts, and a few retries of a refused connection
+    (after 0.2, 0.4, 0.5, 0.5 and 0.5 s) so that a restart of Redis is waited out rather than failed at once."""
+    return {"socket_connect_timeout": 2, "socket_timeout": 5, "health_check_interval": 30,
+            "retry": Retry(ExponentialBackoff(cap=0.5, base=0.1), 5),
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError]}
+
+
+def check_queue() -> None:
+    """Raise redis' ConnectionError when the job queue is Redis and it does not answer."""
+    if huey.immediate or not isinstance(huey.storage, RedisStorage):
+        return
+    huey.storage.conn.ping()
+
+
+def queue_optional(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark an after-commit call that loses nothing when the queue is down (its rows are an outbox that a
+    periodic sweep sends): a transaction that queues only such calls commits without asking the queue."""
+    setattr(fn, "queue_optional", True)  # noqa: B010 (an attribute a function does not declare)
+    return fn
 
 
 def set_worker_app(app: Flask | None) -> None:
@@ -122,6 +157,13 @@ def _inside(transaction: Any, ended: Any) -> bool:
 def _install_session_hooks() -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
+
+    @event.listens_for(Session, "before_commit")
+    def _queue_reachable(session: Session) -> None:
+        """A transaction that will queue jobs commits only while the queue answers (see the top)."""
+        if not session.in_nested_transaction() and any(
+                not getattr(fn, "queue_optional", False) for fn, _args, _t in session.info.get(AFTER_COMMIT_KEY, [])):
+            check_queue()
 
     @event.listens_for(Session, "after_commit")
     def _run(session: Session) -> None:

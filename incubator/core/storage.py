@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Protocol
@@ -50,6 +51,12 @@ class Storage(Protocol):
         """Remove the file; a missing one is not an error."""
 
     def exists(self, key: str) -> bool: ...
+
+    def all_keys(self) -> Iterator[str]:
+        """Every stored key (what ``flask backup`` copies), in no particular order."""
+
+    def save_as(self, key: str, stream: BinaryIO) -> None:
+        """Copy ``stream`` under the given key (``flask restore`` puts each file back where it was)."""
 
     def send(self, key: str, *, mimetype: str | None = None, as_attachment: bool = False,
              download_name: str | None = None, max_age: int | None = None) -> Response:
@@ -96,6 +103,20 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def all_keys(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("*/*"):
+            if path.is_file() and path.parent.name == path.name[:2] and KEY_RE.fullmatch(path.name):
+                yield path.name
+
+    def save_as(self, key: str, stream: BinaryIO) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            while chunk := stream.read(CHUNK):
+                out.write(chunk)
 
     def send(self, key: str, *, mimetype: str | None = None, as_attachment: bool = False,
              download_name: str | None = None, max_age: int | None = None) -> Response:

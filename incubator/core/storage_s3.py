@@ -11,6 +11,7 @@ Content-Security-Policy allows images from this site only).
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, Literal, cast
 
 import boto3
@@ -81,8 +82,24 @@ class S3Storage:
 
     def save(self, stream: BinaryIO, suffix: str = "") -> str:
         key = new_key(suffix)
-        self.client.upload_fileobj(stream, self.bucket, self.name(key), Config=self.transfer)
+        self.save_as(key, stream)
         return key
+
+    def save_as(self, key: str, stream: BinaryIO) -> None:
+        self.client.upload_fileobj(stream, self.bucket, self.name(key), Config=self.transfer)
+
+    def all_keys(self) -> Iterator[str]:
+        """The keys under the prefix, listed a page (1,000 objects) at a time; other names are not ours."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=f"{self.prefix}/" if self.prefix else "")
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"].rsplit("/", 1)[-1]
+                try:
+                    if self.name(key) == item["Key"]:
+                        yield key
+                except ValueError:
+                    continue
 
     def open(self, key: str) -> Readable:
         try:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from incubator.core import metrics
 from incubator.core.db import utcnow
-from incubator.core.jobs import job, periodic
+from incubator.core.jobs import job, periodic, queue_optional
 from incubator.core.tenancy import all_orgs
 from incubator.webhooks import crypto
 from incubator.webhooks.delivery import SIGNATURE_HEADER, Answer, next_attempt, post, signature
@@ -42,6 +42,7 @@ USER_AGENT = "Incubator-Webhooks/1"
 RETENTION = timedelta(days=90)  # how long events and their delivery log are kept once nothing is pending
 
 
+@queue_optional
 def queue(delivery_ids: Iterable[int]) -> None:
     """After the commit: queue each delivery. A queue that is down loses nothing (the sweep sends them)."""
     for delivery_id in delivery_ids:

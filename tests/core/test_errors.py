@@ -203,3 +203,101 @@ def test_stripe_webhooks_signed_in_the_future_are_refused_past_five_minutes(clie
     payload = event("customer.created", {"id": "cus_1", "object": "customer"})
     response = client.post("/stripe/webhook", data=payload, headers=signed(payload, timestamp=int(time.time()) + ahead))
     assert response.status_code == status, response.get_json()
+
+
+# -- Redis down: a job cannot be queued, so the request that would queue one answers 503 and keeps nothing --
+
+@pytest.fixture()
+def dead_redis():
+    """The job queue on Redis at a loopback port nothing listens on (the no-network guard lets it through,
+    so that the connection is refused as by a stopped server); back to the tests' immediate queue after."""
+    import socket
+
+    from flask import Flask
+
+    from incubator.core import jobs
+    from tests.conftest import ALLOWED_PORTS
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ALLOWED_PORTS.add(port)
+    queue = Flask("queue")
+    queue.config.update(HUEY_IMMEDIATE=False, REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    jobs.init_app(queue)
+    try:
+        yield port
+    finally:
+        ALLOWED_PORTS.discard(port)
+        jobs.huey.immediate = True
+
+
+def test_an_invitation_while_redis_is_down_answers_503_and_saves_nothing(client, session, dead_redis):
+    from sqlalchemy import select
+
+    from incubator.core import mail
+    from incubator.orgs.models import Invitation
+    from tests.conftest import csrf_token
+
+    org = OrgFactory()
+    manager = member(org, Role.MANAGER)
+    login(client, manager.email)
+    token = csrf_token(client, f"/o/{org.slug}/members")
+    response = client.post(f"/o/{org.slug}/members/invite",
+                           data={"email": "new.mentor@example.org", "role": "mentor", "csrf_token": token})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    assert "Temporarily unavailable" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.execute(select(Invitation).where(Invitation.org_id == org.id)).first() is None
+    assert mail.outbox == []
+
+
+def test_an_api_post_while_redis_is_down_answers_503_json_and_saves_nothing(client, session, dead_redis):
+    from sqlalchemy import select
+
+    from incubator.core import mail
+    from incubator.orgs.models import Invitation
+
+    org = OrgFactory()
+    manager = member(org, Role.MANAGER)
+    token, _record = create_api_token(session, manager, "t")
+    session.flush()
+    response = client.post(f"/api/v1/orgs/{org.slug}/invitations", headers={"Authorization": f"Bearer {token}"},
+                           json={"email": "new.founder@example.org"})
+    assert response.status_code == 503, response.get_json()
+    assert response.headers["Retry-After"] == "30"
+    body = response.get_json()
+    assert body["code"] == "unavailable" and body["fields"] == {}
+    session.expire_all()
+    assert session.execute(select(Invitation).where(Invitation.org_id == org.id)).first() is None
+    assert mail.outbox == []
+
+
+def test_a_webhook_ping_while_redis_is_down_is_kept_for_the_sweep(client, session, dead_redis):
+    """Webhook deliveries are an outbox that the sweep sends: they need no queue to be kept."""
+    from sqlalchemy import select
+
+    from incubator.webhooks import services as webhooks
+    from incubator.webhooks.models import WebhookDelivery
+
+    org = OrgFactory()
+    manager = member(org, Role.MANAGER)
+    with client.application.app_context():  # the secret is encrypted with the app's key
+        subscription, _secret = webhooks.create_subscription(session, org.id, url="https://hooks.example.org/in",
+                                                             events=["booking.confirmed"])
+    token, _record = create_api_token(session, manager, "t")
+    session.flush()
+    response = client.post(f"/api/v1/orgs/{org.slug}/webhooks/{subscription.id}/ping",
+                           headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code in (200, 201, 202), response.get_json()
+    session.expire_all()
+    delivery = session.execute(select(WebhookDelivery).where(WebhookDelivery.org_id == org.id)).scalar_one()
+    assert delivery.delivered_at is None
+
+
+def test_a_page_that_queues_nothing_works_while_redis_is_down(client, session, dead_redis):
+    org = OrgFactory()
+    manager = member(org, Role.MANAGER)
+    login(client, manager.email)
+    assert client.get(f"/o/{org.slug}/members").status_code == 200
