@@ -34,14 +34,17 @@ from incubator.ledger.models import LedgerEntry, LedgerKind, Payment, PaymentPur
 from incubator.orgs.models import Organisation
 from incubator.payments import gateway as gateways
 from incubator.payments import tasks
-from incubator.payments.models import PaymentAccount
+from incubator.payments import credentials
+from incubator.payments.models import GatewayChoice, PaymentAccount
+from incubator.payments.payos import FakePayOS, PayOSGateway, RefundNotSupported
 from incubator.webhooks.services import emit_for
 
 GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, for a late webhook
 
 
-def account_for(session: Session, org: Organisation) -> PaymentAccount | None:
-    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org.id)
+def account_for(session: Session, org: Organisation | int) -> PaymentAccount | None:
+    org_id = org if isinstance(org, int) else org.id
+    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org_id)
                            # all_orgs: the owner's account is read while a partner pays for a shared resource
                            .execution_options(all_orgs=True)).scalar_one_or_none()
 
@@ -71,6 +74,37 @@ def _gateway() -> gateways.Gateway:
     if found is None:
         raise DomainError(_("Online payment is not set up on this platform."), code="payments_disabled", status=503)
     return found
+
+
+def chosen_gateway(account: PaymentAccount | None) -> str:
+    """The organisation's gateway: its own choice, else the platform's ``PAYMENT_GATEWAY=payos``, else Stripe."""
+    if account is not None and account.gateway:
+        return str(account.gateway)
+    return GatewayChoice.PAYOS if current_app.config.get("PAYMENT_GATEWAY") == "payos" else GatewayChoice.STRIPE
+
+
+# A bank account that plainly is not one, for the fake payOS of an organisation that entered none
+TEST_BANK = ("970436", "0000000000", "TAI KHOAN THU NGHIEM")
+
+
+def gateway_for(account: PaymentAccount | None, name: str) -> gateways.Gateway:
+    """The gateway that takes (or took) a payment: the platform's Stripe, or the organisation's payOS
+    with its own credentials, or the fake payOS outside production when it has entered none."""
+    if name != GatewayChoice.PAYOS:
+        return _gateway()
+    if account is not None and account.has_payos_credentials:
+        return PayOSGateway(account.payos_client_id, credentials.decrypt(account.payos_api_key),
+                            credentials.decrypt(account.payos_checksum_key),
+                            base_url=current_app.config.get("PAYOS_API_BASE"))
+    store = current_app.extensions.get("payos_fake")
+    if store is None or account is None:
+        raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
+    bank = (account.bank_bin, account.bank_account, account.bank_account_name) if account.bank_account else TEST_BANK
+    return FakePayOS(store, bank_bin=bank[0], account=bank[1], account_name=bank[2])
+
+
+def gateway_of(session: Session, payment: Payment) -> gateways.Gateway:
+    return gateway_for(account_for(session, payment.org_id), payment.gateway)
 
 
 # -- checkout ----------------------------------------------------------------------------------------
@@ -142,16 +176,22 @@ def checkout_application(session: Session, org: Organisation, application: Appli
 def _open_checkout(session: Session, org: Organisation, user: User, *, success_url: Callable[[int], str],
                    cancel_url: str, now: datetime, metadata: dict[str, str], **fields: Any) -> Payment:
     account = account_for(session, org)
-    if account is None:
+    name = chosen_gateway(account)
+    if account is None or (name == GatewayChoice.STRIPE and not account.stripe_account_id):
         raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
+    if name == GatewayChoice.PAYOS and fields["currency"] != "VND":
+        raise DomainError(_("payOS takes payments in VND only."), code="currency_not_supported", status=409)
+    destination = account.stripe_account_id if name == GatewayChoice.STRIPE else \
+        f"payos:{account.payos_client_id or 'test'}"[:64]
     expires = now + timedelta(minutes=current_app.config["CHECKOUT_MINUTES"] + 1)
-    payment = Payment(org_id=org.id, user_id=user.id, platform_fee=platform_fee(fields["amount"]),
-                      destination_account=account.stripe_account_id, expires_at=expires, **fields)
+    payment = Payment(org_id=org.id, user_id=user.id, platform_fee=platform_fee(fields["amount"]), gateway=name,
+                      destination_account=destination, expires_at=expires, **fields)
     session.add(payment)
     session.flush()  # a unique booking_id turns a second, racing checkout away before the gateway is asked
     try:
-        checkout = _gateway().create_checkout(
-            amount=payment.amount, currency=payment.currency, description=payment.description, metadata=metadata,
+        checkout = gateway_for(account, name).create_checkout(
+            amount=payment.amount, currency=payment.currency, description=payment.description,
+            metadata={**metadata, "payment_id": str(payment.id)},
             success_url=success_url(payment.id), cancel_url=cancel_url, expires_at=int(expires.timestamp()),
             destination=payment.destination_account, application_fee=payment.platform_fee,
             idempotency_key=payment.idempotency_key, customer_email=user.email)
@@ -172,6 +212,10 @@ def payment_for_event(session: Session, obj: dict[str, Any]) -> Payment | None:
     if str(obj.get("id", "")).startswith("cs_"):
         return session.execute(select(Payment).where(Payment.checkout_session_id == obj["id"])
                                .execution_options(**by_all)).scalar_one_or_none()
+    if obj.get("object") == "payos.payment":  # payOS names its payment link by our order code, the payment's id
+        order_code = obj.get("orderCode")
+        found = session.get(Payment, order_code) if isinstance(order_code, int) and 0 < order_code < 2**31 else None
+        return found if found is not None and found.gateway == GatewayChoice.PAYOS else None
     intent = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
     if intent:
         found = session.execute(select(Payment).where(Payment.payment_intent_id == str(intent))
@@ -191,7 +235,7 @@ def payment_for_event(session: Session, obj: dict[str, Any]) -> Payment | None:
 
 def sync(session: Session, payment: Payment) -> list[str]:
     """Read the payment back from the gateway and move our records to match. Answers what changed."""
-    gw = _gateway()
+    gw = gateway_of(session, payment)
     changes: list[str] = []
     checkout = gw.get_checkout(payment.checkout_session_id) if payment.checkout_session_id else None
     if checkout is not None and checkout.payment_intent:
@@ -247,10 +291,12 @@ def _record_refunds(session: Session, payment: Payment, refunds: list[gateways.R
     return changes
 
 
-def _add_refund(session: Session, payment: Payment, refund_info: gateways.RefundInfo) -> LedgerEntry:
+def _add_refund(session: Session, payment: Payment, refund_info: gateways.RefundInfo,
+                recorded_by: User | None = None) -> LedgerEntry:
     entry = LedgerEntry(org_id=payment.org_id, kind=LedgerKind.REFUND, startup_id=payment.startup_id,
                         amount=-refund_info.amount, currency=payment.currency, booking_id=payment.booking_id,
-                        payment_id=payment.id, reference=f"refund:{refund_info.id}")
+                        payment_id=payment.id, reference=f"refund:{refund_info.id}",
+                        recorded_by_id=recorded_by.id if recorded_by else None)
     session.add(entry)
     payment.amount_refunded = min(payment.amount, payment.amount_refunded + refund_info.amount)
     payment.status = PaymentStatus.REFUNDED if payment.amount_refunded >= payment.amount \
@@ -266,12 +312,16 @@ def refund(session: Session, payment: Payment) -> LedgerEntry | None:
     """Give back what is left of a payment, once: a second call finds nothing left and asks nothing."""
     if not payment.is_settled or not payment.payment_intent_id:
         raise DomainError(_("Only a paid payment can be refunded."), code="not_refundable", status=409)
-    left = payment.amount - payment.amount_refunded
+    left = payment.amount - payment.amount_refunded - payment.refund_owed
     if left <= 0:
         return None
     try:
-        refund_info = _gateway().refund(payment.payment_intent_id, left,
-                                        idempotency_key=f"refund-{payment.id}-{payment.amount_refunded}")
+        refund_info = gateway_of(session, payment).refund(
+            payment.payment_intent_id, left, idempotency_key=f"refund-{payment.id}-{payment.amount_refunded}")
+    except RefundNotSupported:  # payOS: the money goes back by bank transfer, which a manager confirms
+        payment.refund_owed += left
+        session.flush()
+        return None
     except gateways.GatewayError as exc:
         raise DomainError(_("The refund could not be made: %(reason)s", reason=str(exc)), code="refund_failed",
                           status=502) from exc
@@ -279,6 +329,17 @@ def refund(session: Session, payment: Payment) -> LedgerEntry | None:
                        .execution_options(all_orgs=True)).first():  # references are unique across organisations
         return None
     return _add_refund(session, payment, refund_info)
+
+
+def confirm_refund_sent(session: Session, payment: Payment, user: User) -> LedgerEntry | None:
+    """A manager confirms the bank transfer that gave back what payOS could not refund: it is recorded in
+    the ledger with who confirmed it, once (a second confirmation finds nothing owed)."""
+    session.refresh(payment, with_for_update=True)  # two managers confirming at once record it once
+    if payment.refund_owed <= 0:
+        return None
+    owed, payment.refund_owed = payment.refund_owed, 0
+    transfer = gateways.RefundInfo(f"transfer-{payment.id}-{payment.amount_refunded}", owed, "succeeded")
+    return _add_refund(session, payment, transfer, recorded_by=user)
 
 
 def on_booking_cancelled(booking: Booking, *, session: Session, in_policy: bool, **_kw: Any) -> None:
@@ -296,6 +357,11 @@ def on_booking_cancelled(booking: Booking, *, session: Session, in_policy: bool,
                                 "later."), code="refund_failed", status=502) from exc
     elif payment.status == PaymentStatus.PENDING:
         payment.status = PaymentStatus.EXPIRED
+        if payment.gateway == GatewayChoice.PAYOS and payment.checkout_session_id:  # no transfer can arrive late
+            try:
+                gateway_of(session, payment).cancel_checkout(payment.checkout_session_id)
+            except (gateways.GatewayError, DomainError) as exc:  # the late payment is then refunded or flagged
+                current_app.logger.warning("payment %s: the payOS link could not be cancelled: %s", payment.id, exc)
 
 
 def on_refund_requested(payment: Payment, *, session: Session, **_kw: Any) -> LedgerEntry | None:
