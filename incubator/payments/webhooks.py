@@ -30,9 +30,9 @@ from incubator.payments.models import WebhookEvent
 
 bp = Blueprint("payments_hooks", __name__)
 
-HANDLED = {"payos.payment", "checkout.session.completed", "checkout.session.expired", "checkout.session.async_payment_succeeded",
-           "checkout.session.async_payment_failed", "payment_intent.payment_failed", "payment_intent.succeeded",
-           "charge.refunded", "charge.refund.updated"}
+HANDLED = {"payos.payment", "checkout.session.completed", "checkout.session.expired",
+           "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed",
+           "payment_intent.payment_failed", "payment_intent.succeeded", "charge.refunded", "charge.refund.updated"}
 
 
 @bp.route("/stripe/webhook", methods=["POST"])
