@@ -253,3 +253,32 @@ def test_a_manager_refund_of_a_payos_payment_is_owed_not_lost(client, session, s
     assert (again.get_json()["refund_owed"], again.get_json()["amount_refunded"]) == (150_000, 0)  # not owed twice
     confirmed = pay_api(on_payos.manager, "POST", f"/payments/{body['payment_id']}/refund-sent")
     assert (confirmed.get_json()["refund_owed"], confirmed.get_json()["status"]) == (0, "refunded")
+
+
+def test_the_demo_runs_on_payos(app, client, session, pay_api, payos_fake, monkeypatch):
+    """The demo's second organisation takes payOS; with PAYMENT_GATEWAY=payos (``make run``), the demo
+    founder of bbi, which has not chosen, pays a room on the fake payOS page too."""
+    from incubator.accounts.models import User
+    from incubator.booking.models import Resource
+    from incubator.orgs.models import Organisation
+    from incubator.payments import services
+    from incubator.payments.models import PaymentAccount
+
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    accounts = {slug: session.scalar(select(PaymentAccount).join(Organisation, Organisation.id == PaymentAccount.org_id)
+                                     .where(Organisation.slug == slug).execution_options(all_orgs=True))
+                for slug in ("bbi", "tdmu")}
+    with app.test_request_context():
+        assert {slug: services.chosen_gateway(a) for slug, a in accounts.items()} == {"bbi": "stripe", "tdmu": "payos"}
+        monkeypatch.setitem(app.config, "PAYMENT_GATEWAY", "payos")
+        assert services.chosen_gateway(accounts["bbi"]) == "payos"
+    assert accounts["tdmu"].bank_bin == "970436" and accounts["tdmu"].bank_account
+    founder = session.scalar(select(User).where(User.email == "founder@bbi.example.com"))
+    room = session.scalar(select(Resource).where(Resource.name == "Meeting room Sài Gòn")
+                          .execution_options(all_orgs=True))
+    booking = book_room(pay_api, founder, room, hour=15, minutes=60)
+    checkout = pay_api(founder, "POST", f"/bookings/{booking['id']}/checkout").get_json()
+    assert "/payments/test-payos/" in checkout["checkout_url"]
+    payos_fake.pay(checkout["session_id"])
+    assert deliver_payos(client, payos_fake)[0].get_json()["changes"] == ["paid"]
+    assert session.scalar(select(Booking.status).where(Booking.id == booking["id"])) == BookingStatus.CONFIRMED
