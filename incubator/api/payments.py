@@ -40,7 +40,7 @@ class PaymentOut(Schema):
     amount_refunded = fields.Integer(required=True)
     refund_owed = fields.Integer(required=True, metadata={
         "description": "A refund the gateway cannot make (payOS), owed by bank transfer until a manager confirms it"})
-    gateway = fields.String(required=True, metadata={"description": "stripe | payos"})
+    gateway = fields.String(required=True, metadata={"description": "stripe | payos | transfer"})
     currency = fields.String(required=True)
     status = fields.String(required=True, metadata={
         "description": "pending | paid | expired | partially_refunded | refunded"})
@@ -161,8 +161,10 @@ def put_payment_account(data: dict[str, Any]) -> Any:
 
 
 class PaymentGatewayIn(Schema):
-    gateway = fields.String(required=True, validate=validate.OneOf(["", "stripe", "payos"]), metadata={
-        "description": "`stripe`, `payos`, or empty for the platform's default (`PAYMENT_GATEWAY`)"})
+    gateway = fields.String(required=True, validate=validate.OneOf(["", "stripe", "payos", "transfer"]),
+                            metadata={"description": "`stripe`, `payos`, `transfer` (plain bank transfer to the "
+                                      "bank account, marked received by a manager), or empty for the platform's "
+                                      "default (`PAYMENT_GATEWAY`)"})
     payos_client_id = fields.String(load_default="", validate=validate.Length(max=64))
     payos_api_key = fields.String(load_default="", load_only=True, validate=validate.Length(max=200), metadata={
         "description": "Stored encrypted, never answered back; blank keeps the stored one"})
@@ -205,4 +207,16 @@ def refund_sent(payment_id: int) -> Any:
     the ledger with who confirmed it, once (a second call changes nothing)."""
     payment = refundable_or_404(payment_id)
     services.confirm_refund_sent(db.session, payment, current_user)
+    return payment
+
+
+@bp.route("/payments/<int:payment_id>/received", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+@bp.response(200, PaymentOut)
+@error_responses(bp, NOT_FOUND, MANAGERS, (409, "`not_a_transfer`: the payment goes through a gateway"))
+def mark_received(payment_id: int) -> Any:
+    """Mark a bank transfer's money received (an organisation with no gateway): recorded in the ledger
+    with who did it, once (a second call changes nothing)."""
+    payment = refundable_or_404(payment_id)
+    services.mark_received(db.session, payment, current_user)
     return payment

@@ -15,7 +15,6 @@ from incubator.ledger.models import LedgerEntry, LedgerKind, Payment, PaymentSta
 from incubator.orgs.models import Organisation
 from incubator.payments.models import GatewayChoice, PaymentAccount
 
-
 PAYOS_ORGS = {"tdmu"}
 PAYOS_DEMO = {"gateway": GatewayChoice.PAYOS, "bank_bin": "970436", "bank_account": "0271000123456",
               "bank_account_name": "TRUONG DAI HOC THU DAU MOT"}

@@ -17,8 +17,10 @@ class ConnectAccountForm(FlaskForm):
 
 
 class GatewayForm(FlaskForm):
-    gateway = SelectField(choices=lambda: [SelectChoice("", _l("The platform's default")),
-                                           SelectChoice("stripe", "Stripe"), SelectChoice("payos", "payOS (VietQR)")],
+    gateway = SelectField(choices=lambda: [
+        SelectChoice("", _l("The platform's default")), SelectChoice("stripe", "Stripe"),
+        SelectChoice("payos", "payOS (VietQR)"),
+        SelectChoice("transfer", _l("Bank transfer (VietQR), marked received by hand"))],
                           validate_choice=False, default="")
     payos_client_id = StringField(default="")
     payos_api_key = PasswordField(default="")  # never shown again: left blank, the stored one stays

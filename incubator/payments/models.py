@@ -19,6 +19,7 @@ class GatewayChoice(StrEnum):
     DEFAULT = ""  # the platform's PAYMENT_GATEWAY
     STRIPE = "stripe"
     PAYOS = "payos"
+    TRANSFER = "transfer"  # no gateway: the organisation's VietQR code, marked received by a manager
 
 
 class PaymentAccount(OrgScoped, Base):

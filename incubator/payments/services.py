@@ -37,6 +37,7 @@ from incubator.payments import credentials, tasks
 from incubator.payments import gateway as gateways
 from incubator.payments.models import GatewayChoice, PaymentAccount
 from incubator.payments.payos import FakePayOS, PayOSGateway, RefundNotSupported
+from incubator.payments.transfer import TransferGateway
 from incubator.webhooks.services import emit_for
 
 GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, for a late webhook
@@ -64,19 +65,10 @@ def connect_account(session: Session, org: Organisation, account_id: str) -> Pay
     return account
 
 
-def configure_gateway(session: Session, org: Organisation, *, gateway: str, payos_client_id: str = "",
-                      payos_api_key: str = "", payos_checksum_key: str = "", bank_bin: str = "", bank_account: str = "",
-                      bank_account_name: str = "") -> PaymentAccount:
-    """The organisation's gateway and its payOS channel, from the payments page or the API. The payOS
-    credentials are replaced only when all three are given (blank: the stored ones stay), are stored
-    encrypted and are never answered back. Every field's error is told at once; nothing is half-saved."""
-    values = {"payos_client_id": payos_client_id.strip(), "payos_api_key": payos_api_key.strip(),
-              "payos_checksum_key": payos_checksum_key.strip(), "bank_bin": bank_bin.strip(),
-              "bank_account": bank_account.strip().replace(" ", ""), "bank_account_name": bank_account_name.strip()}
+def _gateway_errors(gateway: str, values: dict[str, str], given: list[str]) -> dict[str, str]:
     errors: dict[str, str] = {}
     if gateway not in {choice.value for choice in GatewayChoice}:
-        errors["gateway"] = _("Choose Stripe, payOS or the platform's default.")
-    given = [name for name in ("payos_client_id", "payos_api_key", "payos_checksum_key") if values[name]]
+        errors["gateway"] = _("Choose Stripe, payOS, bank transfer or the platform's default.")
     if given and len(given) < 3:
         for name in {"payos_client_id", "payos_api_key", "payos_checksum_key"} - set(given):
             errors[name] = _("Enter the client id, the API key and the checksum key together.")
@@ -88,8 +80,24 @@ def configure_gateway(session: Session, org: Organisation, *, gateway: str, payo
         errors["bank_bin"] = _("A bank's NAPAS BIN has 6 digits, e.g. 970436.")
     if values["bank_account"] and not re.fullmatch(r"[0-9A-Za-z]{1,19}", values["bank_account"]):
         errors["bank_account"] = _("An account number has at most 19 letters and digits.")
+    if gateway == GatewayChoice.TRANSFER and not values["bank_account"]:
+        errors["bank_account"] = _("Enter the bank account that receives the transfers.")
     if bool(values["bank_bin"]) != bool(values["bank_account"]):
         errors["bank_account" if values["bank_bin"] else "bank_bin"] = _("Enter the bank and the account together.")
+    return errors
+
+
+def configure_gateway(session: Session, org: Organisation, *, gateway: str, payos_client_id: str = "",
+                      payos_api_key: str = "", payos_checksum_key: str = "", bank_bin: str = "", bank_account: str = "",
+                      bank_account_name: str = "") -> PaymentAccount:
+    """The organisation's gateway and its payOS channel, from the payments page or the API. The payOS
+    credentials are replaced only when all three are given (blank: the stored ones stay), are stored
+    encrypted and are never answered back. Every field's error is told at once; nothing is half-saved."""
+    values = {"payos_client_id": payos_client_id.strip(), "payos_api_key": payos_api_key.strip(),
+              "payos_checksum_key": payos_checksum_key.strip(), "bank_bin": bank_bin.strip(),
+              "bank_account": bank_account.strip().replace(" ", ""), "bank_account_name": bank_account_name.strip()}
+    given = [name for name in ("payos_client_id", "payos_api_key", "payos_checksum_key") if values[name]]
+    errors = _gateway_errors(gateway, values, given)
     if errors:
         raise DomainError(next(iter(errors.values())), code="invalid_gateway", fields=errors)
     account = account_for(session, org)
@@ -133,6 +141,8 @@ TEST_BANK = ("970436", "0000000000", "TAI KHOAN THU NGHIEM")
 def gateway_for(account: PaymentAccount | None, name: str) -> gateways.Gateway:
     """The gateway that takes (or took) a payment: the platform's Stripe, or the organisation's payOS
     with its own credentials, or the fake payOS outside production when it has entered none."""
+    if name == GatewayChoice.TRANSFER:
+        return TransferGateway()
     if name != GatewayChoice.PAYOS:
         return _gateway()
     if account is not None and account.has_payos_credentials:
@@ -222,10 +232,13 @@ def _open_checkout(session: Session, org: Organisation, user: User, *, success_u
     name = chosen_gateway(account)
     if account is None or (name == GatewayChoice.STRIPE and not account.stripe_account_id):
         raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
-    if name == GatewayChoice.PAYOS and fields["currency"] != "VND":
+    if name in (GatewayChoice.PAYOS, GatewayChoice.TRANSFER) and fields["currency"] != "VND":
         raise DomainError(_("payOS takes payments in VND only."), code="currency_not_supported", status=409)
+    if name == GatewayChoice.TRANSFER and not account.bank_account:
+        raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
     destination = account.stripe_account_id if name == GatewayChoice.STRIPE else \
-        f"payos:{account.payos_client_id or 'test'}"[:64]
+        f"payos:{account.payos_client_id or 'test'}"[:64] if name == GatewayChoice.PAYOS else \
+        f"bank:{account.bank_bin}:{account.bank_account}"
     expires = now + timedelta(minutes=current_app.config["CHECKOUT_MINUTES"] + 1)
     payment = Payment(org_id=org.id, user_id=user.id, platform_fee=platform_fee(fields["amount"]), gateway=name,
                       destination_account=destination, expires_at=expires, **fields)
@@ -308,11 +321,12 @@ def sync(session: Session, payment: Payment) -> list[str]:
 WEBHOOK_FIELDS = ("purpose", "booking_id", "application_id", "startup_id", "amount", "currency", "status")
 
 
-def _mark_paid(session: Session, payment: Payment, amount: int) -> None:
+def _mark_paid(session: Session, payment: Payment, amount: int, recorded_by: User | None = None) -> None:
     payment.status, payment.paid_at, payment.failure_message = PaymentStatus.PAID, utcnow(), ""
     entry = LedgerEntry(org_id=payment.org_id, kind=LedgerKind.PAYMENT, startup_id=payment.startup_id,
                         amount=amount, currency=payment.currency, booking_id=payment.booking_id,
-                        payment_id=payment.id, reference=f"payment:{payment.payment_intent_id}")
+                        payment_id=payment.id, reference=f"payment:{payment.payment_intent_id}",
+                        recorded_by_id=recorded_by.id if recorded_by else None)
     session.add(entry)
     session.flush()
     tasks.send_receipt(session, entry)
@@ -372,6 +386,20 @@ def refund(session: Session, payment: Payment) -> LedgerEntry | None:
                        .execution_options(all_orgs=True)).first():  # references are unique across organisations
         return None
     return _add_refund(session, payment, refund_info)
+
+
+def mark_received(session: Session, payment: Payment, user: User) -> bool:
+    """A manager saw a bank transfer's money arrive (the organisation takes no gateway): the payment is
+    paid, in the ledger with who recorded it, once. A transfer that came after its hold was released
+    is settled all the same, and booking asks for its refund (owed, by bank transfer)."""
+    session.refresh(payment, with_for_update=True)  # two managers marking at once record it once
+    if payment.gateway != GatewayChoice.TRANSFER:
+        raise Conflict(_("Only a bank transfer is marked received by hand."), code="not_a_transfer")
+    if payment.is_settled:
+        return False
+    payment.payment_intent_id = f"transfer_{payment.id}"
+    _mark_paid(session, payment, payment.amount, recorded_by=user)
+    return True
 
 
 def confirm_refund_sent(session: Session, payment: Payment, user: User) -> LedgerEntry | None:

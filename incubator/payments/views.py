@@ -170,6 +170,37 @@ def configure_gateway() -> Any:
     return redirect(url_for("payments.report"))
 
 
+@bp.route("/payments/<int:payment_id>/transfer")
+@signed_in  # as the payment's page
+def transfer(payment_id: int) -> Any:
+    """Pay by plain bank transfer: the organisation's VietQR code for this amount and reference."""
+    from incubator.payments import vietqr
+    from incubator.payments.payos import reference
+
+    payment = payment_or_404(payment_id)
+    account = services.account_for(db.session, payment.org_id)
+    if payment.gateway != "transfer" or account is None or not account.bank_account:
+        abort(404)
+    code = vietqr.payload(bank_bin=account.bank_bin, account=account.bank_account, amount=payment.amount,
+                          reference=reference(payment.id))
+    return render_template("payments/transfer.html", payment=payment, account=account, qr=vietqr.svg_data_uri(code),
+                           reference=reference(payment.id))
+
+
+@bp.route("/manage/payments/<int:payment_id>/received", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+def mark_received(payment_id: int) -> Any:
+    """A manager saw the bank transfer arrive: the payment is recorded, with who did it."""
+    payment = refundable_or_404(payment_id)
+    if CSRFOnlyForm().validate_on_submit():
+        with attempt(flash_error=True) as outcome:
+            done = services.mark_received(db.session, payment, current_user)
+        if outcome.ok:
+            flash(_("The transfer is recorded as received.") if done else _("This payment was already received."),
+                  "success")
+    return redirect(url_for("payments.report"))
+
+
 @bp.route("/manage/payments/<int:payment_id>/refund-sent", methods=["POST"])
 @require(Permission.MANAGE_PAYMENTS)
 def refund_sent(payment_id: int) -> Any:

@@ -79,6 +79,8 @@ def doors() -> list[Door]:
                                                                          "bank_account": "0123456789"}),
              ("POST", "/manage/payments/gateway", {"gateway": "payos", "bank_bin": "970436",
                                                    "bank_account": "0123456789"}), manage),
+        Door("mark a bank transfer received", ("POST", "/payments/{payment_id}/received", None),
+             ("POST", "/manage/payments/{payment_id}/received", {}), manage),
         Door("confirm a refund sent by transfer", ("POST", "/payments/{payment_id}/refund-sent", None),
              ("POST", "/manage/payments/{payment_id}/refund-sent", {}), manage),
     ]

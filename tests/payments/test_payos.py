@@ -282,3 +282,34 @@ def test_the_demo_runs_on_payos(app, client, session, pay_api, payos_fake, monke
     payos_fake.pay(checkout["session_id"])
     assert deliver_payos(client, payos_fake)[0].get_json()["changes"] == ["paid"]
     assert session.scalar(select(Booking.status).where(Booking.id == booking["id"])) == BookingStatus.CONFIRMED
+
+
+def test_plain_bank_transfer_marked_received_by_a_manager(client, session, sign_in, pay_api, world, fablab):
+    """No gateway at all: the founder is shown the organisation's VietQR code; a manager marks the money
+    received, once, and the ledger says who did it."""
+    from incubator.payments.models import PaymentAccount
+
+    session.add(PaymentAccount(org_id=world.org.id, gateway="transfer", bank_bin="970418",
+                               bank_account="31410001234567", bank_account_name="CONG TY BBI"))
+    session.flush()
+    booking_id, body = _checkout(pay_api, world, fablab)
+    assert body["checkout_url"].endswith(f"/o/bbi/payments/{body['payment_id']}/transfer")
+    sign_in(world.founder)
+    page = client.get(body["checkout_url"]).get_data(as_text=True)
+    assert 'data-testid="vietqr"' in page and f"INC{body['payment_id']}" in page and "31410001234567" in page
+    assert pay_api(world.founder, "POST", f"/payments/{body['payment_id']}/received").status_code in (403, 404)
+    first = pay_api(world.manager, "POST", f"/payments/{body['payment_id']}/received")
+    again = pay_api(world.manager, "POST", f"/payments/{body['payment_id']}/received")
+    assert first.status_code == again.status_code == 200 and again.get_json()["status"] == "paid"
+    assert session.scalar(select(Booking.status).where(Booking.id == booking_id)) == BookingStatus.CONFIRMED
+    rows = _money_rows(session)
+    assert [(r.amount, r.recorded_by_id, r.reference) for r in rows] == [
+        (150_000, world.manager.id, f"payment:transfer_{body['payment_id']}")]
+    # A refund goes back by bank transfer too: owed, then confirmed.
+    assert pay_api(world.manager, "POST", f"/payments/{body['payment_id']}/refund").get_json()["refund_owed"] == 150_000
+
+
+def test_a_gateway_payment_cannot_be_marked_received_by_hand(pay_api, on_payos, fablab, payos_fake):
+    _booking_id, body = _checkout(pay_api, on_payos, fablab)
+    answer = pay_api(on_payos.manager, "POST", f"/payments/{body['payment_id']}/received")
+    assert answer.status_code == 409 and answer.get_json()["code"] == "not_a_transfer"
