@@ -191,3 +191,23 @@ def test_a_retried_order_code_reads_the_link_back(app, payos_server):
     assert payos_server.requests[0][2]["returnUrl"] == "https://app/r?session_id=42"
     gateway.cancel_checkout("42")
     assert gateway.get_checkout("42").status == "expired"
+
+
+def test_production_refuses_payos_without_an_encryption_key(app, monkeypatch):
+    import config
+    from incubator.core.errors import DomainError
+    from incubator.payments import credentials
+
+    settings = {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://db/x", "PAYMENT_GATEWAY": "payos"}
+    with pytest.raises(config.ConfigError, match="PAYMENT_SECRET_KEYS"):
+        config.Production.validate(settings)
+    config.Production.validate({**settings, "PAYMENT_SECRET_KEYS": "k"})  # accepted with a key
+    with app.app_context():
+        monkeypatch.setitem(app.config, "ENV_NAME", "production")
+        with pytest.raises(DomainError) as refused:
+            credentials.encrypt(API_KEY)  # a platform with Stripe as default stores no payOS keys without one
+        assert refused.value.code == "no_encryption_key"
+        from cryptography.fernet import Fernet
+
+        monkeypatch.setitem(app.config, "PAYMENT_SECRET_KEYS", Fernet.generate_key().decode())
+        assert credentials.decrypt(credentials.encrypt(API_KEY)) == API_KEY
