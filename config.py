@@ -123,14 +123,23 @@ class Config:
     MATCHING_JOB_MIN_PAIRS = _env_int("MATCHING_JOB_MIN_PAIRS", 500_000)
 
     # Payments: Stripe when STRIPE_SECRET_KEY is set; in development and tests a fake with a test-payment page
-    PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY")  # stripe | fake; unset: stripe with a key, else fake outside production
+    # stripe | payos | fake; unset: stripe with a key, else fake outside production. payos: organisations that
+    # have not chosen use payOS (VietQR); Stripe stays configured as unset for those that chose it.
+    PAYMENT_GATEWAY = _env("PAYMENT_GATEWAY")
     STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = _env("STRIPE_API_BASE")  # only to point the client at a test server
     PLATFORM_FEE_PERCENT = _env("PLATFORM_FEE_PERCENT", "0")  # kept by the platform from each payment
     CHECKOUT_MINUTES = _env_int("CHECKOUT_MINUTES", 30)  # Stripe's shortest session; the slot is held as long
     FAKE_STRIPE_STATE_FILE = _env("FAKE_STRIPE_STATE_FILE", str(INSTANCE_DIR / "fake-stripe.json"))
-    FAKE_STRIPE_DELIVERY = "http"  # the fake posts its webhooks to PUBLIC_URL (tests: an outbox)
+    FAKE_STRIPE_DELIVERY = "http"  # the fakes post their webhooks to PUBLIC_URL (tests: an outbox)
+    PAYOS_API_BASE = _env("PAYOS_API_BASE")  # only to point the payOS client at a test server
+    # Without an organisation's payOS credentials, outside production, a fake payOS signs with this key
+    PAYOS_FAKE_CHECKSUM_KEY = _env("PAYOS_FAKE_CHECKSUM_KEY", "payos-development-checksum-key")
+    FAKE_PAYOS_STATE_FILE = _env("FAKE_PAYOS_STATE_FILE", str(INSTANCE_DIR / "fake-payos.json"))
+    # Comma-separated Fernet keys that encrypt the organisations' payOS credentials (the first encrypts, all
+    # decrypt). Unset: a key derived from SECRET_KEY, refused in production when payOS is the default.
+    PAYMENT_SECRET_KEYS = _env("PAYMENT_SECRET_KEYS")
 
     # Outbound webhooks: each delivery waits at most this long for the endpoint's answer
     WEBHOOK_TIMEOUT_SECONDS = float(_env("WEBHOOK_TIMEOUT_SECONDS", "5") or 5)
@@ -209,6 +218,7 @@ class Testing(Config):
     STRIPE_WEBHOOK_SECRET = "whsec_test_secret"  # noqa: S105 (tests only)
     FAKE_STRIPE_STATE_FILE = None
     FAKE_STRIPE_DELIVERY = "outbox"
+    FAKE_PAYOS_STATE_FILE = None
     STORAGE_URL = None  # a folder under the test instance; tests that want a bucket say so
     STORAGE_REDIRECT = False
     LOG_JSON = False
@@ -245,6 +255,9 @@ class Production(Config):
             raise ConfigError(f"REDIS_URL must be redis://, rediss:// or unix://, got {config['REDIS_URL']!r}")
         if config.get("METRICS_TOKEN") and len(config["METRICS_TOKEN"]) < 16:
             raise ConfigError("METRICS_TOKEN must be at least 16 characters (or unset: /metrics is off)")
+        if config.get("PAYMENT_GATEWAY") == "payos" and not config.get("PAYMENT_SECRET_KEYS"):
+            raise ConfigError("PAYMENT_SECRET_KEYS is needed with PAYMENT_GATEWAY=payos: it encrypts the "
+                              "organisations' payOS credentials")
 
 
 CONFIGS = {"development": Development, "testing": Testing, "production": Production}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g
+from flask_login import current_user
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -26,7 +27,8 @@ NOT_FOUND = (404, "Not found, or not visible to the caller")
 
 class CheckoutOut(Schema):
     checkout_url = fields.String(required=True, metadata={"description": "Send the customer here to pay"})
-    session_id = fields.String(required=True, metadata={"description": "The Stripe Checkout Session id"})
+    session_id = fields.String(required=True, metadata={
+        "description": "The gateway's id of the checkout: a Stripe Checkout Session id, or a payOS order code"})
     payment_id = fields.Integer(required=True)
 
 
@@ -36,6 +38,9 @@ class PaymentOut(Schema):
     application_id = fields.Integer(allow_none=True, metadata={"description": "The application whose fee it pays"})
     amount = fields.Integer(required=True, metadata={"description": "Minor currency units (VND has none)"})
     amount_refunded = fields.Integer(required=True)
+    refund_owed = fields.Integer(required=True, metadata={
+        "description": "A refund the gateway cannot make (payOS), owed by bank transfer until a manager confirms it"})
+    gateway = fields.String(required=True, metadata={"description": "stripe | payos | transfer"})
     currency = fields.String(required=True)
     status = fields.String(required=True, metadata={
         "description": "pending | paid | expired | partially_refunded | refunded"})
@@ -153,3 +158,65 @@ def get_payment_account() -> Any:
 def put_payment_account(data: dict[str, Any]) -> Any:
     """Connect (or replace) the organisation's Stripe account, as the payments page does."""
     return services.connect_account(db.session, g.org, data["stripe_account_id"])
+
+
+class PaymentGatewayIn(Schema):
+    gateway = fields.String(required=True, validate=validate.OneOf(["", "stripe", "payos", "transfer"]),
+                            metadata={"description": "`stripe`, `payos`, `transfer` (plain bank transfer to the "
+                                      "bank account, marked received by a manager), or empty for the platform's "
+                                      "default (`PAYMENT_GATEWAY`)"})
+    payos_client_id = fields.String(load_default="", validate=validate.Length(max=64))
+    payos_api_key = fields.String(load_default="", load_only=True, validate=validate.Length(max=200), metadata={
+        "description": "Stored encrypted, never answered back; blank keeps the stored one"})
+    payos_checksum_key = fields.String(load_default="", load_only=True, validate=validate.Length(max=200))
+    bank_bin = fields.String(load_default="", metadata={"description": "The bank's NAPAS BIN (6 digits)",
+                                                        "example": "970436"})
+    bank_account = fields.String(load_default="", validate=validate.Length(max=40))
+    bank_account_name = fields.String(load_default="", validate=validate.Length(max=100))
+
+
+class PaymentGatewayOut(Schema):
+    gateway = fields.String(required=True, metadata={"description": "What the organisation chose (empty: default)"})
+    effective = fields.String(required=True, metadata={"description": "The gateway its checkouts use"})
+    payos_client_id = fields.String(required=True)
+    has_payos_credentials = fields.Boolean(required=True)
+    bank_bin = fields.String(required=True)
+    bank_account = fields.String(required=True)
+    bank_account_name = fields.String(required=True)
+
+
+@bp.route("/payment-gateway", methods=["PUT"])
+@require(Permission.MANAGE_PAYMENTS)
+@bp.arguments(PaymentGatewayIn)
+@bp.response(200, PaymentGatewayOut)
+@error_responses(bp, NOT_FOUND, MANAGERS, (422, "`invalid_gateway`: see `fields`"))
+def put_payment_gateway(data: dict[str, Any]) -> Any:
+    """Choose the organisation's gateway and enter its payOS credentials and bank account, as the
+    payments page does. The keys are stored encrypted and never answered back."""
+    account = services.configure_gateway(db.session, g.org, **data)
+    return {**{name: getattr(account, name) for name in PaymentGatewayOut().fields if hasattr(account, name)},
+            "gateway": str(account.gateway), "effective": services.chosen_gateway(account)}
+
+
+@bp.route("/payments/<int:payment_id>/refund-sent", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+@bp.response(200, PaymentOut)
+@error_responses(bp, NOT_FOUND, MANAGERS)
+def refund_sent(payment_id: int) -> Any:
+    """Confirm the bank transfer that gave back a refund the gateway could not make (payOS): recorded in
+    the ledger with who confirmed it, once (a second call changes nothing)."""
+    payment = refundable_or_404(payment_id)
+    services.confirm_refund_sent(db.session, payment, current_user)
+    return payment
+
+
+@bp.route("/payments/<int:payment_id>/received", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+@bp.response(200, PaymentOut)
+@error_responses(bp, NOT_FOUND, MANAGERS, (409, "`not_a_transfer`: the payment goes through a gateway"))
+def mark_received(payment_id: int) -> Any:
+    """Mark a bank transfer's money received (an organisation with no gateway): recorded in the ledger
+    with who did it, once (a second call changes nothing)."""
+    payment = refundable_or_404(payment_id)
+    services.mark_received(db.session, payment, current_user)
+    return payment

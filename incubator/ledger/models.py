@@ -65,6 +65,9 @@ class Payment(OrgScoped, Base):
     amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[PaymentStatus] = mapped_column(String(20), default=PaymentStatus.PENDING)
     destination_account: Mapped[str] = mapped_column(String(64))
+    gateway: Mapped[str] = mapped_column(String(10), default="stripe", server_default="stripe")  # stripe | payos
+    # A refund the gateway cannot make (payOS): owed, paid by bank transfer, then confirmed by a manager
+    refund_owed: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
     checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     checkout_url: Mapped[str | None] = mapped_column(String(1000))
@@ -108,6 +111,7 @@ class LedgerEntry(OrgScoped, Base):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     reference: Mapped[str | None] = mapped_column(String(255), unique=True)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # a manager's hand
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     payment: Mapped[Payment | None] = relationship()

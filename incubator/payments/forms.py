@@ -1,13 +1,30 @@
 """The payments pages' forms (Flask-WTF): what each page posts, with its CSRF check.
 
-The Stripe account id is taken as typed; ``services.connect_account`` checks it and words the error."""
+The Stripe account id and the gateway's settings are taken as typed; ``services.connect_account`` and
+``services.configure_gateway`` check them and word the errors (the API shares them)."""
 
 from __future__ import annotations
 
-from wtforms import StringField
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from incubator.core.forms import FlaskForm
 
 
 class ConnectAccountForm(FlaskForm):
     stripe_account_id = StringField(default="")
+
+
+class GatewayForm(FlaskForm):
+    gateway = SelectField(choices=lambda: [
+        SelectChoice("", _l("The platform's default")), SelectChoice("stripe", "Stripe"),
+        SelectChoice("payos", "payOS (VietQR)"),
+        SelectChoice("transfer", _l("Bank transfer (VietQR), marked received by hand"))],
+                          validate_choice=False, default="")
+    payos_client_id = StringField(default="")
+    payos_api_key = PasswordField(default="")  # never shown again: left blank, the stored one stays
+    payos_checksum_key = PasswordField(default="")
+    bank_bin = StringField(default="")
+    bank_account = StringField(default="")
+    bank_account_name = StringField(default="")

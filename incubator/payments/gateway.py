@@ -1,4 +1,5 @@
-"""The payment gateway: a small interface, Stripe behind it, and a fake for development and tests.
+"""The payment gateway: a small interface, Stripe behind it, and a fake for development and tests
+(payOS, the second implementation, is in ``payments.payos``).
 
 Only what the payments domain needs: open a Checkout Session, read a session and its payment back
 (webhooks never trust their payload), and refund. Payments go to the organisation's connected
@@ -64,6 +65,8 @@ class Gateway(Protocol):
 
     def refund(self, payment_intent_id: str, amount: int, idempotency_key: str) -> RefundInfo: ...
 
+    def cancel_checkout(self, session_id: str) -> None: ...
+
 
 # -- Stripe ------------------------------------------------------------------------------------------
 
@@ -113,6 +116,9 @@ class StripeGateway:
         return self._call(lambda: self.client.v1.refunds.create(params=params,
                                                                  options={"idempotency_key": idempotency_key}),
                           lambda r: RefundInfo(r["id"], int(r["amount"]), r["status"]))
+
+    def cancel_checkout(self, session_id: str) -> None:
+        self._call(lambda: self.client.v1.checkout.sessions.expire(session_id), lambda session: None)
 
     @staticmethod
     def _call(request: Any, convert: Any) -> Any:
@@ -254,6 +260,11 @@ class FakeGateway:
         self.emit("checkout.session.expired", self._event_object(data))
         return self._as_session(data)
 
+    def cancel_checkout(self, session_id: str) -> None:
+        self.calls.append("cancel_checkout")
+        if session_id in self.sessions:
+            self.expire(session_id)
+
     def raw(self, session_id: str) -> dict[str, Any] | None:
         return self.sessions.get(session_id)
 
@@ -284,11 +295,12 @@ class FakeGateway:
 
 
 def init_app(app: Flask) -> None:
+    """The platform's Stripe gateway (or its fake), and, outside production, the fake payOS that stands in
+    for organisations that chose payOS without entering credentials (``payments.payos``)."""
     choice = app.config.get("PAYMENT_GATEWAY")
-    if choice is None:
-        choice = "stripe" if app.config.get("STRIPE_SECRET_KEY") else ("fake" if app.debug or app.testing
-                                                                        or app.config["ENV_NAME"] == "development"
-                                                                        else "")
+    development = app.debug or app.testing or app.config["ENV_NAME"] == "development"
+    if choice in (None, "payos"):  # payOS is chosen per organisation; Stripe stays as configured
+        choice = "stripe" if app.config.get("STRIPE_SECRET_KEY") else ("fake" if development else "")
     gateway: Gateway | None = None
     if choice == "stripe":
         gateway = StripeGateway(app.config["STRIPE_SECRET_KEY"], app.config.get("STRIPE_API_BASE"))
@@ -297,7 +309,15 @@ def init_app(app: Flask) -> None:
 
         gateway = FakeGateway(app.config.get("FAKE_STRIPE_STATE_FILE"), emit=fake_emitter(app))
     app.extensions["payment_gateway"] = gateway
+    if app.config["ENV_NAME"] != "production":
+        from incubator.payments.payos import FakePayOSStore
+        from incubator.payments.webhooks import payos_fake_emitter
+
+        app.extensions["payos_fake"] = FakePayOSStore(app.config["PAYOS_FAKE_CHECKSUM_KEY"],
+                                                      app.config.get("FAKE_PAYOS_STATE_FILE"),
+                                                      emit=payos_fake_emitter(app))
 
 
 def gateway() -> Gateway | None:
+    """The platform's Stripe gateway (or its fake): ``services.gateway_for`` answers an organisation's."""
     return current_app.extensions.get("payment_gateway")

@@ -9,6 +9,7 @@ impossible, whatever the order or number of deliveries.
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -32,16 +33,19 @@ from incubator.intake.models import Application
 from incubator.ledger import signals
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment, PaymentPurpose, PaymentStatus
 from incubator.orgs.models import Organisation
+from incubator.payments import credentials, tasks
 from incubator.payments import gateway as gateways
-from incubator.payments import tasks
-from incubator.payments.models import PaymentAccount
+from incubator.payments.models import GatewayChoice, PaymentAccount
+from incubator.payments.payos import FakePayOS, PayOSGateway, RefundNotSupported
+from incubator.payments.transfer import TransferGateway
 from incubator.webhooks.services import emit_for
 
 GRACE = timedelta(minutes=5)  # the slot stays held a little past the session, for a late webhook
 
 
-def account_for(session: Session, org: Organisation) -> PaymentAccount | None:
-    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org.id)
+def account_for(session: Session, org: Organisation | int) -> PaymentAccount | None:
+    org_id = org if isinstance(org, int) else org.id
+    return session.execute(select(PaymentAccount).where(PaymentAccount.org_id == org_id)
                            # all_orgs: the owner's account is read while a partner pays for a shared resource
                            .execution_options(all_orgs=True)).scalar_one_or_none()
 
@@ -61,6 +65,56 @@ def connect_account(session: Session, org: Organisation, account_id: str) -> Pay
     return account
 
 
+def _gateway_errors(gateway: str, values: dict[str, str], given: list[str]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if gateway not in {choice.value for choice in GatewayChoice}:
+        errors["gateway"] = _("Choose Stripe, payOS, bank transfer or the platform's default.")
+    if given and len(given) < 3:
+        for name in {"payos_client_id", "payos_api_key", "payos_checksum_key"} - set(given):
+            errors[name] = _("Enter the client id, the API key and the checksum key together.")
+    for name, longest in (("payos_client_id", 64), ("payos_api_key", 200), ("payos_checksum_key", 200),
+                          ("bank_account_name", 100)):
+        if len(values[name]) > longest:
+            errors[name] = _("At most %(count)d characters.", count=longest)
+    if values["bank_bin"] and not re.fullmatch(r"\d{6}", values["bank_bin"]):
+        errors["bank_bin"] = _("A bank's NAPAS BIN has 6 digits, e.g. 970436.")
+    if values["bank_account"] and not re.fullmatch(r"[0-9A-Za-z]{1,19}", values["bank_account"]):
+        errors["bank_account"] = _("An account number has at most 19 letters and digits.")
+    if gateway == GatewayChoice.TRANSFER and not values["bank_account"]:
+        errors["bank_account"] = _("Enter the bank account that receives the transfers.")
+    if bool(values["bank_bin"]) != bool(values["bank_account"]):
+        errors["bank_account" if values["bank_bin"] else "bank_bin"] = _("Enter the bank and the account together.")
+    return errors
+
+
+def configure_gateway(session: Session, org: Organisation, *, gateway: str, payos_client_id: str = "",
+                      payos_api_key: str = "", payos_checksum_key: str = "", bank_bin: str = "", bank_account: str = "",
+                      bank_account_name: str = "") -> PaymentAccount:
+    """The organisation's gateway and its payOS channel, from the payments page or the API. The payOS
+    credentials are replaced only when all three are given (blank: the stored ones stay), are stored
+    encrypted and are never answered back. Every field's error is told at once; nothing is half-saved."""
+    values = {"payos_client_id": payos_client_id.strip(), "payos_api_key": payos_api_key.strip(),
+              "payos_checksum_key": payos_checksum_key.strip(), "bank_bin": bank_bin.strip(),
+              "bank_account": bank_account.strip().replace(" ", ""), "bank_account_name": bank_account_name.strip()}
+    given = [name for name in ("payos_client_id", "payos_api_key", "payos_checksum_key") if values[name]]
+    errors = _gateway_errors(gateway, values, given)
+    if errors:
+        raise DomainError(next(iter(errors.values())), code="invalid_gateway", fields=errors)
+    account = account_for(session, org)
+    if account is None:
+        account = PaymentAccount(org_id=org.id, stripe_account_id="")
+        session.add(account)
+    account.gateway = GatewayChoice(gateway)
+    if given:
+        account.payos_client_id = values["payos_client_id"]
+        account.payos_api_key = credentials.encrypt(values["payos_api_key"])
+        account.payos_checksum_key = credentials.encrypt(values["payos_checksum_key"])
+    account.bank_bin, account.bank_account = values["bank_bin"], values["bank_account"]
+    account.bank_account_name = values["bank_account_name"]
+    session.flush()
+    return account
+
+
 def platform_fee(amount: int) -> int:
     percent = Decimal(str(current_app.config.get("PLATFORM_FEE_PERCENT") or "0"))
     return math.floor(Decimal(amount) * percent / 100)
@@ -71,6 +125,39 @@ def _gateway() -> gateways.Gateway:
     if found is None:
         raise DomainError(_("Online payment is not set up on this platform."), code="payments_disabled", status=503)
     return found
+
+
+def chosen_gateway(account: PaymentAccount | None) -> str:
+    """The organisation's gateway: its own choice, else the platform's ``PAYMENT_GATEWAY=payos``, else Stripe."""
+    if account is not None and account.gateway:
+        return str(account.gateway)
+    return GatewayChoice.PAYOS if current_app.config.get("PAYMENT_GATEWAY") == "payos" else GatewayChoice.STRIPE
+
+
+# A bank account that plainly is not one, for the fake payOS of an organisation that entered none
+TEST_BANK = ("970436", "0000000000", "TAI KHOAN THU NGHIEM")
+
+
+def gateway_for(account: PaymentAccount | None, name: str) -> gateways.Gateway:
+    """The gateway that takes (or took) a payment: the platform's Stripe, or the organisation's payOS
+    with its own credentials, or the fake payOS outside production when it has entered none."""
+    if name == GatewayChoice.TRANSFER:
+        return TransferGateway()
+    if name != GatewayChoice.PAYOS:
+        return _gateway()
+    if account is not None and account.has_payos_credentials:
+        return PayOSGateway(account.payos_client_id, credentials.decrypt(account.payos_api_key),
+                            credentials.decrypt(account.payos_checksum_key),
+                            base_url=current_app.config.get("PAYOS_API_BASE"))
+    store = current_app.extensions.get("payos_fake")
+    if store is None or account is None:
+        raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
+    bank = (account.bank_bin, account.bank_account, account.bank_account_name) if account.bank_account else TEST_BANK
+    return FakePayOS(store, bank_bin=bank[0], account=bank[1], account_name=bank[2])
+
+
+def gateway_of(session: Session, payment: Payment) -> gateways.Gateway:
+    return gateway_for(account_for(session, payment.org_id), payment.gateway)
 
 
 # -- checkout ----------------------------------------------------------------------------------------
@@ -142,16 +229,25 @@ def checkout_application(session: Session, org: Organisation, application: Appli
 def _open_checkout(session: Session, org: Organisation, user: User, *, success_url: Callable[[int], str],
                    cancel_url: str, now: datetime, metadata: dict[str, str], **fields: Any) -> Payment:
     account = account_for(session, org)
-    if account is None:
+    name = chosen_gateway(account)
+    if account is None or (name == GatewayChoice.STRIPE and not account.stripe_account_id):
         raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
+    if name in (GatewayChoice.PAYOS, GatewayChoice.TRANSFER) and fields["currency"] != "VND":
+        raise DomainError(_("payOS takes payments in VND only."), code="currency_not_supported", status=409)
+    if name == GatewayChoice.TRANSFER and not account.bank_account:
+        raise DomainError(_("This organisation does not take online payments yet."), code="no_account", status=409)
+    destination = account.stripe_account_id if name == GatewayChoice.STRIPE else \
+        f"payos:{account.payos_client_id or 'test'}"[:64] if name == GatewayChoice.PAYOS else \
+        f"bank:{account.bank_bin}:{account.bank_account}"
     expires = now + timedelta(minutes=current_app.config["CHECKOUT_MINUTES"] + 1)
-    payment = Payment(org_id=org.id, user_id=user.id, platform_fee=platform_fee(fields["amount"]),
-                      destination_account=account.stripe_account_id, expires_at=expires, **fields)
+    payment = Payment(org_id=org.id, user_id=user.id, platform_fee=platform_fee(fields["amount"]), gateway=name,
+                      destination_account=destination, expires_at=expires, **fields)
     session.add(payment)
     session.flush()  # a unique booking_id turns a second, racing checkout away before the gateway is asked
     try:
-        checkout = _gateway().create_checkout(
-            amount=payment.amount, currency=payment.currency, description=payment.description, metadata=metadata,
+        checkout = gateway_for(account, name).create_checkout(
+            amount=payment.amount, currency=payment.currency, description=payment.description,
+            metadata={**metadata, "payment_id": str(payment.id)},
             success_url=success_url(payment.id), cancel_url=cancel_url, expires_at=int(expires.timestamp()),
             destination=payment.destination_account, application_fee=payment.platform_fee,
             idempotency_key=payment.idempotency_key, customer_email=user.email)
@@ -172,6 +268,10 @@ def payment_for_event(session: Session, obj: dict[str, Any]) -> Payment | None:
     if str(obj.get("id", "")).startswith("cs_"):
         return session.execute(select(Payment).where(Payment.checkout_session_id == obj["id"])
                                .execution_options(**by_all)).scalar_one_or_none()
+    if obj.get("object") == "payos.payment":  # payOS names its payment link by our order code, the payment's id
+        order_code = obj.get("orderCode")
+        found = session.get(Payment, order_code) if isinstance(order_code, int) and 0 < order_code < 2**31 else None
+        return found if found is not None and found.gateway == GatewayChoice.PAYOS else None
     intent = obj.get("id") if obj.get("object") == "payment_intent" else obj.get("payment_intent")
     if intent:
         found = session.execute(select(Payment).where(Payment.payment_intent_id == str(intent))
@@ -191,7 +291,7 @@ def payment_for_event(session: Session, obj: dict[str, Any]) -> Payment | None:
 
 def sync(session: Session, payment: Payment) -> list[str]:
     """Read the payment back from the gateway and move our records to match. Answers what changed."""
-    gw = _gateway()
+    gw = gateway_of(session, payment)
     changes: list[str] = []
     checkout = gw.get_checkout(payment.checkout_session_id) if payment.checkout_session_id else None
     if checkout is not None and checkout.payment_intent:
@@ -221,11 +321,12 @@ def sync(session: Session, payment: Payment) -> list[str]:
 WEBHOOK_FIELDS = ("purpose", "booking_id", "application_id", "startup_id", "amount", "currency", "status")
 
 
-def _mark_paid(session: Session, payment: Payment, amount: int) -> None:
+def _mark_paid(session: Session, payment: Payment, amount: int, recorded_by: User | None = None) -> None:
     payment.status, payment.paid_at, payment.failure_message = PaymentStatus.PAID, utcnow(), ""
     entry = LedgerEntry(org_id=payment.org_id, kind=LedgerKind.PAYMENT, startup_id=payment.startup_id,
                         amount=amount, currency=payment.currency, booking_id=payment.booking_id,
-                        payment_id=payment.id, reference=f"payment:{payment.payment_intent_id}")
+                        payment_id=payment.id, reference=f"payment:{payment.payment_intent_id}",
+                        recorded_by_id=recorded_by.id if recorded_by else None)
     session.add(entry)
     session.flush()
     tasks.send_receipt(session, entry)
@@ -247,10 +348,12 @@ def _record_refunds(session: Session, payment: Payment, refunds: list[gateways.R
     return changes
 
 
-def _add_refund(session: Session, payment: Payment, refund_info: gateways.RefundInfo) -> LedgerEntry:
+def _add_refund(session: Session, payment: Payment, refund_info: gateways.RefundInfo,
+                recorded_by: User | None = None) -> LedgerEntry:
     entry = LedgerEntry(org_id=payment.org_id, kind=LedgerKind.REFUND, startup_id=payment.startup_id,
                         amount=-refund_info.amount, currency=payment.currency, booking_id=payment.booking_id,
-                        payment_id=payment.id, reference=f"refund:{refund_info.id}")
+                        payment_id=payment.id, reference=f"refund:{refund_info.id}",
+                        recorded_by_id=recorded_by.id if recorded_by else None)
     session.add(entry)
     payment.amount_refunded = min(payment.amount, payment.amount_refunded + refund_info.amount)
     payment.status = PaymentStatus.REFUNDED if payment.amount_refunded >= payment.amount \
@@ -266,12 +369,16 @@ def refund(session: Session, payment: Payment) -> LedgerEntry | None:
     """Give back what is left of a payment, once: a second call finds nothing left and asks nothing."""
     if not payment.is_settled or not payment.payment_intent_id:
         raise DomainError(_("Only a paid payment can be refunded."), code="not_refundable", status=409)
-    left = payment.amount - payment.amount_refunded
+    left = payment.amount - payment.amount_refunded - payment.refund_owed
     if left <= 0:
         return None
     try:
-        refund_info = _gateway().refund(payment.payment_intent_id, left,
-                                        idempotency_key=f"refund-{payment.id}-{payment.amount_refunded}")
+        refund_info = gateway_of(session, payment).refund(
+            payment.payment_intent_id, left, idempotency_key=f"refund-{payment.id}-{payment.amount_refunded}")
+    except RefundNotSupported:  # payOS: the money goes back by bank transfer, which a manager confirms
+        payment.refund_owed += left
+        session.flush()
+        return None
     except gateways.GatewayError as exc:
         raise DomainError(_("The refund could not be made: %(reason)s", reason=str(exc)), code="refund_failed",
                           status=502) from exc
@@ -279,6 +386,31 @@ def refund(session: Session, payment: Payment) -> LedgerEntry | None:
                        .execution_options(all_orgs=True)).first():  # references are unique across organisations
         return None
     return _add_refund(session, payment, refund_info)
+
+
+def mark_received(session: Session, payment: Payment, user: User) -> bool:
+    """A manager saw a bank transfer's money arrive (the organisation takes no gateway): the payment is
+    paid, in the ledger with who recorded it, once. A transfer that came after its hold was released
+    is settled all the same, and booking asks for its refund (owed, by bank transfer)."""
+    session.refresh(payment, with_for_update=True)  # two managers marking at once record it once
+    if payment.gateway != GatewayChoice.TRANSFER:
+        raise Conflict(_("Only a bank transfer is marked received by hand."), code="not_a_transfer")
+    if payment.is_settled:
+        return False
+    payment.payment_intent_id = f"transfer_{payment.id}"
+    _mark_paid(session, payment, payment.amount, recorded_by=user)
+    return True
+
+
+def confirm_refund_sent(session: Session, payment: Payment, user: User) -> LedgerEntry | None:
+    """A manager confirms the bank transfer that gave back what payOS could not refund: it is recorded in
+    the ledger with who confirmed it, once (a second confirmation finds nothing owed)."""
+    session.refresh(payment, with_for_update=True)  # two managers confirming at once record it once
+    if payment.refund_owed <= 0:
+        return None
+    owed, payment.refund_owed = payment.refund_owed, 0
+    transfer = gateways.RefundInfo(f"transfer-{payment.id}-{payment.amount_refunded}", owed, "succeeded")
+    return _add_refund(session, payment, transfer, recorded_by=user)
 
 
 def on_booking_cancelled(booking: Booking, *, session: Session, in_policy: bool, **_kw: Any) -> None:
@@ -296,6 +428,11 @@ def on_booking_cancelled(booking: Booking, *, session: Session, in_policy: bool,
                                 "later."), code="refund_failed", status=502) from exc
     elif payment.status == PaymentStatus.PENDING:
         payment.status = PaymentStatus.EXPIRED
+        if payment.gateway == GatewayChoice.PAYOS and payment.checkout_session_id:  # no transfer can arrive late
+            try:
+                gateway_of(session, payment).cancel_checkout(payment.checkout_session_id)
+            except (gateways.GatewayError, DomainError) as exc:  # the late payment is then refunded or flagged
+                current_app.logger.warning("payment %s: the payOS link could not be cancelled: %s", payment.id, exc)
 
 
 def on_refund_requested(payment: Payment, *, session: Session, **_kw: Any) -> LedgerEntry | None:

@@ -28,7 +28,7 @@ from incubator.payments import services
 from incubator.payments.access import booking_to_pay_or_404, is_founder_of, payment_or_404, refundable_or_404
 from incubator.payments.checkout import start_checkout
 from incubator.payments.exports import payments_csv  # noqa: F401  (tasks: the worker's schedule)
-from incubator.payments.forms import ConnectAccountForm
+from incubator.payments.forms import ConnectAccountForm, GatewayForm
 
 bp = org_blueprint("payments", __name__)
 
@@ -107,9 +107,14 @@ def report() -> Any:
     month = parse_month(request.args.get("month"), this_month())
     page = paginate(db.session, services.payments_query(g.org, current_user, everyone=True, start=month,
                                                         end=add_months(month, 1) - timedelta(days=1)), per_page=50)
-    return render_template("payments/report.html", payments=page.items, page=page, month=month,
-                           totals=services.totals(_report_rows(month)),
-                           account=services.account_for(db.session, g.org), form=CSRFOnlyForm(formdata=None))
+    return _report_page(month, payments=page.items, page=page, totals=services.totals(_report_rows(month)))
+
+
+def _report_page(month: date, *, status: int = 200, **context: Any) -> Any:
+    account = services.account_for(db.session, g.org)
+    gateway_form = context.pop("gateway_form", None) or GatewayForm(formdata=None, obj=account)
+    return render_template("payments/report.html", month=month, account=account, form=CSRFOnlyForm(formdata=None),
+                           gateway_form=gateway_form, gateway=services.chosen_gateway(account), **context), status
 
 
 @bp.route("/manage/payments.csv")
@@ -127,7 +132,9 @@ def refund(payment_id: int) -> Any:
     if CSRFOnlyForm().validate_on_submit():
         with attempt(flash_error=True) as outcome:
             entry = services.refund(db.session, payment)
-        if outcome.ok:
+        if outcome.ok and entry is None and payment.refund_owed:  # payOS: the money goes back by bank transfer
+            flash(_("The refund is owed: send it by bank transfer, then confirm it here."), "warning")
+        elif outcome.ok:
             flash(_("Refunded.") if entry else _("This payment was already refunded."), "success")
     return redirect(url_for("payments.report"))
 
@@ -141,10 +148,67 @@ def connect() -> Any:
     with attempt() as outcome:
         services.connect_account(db.session, g.org, form.stripe_account_id.data)
     if (exc := outcome.error) is not None:
-        return render_template("payments/report.html", payments=_report_rows(this_month()), totals=None, error=exc,
-                               month=this_month(),
-                               account=services.account_for(db.session, g.org), form=CSRFOnlyForm(formdata=None)), 422
+        return _report_page(this_month(), payments=_report_rows(this_month()), totals=None, error=exc, status=422)
     flash(_("The Stripe account is connected: payments go to it."), "success")
+    return redirect(url_for("payments.report"))
+
+
+@bp.route("/manage/payments/gateway", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+def configure_gateway() -> Any:
+    """The organisation's gateway, its payOS credentials (never shown again) and its bank account."""
+    form = GatewayForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with attempt() as outcome:
+        services.configure_gateway(db.session, g.org, **{name: str(field.data or "") for name, field in
+                                                         form._fields.items() if name != "csrf_token"})
+    if (exc := outcome.error) is not None:
+        return _report_page(this_month(), payments=_report_rows(this_month()), totals=None, gateway_error=exc,
+                            gateway_form=form, status=422)
+    flash(_("The payment settings are saved."), "success")
+    return redirect(url_for("payments.report"))
+
+
+@bp.route("/payments/<int:payment_id>/transfer")
+@signed_in  # as the payment's page
+def transfer(payment_id: int) -> Any:
+    """Pay by plain bank transfer: the organisation's VietQR code for this amount and reference."""
+    from incubator.payments import vietqr
+    from incubator.payments.payos import reference
+
+    payment = payment_or_404(payment_id)
+    account = services.account_for(db.session, payment.org_id)
+    if payment.gateway != "transfer" or account is None or not account.bank_account:
+        abort(404)
+    code = vietqr.payload(bank_bin=account.bank_bin, account=account.bank_account, amount=payment.amount,
+                          reference=reference(payment.id))
+    return render_template("payments/transfer.html", payment=payment, account=account, qr=vietqr.svg_data_uri(code),
+                           reference=reference(payment.id))
+
+
+@bp.route("/manage/payments/<int:payment_id>/received", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+def mark_received(payment_id: int) -> Any:
+    """A manager saw the bank transfer arrive: the payment is recorded, with who did it."""
+    payment = refundable_or_404(payment_id)
+    if CSRFOnlyForm().validate_on_submit():
+        with attempt(flash_error=True) as outcome:
+            done = services.mark_received(db.session, payment, current_user)
+        if outcome.ok:
+            flash(_("The transfer is recorded as received.") if done else _("This payment was already received."),
+                  "success")
+    return redirect(url_for("payments.report"))
+
+
+@bp.route("/manage/payments/<int:payment_id>/refund-sent", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+def refund_sent(payment_id: int) -> Any:
+    """A manager confirms the bank transfer that gave back a refund payOS could not make."""
+    payment = refundable_or_404(payment_id)
+    if CSRFOnlyForm().validate_on_submit():
+        entry = services.confirm_refund_sent(db.session, payment, current_user)
+        flash(_("The refund is recorded.") if entry else _("No refund is owed on this payment."), "success")
     return redirect(url_for("payments.report"))
 
 

@@ -24,15 +24,15 @@ from incubator.core.errors import DomainError
 from incubator.core.jobs import after_commit, job
 from incubator.core.tenancy import all_orgs
 from incubator.extensions import csrf, db, limiter
-from incubator.payments import services
+from incubator.payments import services, vietqr
 from incubator.payments.gateway import FakeGateway, GatewayError, gateway
 from incubator.payments.models import WebhookEvent
 
 bp = Blueprint("payments_hooks", __name__)
 
-HANDLED = {"checkout.session.completed", "checkout.session.expired", "checkout.session.async_payment_succeeded",
-           "checkout.session.async_payment_failed", "payment_intent.payment_failed", "payment_intent.succeeded",
-           "charge.refunded", "charge.refund.updated"}
+HANDLED = {"payos.payment", "checkout.session.completed", "checkout.session.expired",
+           "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed",
+           "payment_intent.payment_failed", "payment_intent.succeeded", "charge.refunded", "charge.refund.updated"}
 
 
 @bp.route("/stripe/webhook", methods=["POST"])
@@ -152,3 +152,87 @@ def fake_checkout(session_id: str) -> Any:
             return redirect(data["cancel_url"])
     return render_template("payments/fake_checkout.html", data=data, form=form, error=error,
                            expires=datetime.fromtimestamp(data["expires_at"], UTC)), 422 if error else 200
+
+
+# -- payOS --------------------------------------------------------------------------------------------
+
+@bp.route("/payos/webhook", methods=["POST"])
+@csrf.exempt
+@limiter.exempt
+def payos_webhook() -> Any:
+    """payOS's confirmation of a transfer. Its order code names our payment, whose organisation's checksum
+    key must have signed the ``data`` (the SDK's check); then the payment is read back from payOS, and only
+    what payOS answers counts. An unknown order code (payOS's own test when the address is registered) is
+    answered 200 and changes nothing."""
+    payload = request.get_data()
+    try:
+        body = json.loads(payload)
+        data = dict(body["data"])
+        order_code = data["orderCode"]
+    except (ValueError, KeyError, TypeError):
+        return jsonify(code="bad_payload", message="The body is not a payOS webhook."), 400
+    obj = {"object": "payos.payment", "orderCode": order_code}
+    with all_orgs(db.session):
+        payment = services.payment_for_event(db.session, obj)
+        if payment is None:
+            return jsonify(status="ignored", changes=[]), 200
+        try:
+            checker = services.gateway_of(db.session, payment)
+        except DomainError:
+            return jsonify(code="gateway_unavailable", message="Try again later."), 503
+    try:
+        verified = checker.verify_webhook(payload)  # type: ignore[attr-defined]
+    except GatewayError:
+        return jsonify(code="bad_signature", message="The signature does not match the data."), 400
+    # One event per transfer: payOS's transaction reference (a repeat of it changes nothing)
+    event_id = f"payos:{verified['orderCode']}:{verified['reference']}:{verified['code']}"
+    try:
+        result = handle_event(db.session, event_id, "payos.payment", obj)
+    except (GatewayError, DomainError) as exc:  # rolled back, and payOS retries it
+        current_app.logger.warning("payOS webhook %s: the gateway could not be read: %s", event_id, exc)
+        return jsonify(code="gateway_unavailable", message="Try again later."), 503
+    return jsonify(result), 200
+
+
+def payos_fake_emitter(app: Flask) -> Any:
+    """What the fake payOS does where payOS would POST its webhook: deliver it after the current
+    transaction commits (or keep it in an outbox, in tests)."""
+
+    def emit(body: bytes) -> None:
+        store = app.extensions["payos_fake"]
+        if app.config["FAKE_STRIPE_DELIVERY"] == "outbox":
+            store.sent.append(body)
+        else:
+            after_commit(db.session, deliver_payos_webhook, app.config["PUBLIC_URL"].rstrip("/") + "/payos/webhook",
+                         body.decode())
+
+    return emit
+
+
+@job(retries=5, retry_delay=10)
+def deliver_payos_webhook(url: str, body: str) -> None:
+    req = urllib.request.Request(url, data=body.encode(), method="POST", headers={  # noqa: S310 (PUBLIC_URL, http(s))
+        "Content-Type": "application/json", "User-Agent": "Incubator fake payOS"})
+    with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 (our own server)
+        response.read()
+
+
+@bp.route("/payments/test-payos/<order_code>", methods=["GET", "POST"])
+def payos_checkout(order_code: str) -> Any:
+    """The fake payOS's payment page: clearly a test, it moves no money. It shows the VietQR code the
+    customer would scan with a banking app; "pay" stands for the transfer arriving."""
+    store = current_app.extensions.get("payos_fake")
+    if store is None or order_code not in store.links:
+        abort(404)
+    data = store.link(order_code)
+    form = CSRFOnlyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        action = request.form.get("action")
+        if action == "pay" and data["status"] == "PENDING":
+            store.pay(order_code)
+            return redirect(data["return_url"])
+        if action == "cancel":
+            store.cancel(order_code)
+            return redirect(data["cancel_url"])
+    return render_template("payments/fake_payos.html", data=data, form=form, qr=vietqr.svg_data_uri(data["qr_code"]),
+                           expires=datetime.fromtimestamp(data["expires_at"], UTC))

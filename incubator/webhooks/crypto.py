@@ -8,11 +8,9 @@ A database dump alone therefore reveals no secret.
 
 from __future__ import annotations
 
-import base64
-import hashlib
+from cryptography.fernet import InvalidToken, MultiFernet
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from flask import current_app
+from incubator.core.crypto import keys
 
 
 class SecretUnreadable(Exception):
@@ -20,10 +18,7 @@ class SecretUnreadable(Exception):
 
 
 def _keys() -> MultiFernet:
-    configured = [k.strip() for k in (current_app.config.get("WEBHOOK_SECRET_KEYS") or "").split(",") if k.strip()]
-    derived = base64.urlsafe_b64encode(
-        hashlib.sha256(b"incubator-webhook-secrets:" + str(current_app.config["SECRET_KEY"]).encode()).digest())
-    return MultiFernet([Fernet(k) for k in configured] + [Fernet(derived)])
+    return keys("WEBHOOK_SECRET_KEYS", "webhook-secrets")
 
 
 def encrypt(secret: str) -> str:

@@ -69,3 +69,45 @@ def deliver(client, fake, *, twice: bool = False) -> list:
             answers.append(client.post("/stripe/webhook", data=body, headers={
                 "Stripe-Signature": header, "Content-Type": "application/json"}))
     return answers
+
+
+# -- payOS ----------------------------------------------------------------------------------------------
+
+@pytest.fixture()
+def payos_fake(app):
+    """The fake payOS of the test settings (no credentials entered): its links and its webhook outbox."""
+    store = app.extensions["payos_fake"]
+    for state in (store.links, store.sent, store.calls):
+        state.clear()
+    return store
+
+
+@pytest.fixture()
+def on_payos(world, fablab, session):
+    """bbi chose payOS, into its Vietcombank account, and entered no credentials: the fake stands in."""
+    session.add(PaymentAccount(org_id=world.org.id, gateway="payos", bank_bin="970436", bank_account="0123456789",
+                               bank_account_name="CONG TY BBI"))
+    session.flush()
+    return world
+
+
+def deliver_payos(client, store, *, twice: bool = False) -> list:
+    """Post the webhooks the fake payOS sent, as payOS would."""
+    answers = []
+    sent, store.sent[:] = list(store.sent), []
+    for body in sent:
+        for _round in range(2 if twice else 1):
+            answers.append(client.post("/payos/webhook", data=body, headers={"Content-Type": "application/json"}))
+    return answers
+
+
+def payos_signed(data: dict, key: str) -> bytes:
+    """A webhook body as payOS signs it: HMAC-SHA256 of the sorted key=value pairs of ``data`` joined by &,
+    computed here independently of the SDK."""
+    import hashlib
+    import hmac
+
+    text = "&".join(f"{k}={'' if data[k] is None else data[k]}" for k in sorted(data))
+    signature = hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+    return json.dumps({"code": "00", "desc": "success", "success": True, "data": data,
+                       "signature": signature}).encode()

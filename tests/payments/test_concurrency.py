@@ -6,6 +6,7 @@ These tests commit for real, outside the per-test transaction, and clean up afte
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import time, timedelta
 
@@ -23,14 +24,14 @@ from incubator.ledger.models import LedgerEntry, Payment
 from incubator.orgs.models import Membership, Organisation
 from incubator.payments.models import PaymentAccount, WebhookEvent
 from tests.booking.fixtures import next_weekday_at, race_lab
-from tests.payments.fixtures import event, signed
+from tests.payments.fixtures import event, payos_signed, signed
 
 THREADS = 12
 
 
-@pytest.fixture()
-def pending_payment(app, fake):
-    """A committed booking awaiting payment, its open checkout, and the customer having paid it."""
+def _pending(app, *, payos: bool, fake=None, store=None) -> dict:
+    """A committed booking awaiting payment, its open checkout (Stripe's fake or payOS's), and the
+    customer having paid it."""
     with app.app_context():
         s = db.session
         org = Organisation(slug="race-pay", name="Race pay")
@@ -46,23 +47,38 @@ def pending_payment(app, fake):
                           ends_at=start + timedelta(hours=1), blocked_until=start + timedelta(hours=1),
                           status=BookingStatus.AWAITING_PAYMENT, price=100_000, currency="VND",
                           hold_expires_at=utcnow() + timedelta(minutes=40))
-        s.add_all([Membership(org=org, user=user, role=Role.FOUNDER), lab, resource, booking,
-                   PaymentAccount(org_id=org.id, stripe_account_id="acct_1Race")])
+        account = PaymentAccount(org_id=org.id, stripe_account_id="acct_1Race", gateway="payos" if payos else "",
+                                 bank_bin="970436", bank_account="0123456789", bank_account_name="RACE")
+        s.add_all([Membership(org=org, user=user, role=Role.FOUNDER), lab, resource, booking, account])
         s.flush()
-        checkout = fake.create_checkout(
-            amount=100_000, currency="VND", description="Room", metadata={"booking_id": str(booking.id)},
-            success_url="http://x/ok", cancel_url="http://x/no", expires_at=int((utcnow() + timedelta(minutes=31))
-                                                                                 .timestamp()),
-            destination="acct_1Race", application_fee=0, idempotency_key="race", customer_email=user.email)
+        expires = utcnow() + timedelta(minutes=31)
         payment = Payment(org_id=org.id, booking_id=booking.id, user_id=user.id, description="Room", amount=100_000,
                           currency="VND", destination_account="acct_1Race", idempotency_key="race",
-                          checkout_session_id=checkout.id, expires_at=utcnow() + timedelta(minutes=31))
+                          gateway="payos" if payos else "stripe", expires_at=expires)
         s.add(payment)
+        s.flush()
+        ask = {"amount": 100_000, "currency": "VND", "description": "Room", "success_url": "http://x/ok",
+               "cancel_url": "http://x/no", "expires_at": int(expires.timestamp()), "destination": "acct_1Race",
+               "application_fee": 0, "idempotency_key": "race", "customer_email": user.email,
+               "metadata": {"booking_id": str(booking.id), "payment_id": str(payment.id)}}
+        if payos:
+            from incubator.payments.payos import FakePayOS
+
+            checkout = FakePayOS(store, bank_bin="970436", account="0123456789", account_name="RACE") \
+                .create_checkout(**ask)
+        else:
+            checkout = fake.create_checkout(**ask)
+        payment.checkout_session_id = checkout.id
         s.commit()
-        fake.complete(checkout.id)
-        ids = {"org": org.id, "user": user.id, "booking": booking.id, "payment": payment.id, "session": checkout.id,
-               "resource": resource.id}
-    yield ids
+        if payos:
+            store.pay(checkout.id)
+        else:
+            fake.complete(checkout.id)
+        return {"org": org.id, "user": user.id, "booking": booking.id, "payment": payment.id, "session": checkout.id,
+                "resource": resource.id}
+
+
+def _clean(app, ids: dict) -> None:
     with app.app_context():
         s = db.session
         everything = {"all_orgs": True}
@@ -80,14 +96,29 @@ def pending_payment(app, fake):
         s.commit()
 
 
-def _race(app, bodies: list[str]) -> list[int]:
+@pytest.fixture()
+def pending_payment(app, fake):
+    ids = _pending(app, payos=False, fake=fake)
+    yield ids
+    _clean(app, ids)
+
+
+@pytest.fixture()
+def pending_payos_payment(app, payos_fake):
+    ids = _pending(app, payos=True, store=payos_fake)
+    yield ids
+    _clean(app, ids)
+
+
+def _race(app, bodies: list, url: str = "/stripe/webhook") -> list[int]:
     statuses: list[int] = []
     barrier = threading.Barrier(len(bodies))
 
-    def deliver(body: str) -> None:
+    def deliver(body) -> None:
         client = app.test_client()
         barrier.wait()
-        statuses.append(client.post("/stripe/webhook", data=body, headers=signed(body)).status_code)
+        headers = signed(body) if url == "/stripe/webhook" else {"Content-Type": "application/json"}
+        statuses.append(client.post(url, data=body, headers=headers).status_code)
 
     threads = [threading.Thread(target=deliver, args=(body,)) for body in bodies]
     for thread in threads:
@@ -113,6 +144,26 @@ def test_racing_deliveries_pay_once(app, pending_payment, same_id):
                         .execution_options(all_orgs=True)) == BookingStatus.CONFIRMED
         events = s.scalar(select(func.count()).select_from(WebhookEvent)
                           .where(WebhookEvent.payment_id == pending_payment["payment"]))
+        assert events == (1 if same_id else THREADS)
+
+
+@pytest.mark.parametrize("same_id", [True, False], ids=["one transfer", "many references"])
+def test_racing_payos_deliveries_pay_once(app, pending_payos_payment, payos_fake, same_id):
+    (sent,) = payos_fake.sent
+    data = json.loads(sent)["data"]
+    bodies = [sent if same_id else payos_signed({**data, "reference": f"FT-RACE-{i}"}, app.config[
+        "PAYOS_FAKE_CHECKSUM_KEY"]) for i in range(THREADS)]
+    statuses = _race(app, bodies, url="/payos/webhook")
+    assert statuses.count(200) == THREADS, statuses
+    with app.app_context():
+        s = db.session
+        money = s.execute(select(func.count(), func.sum(LedgerEntry.amount)).where(
+            LedgerEntry.payment_id == pending_payos_payment["payment"]).execution_options(all_orgs=True)).one()
+        assert tuple(money) == (1, 100_000)
+        assert s.scalar(select(Booking.status).where(Booking.id == pending_payos_payment["booking"])
+                        .execution_options(all_orgs=True)) == BookingStatus.CONFIRMED
+        events = s.scalar(select(func.count()).select_from(WebhookEvent)
+                          .where(WebhookEvent.payment_id == pending_payos_payment["payment"]))
         assert events == (1 if same_id else THREADS)
 
 

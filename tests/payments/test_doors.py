@@ -75,6 +75,14 @@ def doors() -> list[Door]:
         Door("get payment account", ("GET", "/payment-account", None), ("GET", "/manage/payments", None), manage),
         Door("connect payment account", ("PUT", "/payment-account", {"stripe_account_id": "acct_1Door"}),
              ("POST", "/manage/payments/account", {"stripe_account_id": "acct_1Door2"}), manage),
+        Door("choose the payment gateway", ("PUT", "/payment-gateway", {"gateway": "payos", "bank_bin": "970436",
+                                                                         "bank_account": "0123456789"}),
+             ("POST", "/manage/payments/gateway", {"gateway": "payos", "bank_bin": "970436",
+                                                   "bank_account": "0123456789"}), manage),
+        Door("mark a bank transfer received", ("POST", "/payments/{payment_id}/received", None),
+             ("POST", "/manage/payments/{payment_id}/received", {}), manage),
+        Door("confirm a refund sent by transfer", ("POST", "/payments/{payment_id}/refund-sent", None),
+             ("POST", "/manage/payments/{payment_id}/refund-sent", {}), manage),
     ]
 
 
