@@ -3,7 +3,7 @@ and bank account; a payment names its gateway and the refund it owes; a ledger r
 who recorded it by hand
 
 Revision ID: 0021a
-Revises: 0015a
+Revises: 0016a
 Create Date: 2026-12-01 20:00:00
 """
 from collections.abc import Sequence
