@@ -198,7 +198,8 @@ def test_production_refuses_payos_without_an_encryption_key(app, monkeypatch):
     from incubator.core.errors import DomainError
     from incubator.payments import credentials
 
-    settings = {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://db/x", "PAYMENT_GATEWAY": "payos"}
+    settings = {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://db/x", "REDIS_URL": "redis://cache:6379/0",
+                "PAYMENT_GATEWAY": "payos"}
     with pytest.raises(config.ConfigError, match="PAYMENT_SECRET_KEYS"):
         config.Production.validate(settings)
     config.Production.validate({**settings, "PAYMENT_SECRET_KEYS": "k"})  # accepted with a key
