@@ -318,9 +318,8 @@ def _loaded_user_id() -> int | None:
 
 
 def _csrf_field(form: Any) -> Any:
-    from markupsafe import Markup
-
-    return Markup(form.csrf_token()) if hasattr(form, "csrf_token") else Markup("")
+    """The form's CSRF field as WTForms renders it (markup), or nothing when CSRF is off."""
+    return form.csrf_token() if hasattr(form, "csrf_token") else ""
 
 
 def _init_templates(app: Flask) -> None:
