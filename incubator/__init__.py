@@ -213,7 +213,8 @@ def _translations() -> Any:
 def _install_gettext(app: Flask) -> None:
     """The templates' ``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext``: flask-babel's
     (newstyle, as it installs them), on the memoised catalogue."""
-    app.jinja_env.install_gettext_callables(
+    # The method comes with jinja2.ext.i18n, which flask-babel added to the environment.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
         newstyle=True,
