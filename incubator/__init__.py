@@ -52,6 +52,7 @@ def create_app(config: type[config_module.Config] | dict[str, Any] | None = None
     _init_login(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
+    _install_gettext(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     limiter.init_app(app)
     _init_security_headers(app)
@@ -199,6 +200,35 @@ def app_languages() -> list[str]:
     return list(current_app.config["LANGUAGES"])
 
 
+def _translations() -> Any:
+    """flask-babel's translations for the locale in force, looked up once per locale and application
+    context: a page asks for dozens of strings, and flask-babel finds the catalogue anew for each. The
+    memo is keyed by the locale object itself, so ``force_locale`` (mail in its reader's language) and
+    ``flask_babel.refresh`` (a new locale object) are obeyed."""
+    from flask_babel import get_translations
+
+    locale = get_locale()
+    if locale is None:  # no application context: flask-babel's own answer (no translation)
+        return get_translations()
+    memo = g.get("_translations_memo")
+    if memo is None or memo[0] is not locale:
+        memo = g._translations_memo = (locale, get_translations())
+    return memo[1]
+
+
+def _install_gettext(app: Flask) -> None:
+    """The templates' ``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext``: flask-babel's
+    (newstyle, as it installs them), on the memoised catalogue."""
+    # The method comes with jinja2.ext.i18n, which flask-babel added to the environment.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
 def _select_timezone() -> str | None:
     org = g.get("org")
     return org.timezone if org is not None else None
@@ -302,8 +332,13 @@ def _loaded_user_id() -> int | None:
     return user.id if user is not None and user.is_authenticated else None
 
 
+def _csrf_field(form: Any) -> Any:
+    """The form's CSRF field as WTForms renders it (markup), or nothing when CSRF is off."""
+    return form.csrf_token() if hasattr(form, "csrf_token") else ""
+
+
 def _init_templates(app: Flask) -> None:
-    from incubator.accounts.forms import CSRFOnlyForm, LanguageForm
+    from incubator.accounts.forms import LOCALE_CHOICES, CSRFOnlyForm
     from incubator.core.money import format_money, format_money_cached
     from incubator.core.permissions import Permission, Role, can
     from incubator.orgs.models import OrgKind
@@ -359,7 +394,9 @@ def _init_templates(app: Flask) -> None:
             "my_memberships": memberships,
             "can": can,
             "Permission": Permission,
-            "language_form": LanguageForm(formdata=None, data={"locale": str(get_locale())}),
-            "logout_form": CSRFOnlyForm(formdata=None),
+            # The language switcher and the sign-out button post the request's one CSRF token: its field is
+            # rendered once for both (an empty string when CSRF is off, as the form would render it).
+            "csrf_field": _csrf_field(CSRFOnlyForm(formdata=None)),
+            "locale_choices": LOCALE_CHOICES,
             "current_locale": str(get_locale()),
         }

@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# weasyprint: PDF reports; alembic: `flask db`; ortools, scipy.optimize, networkx: the mentor matching solver;
-# icalendar: calendar feeds and invitations.
-LAZY = ("weasyprint", "alembic", "ortools", "scipy.optimize", "networkx", "icalendar")
+# weasyprint: PDF reports; alembic: `flask db`; numpy, ortools, scipy.optimize, networkx: the mentor matching
+# (its scores and solver); icalendar: calendar feeds and invitations.
+LAZY = ("weasyprint", "alembic", "numpy", "ortools", "scipy.optimize", "networkx", "icalendar")
 
 
 def _loaded_after(code: str, tmp_path: Path) -> list[str]:
@@ -37,7 +37,12 @@ def test_the_check_sees_a_module_that_is_loaded(tmp_path):
     # The same probe, after the code paths that do need them: it would catch an eager import.
     code = "import wsgi\nimport incubator.reporting.pdf\nfrom incubator.cli import alembic_config\n" \
            "alembic_config('sqlite://')"
-    assert _loaded_after(code, tmp_path) == ["weasyprint", "alembic"]
+    assert _loaded_after(code, tmp_path) == ["weasyprint", "alembic", "numpy"]  # the PDF stack loads NumPy
+
+
+def test_numpy_is_loaded_when_a_matching_is_scored(tmp_path):
+    code = "import wsgi\nfrom incubator.mentoring import matching"
+    assert "numpy" in _loaded_after(code, tmp_path)
 
 
 FORK_CHECK = """

@@ -141,7 +141,7 @@ def api_blueprint(name: str, import_name: str, url_prefix: str = "", org: bool =
 
         @bp.before_request
         def _member_only() -> Any:
-            org = load_org(g.org_slug)
+            org = load_org(g.org_slug, g.api_user)
             view = current_app.view_functions.get(request.endpoint or "")
             membership = enter_org(org, g.api_user)
             # A service token reaches its own organisation only, even where non-members may go.

@@ -23,7 +23,7 @@ from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404
 from incubator.core.timezones import to_local
 from incubator.extensions import db
-from incubator.mentoring import access, labels, matching, mentor_sessions, notifications, pairing, tasks
+from incubator.mentoring import access, criteria, labels, mentor_sessions, notifications, pairing, tasks
 from incubator.mentoring.models import Match, MatchRun, MatchRunStatus, MatchStatus, MentorProfile
 
 bp = api_blueprint("api_mentoring_matching", __name__, org=True, description="Mentor matching and matches")
@@ -43,7 +43,7 @@ class MatchingIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    weights = fields.Dict(keys=fields.String(validate=validate.OneOf(matching.CRITERIA)), values=fields.Float(),
+    weights = fields.Dict(keys=fields.String(validate=validate.OneOf(criteria.CRITERIA)), values=fields.Float(),
                           load_default=dict)
     per_startup = fields.Integer(load_default=2, validate=COUNT)
     participation_first = fields.Boolean(load_default=False)
@@ -204,7 +204,7 @@ def run_matching(data: dict[str, Any], cohort_id: int) -> Any:
     """Run the matching for a cohort: a proposal (publishing is separate). Large cohorts are run by a job."""
     cohort = g.cohort
     today = to_local(utcnow(), g.org.timezone).date()
-    weights = {**matching.DEFAULT_WEIGHTS, **data["weights"]}
+    weights = {**criteria.DEFAULT_WEIGHTS, **data["weights"]}
     run = tasks.start_matching(db.session, g.org, cohort, g.api_user, weights=weights,
                                per_startup=data["per_startup"], participation_first=data["participation_first"],
                                today=today)

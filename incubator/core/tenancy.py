@@ -179,13 +179,17 @@ def signed_in(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
-def init_app(app: Flask, *, find_org: Callable[[str], Any], find_membership: Callable[[Any, Any], Any]) -> None:
-    """The orgs domain tells core how to find an organisation by slug and a user's membership."""
+def init_app(app: Flask, *, find_org: Callable[[str, Any], Any],
+             find_membership: Callable[[Any, Any], Any]) -> None:
+    """The orgs domain tells core how to find an organisation by slug (for a user, who may be anonymous
+    or None) and a user's membership."""
     app.extensions["tenancy"] = {"find_org": find_org, "find_membership": find_membership}
 
 
-def load_org(slug: str | None) -> Any:
-    org = current_app.extensions["tenancy"]["find_org"](slug) if slug else None
+def load_org(slug: str | None, user: Any = None) -> Any:
+    """The organisation of ``slug`` (404 if none); ``user``, who is about to enter it, lets a member's
+    organisation come from the memberships the page reads anyway."""
+    org = current_app.extensions["tenancy"]["find_org"](slug, user) if slug else None
     if org is None:
         abort(404)
     return org
@@ -227,7 +231,7 @@ def org_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprin
         is_public = bool(getattr(view, "_public", False))
         if (not is_public or getattr(view, "_signed_in", False)) and not current_user.is_authenticated:
             return redirect(url_for("accounts.login", next=request.full_path))
-        org = load_org(g.org_slug)
+        org = load_org(g.org_slug, current_user)
         membership = enter_org(org, current_user)
         if membership is None and not is_public:
             abort(404)  # another organisation's page: nothing says it exists

@@ -12,7 +12,7 @@ from typing import Any
 from wtforms import SelectMultipleField, StringField
 
 from incubator.core.forms import FlaskForm
-from incubator.mentoring import matching
+from incubator.mentoring import criteria
 from incubator.mentoring.models import SessionFormat
 
 
@@ -66,11 +66,11 @@ class MatchingForm(FlaskForm):
 
     def weights(self) -> dict[str, Any]:
         """Each criterion's weight as typed (the default where the page sent none)."""
-        typed = {name: getattr(self, f"w_{name}").data for name in matching.CRITERIA}
-        return {name: matching.DEFAULT_WEIGHTS[name] if value is None else value for name, value in typed.items()}
+        typed = {name: getattr(self, f"w_{name}").data for name in criteria.CRITERIA}
+        return {name: criteria.DEFAULT_WEIGHTS[name] if value is None else value for name, value in typed.items()}
 
 
-for _criterion in matching.CRITERIA:
+for _criterion in criteria.CRITERIA:
     setattr(MatchingForm, f"w_{_criterion}", _text(None))
 
 

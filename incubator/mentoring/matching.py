@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from incubator.mentoring import flow
+from incubator.mentoring.criteria import CRITERIA, DEFAULT_WEIGHTS
 
-CRITERIA = ("needs", "industry", "stage", "language", "availability", "feedback")
-DEFAULT_WEIGHTS = {"needs": 40, "industry": 20, "stage": 10, "language": 10, "availability": 10, "feedback": 10}
+__all__ = ["CRITERIA", "DEFAULT_WEIGHTS"]  # said once in criteria.py (no NumPy), read here as before
 SCALE = 100  # scores are kept to two decimals inside the solver, which works in integers
 PARTICIPATION_BONUS = 10**9  # larger than any total score: covering one more startup always wins
 

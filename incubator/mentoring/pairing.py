@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -18,7 +18,7 @@ from incubator.cohorts.checkins import gaps_for
 from incubator.cohorts.models import Cohort, Enrolment, EnrolmentStatus, Startup
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
-from incubator.mentoring import matching
+from incubator.mentoring import criteria
 from incubator.mentoring.models import (
     ACTIVE_MATCH,
     EXPERTISE,
@@ -34,6 +34,9 @@ from incubator.mentoring.models import (
 )
 from incubator.orgs.models import Organisation
 from incubator.webhooks.services import emit_for
+
+if TYPE_CHECKING:
+    from incubator.mentoring import matching
 
 
 def active_matches_per_mentor(session: Session, org: Organisation, exclude_cohort: int | None = None) -> dict[int, int]:
@@ -64,6 +67,8 @@ def weekly_hours_utc(windows: list[AvailabilityWindow], tz_name: str) -> frozens
 def build_problem(session: Session, org: Organisation, cohort: Cohort, *, weights: dict[str, float],
                   per_startup: int, participation_first: bool,
                   today: date) -> tuple[matching.Problem, dict[tuple[int, int], Match]]:
+    from incubator.mentoring import matching  # NumPy and the solver: loaded when a matching runs
+
     enrolled = session.execute(select(Startup).join(Enrolment, Enrolment.startup_id == Startup.id).where(
         Enrolment.cohort_id == cohort.id, Enrolment.status == EnrolmentStatus.ACTIVE)
         .order_by(Startup.id)).scalars().all()
@@ -107,7 +112,7 @@ def _weights(typed: dict[str, Any]) -> dict[str, float]:
     """Each criterion's weight as a number from 0 to 100 (text, "nan" or "inf" typed into the page is refused)."""
     weights: dict[str, float] = {}
     for name, value in typed.items():
-        if name not in matching.CRITERIA:
+        if name not in criteria.CRITERIA:
             continue
         try:
             number = float(value)
@@ -121,7 +126,7 @@ def _weights(typed: dict[str, Any]) -> dict[str, float]:
 
 def checked_settings(weights: dict[str, Any] | None, per_startup: int) -> dict[str, float]:
     """The weights as numbers from 0 to 100 and a number of mentors per startup from 1 to 5, or a DomainError."""
-    checked = _weights(weights or matching.DEFAULT_WEIGHTS)
+    checked = _weights(weights or criteria.DEFAULT_WEIGHTS)
     if not 1 <= per_startup <= 5:
         raise DomainError(_("Between 1 and 5 mentors per startup."),
                           fields={"per_startup": _("Between 1 and 5 mentors per startup.")})
@@ -150,6 +155,8 @@ def new_run(session: Session, org: Organisation, cohort: Cohort, user: User | No
 def fill_run(session: Session, org: Organisation, cohort: Cohort, run: MatchRun, *, today: date,
              progress: Callable[[int], None] | None = None) -> MatchRun:
     """Solve the run's matching and record it: its proposals replace the cohort's earlier ones."""
+    from incubator.mentoring import matching  # NumPy and the solver: loaded when a matching runs
+
     report = progress or (lambda _percent: None)
     problem, kept = build_problem(session, org, cohort, weights=run.weights, per_startup=run.per_startup,
                                   participation_first=run.participation_first, today=today)

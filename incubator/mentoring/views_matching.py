@@ -16,7 +16,7 @@ from incubator.core.db import utcnow
 from incubator.core.permissions import Permission, require
 from incubator.core.tenancy import get_or_404, org_today
 from incubator.extensions import db
-from incubator.mentoring import access, matching, mentor_sessions, notifications, pairing, tasks
+from incubator.mentoring import access, criteria, mentor_sessions, notifications, pairing, tasks
 from incubator.mentoring.forms import MatchingForm, ReplaceMentorForm, as_int
 from incubator.mentoring.models import EXPERTISE, MatchRun, MatchRunStatus, MatchStatus, MentorProfile
 from incubator.mentoring.views import bp
@@ -49,7 +49,7 @@ def cohort_matching(cohort_id: int) -> Any:
         "mentoring/matching.html", cohort=cohort, run=latest, matches=matches, profiles=profiles,
         why_not_best=_why_not_best_lines(latest, names, startups),
         unmatched=[startups.get(sid, f"#{sid}") for sid in (latest.unmatched if latest else [])],
-        weights=latest.weights if latest else matching.DEFAULT_WEIGHTS, criteria=matching.CRITERIA, pending=pending,
+        weights=latest.weights if latest else criteria.DEFAULT_WEIGHTS, criteria=criteria.CRITERIA, pending=pending,
         stale={m.id for m in mentor_sessions.stale_matches(db.session, cohort, utcnow())}, expertise=EXPERTISE,
         button_form=CSRFOnlyForm(formdata=None))
 

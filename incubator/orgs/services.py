@@ -81,9 +81,16 @@ def add_member(session: Session, org: Organisation, user: User, role: Role | str
     return membership
 
 
-def find_org(slug: str) -> Organisation | None:
+def find_org(slug: str, user: User | None = None) -> Organisation | None:
+    """The organisation of ``slug``. For a signed-in ``user`` who is a member, it is the one among their
+    memberships (``memberships_of``, read for the page's menu anyway), so a member's page reads no row
+    for it; anyone else's request reads it by slug."""
     from incubator.extensions import db
 
+    if user is not None and getattr(user, "is_authenticated", False):
+        found = next((m.org for m in memberships_of(db.session, user) if m.org.slug == slug), None)
+        if found is not None:
+            return found
     return db.session.execute(select(Organisation).where(Organisation.slug == slug)).scalar_one_or_none()
 
 

@@ -208,3 +208,19 @@ def test_a_members_own_setting_beats_browser_and_organisation(client, session):
     owner = member(org, Role.OWNER, locale="en")
     login(client, owner.email)
     assert 'lang="en"' in client.get("/o/vi-lab/members", headers={"Accept-Language": "vi"}).get_data(as_text=True)
+
+
+def test_templates_follow_a_locale_forced_inside_a_request(app):
+    """The templates' catalogue is looked up once per locale: a mail rendered in its reader's language
+    inside an English request (``force_locale``) is in that language, and the page after it in English."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    template = "{{ _('Sign out') }}"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(template) == "Sign out"
+        with force_locale("vi"):
+            assert render_template_string(template) == "Đăng xuất"
+        assert render_template_string(template) == "Sign out"
+    with app.test_request_context("/", headers={"Accept-Language": "vi"}):
+        assert render_template_string(template) == "Đăng xuất"

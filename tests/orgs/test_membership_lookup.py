@@ -68,3 +68,33 @@ def test_within_a_request_adding_or_removing_a_membership_is_seen_at_once(app, s
         services.remove_member(session, owner, added)
         session.flush()
         assert services.find_membership(world.founder, other) is None
+
+
+def _org_by_slug_reads(seen: list[str]) -> int:
+    return sum(1 for statement in seen if "organisations.slug =" in statement)
+
+
+def test_a_members_page_finds_its_organisation_among_the_memberships(app, client, session, world, fablab):
+    """The organisation of the URL is the one the member's memberships already hold: no second read of it,
+    on a page and through the API; a non-member's request still reads it (and answers 404)."""
+    login(client, world.founder.email)
+    for url in ("/o/bbi/", "/o/bbi/bookings"):
+        with statements(app) as seen:
+            page = client.get(url)
+        assert page.status_code == 200
+        assert _org_by_slug_reads(seen) == 0, url
+        assert f"· {world.org.name}</title>" in page.get_data(as_text=True)  # the organisation is in context
+    other = OrgFactory(slug="tdmu", name="TDMU")
+    with statements(app) as seen:
+        assert client.get("/o/tdmu/").status_code == 404
+    assert _org_by_slug_reads(seen) == 1
+    token, _record = create_api_token(session, world.founder, "t")
+    session.flush()
+    with statements(app) as seen:
+        response = client.get("/api/v1/orgs/bbi", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.get_json()["slug"] == "bbi"
+    assert _org_by_slug_reads(seen) == 0
+    with statements(app) as seen:
+        response = client.get(f"/api/v1/orgs/{other.slug}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404
+    assert _org_by_slug_reads(seen) == 1
