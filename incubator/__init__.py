@@ -291,7 +291,7 @@ def _loaded_user_id() -> int | None:
 def _init_templates(app: Flask) -> None:
     from incubator.accounts.forms import CSRFOnlyForm, LanguageForm
     from incubator.core.money import format_money, format_money_cached
-    from incubator.core.permissions import Permission, Role, can
+    from incubator.core.permissions import Permission, Role, can, runs_the_org
     from incubator.orgs.models import OrgKind
 
     @app.template_filter("money")
@@ -344,6 +344,7 @@ def _init_templates(app: Flask) -> None:
             "current_membership": g.get("membership"),
             "my_memberships": memberships,
             "can": can,
+            "side_nav": runs_the_org(),
             "Permission": Permission,
             "language_form": LanguageForm(formdata=None, data={"locale": str(get_locale())}),
             "logout_form": CSRFOnlyForm(formdata=None),
