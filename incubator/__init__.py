@@ -340,7 +340,7 @@ def _csrf_field(form: Any) -> Any:
 def _init_templates(app: Flask) -> None:
     from incubator.accounts.forms import LOCALE_CHOICES, CSRFOnlyForm
     from incubator.core.money import format_money, format_money_cached
-    from incubator.core.permissions import Permission, Role, can
+    from incubator.core.permissions import Permission, Role, can, runs_the_org
     from incubator.orgs.models import OrgKind
 
     @app.template_filter("money")
@@ -393,6 +393,7 @@ def _init_templates(app: Flask) -> None:
             "current_membership": g.get("membership"),
             "my_memberships": memberships,
             "can": can,
+            "side_nav": runs_the_org(),
             "Permission": Permission,
             # The language switcher and the sign-out button post the request's one CSRF token: its field is
             # rendered once for both (an empty string when CSRF is off, as the form would render it).

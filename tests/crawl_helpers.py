@@ -142,6 +142,7 @@ class Browser:
         self.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
         self.problems: list[Problem] = []
         self.visited: dict[str, int] = {}
+        self.pages: set[str] = set()  # the visited URLs that answered 200 with an HTML page
         self.url, self.location = "", None
 
     def request(self, method: str, url: str, found_on: str, data: dict | None = None) -> tuple[int, str]:
@@ -153,6 +154,8 @@ class Browser:
             self.problems.append(Problem(self.role, method, url, "crash", found_on, traceback.format_exc()))
             return 500, ""
         body = response.get_data(as_text=True) if response.mimetype == "text/html" else ""
+        if method == "GET" and response.status_code == 200 and response.mimetype == "text/html":
+            self.pages.add(url)
         self.location = response.headers.get("Location") if response.status_code in (301, 302, 303) else None
         if response.status_code >= 500:
             detail = self.watch.last or body[:300]

@@ -341,12 +341,13 @@ def put_logo(files: dict[str, Any]) -> Any:
 
 
 @bp.route("/reports/logo")
-@require(Permission.VIEW_REPORTS)
+@require(Permission.VIEW_DASHBOARD)  # it also heads the organisation's pages, for every member
 @bp.doc(responses={"200": {"description": "The logo (PNG or JPEG)", "content": dict.fromkeys(
     ("image/png", "image/jpeg"), {"schema": {"type": "string", "format": "binary"}})}})
-@error_responses(bp, NOT_FOUND, (403, "The caller's role sees no reports"))
+@error_responses(bp, NOT_FOUND, (403, "A token whose scopes do not cover it (`insufficient_scope`)"))
 def get_logo() -> Any:
-    """The logo printed on the reports; 404 when none is set."""
+    """The organisation's logo, printed on its reports and shown atop its pages to every member; 404 when
+    none is set."""
     record = services.branding(db.session, g.org)
     if record is None or not record.logo_key:
         abort(404)

@@ -78,6 +78,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# The people who run the organisation: their pages carry the side navigation grouped by area.
+STAFF_ROLES = frozenset({Role.OWNER, Role.MANAGER, Role.STAFF})
+
+
 def role_has(role: Role | str, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[Role(role)]
 
@@ -86,6 +90,12 @@ def can(permission: Permission) -> bool:
     """Whether the current member of the current organisation holds ``permission``."""
     membership = g.get("membership")
     return membership is not None and role_has(membership.role, permission)
+
+
+def runs_the_org() -> bool:
+    """Whether the current member is one of the organisation's staff (owner, manager, staff)."""
+    membership = g.get("membership")
+    return membership is not None and Role(membership.role) in STAFF_ROLES
 
 
 def require(*permissions: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -194,7 +194,7 @@ def upload_logo() -> Any:
 
 
 @bp.route("/logo")
-@require(Permission.VIEW_REPORTS)
+@require(Permission.VIEW_DASHBOARD)  # the logo printed on reports also heads the organisation's pages, for every member
 def logo() -> Any:
     from incubator.core.storage import image_mimetype
 
@@ -202,6 +202,21 @@ def logo() -> Any:
     if record is None or not record.logo_key:
         abort(404)
     return storage().send(record.logo_key, mimetype=image_mimetype(record.logo_key), max_age=300)
+
+
+@bp.app_context_processor
+def _branding_globals() -> dict[str, Any]:
+    return {"org_has_logo": org_has_logo}
+
+
+def org_has_logo() -> bool:
+    """Whether the page's organisation has a logo to show in its navigation (asked once per request)."""
+    if g.get("org") is None or g.get("membership") is None:
+        return False
+    if "org_has_logo" not in g:
+        record = services.branding(db.session, g.org)
+        g.org_has_logo = record is not None and bool(record.logo_key)
+    return bool(g.org_has_logo)
 
 
 def dashboard_panels(session: Any, org: Any, membership: Any) -> dict[str, Any]:

@@ -110,7 +110,7 @@ def test_the_grid_links_each_free_cell_to_the_booking_form_of_its_time(client, w
     link = re.search(r'href="([^"]+)" aria-label="([^"]+)" data-slot="' + re.escape(moment.isoformat()) + '"', html)
     assert link is not None
     assert link.group(1) == f"/o/bbi/resources/{fablab.room.id}/book?start={quote(moment.isoformat(), safe=':')}"
-    assert link.group(2) == "Book 10:00\u202fAM"  # Babel's short time in English
+    assert link.group(2) == "free, Book 10:00\u202fAM"  # the word it shows, then Babel's short time in English
     form = client.get(link.group(1))
     assert form.status_code == 200 and "10:00" in form.get_data(as_text=True)
 

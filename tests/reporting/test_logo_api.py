@@ -86,5 +86,6 @@ def test_same_door_for_every_role(client, session, role):
         _put(client, org, _headers(session, member(org, Role.MANAGER)), _png())  # a logo to look at
     page = client.get(f"/o/{org.slug}/reports/logo")
     api = client.get(f"/api/v1/orgs/{org.slug}/reports/logo", headers=headers)
-    expected = "allowed" if role_has(role, Permission.VIEW_REPORTS) else "forbidden"
-    assert assert_same_door(page, api, f"{role} logo") == expected
+    # Every member sees the logo: it heads the organisation's pages as well as its reports.
+    expected = "allowed" if role_has(role, Permission.VIEW_DASHBOARD) else "forbidden"
+    assert assert_same_door(page, api, f"{role} logo") == expected == "allowed"
