@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context
@@ -55,6 +55,24 @@ str40 = Annotated[str, mapped_column(String(40))]
 str120 = Annotated[str, mapped_column(String(120))]
 str255 = Annotated[str, mapped_column(String(255))]
 utc_datetime = Annotated[datetime, mapped_column(UTCDateTime())]
+
+
+def local_month(session: Session, column: Any, tz_name: str, months: list[date]) -> Any:
+    """In SQL, the month ("YYYY-MM") in the time zone of a stored UTC moment that falls within ``months`` (their
+    first days, consecutive, in order). PostgreSQL converts the moment (``AT TIME ZONE``). SQLite knows no time
+    zones: the moment is compared with the UTC instants at which each month begins there (worked out with
+    zoneinfo), which is exact for zones with summer time too, and brings no row back to Python."""
+    from sqlalchemy import case, func, literal
+
+    from incubator.core.timezones import add_months, day_start_utc
+
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(tz_name, column), "YYYY-MM")
+    if not months:
+        return literal(None)
+    labels = [m.strftime("%Y-%m") for m in months]
+    return case(*((column < day_start_utc(add_months(month, 1), tz_name), label)
+                  for month, label in zip(months[:-1], labels, strict=False)), else_=labels[-1])
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

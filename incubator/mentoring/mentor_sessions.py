@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort
-from incubator.core.db import utcnow
+from incubator.core.db import local_month, utcnow
 from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.weekly import inside_windows
 from incubator.mentoring.models import (
@@ -228,16 +228,22 @@ def stale_matches(session: Session, cohort: Cohort, now: datetime) -> list[Match
     return stale
 
 
-def held_sessions(session: Session, *, cohort_ids: list[int], start: datetime, end: datetime) -> list[Any]:
-    """Sessions held for the cohorts' matches that started in [start, end): one row each with the
-    startup, the cohort, the month it started (UTC), minutes and rating. For reports; the caller
-    scopes the organisations (``all_orgs`` for a funder's cross-organisation report)."""
+def held_session_sums(session: Session, *, cohort_ids: list[int], start: datetime, end: datetime, tz_name: str,
+                      months: list[date]) -> tuple[list[Any], list[Any]]:
+    """The sessions held for the cohorts' matches that started in [start, end) (the first days of ``months``
+    at midnight in ``tz_name``, as UTC), added up by the database: per startup (startup_id, sessions, minutes,
+    rated sessions, the sum of their ratings), and per month in that time zone ("YYYY-MM", sessions, minutes).
+    For reports; the caller scopes the organisations."""
     if not cohort_ids:
-        return []
-    return list(session.execute(
-        select(Match.startup_id, Match.cohort_id, MentorSession.starts_at, MentorSession.duration_minutes,
-               MentorSession.rating)
-        .join(Match, Match.id == MentorSession.match_id)
-        .where(Match.cohort_id.in_(cohort_ids), MentorSession.status == SessionStatus.HELD,
-               MentorSession.starts_at >= start, MentorSession.starts_at < end)
-        .order_by(MentorSession.starts_at)).all())
+        return [], []
+    held = (Match.cohort_id.in_(cohort_ids), MentorSession.status == SessionStatus.HELD,
+            MentorSession.starts_at >= start, MentorSession.starts_at < end)
+    per_startup = session.execute(
+        select(Match.startup_id, func.count(), func.sum(MentorSession.duration_minutes),
+               func.count(MentorSession.rating), func.sum(MentorSession.rating))
+        .join(Match, Match.id == MentorSession.match_id).where(*held).group_by(Match.startup_id)).all()
+    month = local_month(session, MentorSession.starts_at, tz_name, months).label("month")
+    per_month = session.execute(
+        select(month, func.count(), func.sum(MentorSession.duration_minutes))
+        .join(Match, Match.id == MentorSession.match_id).where(*held).group_by(month)).all()
+    return list(per_startup), list(per_month)

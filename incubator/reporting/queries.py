@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,9 +39,9 @@ from incubator.cohorts.models import (
 from incubator.core.tenancy import all_orgs
 from incubator.intake.reporting import application_funnel as intake_funnel
 from incubator.ledger.models import MONEY_KINDS, LedgerEntry
-from incubator.mentoring.mentor_sessions import held_sessions
+from incubator.mentoring.mentor_sessions import held_session_sums
 from incubator.orgs.models import Organisation
-from incubator.reporting.checkins import FIRST_FLOW, add_own, counted, counted_sums
+from incubator.reporting.checkins import FLOW_SLICE, counted, counted_sums
 from incubator.reporting.figures import (
     FLOWS,
     GRADUATED,
@@ -111,16 +110,14 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
 
     records, statuses = _startup_records(session, cohorts, orgs, period)
     startup_ids = list(records) or [-1]
-    if len(orgs) > 1:  # the incubators side by side: each adds up its own check-ins
-        add_own(session, records, startup_ids, period)
-    mentoring = _mentoring(session, records, cohort_ids, start_utc, end_utc, months, ZoneInfo(viewer.timezone))
+    mentoring = _mentoring(session, records, cohort_ids, start_utc, end_utc, period, viewer.timezone)
     lab = _lab(session, records, startup_ids, start_utc, end_utc)
     milestones = _milestones(session, records, startup_ids, period, today)
 
     if by_month:
-        lines, trend = _monthly(session, records, statuses, startup_ids, period)
+        lines, trend = _monthly(session, records, statuses, startup_ids, period, own=len(orgs) > 1)
     else:
-        lines, trend = _summed(session, records, statuses, startup_ids, period)
+        lines, trend = _summed(session, records, statuses, startup_ids, period, own=len(orgs) > 1)
     headline = _headline(lines, statuses, trend)
     funnel = application_funnel(session, org_ids=list(orgs), cohort_ids=cohort_ids, start=start_utc, end=end_utc)
     comparison = _comparison(orgs, sorted(records.values(), key=lambda r: (r.org_name, r.name.lower(), r.startup_id)),
@@ -133,24 +130,25 @@ def _build(session: Session, viewer: Organisation, cohorts: list[Cohort], period
 
 
 def _monthly(session: Session, records: dict[int, StartupLine], statuses: dict[int, set[str]],
-             startup_ids: list[int], period: Period) -> tuple[list[StartupLine], dict[str, list[int]]]:
-    """The startups' rows with their months, and the trends, from the check-ins that count."""
-    picked = counted(session, records, startup_ids, period)
+             startup_ids: list[int], period: Period, *, own: bool) -> tuple[list[StartupLine], dict[str, list[int]]]:
+    """The startups' rows with their months, and the trends, from the check-ins that count (with ``own``, the
+    incubators side by side: each record also adds up its own check-ins)."""
+    picked = counted(session, records, startup_ids, period, own=own)
     lines = _merged(records, statuses, picked)
     trend = {name: [0] * len(period.months) for name in FLOWS}
     by_date = {m: i for i, m in enumerate(period.months)}
     series = [trend[name] for name in FLOWS]
     for (_key, month), checkin in picked.items():
         at = by_date[month]
-        for values, value in zip(series, checkin[FIRST_FLOW:], strict=True):
+        for values, value in zip(series, checkin[FLOW_SLICE], strict=True):
             values[at] += value
     return lines, trend
 
 
 def _summed(session: Session, records: dict[int, StartupLine], statuses: dict[int, set[str]],
-            startup_ids: list[int], period: Period) -> tuple[list[StartupLine], dict[str, list[int]]]:
+            startup_ids: list[int], period: Period, *, own: bool) -> tuple[list[StartupLine], dict[str, list[int]]]:
     """The same figures without the months, from the check-ins that count added up in the database."""
-    per_record, per_month = counted_sums(session, records, startup_ids, period)
+    per_record, per_month = counted_sums(session, records, startup_ids, period, own=own)
     lines = _merged(records, statuses, {})
     by_key = {line.key: line for line in lines}
     for startup_id, count, employees, *sums in per_record:
@@ -201,22 +199,22 @@ def _startup_records(session: Session, cohorts: list[Cohort], orgs: dict[int, Or
 
 
 def _mentoring(session: Session, records: dict[int, StartupLine], cohort_ids: list[int], start: datetime,
-               end: datetime, months: list[str], zone: ZoneInfo) -> Mentoring:
-    mentoring = Mentoring(by_month={m: [0, 0] for m in months})
-    for startup_id, _cohort_id, starts_at, minutes, rating in held_sessions(
-            session, cohort_ids=cohort_ids, start=start, end=end):
-        mentoring.sessions += 1
-        mentoring.minutes += minutes
-        if rating is not None:
-            mentoring.rated += 1
-            mentoring.rating_sum += rating
-        month = starts_at.astimezone(zone).strftime("%Y-%m")
-        if month in mentoring.by_month:
-            mentoring.by_month[month][0] += 1
-            mentoring.by_month[month][1] += minutes
+               end: datetime, period: Period, tz_name: str) -> Mentoring:
+    """The sessions held, added up by the database per startup and per month (in the viewer's time zone)."""
+    mentoring = Mentoring(by_month={m.strftime("%Y-%m"): [0, 0] for m in period.months})
+    per_startup, per_month = held_session_sums(session, cohort_ids=cohort_ids, start=start, end=end,
+                                               tz_name=tz_name, months=period.months)
+    for startup_id, sessions, minutes, rated, rating_sum in per_startup:
+        mentoring.sessions += sessions
+        mentoring.minutes += int(minutes or 0)
+        mentoring.rated += rated
+        mentoring.rating_sum += int(rating_sum or 0)
         if startup_id in records:
-            records[startup_id].mentoring_sessions += 1
-            records[startup_id].mentoring_minutes += minutes
+            records[startup_id].mentoring_sessions += sessions
+            records[startup_id].mentoring_minutes += int(minutes or 0)
+    for month, sessions, minutes in per_month:
+        if month in mentoring.by_month:
+            mentoring.by_month[month] = [sessions, int(minutes or 0)]
     return mentoring
 
 
@@ -309,7 +307,7 @@ def _merged(records: dict[int, StartupLine], statuses: dict[int, set[str]],
     for (key, month), checkin in sorted(picked.items(), key=lambda item: item[0][1]):
         line = lines[key]
         label = labels.get(month) or labels.setdefault(month, month.strftime("%Y-%m"))
-        values = dict(zip(FLOWS, checkin[FIRST_FLOW:], strict=True))
+        values = dict(zip(FLOWS, checkin[FLOW_SLICE], strict=True))
         line.by_month[label] = {**values, "employees_full_time": checkin.employees_full_time}
         line.sources[label] = org_name = records[checkin.startup_id].org_name
         line.source_months[org_name] = line.source_months.get(org_name, 0) + 1
