@@ -68,9 +68,9 @@ def local_month(session: Session, column: Any, tz_name: str, months: list[date])
 
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone(tz_name, column), "YYYY-MM")
-    if not months:
-        return literal(None)
     labels = [m.strftime("%Y-%m") for m in months]
+    if len(labels) < 2:  # noqa: PLR2004 (one month, or none: no comparison to make)
+        return literal(labels[0] if labels else None)
     return case(*((column < day_start_utc(add_months(month, 1), tz_name), label)
                   for month, label in zip(months[:-1], labels, strict=False)), else_=labels[-1])
 

@@ -242,20 +242,23 @@ def _lab(session: Session, records: dict[int, StartupLine], startup_ids: list[in
 
 def _milestones(session: Session, records: dict[int, StartupLine], startup_ids: list[int], period: Period,
                 today: date) -> Milestones:
+    """The milestones due in the period, counted by the database per startup, status and lateness."""
     milestones = Milestones()
-    for startup_id, milestone_status, due_on in session.execute(
-            select(Milestone.startup_id, Milestone.status, Milestone.due_on)
+    late = (Milestone.due_on < today).label("late")
+    for startup_id, milestone_status, is_late, count in session.execute(
+            select(Milestone.startup_id, Milestone.status, late, func.count())
             .where(Milestone.startup_id.in_(startup_ids), Milestone.due_on >= period.start,
-                   Milestone.due_on < period.end)):
-        milestones.total += 1
-        records[startup_id].milestones_total += 1
+                   Milestone.due_on < period.end)
+            .group_by(Milestone.startup_id, Milestone.status, late)):
+        milestones.total += count
+        records[startup_id].milestones_total += count
         if milestone_status == MilestoneStatus.DONE:
-            milestones.done += 1
-            records[startup_id].milestones_done += 1
+            milestones.done += count
+            records[startup_id].milestones_done += count
         elif milestone_status == MilestoneStatus.MISSED:
-            milestones.missed += 1
-        elif due_on < today:
-            milestones.overdue += 1
+            milestones.missed += count
+        elif is_late:
+            milestones.overdue += count
     return milestones
 
 

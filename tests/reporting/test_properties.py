@@ -5,6 +5,9 @@
     company once and each (company, month) figure is the one of the check-in that counts, worked out
     here: a verified (or locked) one before an unverified one, then the latest updated, then the
     older record.
+(c) Mentoring sessions around the local month boundaries, in zones with and without summer time: the
+    report's sessions, minutes and ratings per month (in the organisation's zone) and per startup,
+    added up by the database, are those worked out here from the rows with zoneinfo.
 (b) Payments and refunds over bookings of every resource kind, inside and outside the period (in the
     organisation's time zone) and in any state: the report's lab money is the ledger's net sum,
     worked out here from the rows.
@@ -24,6 +27,7 @@ from incubator.booking.models import Booking, BookingStatus, Lab, Resource
 from incubator.cohorts.models import CheckIn, CohortFunder, Enrolment, EnrolmentStatus, ResourceKind, Startup
 from incubator.core.permissions import Role
 from incubator.ledger.models import LedgerEntry, LedgerKind
+from incubator.mentoring.models import Match, MatchStatus, MentorProfile, MentorSession, SessionStatus
 from incubator.orgs.models import OrgKind
 from incubator.reporting.queries import build_report
 from incubator.reporting.scope import Period
@@ -299,5 +303,76 @@ def test_lab_money_is_the_ledgers_net_sum(session, bookings, fees):
         by_startup = {line.startup_id: line.lab_paid for line in report.startups}
         for index in (0, 1):
             assert by_startup[startups[index].id] == sum(a for _k, who, a in counted if who == index)
+    finally:
+        savepoint.rollback()
+
+
+# -- (c) mentoring sessions by the organisation's month ---------------------------------------------
+
+# Berlin and New York change their clocks inside the period (March to May 2025); Ho Chi Minh City does not.
+SESSION_ZONES = ["Asia/Ho_Chi_Minh", "Europe/Berlin", "America/New_York"]
+SESSION_PERIOD = Period("custom", date(YEAR, 3, 1), date(YEAR, 6, 1))
+BOUNDARIES = [date(YEAR, m, 1) for m in (2, 3, 4, 5, 6, 7)]  # local midnights the sessions start around
+
+session_rows = st.lists(st.fixed_dictionaries({
+    "startup": st.integers(0, 2),
+    "boundary": st.integers(0, len(BOUNDARIES) - 1),
+    "minutes_off": st.integers(-26 * 60, 26 * 60),  # within a day or so of the local midnight
+    "duration": st.integers(15, 480),
+    "status": st.sampled_from([SessionStatus.HELD, SessionStatus.HELD, SessionStatus.CANCELLED,
+                               SessionStatus.SCHEDULED]),
+    "rating": st.one_of(st.none(), st.integers(1, 5)),
+}), max_size=15)
+
+
+@PROPERTY
+@given(zone_name=st.sampled_from(SESSION_ZONES), rows=session_rows)
+def test_mentoring_is_added_up_by_the_organisations_month(session, zone_name, rows):
+    savepoint = session.begin_nested()
+    try:
+        org = OrgFactory(slug="prop-mentoring", name="Mentoring", timezone=zone_name)
+        cohort = _cohort(org, "M")
+        startups = [_startup(session, org, f"S{i}", None) for i in range(3)]
+        for startup in startups:
+            session.add(Enrolment(org_id=org.id, cohort_id=cohort.id, startup_id=startup.id,
+                                  status=EnrolmentStatus.ACTIVE, enrolled_on=date(YEAR, 1, 1)))
+        mentor = MentorProfile(org_id=org.id, user=member(org, Role.MENTOR))
+        matches = [Match(org_id=org.id, cohort_id=cohort.id, startup_id=s.id, mentor=mentor,
+                         status=MatchStatus.ACCEPTED) for s in startups]
+        session.add_all([mentor, *matches])
+        session.flush()
+        zone = ZoneInfo(zone_name)
+        labels = [m.strftime("%Y-%m") for m in SESSION_PERIOD.months]
+        by_month = {label: [0, 0] for label in labels}
+        per_startup = {s.name: [0, 0] for s in startups}
+        totals = {"sessions": 0, "minutes": 0, "rated": 0, "rating_sum": 0}
+        for row in rows:
+            local = datetime.combine(BOUNDARIES[row["boundary"]], datetime.min.time(), zone) + timedelta(
+                minutes=row["minutes_off"])
+            starts_at = local.astimezone(UTC)
+            session.add(MentorSession(org_id=org.id, match=matches[row["startup"]], mentor_id=mentor.id,
+                                      starts_at=starts_at, duration_minutes=row["duration"], status=row["status"],
+                                      rating=row["rating"]))
+            label = starts_at.astimezone(zone).strftime("%Y-%m")  # the month on the organisation's wall clock
+            if row["status"] != SessionStatus.HELD or label not in by_month:
+                continue
+            by_month[label][0] += 1
+            by_month[label][1] += row["duration"]
+            per_startup[startups[row["startup"]].name][0] += 1
+            per_startup[startups[row["startup"]].name][1] += row["duration"]
+            totals["sessions"] += 1
+            totals["minutes"] += row["duration"]
+            if row["rating"] is not None:
+                totals["rated"] += 1
+                totals["rating_sum"] += row["rating"]
+        session.flush()
+
+        for by_months in (True, False):  # the API and downloads, and the report page
+            report = build_report(session, org, [cohort], SESSION_PERIOD, TODAY, by_month=by_months)
+            found = report.mentoring
+            assert found.by_month == by_month
+            assert {"sessions": found.sessions, "minutes": found.minutes, "rated": found.rated,
+                    "rating_sum": found.rating_sum} == totals
+            assert {ln.name: [ln.mentoring_sessions, ln.mentoring_minutes] for ln in report.startups} == per_startup
     finally:
         savepoint.rollback()
