@@ -36,6 +36,7 @@ from incubator.booking.models import (
     Resource,
 )
 from incubator.cohorts.models import ResourceKind
+from incubator.core import formatting
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
@@ -140,7 +141,7 @@ def book(resource_id: int) -> Any:
         else:
             booking = made[0]
             for start, reason in skipped:
-                flash(_("Skipped %(day)s: %(reason)s", day=start.astimezone(tz).strftime("%Y-%m-%d"),
+                flash(_("Skipped %(day)s: %(reason)s", day=formatting.date_(start.astimezone(tz).date()),
                         reason=reason.message), "warning")
             messages = {
                 BookingStatus.CONFIRMED: _("Booked and confirmed."),
@@ -169,7 +170,7 @@ def mine() -> Any:
                            balances=mine_data.balances(db.session, g.org, current_user),
                            statuses=list(BookingStatus), money=money,
                            actions=mine_data.actions(g.org, current_user, g.membership, rows, money, now),
-                           moments=labels.Moments(g.org.timezone, str(get_locale())),
+                           moments=labels.Moments(formatting.viewer_timezone(), str(get_locale())),
                            status_label=labels.status_labels(str(get_locale())),
                            row_words=labels.row_words(str(get_locale())),
                            waitlist=entries, waiting_total=waiting_total,

@@ -22,6 +22,7 @@ from incubator.cohorts.forms import (
 )
 from incubator.cohorts.models import MONEY_KPIS, CheckIn, Enrolment, Startup
 from incubator.core.actions import attempt
+from incubator.core.forms import LocaleNumber
 from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, require
 from incubator.core.storage import image_mimetype, storage
@@ -194,7 +195,9 @@ def _send_evidence(key: str | None, name: str | None) -> Any:
 # -- check-ins --------------------------------------------------------------------------------------
 
 def _checkin_data(form: CheckInForm, kpis: list[Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {name: field.raw_data[0] if field.raw_data else None
+    # A number field hands over what it read with the reader's separators ("97.102.000"), plainly written.
+    data: dict[str, Any] = {name: (str(field.data) if isinstance(field, LocaleNumber) and field.data is not None
+                                   else field.raw_data[0] if field.raw_data else None)
                             for name, field in form._fields.items()
                             if name not in ("csrf_token", "evidence_file", "version")}
     data["custom"] = {k.key: request.form.get(f"custom_{k.key}", "") for k in kpis}
