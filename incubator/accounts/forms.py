@@ -56,7 +56,7 @@ class SettingsForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
     timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="",
-                           coerce=lambda value: value or "",
+                           filters=[lambda value: value or ""],
                            description=_l("Times on pages and in mail are shown in it."))
 
 

@@ -128,7 +128,8 @@ def datetime_(value: datetime | None, width: str = "medium", tz: str | None = No
     if value is None:
         return ""
     tz = tz or viewer_timezone()
-    text = _datetime(_local(value, tz).replace(second=0, microsecond=0), width, locale_name())
+    # Naive, the wall-clock time: two zones' equal moments are equal keys of the cache, not their texts.
+    text = _datetime(_local(value, tz).replace(second=0, microsecond=0, tzinfo=None), width, locale_name())
     return f"{text} ({timezone_name(tz)})" if zone else text
 
 
