@@ -3,7 +3,7 @@ check-in, the waitlist, calendar feeds. The managers' pages are in views_manage.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,7 +93,8 @@ def lab_day(lab_id: int) -> Any:
                                         .options(selectinload(Resource.hours)).order_by(Resource.name)).scalars())
     cells = grid(resources, [day], 30) if resources else {}
     return render_template("booking/lab_day.html", lab=lab, day=day, resources=resources, cells=cells,
-                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
+                           rows=[time(7 + i // 2, 30 * (i % 2)) for i in range(28)])  # the grid's half hours
 
 
 @bp.route("/resources/<int:resource_id>")
