@@ -292,7 +292,10 @@ def _timezone_name(name: str, locale: str) -> str:
         return "UTC"
     if not _valid_zone(name):
         return name
-    return str(get_timezone_location(name, locale=_locale(locale)))
+    text = str(get_timezone_location(name, locale=_locale(locale)))
+    if _locale(locale).territories.get("ZZ", "Unknown Region") in text:  # a zone of no country: its city
+        return str(get_timezone_location(name, locale=_locale(locale), return_city=True))
+    return text
 
 
 def language_name(code: str | None) -> str:
