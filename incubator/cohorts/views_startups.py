@@ -21,6 +21,7 @@ from incubator.cohorts.forms import (
     StartupForm,
 )
 from incubator.cohorts.models import MONEY_KPIS, CheckIn, Enrolment, Startup
+from incubator.core import formatting
 from incubator.core.actions import attempt
 from incubator.core.forms import LocaleNumber
 from incubator.core.pagination import paginate
@@ -228,7 +229,7 @@ def new_checkin(startup_id: int) -> Any:
             return _render_checkin(startup, form, kpis, None, error.fields, 422)
         if stored:
             checkin.evidence_key, checkin.evidence_name = stored
-        flash(_("Check-in for %(period)s is submitted.", period=checkin.period_label), "success")
+        flash(_("Check-in for %(period)s is submitted.", period=formatting.date_(checkin.period, "yMMMM")), "success")
         return redirect(url_for("startups.show", startup_id=startup.id) + "#checkins")
     return _render_checkin(startup, form, kpis, None, status=422 if request.method == "POST" else 200)
 
