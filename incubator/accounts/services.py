@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from incubator.accounts.models import ApiToken, User
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.timezones import is_valid_timezone
 from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
 
@@ -113,9 +114,11 @@ def change_password(user: User, current: str, new: str) -> None:
 MAX_NAME_LENGTH = 120
 
 
-def update_profile(user: User, *, name: str | None = None, locale: str | None = None) -> None:
+def update_profile(user: User, *, name: str | None = None, locale: str | None = None,
+                   timezone: str | None = None) -> None:
     """The account settings a person changes (the settings page and ``PATCH /api/v1/me``): None keeps
-    a value. Nothing changes unless every given value is valid."""
+    a value, an empty ``timezone`` goes back to each organisation's. Nothing changes unless every given
+    value is valid."""
     errors: dict[str, str] = {}
     if name is not None:
         name = name.strip()
@@ -125,12 +128,16 @@ def update_profile(user: User, *, name: str | None = None, locale: str | None = 
             errors["name"] = _("At most %(n)d characters.", n=MAX_NAME_LENGTH)
     if locale is not None and locale not in current_app.config["LANGUAGES"]:
         errors["locale"] = _("Unsupported language.")
+    if timezone and not is_valid_timezone(timezone):
+        errors["timezone"] = _("Unknown time zone.")
     if errors:
         raise DomainError(_("Please correct the highlighted fields."), fields=errors)
     if name is not None:
         user.name = name
     if locale is not None:
         user.locale = locale
+    if timezone is not None:
+        user.timezone = timezone or None
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:

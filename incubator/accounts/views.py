@@ -173,7 +173,8 @@ def settings() -> Any:
     password_form = ChangePasswordForm(prefix="password")
     if request.method == "POST" and "profile-name" in request.form and form.validate_on_submit():
         with attempt(form=form) as outcome:
-            services.update_profile(current_user, name=form.name.data, locale=form.locale.data)
+            services.update_profile(current_user, name=form.name.data, locale=form.locale.data,
+                                    timezone=form.timezone.data or "")
         if outcome.ok:
             session["locale"] = form.locale.data
             flash(_("Your settings are saved."), "success")

@@ -14,7 +14,6 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, g, render_template
-from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
@@ -24,6 +23,7 @@ from incubator.accounts.models import User
 from incubator.booking import sharing
 from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource, WaitlistEntry
 from incubator.cohorts.models import Startup, StartupFounder
+from incubator.core import formatting
 from incubator.core.db import get_required
 from incubator.core.errors import Conflict, NotAllowed
 from incubator.core.permissions import Permission
@@ -121,7 +121,7 @@ def check_renewal(session: Session, resource: Resource, user: User, starts_at: d
         if last.tzinfo is None:  # SQLite answers aggregates without their time zone
             last = last.replace(tzinfo=UTC)
         raise Conflict(_("Your hold on this time ended unpaid; you can hold it again from %(time)s.",
-                         time=format_time(last + renewal_cooldown(), "short")), code="hold_renewal")
+                         time=formatting.time_(last + renewal_cooldown())), code="hold_renewal")
 
 
 # -- loaders for the pages and the API of booking and payments ----------------------------------------

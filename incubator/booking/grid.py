@@ -18,7 +18,6 @@ from typing import NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload
 from incubator.booking import access, availability
 from incubator.booking.models import ACTIVE_STATUSES, Booking, Resource
 from incubator.booking.rules import overlapping
+from incubator.core import formatting
 from incubator.orgs.models import Organisation
 
 
@@ -135,7 +135,7 @@ class _Labels:
     def label(self, moment: datetime) -> str:
         local = moment.astimezone(self.tz).time()
         if local not in self.times:
-            self.times[local] = self.words["book"] % {"time": format_time(local, "short", locale=self.locale)}
+            self.times[local] = self.words["book"] % {"time": formatting.time_(local)}
         return self.times[local]
 
     def link_name(self, moment: datetime) -> str:

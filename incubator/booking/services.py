@@ -29,6 +29,7 @@ from incubator.booking.credits import active_startup, quote, refund_credits
 from incubator.booking.models import ACTIVE_STATUSES as ACTIVE_STATUSES  # callers name it here too
 from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
 from incubator.booking.rules import Request, check_rules, holds_slot, overlapping, rule
+from incubator.core import formatting
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.tenancy import check_new_row
@@ -231,7 +232,7 @@ def create_weekly(session: Session, org: Organisation, resource: Resource, user:
                 if not skip_conflicts:
                     raise DomainError(
                         _("%(day)s cannot be booked (%(reason)s): nothing was booked.",
-                          day=start.astimezone(zone).strftime("%Y-%m-%d"), reason=error.message),
+                          day=formatting.date_(start.astimezone(zone).date()), reason=error.message),
                         code=error.code, fields=error.fields, status=error.status) from error
                 skipped.append((start, error))
     return made, skipped

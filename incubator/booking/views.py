@@ -3,7 +3,7 @@ check-in, the waitlist, calendar feeds. The managers' pages are in views_manage.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from incubator.booking.models import (
     Resource,
 )
 from incubator.cohorts.models import ResourceKind
+from incubator.core import formatting
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
@@ -92,7 +93,8 @@ def lab_day(lab_id: int) -> Any:
                                         .options(selectinload(Resource.hours)).order_by(Resource.name)).scalars())
     cells = grid(resources, [day], 30) if resources else {}
     return render_template("booking/lab_day.html", lab=lab, day=day, resources=resources, cells=cells,
-                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
+                           rows=[time(7 + i // 2, 30 * (i % 2)) for i in range(28)])  # the grid's half hours
 
 
 @bp.route("/resources/<int:resource_id>")
@@ -140,7 +142,7 @@ def book(resource_id: int) -> Any:
         else:
             booking = made[0]
             for start, reason in skipped:
-                flash(_("Skipped %(day)s: %(reason)s", day=start.astimezone(tz).strftime("%Y-%m-%d"),
+                flash(_("Skipped %(day)s: %(reason)s", day=formatting.date_(start.astimezone(tz).date()),
                         reason=reason.message), "warning")
             messages = {
                 BookingStatus.CONFIRMED: _("Booked and confirmed."),
@@ -169,7 +171,7 @@ def mine() -> Any:
                            balances=mine_data.balances(db.session, g.org, current_user),
                            statuses=list(BookingStatus), money=money,
                            actions=mine_data.actions(g.org, current_user, g.membership, rows, money, now),
-                           moments=labels.Moments(g.org.timezone, str(get_locale())),
+                           moments=labels.Moments(formatting.viewer_timezone(), str(get_locale())),
                            status_label=labels.status_labels(str(get_locale())),
                            row_words=labels.row_words(str(get_locale())),
                            waitlist=entries, waiting_total=waiting_total,

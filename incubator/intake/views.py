@@ -45,14 +45,6 @@ def to_utc(local: datetime | None, tz_name: str) -> datetime | None:
     return local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
-@bp.app_template_filter("localtime")
-def localtime(value: datetime | None, tz_name: str | None = None) -> str:
-    if value is None:
-        return ""
-    tz_name = tz_name or (g.org.timezone if g.get("org") is not None else "Asia/Ho_Chi_Minh")
-    return to_local(value, tz_name).strftime("%Y-%m-%d %H:%M")
-
-
 _LABELLED: dict[str, Callable[[str], str]] = {
     "stage": lambda v: Stage(v).label, "applicant_stage": lambda v: Stage(v).applicant_label,
     "recommendation": lambda v: Recommendation(v).label, "review_status": lambda v: ReviewStatus(v).label,

@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from incubator.accounts.forms import LOCALE_CHOICES, TokenFieldsMixin
+from incubator.core.formatting import timezone_name
 from incubator.core.forms import FlaskForm
 from incubator.core.permissions import ROLE_LABELS, Role
 from incubator.core.timezones import common_timezones
@@ -30,7 +31,8 @@ class RoleForm(FlaskForm):
 
 class OrgSettingsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
-    timezone = SelectField(_l("Time zone"), choices=lambda: [SelectChoice(tz) for tz in common_timezones()])
+    timezone = SelectField(_l("Time zone"),
+                           choices=lambda: [SelectChoice(tz, timezone_name(tz)) for tz in common_timezones()])
     currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)],
                            description=_l("ISO 4217 code, e.g. VND or USD."))
     default_locale = SelectField(_l("Default language"), choices=LOCALE_CHOICES)

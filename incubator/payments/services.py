@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session, selectinload
 from incubator.accounts.models import User
 from incubator.booking import services as booking_services
 from incubator.booking.models import Booking, BookingStatus
+from incubator.core import formatting
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.tenancy import lock_row
-from incubator.core.timezones import day_start_utc, to_local
+from incubator.core.timezones import day_start_utc
 from incubator.intake import services as intake_services
 from incubator.intake.models import Application
 from incubator.ledger import signals
@@ -192,7 +193,7 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
         purpose=PaymentPurpose.BOOKING, booking_id=booking.id, startup_id=booking.startup_id, amount=booking.price,
         currency=booking.currency, idempotency_key=f"booking-{booking.id}-{secrets.token_hex(8)}",
         description=_("%(resource)s, %(when)s", resource=booking.resource.name,
-                      when=to_local(booking.starts_at, org.timezone).strftime("%Y-%m-%d %H:%M")))
+                      when=formatting.datetime_(booking.starts_at, tz=org.timezone)))
     expires = payment.expires_at
     if expires is None:  # _open_checkout gives every checkout it opens or reuses an end
         raise Conflict(_("This booking's payment has ended: book the slot again."), code="payment_ended")
