@@ -7,6 +7,7 @@ organisations on purpose (``app.bypass_rls = on``). This module says both, per t
 
 * ``app.org_id`` is the session's organisation (``set_current_org``: the organisation in the URL, a
   token's organisation, a job's); set again when the organisation changes mid-request.
+* ``app.user_id`` is the signed-in person: their own memberships are readable in any organisation.
 * ``app.bypass_rls`` is on exactly where the ORM filter is lifted, ``all_orgs(session)`` or a
   statement's ``all_orgs`` option: the named code paths that span organisations (sign-in and
   invitations by token, Stripe webhooks, the province roll-up, shared labs, platform admin,
@@ -28,19 +29,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import Connection, Engine, event, text
+from flask import Flask, g, has_request_context
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from incubator.core.tenancy import ALL_ORGS
 
 ENABLED = "rls"  # session.info: this session's engine enforces row-level security
 _APPLIED = "rls_applied"  # connection.info: the (org, bypass) this transaction has set, when known
-_SET = text("SELECT set_config('app.org_id', :org, true), set_config('app.bypass_rls', :bypass, true)")
+_SET = text("SELECT set_config('app.org_id', :org, true), set_config('app.bypass_rls', :bypass, true), "
+            "set_config('app.user_id', :user, true)")
 
 log = logging.getLogger(__name__)
 
-Wanted = tuple[str, str]
+Wanted = tuple[str, str, str]
 
 
 def install(app: Flask, engine: Engine) -> bool:
@@ -79,15 +81,29 @@ def _forget(conn: Connection, *_args: Any) -> None:
 
 
 def wanted(session: Session, *, bypass: bool = False) -> Wanted:
+    """(organisation, bypass, user): what this session's next statement must run with."""
     org_id = session.info.get("org_id")
     spans = bypass or bool(session.info.get(ALL_ORGS))
-    return ("" if org_id is None else str(int(org_id)), "on" if spans else "off")
+    return ("" if org_id is None else str(int(org_id)), "on" if spans else "off", _user_id())
+
+
+def _user_id() -> str:
+    """The signed-in person of this request (a page's session or an API token), once flask-login has
+    loaded them: their own memberships are theirs in every organisation (the landing page and the
+    organisation switcher read them before any organisation is chosen). Read from ``g``, where
+    flask-login keeps them: ``current_user`` would load them, with a query, from inside this hook; and
+    their id from the identity map (an attribute of an expired row would be loaded, also with a query)."""
+    if not has_request_context():
+        return ""
+    state = inspect(g.get("_login_user"), raiseerr=False)  # None for the anonymous user
+    identity = getattr(state, "identity", None)
+    return "" if not identity else str(int(identity[0]))
 
 
 def apply(connection: Connection, want: Wanted) -> None:
     if connection.info.get(_APPLIED) == want:
         return
-    connection.execute(_SET, {"org": want[0], "bypass": want[1]})
+    connection.execute(_SET, {"org": want[0], "bypass": want[1], "user": want[2]})
     connection.info[_APPLIED] = want
 
 
@@ -114,8 +130,12 @@ def _on_execute(state: ORMExecuteState) -> Any:
         apply(connection, usual)
         return None
     # all_orgs for this one statement: the bypass is on while it runs (its rows are fetched by then:
-    # psycopg's default cursors are client-side), then back to the session's own setting
-    apply(connection, (usual[0], "on"))
+    # psycopg's default cursors are client-side), then back to the session's own setting. Pending
+    # changes are flushed first, as the session's own (the autoflush would run inside the bypass).
+    # (``_flushing``: SQLAlchemy's own test in its autoflush; a statement run by a flush hook must not flush)
+    if session.autoflush and not session._flushing and (session.new or session.deleted or session.dirty):
+        session.flush()
+    apply(connection, (usual[0], "on", usual[2]))
     try:
         result = state.invoke_statement()
     except Exception:

@@ -16,6 +16,8 @@ A few tables are read across organisations by design, and their policy says so (
   the partner (``partner_org_id``); the partner sees them.
 * ``resource_shares``: the partner sees what is shared with it.
 * ``cohort_funders``: a funder organisation sees the cohorts that name it.
+* ``memberships``: a person's own memberships, in every organisation (``app.user_id``, the signed-in
+  person): the landing page and the organisation switcher read them before an organisation is chosen.
 * ``api_tokens``: a personal token belongs to no organisation (``org_id`` NULL); it is read when the
   bearer signs in, before any organisation is known.
 
@@ -59,6 +61,7 @@ ALSO_READ_BY = {
     'resource_shares': f"partner_org_id = {CURRENT_ORG}",
     'cohort_funders': f"funder_org_id = {CURRENT_ORG}",
     'api_tokens': "org_id IS NULL",
+    'memberships': "user_id = NULLIF(current_setting('app.user_id', true), '')::integer",
 }
 
 

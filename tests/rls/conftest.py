@@ -18,15 +18,21 @@ import pytest
 from tests.conftest import APP_ROLE
 
 
-@pytest.fixture(scope="session")
-def app(database_url: str):
+def rls_app(database_url: str, *, probe: bool = False):
     if not database_url.startswith("postgresql"):
         pytest.skip("row-level security is PostgreSQL's: SQLite keeps the ORM filter alone")
     from incubator import create_app
 
     application = create_app({"DATABASE_URL": database_url, "DATABASE_RLS": True, "DATABASE_ROLE": APP_ROLE})
     assert application.extensions["db_rls"]
-    application.register_blueprint(probe_blueprint())  # before any request: Flask refuses later
+    if probe:
+        application.register_blueprint(probe_blueprint())  # before any request: Flask refuses later
+    return application
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str):
+    application = rls_app(database_url)
     yield application
     application.extensions["db_engine"].dispose()
 

@@ -12,10 +12,19 @@ from incubator.cohorts.models import Startup
 from incubator.core.permissions import Role
 from incubator.models import Base
 from tests.factories import OrgFactory, member
+from tests.rls.conftest import rls_app
 
 MIGRATION = importlib.import_module("migrations.versions.0017a_row_level_security")
 ORG_TABLES = sorted(table.name for table in Base.metadata.tables.values() if "org_id" in table.c)
 RLS_VIOLATION = "42501"  # insufficient_privilege: "new row violates row-level security policy"
+
+
+@pytest.fixture(scope="module")
+def app(database_url):
+    """The folder's app, with the probe routes (tests/rls/conftest.py) that run raw SQL in a request."""
+    application = rls_app(database_url, probe=True)
+    yield application
+    application.extensions["db_engine"].dispose()
 
 
 @pytest.fixture()
