@@ -269,8 +269,9 @@ def token_record(session: Session, token: str) -> ApiToken:
     its expiry has passed). Records its use after the request's transaction."""
     record = None
     if token.startswith(TOKEN_PREFIX):
+        # all_orgs: a service token is its organisation's row, read before any organisation is known
         record = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))
-                                 ).scalar_one_or_none()
+                                 .execution_options(all_orgs=True)).scalar_one_or_none()
     if record is None or not record.is_active or not record.user.active:
         raise TokenRefused("Missing or invalid API token")
     if record.is_expired():

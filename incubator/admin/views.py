@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from incubator.core.actions import attempt
 from incubator.core.permissions import Role
+from incubator.core.tenancy import set_current_org
 from incubator.extensions import db, login_manager
 from incubator.orgs import services as org_services
 from incubator.orgs.forms import OrgCreateForm
@@ -48,6 +49,7 @@ def create_org() -> Any:
             org = org_services.create_org(db.session, slug=form.slug.data, name=form.name.data, kind=form.kind.data,
                                           timezone=form.timezone.data, currency=form.currency.data,
                                           default_locale=form.default_locale.data)
+            set_current_org(db.session, org)  # the owner's invitation is the new organisation's row (core.rls)
             org_services.invite(db.session, org, form.owner_email.data, Role.OWNER, current_user)
         if outcome.ok:
             flash(_("%(name)s is created and its owner invited.", name=org.name), "success")

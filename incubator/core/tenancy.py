@@ -206,8 +206,8 @@ def enter_org(org: Any, user: Any) -> Any:
     from incubator.extensions import db
 
     g.org = org
+    set_current_org(db.session, org)  # first: the membership is a row of the organisation (core.rls)
     g.membership = membership_for(user, org)
-    set_current_org(db.session, org)
     return g.membership
 
 
