@@ -125,21 +125,14 @@ def grant_app_role(url: str) -> None:
     """On PostgreSQL: the role ``incubator_app`` (created when missing: roles belong to the whole
     server) may use the tables the migrations just made, as the app does with ``DATABASE_ROLE``.
     It is no superuser and has no ``BYPASSRLS``: the policies hold it, where they never hold postgres."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
+    if make_url(url).get_backend_name() != "postgresql":
         return
-    name = re.search(r"search_path=(\w+)", parsed.query.get("options", ""))
-    schema = name.group(1) if name else "public"
+    from incubator.core.rls import grant_app_role as grant
+
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
-            conn.execute(text(f"""DO $$ BEGIN
-                CREATE ROLE {APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
-                EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
-            END $$"""))
-            conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {APP_ROLE}'))
-            conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO {APP_ROLE}'))
-            conn.execute(text(f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {APP_ROLE}'))
+            grant(conn, APP_ROLE)
     finally:
         engine.dispose()
 

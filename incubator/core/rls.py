@@ -27,6 +27,7 @@ logged when the app connects as one with ``DATABASE_RLS`` on.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, g, has_request_context
@@ -143,3 +144,22 @@ def _on_execute(state: ORMExecuteState) -> Any:
         raise
     apply(connection, usual)
     return result
+
+
+def grant_app_role(connection: Connection, role: str) -> None:
+    """The app's role exists (NOLOGIN: it is only switched to), may be switched to by the user that
+    migrates and serves, and reads and writes every table of the schema: created and granted after every
+    upgrade, so a table a migration adds is the app's at once. It is neither a superuser nor BYPASSRLS."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        raise ValueError(f"DATABASE_ROLE must be a plain lower-case name, got {role!r}")
+    connection.exec_driver_sql(f"""DO $$ BEGIN
+        CREATE ROLE {role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOINHERIT;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;  -- it exists (roles are the server's)
+    END $$""")
+    if connection.exec_driver_sql("SELECT current_user").scalar_one() != role:
+        connection.exec_driver_sql(f"GRANT {role} TO CURRENT_USER")
+    name = str(connection.exec_driver_sql("SELECT current_schema()").scalar_one())
+    schema = '"' + name.replace('"', '""') + '"'
+    connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {role}")
+    connection.exec_driver_sql(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}")
+    connection.exec_driver_sql(f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}")

@@ -107,3 +107,36 @@ def test_the_organisation_chosen_mid_request_is_the_one_the_database_sees(client
     seen = client.get("/o/org-a/_rls/rows/startups?switch=org-c").get_json()
     assert seen == [member_of_b.id]
 
+
+
+def test_flask_db_upgrade_makes_the_app_role_and_grants_it_every_table(database_url):
+    """``DATABASE_ROLE`` in production (compose.yaml): ``flask db upgrade``, run by the owner, creates the
+    role when missing and grants it every table, so the app can ``SET ROLE`` to it and be held."""
+    import uuid
+
+    from sqlalchemy import create_engine
+
+    from incubator import create_app
+    from incubator.models import Base
+
+    role = f"incubator_t{uuid.uuid4().hex[:8]}"
+    application = create_app({"DATABASE_URL": database_url, "DATABASE_ROLE": role})
+    engine = create_engine(database_url)
+    try:
+        done = application.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert done.exit_code == 0, done.output
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = :r"),
+                                 {"r": role}).one()
+            assert tuple(found) == (False, False, False)
+            missing = [t for t in Base.metadata.tables if not conn.execute(
+                text("SELECT has_table_privilege(:r, quote_ident(current_schema()) || '.' || quote_ident(:t), "
+                     "'SELECT, INSERT, UPDATE, DELETE')"), {"r": role, "t": t}).scalar()]
+            assert missing == []
+            assert conn.execute(text("SELECT pg_has_role(current_user, :r, 'MEMBER')"), {"r": role}).scalar()
+    finally:
+        application.extensions["db_engine"].dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+        engine.dispose()
