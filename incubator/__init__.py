@@ -292,7 +292,11 @@ def _init_templates(app: Flask) -> None:
     from incubator.accounts.forms import CSRFOnlyForm, LanguageForm
     from incubator.core.money import format_money, format_money_cached
     from incubator.core.permissions import Permission, Role, can
+    from incubator.core.uploads import accept_label, upload_limit_bytes
     from incubator.orgs.models import OrgKind
+
+    app.add_template_filter(accept_label, "accept_label")
+    app.add_template_global(upload_limit_bytes, "upload_limit_bytes")
 
     @app.template_filter("money")
     def _money(amount_minor: int | None, currency: str | None = None) -> str:
