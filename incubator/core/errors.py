@@ -37,6 +37,12 @@ class NotAllowed(DomainError):
     code = "not_allowed"
 
 
+class OrgSuspended(NotAllowed):
+    """The organisation is suspended by a platform admin: nobody may use it until it is lifted."""
+
+    code = "org_suspended"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"
@@ -130,6 +136,14 @@ def _too_large(render: Callable[[int], Any]) -> Any:
     return redirect(back, 303)
 
 
+def _suspended(exc: OrgSuspended) -> Any:
+    """A suspended organisation: a page that says so (its name, and that nothing was lost); 403 JSON
+    ``org_suspended`` in the API."""
+    if wants_json():
+        return json_error(exc.status, exc.message, exc.code, exc.fields)
+    return render_template("errors/suspended.html", org=g.get("suspended_org")), 403
+
+
 def register_error_handlers(app: Flask) -> None:
     from flask_babel import lazy_gettext as _
 
@@ -165,6 +179,7 @@ def register_error_handlers(app: Flask) -> None:
         return render(status, headers)
 
     app.register_error_handler(RequestEntityTooLarge, lambda _exc: _too_large(render))
+    app.register_error_handler(OrgSuspended, _suspended)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:

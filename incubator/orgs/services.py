@@ -83,7 +83,8 @@ def add_member(session: Session, org: Organisation, user: User, role: Role | str
 def find_org(slug: str) -> Organisation | None:
     from incubator.extensions import db
 
-    return db.session.execute(select(Organisation).where(Organisation.slug == slug)).scalar_one_or_none()
+    return db.session.execute(select(Organisation).where(Organisation.slug == slug,
+                                                         Organisation.deleted_at.is_(None))).scalar_one_or_none()
 
 
 def find_membership(user: User, org: Organisation) -> Membership | None:
@@ -101,7 +102,7 @@ def memberships_of(session: Session, user: User) -> list[Membership]:
     if known is not None and user.id in known:
         return known[user.id]
     stmt = (select(Membership).join(Membership.org).options(contains_eager(Membership.org))
-            .where(Membership.user_id == user.id).order_by(Organisation.name))
+            .where(Membership.user_id == user.id, Organisation.deleted_at.is_(None)).order_by(Organisation.name))
     memberships = list(session.execute(stmt).scalars())
     if known is not None:
         known[user.id] = memberships
