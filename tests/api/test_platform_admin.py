@@ -11,6 +11,7 @@ from sqlalchemy import select
 from incubator.accounts.models import ApiToken
 from incubator.accounts.services import create_api_token
 from incubator.core import mail
+from incubator.core.db import utcnow
 from incubator.core.permissions import Role
 from incubator.orgs.models import Organisation
 from tests.conftest import csrf_token, login
@@ -201,3 +202,13 @@ def test_only_platform_admins_pass_either_door(client, session):
             client.post("/auth/logout", data={"csrf_token": token})
     session.expire_all()
     assert session.execute(select(Organisation).where(Organisation.slug == "bbi")).scalar_one().deleted_at is None
+
+
+def test_suspended_or_deleted_organisations_leave_the_platform_list_of_calls(client, session, intake):
+    assert "BBI Incubation 2027" in client.get("/calls").get_data(as_text=True)
+    intake.org.suspended_at = utcnow()
+    session.flush()
+    assert "BBI Incubation 2027" not in client.get("/calls").get_data(as_text=True)
+    intake.org.suspended_at, intake.org.deleted_at = None, utcnow()
+    session.flush()
+    assert "BBI Incubation 2027" not in client.get("/calls").get_data(as_text=True)
