@@ -343,9 +343,12 @@ def _init_templates(app: Flask) -> None:
     from incubator.accounts.forms import LOCALE_CHOICES, CSRFOnlyForm
     from incubator.core import formatting
     from incubator.core.permissions import Permission, Role, can, runs_the_org
+    from incubator.core.uploads import accept_label, upload_limit_bytes
     from incubator.orgs.models import OrgKind
 
     formatting.register(app)
+    app.add_template_filter(accept_label, "accept_label")
+    app.add_template_global(upload_limit_bytes, "upload_limit_bytes")
 
     @app.template_filter("mail_datetime")
     def _mail_datetime(value: Any, user: Any = None, org: Any = None, zone: bool = True) -> str:

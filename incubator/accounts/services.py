@@ -9,7 +9,8 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, func, or_, select, update
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from incubator.accounts.models import ApiToken, User
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.mail import send_mail
 from incubator.core.timezones import is_valid_timezone
 from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
@@ -146,6 +148,16 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 
 def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"id": user.id, "h": user.password_hash[-16:]})
+
+
+def send_reset_mail(session: Session, user: User) -> None:
+    """Mail ``user`` a link to choose a new password, in the language they read (the forgotten-password
+    page, and a platform admin's "reset access")."""
+    link = url_for("accounts.reset_password", token=make_reset_token(user), _external=True)
+    with force_locale(user.locale or str(get_locale())):
+        body = render_template("accounts/email/reset.txt", user=user, link=link)
+        subject = _("Reset your Incubator password")
+    send_mail(session, user.email, subject, body)
 
 
 def user_for_reset_token(session: Session, token: str) -> User | None:

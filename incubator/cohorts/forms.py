@@ -26,8 +26,13 @@ from incubator.cohorts.models import (
     ResourceKind,
     Stage,
 )
+from incubator.cohorts.progress import EVIDENCE_TYPES
 from incubator.core.forms import FlaskForm, LocaleDecimalField, LocaleIntegerField
 from incubator.core.urls import WebURL
+
+# What the file inputs offer to choose (the services check the bytes themselves).
+IMAGE_ACCEPT = "image/png,image/jpeg"
+EVIDENCE_ACCEPT = ",".join(sorted(EVIDENCE_TYPES))
 
 
 def _choices(enum):
@@ -78,7 +83,7 @@ class StartupForm(FlaskForm):
     website = URLField(_l("Website"), validators=[Optional(), Length(max=255), WebURL()])
     is_st_enterprise = BooleanField(_l("Certified science and technology enterprise"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    logo = FileField(_l("Logo (PNG or JPEG)"))
+    logo = FileField(_l("Logo (PNG or JPEG)"), render_kw={"accept": IMAGE_ACCEPT})
     version = HiddenField()  # the profile's version when the form was opened (two editors: core.versioning)
 
 
@@ -113,7 +118,7 @@ class MilestoneForm(FlaskForm):
 class MilestoneUpdateForm(FlaskForm):
     status = SelectField(_l("Status"), choices=_choices(MilestoneStatus))
     evidence_url = StringField(_l("Evidence link"), validators=[Optional(), Length(max=500), WebURL()])
-    evidence_file = FileField(_l("Evidence file"))
+    evidence_file = FileField(_l("Evidence file"), render_kw={"accept": EVIDENCE_ACCEPT})
 
 
 class LockPeriodForm(FlaskForm):
@@ -134,5 +139,5 @@ class CheckInForm(FlaskForm):
     products_commercialised = LocaleIntegerField(_l("Products commercialised"), validators=[Optional()])
     ip_filings = LocaleIntegerField(_l("IP filings"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
-    evidence_file = FileField(_l("Evidence (PDF, spreadsheet or image)"))
+    evidence_file = FileField(_l("Evidence (PDF, spreadsheet or image)"), render_kw={"accept": EVIDENCE_ACCEPT})
     version = HiddenField()  # the check-in's version when the form was opened (core.versioning)

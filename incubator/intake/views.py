@@ -129,8 +129,9 @@ def all_open_calls() -> Any:
     from incubator.orgs.models import Organisation
 
     session = db.session
-    with all_orgs(session):  # the platform's list of every organisation's open calls
-        calls = session.execute(open_calls_stmt()).scalars().all()
+    with all_orgs(session):  # the platform's list of every organisation's open calls, of those in use
+        calls = session.execute(open_calls_stmt().join(Organisation, Organisation.id == Call.org_id).where(
+            Organisation.suspended_at.is_(None), Organisation.deleted_at.is_(None))).scalars().all()
         orgs = {o.id: o for o in session.execute(select(Organisation).where(
             Organisation.id.in_({c.org_id for c in calls}))).scalars()} if calls else {}
     return render_template("intake/open_calls.html", calls=calls, orgs=orgs, platform_wide=True)

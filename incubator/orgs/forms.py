@@ -58,3 +58,17 @@ class ServiceTokenForm(TokenFieldsMixin, FlaskForm):
     role = SelectField(_l("Acts as"), choices=service_role_choices, default=Role.STAFF.value,
                        description=_l("The token can do what a member with this role can do here, and nothing "
                                       "in other organisations."))
+
+
+class OrgAdminForm(OrgSettingsForm):
+    """A platform admin's edit of an organisation: its settings, address and kind."""
+
+    slug = StringField(_l("Address"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("Lowercase letters, digits and dashes; used in /o/<address>/. Links to the "
+                                      "old address stop working."))
+    kind = SelectField(_l("Kind"),
+                       choices=lambda: [SelectChoice(k.value, label) for k, label in ORG_KIND_LABELS.items()])
+
+
+class OrgDeleteForm(FlaskForm):
+    confirm = StringField(_l("Type the address to confirm"), validators=[DataRequired(), Length(max=40)])

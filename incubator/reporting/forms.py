@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from incubator.core.forms import FlaskForm, LocaleDecimalField, LocaleIntegerField
 from incubator.core.money import to_major, to_minor
 from incubator.reporting.figures import HEADLINE_LABELS, MONEY, TARGET_METRICS
+from incubator.reporting.services import MAX_LOGO_BYTES
 
 
 class TargetsForm(FlaskForm):
@@ -53,4 +54,5 @@ def _digits(currency: str) -> int:
 
 
 class LogoForm(FlaskForm):
-    logo = FileField(_l("Logo on reports"), description=_l("A PNG or JPEG image of at most 1 MB."))
+    logo = FileField(_l("Logo on reports"),
+                     render_kw={"accept": "image/png,image/jpeg", "data-max-bytes": MAX_LOGO_BYTES})
