@@ -74,6 +74,7 @@ def test_the_walk_covers_every_enum_filter_the_templates_use(app):
     for path in (Path(app.root_path).parent / "templates").rglob("*.html"):
         used |= set(re.findall(r"\|\s*(\w+_label|applicant_stage)\b", path.read_text()))
     walked = {name for _values, name in SHOWN}
-    # matching criteria, a form's own questions and options, a startup's gaps: texts, not enums
-    not_enums = {"criterion_label", "question_labels", "option_label", "gap_label"}
+    # matching criteria, a form's own questions and options, a startup's gaps, a file input's accepted
+    # types (their own names: PDF, PNG): texts, not enums
+    not_enums = {"criterion_label", "question_labels", "option_label", "gap_label", "accept_label"}
     assert used - not_enums <= walked, sorted(used - not_enums - walked)
