@@ -253,3 +253,27 @@ def test_the_export_sums_are_the_ledger_sums(app, session, world, moves):
         finally:
             savepoint.rollback()
             session.info.pop(AFTER_COMMIT_KEY, None)
+
+
+def test_the_buyer_of_an_application_fee(client, sign_in, session, intake, fake, pay_api):
+    from incubator.intake.models import Stage
+    from tests.intake.fixtures import application
+
+    intake.call.fee_minor = 200_000
+    session.add(PaymentAccount(org_id=intake.org.id, stripe_account_id="acct_1TestBBI", **SELLER))
+    session.flush()
+    draft = application(intake.call, intake.founder, Stage.DRAFT)
+    api = pay_api(intake.founder, "POST", f"/applications/{draft.id}/checkout",
+                  json={"buyer": {"company": COMPANY["company"], "address": COMPANY["address"]}})
+    assert api.status_code == 422 and set(api.get_json()["fields"]) == {"buyer_tax_code"}
+    sign_in(intake.founder)
+    url = f"/o/bbi/applications/{draft.id}/edit"
+    data = {"csrf_token": csrf_token(client, url), "action": "submit", "startup_name": "AgriSense",
+            "pitch": "Sensors for rice farms", "country": "vn", "buyer_company": COMPANY["company"]}
+    bad = client.post(url, data=data)
+    assert bad.status_code == 422 and 'data-field="buyer_tax_code"' in bad.get_data(as_text=True)
+    assert session.scalar(select(func.count(Payment.id))) == 0
+    ok = client.post(url, data={**data, **{f"buyer_{name}": value for name, value in COMPANY.items()}})
+    assert ok.status_code == 302 and "/payments/test-checkout/" in ok.location
+    payment = session.scalars(select(Payment).where(Payment.application_id == draft.id)).one()
+    assert (payment.buyer_tax_code, payment.vat_rate) == ("0312345678-001", 10)
