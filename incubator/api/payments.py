@@ -126,7 +126,7 @@ def list_payments(query: dict[str, Any], pagination_parameters: PaginationParame
 
 
 class ExportQuery(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM"),
+    month = fields.String(required=True, validate=validate.Regexp(r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", error="YYYY-MM"),
                           metadata={"description": "The month, in the organisation's time zone", "example": "2026-11"})
     format = fields.String(load_default="csv", validate=validate.OneOf(list(FORMATS)))
 
@@ -246,7 +246,7 @@ class PaymentSellerIn(Schema):
     legal_address = fields.String(load_default="")
     tax_code = fields.String(load_default="", metadata={"description": "Mã số thuế: 10 digits, or 10 + `-` + 3",
                                                         "example": "3700123456"})
-    vat_rate = fields.Integer(load_default=None, allow_none=True, metadata={
+    vat_rate = fields.Integer(load_default=None, allow_none=True, validate=validate.OneOf([0, 5, 8, 10]), metadata={
         "description": "0, 5, 8 or 10 (percent, included in the prices), or null: VAT not charged. With a rate "
                        "or a tax code, `legal_name` and `legal_address` are required"})
 

@@ -189,7 +189,7 @@ def test_the_export_through_the_page_and_the_api(client, sign_in, session, pay_a
 
 
 def test_a_bad_month_or_format_and_roles_that_should_not(client, sign_in, pay_api, world):
-    for bad in ("2026-13", "11-2026", "", "2026-1"):
+    for bad in ("2026-13", "11-2026", "", "2026-1", "0000-01"):
         api = pay_api(world.manager, "GET", f"/payments/export?month={bad}&format=csv")
         assert api.status_code == 422 and "month" in api.get_json()["fields"], bad
     api = pay_api(world.manager, "GET", "/payments/export?month=2026-11&format=pdf")
