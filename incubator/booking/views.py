@@ -125,9 +125,10 @@ def book(resource_id: int) -> Any:
     balance = credits.credit_balance(db.session, startup, cohort, resource.kind) if startup and cohort else 0
     form = BookForm(default_minutes=resource.min_minutes)
     error = None
+    minutes = resource.min_minutes
     if form.is_submitted() and not form.validate() and not form.csrf_token.errors:
         error = form_error(form)
-    elif form.is_submitted() and not form.errors:
+    elif form.is_submitted() and not form.errors and not request.form.get("preview"):
         with attempt() as outcome:
             made, skipped = services.create_weekly(
                 db.session, g.org, resource, current_user, starts_at,
@@ -149,8 +150,17 @@ def book(resource_id: int) -> Any:
             }
             flash(messages.get(booking.status, _("Booked.")), "success")
             return redirect(url_for("booking.mine"))
+    if form.is_submitted() and not form.errors:
+        minutes = form.minutes.value
+    offer = None
+    if error is None:  # what this booking would charge and leave, by the code that charges it
+        with attempt() as outcome:
+            offer = services.quote_booking(db.session, g.org, resource, current_user, starts_at,
+                                           starts_at + timedelta(minutes=minutes), is_staff=is_manager())
+        error = outcome.error
     return render_template("booking/book.html", resource=resource, starts_at=starts_at, choices=choices,
-                           balance=balance, cohort=cohort, form=form, error=error), 422 if error else 200
+                           balance=balance, cohort=cohort, form=form, error=error, offer=offer,
+                           minutes=minutes), 422 if error and form.is_submitted() else 200
 
 
 @bp.route("/bookings")
