@@ -22,6 +22,7 @@ from incubator.booking.access import (
     manages,
     may_book,
     require_booking,
+    resource_refusals,
     template_predicates,
     visible_booking_or_404,
     waitlist_entry_or_404,
@@ -67,9 +68,16 @@ def parse_day(value: str | None) -> date:
     return day if abs(day - today) <= inputs.HORIZON else today
 
 
-def grid(resources: list[Resource], days: list[date], step: int) -> dict[tuple[int, date], list[Cell]]:
-    """The calendar cells of ``resources`` over ``days`` for the signed-in member (``booking.grid``)."""
-    return calendar.grid(db.session, g.org, resources, days, step, current_user.id, utcnow(), may_book())
+def grid(resources: list[Resource], days: list[date], step: int,
+         refusals: dict[int, str] | None = None) -> dict[tuple[int, date], list[Cell]]:
+    """The calendar cells of ``resources`` over ``days`` for the signed-in member (``booking.grid``);
+    the free time of the resources ``refusals`` names is shown as not bookable, with the reason."""
+    return calendar.grid(db.session, g.org, resources, days, step, current_user.id, utcnow(), may_book(), refusals)
+
+
+def refusals(resources: list[Resource], days: list[date]) -> dict[int, str]:
+    """Why the signed-in member may not book each of ``resources`` (``access.resource_refusals``)."""
+    return resource_refusals(db.session, g.org, current_user, g.get("membership"), resources, days[0])
 
 
 @bp.route("/labs")
@@ -89,9 +97,12 @@ def lab_day(lab_id: int) -> Any:
     lab = get_or_404(Lab, lab_id)
     day = parse_day(request.args.get("day"))
     resources = list(db.session.execute(select(Resource).where(Resource.lab_id == lab.id, Resource.active.is_(True))
-                                        .options(selectinload(Resource.hours)).order_by(Resource.name)).scalars())
-    cells = grid(resources, [day], 30) if resources else {}
+                                        .options(selectinload(Resource.hours), selectinload(Resource.training))
+                                        .order_by(Resource.name)).scalars())
+    refused = refusals(resources, [day]) if resources else {}
+    cells = grid(resources, [day], 30, refused) if resources else {}
     return render_template("booking/lab_day.html", lab=lab, day=day, resources=resources, cells=cells,
+                           refused=refused,
                            prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
 
@@ -104,8 +115,9 @@ def resource_week(resource_id: int) -> Any:
     monday -= timedelta(days=monday.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
     step = max(30, resource.slot_minutes) if not resource.open_24h else 60
+    refused = refusals([resource], days)
     return render_template("booking/resource_week.html", resource=resource, days=days,
-                           cells=grid([resource], days, step), step=step,
+                           cells=grid([resource], days, step, refused), step=step, refused=refused,
                            prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7))
 
 
