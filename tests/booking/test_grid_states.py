@@ -84,7 +84,7 @@ def test_the_lab_day_marks_each_resource_for_the_viewer_and_tells_mine_and_held_
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'data-testid="grid-legend"' in html
     assert html.count(f'title="{TRAINING}"') >= 1 and html.count('data-testid="not-bookable"') == 1  # the laser only
-    assert html.count('class="slot slot-busy" data-state="mine"') == 4  # both bookings are the viewer's: mine wins over held
+    assert html.count('class="slot slot-busy" data-state="mine"') == 4  # both the viewer's: mine beats held
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/o/bbi/bookings")})
     login(client, world.founder.email)
     html = client.get(f"/o/bbi/labs/{fablab.lab.id}?day={start.astimezone(SAIGON).date()}").get_data(as_text=True)
