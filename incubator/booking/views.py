@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import billing, credits, inputs, labels, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking import billing, calendars, credits, inputs, labels, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
 from incubator.booking import grid as calendar
 from incubator.booking import mine as mine_data
 from incubator.booking.access import (
@@ -96,9 +96,7 @@ def lab_day(lab_id: int) -> Any:
     """The resources of a lab side by side for one day."""
     lab = get_or_404(Lab, lab_id)
     day = parse_day(request.args.get("day"))
-    resources = list(db.session.execute(select(Resource).where(Resource.lab_id == lab.id, Resource.active.is_(True))
-                                        .options(selectinload(Resource.hours), selectinload(Resource.training))
-                                        .order_by(Resource.name)).scalars())
+    resources = _lab_resources(lab)
     refused = refusals(resources, [day]) if resources else {}
     cells = grid(resources, [day], 30, refused) if resources else {}
     return render_template("booking/lab_day.html", lab=lab, day=day, resources=resources, cells=cells,
@@ -118,7 +116,60 @@ def resource_week(resource_id: int) -> Any:
     refused = refusals([resource], days)
     return render_template("booking/resource_week.html", resource=resource, days=days,
                            cells=grid([resource], days, step, refused), step=step, refused=refused,
-                           prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7))
+                           prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7), day=monday)
+
+
+def _lab_resources(lab: Lab) -> list[Resource]:
+    return list(db.session.execute(select(Resource).where(Resource.lab_id == lab.id, Resource.active.is_(True))
+                                   .options(selectinload(Resource.hours), selectinload(Resource.training))
+                                   .order_by(Resource.name)).scalars())
+
+
+def _calendar_page(template: str, resources: list[Resource], day: date, **context: Any) -> Any:
+    """A month or an agenda of ``resources`` (``booking.calendars``), with the viewer's reasons not to book."""
+    refused = refusals(resources, [day]) if resources else {}
+    if template == "booking/month.html":
+        context["weeks"] = calendars.month(db.session, g.org, resources, day, current_user.id, utcnow()) \
+            if resources else []
+        first = day.replace(day=1)
+        context["prev_day"] = (first - timedelta(days=1)).replace(day=1)
+        context["next_day"] = (first + timedelta(days=32)).replace(day=1)
+    else:
+        context["days"] = calendars.agenda(db.session, g.org, resources, day, current_user.id, utcnow()) \
+            if resources else {}
+        context["prev_day"] = day - timedelta(days=calendars.AGENDA_DAYS)
+        context["next_day"] = day + timedelta(days=calendars.AGENDA_DAYS)
+    return render_template(template, resources=resources, day=day, refused=refused, **context)
+
+
+@bp.route("/resources/<int:resource_id>/month")
+@require(Permission.VIEW_DASHBOARD)
+def resource_month(resource_id: int) -> Any:
+    """A month of one resource: each day's bookings and free time; a day leads to its week."""
+    resource = calendar.resource_or_404(resource_id)
+    return _calendar_page("booking/month.html", [resource], parse_day(request.args.get("day")), resource=resource)
+
+
+@bp.route("/resources/<int:resource_id>/agenda")
+@require(Permission.VIEW_DASHBOARD)
+def resource_agenda(resource_id: int) -> Any:
+    """The coming days of one resource as a list: its bookings and its free time, each day."""
+    resource = calendar.resource_or_404(resource_id)
+    return _calendar_page("booking/agenda.html", [resource], parse_day(request.args.get("day")), resource=resource)
+
+
+@bp.route("/labs/<int:lab_id>/month")
+@require(Permission.VIEW_DASHBOARD)
+def lab_month(lab_id: int) -> Any:
+    lab = get_or_404(Lab, lab_id)
+    return _calendar_page("booking/month.html", _lab_resources(lab), parse_day(request.args.get("day")), lab=lab)
+
+
+@bp.route("/labs/<int:lab_id>/agenda")
+@require(Permission.VIEW_DASHBOARD)
+def lab_agenda(lab_id: int) -> Any:
+    lab = get_or_404(Lab, lab_id)
+    return _calendar_page("booking/agenda.html", _lab_resources(lab), parse_day(request.args.get("day")), lab=lab)
 
 
 @bp.route("/resources/<int:resource_id>/book", methods=["GET", "POST"])
