@@ -189,6 +189,8 @@ def book(resource_id: int) -> Any:
     form = BookForm(default_minutes=resource.min_minutes)
     error = None
     minutes = resource.min_minutes
+    if request.args.get("minutes", type=int) in choices:  # a range chosen in the week grid
+        minutes = request.args.get("minutes", type=int) or minutes
     if form.is_submitted() and not form.validate() and not form.csrf_token.errors:
         error = form_error(form)
     elif form.is_submitted() and not form.errors and not request.form.get("preview"):

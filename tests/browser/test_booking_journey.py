@@ -75,3 +75,37 @@ def test_the_lab_and_calendar_views_fit_a_phone(browser, live_server):
         page.wait_for_load_state()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
     context.close()
+
+
+def test_select_a_range_by_dragging_or_by_tapping_its_ends(browser, live_server):
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    sign_in(page, live_server, "founder@bbi.example.com")
+    page.get_by_role("navigation").get_by_role("link", name="Labs", exact=True).click()
+    page.get_by_role("link", name="3D printer 1 (Prusa MK4)").click()
+    page.get_by_role("link", name="Next week").click()
+    week = page.url
+    column = page.get_by_test_id("week-grid").locator("tbody tr td:nth-child(4) a.slot-free")
+    start = column.nth(2).get_attribute("data-slot")
+    column.nth(2).hover()
+    page.mouse.down()
+    column.nth(3).hover()
+    column.nth(4).hover()
+    page.mouse.up()
+    expect(page.get_by_test_id("book-form")).to_be_visible()
+    assert "minutes=180" in page.url  # three hour-long slots of the printer
+    expect(page.locator("#minutes")).to_have_value("180")
+    expect(page.get_by_test_id("booking-quote")).to_contain_text("3:00")
+    # by the keyboard: range mode, then Enter on the first and on the last slot
+    page.goto(week)
+    page.get_by_role("button", name="Select a range").click()
+    expect(page.get_by_role("button", name="Select a range")).to_have_attribute("aria-pressed", "true")
+    column = page.get_by_test_id("week-grid").locator("tbody tr td:nth-child(4) a.slot-free")
+    column.nth(2).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#range-status")).to_contain_text("Start chosen")
+    column.nth(3).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#minutes")).to_have_value("120")
+    assert start is not None
+    context.close()
