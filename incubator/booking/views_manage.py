@@ -197,6 +197,7 @@ def settings(resource_id: int) -> Any:
         errors = form.field_errors
     return render_template(
         "booking/settings.html", resource=resource, errors=errors, kinds=list(ResourceKind),
+        photo_max_mb=setup.photo_max_mb(),
         form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"),
         by_day={h.weekday: h for h in resource.hours},
         trainings=db.session.execute(select(Training).where(Training.org_id == g.org.id)).scalars().all(),

@@ -327,4 +327,8 @@ FILTERS = {
 def register(app: Flask) -> None:
     """The filters of every template (pages, mail, PDFs), registered once."""
     app.jinja_env.filters.update(FILTERS)
+    # Flask-Babel's own filters format without the reader's zone rules or the caches: one way only
+    for name in ("dateformat", "datetimeformat", "timeformat", "timedeltaformat", "numberformat", "decimalformat",
+                 "currencyformat", "percentformat", "scientificformat"):
+        app.jinja_env.filters.pop(name, None)
     app.jinja_env.globals.update(viewer_timezone=viewer_timezone, zone_of=zone_of)
