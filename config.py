@@ -56,6 +56,11 @@ class Config:
     DATABASE_URL = _env("DATABASE_URL")
     REDIS_URL = _env("REDIS_URL")
     SQLALCHEMY_ECHO = _env_bool("SQLALCHEMY_ECHO", False)
+    # PostgreSQL row-level security behind the ORM's tenant filter (core.rls, migration 0017a): each
+    # transaction says its organisation. Off by default; on in production. Ignored on SQLite.
+    DATABASE_RLS = _env_bool("DATABASE_RLS", False)
+    # A role each connection switches to (SET ROLE): one without BYPASSRLS, when the login role has it
+    DATABASE_ROLE = _env("DATABASE_ROLE")
 
     # Sessions and cookies
     SESSION_COOKIE_HTTPONLY = True
@@ -211,6 +216,11 @@ class Testing(Config):
     TENANCY_STRICT = True
     SECRET_KEY = "test-secret"  # noqa: S105 (tests only)
     DATABASE_URL = _env("TEST_DATABASE_URL")  # conftest supplies a SQLite file when unset
+    # TEST_DATABASE_RLS=on runs the PostgreSQL suite with row-level security, as the role
+    # incubator_app (the test set-up creates it and grants it the tables): postgres is a superuser,
+    # and superusers are never held to a policy
+    DATABASE_RLS = _env_bool("TEST_DATABASE_RLS", False)
+    DATABASE_ROLE = "incubator_app" if DATABASE_RLS else None
     MAIL_BACKEND = "memory"
     HUEY_IMMEDIATE = True
     REDIS_URL = None
@@ -238,6 +248,7 @@ class Production(Config):
     FORCE_HTTPS = _env_bool("FORCE_HTTPS", True)
     HSTS = True
     MAIL_BACKEND = _env("MAIL_BACKEND", "smtp")
+    DATABASE_RLS = _env_bool("DATABASE_RLS", True)
 
     @classmethod
     def validate(cls, config: dict) -> None:

@@ -230,8 +230,10 @@ def _install_gettext(app: Flask) -> None:
 
 
 def _select_timezone() -> str | None:
-    org = g.get("org")
-    return org.timezone if org is not None else None
+    """The reader's own time zone when they set one, else the organisation's (``core.formatting``)."""
+    from incubator.core.formatting import viewer_timezone
+
+    return viewer_timezone()
 
 
 def _init_security_headers(app: Flask) -> None:
@@ -339,35 +341,24 @@ def _csrf_field(form: Any) -> Any:
 
 def _init_templates(app: Flask) -> None:
     from incubator.accounts.forms import LOCALE_CHOICES, CSRFOnlyForm
-    from incubator.core.money import format_money, format_money_cached
+    from incubator.core import formatting
     from incubator.core.permissions import Permission, Role, can, runs_the_org
+    from incubator.core.uploads import accept_label, upload_limit_bytes
     from incubator.orgs.models import OrgKind
 
-    @app.template_filter("money")
-    def _money(amount_minor: int | None, currency: str | None = None) -> str:
-        if amount_minor is None:
-            return ""
-        org = g.get("org")
-        currency = currency or (org.currency if org else "VND")
-        if type(amount_minor) is int:  # minor units, as stored: formatted once per amount (floats vary: -0.0)
-            return format_money_cached(amount_minor, currency, str(get_locale()))
-        return format_money(amount_minor, currency, str(get_locale()))
+    formatting.register(app)
+    app.add_template_filter(accept_label, "accept_label")
+    app.add_template_global(upload_limit_bytes, "upload_limit_bytes")
 
     @app.template_filter("mail_datetime")
     def _mail_datetime(value: Any, user: Any = None, org: Any = None, zone: bool = True) -> str:
         """For mail: in the recipient's time zone (their own, else the org's) and the language the mail
         is rendered in (the sender wraps it in ``force_locale``)."""
-        from incubator.core.timezones import format_moment, recipient_timezone
-
-        if value is None:
-            return ""
-        return format_moment(value, recipient_timezone(user, org), str(get_locale()), zone=zone)
+        return formatting.datetime_(value, "long", tz=formatting.zone_of(user, org), zone=zone)
 
     @app.template_filter("mail_date")
     def _mail_date(value: Any) -> str:
-        from babel.dates import format_date
-
-        return "" if value is None else format_date(value, "long", locale=str(get_locale()))
+        return formatting.date_(value, "long")
 
     @app.template_filter("role_label")
     def _role_label(value: str) -> str:

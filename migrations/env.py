@@ -3,6 +3,7 @@
 from alembic import context
 
 from incubator.core.db import include_object, make_engine
+from incubator.core.rls import grant_app_role
 from incubator.models import Base
 
 config = context.config
@@ -52,7 +53,20 @@ def _migrate(connection) -> None:
                       include_object=include_object,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Migrations span every organisation: the row-level security policies (0017a) let them
+            # through, for this transaction only (the table owner is held to them: FORCE)
+            connection.exec_driver_sql("SELECT set_config('app.bypass_rls', 'on', true)")
         context.run_migrations()
+        if connection.dialect.name == "postgresql" and _app_role():
+            grant_app_role(connection, _app_role())
+
+
+def _app_role() -> str | None:
+    """``DATABASE_ROLE``: the role the app switches to (``SET ROLE``) so that row-level security holds it."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("DATABASE_ROLE") if has_app_context() else None
 
 
 if context.is_offline_mode():

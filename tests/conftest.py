@@ -109,12 +109,32 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
+APP_ROLE = "incubator_app"  # a role held to row-level security (config.Testing, TEST_DATABASE_RLS)
+
+
 def migrate(url: str) -> None:
     from alembic import command
 
     from incubator.cli import alembic_config
 
     command.upgrade(alembic_config(url), "head")
+    grant_app_role(url)
+
+
+def grant_app_role(url: str) -> None:
+    """On PostgreSQL: the role ``incubator_app`` (created when missing: roles belong to the whole
+    server) may use the tables the migrations just made, as the app does with ``DATABASE_ROLE``.
+    It is no superuser and has no ``BYPASSRLS``: the policies hold it, where they never hold postgres."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return
+    from incubator.core.rls import grant_app_role as grant
+
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            grant(conn, APP_ROLE)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")

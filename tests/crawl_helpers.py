@@ -67,6 +67,48 @@ class Page(HTMLParser):
             self._form.fields[self._textarea] = [data]
 
 
+class VisibleText(HTMLParser):
+    """The text a person reads on a page: no script, style, code sample or attribute (a form's values,
+    ``datetime=""`` and ``data-*`` are for machines)."""
+
+    HIDDEN = {"script", "style", "code", "pre", "textarea", "title"}
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.depth, self.parts = 0, []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        self.depth += tag in self.HIDDEN
+
+    def handle_endtag(self, tag: str) -> None:
+        self.depth -= tag in self.HIDDEN and self.depth > 0
+
+    def handle_data(self, data: str) -> None:
+        if not self.depth and data.strip():
+            self.parts.append(" ".join(data.split()))
+
+
+RAW_FORMATS = {  # what the formatting layer never shows (issue #16)
+    "an ISO date and time": re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}"),
+    "a UTC offset": re.compile(r"GMT[+-]"),
+    "a time zone's key": re.compile(r"\b(?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific)"
+                                   r"/[A-Z][A-Za-z_]+"),
+}
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")
+
+
+def raw_formats(html: str, enum_keys: set[str]) -> list[str]:
+    """What of the visible text should have gone through a filter: a raw ISO moment, a zone's key or
+    offset, an enum's key ("awaiting_payment")."""
+    found = []
+    for text in VisibleText(html).parts:
+        for what, pattern in RAW_FORMATS.items():
+            found += [f"{what}: {text[:120]!r}" for _match in pattern.findall(text)[:1]]
+        found += [f"an enum key {key!r}: {text[:120]!r}" for key in SNAKE.findall(text) if key in enum_keys][:1]
+    return found
+
+
 def same_origin(base: str, href: str) -> str | None:
     """The path (and query) ``href`` leads to from the page ``base``, or None when it leaves the app."""
     url = urlsplit(urljoin("http://localhost" + base, href))
@@ -137,8 +179,10 @@ class Browser:
     ``Problem``; so does a 4xx behind a link the walk was shown.
     """
 
-    def __init__(self, app, watch: Watch, role: str, *, language: str = "en", may_write: str = "^$") -> None:
+    def __init__(self, app, watch: Watch, role: str, *, language: str = "en", may_write: str = "^$",
+                 enum_keys: set[str] | None = None) -> None:
         self.client, self.watch, self.role, self.may_write = app.test_client(), watch, role, may_write
+        self.enum_keys = enum_keys  # when given, a page showing a raw format is a problem too
         self.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
         self.problems: list[Problem] = []
         self.visited: dict[str, int] = {}
@@ -160,6 +204,9 @@ class Browser:
         if response.status_code >= 500:
             detail = self.watch.last or body[:300]
             self.problems.append(Problem(self.role, method, url, response.status_code, found_on, detail))
+        if self.enum_keys is not None and body and response.status_code == 200:
+            shown = raw_formats(body, self.enum_keys)
+            self.problems += [Problem(self.role, method, url, "a raw format", found_on, what) for what in shown[:3]]
         if writes := sorted({w for w in self.watch.writes if not re.search(self.may_write, w)}):
             self.problems.append(Problem(self.role, method, url, "a GET wrote", found_on, ", ".join(writes)))
         if method == "POST" and self.location:

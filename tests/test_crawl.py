@@ -4,7 +4,9 @@ A database of its own (a SQLite file, or a ``crawl`` schema in the PostgreSQL da
 ``TEST_DATABASE_URL``) is migrated and loaded with ``incubator.demo.seed``, as after ``make run``.
 Each person signs in through the login form and follows, breadth first, every same-origin link and
 GET form of every page (sorted, at most 250 pages and a few per URL shape). Any 5xx fails the test
-with its traceback; so does a 4xx behind a link shown to the same person, and a GET that writes.
+with its traceback; so does a 4xx behind a link shown to the same person, a GET that writes, and a page
+whose visible text shows a raw ISO moment, a UTC offset, a time zone's key or an enum's key (English
+after the demo, Vietnamese after the day's work).
 """
 
 from __future__ import annotations
@@ -63,9 +65,24 @@ def demo(tmp_path_factory):
     app.extensions["db_engine"].dispose()
 
 
+def enum_keys() -> set[str]:
+    """The keys of every enum of the app that are not words ("awaiting_payment"): none may show on a page."""
+    from enum import StrEnum
+
+    import incubator.models  # noqa: F401  # every domain's models, so every enum is defined
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    return {str(v) for cls in subclasses(StrEnum) if cls.__module__.startswith("incubator.") for v in cls
+            if "_" in str(v)}
+
+
 def person(demo, role: str, language: str = "en") -> Browser:
     app, watch = demo
-    browser = Browser(app, watch, role, language=language, may_write=GET_MAY_WRITE)
+    browser = Browser(app, watch, role, language=language, may_write=GET_MAY_WRITE, enum_keys=enum_keys())
     browser.home = browser.sign_in(ROLES[role], app.config["DEMO_PASSWORD"]) if ROLES[role] else "/"
     return browser
 
@@ -146,3 +163,15 @@ def test_every_role_walks_the_demo_without_errors(after_the_demo):
 
 def test_every_role_walks_again_after_a_day_of_ordinary_actions(after_a_day):
     check(after_a_day)
+
+
+def test_the_format_check_reads_only_what_people_see():
+    from tests.crawl_helpers import raw_formats
+
+    page = ('<p>Closes 2026-11-19 08:00 (Asia/Ho_Chi_Minh), 10:00:00 AM GMT+07:00</p><p>awaiting_payment</p>'
+            '<input value="2026-11-19 08:00"><time datetime="2026-11-19T08:00">Nov 19</time>'
+            '<code>awaiting_payment</code><script>let a = "2026-11-19 08:00";</script>')
+    found = raw_formats(page, enum_keys())
+    assert [what.split(":")[0] for what in found] == [
+        "an ISO date and time", "a UTC offset", "a time zone's key", "an enum key 'awaiting_payment'"]
+    assert raw_formats("<p>Nov 19, 2026, 8:00 AM (Vietnam Time) · awaiting payment</p>", enum_keys()) == []

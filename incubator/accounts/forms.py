@@ -6,6 +6,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from incubator.accounts.services import ALL_SCOPES, DEFAULT_SCOPES, EXPIRY_DAYS, MIN_PASSWORD_LENGTH
 from incubator.core.forms import FlaskForm
+from incubator.core.timezones import common_timezones
 
 LOCALE_CHOICES = [SelectChoice("vi", "Tiếng Việt"), SelectChoice("en", "English")]
 
@@ -43,9 +44,20 @@ class ResetPasswordForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))])
 
 
+def timezone_choices():
+    """Every time zone by its name in the reader's language, the key submitted; first, the organisation's."""
+    from incubator.core.formatting import timezone_name
+
+    return [SelectChoice("", _l("The organisation's time zone")),
+            *(SelectChoice(tz, timezone_name(tz)) for tz in common_timezones())]
+
+
 class SettingsForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     locale = SelectField(_l("Language"), choices=LOCALE_CHOICES)
+    timezone = SelectField(_l("Time zone"), choices=timezone_choices, default="",
+                           filters=[lambda value: value or ""],
+                           description=_l("Times on pages and in mail are shown in it."))
 
 
 class ChangePasswordForm(FlaskForm):

@@ -17,6 +17,8 @@ class User(UserMixin, TimestampMixin, Base):
     name: Mapped[str120]
     password_hash: Mapped[str255]
     locale: Mapped[str | None] = mapped_column(String(8))
+    # The person's own time zone (an IANA name); None reads times in each organisation's.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on password change/reset: every other session and remember cookie stops working.

@@ -9,7 +9,8 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, func, or_, select, update
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Session
 from incubator.accounts.models import ApiToken, User
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError, NotAllowed
+from incubator.core.mail import send_mail
+from incubator.core.timezones import is_valid_timezone
 from incubator.core.tokens import hash_token, new_token
 from incubator.extensions import db
 
@@ -113,9 +116,11 @@ def change_password(user: User, current: str, new: str) -> None:
 MAX_NAME_LENGTH = 120
 
 
-def update_profile(user: User, *, name: str | None = None, locale: str | None = None) -> None:
+def update_profile(user: User, *, name: str | None = None, locale: str | None = None,
+                   timezone: str | None = None) -> None:
     """The account settings a person changes (the settings page and ``PATCH /api/v1/me``): None keeps
-    a value. Nothing changes unless every given value is valid."""
+    a value, an empty ``timezone`` goes back to each organisation's. Nothing changes unless every given
+    value is valid."""
     errors: dict[str, str] = {}
     if name is not None:
         name = name.strip()
@@ -125,12 +130,16 @@ def update_profile(user: User, *, name: str | None = None, locale: str | None = 
             errors["name"] = _("At most %(n)d characters.", n=MAX_NAME_LENGTH)
     if locale is not None and locale not in current_app.config["LANGUAGES"]:
         errors["locale"] = _("Unsupported language.")
+    if timezone and not is_valid_timezone(timezone):
+        errors["timezone"] = _("Unknown time zone.")
     if errors:
         raise DomainError(_("Please correct the highlighted fields."), fields=errors)
     if name is not None:
         user.name = name
     if locale is not None:
         user.locale = locale
+    if timezone is not None:
+        user.timezone = timezone or None
 
 
 def _reset_serializer() -> URLSafeTimedSerializer:
@@ -139,6 +148,16 @@ def _reset_serializer() -> URLSafeTimedSerializer:
 
 def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"id": user.id, "h": user.password_hash[-16:]})
+
+
+def send_reset_mail(session: Session, user: User) -> None:
+    """Mail ``user`` a link to choose a new password, in the language they read (the forgotten-password
+    page, and a platform admin's "reset access")."""
+    link = url_for("accounts.reset_password", token=make_reset_token(user), _external=True)
+    with force_locale(user.locale or str(get_locale())):
+        body = render_template("accounts/email/reset.txt", user=user, link=link)
+        subject = _("Reset your Incubator password")
+    send_mail(session, user.email, subject, body)
 
 
 def user_for_reset_token(session: Session, token: str) -> User | None:
@@ -262,8 +281,9 @@ def token_record(session: Session, token: str) -> ApiToken:
     its expiry has passed). Records its use after the request's transaction."""
     record = None
     if token.startswith(TOKEN_PREFIX):
+        # all_orgs: a service token is its organisation's row, read before any organisation is known
         record = session.execute(select(ApiToken).where(ApiToken.token_hash == hash_token(token))
-                                 ).scalar_one_or_none()
+                                 .execution_options(all_orgs=True)).scalar_one_or_none()
     if record is None or not record.is_active or not record.user.active:
         raise TokenRefused("Missing or invalid API token")
     if record.is_expired():

@@ -6,8 +6,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from incubator.accounts import services, throttle
@@ -26,7 +26,6 @@ from incubator.accounts.landing import home_for
 from incubator.accounts.models import User
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
-from incubator.core.mail import send_mail
 from incubator.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__)
@@ -140,11 +139,7 @@ def forgot_password() -> Any:
     if form.validate_on_submit():
         user = services.get_user_by_email(db.session, form.email.data)
         if user is not None and user.active and not user.is_service:
-            link = url_for("accounts.reset_password", token=services.make_reset_token(user), _external=True)
-            with force_locale(user.locale or str(get_locale())):  # in the language the person reads
-                body = render_template("accounts/email/reset.txt", user=user, link=link)
-                subject = _("Reset your Incubator password")
-            send_mail(db.session, user.email, subject, body)
+            services.send_reset_mail(db.session, user)
         # The same answer whether or not the address has an account.
         flash(_("If an account exists for this address, we have sent a link to reset the password."), "info")
         return redirect(url_for("accounts.login"))
@@ -173,7 +168,8 @@ def settings() -> Any:
     password_form = ChangePasswordForm(prefix="password")
     if request.method == "POST" and "profile-name" in request.form and form.validate_on_submit():
         with attempt(form=form) as outcome:
-            services.update_profile(current_user, name=form.name.data, locale=form.locale.data)
+            services.update_profile(current_user, name=form.name.data, locale=form.locale.data,
+                                    timezone=form.timezone.data or "")
         if outcome.ok:
             session["locale"] = form.locale.data
             flash(_("Your settings are saved."), "success")

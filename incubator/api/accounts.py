@@ -29,6 +29,7 @@ def _me_out() -> dict[str, Any]:
         "email": user.email,
         "name": user.name,
         "locale": user.locale,
+        "timezone": user.timezone,
         "is_admin": user.is_admin,
         "memberships": [
             {"org": m.org.slug, "org_name": m.org.name, "role": str(m.role)} for m in memberships_of(db.session, user)
@@ -46,6 +47,8 @@ def me() -> Any:
 class MeIn(Schema):
     name = fields.String(validate=validate.Length(min=1, max=MAX_NAME_LENGTH))
     locale = fields.String(metadata={"description": "vi or en (the app's languages)"})
+    timezone = fields.String(allow_none=True, metadata={
+        "description": "An IANA time zone the caller reads times in; null or \"\" for each organisation's"})
 
 
 @bp.route("/me", methods=["PATCH"])
@@ -53,9 +56,10 @@ class MeIn(Schema):
 @bp.response(200, MeOut)
 @error_responses(bp, NOT_FOUND, (422, "A field is invalid: `fields` says which"))
 def update_me(data: dict[str, Any]) -> Any:
-    """Change the caller's name or language; fields left out keep their value (the settings page's
+    """Change the caller's name, language or time zone; fields left out keep their value (the settings page's
     rules). The password is changed on the account page only, never over the API."""
-    services.update_profile(g.api_user, name=data.get("name"), locale=data.get("locale"))
+    timezone = (data["timezone"] or "") if "timezone" in data else None
+    services.update_profile(g.api_user, name=data.get("name"), locale=data.get("locale"), timezone=timezone)
     return _me_out()
 
 

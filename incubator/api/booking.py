@@ -38,6 +38,7 @@ from incubator.api.booking_schemas import (
     BookingsQuery,
     MonthQuery,
     PartnerUsageOut,
+    QuoteOut,
     UsageOut,
     WaitlistIn,
     WaitlistOut,
@@ -114,6 +115,26 @@ def create_booking(data: dict[str, Any]) -> Any:
             is_staff=share is None and g.membership.has(Permission.MANAGE_RESOURCES), share=share)
         body = _booking_out(booking)
     return _created(body, "api_booking.get_booking", booking_id=booking.id)
+
+
+@bp.route("/bookings/quote", methods=["POST"])
+@require(Permission.BOOK_RESOURCES)
+@bp.arguments(BookingIn)
+@bp.response(200, QuoteOut)
+@errors(NOT_FOUND, BOOKERS, BOOKING_REFUSALS[1])
+def quote_booking(data: dict[str, Any]) -> Any:
+    """What ``POST /bookings`` with this body would charge: the price, the credits it uses and leaves,
+    the weekly quota left, by the same code that charges it. Nothing is booked; the overlap is only
+    known when booking."""
+    _refuse_booking()
+    resource, share, owner = bookable_resource_or_404(data["resource_id"], g.membership)
+    with all_orgs(db.session):  # a shared resource's bookings belong to its owner
+        offer = services.quote_booking(
+            db.session, owner, resource, g.api_user, data["starts_at"], data["ends_at"],
+            is_staff=share is None and g.membership.has(Permission.MANAGE_RESOURCES), share=share)
+    return {"minutes": offer.minutes, "credit_minutes": offer.credit_minutes, "price": offer.price,
+            "currency": offer.currency, "credits_before": offer.credits_before, "credits_after": offer.credits_after,
+            "quota_minutes": offer.quota_minutes, "quota_left": offer.quota_left, "status": offer.status.value}
 
 
 @bp.route("/bookings/weekly", methods=["POST"])

@@ -167,6 +167,20 @@ class WeeklyIn(BookingIn):
         "description": "Book the weeks that can be booked and list the others (else all or nothing)"})
 
 
+class QuoteOut(Schema):
+    """What ``POST /bookings`` with the same body would charge and leave (nothing is booked)."""
+
+    minutes = fields.Integer(required=True)
+    credit_minutes = fields.Integer(required=True, metadata={"description": "Credits this booking uses"})
+    price = fields.Integer(required=True, metadata={"description": "What is left to pay, minor units"})
+    currency = fields.String(required=True)
+    credits_before = fields.Integer(required=True, metadata={"description": "Credit minutes before it"})
+    credits_after = fields.Integer(required=True, metadata={"description": "Credit minutes left after it"})
+    quota_minutes = fields.Integer(allow_none=True, metadata={"description": "Weekly quota, None without one"})
+    quota_left = fields.Integer(allow_none=True, metadata={"description": "Quota minutes left after it"})
+    status = fields.String(required=True, metadata={"enum": [s.value for s in BookingStatus]})
+
+
 class BookingOut(Schema):
     id = fields.Integer(required=True)
     resource_id = fields.Integer(required=True)

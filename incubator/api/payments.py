@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g
+from flask import Response, abort, g
 from flask_login import current_user
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -20,9 +20,11 @@ from incubator.ledger.models import PaymentStatus
 from incubator.payments import services
 from incubator.payments.access import booking_to_pay_or_404, payment_or_404, refundable_or_404, sees_everyone
 from incubator.payments.checkout import checkout_answer, start_application_checkout, start_checkout
+from incubator.payments.exports import FORMATS, einvoice_file
 
 bp = api_blueprint("api_payments", __name__, org=True, description="Checkout and payments")
 NOT_FOUND = (404, "Not found, or not visible to the caller")
+MANAGERS = (403, "Only those who manage payments")
 
 
 class CheckoutOut(Schema):
@@ -50,32 +52,52 @@ class PaymentOut(Schema):
     paid_at = fields.DateTime(allow_none=True)
 
 
+class BuyerIn(Schema):
+    name = fields.String(load_default="", metadata={"description": "The person's name on the receipt"})
+    company = fields.String(load_default="", metadata={
+        "description": "The company's legal name, when a company pays: then `tax_code` and `address` are required"})
+    tax_code = fields.String(load_default="", metadata={"description": "Mã số thuế: 10 digits, or 10 + `-` + 3",
+                                                        "example": "0312345678"})
+    address = fields.String(load_default="")
+
+
+class CheckoutIn(Schema):
+    buyer = fields.Nested(BuyerIn, load_default=None, metadata={
+        "description": "Who the receipt names; optional for a person. Errors name `fields.buyer_<field>`"})
+
+
+BUYER_422 = (422, "`invalid_buyer`: see `fields` (`buyer_tax_code`, `buyer_address`, …)")
+
+
 @bp.route("/bookings/<int:booking_id>/checkout", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
+@bp.arguments(CheckoutIn, required=False)
 @bp.response(200, CheckoutOut)
 @error_responses(bp, NOT_FOUND, (403, "The caller's role does not book"),
-                 (409, "Not awaiting payment, already paid, or no Stripe account"),
+                 (409, "Not awaiting payment, already paid, or no Stripe account"), BUYER_422,
                  (502, "The payment gateway refused"), (503, "Online payment is not set up"))
-def checkout(booking_id: int) -> Any:
+def checkout(data: dict[str, Any], booking_id: int) -> Any:
     """Open (or reopen) the Stripe Checkout Session of one's own booking awaiting payment (this
     organisation's, or a partner booking of a shared resource). The booking counts as paid only when
     Stripe's webhook confirms it."""
-    return checkout_answer(start_checkout(booking_to_pay_or_404(booking_id)))
+    return checkout_answer(start_checkout(booking_to_pay_or_404(booking_id), buyer=data.get("buyer")))
 
 
 @bp.route("/applications/<int:application_id>/checkout", methods=["POST"])
+@bp.arguments(CheckoutIn, required=False)
 @bp.response(200, CheckoutOut)
 @error_responses(bp, NOT_FOUND, (409, "No fee to pay, or no Stripe account"),
-                 (422, "Not ready to submit (`fields` names the answers), or the deadline passed"),
+                 (422, "Not ready to submit (`fields` names the answers), the deadline passed, or "
+                       "`invalid_buyer`"),
                  (502, "The payment gateway refused"), (503, "Online payment is not set up"))
 @signed_in  # an applicant pays the fee without being a member
-def application_checkout(application_id: int) -> Any:
+def application_checkout(data: dict[str, Any], application_id: int) -> Any:
     """Pay a call's application fee. The application is submitted when Stripe's webhook confirms the
     payment; until then it stays a draft."""
     application = get_or_404(Application, application_id)
     if not application.is_owned_by(g.api_user) or not may_apply(g.membership):
         abort(404)
-    return checkout_answer(start_application_checkout(application))
+    return checkout_answer(start_application_checkout(application, buyer=data.get("buyer")))
 
 
 class PaymentsQuery(Schema):
@@ -101,6 +123,30 @@ def list_payments(query: dict[str, Any], pagination_parameters: PaginationParame
     stmt = services.payments_query(g.org, g.api_user, everyone=sees_everyone(), start=query["from_"],
                                    end=query["to"], status=query["status"])
     return api_page(stmt, pagination_parameters)
+
+
+class ExportQuery(Schema):
+    month = fields.String(required=True, validate=validate.Regexp(r"^[1-9]\d{3}-(0[1-9]|1[0-2])$", error="YYYY-MM"),
+                          metadata={"description": "The month, in the organisation's time zone", "example": "2026-11"})
+    format = fields.String(load_default="csv", validate=validate.OneOf(list(FORMATS)))
+
+
+@bp.route("/payments/export")
+@require(Permission.MANAGE_PAYMENTS)
+@bp.arguments(ExportQuery, location="query")
+@bp.doc(responses={"200": {"description": "One row per payment and per refund of the month (README: the monthly "
+                                          "e-invoice export)",
+                           "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                                       for media in FORMATS.values()}}})
+@error_responses(bp, NOT_FOUND, MANAGERS)
+def einvoice_export(query: dict[str, Any]) -> Any:
+    """The month's payments and refunds (refunds negative, in the month they were made) with the buyer and
+    the VAT, for the organisation's e-invoice software: CSV (UTF-8 with a BOM) or XLSX."""
+    from datetime import date
+
+    body, mimetype, filename = einvoice_file(db.session, g.org, date.fromisoformat(f"{query['month']}-01"),
+                                             query["format"])
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.route("/payments/<int:payment_id>")
@@ -132,9 +178,6 @@ class PaymentAccountIn(Schema):
 class PaymentAccountOut(Schema):
     stripe_account_id = fields.String(required=True)
     connected_at = fields.DateTime(required=True)
-
-
-MANAGERS = (403, "Only those who manage payments")
 
 
 @bp.route("/payment-account")
@@ -196,6 +239,50 @@ def put_payment_gateway(data: dict[str, Any]) -> Any:
     account = services.configure_gateway(db.session, g.org, **data)
     return {**{name: getattr(account, name) for name in PaymentGatewayOut().fields if hasattr(account, name)},
             "gateway": str(account.gateway), "effective": services.chosen_gateway(account)}
+
+
+class PaymentSellerIn(Schema):
+    legal_name = fields.String(load_default="", metadata={"description": "The seller's legal name on receipts"})
+    legal_address = fields.String(load_default="")
+    tax_code = fields.String(load_default="", metadata={"description": "Mã số thuế: 10 digits, or 10 + `-` + 3",
+                                                        "example": "3700123456"})
+    vat_rate = fields.Integer(load_default=None, allow_none=True, validate=validate.OneOf([0, 5, 8, 10]), metadata={
+        "description": "0, 5, 8 or 10 (percent, included in the prices), or null: VAT not charged. With a rate "
+                       "or a tax code, `legal_name` and `legal_address` are required"})
+
+
+class PaymentSellerOut(Schema):
+    legal_name = fields.String(required=True)
+    legal_address = fields.String(required=True)
+    tax_code = fields.String(required=True)
+    vat_rate = fields.Integer(required=True, allow_none=True)
+    prices_include_vat = fields.Boolean(required=True, metadata={"description": "Always true: prices are gross"})
+
+
+def _seller(account: Any) -> dict[str, Any]:
+    return {"legal_name": account.legal_name if account else "", "legal_address": account.legal_address if account
+            else "", "tax_code": account.tax_code if account else "", "vat_rate": account.vat_rate if account else None,
+            "prices_include_vat": True}
+
+
+@bp.route("/payment-seller")
+@require(Permission.MANAGE_PAYMENTS)
+@bp.response(200, PaymentSellerOut)
+@error_responses(bp, NOT_FOUND, MANAGERS)
+def get_payment_seller() -> Any:
+    """The seller on the organisation's receipts and e-invoice export (the payments page shows it)."""
+    return _seller(services.account_for(db.session, g.org))
+
+
+@bp.route("/payment-seller", methods=["PUT"])
+@require(Permission.MANAGE_PAYMENTS)
+@bp.arguments(PaymentSellerIn)
+@bp.response(200, PaymentSellerOut)
+@error_responses(bp, NOT_FOUND, MANAGERS, (422, "`invalid_seller`: see `fields`"))
+def put_payment_seller(data: dict[str, Any]) -> Any:
+    """Set the seller's legal name, address, tax code and VAT rate, as the payments page does. The rate
+    applies to checkouts opened from now on."""
+    return _seller(services.configure_seller(db.session, g.org, **data))
 
 
 @bp.route("/payments/<int:payment_id>/refund-sent", methods=["POST"])

@@ -21,6 +21,7 @@ class MeOut(Schema):
     email = fields.String(required=True)
     name = fields.String(required=True)
     locale = fields.String(allow_none=True)
+    timezone = fields.String(allow_none=True, metadata={"description": "None: each organisation's"})
     is_admin = fields.Boolean(required=True)
     memberships = fields.List(fields.Nested(MembershipOut), required=True)
 

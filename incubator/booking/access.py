@@ -14,7 +14,6 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, g, render_template
-from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
@@ -24,6 +23,7 @@ from incubator.accounts.models import User
 from incubator.booking import sharing
 from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource, WaitlistEntry
 from incubator.cohorts.models import Startup, StartupFounder
+from incubator.core import formatting
 from incubator.core.db import get_required
 from incubator.core.errors import Conflict, NotAllowed
 from incubator.core.permissions import Permission
@@ -50,6 +50,31 @@ def booking_refusal(session: Session, org: Organisation, user: User, membership:
         return NotAllowed(_("Only founders of a startup of %(org)s can book lab time.", org=org.name),
                           code="no_startup")
     return None
+
+
+def resource_refusals(session: Session, org: Organisation, user: User, membership: Any,
+                      resources: list[Resource], on: Any) -> dict[int, str]:
+    """Why ``user`` may not book each of ``resources`` (by id; a bookable one is absent): their role or
+    their having no startup (``booking_refusal``), a resource that is switched off, or the training it
+    needs that they do not hold valid on ``on``. The messages are the booking rules' own; one query for
+    the person's certifications, whatever the number of resources (``resource.training`` loaded)."""
+    from incubator.booking.models import Certification
+
+    refusal = booking_refusal(session, org, user, membership)
+    if refusal is not None:
+        return {r.id: refusal.message for r in resources}
+    needed = {r.training_id for r in resources if r.training_id is not None}
+    trained = set(session.execute(select(Certification.training_id).where(
+        Certification.user_id == user.id, Certification.training_id.in_(needed),
+        Certification.expires_on >= on)).scalars()) if needed else set()
+    reasons = {}
+    for r in resources:
+        if not r.active:
+            reasons[r.id] = _("This resource cannot be booked at the moment.")
+        elif r.training_id is not None and r.training_id not in trained:
+            reasons[r.id] = _("You need a valid “%(training)s” certification to book this machine.",
+                              training=r.training.name if r.training is not None else "")
+    return reasons
 
 
 def may_book() -> bool:
@@ -121,7 +146,7 @@ def check_renewal(session: Session, resource: Resource, user: User, starts_at: d
         if last.tzinfo is None:  # SQLite answers aggregates without their time zone
             last = last.replace(tzinfo=UTC)
         raise Conflict(_("Your hold on this time ended unpaid; you can hold it again from %(time)s.",
-                         time=format_time(last + renewal_cooldown(), "short")), code="hold_renewal")
+                         time=formatting.time_(last + renewal_cooldown())), code="hold_renewal")
 
 
 # -- loaders for the pages and the API of booking and payments ----------------------------------------

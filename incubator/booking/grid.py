@@ -10,7 +10,7 @@ bookings and free intervals (``sweep``), not a scan per cell.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -18,7 +18,6 @@ from typing import NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -27,8 +26,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from incubator.booking import access, availability
-from incubator.booking.models import ACTIVE_STATUSES, Booking, Resource
+from incubator.booking.models import ACTIVE_STATUSES, HOLD_STATUSES, Booking, Resource
 from incubator.booking.rules import overlapping
+from incubator.core import formatting
 from incubator.orgs.models import Organisation
 
 
@@ -40,6 +40,7 @@ class Busy(NamedTuple):
     starts_at: datetime
     ends_at: datetime
     blocked_until: datetime
+    status: str = "confirmed"
 
 
 # A cell as the grids show it: a free one links to the booking form (for those who may book), a busy
@@ -49,12 +50,17 @@ class Busy(NamedTuple):
 FREE = Markup('<a class="slot slot-free" href="%s" aria-label="%s" data-slot="%s">%s</a>')
 BUSY = Markup('<span class="slot slot-busy" title="{}">{}</span>')
 BOX = Markup('<span class="slot slot-{}"></span>')
+# Free time the viewer may not book (their training, their role, a resource switched off): the reason
+# is its title and, for screen readers, its text.
+UNBOOKABLE = Markup('<span class="slot slot-unbookable" title="{0}"><span class="visually-hidden">{0}</span></span>')
+HELD = Markup('<span class="slot slot-busy" data-state="held" title="{}">{}</span>')
+MINE = Markup('<span class="slot slot-busy" data-state="mine" title="{}">{}</span>')
 
 
 @dataclass
 class Cell:
     starts_at: datetime
-    state: str  # free | busy | closed | past
+    state: str  # free | busy | closed | past | unbookable (free, but not for the viewer)
     mine: bool = False  # busy with the viewer's own booking
     html: Markup = field(default_factory=Markup)
 
@@ -62,7 +68,8 @@ class Cell:
 @lru_cache(maxsize=16)
 def words(locale: str) -> dict[str, str]:
     """The grid's words in ``locale`` (the current one: callers pass ``str(get_locale())``), translated once."""
-    return {"free": _("free"), "busy": _("busy"), "mine": _("mine"), "book": _("Book %(time)s")}
+    return {"free": _("free"), "busy": _("busy"), "mine": _("mine"), "book": _("Book %(time)s"),
+            "held": _("held")}
 
 
 def sweep(moments: Sequence[datetime], step: timedelta, bookings: Sequence[Busy],
@@ -115,7 +122,7 @@ def window_bookings(session: Session, ids: list[int], start: datetime, end: date
     """The active bookings of ``ids`` that block any time between ``start`` and ``end`` (their buffers
     included), by start."""
     rows = session.execute(select(Booking.resource_id, Booking.user_id, Booking.starts_at, Booking.ends_at,
-                                  Booking.blocked_until).where(
+                                  Booking.blocked_until, Booking.status).where(
         Booking.resource_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), *overlapping(start, end))
         .order_by(Booking.starts_at, Booking.id)).all()
     return [Busy(*row) for row in rows]
@@ -130,12 +137,18 @@ class _Labels:
         self.words = words(self.locale)
         self.times: dict[time, str] = {}
         self.links: dict[int, str] = {}
-        self.boxes: dict[tuple[str, bool, str], Markup] = {}
+        self.boxes: dict[tuple[str, bool, str, bool], Markup] = {}
+        self.refusals: dict[str, Markup] = {}
+
+    def refused(self, reason: str) -> Markup:
+        if reason not in self.refusals:
+            self.refusals[reason] = UNBOOKABLE.format(reason)
+        return self.refusals[reason]
 
     def label(self, moment: datetime) -> str:
         local = moment.astimezone(self.tz).time()
         if local not in self.times:
-            self.times[local] = self.words["book"] % {"time": format_time(local, "short", locale=self.locale)}
+            self.times[local] = self.words["book"] % {"time": formatting.time_(local)}
         return self.times[local]
 
     def link_name(self, moment: datetime) -> str:
@@ -150,9 +163,12 @@ class _Labels:
 
 
 def grid(session: Session, org: Organisation, resources: list[Resource], days: list[date], step_minutes: int,
-         viewer_id: int, now: datetime, bookable: bool) -> dict[tuple[int, date], list[Cell]]:
+         viewer_id: int, now: datetime, bookable: bool,
+         refusals: Mapping[int, str] | None = None) -> dict[tuple[int, date], list[Cell]]:
     """Cells of ``step_minutes`` per (resource, day), in the organisation's time zone; the free ones link
-    to the booking form when the viewer may book (``bookable``)."""
+    to the booking form when the viewer may book (``bookable``), and are ``unbookable``, with the reason,
+    for the resources ``refusals`` names (``access.resource_refusals``)."""
+    refusals = refusals or {}
     tz = ZoneInfo(org.timezone)
     start = datetime.combine(days[0], time(0), tz)
     end = datetime.combine(days[-1] + timedelta(days=1), time(0), tz)
@@ -163,25 +179,35 @@ def grid(session: Session, org: Organisation, resources: list[Resource], days: l
     cells: dict[tuple[int, date], list[Cell]] = {}
     for resource in resources:
         own = [b for b in booked if b.resource_id == resource.id]
+        reason = refusals.get(resource.id)
         for day in days:
             moments = _day_moments(day, resource, step, tz)
             row = []
             for moment, (state, taken) in zip(moments, sweep(moments, step, own, free[resource.id], now),
                                               strict=True):
                 mine = taken is not None and taken.user_id == viewer_id
-                row.append(Cell(moment, state, mine, _html(state, mine, moment, resource, bookable, labels)))
+                if state == "free" and reason is not None:
+                    row.append(Cell(moment, "unbookable", False, labels.refused(reason)))
+                    continue
+                held = taken is not None and not mine and taken.status in HOLD_STATUSES
+                row.append(Cell(moment, state, mine, _html(state, mine, moment, resource, bookable, labels, held)))
             cells[(resource.id, day)] = row
     return cells
 
 
-def _html(state: str, mine: bool, moment: datetime, resource: Resource, bookable: bool, labels: _Labels) -> Markup:
+def _html(state: str, mine: bool, moment: datetime, resource: Resource, bookable: bool, labels: _Labels,
+          held: bool = False) -> Markup:
     if state == "free" and bookable:
         return FREE % (labels.href(resource.id, moment), labels.link_name(moment), moment.isoformat(),
                        labels.words["free"])
-    key = (state, mine, resource.name if state == "busy" else "")
+    key = (state, mine, resource.name if state == "busy" else "", held)
     if key not in labels.boxes:
-        labels.boxes[key] = BUSY.format(resource.name, labels.words["mine" if mine else "busy"]) \
-            if state == "busy" else BOX.format(state)
+        if state != "busy":
+            labels.boxes[key] = BOX.format(state)
+        elif held:
+            labels.boxes[key] = HELD.format(resource.name, labels.words["held"])
+        else:
+            labels.boxes[key] = (MINE if mine else BUSY).format(resource.name, labels.words["mine" if mine else "busy"])
     return labels.boxes[key]
 
 

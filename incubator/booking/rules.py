@@ -72,6 +72,7 @@ class Facts:
 
     credits: int
     subscribed: bool
+    quota_used: int = 0  # the startup's minutes of the resource in the week of the start (0 without a quota)
 
 
 def check_rules(session: Session, asked: Request, now: datetime) -> Facts:
@@ -101,7 +102,7 @@ def check_rules(session: Session, asked: Request, now: datetime) -> Facts:
     if _has_quota(asked) and int(facts.quota_used) + minutes > (resource.max_hours_per_week or 0) * 60:
         raise rule("quota_exceeded", _("This would pass %(n)d hours this week for your startup.",
                                        n=resource.max_hours_per_week))
-    return Facts(int(facts.credits), bool(facts.subscribed))
+    return Facts(int(facts.credits), bool(facts.subscribed), int(facts.quota_used))
 
 
 def _has_quota(asked: Request) -> bool:

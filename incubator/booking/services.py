@@ -13,6 +13,7 @@ and nothing else of the transaction is lost: on PostgreSQL the insert is ``ON CO
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +29,9 @@ from incubator.accounts.models import User
 from incubator.booking.credits import active_startup, quote, refund_credits
 from incubator.booking.models import ACTIVE_STATUSES as ACTIVE_STATUSES  # callers name it here too
 from incubator.booking.models import HOLD_STATUSES, Booking, BookingStatus, Resource
-from incubator.booking.rules import Request, check_rules, holds_slot, overlapping, rule
+from incubator.booking.rules import Facts, Request, check_rules, holds_slot, overlapping, rule
+from incubator.cohorts.models import Cohort, Startup
+from incubator.core import formatting
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.tenancy import check_new_row
@@ -70,25 +73,70 @@ def expire_holds(session: Session, resource_id: int | None = None, now: datetime
     return len(expired)
 
 
-def create_booking(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
-                   ends_at: datetime, *, is_staff: bool = False, note: str = "", now: datetime | None = None,
-                   share: Any = None) -> Booking:
-    """``org`` owns the resource. With ``share``, a member of the partner organisation books it."""
+@dataclass(frozen=True)
+class Offer:
+    """What a booking would cost and leave, before it is made: what the booking form shows before
+    confirming and ``POST /bookings/quote`` answers, and what ``create_booking`` then charges (it makes
+    its booking from this very answer). Minutes of credits; money in minor units of ``currency``."""
+
+    minutes: int
+    credit_minutes: int  # the credits this booking uses
+    price: int  # what is left to pay, after the credits
+    currency: str
+    credits_before: int  # the startup's balance of the resource's kind (0 without a cohort)
+    quota_minutes: int | None  # the resource's weekly quota for the startup, None when there is none
+    quota_used: int  # the startup's minutes of the resource in that week before this booking
+    status: BookingStatus  # what the booking would be: confirmed, awaiting payment or pending approval
+    facts: Facts
+    startup: Startup | None = None
+    cohort: Cohort | None = None
+
+    @property
+    def credits_after(self) -> int:
+        return self.credits_before - self.credit_minutes
+
+    @property
+    def quota_left(self) -> int | None:
+        """Minutes of the weekly quota left once this booking is made."""
+        return None if self.quota_minutes is None else self.quota_minutes - self.quota_used - self.minutes
+
+
+def quote_booking(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
+                  ends_at: datetime, *, is_staff: bool = False, now: datetime | None = None, share: Any = None,
+                  lock: bool = False) -> Offer:
+    """Every rule but the overlap, then the price: credits first, then the rate (``credits.quote``).
+    A refused rule raises as ``create_booking`` would. With ``lock`` (``create_booking``), the founder's
+    startup is locked as it is read: the rules that count its rows (quota, credits) run one booking at
+    a time per startup."""
     now = now or utcnow()
-    # A founder's startup is locked as it is read: the rules that count its rows (quota, credits) run
-    # one booking at a time per startup.
-    startup, cohort = (None, None) if is_staff or share else active_startup(session, org, user, lock=True)
+    startup, cohort = (None, None) if is_staff or share else active_startup(session, org, user, lock=lock)
     facts = check_rules(session, Request(org, resource, user, starts_at, ends_at, startup, cohort,
                                          subscriptions=share is None), now)
-    blocked_until = ends_at + resource.buffer
-    offer = quote(session, resource, startup, cohort, int((ends_at - starts_at).total_seconds() // 60), is_staff,
-                  partner=share is not None, credits=facts.credits)
+    minutes = int((ends_at - starts_at).total_seconds() // 60)
+    offer = quote(session, resource, startup, cohort, minutes, is_staff, partner=share is not None,
+                  credits=facts.credits)
     if (share.needs_approval if share is not None else resource.needs_approval) and not is_staff:
         status = BookingStatus.PENDING_APPROVAL
     elif offer.price > 0:
         status = BookingStatus.AWAITING_PAYMENT
     else:
         status = BookingStatus.CONFIRMED
+    has_quota = bool(resource.max_hours_per_week) and startup is not None
+    return Offer(minutes, offer.credit_minutes, offer.price, org.currency, facts.credits,
+                 resource.max_hours_per_week * 60 if has_quota and resource.max_hours_per_week else None,
+                 facts.quota_used, status, facts, startup, cohort)
+
+
+def create_booking(session: Session, org: Organisation, resource: Resource, user: User, starts_at: datetime,
+                   ends_at: datetime, *, is_staff: bool = False, note: str = "", now: datetime | None = None,
+                   share: Any = None) -> Booking:
+    """``org`` owns the resource. With ``share``, a member of the partner organisation books it. What
+    it charges is ``quote_booking``'s answer."""
+    now = now or utcnow()
+    offer = quote_booking(session, org, resource, user, starts_at, ends_at, is_staff=is_staff, now=now,
+                          share=share, lock=True)
+    startup, cohort, facts, status = offer.startup, offer.cohort, offer.facts, offer.status
+    blocked_until = ends_at + resource.buffer
     if status == BookingStatus.AWAITING_PAYMENT:
         _check_hold(session, org, resource, user, (starts_at, blocked_until), now)
     booking = Booking(org_id=org.id, resource_id=resource.id, user_id=user.id,
@@ -231,7 +279,7 @@ def create_weekly(session: Session, org: Organisation, resource: Resource, user:
                 if not skip_conflicts:
                     raise DomainError(
                         _("%(day)s cannot be booked (%(reason)s): nothing was booked.",
-                          day=start.astimezone(zone).strftime("%Y-%m-%d"), reason=error.message),
+                          day=formatting.date_(start.astimezone(zone).date()), reason=error.message),
                         code=error.code, fields=error.fields, status=error.status) from error
                 skipped.append((start, error))
     return made, skipped

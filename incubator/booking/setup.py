@@ -148,14 +148,26 @@ def _other_errors(session: Session, resource: Resource, name: str, kind: Any, tr
     return fields
 
 
+def photo_max_mb() -> int:
+    """A resource photo's largest size, stated beside the upload field: ``MAX_UPLOAD_MB``, as for an
+    application's files (a request larger than ``MAX_CONTENT_LENGTH`` is refused with 413 first)."""
+    from flask import current_app
+
+    return int(current_app.config.get("MAX_UPLOAD_MB", 20))
+
+
 def _photo_suffix(photo: Any, fields: dict[str, str]) -> str | None:
-    """The stored file's suffix of an uploaded photo (PNG or JPEG by content), or None without one."""
+    """The stored file's suffix of an uploaded photo (PNG or JPEG by content, at most ``photo_max_mb``),
+    or None without one."""
     if photo is None or not photo.filename:
         return None
     suffix = image_suffix(photo.stream.read(8))
+    size = photo.stream.seek(0, 2)
     photo.stream.seek(0)
     if suffix is None:
         fields["photo"] = _("Upload a PNG or JPEG image.")
+    elif size > photo_max_mb() * 1024 * 1024:
+        fields["photo"] = _("The photo is larger than %(n)d MB.", n=photo_max_mb())
     return suffix
 
 

@@ -3,7 +3,7 @@ check-in, the waitlist, calendar feeds. The managers' pages are in views_manage.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,13 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from incubator.accounts.forms import CSRFOnlyForm
-from incubator.booking import billing, credits, inputs, labels, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
+from incubator.booking import billing, calendars, credits, inputs, labels, services, tasks, waitlist  # noqa: F401  (tasks: the worker's schedule)
 from incubator.booking import grid as calendar
 from incubator.booking import mine as mine_data
 from incubator.booking.access import (
     manages,
     may_book,
     require_booking,
+    resource_refusals,
     template_predicates,
     visible_booking_or_404,
     waitlist_entry_or_404,
@@ -36,6 +37,7 @@ from incubator.booking.models import (
     Resource,
 )
 from incubator.cohorts.models import ResourceKind
+from incubator.core import formatting
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
@@ -67,9 +69,16 @@ def parse_day(value: str | None) -> date:
     return day if abs(day - today) <= inputs.HORIZON else today
 
 
-def grid(resources: list[Resource], days: list[date], step: int) -> dict[tuple[int, date], list[Cell]]:
-    """The calendar cells of ``resources`` over ``days`` for the signed-in member (``booking.grid``)."""
-    return calendar.grid(db.session, g.org, resources, days, step, current_user.id, utcnow(), may_book())
+def grid(resources: list[Resource], days: list[date], step: int,
+         refusals: dict[int, str] | None = None) -> dict[tuple[int, date], list[Cell]]:
+    """The calendar cells of ``resources`` over ``days`` for the signed-in member (``booking.grid``);
+    the free time of the resources ``refusals`` names is shown as not bookable, with the reason."""
+    return calendar.grid(db.session, g.org, resources, days, step, current_user.id, utcnow(), may_book(), refusals)
+
+
+def refusals(resources: list[Resource], days: list[date]) -> dict[int, str]:
+    """Why the signed-in member may not book each of ``resources`` (``access.resource_refusals``)."""
+    return resource_refusals(db.session, g.org, current_user, g.get("membership"), resources, days[0])
 
 
 @bp.route("/labs")
@@ -88,11 +97,12 @@ def lab_day(lab_id: int) -> Any:
     """The resources of a lab side by side for one day."""
     lab = get_or_404(Lab, lab_id)
     day = parse_day(request.args.get("day"))
-    resources = list(db.session.execute(select(Resource).where(Resource.lab_id == lab.id, Resource.active.is_(True))
-                                        .options(selectinload(Resource.hours)).order_by(Resource.name)).scalars())
-    cells = grid(resources, [day], 30) if resources else {}
+    resources = _lab_resources(lab)
+    refused = refusals(resources, [day]) if resources else {}
+    cells = grid(resources, [day], 30, refused) if resources else {}
     return render_template("booking/lab_day.html", lab=lab, day=day, resources=resources, cells=cells,
-                           prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+                           refused=refused, prev_day=day - timedelta(days=1), next_day=day + timedelta(days=1),
+                           rows=[time(7 + i // 2, 30 * (i % 2)) for i in range(28)])  # the grid's half hours
 
 
 @bp.route("/resources/<int:resource_id>")
@@ -104,9 +114,63 @@ def resource_week(resource_id: int) -> Any:
     monday -= timedelta(days=monday.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
     step = max(30, resource.slot_minutes) if not resource.open_24h else 60
+    refused = refusals([resource], days)
     return render_template("booking/resource_week.html", resource=resource, days=days,
-                           cells=grid([resource], days, step), step=step,
-                           prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7))
+                           cells=grid([resource], days, step, refused), step=step, refused=refused,
+                           prev_week=monday - timedelta(days=7), next_week=monday + timedelta(days=7), day=monday)
+
+
+def _lab_resources(lab: Lab) -> list[Resource]:
+    return list(db.session.execute(select(Resource).where(Resource.lab_id == lab.id, Resource.active.is_(True))
+                                   .options(selectinload(Resource.hours), selectinload(Resource.training))
+                                   .order_by(Resource.name)).scalars())
+
+
+def _calendar_page(template: str, resources: list[Resource], day: date, **context: Any) -> Any:
+    """A month or an agenda of ``resources`` (``booking.calendars``), with the viewer's reasons not to book."""
+    refused = refusals(resources, [day]) if resources else {}
+    if template == "booking/month.html":
+        context["weeks"] = calendars.month(db.session, g.org, resources, day, current_user.id, utcnow()) \
+            if resources else []
+        first = day.replace(day=1)
+        context["prev_day"] = (first - timedelta(days=1)).replace(day=1)
+        context["next_day"] = (first + timedelta(days=32)).replace(day=1)
+    else:
+        context["days"] = calendars.agenda(db.session, g.org, resources, day, current_user.id, utcnow()) \
+            if resources else {}
+        context["prev_day"] = day - timedelta(days=calendars.AGENDA_DAYS)
+        context["next_day"] = day + timedelta(days=calendars.AGENDA_DAYS)
+    return render_template(template, resources=resources, day=day, refused=refused, **context)
+
+
+@bp.route("/resources/<int:resource_id>/month")
+@require(Permission.VIEW_DASHBOARD)
+def resource_month(resource_id: int) -> Any:
+    """A month of one resource: each day's bookings and free time; a day leads to its week."""
+    resource = calendar.resource_or_404(resource_id)
+    return _calendar_page("booking/month.html", [resource], parse_day(request.args.get("day")), resource=resource)
+
+
+@bp.route("/resources/<int:resource_id>/agenda")
+@require(Permission.VIEW_DASHBOARD)
+def resource_agenda(resource_id: int) -> Any:
+    """The coming days of one resource as a list: its bookings and its free time, each day."""
+    resource = calendar.resource_or_404(resource_id)
+    return _calendar_page("booking/agenda.html", [resource], parse_day(request.args.get("day")), resource=resource)
+
+
+@bp.route("/labs/<int:lab_id>/month")
+@require(Permission.VIEW_DASHBOARD)
+def lab_month(lab_id: int) -> Any:
+    lab = get_or_404(Lab, lab_id)
+    return _calendar_page("booking/month.html", _lab_resources(lab), parse_day(request.args.get("day")), lab=lab)
+
+
+@bp.route("/labs/<int:lab_id>/agenda")
+@require(Permission.VIEW_DASHBOARD)
+def lab_agenda(lab_id: int) -> Any:
+    lab = get_or_404(Lab, lab_id)
+    return _calendar_page("booking/agenda.html", _lab_resources(lab), parse_day(request.args.get("day")), lab=lab)
 
 
 @bp.route("/resources/<int:resource_id>/book", methods=["GET", "POST"])
@@ -125,9 +189,12 @@ def book(resource_id: int) -> Any:
     balance = credits.credit_balance(db.session, startup, cohort, resource.kind) if startup and cohort else 0
     form = BookForm(default_minutes=resource.min_minutes)
     error = None
+    minutes = resource.min_minutes
+    if request.args.get("minutes", type=int) in choices:  # a range chosen in the week grid
+        minutes = request.args.get("minutes", type=int) or minutes
     if form.is_submitted() and not form.validate() and not form.csrf_token.errors:
         error = form_error(form)
-    elif form.is_submitted() and not form.errors:
+    elif form.is_submitted() and not form.errors and not request.form.get("preview"):
         with attempt() as outcome:
             made, skipped = services.create_weekly(
                 db.session, g.org, resource, current_user, starts_at,
@@ -140,7 +207,7 @@ def book(resource_id: int) -> Any:
         else:
             booking = made[0]
             for start, reason in skipped:
-                flash(_("Skipped %(day)s: %(reason)s", day=start.astimezone(tz).strftime("%Y-%m-%d"),
+                flash(_("Skipped %(day)s: %(reason)s", day=formatting.date_(start.astimezone(tz).date()),
                         reason=reason.message), "warning")
             messages = {
                 BookingStatus.CONFIRMED: _("Booked and confirmed."),
@@ -149,8 +216,17 @@ def book(resource_id: int) -> Any:
             }
             flash(messages.get(booking.status, _("Booked.")), "success")
             return redirect(url_for("booking.mine"))
+    if form.is_submitted() and not form.errors:
+        minutes = form.minutes.value
+    offer = None
+    if error is None:  # what this booking would charge and leave, by the code that charges it
+        with attempt() as outcome:
+            offer = services.quote_booking(db.session, g.org, resource, current_user, starts_at,
+                                           starts_at + timedelta(minutes=minutes), is_staff=is_manager())
+        error = outcome.error
     return render_template("booking/book.html", resource=resource, starts_at=starts_at, choices=choices,
-                           balance=balance, cohort=cohort, form=form, error=error), 422 if error else 200
+                           balance=balance, cohort=cohort, form=form, error=error, offer=offer,
+                           minutes=minutes), 422 if error and form.is_submitted() else 200
 
 
 @bp.route("/bookings")
@@ -169,7 +245,7 @@ def mine() -> Any:
                            balances=mine_data.balances(db.session, g.org, current_user),
                            statuses=list(BookingStatus), money=money,
                            actions=mine_data.actions(g.org, current_user, g.membership, rows, money, now),
-                           moments=labels.Moments(g.org.timezone, str(get_locale())),
+                           moments=labels.Moments(formatting.viewer_timezone(), str(get_locale())),
                            status_label=labels.status_labels(str(get_locale())),
                            row_words=labels.row_words(str(get_locale())),
                            waitlist=entries, waiting_total=waiting_total,

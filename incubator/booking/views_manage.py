@@ -40,6 +40,7 @@ from incubator.booking.models import (
 )
 from incubator.booking.views import bp, zone
 from incubator.cohorts.models import Cohort, ResourceKind, Startup
+from incubator.core import formatting
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.errors import DomainError
@@ -121,7 +122,7 @@ def certifications() -> Any:
             record = setup.certify(db.session, training, member, current_user, org_today())
         if (error := outcome.error) is None:
             flash(_("%(name)s is certified for %(training)s until %(day)s.", name=member.user.name,
-                    training=training.name, day=record.expires_on.isoformat()), "success")
+                    training=training.name, day=formatting.date_(record.expires_on)), "success")
             return redirect(url_for("booking.certifications"))
         _flash_error(error)
         status = 422
@@ -196,6 +197,7 @@ def settings(resource_id: int) -> Any:
         errors = form.field_errors
     return render_template(
         "booking/settings.html", resource=resource, errors=errors, kinds=list(ResourceKind),
+        photo_max_mb=setup.photo_max_mb(),
         form=CSRFOnlyForm(formdata=None), feed_url=request.args.get("feed"),
         by_day={h.weekday: h for h in resource.hours},
         trainings=db.session.execute(select(Training).where(Training.org_id == g.org.id)).scalars().all(),

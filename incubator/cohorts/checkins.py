@@ -29,6 +29,7 @@ from incubator.cohorts.models import (  # noqa: F401  (STANDARD_KPIS is re-expor
     Stage,
     Startup,
 )
+from incubator.core import formatting
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.money import to_major, to_minor
@@ -209,7 +210,7 @@ def submit_checkin(session: Session, startup: Startup, clean: CleanCheckIn, user
     existing = session.execute(select(CheckIn.id).where(CheckIn.startup_id == startup.id,
                                                         CheckIn.period == clean.period)).first()
     if existing:
-        raise Conflict(_("%(period)s is already reported.", period=clean.period.strftime("%Y-%m")),
+        raise Conflict(_("%(period)s is already reported.", period=formatting.date_(clean.period, "yMMMM")),
                        code="period_reported", fields={"period": _("Already reported.")})
     checkin = CheckIn(org_id=startup.org_id, startup=startup, period=clean.period, custom=clean.custom,
                       is_baseline=is_baseline, notes=notes or "", submitted_by_id=user.id, **clean.values)
@@ -217,7 +218,7 @@ def submit_checkin(session: Session, startup: Startup, clean: CleanCheckIn, user
         with session.begin_nested():  # a racing duplicate hits the unique constraint: same answer
             session.add(checkin)
     except IntegrityError as exc:
-        raise Conflict(_("%(period)s is already reported.", period=clean.period.strftime("%Y-%m")),
+        raise Conflict(_("%(period)s is already reported.", period=formatting.date_(clean.period, "yMMMM")),
                        code="period_reported", fields={"period": _("Already reported.")}) from exc
     emit_for(checkin, "checkin.submitted", "startup_id", "period", "is_baseline", "submitted_by_id")
     return checkin

@@ -5,10 +5,8 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     HiddenField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -28,8 +26,13 @@ from incubator.cohorts.models import (
     ResourceKind,
     Stage,
 )
-from incubator.core.forms import FlaskForm
+from incubator.cohorts.progress import EVIDENCE_TYPES
+from incubator.core.forms import FlaskForm, LocaleDecimalField, LocaleIntegerField
 from incubator.core.urls import WebURL
+
+# What the file inputs offer to choose (the services check the bytes themselves).
+IMAGE_ACCEPT = "image/png,image/jpeg"
+EVIDENCE_ACCEPT = ",".join(sorted(EVIDENCE_TYPES))
 
 
 def _choices(enum):
@@ -47,15 +50,18 @@ class CohortForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
     starts_on = DateField(_l("Starts on"), validators=[DataRequired()])
     ends_on = DateField(_l("Ends on"), validators=[DataRequired()])
-    capacity = IntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1)],
+    capacity = LocaleIntegerField(_l("Capacity"), validators=[Optional(), NumberRange(min=1)],
                             description=_l("How many startups at most; empty for no limit."))
     checkin_frequency = SelectField(_l("KPI check-ins"), choices=_choices(Frequency))
-    mentoring_hours_per_startup = IntegerField(_l("Mentoring hours per startup"), default=0,
+    mentoring_hours_per_startup = LocaleIntegerField(_l("Mentoring hours per startup"), default=0,
                                                validators=[Optional(), NumberRange(min=0)])
-    lab_machine = IntegerField(_l("Lab credit hours: machines"), default=0, validators=[Optional(), NumberRange(min=0)])
-    lab_bench = IntegerField(_l("Lab credit hours: benches"), default=0, validators=[Optional(), NumberRange(min=0)])
-    lab_room = IntegerField(_l("Lab credit hours: rooms"), default=0, validators=[Optional(), NumberRange(min=0)])
-    lab_workspace = IntegerField(_l("Lab credit hours: workspaces"), default=0,
+    lab_machine = LocaleIntegerField(_l("Lab credit hours: machines"), default=0,
+                          validators=[Optional(), NumberRange(min=0)])
+    lab_bench = LocaleIntegerField(_l("Lab credit hours: benches"), default=0,
+                          validators=[Optional(), NumberRange(min=0)])
+    lab_room = LocaleIntegerField(_l("Lab credit hours: rooms"), default=0,
+                          validators=[Optional(), NumberRange(min=0)])
+    lab_workspace = LocaleIntegerField(_l("Lab credit hours: workspaces"), default=0,
                                  validators=[Optional(), NumberRange(min=0)])
     funder_users = SelectMultipleField(_l("Funders (members)"), coerce=int, validators=[Optional()])
     funder_orgs = SelectMultipleField(_l("Funding organisations"), coerce=int, validators=[Optional()])
@@ -73,11 +79,11 @@ class StartupForm(FlaskForm):
     origin = SelectField(_l("Origin"), choices=_choices(Origin))
     partner_institution = StringField(_l("Partner institution"), validators=[Optional(), Length(max=255)],
                                       description=_l("The university or enterprise it comes from, if any."))
-    team_size = IntegerField(_l("Team size"), default=1, validators=[Optional(), NumberRange(min=0)])
+    team_size = LocaleIntegerField(_l("Team size"), default=1, validators=[Optional(), NumberRange(min=0)])
     website = URLField(_l("Website"), validators=[Optional(), Length(max=255), WebURL()])
     is_st_enterprise = BooleanField(_l("Certified science and technology enterprise"))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    logo = FileField(_l("Logo (PNG or JPEG)"))
+    logo = FileField(_l("Logo (PNG or JPEG)"), render_kw={"accept": IMAGE_ACCEPT})
     version = HiddenField()  # the profile's version when the form was opened (two editors: core.versioning)
 
 
@@ -112,7 +118,7 @@ class MilestoneForm(FlaskForm):
 class MilestoneUpdateForm(FlaskForm):
     status = SelectField(_l("Status"), choices=_choices(MilestoneStatus))
     evidence_url = StringField(_l("Evidence link"), validators=[Optional(), Length(max=500), WebURL()])
-    evidence_file = FileField(_l("Evidence file"))
+    evidence_file = FileField(_l("Evidence file"), render_kw={"accept": EVIDENCE_ACCEPT})
 
 
 class LockPeriodForm(FlaskForm):
@@ -122,16 +128,16 @@ class LockPeriodForm(FlaskForm):
 
 class CheckInForm(FlaskForm):
     period = StringField(_l("Period"), validators=[Optional()], description=_l("YYYY-MM, e.g. 2026-03"))
-    revenue = DecimalField(_l("Revenue"), validators=[Optional()])
-    employees_full_time = IntegerField(_l("Full-time employees"), validators=[Optional()])
-    employees_part_time = IntegerField(_l("Part-time employees"), validators=[Optional()])
-    jobs_created = IntegerField(_l("Jobs created in the period"), validators=[Optional()])
-    funding_equity = DecimalField(_l("Funding raised: equity"), validators=[Optional()])
-    funding_debt = DecimalField(_l("Funding raised: debt"), validators=[Optional()])
-    funding_grant = DecimalField(_l("Funding raised: grants"), validators=[Optional()])
-    customers = IntegerField(_l("Customers"), validators=[Optional()])
-    products_commercialised = IntegerField(_l("Products commercialised"), validators=[Optional()])
-    ip_filings = IntegerField(_l("IP filings"), validators=[Optional()])
+    revenue = LocaleDecimalField(_l("Revenue"), validators=[Optional()])
+    employees_full_time = LocaleIntegerField(_l("Full-time employees"), validators=[Optional()])
+    employees_part_time = LocaleIntegerField(_l("Part-time employees"), validators=[Optional()])
+    jobs_created = LocaleIntegerField(_l("Jobs created in the period"), validators=[Optional()])
+    funding_equity = LocaleDecimalField(_l("Funding raised: equity"), validators=[Optional()])
+    funding_debt = LocaleDecimalField(_l("Funding raised: debt"), validators=[Optional()])
+    funding_grant = LocaleDecimalField(_l("Funding raised: grants"), validators=[Optional()])
+    customers = LocaleIntegerField(_l("Customers"), validators=[Optional()])
+    products_commercialised = LocaleIntegerField(_l("Products commercialised"), validators=[Optional()])
+    ip_filings = LocaleIntegerField(_l("IP filings"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
-    evidence_file = FileField(_l("Evidence (PDF, spreadsheet or image)"))
+    evidence_file = FileField(_l("Evidence (PDF, spreadsheet or image)"), render_kw={"accept": EVIDENCE_ACCEPT})
     version = HiddenField()  # the check-in's version when the form was opened (core.versioning)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from incubator.accounts.models import User
 from incubator.cohorts.checkins import due_date, due_periods
 from incubator.cohorts.models import CheckIn, Enrolment, EnrolmentStatus, ReminderLog, Startup
+from incubator.core import formatting
 from incubator.core.db import utcnow
 from incubator.core.jobs import periodic
 from incubator.core.mail import send_mail
@@ -79,11 +80,11 @@ def _remind(session: Session, org: Organisation, startup: Startup, period: date,
     users = _founder_users(startup)
     for user in users:
         with force_locale(user.locale or org.default_locale):
-            subject = (_("Overdue: KPI check-in for %(period)s", period=period.strftime("%Y-%m"))
+            subject = (_("Overdue: KPI check-in for %(period)s", period=formatting.date_(period, "yMMMM"))
                        if kind == "checkin_overdue" else
-                       _("KPI check-in for %(period)s is due", period=period.strftime("%Y-%m")))
+                       _("KPI check-in for %(period)s is due", period=formatting.date_(period, "yMMMM")))
             body = render_template("cohorts/email/reminder.txt", user=user, org=org, startup=startup,
-                                   period=period.strftime("%Y-%m"), deadline=deadline,
+                                   period=formatting.date_(period, "yMMMM"), deadline=deadline,
                                    overdue=kind == "checkin_overdue")
         send_mail(session, user.email, subject, body)
     return bool(users)
@@ -100,7 +101,7 @@ def _tell_managers(session: Session, org: Organisation, missed: list[tuple[Start
             subject = ngettext("%(num)d startup could not be reminded of its KPI check-in",
                                "%(num)d startups could not be reminded of their KPI check-ins", len(missed))
             body = render_template("cohorts/email/no_founder.txt", user=user, org=org, missed=[
-                (startup.name, period.strftime("%Y-%m"), deadline) for startup, period, deadline in missed])
+                (startup.name, formatting.date_(period, "yMMMM"), deadline) for startup, period, deadline in missed])
         send_mail(session, user.email, subject, body)
 
 

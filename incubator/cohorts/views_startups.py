@@ -21,7 +21,9 @@ from incubator.cohorts.forms import (
     StartupForm,
 )
 from incubator.cohorts.models import MONEY_KPIS, CheckIn, Enrolment, Startup
+from incubator.core import formatting
 from incubator.core.actions import attempt
+from incubator.core.forms import LocaleNumber
 from incubator.core.pagination import paginate
 from incubator.core.permissions import Permission, require
 from incubator.core.storage import image_mimetype, storage
@@ -194,7 +196,9 @@ def _send_evidence(key: str | None, name: str | None) -> Any:
 # -- check-ins --------------------------------------------------------------------------------------
 
 def _checkin_data(form: CheckInForm, kpis: list[Any]) -> dict[str, Any]:
-    data: dict[str, Any] = {name: field.raw_data[0] if field.raw_data else None
+    # A number field hands over what it read with the reader's separators ("97.102.000"), plainly written.
+    data: dict[str, Any] = {name: (str(field.data) if isinstance(field, LocaleNumber) and field.data is not None
+                                   else field.raw_data[0] if field.raw_data else None)
                             for name, field in form._fields.items()
                             if name not in ("csrf_token", "evidence_file", "version")}
     data["custom"] = {k.key: request.form.get(f"custom_{k.key}", "") for k in kpis}
@@ -225,7 +229,7 @@ def new_checkin(startup_id: int) -> Any:
             return _render_checkin(startup, form, kpis, None, error.fields, 422)
         if stored:
             checkin.evidence_key, checkin.evidence_name = stored
-        flash(_("Check-in for %(period)s is submitted.", period=checkin.period_label), "success")
+        flash(_("Check-in for %(period)s is submitted.", period=formatting.date_(checkin.period, "yMMMM")), "success")
         return redirect(url_for("startups.show", startup_id=startup.id) + "#checkins")
     return _render_checkin(startup, form, kpis, None, status=422 if request.method == "POST" else 200)
 

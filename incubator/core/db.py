@@ -191,8 +191,11 @@ class Database:
         self.Session = sessionmaker(expire_on_commit=False)
 
     def init_app(self, app: Flask) -> None:
-        app.extensions["db_engine"] = make_engine(app.config["DATABASE_URL"],
-                                                  echo=app.config.get("SQLALCHEMY_ECHO", False))
+        from incubator.core import rls
+
+        engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQLALCHEMY_ECHO", False))
+        app.extensions["db_engine"] = engine
+        app.extensions["db_rls"] = rls.install(app, engine)  # PostgreSQL with DATABASE_RLS on
         app.teardown_appcontext(self._teardown)
 
     @property
@@ -210,6 +213,8 @@ class Database:
             session = self.Session(bind=extensions["db_engine"])
         # core.tenancy: an org-owned query with no organisation raises here instead of matching nothing
         session.info["tenancy_strict"] = bool((app or current_app).config.get("TENANCY_STRICT"))
+        # core.rls: the session tells PostgreSQL its organisation, for the row-level security policies
+        session.info["rls"] = bool(extensions.get("db_rls"))
         return session
 
     @property

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, flash, g, jsonify, redirect, render_template, request
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 # The database cannot be reached (down, restarting, refusing connections): answered 503, retry later.
 DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError)
@@ -37,6 +39,12 @@ class DomainError(Exception):
 class NotAllowed(DomainError):
     status = 403
     code = "not_allowed"
+
+
+class OrgSuspended(NotAllowed):
+    """The organisation is suspended by a platform admin: nobody may use it until it is lifted."""
+
+    code = "org_suspended"
 
 
 class Conflict(DomainError):
@@ -125,6 +133,43 @@ def _validation_fields(data: Any) -> dict[str, Any]:
     return fields
 
 
+def _form_page() -> str | None:
+    """The page of this site that sent the request (its form), if the browser said so."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    here, there = urlsplit(request.host_url), urlsplit(referrer)
+    return referrer if (there.scheme, there.netloc) == (here.scheme, here.netloc) else None
+
+
+def _too_large(render: Callable[[int], Any]) -> Any:
+    """A request over MAX_CONTENT_LENGTH: the form it came from says so (nothing of it was read, so
+    nothing was saved); the API answers 413 ``payload_too_large`` with the limit."""
+    from flask_babel import format_decimal
+    from flask_babel import gettext as _
+
+    from incubator.core.uploads import upload_limit_bytes
+
+    limit = upload_limit_bytes()
+    if wants_json():
+        return json_error(413, "The upload is larger than the limit allowed", "payload_too_large",
+                          fields={"file": f"At most {limit} bytes"})
+    back = _form_page()
+    if back is None:
+        return render(413)
+    flash(_("The upload is larger than the limit allowed (at most %(size)s MB). Nothing was saved.",
+            size=format_decimal(round(limit / 1048576, 1))), "danger")
+    return redirect(back, 303)
+
+
+def _suspended(exc: OrgSuspended) -> Any:
+    """A suspended organisation: a page that says so (its name, and that nothing was lost); 403 JSON
+    ``org_suspended`` in the API."""
+    if wants_json():
+        return json_error(exc.status, exc.message, exc.code, exc.fields)
+    return render_template("errors/suspended.html", org=g.get("suspended_org")), 403
+
+
 def register_error_handlers(app: Flask) -> None:
     from flask_babel import lazy_gettext as _
 
@@ -160,6 +205,9 @@ def register_error_handlers(app: Flask) -> None:
             message = "Invalid request" if fields else exc.description or HTTP_CODES.get(status, "error")
             return json_error(status, message, fields=fields, headers=headers)
         return render(status, headers)
+
+    app.register_error_handler(RequestEntityTooLarge, lambda _exc: _too_large(render))
+    app.register_error_handler(OrgSuspended, _suspended)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:

@@ -7,12 +7,15 @@ in our own catalogue; ``Meta.get_translations`` hands WTForms the translations o
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import flash
 from flask_babel import get_translations, lazy_ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
+from wtforms import DecimalField, FloatField, IntegerField
+from wtforms.widgets import TextInput
 
 from incubator.core.errors import DomainError
 
@@ -42,6 +45,82 @@ def apply_form_errors(form: Any, error: DomainError) -> None:
             shown = shown or field.type != "HiddenField"  # a hidden field (a form's version) shows nothing
     if not shown:
         flash(error.message, "danger")
+
+
+class LocaleNumber:
+    """What a number field shares: the reader's separators read with Babel ("97.102.000" in Vietnamese,
+    "97,102,000" in English, "97102000" in both), a text box (a browser's number box refuses separators),
+    and on an error the text as typed stays in the box."""
+
+    widget = TextInput()
+    invalid_message = "Not a valid decimal value."  # WTForms' own messages, translated below
+    shown_digits = 6
+    data: Any
+
+    def _parse(self, text: str) -> Decimal:
+        from incubator.core.formatting import parse_number
+
+        return parse_number(text)
+
+    def _value(self) -> str:
+        if self.raw_data:  # type: ignore[attr-defined]  # a WTForms field's
+            return str(self.raw_data[0])  # type: ignore[attr-defined]
+        if self.data is None:
+            return ""
+        from incubator.core.formatting import decimal
+
+        return decimal(self.data, self.shown_digits)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = self._convert(self._parse(str(valuelist[0])))
+        except (ValueError, ArithmeticError) as error:
+            self.data = None
+            raise ValueError(self.gettext(self.invalid_message)) from error  # type: ignore[attr-defined]
+
+    def _convert(self, value: Decimal) -> Any:
+        return value
+
+
+class LocaleDecimalField(LocaleNumber, DecimalField):  # type: ignore[misc]  # WTForms is untyped here
+    """A money amount or a measure, typed with the reader's separators; ``data`` is a ``Decimal``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(*args, **kwargs)
+        self.shown_digits = self.places if isinstance(self.places, int) else 6
+
+
+class LocaleIntegerField(LocaleNumber, IntegerField):  # type: ignore[misc]  # WTForms is untyped here
+    """A count typed with the reader's separators ("1.200" is twelve hundred in Vietnamese); ``data`` is an int."""
+
+    invalid_message = "Not a valid integer value."
+    shown_digits = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "numeric"})
+        super().__init__(*args, **kwargs)
+
+    def _convert(self, value: Decimal) -> int:
+        if value != value.to_integral_value():
+            raise ValueError("not a whole number")
+        return int(value)
+
+
+class LocaleFloatField(LocaleNumber, FloatField):  # type: ignore[misc]  # WTForms is untyped here
+    """A weight or a score, typed with the reader's separators; ``data`` is a float."""
+
+    invalid_message = "Not a valid float value."
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(*args, **kwargs)
+
+    def _convert(self, value: Decimal) -> float:
+        return float(value)
 
 
 # flask_wtf ships no types (no py.typed, no stubs), so its classes are Any to mypy.

@@ -192,6 +192,13 @@ def load_org(slug: str | None, user: Any = None) -> Any:
     org = current_app.extensions["tenancy"]["find_org"](slug, user) if slug else None
     if org is None:
         abort(404)
+    if getattr(org, "suspended_at", None) is not None:
+        from flask_babel import gettext as _
+
+        from incubator.core.errors import OrgSuspended
+
+        g.suspended_org = org
+        raise OrgSuspended(_("%(name)s is suspended by the platform administrators.", name=org.name))
     return org
 
 
@@ -206,8 +213,8 @@ def enter_org(org: Any, user: Any) -> Any:
     from incubator.extensions import db
 
     g.org = org
+    set_current_org(db.session, org)  # first: the membership is a row of the organisation (core.rls)
     g.membership = membership_for(user, org)
-    set_current_org(db.session, org)
     return g.membership
 
 

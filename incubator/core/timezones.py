@@ -20,7 +20,8 @@ def to_local(value: datetime, tz_name: str) -> datetime:
 
 def common_timezones() -> list[str]:
     preferred = [DEFAULT_TIMEZONE, "Asia/Seoul", "Asia/Singapore", "Asia/Tokyo", "Europe/Berlin", "UTC"]
-    rest = sorted(tz for tz in available_timezones() if "/" in tz and tz not in preferred)
+    rest = sorted(tz for tz in available_timezones()
+                  if "/" in tz and tz not in preferred and not tz.startswith(("Etc/", "SystemV/")))
     return preferred + rest
 
 

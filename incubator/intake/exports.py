@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -26,6 +27,11 @@ def _cell(question: dict[str, Any], value: Any, files: dict[int, str], locale: s
     if qtype == "file":
         return files.get(value, "")
     return value
+
+
+def _utc(value: datetime) -> datetime:
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).replace(second=0,
+                                                                                               microsecond=0)
 
 
 def rows(session: Session, call: Call, locale: str) -> list[list[Any]]:
@@ -53,7 +59,7 @@ def rows(session: Session, call: Call, locale: str) -> list[list[Any]]:
             means.append(round(sum(scores) / len(scores), 2) if scores else "")
         out.append([application.id, application.applicant.name, application.applicant.email,
                     Stage(application.stage).label,
-                    application.submitted_at.strftime("%Y-%m-%d %H:%M") if application.submitted_at else "",
+                    _utc(application.submitted_at) if application.submitted_at else "",
                     row.review_count, "" if row.total is None else row.total,
                     "" if row.normalised is None else row.normalised, *means,
                     *[_cell(own.get(k, q), application.answers.get(k), files, locale) for k, q in keys.items()]])
@@ -61,8 +67,10 @@ def rows(session: Session, call: Call, locale: str) -> list[list[Any]]:
 
 
 def to_csv(session: Session, call: Call, locale: str) -> str:
-    """Guarded against formulas (``core.csvutil``); the view adds the BOM when it encodes (utf-8-sig)."""
-    return csvutil.to_text(rows(session, call, locale), bom=False)
+    """Guarded against formulas (``core.csvutil``); the view adds the BOM when it encodes (utf-8-sig).
+    For machines: moments in ISO 8601 (UTC), numbers plain, as the payments' CSV."""
+    return csvutil.to_text([[v.isoformat(timespec="minutes") if isinstance(v, datetime) else v for v in line]
+                            for line in rows(session, call, locale)], bom=False)
 
 
 def to_xlsx(session: Session, call: Call, locale: str) -> bytes:
@@ -74,9 +82,12 @@ def to_xlsx(session: Session, call: Call, locale: str) -> bytes:
                                          "strings_to_numbers": False})
     sheet = workbook.add_worksheet(_("Applications")[:31])
     bold = workbook.add_format({"bold": True})
+    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     for r, line in enumerate(rows(session, call, locale)):
         for c, value in enumerate(line):
-            if isinstance(value, str):
+            if isinstance(value, datetime):  # a date cell (UTC, as its header says), not a string
+                sheet.write_datetime(r, c, value.replace(tzinfo=None), moment)
+            elif isinstance(value, str):
                 sheet.write_string(r, c, value, bold if r == 0 else None)
             else:
                 sheet.write(r, c, value)

@@ -7,10 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    DecimalField,
-    FloatField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -18,7 +15,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from incubator.core.forms import FlaskForm
+from incubator.core.forms import FlaskForm, LocaleDecimalField, LocaleFloatField, LocaleIntegerField
 from incubator.intake.formspec import QUESTION_TYPES
 
 
@@ -34,13 +31,13 @@ class CallForm(FlaskForm):
     closes_at = DateTimeLocalField(_l("Closes at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()],
                                    description=_l("In the organisation's time zone."))
     is_public = BooleanField(_l("Listed publicly (otherwise reachable only by its link)"), default=True)
-    cap = IntegerField(_l("Most applications accepted"), validators=[Optional(), NumberRange(min=1)],
+    cap = LocaleIntegerField(_l("Most applications accepted"), validators=[Optional(), NumberRange(min=1)],
                        description=_l("Leave empty for no cap."))
-    fee = DecimalField(_l("Application fee"), places=None, validators=[Optional(), NumberRange(min=0)],
+    fee = LocaleDecimalField(_l("Application fee"), places=None, validators=[Optional(), NumberRange(min=0)],
                        description=_l("In the organisation's currency; shown to applicants, not charged yet."))
     allow_edits = BooleanField(_l("Applicants may edit a submitted application until the deadline"), default=True)
     blind_review = BooleanField(_l("Blind review: reviewers do not see who applied"))
-    reviewers_per_application = IntegerField(_l("Reviewers per application"), default=2,
+    reviewers_per_application = LocaleIntegerField(_l("Reviewers per application"), default=2,
                                              validators=[InputRequired(), NumberRange(min=1, max=10)])
     version = HiddenField()  # the call's version the form was rendered from (two managers editing)
 
@@ -58,7 +55,7 @@ class QuestionForm(FlaskForm):
     required = BooleanField(_l("Required"))
     options = TextAreaField(_l("Options"), validators=[Length(max=5000)],
                             description=_l("For choices: one per line, as value | English | Vietnamese."))
-    max_length = IntegerField(_l("Length limit"), validators=[Optional(), NumberRange(min=1, max=100000)],
+    max_length = LocaleIntegerField(_l("Length limit"), validators=[Optional(), NumberRange(min=1, max=100000)],
                               description=_l("For long text: the most characters allowed."))
 
 
@@ -66,9 +63,9 @@ class CriterionForm(FlaskForm):
     key = StringField(_l("Key"), validators=[DataRequired(), Length(max=40)])
     label_en = StringField(_l("Criterion (English)"), validators=[DataRequired(), Length(max=255)])
     label_vi = StringField(_l("Criterion (Vietnamese)"), validators=[DataRequired(), Length(max=255)])
-    scale_min = IntegerField(_l("Lowest score"), default=0, validators=[InputRequired()])
-    scale_max = IntegerField(_l("Highest score"), default=5, validators=[InputRequired()])
-    weight = FloatField(_l("Weight"), default=1, validators=[InputRequired()])
+    scale_min = LocaleIntegerField(_l("Lowest score"), default=0, validators=[InputRequired()])
+    scale_max = LocaleIntegerField(_l("Highest score"), default=5, validators=[InputRequired()])
+    weight = LocaleFloatField(_l("Weight"), default=1, validators=[InputRequired()])
     version = HiddenField()  # the rubric's tag it was rendered from (two managers editing)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from incubator.core.db import get_required, utcnow
 from incubator.core.jobs import job, periodic
 from incubator.core.mail import send_mail
-from incubator.core.tenancy import all_orgs
+from incubator.core.tenancy import all_orgs, set_current_org
 from incubator.intake.models import Application, Call, Stage
 from incubator.orgs.models import Organisation
 
@@ -60,4 +60,7 @@ def send_decision_letters(org_id: int, call_id: int) -> int:
     session = db.session
     with all_orgs(session):  # a job: the call names its organisation
         call = session.execute(select(Call).where(Call.id == call_id, Call.org_id == org_id)).scalar_one_or_none()
-        return 0 if call is None else send_letters(session, call)
+    if call is None:
+        return 0
+    set_current_org(session, call.org)  # the rest is that organisation's own work
+    return send_letters(session, call)

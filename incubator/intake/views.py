@@ -45,14 +45,6 @@ def to_utc(local: datetime | None, tz_name: str) -> datetime | None:
     return local.replace(tzinfo=ZoneInfo(tz_name)).astimezone(UTC)
 
 
-@bp.app_template_filter("localtime")
-def localtime(value: datetime | None, tz_name: str | None = None) -> str:
-    if value is None:
-        return ""
-    tz_name = tz_name or (g.org.timezone if g.get("org") is not None else "Asia/Ho_Chi_Minh")
-    return to_local(value, tz_name).strftime("%Y-%m-%d %H:%M")
-
-
 _LABELLED: dict[str, Callable[[str], str]] = {
     "stage": lambda v: Stage(v).label, "applicant_stage": lambda v: Stage(v).applicant_label,
     "recommendation": lambda v: Recommendation(v).label, "review_status": lambda v: ReviewStatus(v).label,
@@ -137,8 +129,9 @@ def all_open_calls() -> Any:
     from incubator.orgs.models import Organisation
 
     session = db.session
-    with all_orgs(session):  # the platform's list of every organisation's open calls
-        calls = session.execute(open_calls_stmt()).scalars().all()
+    with all_orgs(session):  # the platform's list of every organisation's open calls, of those in use
+        calls = session.execute(open_calls_stmt().join(Organisation, Organisation.id == Call.org_id).where(
+            Organisation.suspended_at.is_(None), Organisation.deleted_at.is_(None))).scalars().all()
         orgs = {o.id: o for o in session.execute(select(Organisation).where(
             Organisation.id.in_({c.org_id for c in calls}))).scalars()} if calls else {}
     return render_template("intake/open_calls.html", calls=calls, orgs=orgs, platform_wide=True)

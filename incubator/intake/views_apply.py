@@ -109,9 +109,13 @@ def edit_application(application_id: int) -> Any:
                     errors = error.fields or {"_": error.message}
                 else:  # the answers are kept; paying submits the application (the payment's webhook does)
                     with attempt() as checkout:
-                        payment = ledger_signals.ask(ledger_signals.fee_checkout_requested, application)
+                        # who the receipt names (optional; a company gives its tax code and address)
+                        buyer = {key.removeprefix("buyer_"): value for key, value in request.form.items()
+                                 if key.startswith("buyer_") and value.strip()}
+                        payment = ledger_signals.ask(ledger_signals.fee_checkout_requested, application,
+                                                     buyer=buyer or None)
                     if (refused := checkout.error) is not None:
-                        errors = {"_": refused.message}
+                        errors = dict(refused.fields) if refused.code == "invalid_buyer" else {"_": refused.message}
                     else:
                         return redirect(absolute(payment.checkout_url or ""))
         if errors:

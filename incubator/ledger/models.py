@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from incubator.accounts.models import User
@@ -76,6 +76,13 @@ class Payment(OrgScoped, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
+    # The buyer on the receipt, as typed at checkout (a company gives its tax code and address)
+    buyer_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    buyer_company: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    buyer_tax_code: Mapped[str] = mapped_column(String(14), default="", server_default="")
+    buyer_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The seller's VAT rate when the checkout opened (percent, VAT-inclusive price); None: not charged
+    vat_rate: Mapped[int | None] = mapped_column(SmallInteger)
 
     user: Mapped[User] = relationship()
 

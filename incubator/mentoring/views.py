@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Startup
+from incubator.core import formatting
 from incubator.core.actions import attempt
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import DomainError
@@ -246,10 +247,8 @@ def session_status_label(status: str) -> str:
 @bp.app_template_filter("match_event_text")
 def match_event_text(event: dict[str, Any]) -> str:
     """One entry of a match's history, in words."""
-    from flask_babel import format_datetime
-
     try:
-        when = format_datetime(datetime.fromisoformat(event.get("at", "")), "short")
+        when = formatting.datetime_(datetime.fromisoformat(event.get("at", "")))
     except (TypeError, ValueError):
         when = ""
     if event.get("event") == "conflict_of_interest":

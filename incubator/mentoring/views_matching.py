@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.cohorts.models import Cohort, Startup
+from incubator.core import formatting
 from incubator.core.actions import attempt
 from incubator.core.db import utcnow
 from incubator.core.permissions import Permission, require
@@ -34,7 +35,7 @@ def cohort_matching(cohort_id: int) -> Any:
                 per_startup=as_int(form.per_startup.data) or 0,
                 participation_first=bool(form.participation_first.data), today=org_today())
         if outcome.ok and run.status == MatchRunStatus.DONE:
-            flash(_("Matching done: total score %(score)s.", score=f"{run.total_score:.1f}"), "success")
+            flash(_("Matching done: total score %(score)s.", score=formatting.number(run.total_score, 1)), "success")
         elif outcome.ok:
             flash(_("A large cohort: the matching runs in the background and this page shows its progress."), "info")
         return redirect(url_for("mentoring.cohort_matching", cohort_id=cohort.id))
@@ -65,7 +66,8 @@ def _why_not_best_lines(run: MatchRun | None, names: dict[int, str], startups: d
         given_to = [startups.get(other, f"#{other}") for other in why.get("given_to") or []]
         lines.append({"startup": startups.get(startup_id, f"#{startup_id}"),
                       "mentor": names.get(why.get("mentor_id"), f"#{why.get('mentor_id')}"),
-                      "score": f"{float(why.get('score') or 0):.1f}", "capacity": int(why.get("capacity") or 0),
+                      "score": formatting.number(float(why.get("score") or 0), 1),
+                      "capacity": int(why.get("capacity") or 0),
                       "others": ", ".join(given_to) or "—"})
     return sorted(lines, key=lambda line: line["startup"])
 

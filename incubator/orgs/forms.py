@@ -4,6 +4,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length
 
 from incubator.accounts.forms import LOCALE_CHOICES, TokenFieldsMixin
+from incubator.core.formatting import timezone_name
 from incubator.core.forms import FlaskForm
 from incubator.core.permissions import ROLE_LABELS, Role
 from incubator.core.timezones import common_timezones
@@ -30,7 +31,8 @@ class RoleForm(FlaskForm):
 
 class OrgSettingsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=255)])
-    timezone = SelectField(_l("Time zone"), choices=lambda: [SelectChoice(tz) for tz in common_timezones()])
+    timezone = SelectField(_l("Time zone"),
+                           choices=lambda: [SelectChoice(tz, timezone_name(tz)) for tz in common_timezones()])
     currency = StringField(_l("Currency"), validators=[DataRequired(), Length(min=3, max=3)],
                            description=_l("ISO 4217 code, e.g. VND or USD."))
     default_locale = SelectField(_l("Default language"), choices=LOCALE_CHOICES)
@@ -56,3 +58,17 @@ class ServiceTokenForm(TokenFieldsMixin, FlaskForm):
     role = SelectField(_l("Acts as"), choices=service_role_choices, default=Role.STAFF.value,
                        description=_l("The token can do what a member with this role can do here, and nothing "
                                       "in other organisations."))
+
+
+class OrgAdminForm(OrgSettingsForm):
+    """A platform admin's edit of an organisation: its settings, address and kind."""
+
+    slug = StringField(_l("Address"), validators=[DataRequired(), Length(max=40)],
+                       description=_l("Lowercase letters, digits and dashes; used in /o/<address>/. Links to the "
+                                      "old address stop working."))
+    kind = SelectField(_l("Kind"),
+                       choices=lambda: [SelectChoice(k.value, label) for k, label in ORG_KIND_LABELS.items()])
+
+
+class OrgDeleteForm(FlaskForm):
+    confirm = StringField(_l("Type the address to confirm"), validators=[DataRequired(), Length(max=40)])

@@ -45,6 +45,10 @@ class Organisation(TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
     currency: Mapped[str] = mapped_column(String(3), default="VND")
     default_locale: Mapped[str] = mapped_column(String(8), default="vi")
+    # A platform admin's decisions: while suspended no one uses it (its pages and API answer 403
+    # ``org_suspended``); once deleted it is gone from every address, its rows (payments, ledger) kept.
+    suspended_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="org", cascade="all, delete-orphan")
 

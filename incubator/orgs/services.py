@@ -91,7 +91,8 @@ def find_org(slug: str, user: User | None = None) -> Organisation | None:
         found = next((m.org for m in memberships_of(db.session, user) if m.org.slug == slug), None)
         if found is not None:
             return found
-    return db.session.execute(select(Organisation).where(Organisation.slug == slug)).scalar_one_or_none()
+    return db.session.execute(select(Organisation).where(Organisation.slug == slug,
+                                                         Organisation.deleted_at.is_(None))).scalar_one_or_none()
 
 
 def find_membership(user: User, org: Organisation) -> Membership | None:
@@ -109,7 +110,7 @@ def memberships_of(session: Session, user: User) -> list[Membership]:
     if known is not None and user.id in known:
         return known[user.id]
     stmt = (select(Membership).join(Membership.org).options(contains_eager(Membership.org))
-            .where(Membership.user_id == user.id).order_by(Organisation.name))
+            .where(Membership.user_id == user.id, Organisation.deleted_at.is_(None)).order_by(Organisation.name))
     memberships = list(session.execute(stmt).scalars())
     if known is not None:
         known[user.id] = memberships

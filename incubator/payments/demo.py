@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from incubator.booking.models import Booking, BookingStatus
-from incubator.core.timezones import to_local
+from incubator.core import formatting
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment, PaymentStatus
 from incubator.orgs.models import Organisation
 from incubator.payments.models import GatewayChoice, PaymentAccount
@@ -40,10 +40,10 @@ def seed(session: Session, orgs: list[Organisation]) -> None:
 
 def _pay(session: Session, booking: Booking, org: Organisation) -> None:
     paid_at = booking.created_at - timedelta(minutes=5) if booking.created_at else None
-    when = to_local(booking.starts_at, org.timezone)
+    when = formatting.datetime_(booking.starts_at, tz=org.timezone)
     on_payos = org.slug in PAYOS_ORGS
     payment = Payment(org_id=booking.org_id, booking_id=booking.id, user_id=booking.user_id,
-                      startup_id=booking.startup_id, description=f"{booking.resource.name}, {when:%Y-%m-%d %H:%M}",
+                      startup_id=booking.startup_id, description=f"{booking.resource.name}, {when}",
                       amount=booking.price, currency=booking.currency, gateway="payos" if on_payos else "stripe",
                       destination_account="payos:test" if on_payos else f"acct_demo{org.slug.upper()}",
                       idempotency_key=f"booking-{booking.id}-checkout",

@@ -28,3 +28,30 @@ class GatewayForm(FlaskForm):
     bank_bin = StringField(default="")
     bank_account = StringField(default="")
     bank_account_name = StringField(default="")
+
+
+class SellerForm(FlaskForm):
+    """The seller on receipts; ``services.configure_seller`` checks it and words the errors."""
+
+    legal_name = StringField(default="")
+    legal_address = StringField(default="")
+    tax_code = StringField(default="")
+    vat_rate = SelectField(choices=lambda: [
+        SelectChoice("", _l("VAT not charged")), SelectChoice("0", "0 %"), SelectChoice("5", "5 %"),
+        SelectChoice("8", "8 %"), SelectChoice("10", "10 %")], validate_choice=False, default="")
+
+    @classmethod
+    def of(cls, account: object) -> SellerForm:
+        rate = getattr(account, "vat_rate", None)
+        return cls(formdata=None, data={name: getattr(account, name, "") for name in
+                                        ("legal_name", "legal_address", "tax_code")} |
+                   {"vat_rate": "" if rate is None else str(rate)})
+
+
+class BuyerForm(FlaskForm):
+    """Who the receipt names, asked at checkout (``services.clean_buyer`` checks it)."""
+
+    buyer_name = StringField(default="")
+    buyer_company = StringField(default="")
+    buyer_tax_code = StringField(default="")
+    buyer_address = StringField(default="")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from incubator.core.db import Base, OrgScoped, intpk, utcnow
@@ -40,6 +40,11 @@ class PaymentAccount(OrgScoped, Base):
     bank_account: Mapped[str] = mapped_column(String(19), default="", server_default="")
     bank_account_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
     connected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The seller on receipts and in the e-invoice export (``services.configure_seller``)
+    legal_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    legal_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    tax_code: Mapped[str] = mapped_column(String(14), default="", server_default="")  # mã số thuế
+    vat_rate: Mapped[int | None] = mapped_column(SmallInteger)  # 0, 5, 8 or 10 %; None: VAT not charged
 
     @property
     def has_payos_credentials(self) -> bool:

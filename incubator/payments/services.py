@@ -24,16 +24,17 @@ from sqlalchemy.orm import Session, selectinload
 from incubator.accounts.models import User
 from incubator.booking import services as booking_services
 from incubator.booking.models import Booking, BookingStatus
+from incubator.core import formatting
 from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError
 from incubator.core.tenancy import lock_row
-from incubator.core.timezones import day_start_utc, to_local
+from incubator.core.timezones import day_start_utc
 from incubator.intake import services as intake_services
 from incubator.intake.models import Application
 from incubator.ledger import signals
 from incubator.ledger.models import LedgerEntry, LedgerKind, Payment, PaymentPurpose, PaymentStatus
 from incubator.orgs.models import Organisation
-from incubator.payments import credentials, tasks
+from incubator.payments import credentials, tasks, vat
 from incubator.payments import gateway as gateways
 from incubator.payments.models import GatewayChoice, PaymentAccount
 from incubator.payments.payos import FakePayOS, PayOSGateway, RefundNotSupported
@@ -115,6 +116,81 @@ def configure_gateway(session: Session, org: Organisation, *, gateway: str, payo
     return account
 
 
+TAX_CODE = re.compile(r"\d{10}(-\d{3})?")  # mã số thuế: 10 digits, a branch's 10 + "-" + 3
+
+
+def _tax_code_error(tax_code: str) -> str | None:
+    if tax_code and not TAX_CODE.fullmatch(tax_code):
+        return str(_("A tax code has 10 digits, or 10 digits, a dash and 3 digits (0312345678-001)."))
+    return None
+
+
+def _length_errors(values: dict[str, str], longest: dict[str, int]) -> dict[str, str]:
+    return {name: _("At most %(count)d characters.", count=most) for name, most in longest.items()
+            if len(values[name]) > most}
+
+
+def configure_seller(session: Session, org: Organisation, *, legal_name: str = "", legal_address: str = "",
+                     tax_code: str = "", vat_rate: int | str | None = None) -> PaymentAccount:
+    """The seller on the organisation's receipts and e-invoice export: its legal name, address, tax code
+    and VAT rate (0, 5, 8 or 10 %, or ``None``: not charged; prices include it). The legal name and
+    address are required once VAT is charged or a tax code is given. Every error at once, nothing saved."""
+    values = {"legal_name": legal_name.strip(), "legal_address": legal_address.strip(),
+              "tax_code": tax_code.strip().replace(" ", "")}
+    errors = _length_errors(values, {"legal_name": 200, "legal_address": 300})
+    rate: int | None = None
+    if vat_rate not in (None, ""):
+        try:
+            rate = int(vat_rate)  # an int, or a form's digits
+        except (TypeError, ValueError):
+            rate = -1
+        if rate not in vat.RATES:
+            errors["vat_rate"] = _("Choose 0, 5, 8 or 10 %, or VAT not charged.")
+    if (message := _tax_code_error(values["tax_code"])) is not None:
+        errors["tax_code"] = message
+    if rate is not None or values["tax_code"]:
+        for name in ("legal_name", "legal_address"):
+            if not values[name]:
+                errors[name] = _("Required on receipts once VAT is charged or a tax code is given.")
+    if errors:
+        raise DomainError(next(iter(errors.values())), code="invalid_seller", fields=errors)
+    account = account_for(session, org)
+    if account is None:
+        account = PaymentAccount(org_id=org.id, stripe_account_id="")
+        session.add(account)
+    account.legal_name, account.legal_address = values["legal_name"], values["legal_address"]
+    account.tax_code, account.vat_rate = values["tax_code"], rate
+    session.flush()
+    return account
+
+
+BUYER_FIELDS = ("name", "company", "tax_code", "address")
+
+
+def clean_buyer(buyer: dict[str, str] | None) -> dict[str, str]:
+    """The buyer as typed at checkout, checked: all optional for a person; a company (its name given)
+    gives its tax code and address. Errors name the fields ``buyer_<name>``."""
+    values = {name: str((buyer or {}).get(name) or "").strip() for name in BUYER_FIELDS}
+    values["tax_code"] = values["tax_code"].replace(" ", "")
+    errors = {f"buyer_{name}": message for name, message in _length_errors(
+        values, {"name": 200, "company": 200, "address": 300}).items()}
+    if (message := _tax_code_error(values["tax_code"])) is not None:
+        errors["buyer_tax_code"] = message
+    if values["company"]:
+        for name in ("tax_code", "address"):
+            if not values[name]:
+                errors.setdefault(f"buyer_{name}", _("A company gives its tax code and address for the receipt."))
+    if errors:
+        raise DomainError(next(iter(errors.values())), code="invalid_buyer", fields=errors, status=422)
+    return values
+
+
+def _set_buyer(payment: Payment, buyer: dict[str, str] | None) -> None:
+    if buyer is not None:
+        payment.buyer_name, payment.buyer_company = buyer["name"], buyer["company"]
+        payment.buyer_tax_code, payment.buyer_address = buyer["tax_code"], buyer["address"]
+
+
 def platform_fee(amount: int) -> int:
     percent = Decimal(str(current_app.config.get("PLATFORM_FEE_PERCENT") or "0"))
     return math.floor(Decimal(amount) * percent / 100)
@@ -163,9 +239,12 @@ def gateway_of(session: Session, payment: Payment) -> gateways.Gateway:
 # -- checkout ----------------------------------------------------------------------------------------
 
 def checkout_booking(session: Session, org: Organisation, booking: Booking, user: User, *,
-                     success_url: Callable[[int], str], cancel_url: str, now: datetime | None = None) -> Payment:
-    """The checkout of a booking awaiting payment: the open one if there is one, else a new one."""
+                     success_url: Callable[[int], str], cancel_url: str, now: datetime | None = None,
+                     buyer: dict[str, str] | None = None) -> Payment:
+    """The checkout of a booking awaiting payment: the open one if there is one, else a new one.
+    ``buyer`` (``clean_buyer``) goes on the payment's receipt."""
     now = now or utcnow()
+    cleaned = clean_buyer(buyer) if buyer is not None else None
     if booking.user_id != user.id:
         raise DomainError(_("Only the person who booked can pay for it."), code="not_yours", status=403)
     if booking.org_id != org.id:
@@ -179,6 +258,7 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
     if existing is not None and existing.is_settled:
         raise Conflict(_("This booking is already paid."), code="already_paid")
     if existing is not None and existing.status == PaymentStatus.PENDING and existing.checkout_url:
+        _set_buyer(existing, cleaned)
         return existing
     if booking.status != BookingStatus.AWAITING_PAYMENT or booking.price <= 0:
         raise DomainError(_("This booking is not awaiting payment."), code="not_payable", status=409)
@@ -192,7 +272,7 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
         purpose=PaymentPurpose.BOOKING, booking_id=booking.id, startup_id=booking.startup_id, amount=booking.price,
         currency=booking.currency, idempotency_key=f"booking-{booking.id}-{secrets.token_hex(8)}",
         description=_("%(resource)s, %(when)s", resource=booking.resource.name,
-                      when=to_local(booking.starts_at, org.timezone).strftime("%Y-%m-%d %H:%M")))
+                      when=formatting.datetime_(booking.starts_at, tz=org.timezone)), buyer=cleaned)
     expires = payment.expires_at
     if expires is None:  # _open_checkout gives every checkout it opens or reuses an end
         raise Conflict(_("This booking's payment has ended: book the slot again."), code="payment_ended")
@@ -202,12 +282,14 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
 
 
 def checkout_application(session: Session, org: Organisation, application: Application, user: User, *,
-                         success_url: Callable[[int], str], cancel_url: str, now: datetime | None = None) -> Payment:
+                         success_url: Callable[[int], str], cancel_url: str, now: datetime | None = None,
+                         buyer: dict[str, str] | None = None) -> Payment:
     """The checkout of a call's application fee, once the application is otherwise ready to submit.
 
     At most one live checkout per application: racing requests wait on the application's row, then
-    all answer the session the first one opened."""
+    all answer the session the first one opened. ``buyer`` (``clean_buyer``) goes on the receipt."""
     now = now or utcnow()
+    cleaned = clean_buyer(buyer) if buyer is not None else None
     lock_row(session, application)
     intake_services.check_submittable(session, application, user, now)
     fee = application.call.fee_minor or 0
@@ -217,17 +299,19 @@ def checkout_application(session: Session, org: Organisation, application: Appli
         Payment.application_id == application.id, Payment.status == PaymentStatus.PENDING,
         Payment.expires_at > now)).scalars().first()
     if open_one is not None and open_one.checkout_url:
+        _set_buyer(open_one, cleaned)
         return open_one
     return _open_checkout(
         session, org, user, success_url=success_url, cancel_url=cancel_url, now=now,
         metadata={"org": org.slug, "application_id": str(application.id)},
         purpose=PaymentPurpose.APPLICATION_FEE, application_id=application.id, amount=fee, currency=org.currency,
         idempotency_key=f"application-{application.id}-{secrets.token_hex(8)}",
-        description=_("Application fee: %(call)s", call=application.call.title(org.default_locale)))
+        description=_("Application fee: %(call)s", call=application.call.title(org.default_locale)), buyer=cleaned)
 
 
 def _open_checkout(session: Session, org: Organisation, user: User, *, success_url: Callable[[int], str],
-                   cancel_url: str, now: datetime, metadata: dict[str, str], **fields: Any) -> Payment:
+                   cancel_url: str, now: datetime, metadata: dict[str, str], buyer: dict[str, str] | None,
+                   **fields: Any) -> Payment:
     account = account_for(session, org)
     name = chosen_gateway(account)
     if account is None or (name == GatewayChoice.STRIPE and not account.stripe_account_id):
@@ -241,7 +325,8 @@ def _open_checkout(session: Session, org: Organisation, user: User, *, success_u
         f"bank:{account.bank_bin}:{account.bank_account}"
     expires = now + timedelta(minutes=current_app.config["CHECKOUT_MINUTES"] + 1)
     payment = Payment(org_id=org.id, user_id=user.id, platform_fee=platform_fee(fields["amount"]), gateway=name,
-                      destination_account=destination, expires_at=expires, **fields)
+                      destination_account=destination, expires_at=expires, vat_rate=account.vat_rate, **fields)
+    _set_buyer(payment, buyer)
     session.add(payment)
     session.flush()  # a unique booking_id turns a second, racing checkout away before the gateway is asked
     try:

@@ -26,9 +26,9 @@ from incubator.intake.models import Application
 from incubator.ledger.models import Payment
 from incubator.payments import services
 from incubator.payments.access import booking_to_pay_or_404, is_founder_of, payment_or_404, refundable_or_404
-from incubator.payments.checkout import start_checkout
-from incubator.payments.exports import payments_csv  # noqa: F401  (tasks: the worker's schedule)
-from incubator.payments.forms import ConnectAccountForm, GatewayForm
+from incubator.payments.checkout import buyer_from_form, start_checkout
+from incubator.payments.exports import FORMATS, einvoice_file, payments_csv  # payments_csv: the worker's schedule
+from incubator.payments.forms import BuyerForm, ConnectAccountForm, GatewayForm, SellerForm
 
 bp = org_blueprint("payments", __name__)
 
@@ -36,15 +36,27 @@ bp = org_blueprint("payments", __name__)
 @bp.route("/bookings/<int:booking_id>/pay", methods=["POST"])
 @require(Permission.BOOK_RESOURCES)
 def pay_booking(booking_id: int) -> Any:
+    """Pay now, with the buyer's details for the receipt when the details page posted them."""
     booking = booking_to_pay_or_404(booking_id)
-    if not CSRFOnlyForm().validate_on_submit():
+    form = BuyerForm()
+    if not form.validate_on_submit():
         abort(400)
     with attempt() as outcome:
-        payment = start_checkout(booking)
+        payment = start_checkout(booking, buyer=buyer_from_form(request.form))
     if (exc := outcome.error) is not None:
+        if exc.code == "invalid_buyer":
+            return render_template("payments/buyer.html", booking=booking, form=form, errors=exc.fields), 422
         flash(exc.message, "danger")
         return redirect(url_for("booking.mine"))
     return redirect(absolute(payment.checkout_url or ""))
+
+
+@bp.route("/bookings/<int:booking_id>/pay/details")
+@require(Permission.BOOK_RESOURCES)
+def buyer_details(booking_id: int) -> Any:
+    """Who the receipt names (a company gives its tax code and address), then pay."""
+    booking = booking_to_pay_or_404(booking_id)
+    return render_template("payments/buyer.html", booking=booking, form=BuyerForm(formdata=None), errors={})
 
 
 @bp.route("/payments/<int:payment_id>")
@@ -113,8 +125,10 @@ def report() -> Any:
 def _report_page(month: date, *, status: int = 200, **context: Any) -> Any:
     account = services.account_for(db.session, g.org)
     gateway_form = context.pop("gateway_form", None) or GatewayForm(formdata=None, obj=account)
+    seller_form = context.pop("seller_form", None) or SellerForm.of(account)
     return render_template("payments/report.html", month=month, account=account, form=CSRFOnlyForm(formdata=None),
-                           gateway_form=gateway_form, gateway=services.chosen_gateway(account), **context), status
+                           gateway_form=gateway_form, seller_form=seller_form,
+                           gateway=services.chosen_gateway(account), **context), status
 
 
 @bp.route("/manage/payments.csv")
@@ -123,6 +137,28 @@ def report_csv() -> Any:
     month = parse_month(request.args.get("month"), this_month())
     return Response(payments_csv(_report_rows(month)), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="payments-{g.org.slug}-{month:%Y-%m}.csv"'})
+
+
+@bp.route("/manage/payments/export")
+@require(Permission.MANAGE_PAYMENTS)
+def einvoice_export() -> Any:
+    """The month's payments and refunds for the e-invoice software, as CSV or XLSX."""
+    raw, fmt = request.args.get("month", ""), request.args.get("format", "csv")
+    errors: dict[str, str] = {}
+    try:
+        month = date.fromisoformat(f"{raw}-01") if len(raw) == 7 else None
+    except ValueError:
+        month = None
+    if month is None:
+        errors["month"] = _("Choose a month as YYYY-MM.")
+    if fmt not in FORMATS:
+        errors["format"] = _("Choose CSV or XLSX.")
+    if month is None or errors:
+        shown = month or this_month()
+        return _report_page(shown, payments=_report_rows(shown), totals=services.totals(_report_rows(shown)),
+                            export_errors=errors, status=422)
+    body, mimetype, filename = einvoice_file(db.session, g.org, month, fmt)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.route("/manage/payments/<int:payment_id>/refund", methods=["POST"])
@@ -167,6 +203,24 @@ def configure_gateway() -> Any:
         return _report_page(this_month(), payments=_report_rows(this_month()), totals=None, gateway_error=exc,
                             gateway_form=form, status=422)
     flash(_("The payment settings are saved."), "success")
+    return redirect(url_for("payments.report"))
+
+
+@bp.route("/manage/payments/seller", methods=["POST"])
+@require(Permission.MANAGE_PAYMENTS)
+def configure_seller() -> Any:
+    """The seller on receipts and in the e-invoice export: legal name, address, tax code, VAT rate."""
+    form = SellerForm()
+    if not form.validate_on_submit():
+        abort(400)
+    with attempt() as outcome:
+        services.configure_seller(db.session, g.org, legal_name=form.legal_name.data or "",
+                                  legal_address=form.legal_address.data or "", tax_code=form.tax_code.data or "",
+                                  vat_rate=form.vat_rate.data or None)
+    if (exc := outcome.error) is not None:
+        return _report_page(this_month(), payments=_report_rows(this_month()), totals=None, seller_error=exc,
+                            seller_form=form, status=422)
+    flash(_("The seller's details for receipts are saved."), "success")
     return redirect(url_for("payments.report"))
 
 

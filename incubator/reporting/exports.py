@@ -75,6 +75,7 @@ class _Formats:
         self.dec = book.add_format({"num_format": "#,##0.0"})
         self.pct = book.add_format({"num_format": "0%"})
         self.date = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.month = book.add_format({"num_format": "yyyy-mm"})
         self.note = book.add_format({"italic": True, "font_color": "#666666"})
 
     def for_name(self, name: str) -> Any:
@@ -192,7 +193,7 @@ def _series(book: Any, report: Report, fmt: _Formats) -> None:
     _header(sheet, 0, ["month", *FLOWS], fmt)
     sheet.freeze_panes(1, 1)
     for row, month in enumerate(report.months, start=1):
-        sheet.write_string(row, 0, month)
+        sheet.write_datetime(row, 0, datetime.strptime(month, "%Y-%m"), fmt.month)  # a date cell, not text
         for col, name in enumerate(FLOWS, start=1):
             sheet.write_number(row, col, _value(name, report.trend[name][row - 1], report.currency),
                                fmt.for_name(name))

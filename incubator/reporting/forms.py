@@ -5,12 +5,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DecimalField, IntegerField
+from wtforms import IntegerField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from incubator.core.forms import FlaskForm
+from incubator.core.forms import FlaskForm, LocaleDecimalField, LocaleIntegerField
 from incubator.core.money import to_major, to_minor
 from incubator.reporting.figures import HEADLINE_LABELS, MONEY, TARGET_METRICS
+from incubator.reporting.services import MAX_LOGO_BYTES
 
 
 class TargetsForm(FlaskForm):
@@ -22,7 +23,7 @@ class TargetsForm(FlaskForm):
     def build(cls, currency: str, year: int, stored: dict[str, int] | None) -> TargetsForm:
         fields: dict[str, Any] = {}
         for name in TARGET_METRICS:
-            kind = DecimalField if name in MONEY else IntegerField
+            kind = LocaleDecimalField if name in MONEY else LocaleIntegerField
             fields[name] = kind(HEADLINE_LABELS[name], validators=[Optional(), NumberRange(min=0)])
         form_class = type("YearTargetsForm", (cls,), fields)
         if stored is None:
@@ -53,4 +54,5 @@ def _digits(currency: str) -> int:
 
 
 class LogoForm(FlaskForm):
-    logo = FileField(_l("Logo on reports"), description=_l("A PNG or JPEG image of at most 1 MB."))
+    logo = FileField(_l("Logo on reports"),
+                     render_kw={"accept": "image/png,image/jpeg", "data-max-bytes": MAX_LOGO_BYTES})

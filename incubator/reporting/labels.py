@@ -1,7 +1,7 @@
 """Words and number formats shared by the page and the downloads (in the current locale).
 
-A report formats thousands of cells: the number patterns are parsed once, the labels translated once
-per locale, and a formatted value is kept per (value, locale), since most cells repeat (zeros, dashes).
+A report formats thousands of cells: the labels are translated once per locale, and numbers go through
+``core.formatting``, which keeps a formatted value per (value, locale), since most cells repeat.
 """
 
 from __future__ import annotations
@@ -10,14 +10,13 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from babel.core import Locale
-from babel.numbers import NumberPattern, parse_pattern
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from incubator.cohorts.models import LABELS
-from incubator.core.money import format_money, to_major
+from incubator.core import formatting
+from incubator.core.money import to_major
 from incubator.reporting.figures import HEADLINE_LABELS, MONEY
 
 COLUMN_LABELS = {
@@ -61,6 +60,7 @@ COLUMN_LABELS = {
     "acceptance_rate": _l("Acceptance rate"),
     "yes": _l("yes"),
     "no": _l("no"),
+    "unknown": _l("Unknown"),
     **HEADLINE_LABELS,
 }
 
@@ -74,7 +74,11 @@ def _label(name: str, locale: str) -> str:
     """A column or enum value's label in ``locale`` (the caller's current one), translated once."""
     if name in COLUMN_LABELS:
         return str(COLUMN_LABELS[name])
-    return str(LABELS.get(name, name))  # enum values: statuses, stages, origins, resource kinds
+    if name in LABELS:  # enum values: statuses, stages, origins, resource kinds
+        return str(LABELS[name])
+    if len(name) == 2 and name.isalpha():  # an origin answered as a country code ("kr"): the country's name
+        return formatting.country_name(name)
+    return name
 
 
 def sources(line: Any) -> str:
@@ -91,47 +95,13 @@ def locale_name() -> str:
     return str(get_locale() or "en")
 
 
-@lru_cache(maxsize=16)
-def _locale(name: str) -> Locale:
-    return Locale.parse(name)
-
-
-@lru_cache(maxsize=8)
-def _decimal_pattern(digits: int) -> NumberPattern:
-    return parse_pattern("#,##0" + ("." + "0" * digits if digits else ""))
-
-
-PERCENT = parse_pattern("#,##0%")
-
-
-def number(value: Any, digits: int = 0) -> str:
-    if value is None:
-        return "–"
-    return _number(repr(value), value, digits, locale_name())
-
-
-# The cached ones are keyed by the value's repr too: -0.0 == 0.0 (and Decimal("-0") == 0) yet they print "-0".
-@lru_cache(maxsize=4096, typed=True)
-def _number(_key: str, value: Any, digits: int, locale: str) -> str:
-    return _decimal_pattern(digits).apply(value, _locale(locale))
-
-
-def percent(value: float | None) -> str:
-    return "–" if value is None else _percent(repr(value), value, locale_name())
-
-
-@lru_cache(maxsize=1024, typed=True)
-def _percent(_key: str, value: float, locale: str) -> str:
-    return PERCENT.apply(value, _locale(locale))
+# The numbers of the page and the downloads are the formatting layer's (cached per value and locale).
+number = formatting.number
+percent = formatting.percent
 
 
 def money(amount: int, currency: str) -> str:
-    return _money(amount, currency, locale_name())
-
-
-@lru_cache(maxsize=4096, typed=True)
-def _money(amount: int, currency: str, locale: str) -> str:
-    return format_money(amount, currency, _locale(locale))
+    return formatting.money(amount, currency)
 
 
 def major(amount: int, currency: str) -> Decimal:

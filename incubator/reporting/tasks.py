@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from incubator.cohorts.models import Cohort
 from incubator.core.db import get_required, utcnow
 from incubator.core.jobs import after_commit, job
-from incubator.core.tenancy import all_orgs
+from incubator.core.tenancy import all_orgs, set_current_org
 from incubator.core.timezones import to_local
 from incubator.orgs.models import Organisation
 from incubator.reporting.models import ExportStatus, ReportExport
@@ -38,6 +38,7 @@ def run_export(session: Session, export_id: int) -> None:
         viewer = get_required(session, Organisation, export.org_id)
         cohorts = list(session.execute(select(Cohort).where(Cohort.id.in_(export.params["cohort_ids"]))
                                        .order_by(Cohort.starts_on.desc(), Cohort.id)).scalars())
+    set_current_org(session, viewer)  # the export's own row is written as its organisation's (core.rls)
     today = to_local(utcnow(), viewer.timezone).date()
     request = Request(viewer=viewer, cohorts=cohorts, period=parse_period(export.params, today), fmt=export.format,
                       locale=export.locale)

@@ -79,7 +79,9 @@ def test_the_week_grid_runs_the_same_queries_for_one_booking_or_a_full_week(app,
     html = client.get(url).get_data(as_text=True)
     assert html.count('class="slot slot-busy"') == 161  # every hour of the round-the-clock printer up to then
     assert html.count(">mine</span>") == 1
-    assert '<th class="small text-nowrap">00:00</th>' in html and '<th class="small text-nowrap">23:00</th>' in html
+    # The rows' times in the page's language (English here: Babel's short time, a narrow space before AM).
+    assert '<th class="small text-nowrap">12:00\u202fAM</th>' in html
+    assert '<th class="small text-nowrap">11:00\u202fPM</th>' in html
 
 
 def test_the_lab_day_runs_the_same_queries_whatever_its_resources_and_bookings(app, client, world, fablab, session):

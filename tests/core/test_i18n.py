@@ -111,7 +111,7 @@ def test_times_are_shown_in_the_organisations_time_zone(client, session):
     InvitationFactory(org_id=org.id, expires_at=datetime(2027, 1, 1, 0, 0, tzinfo=UTC))
     login(client, owner.email)
     html = client.get("/o/seoul-lab/members").get_data(as_text=True)
-    assert "1/1/27, 9:00" in html  # midnight UTC is 09:00 in Seoul
+    assert "Jan 1, 2027, 9:00" in html  # midnight UTC is 09:00 in Seoul (a medium date: the issue #16 format)
 
 
 @pytest.mark.parametrize("amount,currency,locale,expected", [

@@ -250,6 +250,10 @@ def test_exports_carry_answers_and_scores_in_csv_and_xlsx(client, intake, sessio
     assert values[0][0] == "Id" and values[1][0] == target.id and values[1][6] == 83.33
     name = sheet.cell(row=2, column=values[0].index("Startup name") + 1)
     assert (name.data_type, name.value) == ("s", '=HYPERLINK("x")')  # text, never a formula
+    # The moment of submission: a date cell in the spreadsheet, ISO 8601 (UTC) in the CSV, for machines.
+    submitted = target.submitted_at.replace(tzinfo=None, second=0, microsecond=0)
+    assert sheet.cell(row=2, column=5).is_date and sheet.cell(row=2, column=5).value == submitted
+    assert row[4] == submitted.isoformat(timespec="minutes") + "+00:00"
 
 
 def test_the_form_builder_versions_the_form_once_it_is_answered(client, intake, session, sign_in):

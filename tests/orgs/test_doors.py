@@ -18,7 +18,7 @@ from incubator.core.permissions import Role
 from incubator.orgs.models import Membership
 from incubator.orgs.services import create_service_token
 from tests.doors import MEMBER_ROLES, ROLES, Door, documented, expect, person, walk
-from tests.factories import InvitationFactory, member
+from tests.factories import InvitationFactory, OrgFactory, UserFactory, member
 
 MEMBERS = ("owner", "manager")  # MANAGE_MEMBERS and MANAGE_ORG
 PLATFORM = {**dict.fromkeys(ROLES, "forbidden"), "admin": "allowed", "anonymous": "login"}  # platform admins only
@@ -39,8 +39,11 @@ def scene(app, session, world) -> dict[str, Any]:
     with app.test_request_context():
         tokens = [create_service_token(session, org, manager, name=f"Importer {n}", role="staff", scopes=["read"],
                                        expires_at=None)[1] for n in (1, 2)]
+    other = OrgFactory(slug="other-lab", name="Other lab")  # what the platform admin's rows act on
+    target = UserFactory()
     session.flush()
-    return {"membership_id": memberships[0], "page_member": memberships[1], "api_member": memberships[2],
+    return {"admin_org": other.slug, "target_user": target.id,
+            "membership_id": memberships[0], "page_member": memberships[1], "api_member": memberships[2],
             "page_invitation": invitations[0].id, "invitation_id": invitations[1].id,
             "page_token": tokens[0].id, "api_token_id": tokens[1].id}
 
@@ -77,6 +80,20 @@ def doors() -> list[Door]:
              ("POST", "/admin/orgs/new", {**new_org, "slug": "door-org-2", "kind": "incubator",
                                           "timezone": "Asia/Ho_Chi_Minh", "currency": "VND",
                                           "default_locale": "vi"}), PLATFORM),
+        Door("get organisation (admin)", ("GET", "/api/v1/admin/orgs/{admin_org}", None),
+             ("GET", "/admin/orgs/{admin_org}", None), PLATFORM),
+        Door("edit organisation (admin)", ("PATCH", "/api/v1/admin/orgs/{admin_org}", {"name": "Other lab"}),
+             ("POST", "/admin/orgs/{admin_org}", {**settings, "name": "Other lab", "slug": "other-lab",
+                                                  "kind": "incubator"}), PLATFORM),
+        Door("suspend organisation", ("POST", "/api/v1/admin/orgs/{admin_org}/suspend", None),
+             ("POST", "/admin/orgs/{admin_org}/suspend", {}), PLATFORM),
+        Door("lift suspension", ("POST", "/api/v1/admin/orgs/{admin_org}/unsuspend", None),
+             ("POST", "/admin/orgs/{admin_org}/unsuspend", {}), PLATFORM),
+        Door("delete organisation, mistyped", ("DELETE", "/api/v1/admin/orgs/{admin_org}?confirm=x", None),
+             ("POST", "/admin/orgs/{admin_org}/delete", {"delete-confirm": "x"}), PLATFORM),
+        Door("list users", ("GET", "/api/v1/admin/users", None), ("GET", "/admin/users", None), PLATFORM),
+        Door("reset access", ("POST", "/api/v1/admin/users/{target_user}/reset-access", None),
+             ("POST", "/admin/users/{target_user}/reset-access", {}), PLATFORM),
     ]
 
 

@@ -24,6 +24,8 @@ from tests.intake.fixtures import application, make_call
 
 PAYMENTS = ("owner", "manager")  # MANAGE_PAYMENTS
 EVERYONE_SIGNED_IN = {**dict.fromkeys(ROLES, "allowed"), "anonymous": "login"}  # one's own payments, member or not
+SELLER = {"legal_name": "Công ty TNHH BBI", "legal_address": "Thủ Dầu Một, Bình Dương", "tax_code": "3700123456",
+          "vat_rate": 10}
 FOUNDERS_AND_PAYMENTS = expect(PAYMENTS + ("founder",), hidden=("staff", "reviewer", "mentor", "funder"))
 
 
@@ -79,6 +81,12 @@ def doors() -> list[Door]:
                                                                          "bank_account": "0123456789"}),
              ("POST", "/manage/payments/gateway", {"gateway": "payos", "bank_bin": "970436",
                                                    "bank_account": "0123456789"}), manage),
+        Door("get the seller on receipts", ("GET", "/payment-seller", None), ("GET", "/manage/payments", None),
+             manage),
+        Door("set the seller on receipts", ("PUT", "/payment-seller", SELLER), ("POST", "/manage/payments/seller",
+                                                                                SELLER), manage),
+        Door("the monthly e-invoice export", ("GET", "/payments/export?month=2026-11&format=xlsx", None),
+             ("GET", "/manage/payments/export?month=2026-11&format=xlsx", None), manage),
         Door("mark a bank transfer received", ("POST", "/payments/{payment_id}/received", None),
              ("POST", "/manage/payments/{payment_id}/received", {}), manage),
         Door("confirm a refund sent by transfer", ("POST", "/payments/{payment_id}/refund-sent", None),

@@ -80,6 +80,10 @@ def test_xlsx_has_its_sheets_and_charts(client, rw, sign_in):
     # Strings are written inline (constant-memory mode): the startups and every lab booking are there.
     assert "Alpha" in book.read("xl/worksheets/sheet2.xml").decode()
     assert book.read("xl/worksheets/sheet5.xml").decode().count(">Laser<") == 3
+    from openpyxl import load_workbook
+
+    series = load_workbook(io.BytesIO(response.get_data()))["KPI time series"]
+    assert series["A2"].is_date and series["A2"].value.date() == MONTHS[0]  # a date cell, not text
 
 
 def test_pdf_in_both_languages_with_page_numbers(client, rw, sign_in):
