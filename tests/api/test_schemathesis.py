@@ -110,6 +110,12 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
         from incubator.core.storage import storage
 
         world.startup.logo_key = storage().save(io.BytesIO(PNG), ".png")
+        # The organisation's logo (reports and every page of its own), which every member may fetch
+        from werkzeug.datastructures import FileStorage
+
+        from incubator.reporting.services import save_logo
+
+        save_logo(session, org, FileStorage(io.BytesIO(PNG), filename="logo.png"))
         for row in (report, goal):
             row.evidence_key, row.evidence_name = storage().save(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), ".pdf"), "e.pdf"
         meeting = mentor_sessions.schedule_session(session, match, starts_at=next_weekday(1, 10), duration_minutes=60)
@@ -182,6 +188,10 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
         "waitlist_entry_id": [waiting.id],
         "action_item_id": [item.id],
         "match_run_id": [run.id],
+        # The platform admin's operations (/admin/orgs/<slug>, /admin/users/<user_id>): these people are
+        # not admins, so each must answer its documented 403 (tests/api/test_platform_admin.py runs them)
+        "slug": [world.org.slug],
+        "user_id": [world.founder.id],
     }
     rows["mentor_id"] = rows["mentor_profile_id"]  # the body's name for a mentor profile
     ids = {  # what each person would ask about: the founder their own startup and draft, the reviewer theirs

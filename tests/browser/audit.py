@@ -3,7 +3,10 @@ injected, never downloaded) and whether anything makes the page scroll sideways.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SERIOUS = ("critical", "serious")
@@ -49,3 +52,10 @@ def axe_violations(page) -> list[str]:
 def sideways(page) -> dict | None:
     """None when the page fits its viewport's width; otherwise the widths and the elements that overflow."""
     return page.evaluate(OVERFLOW)
+
+
+# The layout and accessibility checks read templates, CSS and scripts, which do not depend on the
+# database: they run in `make test` (SQLite) and are not repeated by CI's second browser run on PostgreSQL.
+ONCE_PER_CI = pytest.mark.skipif(
+    (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
+    reason="layout and accessibility do not depend on the database: checked in the SQLite run")

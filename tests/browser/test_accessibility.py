@@ -7,8 +7,10 @@ import re
 
 import pytest
 
-from tests.browser.audit import axe_violations
+from tests.browser.audit import ONCE_PER_CI, axe_violations
 from tests.browser.test_journeys import sign_in
+
+pytestmark = ONCE_PER_CI
 
 # Who, and how they reach each page: (name, start page, regex of the link to follow there or None).
 KEY_PAGES = {

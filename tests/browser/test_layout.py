@@ -13,10 +13,12 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import event
 
-from tests.browser.audit import sideways
+from tests.browser.audit import ONCE_PER_CI, sideways
 from tests.browser.test_journeys import sign_in
 from tests.crawl_helpers import DOWNLOAD, Browser, Watch, shape
 from tests.test_crawl import ROLES
+
+pytestmark = ONCE_PER_CI
 
 PHONE = {"width": 390, "height": 844}
 
