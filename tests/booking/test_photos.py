@@ -22,7 +22,7 @@ def test_a_photo_over_the_limit_is_refused_with_a_form_error_and_nothing_changes
     login(client, world.manager.email)
     url = f"/o/bbi/resources/{fablab.room.id}/settings"
     form = client.get(url).get_data(as_text=True)
-    assert "At most 20 MB." in form and 'aria-describedby="photo-help"' in form  # said before the upload
+    assert "At most 20 MB." in form and 'aria-describedby="photo-limit"' in form  # said before the upload
     app.config["MAX_UPLOAD_MB"] = 1  # a photo over the limit, in a request the server still reads
     try:
         big = JPEG + b"\x00" * (1024 * 1024)
