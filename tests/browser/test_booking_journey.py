@@ -22,7 +22,7 @@ def test_book_a_printer_with_credits_and_be_refused_the_cnc(browser, live_server
     expect(page.locator(".alert-success")).to_contain_text("Booked and confirmed")
     # My bookings lists upcoming bookings soonest first: another journey's printer booking this week
     # may come before this one of next week, so the row is the two-hour one.
-    row = page.get_by_test_id("my-bookings").locator("tbody tr", has_text="3D printer 1").filter(has_text="2.0 h")
+    row = page.get_by_test_id("my-bookings").locator("tbody tr", has_text="3D printer 1").filter(has_text="2 hr")
     expect(row.first.locator("[data-status]")).to_have_attribute("data-status", "confirmed")
     shot(page, "my-bookings")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from babel.dates import format_skeleton
 from playwright.sync_api import expect
 
 from incubator.core.db import utcnow
@@ -10,7 +13,8 @@ from tests.browser.test_journeys import sign_in
 
 
 def test_founder_submits_a_checkin_and_manager_verifies_and_locks_it(browser, live_server, shot):
-    period = to_local(utcnow(), "Asia/Ho_Chi_Minh").strftime("%Y-%m")  # the month under way
+    period = to_local(utcnow(), "Asia/Ho_Chi_Minh").strftime("%Y-%m")  # the month under way, as typed
+    shown = format_skeleton("yMMM", date.fromisoformat(period + "-01"), locale="en")  # as listed: "Dec 2026"
     founder = browser.new_context(locale="en-GB")
     page = founder.new_page()
     sign_in(page, live_server, "founder@bbi.example.com")
@@ -30,7 +34,7 @@ def test_founder_submits_a_checkin_and_manager_verifies_and_locks_it(browser, li
     page.get_by_test_id("checkin-form").locator("input[name=employees_part_time]").fill("2")
     page.get_by_test_id("checkin-form").get_by_role("button", name="Submit the check-in").click()
     history = page.get_by_test_id("checkin-history")
-    expect(history.get_by_role("row", name=period)).to_contain_text("submitted")
+    expect(history.get_by_role("row", name=shown)).to_contain_text("submitted")
     shot(page, "founder-checkin")
     founder.close()
 
@@ -47,7 +51,7 @@ def test_founder_submits_a_checkin_and_manager_verifies_and_locks_it(browser, li
     assert page.evaluate("Chart.getChart(document.getElementById('cohort-chart')).data.datasets.length") >= 2
     shot(page, "cohort-dashboard")
     page.get_by_role("link", name="AgriSense BD").click()
-    page.get_by_test_id("checkin-history").get_by_role("link", name=period).click()
+    page.get_by_test_id("checkin-history").get_by_role("link", name=shown).click()
     page.get_by_role("button", name="Verify and lock").click()
     expect(page.get_by_test_id("locked")).to_be_visible()
     expect(page.get_by_role("button", name="Submit the check-in")).to_have_count(0)
