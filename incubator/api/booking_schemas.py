@@ -149,14 +149,25 @@ def _within_horizon(value: datetime) -> None:
         raise ValidationError("within five years of now")
 
 
+class Instant(fields.AwareDateTime):
+    """An ISO date-time with its offset, read as the same instant in UTC: a booking made at 09:00+07:00
+    answers 02:00+00:00 at once, as every later read of it does."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00 is past the last year there is
+            raise ValidationError("within five years of now") from None
+
+
 class BookingIn(Schema):
     class Meta:
         unknown = EXCLUDE
 
     resource_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**31 - 1))
-    starts_at = fields.AwareDateTime(required=True, validate=_within_horizon,
-                                     metadata={"description": "ISO 8601 with offset"})
-    ends_at = fields.AwareDateTime(required=True, validate=_within_horizon)
+    starts_at = Instant(required=True, validate=_within_horizon, metadata={"description": "ISO 8601 with offset"})
+    ends_at = Instant(required=True, validate=_within_horizon)
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 

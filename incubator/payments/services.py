@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -271,8 +272,9 @@ def checkout_booking(session: Session, org: Organisation, booking: Booking, user
         metadata={"org": org.slug, "booking_id": str(booking.id)},
         purpose=PaymentPurpose.BOOKING, booking_id=booking.id, startup_id=booking.startup_id, amount=booking.price,
         currency=booking.currency, idempotency_key=f"booking-{booking.id}-{secrets.token_hex(8)}",
-        description=_("%(resource)s, %(when)s", resource=booking.resource.name,
-                      when=formatting.datetime_(booking.starts_at, tz=org.timezone)), buyer=cleaned)
+        description=_describe(org, user, lambda _locale: _(
+            "%(resource)s, %(when)s", resource=booking.resource.name,
+            when=formatting.datetime_(booking.starts_at, tz=org.timezone))), buyer=cleaned)
     expires = payment.expires_at
     if expires is None:  # _open_checkout gives every checkout it opens or reuses an end
         raise Conflict(_("This booking's payment has ended: book the slot again."), code="payment_ended")
@@ -306,7 +308,16 @@ def checkout_application(session: Session, org: Organisation, application: Appli
         metadata={"org": org.slug, "application_id": str(application.id)},
         purpose=PaymentPurpose.APPLICATION_FEE, application_id=application.id, amount=fee, currency=org.currency,
         idempotency_key=f"application-{application.id}-{secrets.token_hex(8)}",
-        description=_("Application fee: %(call)s", call=application.call.title(org.default_locale)), buyer=cleaned)
+        description=_describe(org, user, lambda locale: _(
+            "Application fee: %(call)s", call=application.call.title(locale))), buyer=cleaned)
+
+
+def _describe(org: Organisation, user: User, line: Callable[[str], str]) -> str:
+    """The line a payment shows on the gateway's page and on the receipt, in one language throughout:
+    the payer's own, else the organisation's, whatever language the request that opened it had."""
+    locale = user.locale or org.default_locale
+    with force_locale(locale):
+        return line(locale)
 
 
 def _open_checkout(session: Session, org: Organisation, user: User, *, success_url: Callable[[int], str],

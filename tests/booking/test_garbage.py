@@ -224,3 +224,18 @@ def test_calendars_and_availability_with_garbage_dates_answer_below_500(client, 
     for month in ["0001-01", "9999-12", "abc", "2026-13", "\x00"]:
         for url in ("/o/bbi/utilisation?month=", "/o/bbi/partner-usage?month="):
             assert client.get(url + quote(month)).status_code == 200, (url, month)
+
+
+def test_a_booking_answers_its_times_in_utc_as_soon_as_it_is_made(client, world, fablab, session):
+    """The create answer and every later read give the same instants in the same form (UTC), whatever
+    offset the client wrote."""
+    token, _record = create_api_token(session, world.founder, "t")
+    session.flush()
+    headers = {"Authorization": f"Bearer {token}"}
+    starts = next_weekday_at(1, 10).astimezone(SAIGON)
+    made = client.post("/api/v1/orgs/bbi/bookings", headers=headers, json={
+        "resource_id": fablab.printer.id, "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=1)).isoformat()})
+    assert made.status_code == 201, made.get_json()
+    read = client.get(f"/api/v1/orgs/bbi/bookings/{made.get_json()['id']}", headers=headers).get_json()
+    assert made.get_json()["starts_at"] == read["starts_at"] and read["starts_at"].endswith("+00:00")

@@ -35,8 +35,8 @@ def pay_api(client, session):
     def _call(user, method, url, **kwargs):
         token, _record = create_api_token(session, user, "t")
         session.flush()
-        return client.open(f"/api/v1/orgs/bbi{url}", method=method, headers={"Authorization": f"Bearer {token}"},
-                           **kwargs)
+        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
+        return client.open(f"/api/v1/orgs/bbi{url}", method=method, headers=headers, **kwargs)
 
     return _call
 

@@ -102,3 +102,23 @@ def test_the_report_page_is_paginated(client, sign_in, session, paying):
     assert first.count("Room ") == 50 and "55 in all" in first
     second = client.get("/o/bbi/manage/payments?page=2").get_data(as_text=True)
     assert second.count("Room ") == 5
+
+
+def test_the_payment_line_is_in_the_payers_language_whatever_the_request_speaks(client, session, pay_api, paying,
+                                                                                 fablab, fake):
+    """The line the gateway's page and the receipt show is written once, in one language: the payer's
+    own, else the organisation's (bbi's is Vietnamese), not the language the API request happened to ask for."""
+    paying.founder.locale = None
+    session.flush()
+    assert paying.org.default_locale == "vi"
+    booking = book_room(pay_api, paying.founder, fablab.room)
+    payment_id = pay_api(paying.founder, "POST", f"/bookings/{booking['id']}/checkout").get_json()["payment_id"]
+    line = session.get(Payment, payment_id).description
+    assert line.startswith(fablab.room.name + ", ") and "thg" in line, line  # a Vietnamese date: "9 thg 12, 2026"
+
+    paying.founder.locale = "en"
+    session.flush()
+    again = book_room(pay_api, paying.founder, fablab.room, hour=14)
+    other_id = pay_api(paying.founder, "POST", f"/bookings/{again['id']}/checkout",
+                       headers={"Accept-Language": "vi"}).get_json()["payment_id"]
+    assert "thg" not in session.get(Payment, other_id).description
