@@ -10,6 +10,9 @@ export FLASK_APP := wsgi
 # instance folder and live-server ports (tests/conftest.py). `make test WORKERS=0` runs in one process.
 WORKERS ?= auto
 XDIST   := $(if $(filter 0,$(WORKERS)),-p no:xdist,-n $(WORKERS) --dist loadgroup)
+# Compiled modules are kept between runs (and between the workers of one run): with
+# PYTHONDONTWRITEBYTECODE set, every pytest process compiled the app and rewrote every test module anew.
+export PYTHONDONTWRITEBYTECODE :=
 # Links in mail, and the development payment fake's webhooks, go to the address being served.
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
 

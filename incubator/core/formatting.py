@@ -46,16 +46,11 @@ def locale_name() -> str:
     return str(get_locale() or "vi")
 
 
-@lru_cache(maxsize=1024)
-def _valid_zone(name: str) -> bool:
-    return is_valid_timezone(name)  # a directory walk: asked once per name
-
-
 def zone_of(*sources: Any) -> str:
     """The first valid ``timezone`` of ``sources`` (a user, then an organisation), else the default."""
     for source in sources:
         name = getattr(source, "timezone", None) if source is not None else None
-        if isinstance(name, str) and name and _valid_zone(name):
+        if isinstance(name, str) and name and is_valid_timezone(name):
             return name
     return DEFAULT_TIMEZONE
 
@@ -290,7 +285,7 @@ def timezone_name(name: str | None) -> str:
 def _timezone_name(name: str, locale: str) -> str:
     if name in ("UTC", "Etc/UTC"):
         return "UTC"
-    if not _valid_zone(name):
+    if not is_valid_timezone(name):
         return name
     text = str(get_timezone_location(name, locale=_locale(locale)))
     if _locale(locale).territories.get("ZZ", "Unknown Region") in text:  # a zone of no country: its city

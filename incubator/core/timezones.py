@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    """The zones of the tz database, read once: ``available_timezones`` walks its directory each call."""
+    return frozenset(available_timezones())
+
+
 def is_valid_timezone(name: str) -> bool:
-    return name in available_timezones()
+    return name in _zone_names()
 
 
 def to_local(value: datetime, tz_name: str) -> datetime:
@@ -20,7 +27,7 @@ def to_local(value: datetime, tz_name: str) -> datetime:
 
 def common_timezones() -> list[str]:
     preferred = [DEFAULT_TIMEZONE, "Asia/Seoul", "Asia/Singapore", "Asia/Tokyo", "Europe/Berlin", "UTC"]
-    rest = sorted(tz for tz in available_timezones()
+    rest = sorted(tz for tz in _zone_names()
                   if "/" in tz and tz not in preferred and not tz.startswith(("Etc/", "SystemV/")))
     return preferred + rest
 

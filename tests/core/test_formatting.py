@@ -254,3 +254,21 @@ def test_patch_me_sets_checks_and_clears_the_time_zone(client, session):
     cleared = client.patch("/api/v1/me", json={"timezone": None}, headers=headers)
     assert cleared.status_code == 200 and cleared.json["timezone"] is None
     assert client.get("/api/v1/me", headers=headers).json["timezone"] is None
+
+
+def test_the_tz_database_is_read_once_not_per_zone_asked(monkeypatch):
+    """The account page's time-zone menu names ~500 zones, each checked as valid: reading the tz database's
+    directory for each (``available_timezones`` walks it) made that one page take seconds."""
+    from incubator.core import timezones
+
+    reads: list[int] = []
+    real = timezones.available_timezones
+    monkeypatch.setattr(timezones, "available_timezones", lambda: reads.append(1) or real())
+    timezones._zone_names.cache_clear()
+    try:
+        names = timezones.common_timezones()
+        assert len(names) > 300 and all(timezones.is_valid_timezone(name) for name in names)
+        assert not timezones.is_valid_timezone("Asia/Atlantis")
+        assert len(reads) == 1
+    finally:
+        timezones._zone_names.cache_clear()
