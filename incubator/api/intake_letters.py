@@ -142,9 +142,11 @@ def save_letter_templates(data: dict[str, Any]) -> Any:
 @bp.response(200, LetterRenderedOut)
 @errors(NOT_FOUND, FORBIDDEN, INVALID)
 def preview_letter_template(data: dict[str, Any]) -> Any:
-    """A letter template as given, filled in for a made-up applicant of the organisation's latest call
-    and rendered exactly as the mail is; nothing is saved. Unknown placeholders or too long a text are
-    refused (`fields` names `subject` or `body`)."""
+    """Preview a letter template as given, without saving it.
+
+    The template is filled in for a made-up applicant of the organisation's latest call and rendered
+    exactly as the mail is: `html` is its HTML part, `text` its plain-text part. Unknown placeholders
+    or too long a text are refused as on saving (`fields` names `subject` or `body`)."""
     letter = decisions.preview_letter(db.session, g.org, data["outcome"], data["locale"], data["subject"],
                                       data["body"])
     return {"subject": letter.subject, "html": letter.html, "text": letter.text}
