@@ -21,7 +21,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const refresh = () => {
     const data = new FormData(form);
     data.set("action", "preview");
-    fetch(form.action || window.location.href, {method: "POST", body: data, credentials: "same-origin"})
+    // (form.action would name the buttons called "action")
+    fetch(form.getAttribute("action") || window.location.href, {method: "POST", body: data, credentials: "same-origin"})
       .then((response) => response.text())
       .then((html) => {
         const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-letter-previews]");
