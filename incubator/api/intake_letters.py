@@ -1,6 +1,6 @@
 """Decision letters over the API: a call's letters not sent yet (preview, send) and the
-organisation's letter templates. Managers only (``MANAGE_PROGRAMMES``). Part of the ``api_intake``
-blueprint (``incubator.api.intake_common``).
+organisation's letter templates (Markdown), with a preview of a template as typed. Managers only
+(``MANAGE_PROGRAMMES``). Part of the ``api_intake`` blueprint (``incubator.api.intake_common``).
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ class LetterOut(Schema):
 class LetterIn(Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(decisions.OUTCOMES))
     locale = fields.String(required=True, validate=validate.OneOf(["en", "vi"]))
-    subject = fields.String(required=True, validate=validate.Length(max=255))
-    body = fields.String(required=True, validate=validate.Length(max=20000), metadata={
-        "description": "Placeholders: " + ", ".join(f"{{{p}}}" for p in decisions.PLACEHOLDERS)})
+    subject = fields.String(required=True, validate=validate.Length(max=decisions.SUBJECT_MAX))
+    body = fields.String(required=True, validate=validate.Length(max=decisions.BODY_MAX), metadata={
+        "description": "Markdown (CommonMark; raw HTML is shown as text, links go to http, https or mailto "
+                       "only). Placeholders: " + ", ".join(f"{{{p}}}" for p in decisions.PLACEHOLDERS)})
 
 
 class LettersIn(Strict):
@@ -51,7 +52,16 @@ class LetterPreviewOut(Schema):
     application_id = fields.Integer(required=True)
     to = fields.String(required=True)
     subject = fields.String(required=True)
-    body = fields.String(required=True)
+    body = fields.String(required=True, metadata={"description": "The plain-text part: the Markdown, filled in"})
+    html = fields.String(required=True, metadata={"description": "The HTML part: the Markdown rendered"})
+
+
+class LetterRenderedOut(Schema):
+    subject = fields.String(required=True)
+    html = fields.String(required=True, metadata={
+        "description": "The letter's HTML part (a fragment), as the mail carries it"})
+    text = fields.String(required=True, metadata={
+        "description": "The letter's plain-text part: the Markdown with the placeholders filled in"})
 
 
 class LettersSentOut(Schema):
@@ -78,9 +88,9 @@ def preview_letters(pagination_parameters: Any, call_id: int) -> Any:
     call = g.call
     out = []
     for application in page_of(decisions.letters_due(db.session, call), pagination_parameters):
-        subject, body = decisions.render_letter(db.session, application)
-        out.append({"application_id": application.id, "to": application.applicant.email, "subject": subject,
-                    "body": body})
+        letter = decisions.render_letter(db.session, application)
+        out.append({"application_id": application.id, "to": application.applicant.email, "subject": letter.subject,
+                    "body": letter.text, "html": letter.html})
     return out
 
 
@@ -124,3 +134,19 @@ def save_letter_templates(data: dict[str, Any]) -> Any:
             raise DomainError(error.message, code=error.code, fields={
                 f"templates.{index}.{name}": message for name, message in error.fields.items()}) from None
     return [_letter_out(outcome, locale) for outcome in decisions.OUTCOMES for locale in ("en", "vi")]
+
+
+@bp.route("/letters/preview", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+@bp.arguments(LetterIn)
+@bp.response(200, LetterRenderedOut)
+@errors(NOT_FOUND, FORBIDDEN, INVALID)
+def preview_letter_template(data: dict[str, Any]) -> Any:
+    """Preview a letter template as given, without saving it.
+
+    The template is filled in for a made-up applicant of the organisation's latest call and rendered
+    exactly as the mail is: `html` is its HTML part, `text` its plain-text part. Unknown placeholders
+    or too long a text are refused as on saving (`fields` names `subject` or `body`)."""
+    letter = decisions.preview_letter(db.session, g.org, data["outcome"], data["locale"], data["subject"],
+                                      data["body"])
+    return {"subject": letter.subject, "html": letter.html, "text": letter.text}

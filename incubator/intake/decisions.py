@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from sqlalchemy import CursorResult, event, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -16,6 +19,7 @@ from incubator.accounts.services import get_user_by_email, normalise_email
 from incubator.cohorts import services as cohorts
 from incubator.cohorts.models import Cohort, Origin, Startup, StartupFounder
 from incubator.cohorts.models import Stage as StartupStage
+from incubator.core import formatting, markdown
 from incubator.core.db import get_required, utcnow
 from incubator.core.errors import DomainError
 from incubator.core.mail import send_mail
@@ -250,9 +254,83 @@ def _link_pending_founders(session: Session, _context: Any, _instances: Any) -> 
 
 # -- letters ----------------------------------------------------------------------------------------
 
-def fill(text: str, values: dict[str, str]) -> str:
-    """Replace ``{placeholder}``s by plain substitution (no format mini-language, nothing else evaluated)."""
-    return re.sub(r"{(\w+)}", lambda m: values.get(m.group(1), m.group(0)), text)
+fill = markdown.fill  # the plain substitution of ``{placeholder}``s (the subject, the plain-text part)
+
+# What each placeholder stands for, as the editor lists them.
+PLACEHOLDER_HELP = {
+    "applicant_name": _l("the applicant's name"),
+    "team_name": _l("the startup or team the application names"),
+    "call_title": _l("the call's title, in the letter's language"),
+    "cohort_name": _l("the cohort an accepted startup joins (empty in other letters)"),
+    "org_name": _l("your organisation's name"),
+}
+SUBJECT_MAX = 255
+BODY_MAX = 20000
+# A placeholder written another way than {name}: {{ name }}, { name }, {{name}}.
+LOOSE_PLACEHOLDER = re.compile(r"{+[ \t]*\w+[ \t]*}+")
+
+# The made-up applicant of the editor's sample letter, by language; the call is the organisation's own.
+SAMPLE = {
+    "en": {"applicant_name": "Alex Tran", "team_name": "GreenLeaf Robotics",
+           "call_title": "Incubation programme 2027", "cohort_name": "Cohort 2027"},
+    "vi": {"applicant_name": "Nguyễn Minh Anh", "team_name": "Lá Xanh Robotics",
+           "call_title": "Chương trình ươm tạo 2027", "cohort_name": "Khóa ươm tạo 2027"},
+}
+
+# The mail's HTML part around the rendered letter (the language and the subject escaped in).
+LETTER_DOCUMENT = ('<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{subject}</title></head>\n'
+                   "<body>\n{body}</body></html>\n")
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A decision letter as it is sent: the subject, the plain-text part (the Markdown with the values
+    filled in) and the HTML part (the Markdown rendered, the values as text)."""
+
+    subject: str
+    text: str
+    html: str
+
+    def document(self, locale: str) -> str:
+        """The HTML part as a whole document, as the mail carries it."""
+        return LETTER_DOCUMENT.format(lang=escape(locale), subject=escape(self.subject), body=self.html)
+
+
+def compose(subject: str, body: str, values: dict[str, str]) -> Letter:
+    """The one rendering of a letter template, for the mail sent and for every preview."""
+    return Letter(subject=" ".join(fill(subject, values).split()), text=fill(body, values),
+                  html=markdown.render(body, values))
+
+
+def _placeholder_errors(text: str) -> str | None:
+    unknown = sorted(set(markdown.PLACEHOLDER.findall(text)) - set(PLACEHOLDERS))
+    if unknown:
+        return _("Unknown placeholders: %(names)s.", names=", ".join(unknown))
+    loose = sorted({m.group(0) for m in LOOSE_PLACEHOLDER.finditer(text)
+                    if not markdown.PLACEHOLDER.fullmatch(m.group(0))})
+    if loose:
+        return _("Write each placeholder in single braces without spaces, as {applicant_name}: %(found)s.",
+                 found=", ".join(loose))
+    return None
+
+
+def check_letter_template(outcome: str, locale: str, subject: str, body: str) -> None:
+    """Refuse a letter template that could not be sent as written (``fields`` names what is wrong)."""
+    fields = {}
+    if outcome not in OUTCOMES:
+        fields["outcome"] = _("Not a valid choice.")
+    if locale not in ("en", "vi"):
+        fields["locale"] = _("Not a valid choice.")
+    subject, body = (subject or "").strip(), (body or "").strip()
+    for name, text, limit in (("subject", subject, SUBJECT_MAX), ("body", body, BODY_MAX)):
+        error = _("This field is required.") if not text else _placeholder_errors(text)
+        if len(text) > limit:
+            error = _("At most %(n)s characters (this one has %(length)s).", n=formatting.number(limit),
+                      length=formatting.number(len(text)))
+        if error:
+            fields[name] = error
+    if fields:
+        raise DomainError(_("Please correct the highlighted fields."), fields=fields)
 
 
 def letter_template(session: Session, org_id: int, outcome: str, locale: str) -> tuple[str, str]:
@@ -266,29 +344,38 @@ def letter_template(session: Session, org_id: int, outcome: str, locale: str) ->
 
 def save_letter_template(session: Session, org: Organisation, outcome: str, locale: str, subject: str,
                          body: str) -> LetterTemplate:
-    fields = {}
-    if outcome not in OUTCOMES:
-        fields["outcome"] = _("Not a valid choice.")
-    if locale not in ("en", "vi"):
-        fields["locale"] = _("Not a valid choice.")
-    if not (subject or "").strip():
-        fields["subject"] = _("This field is required.")
-    if not (body or "").strip():
-        fields["body"] = _("This field is required.")
-    unknown = sorted(set(re.findall(r"{(\w+)}", f"{subject} {body}")) - set(PLACEHOLDERS))
-    if unknown:
-        fields["body"] = _("Unknown placeholders: %(names)s.", names=", ".join(unknown))
-    if fields:
-        raise DomainError(_("Please correct the highlighted fields."), fields=fields)
+    check_letter_template(outcome, locale, subject, body)
     row = session.execute(select(LetterTemplate).where(LetterTemplate.org_id == org.id,
                                                        LetterTemplate.outcome == outcome,
                                                        LetterTemplate.locale == locale)).scalar_one_or_none()
     if row is None:
         row = LetterTemplate(org_id=org.id, outcome=outcome, locale=locale, subject="", body="")
         session.add(row)
-    row.subject, row.body = subject.strip()[:255], body.strip()
+    row.subject, row.body = subject.strip(), body.strip()
     session.flush()
     return row
+
+
+def sample_values(session: Session, org: Organisation, outcome: str, locale: str) -> dict[str, str]:
+    """The placeholders of the editor's sample letter: a made-up applicant and team, and the
+    organisation's latest call (its title in ``locale``, its cohort) when it has one."""
+    values = dict(SAMPLE[locale if locale in SAMPLE else "en"], org_name=org.name)
+    call = session.execute(select(Call).where(Call.org_id == org.id).order_by(Call.opens_at.desc(), Call.id.desc())
+                           .limit(1)).scalar_one_or_none()
+    if call is not None:
+        values["call_title"] = call.title(locale)
+        if call.cohort is not None:
+            values["cohort_name"] = call.cohort.name
+    if outcome != "accepted":
+        values["cohort_name"] = ""  # as in the letters sent: only an accepted startup joins a cohort
+    return values
+
+
+def preview_letter(session: Session, org: Organisation, outcome: str, locale: str, subject: str,
+                   body: str) -> Letter:
+    """The sample letter of a template as typed, rendered as the mail will be; nothing is saved."""
+    check_letter_template(outcome, locale, subject, body)
+    return compose(subject.strip(), body.strip(), sample_values(session, org, outcome, locale))
 
 
 def letter_locale(session: Session, application: Application) -> str:
@@ -296,16 +383,16 @@ def letter_locale(session: Session, application: Application) -> str:
     return application.applicant.locale or org.default_locale
 
 
-def render_letter(session: Session, application: Application, locale: str | None = None) -> tuple[str, str]:
+def render_letter(session: Session, application: Application, locale: str | None = None) -> Letter:
     """The decision letter of an application (its outcome, the applicant's language)."""
     locale = locale or letter_locale(session, application)
     org = get_required(session, Organisation, application.org_id)
     cohort = session.get(Cohort, application.decided_cohort_id) if application.decided_cohort_id else None
     call: Call = application.call
     values = dict(applicant_name=application.applicant.name, call_title=call.title(locale), org_name=org.name,
-                     cohort_name=cohort.name if cohort else "", team_name=application.display_name)
+                  cohort_name=cohort.name if cohort else "", team_name=application.display_name)
     subject, body = letter_template(session, application.org_id, str(application.stage), locale)
-    return fill(subject, values), fill(body, values)
+    return compose(subject, body, values)
 
 
 def _letter_due(call: Call) -> Any:
@@ -343,8 +430,9 @@ def send_letters(session: Session, call: Call) -> int:
     for application in letters_due(session, call):
         if not claim_letter(session, application, utcnow()):
             continue  # another sender has it
-        subject, body = render_letter(session, application)
-        send_mail(session, application.applicant.email, subject, body)
+        locale = letter_locale(session, application)
+        letter = render_letter(session, application, locale)
+        send_mail(session, application.applicant.email, letter.subject, letter.text, html=letter.document(locale))
         sent += 1
     session.flush()
     return sent

@@ -72,8 +72,9 @@ class CriterionForm(FlaskForm):
 class LetterForm(FlaskForm):
     subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=255)])
     body = TextAreaField(_l("Letter"), validators=[DataRequired(), Length(max=20000)],
-                         description=_l("Placeholders: {applicant_name}, {team_name}, {call_title}, {cohort_name}, "
-                                        "{org_name}."))
+                         render_kw={"rows": 14, "data-letter-body": ""},
+                         description=_l("Markdown: **bold**, *italic*, [a link](https://example.org), a line "
+                                        "starting with - for a list, a blank line between paragraphs."))
 
 
 class MoveForm(FlaskForm):

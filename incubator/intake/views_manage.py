@@ -192,12 +192,31 @@ def letter_templates() -> Any:
         outcome, lang = "accepted", "en"
     subject, body = decisions.letter_template(db.session, g.org.id, outcome, lang)
     form = LetterForm(data={"subject": subject, "body": body} if request.method == "GET" else None)
+    previewing = request.form.get("action") == "preview"
+    typed: decisions.Letter | None = None  # the sample letter of the text as typed (not saved)
     if form.validate_on_submit():
-        with attempt(form=form) as saved:
-            decisions.save_letter_template(db.session, g.org, outcome, lang, form.subject.data, form.body.data)
-        if saved.ok:
-            flash(_("The letter is saved."), "success")
-            return redirect(url_for("intake.letter_templates", outcome=outcome, lang=lang))
+        if previewing:
+            with attempt(form=form):
+                typed = decisions.preview_letter(db.session, g.org, outcome, lang, form.subject.data,
+                                                 form.body.data)
+        else:
+            with attempt(form=form) as saved:
+                decisions.save_letter_template(db.session, g.org, outcome, lang, form.subject.data,
+                                               form.body.data)
+            if saved.ok:
+                flash(_("The letter is saved."), "success")
+                return redirect(url_for("intake.letter_templates", outcome=outcome, lang=lang))
+    # The sample letter in both languages: the one edited as typed (after "Preview"), the other as saved.
+    previews: dict[str, decisions.Letter | None] = {}
+    for locale in ("en", "vi"):
+        if locale == lang and request.method == "POST":
+            previews[locale] = typed  # None: the text typed has errors, or was saved with them refused
+        else:
+            saved_subject, saved_body = (subject, body) if locale == lang else decisions.letter_template(
+                db.session, g.org.id, outcome, locale)
+            previews[locale] = decisions.compose(saved_subject, saved_body,
+                                                 decisions.sample_values(db.session, g.org, outcome, locale))
     return render_template("intake/letters.html", form=form, outcome=outcome, lang=lang,
-                           outcomes=decisions.OUTCOMES), 422 if form.errors else 200
+                           outcomes=decisions.OUTCOMES, previews=previews, typed=typed,
+                           placeholders=decisions.PLACEHOLDER_HELP), 422 if form.errors else 200
 

@@ -336,7 +336,7 @@ def letters(call_id: int) -> Any:
         if queued:
             flash(_("%(n)d letters are being sent.", n=queued), "success")
         return redirect(url_for("intake.pipeline_list", call_id=call.id))
-    previews = [(a, *decisions.render_letter(db.session, a)) for a in decisions.letters_due(db.session, call)]
+    previews = [(a, decisions.render_letter(db.session, a)) for a in decisions.letters_due(db.session, call)]
     return render_template("intake/letters_preview.html", call=call, previews=previews, form=form)
 
 

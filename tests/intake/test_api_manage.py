@@ -250,6 +250,7 @@ def test_ranking_comparison_and_letters_over_the_api(client, intake, api_headers
     client.post(f"{BASE}/applications/{apps[2].id}/decision", headers=manager, json={"decision": "rejected"})
     preview = client.get(f"{BASE}/calls/{intake.call.id}/letters", headers=manager).get_json()
     assert [p["application_id"] for p in preview] == [apps[2].id] and "not selected" in preview[0]["body"]
+    assert preview[0]["html"].startswith("<p>") and "not selected" in preview[0]["html"]  # the mail's HTML part
     sent = client.post(f"{BASE}/calls/{intake.call.id}/letters", headers=manager)
     assert sent.status_code == 202 and sent.get_json() == {"queued": 1}
     assert [m.to for m in mail.outbox] == [[apps[2].applicant.email]]  # by the job, once the request committed

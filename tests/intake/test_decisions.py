@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 
 from incubator.cohorts.models import Enrolment, Startup
@@ -73,14 +74,22 @@ def test_letters_use_the_outcome_and_language_templates_and_are_sent_once(sessio
         decisions.save_letter_template(session, intake.org, "rejected", "en", "x", "Hi {password}")
     decisions.decide(session, accepted, intake.manager, _manager(session, intake), "accepted", intake.cohort)
     decisions.decide(session, rejected, intake.manager, _manager(session, intake), "rejected")
-    subject, body = decisions.render_letter(session, rejected)
-    assert subject == "About BBI Incubation 2027" and body == f"Dear Lê Hoa, sorry. {intake.org.name}"
-    subject, body = decisions.render_letter(session, accepted)
-    assert "Ươm tạo BBI 2027" in subject and "BBI Cohort 2027" in body  # Vietnamese default template
+    letter = decisions.render_letter(session, rejected)
+    assert letter.subject == "About BBI Incubation 2027" and letter.text == f"Dear Lê Hoa, sorry. {intake.org.name}"
+    assert letter.html == f"<p>Dear Lê Hoa, sorry. {escape(intake.org.name)}</p>\n"
+    letter = decisions.render_letter(session, accepted)
+    assert "Ươm tạo BBI 2027" in letter.subject and "BBI Cohort 2027" in letter.text  # Vietnamese default template
+    assert "<p>Chào " in letter.html and "BBI Cohort 2027" in letter.html
     assert decisions.send_letters(session, intake.call) == 2
     assert decisions.send_letters(session, intake.call) == 0
     letters = [m for m in mail.pending(session) if "BBI" in m.subject]
     assert {m.to[0] for m in letters} == {intake.founder.email, intake.other_founder.email}
+    by_to = {m.to[0]: m for m in letters}
+    # Each letter has its plain-text part (the Markdown filled in) and its HTML part, in the applicant's language.
+    assert by_to[intake.other_founder.email].body == f"Dear Lê Hoa, sorry. {intake.org.name}"
+    assert by_to[intake.other_founder.email].html.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert f"<p>Dear Lê Hoa, sorry. {escape(intake.org.name)}</p>" in by_to[intake.other_founder.email].html
+    assert '<html lang="vi">' in by_to[intake.founder.email].html and "<p>Chào " in by_to[intake.founder.email].html
 
 
 def test_the_deadline_reminder_goes_once_to_drafts_of_calls_closing_within_a_day(session, intake):
