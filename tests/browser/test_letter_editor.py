@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.audit import axe_violations
+from tests.browser.audit import ONCE_PER_CI, axe_violations
 from tests.browser.test_journeys import sign_in
 
 EDITOR = "/o/bbi/letters?outcome=accepted&lang=en"
@@ -37,6 +37,7 @@ def test_the_letter_editor_inserts_placeholders_and_previews_as_one_types(page, 
     expect(body).to_have_value(saved)  # the preview saved nothing
 
 
+@ONCE_PER_CI
 def test_the_letter_editor_has_no_serious_accessibility_violations(browser, live_server):
     context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900}, bypass_csp=True)
     page = context.new_page()
