@@ -48,7 +48,9 @@ def _resource_out(r: Resource, owner: Any = None, share: Any = None) -> dict[str
             "training": r.training.name if r.training else None,
             "price_per_hour": r.price_partner if share else r.price_member,
             "currency": owner.currency if owner else g.org.currency,
-            "shared_by": owner.slug if owner is not None and owner.id != g.org.id else None}
+            "shared_by": owner.slug if owner is not None and owner.id != g.org.id else None,
+            "photo_url": url_for("api_booking.get_photo", org=g.org.slug, resource_id=r.id, _external=True)
+            if r.photo_key else None}
 
 
 def _resource_detail(r: Resource, owner: Any = None, share: Any = None) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from incubator.api.booking_schemas import (
     LabPatch,
     LabRowOut,
     NameQuery,
+    PhotoIn,
     ResourceDetailOut,
     ResourceIn,
     ResourceOut,
@@ -51,6 +52,7 @@ from incubator.core.db import get_required
 from incubator.core.errors import DomainError
 from incubator.core.pagination import text_filter
 from incubator.core.permissions import Permission, require
+from incubator.core.storage import image_mimetype, storage
 from incubator.core.tenancy import all_orgs, get_or_404
 from incubator.core.versioning import check_if_match, etag_of
 from incubator.extensions import db
@@ -188,6 +190,45 @@ def update_resource(data: dict[str, Any], resource_id: int) -> Any:
         data["hours"] = [(h["weekday"], h["opens"], h["closes"]) for h in data["hours"]]
     setup.save_rules(db.session, resource, data)
     return _resource_detail(resource), 200, {"ETag": etag_of(resource)}
+
+
+@bp.route("/resources/<int:resource_id>/photo", methods=["PUT"])
+@require(Permission.MANAGE_RESOURCES)
+@found_first(resource_id=resource_or_404)
+@bp.arguments(PhotoIn, location="files")
+@bp.response(200, ResourceDetailOut)
+@errors(NOT_FOUND, MANAGERS, (413, "`payload_too_large`: the request is larger than the upload limit"),
+        (422, "No file, not a PNG or JPEG image (by its content), or larger than `MAX_UPLOAD_MB` (`fields.photo`)"))
+def put_photo(files: dict[str, Any], resource_id: int) -> Any:
+    """Replace the resource's photo, with the rules page's checks; the answer's `photo_url` serves it."""
+    resource = resource_or_404(resource_id)
+    setup.save_photo(db.session, resource, files["photo"])
+    return _resource_detail(resource), 200, {"ETag": etag_of(resource)}
+
+
+@bp.route("/resources/<int:resource_id>/photo", methods=["DELETE"])
+@require(Permission.MANAGE_RESOURCES)
+@bp.response(204)
+@errors(NOT_FOUND, MANAGERS)
+def delete_photo(resource_id: int) -> Any:
+    """Remove the resource's photo (none to remove is fine)."""
+    setup.remove_photo(db.session, resource_or_404(resource_id))
+    return None
+
+
+@bp.route("/resources/<int:resource_id>/photo")
+@require(Permission.VIEW_DASHBOARD)
+@bp.doc(responses={"200": {"description": "The photo (PNG or JPEG)", "content": dict.fromkeys(
+    ("image/png", "image/jpeg"), {"schema": {"type": "string", "format": "binary"}})}})
+@errors(NOT_FOUND, FORBIDDEN)
+def get_photo(resource_id: int) -> Any:
+    """The photo of a resource of the organisation, or of an active one shared with it; 404 when it has none."""
+    own = db.session.execute(select(Resource).where(Resource.id == resource_id, Resource.org_id == g.org.id)
+                             ).scalar_one_or_none() if 0 < resource_id < 2**31 else None
+    resource = own if own is not None else bookable_resource_or_404(resource_id, g.membership)[0]
+    if not resource.photo_key:
+        abort(404)
+    return storage().send(resource.photo_key, mimetype=image_mimetype(resource.photo_key), max_age=3600)
 
 
 @bp.route("/resources/<int:resource_id>/availability")

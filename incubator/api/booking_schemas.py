@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from incubator.booking.billing import MoneyState
@@ -58,6 +59,8 @@ class ResourceOut(Schema):
     price_per_hour = fields.Integer(required=True, metadata={"description": "Your rate, minor currency units"})
     currency = fields.String(required=True)
     shared_by = fields.String(allow_none=True, metadata={"description": "The owner organisation of a shared resource"})
+    photo_url = fields.String(allow_none=True, metadata={
+        "description": "Where the API serves its photo (PNG or JPEG, with the caller's token); null: no photo"})
 
 
 class HoursSchema(Schema):
@@ -82,6 +85,15 @@ class ResourceDetailOut(ResourceOut):
     version = fields.Integer(required=True)
     for _name in RULE_NUMBERS:
         locals()[_name] = fields.Integer(required=True)
+
+
+class PhotoIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    photo = Upload(required=True, metadata={
+        "description": "A PNG or JPEG image (recognised by its content), at most `MAX_UPLOAD_MB` "
+                       "(multipart/form-data)"})
 
 
 class ResourceIn(Schema):

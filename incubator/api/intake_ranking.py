@@ -41,6 +41,9 @@ class BulkIn(Strict):
         "description": "For `decide`: accepted, waitlisted or rejected"})
     cohort_id = fields.Integer(load_default=None, allow_none=True, validate=ID, metadata={
         "description": "For `decide`: the cohort accepted startups join (default: the call's)"})
+    due_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "For `assign` and `auto_assign`: the day each review is wanted by, `YYYY-MM-DD` in the "
+                       "organisation's time zone, today or later (`due_in_past`, `fields.due_on`); null: none"})
 
 
 class SkippedOut(Schema):
@@ -148,13 +151,14 @@ def compare(query: dict[str, Any], call_id: int) -> Any:
 def bulk_action(data: dict[str, Any], call_id: int) -> Any:
     """The pipeline list's bulk actions on some of the call's applications: `move` (to `stage`),
     `assign` (`reviewer_id`), `auto_assign` (the call's reviewers per application, least loaded first,
-    never a conflicted one), `decide` (`decision`, `cohort_id`). Each application is tried on its own:
-    those refused are in `skipped` with the reason and keep nothing of it."""
+    never a conflicted one), both with an optional deadline `due_on` for each assignment they make,
+    `decide` (`decision`, `cohort_id`). Each application is tried on its own: those refused are in
+    `skipped` with the reason and keep nothing of it."""
     call = g.call
     result = bulk.run(db.session, call, bulk.chosen(db.session, call, data["application_ids"]), current_user,
                       g.membership, data["action"], stage=data["stage"], comment=data["comment"],
                       reviewer_id=data["reviewer_id"], decision=data["decision"], cohort_id=data["cohort_id"],
-                      locale=lang())
+                      due_on=data["due_on"], locale=lang())
     return {"done": result.done,
             "skipped": [{"application_id": s.application.id, "message": s.message} for s in result.skipped],
             "warnings": [{"application_id": s.application.id, "message": s.message} for s in result.warnings]}

@@ -111,8 +111,35 @@ def save_rules(session: Session, resource: Resource, changes: dict[str, Any], ph
         resource.hours = [OpeningHours(org_id=resource.org_id, weekday=weekday, opens=opens, closes=closes)
                           for weekday, opens, closes in sorted(hours)]
     if suffix is not None:
-        resource.photo_key = storage().save(photo.stream, suffix)
+        _store_photo(resource, photo, suffix)
     session.flush()
+
+
+def save_photo(session: Session, resource: Resource, photo: Any) -> None:
+    """Replace the resource's photo alone (the API's upload), with the rules page's check
+    (``_photo_suffix``): nothing changes on an error."""
+    fields: dict[str, str] = {}
+    suffix = _photo_suffix(photo, fields)
+    if fields or suffix is None:  # not an image, too large, or no file at all (a part without a file name)
+        raise DomainError(_("Please correct the highlighted fields."),
+                          fields=fields or {"photo": _("Upload a PNG or JPEG image.")})
+    _store_photo(resource, photo, suffix)
+    session.flush()
+
+
+def remove_photo(session: Session, resource: Resource) -> None:
+    """The resource shows no photo any more (none to remove is fine)."""
+    old_key, resource.photo_key = resource.photo_key, None
+    session.flush()
+    if old_key:
+        storage().delete(old_key)
+
+
+def _store_photo(resource: Resource, photo: Any, suffix: str) -> None:
+    old_key = resource.photo_key
+    resource.photo_key = storage().save(photo.stream, suffix)
+    if old_key:
+        storage().delete(old_key)
 
 
 def _number_errors(numbers: dict[str, int]) -> dict[str, str]:

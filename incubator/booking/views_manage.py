@@ -209,6 +209,18 @@ def settings(resource_id: int) -> Any:
         .scalars().all()), 422 if errors else 200
 
 
+@bp.route("/resources/<int:resource_id>/photo/remove", methods=["POST"])
+@require(Permission.MANAGE_RESOURCES)
+def remove_photo(resource_id: int) -> Any:
+    """The rules page's button that removes the resource's photo."""
+    resource = get_or_404(Resource, resource_id)
+    if not CSRFOnlyForm().validate_on_submit():
+        abort(400)
+    setup.remove_photo(db.session, resource)
+    flash(_("The photo is removed."), "success")
+    return redirect(url_for("booking.settings", resource_id=resource.id))
+
+
 @bp.route("/resources/<int:resource_id>/closures", methods=["POST"])
 @require(Permission.MANAGE_RESOURCES)
 def closures(resource_id: int) -> Any:

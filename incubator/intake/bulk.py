@@ -7,6 +7,7 @@ is named with the reason; the others go ahead."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -16,9 +17,11 @@ from sqlalchemy.orm import Session
 from incubator.accounts.models import User
 from incubator.cohorts.models import Cohort
 from incubator.core.actions import savepoint
+from incubator.core.db import get_required
 from incubator.core.errors import DomainError
 from incubator.intake import decisions, pipeline, review
 from incubator.intake.models import Application, Call
+from incubator.orgs.models import Organisation
 
 ACTIONS = ("move", "assign", "auto_assign", "decide")
 
@@ -69,18 +72,21 @@ def _each(session: Session, applications: list[Application], result: BulkResult,
 
 def run(session: Session, call: Call, applications: list[Application], actor: User, membership: Any, action: str,
         *, stage: str = "", comment: str = "", reviewer_id: int | None = None, decision: str = "",
-        cohort_id: int | None = None, locale: str = "en") -> BulkResult:
+        cohort_id: int | None = None, due_on: date | None = None, locale: str = "en") -> BulkResult:
     """Run ``action`` on each of ``applications`` (of ``call``). A refusal of the whole action (an unknown
-    action, reviewer or cohort, no reviewers at all) raises ``DomainError``; one application's refusal
-    is in ``skipped``."""
+    action, reviewer or cohort, no reviewers at all, a deadline ``due_on`` in the past) raises
+    ``DomainError``; one application's refusal is in ``skipped``. The assignments that ``assign`` and
+    ``auto_assign`` make are wanted by ``due_on`` (None: no deadline)."""
     if action not in ACTIONS:
         raise DomainError(_("Not a valid choice."), fields={"action": _("Not a valid choice.")})
     if not applications:
         raise DomainError(_("Tick at least one application."), code="nothing_chosen",
                           fields={"application_ids": _("Tick at least one application.")})
+    if action in ("assign", "auto_assign"):
+        review.check_due_on(get_required(session, Organisation, call.org_id), due_on)
     result = BulkResult()
     if action == "auto_assign":
-        result.done = review.auto_assign(session, call, applications)
+        result.done = review.auto_assign(session, call, applications, due_on=due_on)
     elif action == "move":
         _each(session, applications, result,
               lambda a: pipeline.move(session, a, actor, membership, stage, comment))
@@ -88,7 +94,7 @@ def run(session: Session, call: Call, applications: list[Application], actor: Us
         reviewer = session.get(User, reviewer_id) if reviewer_id and 0 < reviewer_id < 2**31 else None
         if reviewer is None:
             raise DomainError(_("Choose a reviewer."), fields={"reviewer_id": _("Not a valid choice.")})
-        _each(session, applications, result, lambda a: review.assign(session, a, reviewer))
+        _each(session, applications, result, lambda a: review.assign(session, a, reviewer, due_on=due_on))
     else:
         cohort = cohort_of(session, call.org_id, cohort_id)
         _each(session, applications, result,

@@ -90,9 +90,15 @@ class DecisionForm(FlaskForm):
     comment = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
 
 
-class AssignForm(FlaskForm):
-    reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[InputRequired()])
+class DeadlineForm(FlaskForm):
+    """A review deadline (optional): a day in the organisation's time zone; the pipeline's bulk
+    assignments read it alone."""
+
     due_on = DateField(_l("Review by"), validators=[Optional()])
+
+
+class AssignForm(DeadlineForm):
+    reviewer_id = SelectField(_l("Reviewer"), coerce=int, validators=[InputRequired()])
 
 
 class ConflictForm(FlaskForm):

@@ -116,9 +116,12 @@ def assign(session: Session, application: Application, reviewer: User, *, notify
     return review
 
 
-def auto_assign(session: Session, call: Call, applications: list[Application], k: int | None = None) -> int:
-    """Give each application ``k`` active reviewers, always the least loaded, never a conflicted one."""
+def auto_assign(session: Session, call: Call, applications: list[Application], k: int | None = None, *,
+                due_on: date | None = None) -> int:
+    """Give each application ``k`` active reviewers, always the least loaded, never a conflicted one; each
+    assignment made is wanted by ``due_on`` (today or later, or None: no deadline)."""
     org = get_required(session, Organisation, call.org_id)
+    check_due_on(org, due_on)
     k = k or call.reviewers_per_application
     pool = reviewers_of(session, org)
     if not pool:
@@ -144,7 +147,7 @@ def auto_assign(session: Session, call: Call, applications: list[Application], k
             chosen = min(candidates, key=lambda u: (load[u.id], u.id))
             # By id, not by relationship: appending to application.reviews would load it for each one.
             session.add(Review(org_id=call.org_id, application_id=application.id, reviewer_id=chosen.id,
-                               assigned_at=utcnow()))
+                               assigned_at=utcnow(), due_on=due_on))
             taken.setdefault(application.id, set()).add(chosen.id)
             load[chosen.id] += 1
             made.setdefault(chosen.id, []).append(application)

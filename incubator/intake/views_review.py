@@ -28,7 +28,7 @@ from incubator.extensions import db
 from incubator.intake import access, decisions, exports, formspec, pipeline, ranking, review
 from incubator.intake import bulk as bulk_actions
 from incubator.intake.access import visible_application_or_404
-from incubator.intake.forms import AssignForm, ConflictForm, DecisionForm, MoveForm
+from incubator.intake.forms import AssignForm, ConflictForm, DeadlineForm, DecisionForm, MoveForm
 from incubator.intake.models import Application, ApplicationFile, Call, Recommendation, Review, Stage
 from incubator.intake.views import applicant_page, bp, locale
 
@@ -83,16 +83,21 @@ def bulk(call_id: int) -> Any:
         abort(400)
     form = request.form
     ids = [int(i) for i in form.getlist("application_id") if i.isdigit()]
-    with attempt(flash_error=True) as outcome:
-        result = bulk_actions.run(
-            db.session, call, bulk_actions.chosen(db.session, call, ids), current_user, g.membership,
-            form.get("action", ""), stage=form.get("stage", ""), comment=form.get("comment", ""),
-            reviewer_id=form.get("reviewer_id", 0, type=int), decision=form.get("decision", ""),
-            cohort_id=form.get("cohort_id", 0, type=int), locale=locale())
-    if outcome.ok:
-        flash(_BULK_DONE[form.get("action", "")](result.done), "success")
-        for line in (*result.skipped, *result.warnings):
-            flash(f"{line.application.display_name}: {line.message}", "warning")
+    action = form.get("action", "")
+    deadline = DeadlineForm(meta={"csrf": False})  # the assignments' optional deadline
+    if action in ("assign", "auto_assign") and not deadline.validate():
+        flash(_("Enter the deadline as a date."), "danger")
+    else:
+        with attempt(flash_error=True) as outcome:
+            result = bulk_actions.run(
+                db.session, call, bulk_actions.chosen(db.session, call, ids), current_user, g.membership,
+                action, stage=form.get("stage", ""), comment=form.get("comment", ""),
+                reviewer_id=form.get("reviewer_id", 0, type=int), decision=form.get("decision", ""),
+                cohort_id=form.get("cohort_id", 0, type=int), due_on=deadline.due_on.data, locale=locale())
+        if outcome.ok:
+            flash(_BULK_DONE[action](result.done), "success")
+            for line in (*result.skipped, *result.warnings):
+                flash(f"{line.application.display_name}: {line.message}", "warning")
     # Back to the page of the list the applications were ticked on, with its filters and sort.
     defaults = {"stage": None, "sort": "total", "min_reviews": 0, "page": 1}
     state = {k: v for k, v in _list_state(form, "list_").items() if v != defaults[k]}

@@ -106,10 +106,11 @@ def api_world(app, session, world, fablab, mentors, published) -> ApiWorld:
     report = checkin(world.startup, add_months(THIS_MONTH, -1), revenue=1_000_000)
     match = published[world.startup.id]
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        # Files behind the download operations: a logo, and evidence for the check-in and the milestone.
+        # Files behind the download operations: a logo, a photo, and evidence for the check-in and the milestone.
         from incubator.core.storage import storage
 
         world.startup.logo_key = storage().save(io.BytesIO(PNG), ".png")
+        fablab.printer.photo_key = storage().save(io.BytesIO(PNG), ".png")  # a resource's photo to fetch
         # The organisation's logo (reports and every page of its own), which every member may fetch
         from werkzeug.datastructures import FileStorage
 

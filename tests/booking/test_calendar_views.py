@@ -58,6 +58,11 @@ def test_the_month_counts_each_days_bookings_and_free_hours(client, session, wor
     assert "2 bookings" in cell and "1 yours" in cell
     assert "9.0 h free" in cell  # 12 opening hours less 3 booked
     assert f'/o/bbi/resources/{fablab.room.id}?week={day}' in cell
+    world.founder.locale = "vi"
+    session.flush()
+    vietnamese = client.get(f"/o/bbi/resources/{fablab.room.id}/month?day={day}")
+    cell = vietnamese.get_data(as_text=True).split(f'data-day="{day}"')[1].split("</td>")[0]
+    assert "còn trống 9,0 giờ" in cell  # the decimal comma of the one formatting layer
     lab = client.get(f"/o/bbi/labs/{fablab.lab.id}/month?day={day}")
     assert lab.status_code == 200 and 'data-testid="month-grid"' in lab.get_data(as_text=True)
 

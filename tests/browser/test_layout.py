@@ -2,7 +2,9 @@
 
 At 390 px, every page shape that the crawl reaches (tests/crawl_helpers.py walks the links as each
 role of tests/test_crawl.py) fits the width: the page itself never scrolls sideways; wide tables
-scroll inside their own box. At 1280 px the navigation stays one bar whose controls sit inside it.
+scroll inside their own box. That walk is long, so it reads one language per database
+(``audit.WALK_LOCALE``): Vietnamese on SQLite, English on PostgreSQL, each once in CI. At 1280 px the
+navigation stays one bar whose controls sit inside it.
 """
 
 from __future__ import annotations
@@ -13,12 +15,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import event
 
-from tests.browser.audit import ONCE_PER_CI, sideways
+from tests.browser.audit import ONCE_PER_CI, WALK_LANGUAGE, WALK_LOCALE, sideways
 from tests.browser.test_journeys import sign_in
 from tests.crawl_helpers import DOWNLOAD, Browser, Watch, shape
 from tests.test_crawl import ROLES
-
-pytestmark = ONCE_PER_CI
 
 PHONE = {"width": 390, "height": 844}
 
@@ -38,7 +38,7 @@ def pages_by_role(live_server):
     seen: set[str] = set()
     try:
         for role, email in ROLES.items():
-            walker = Browser(app, watch, role, language="vi")
+            walker = Browser(app, watch, role, language=WALK_LANGUAGE)
             home = walker.sign_in(email, live_server["password"]) if email else "/"
             walker.walk(sorted({home, "/"}))
             found[role] = []
@@ -63,7 +63,7 @@ def test_every_page_fits_a_phone_without_scrolling_sideways(browser, live_server
     assert sum(len(urls) for urls in pages_by_role.values()) >= 90
     overflowing = []
     for role, urls in pages_by_role.items():
-        context = browser.new_context(viewport=PHONE, locale="vi-VN")
+        context = browser.new_context(viewport=PHONE, locale=WALK_LOCALE)
         page = context.new_page()
         if ROLES[role]:
             sign_in(page, live_server, ROLES[role])
@@ -77,6 +77,7 @@ def test_every_page_fits_a_phone_without_scrolling_sideways(browser, live_server
     assert not overflowing, f"{len(overflowing)} page(s) scroll sideways at 390 px:\n" + "\n".join(overflowing)
 
 
+@ONCE_PER_CI
 @pytest.mark.parametrize("locale", ["vi-VN", "en-GB"])
 @pytest.mark.parametrize("email", ["manager@bbi.example.com", "founder@bbi.example.com", "mentor@bbi.example.com",
                                    "reviewer@bbi.example.com", "funder@bbi.example.com"])
@@ -104,6 +105,7 @@ def test_the_navigation_holds_at_1280_px(browser, live_server, email, locale, ma
     context.close()
 
 
+@ONCE_PER_CI
 def test_the_side_navigation_opens_from_its_button_on_a_phone(browser, live_server, many_sign_ins):
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()

@@ -147,3 +147,99 @@ def test_review_progress_counts_as_the_rows_do(session, intake, cells):
     got = {r.reviewer_id: [r.assigned, r.done, r.overdue, r.declined]
            for r in review.review_progress(session, intake.call, today)}
     assert got == expected
+
+
+# -- deadlines on the pipeline's bulk assignments -----------------------------------------------------
+
+def _bulk_page(client, intake, **data):
+    token = csrf_token(client, f"{PAGE}/calls/{intake.call.id}/applications")
+    return client.post(f"{PAGE}/calls/{intake.call.id}/bulk", follow_redirects=True,
+                       data={"csrf_token": token, **data})
+
+
+def _reviews_of(session, apps) -> list[Review]:
+    session.expire_all()
+    return list(session.execute(select(Review).where(Review.application_id.in_([a.id for a in apps]))
+                                .order_by(Review.id)).scalars())
+
+
+def test_bulk_assignments_on_the_page_carry_the_deadline_to_the_reviewers_and_the_progress(
+        client, session, intake, sign_in, monkeypatch):
+    from babel.dates import format_date
+
+    apps = [application(intake.call, u, Stage.IN_REVIEW) for u in (intake.founder, intake.other_founder)]
+    due, later = _today(intake) + timedelta(days=4), _today(intake) + timedelta(days=9)
+    sign_in(intake.manager)
+    listing = client.get(f"{PAGE}/calls/{intake.call.id}/applications").get_data(as_text=True)
+    assert 'type="date"' in listing and f'min="{_today(intake).isoformat()}"' in listing  # a day, from today
+    auto = _bulk_page(client, intake, action="auto_assign", application_id=[str(a.id) for a in apps],
+                      due_on=due.isoformat())
+    assert auto.status_code == 200 and "4 review assignments made." in auto.get_data(as_text=True)
+    made = _reviews_of(session, apps)
+    assert len(made) == 4 and {r.due_on for r in made} == {due}
+
+    # Assigning one reviewer to both by hand, in bulk: a new assignment gets the deadline, one already
+    # there has it moved.
+    spare = next(u for u in intake.reviewers if sum(r.reviewer_id == u.id for r in made) == 1)
+    _bulk_page(client, intake, action="assign", reviewer_id=str(spare.id), application_id=[str(a.id) for a in apps],
+               due_on=later.isoformat())
+    mine = [r for r in _reviews_of(session, apps) if r.reviewer_id == spare.id]
+    assert len(mine) == 2 and {r.due_on for r in mine} == {later}
+
+    # The reviewer's list shows the day; once it has passed, the list and the progress page say overdue.
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, f"{PAGE}/")})
+    sign_in(spare)
+    listed = client.get(f"{PAGE}/reviews").get_data(as_text=True)
+    assert listed.count(format_date(later, "medium", locale="en")) == 2 and 'data-testid="overdue"' not in listed
+    monkeypatch.setattr(review, "org_today", lambda org: later + timedelta(days=1))
+    assert client.get(f"{PAGE}/reviews").get_data(as_text=True).count('data-testid="overdue"') == 2
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, f"{PAGE}/")})
+    sign_in(intake.manager)
+    progress = client.get(f"{PAGE}/calls/{intake.call.id}/review-progress").get_data(as_text=True)
+    overdue = {r.reviewer_id: 0 for r in _reviews_of(session, apps)}
+    for r in _reviews_of(session, apps):
+        overdue[r.reviewer_id] += 1
+    for reviewer_id, n in overdue.items():
+        row = progress.split(f'data-reviewer="{reviewer_id}"', 1)[1].split("</tr>", 1)[0]
+        assert f'<span class="badge text-bg-danger">{n}</span>' in row, row
+
+
+@pytest.mark.parametrize("due_on", ["yesterday", "not-a-date", "2026-02-30"])
+@pytest.mark.parametrize("action", ["assign", "auto_assign"])
+def test_a_bad_bulk_deadline_is_refused_on_both_doors_and_assigns_nobody(client, session, intake, sign_in,
+                                                                         api_headers, due_on, action):
+    apps = [application(intake.call, u, Stage.IN_REVIEW) for u in (intake.founder, intake.other_founder)]
+    if due_on == "yesterday":
+        due_on = (_today(intake) - timedelta(days=1)).isoformat()
+    body = {"action": action, "application_ids": [a.id for a in apps], "reviewer_id": intake.reviewers[0].id,
+            "due_on": due_on}
+    answer = client.post(f"{API}/calls/{intake.call.id}/bulk", json=body, headers=api_headers(intake.manager))
+    assert answer.status_code == 422 and set(answer.get_json()["fields"]) == {"due_on"}, answer.get_json()
+    sign_in(intake.manager)
+    page = _bulk_page(client, intake, action=action, application_id=[str(a.id) for a in apps],
+                      reviewer_id=str(intake.reviewers[0].id), due_on=due_on)
+    assert page.status_code == 200 and "alert-danger" in page.get_data(as_text=True)
+    assert "review assignments made" not in page.get_data(as_text=True)
+    assert _reviews_of(session, apps) == []
+
+
+def test_bulk_assignments_over_the_api_take_a_deadline_and_the_reviewer_inbox_shows_it(client, session, intake,
+                                                                                       api_headers):
+    apps = [application(intake.call, u, Stage.IN_REVIEW) for u in (intake.founder, intake.other_founder)]
+    url = f"{API}/calls/{intake.call.id}/bulk"
+    today = _today(intake)  # the organisation's today is not in the past
+    auto = client.post(url, json={"action": "auto_assign", "application_ids": [a.id for a in apps],
+                                  "due_on": today.isoformat()}, headers=api_headers(intake.manager))
+    assert auto.status_code == 200 and auto.get_json()["done"] == 4, auto.get_json()
+    assert {r.due_on for r in _reviews_of(session, apps)} == {today}
+    plain = application(intake.call, intake.manager, Stage.IN_REVIEW)  # without a deadline: none
+    assert client.post(url, json={"action": "auto_assign", "application_ids": [plain.id]},
+                       headers=api_headers(intake.manager)).get_json()["done"] == 2
+    assert {r.due_on for r in _reviews_of(session, [plain])} == {None}
+    for reviewer in intake.reviewers:
+        items = client.get("/api/v1/me/todo", query_string={"kind": "review_assigned", "page_size": 100},
+                           headers=api_headers(reviewer)).get_json()
+        theirs = {r.application_id: r.due_on for r in _reviews_of(session, [*apps, plain])
+                  if r.reviewer_id == reviewer.id}
+        assert sorted((int(i["url"].rsplit("/", 1)[1]), i["due_on"]) for i in items) == sorted(
+            (app_id, due.isoformat() if due else None) for app_id, due in theirs.items())
