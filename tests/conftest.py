@@ -46,7 +46,7 @@ if WORKER and Path(os.environ["INSTANCE_PATH"]).name != WORKER:
 os.environ["INCUBATOR_ENV"] = "testing"
 
 
-from incubator.core import mail  # noqa: E402
+from incubator.core import jobs, mail  # noqa: E402
 from incubator.core.tenancy import ALL_ORGS  # noqa: E402
 from incubator.extensions import db, limiter  # noqa: E402
 from tests import factories  # noqa: E402
@@ -62,16 +62,20 @@ pytest_plugins = ["tests.cohorts.fixtures", "tests.mentoring.fixtures", "tests.b
 def pytest_collection_modifyitems(config, items):
     """Under xdist, the tests of a module that shares a module-scoped fixture (the crawl's demo
     database, an app with routes of its own) form one group, which ``--dist loadgroup`` sends to one
-    worker: the fixture is built once, not once per worker."""
+    worker: the fixture is built once, not once per worker. The groups run first (see below)."""
     if not WORKER:
         return
+    grouped: set[pytest.Item] = set()
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs}
+        scopes = {d.scope for defs in info.name2fixturedefs.values() for d in defs} if info else set()
         if scopes & {"module", "class", "package"}:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+            grouped.add(item)
+    # The long units first: the browser journeys (one group, minutes: tests/browser/conftest.py), then
+    # the other groups (the crawl's is a minute or more); the many short tests left fill both workers to
+    # the end, instead of one worker finishing a long unit alone.
+    items.sort(key=lambda item: 0 if item.get_closest_marker("browser") else 1 if item in grouped else 2)
 
 
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -189,13 +193,24 @@ def client(app, connection):
     return test_client
 
 
+QUEUE_STATE = ("storage_class", "storage_kwargs", "storage", "_immediate")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_state(request):
+    """Mail and rate limits start empty. The rate limiter and the job queue are module-level objects that
+    each ``create_app`` points at its own storage: a test that builds an app of its own (one whose Redis is
+    down, say) leaves them as they were, for the next test's app."""
     mail.outbox.clear()
+    limiter_state = dict(vars(limiter))
+    queue_state = {name: getattr(jobs.huey, name) for name in QUEUE_STATE}
     if "app" in request.fixturenames:
         with request.getfixturevalue("app").app_context():
             limiter.reset()
     yield
+    vars(limiter).update(limiter_state)
+    for name, value in queue_state.items():
+        setattr(jobs.huey, name, value)
 
 
 # -- no network ------------------------------------------------------------------------------------
