@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
-from flask_babel import get_locale
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
@@ -22,6 +21,7 @@ from incubator.api.intake_common import (
     Strict,
     bp,
     errors,
+    lang,
     managed_call,
     page_of,
     visible_application,
@@ -124,13 +124,14 @@ def _review_out(r: Review) -> dict[str, Any]:
 def _rubric_out(call: Call) -> list[dict[str, Any]]:
     """The call's criteria as a reviewer scores them, in the caller's language (once per call a request)."""
     memo = g.setdefault("_rubric_out", {})
-    if call.id not in memo:
-        lang = str(get_locale())
-        memo[call.id] = [{"key": c.key, "label": c.label(lang), "scale_min": c.scale_min, "scale_max": c.scale_max,
-                          "weight": c.weight, "levels": [{"score": score, "text": text}
-                                                         for score, text in c.level_texts(lang)]}
-                         for c in call.criteria]
-    return memo[call.id]
+    language = lang()
+    if (call.id, language) not in memo:
+        memo[call.id, language] = [{"key": c.key, "label": c.label(language), "scale_min": c.scale_min,
+                                    "scale_max": c.scale_max, "weight": c.weight,
+                                    "levels": [{"score": score, "text": text}
+                                               for score, text in c.level_texts(language)]}
+                                   for c in call.criteria]
+    return memo[call.id, language]
 
 
 def _assignment_out(r: Review) -> dict[str, Any]:
