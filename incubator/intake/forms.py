@@ -51,9 +51,9 @@ class QuestionForm(FlaskForm):
     help_en = StringField(_l("Help text (English)"), validators=[Length(max=1000)])
     help_vi = StringField(_l("Help text (Vietnamese)"), validators=[Length(max=1000)])
     required = BooleanField(_l("Required"))
-    options_en = TextAreaField(_l("Options (English)"), validators=[Length(max=5000)],
+    options_en = TextAreaField(_l("Options (English)"), validators=[Length(max=5000)], render_kw={"rows": 6},
                                description=_l("For choices: one option per line."))
-    options_vi = TextAreaField(_l("Options (Vietnamese)"), validators=[Length(max=5000)],
+    options_vi = TextAreaField(_l("Options (Vietnamese)"), validators=[Length(max=5000)], render_kw={"rows": 6},
                                description=_l("The same options in the same order, one per line."))
     max_length = LocaleIntegerField(_l("Length limit"), validators=[Optional(), NumberRange(min=1, max=100000)],
                               description=_l("For long text: the most characters allowed."))
