@@ -245,7 +245,9 @@ def replace_questions(session: Session, call: Call, raws: Any, expected: Collect
             if same is not None and same["key"] not in taken and same["key"] not in given:
                 raw, previous = {**raw, "key": same["key"]}, same
         try:
-            questions.append(formspec.clean_question(raw, taken, previous, reserved=given))
+            # A key made afresh is none of the current questions' (a question left out does not pass
+            # its answers on to a new one).
+            questions.append(formspec.clean_question(raw, taken, previous, reserved=given | set(by_key)))
         except formspec.SpecError as error:
             fields.update({f"questions.{index}.{name}": message for name, message in error.fields.items()})
     _raise(fields)

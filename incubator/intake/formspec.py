@@ -148,8 +148,6 @@ def option_lines(en_text: Any, vi_text: Any) -> tuple[list[dict[str, str]], str]
     problem = ""
     if vietnamese and len(vietnamese) != len(english):
         problem = _("Give one Vietnamese line for each English option (%(n)d), in the same order.", n=len(english))
-    if not english and vietnamese:
-        english = vietnamese
     return [{"value": "", "label_en": en, "label_vi": vietnamese[i] if i < len(vietnamese) else en}
             for i, en in enumerate(english)], problem
 

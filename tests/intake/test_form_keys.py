@@ -236,6 +236,16 @@ def test_a_whole_form_put_without_keys_renames_nothing(client, intake, api_heade
     session.expire_all()
     stored = {q["key"]: q for q in intake.call.current_form.questions}
     assert [o["value"] for o in stored["country"]["options"]] == ["vn", "kr"]
+    # A new question never takes the key of one that was left out (its answers are not its own).
+    fresh = client.put(url, headers=manager, json={"questions": [
+        {"type": "short_text", "label_en": "Pitch", "label_vi": "Giới thiệu mới"},  # the label of "pitch" today
+        {"type": "short_text", "label_en": "Country", "label_vi": "Quốc gia"}]})
+    assert fresh.status_code == 200
+    assert [q["key"] for q in fresh.get_json()["questions"]] == ["pitch", "country"]
+    dropped = client.put(url, headers=manager, json={"questions": [
+        {"type": "short_text", "label_en": "Pitch!", "label_vi": "Giới thiệu"},  # not the label: a new question
+        {"type": "short_text", "label_en": "Country", "label_vi": "Quốc gia"}]})
+    assert [q["key"] for q in dropped.get_json()["questions"]] == ["pitch_2", "country"]
     dupes = client.put(url, headers=manager, json={"questions": [
         {"key": "same", "type": "short_text", "label_en": "A", "label_vi": "A"},
         {"key": "same", "type": "short_text", "label_en": "B", "label_vi": "B"}]})
