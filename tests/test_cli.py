@@ -36,6 +36,18 @@ def test_seed_demo_loads_the_demo_and_is_idempotent(app, session):
     assert role == "founder"
     admin = session.execute(select(User).where(User.email == "admin@example.com")).scalar_one()
     assert admin.is_admin
+    # The open call's rubric says what its scores mean, in both languages.
+    from incubator.intake.models import Call
+
+    call = session.execute(select(Call).where(Call.title_en == "BBI Incubation 2027")).scalar_one()
+    assert all(c.levels for c in call.criteria)
+    team = next(c for c in call.criteria if c.key == "team")
+    assert set(team.levels) == {"0", "3", "5"} and all(t["en"] and t["vi"] for t in team.levels.values())
+    team.levels = {}  # a demo loaded before criteria had descriptions
+    session.commit()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    session.expire_all()
+    assert set(team.levels) == {"0", "3", "5"}
 
 
 def test_demo_accounts_sign_in_with_the_demo_password(app, client, session):

@@ -29,10 +29,14 @@ from incubator.intake import calls
 from incubator.intake.formspec import QUESTION_TYPES
 from incubator.intake.models import Application, Call
 
+LEVELS_MAX = 101  # descriptions of one criterion's scores
+
 # -- schemas ---------------------------------------------------------------------------------------
 
 class OptionIn(Strict):
-    value = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    value = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "Where answers are stored; left out: made from `label_en` (an option of the question "
+                       "with the same English label keeps its own)"})
     label_en = fields.String(load_default="", validate=validate.Length(max=500))
     label_vi = fields.String(load_default="", validate=validate.Length(max=500))
 
@@ -51,8 +55,9 @@ class QuestionPatchIn(Strict):
 
 
 class QuestionIn(QuestionPatchIn):
-    key = fields.String(required=True, validate=validate.Length(max=40),
-                        metadata={"description": "Lowercase letters, digits and underscores"})
+    key = fields.String(validate=validate.Length(max=40), metadata={
+        "description": "Lowercase letters, digits and underscores, where answers are stored; left out: made "
+                       "from `label_en` (\"Lĩnh vực\" gives `linh_vuc`), unique in the form, never renamed later"})
     type = fields.String(required=True, validate=validate.OneOf(list(QUESTION_TYPES)))
     label_en = fields.String(required=True, validate=validate.Length(max=500))
     label_vi = fields.String(required=True, validate=validate.Length(max=500))
@@ -88,6 +93,16 @@ class FormOut(Schema):
     questions = fields.List(fields.Nested(QuestionFullOut), required=True)
 
 
+class LevelIn(Strict):
+    en = fields.String(load_default="", validate=validate.Length(max=calls.LEVEL_TEXT_MAX))
+    vi = fields.String(load_default="", validate=validate.Length(max=calls.LEVEL_TEXT_MAX))
+
+
+class LevelOut(Schema):
+    en = fields.String(required=True)
+    vi = fields.String(required=True)
+
+
 class CriterionIn(Strict):
     key = fields.String(required=True, validate=validate.Length(max=40))
     label_en = fields.String(required=True, validate=validate.Length(max=255))
@@ -96,6 +111,10 @@ class CriterionIn(Strict):
     scale_max = fields.Integer(load_default=5, validate=validate.Range(min=-10**6, max=10**6))
     weight = fields.Float(load_default=1.0, validate=validate.Range(min=-1000, max=1000),
                           metadata={"description": "Above 0, at most 100"})
+    levels = fields.Dict(keys=fields.String(validate=validate.Length(max=20)), values=fields.Nested(LevelIn),
+                         validate=validate.Length(max=LEVELS_MAX), metadata={
+                             "description": "What scores mean, for reviewers: `{\"<score>\": {\"en\": .., "
+                                            "\"vi\": ..}}`, each key a score of the scale; left out: kept"})
 
 
 class RubricIn(Strict):
@@ -109,6 +128,8 @@ class CriterionOut(Schema):
     scale_min = fields.Integer(required=True)
     scale_max = fields.Integer(required=True)
     weight = fields.Float(required=True)
+    levels = fields.Dict(keys=fields.String(), values=fields.Nested(LevelOut), required=True, metadata={
+        "description": "What scores mean: `{\"<score>\": {\"en\": .., \"vi\": ..}}`"})
 
 
 class RubricOut(Schema):

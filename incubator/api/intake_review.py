@@ -21,6 +21,7 @@ from incubator.api.intake_common import (
     Strict,
     bp,
     errors,
+    lang,
     managed_call,
     page_of,
     visible_application,
@@ -30,7 +31,7 @@ from incubator.core.errors import DomainError, NotFound
 from incubator.core.permissions import Permission, require
 from incubator.extensions import db
 from incubator.intake import access, ranking, review
-from incubator.intake.models import Application, Review
+from incubator.intake.models import Application, Call, Review
 
 # -- schemas ---------------------------------------------------------------------------------------
 
@@ -57,6 +58,22 @@ class MyReviewsQuery(Strict):
     call_id = fields.Integer(load_default=None, validate=ID)
 
 
+class ScoreLevelOut(Schema):
+    score = fields.Integer(required=True)
+    text = fields.String(required=True, metadata={"description": "What the score means, in the caller's language "
+                                                                 "(else the other one)"})
+
+
+class RubricCriterionOut(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True, metadata={"description": "In the caller's language"})
+    scale_min = fields.Integer(required=True)
+    scale_max = fields.Integer(required=True)
+    weight = fields.Float(required=True)
+    levels = fields.List(fields.Nested(ScoreLevelOut), required=True, metadata={
+        "description": "The scores the manager described, lowest first"})
+
+
 class AssignmentOut(Schema):
     id = fields.Integer(required=True)
     application_id = fields.Integer(required=True)
@@ -71,6 +88,8 @@ class AssignmentOut(Schema):
     due_on = fields.Date(allow_none=True, metadata={
         "description": "The day the review is wanted by (the organisation's time zone); null: no deadline"})
     overdue = fields.Boolean(required=True, metadata={"description": "Still to score after `due_on`"})
+    rubric = fields.List(fields.Nested(RubricCriterionOut), required=True, metadata={
+        "description": "The criteria to score, in order, with what their scores mean"})
 
 
 class AssignIn(Strict):
@@ -102,13 +121,26 @@ def _review_out(r: Review) -> dict[str, Any]:
             "total": ranking.review_total(r, r.application.call.criteria)}
 
 
+def _rubric_out(call: Call) -> list[dict[str, Any]]:
+    """The call's criteria as a reviewer scores them, in the caller's language (once per call a request)."""
+    memo = g.setdefault("_rubric_out", {})
+    language = lang()
+    if (call.id, language) not in memo:
+        memo[call.id, language] = [{"key": c.key, "label": c.label(language), "scale_min": c.scale_min,
+                                    "scale_max": c.scale_max, "weight": c.weight,
+                                    "levels": [{"score": score, "text": text}
+                                               for score, text in c.level_texts(language)]}
+                                   for c in call.criteria]
+    return memo[call.id, language]
+
+
 def _assignment_out(r: Review) -> dict[str, Any]:
     blind = access.is_blind_for(r.application, current_user, g.membership)
     return {"id": r.id, "application_id": r.application_id, "call_id": r.application.call_id,
             "application": review.display_name(r.application, blind), "reviewer_id": r.reviewer_id,
             "reviewer": r.reviewer.name, "status": str(r.status), "assigned_at": r.assigned_at,
             "submitted_at": r.submitted_at, "conflict_reason": r.conflict_reason or "", "due_on": r.due_on,
-            "overdue": r.is_overdue(review.org_today(g.org))}
+            "overdue": r.is_overdue(review.org_today(g.org)), "rubric": _rubric_out(r.application.call)}
 
 
 # -- operations ------------------------------------------------------------------------------------

@@ -138,8 +138,9 @@ def form_tag(call: Call) -> str:
 
 def rubric_tag(call: Call) -> str:
     """The rubric's entity tag (unquoted), from what its criteria hold."""
-    content = [[c.key, c.label_en, c.label_vi, c.scale_min, c.scale_max, float(c.weight)] for c in call.criteria]
-    return hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()[:32]
+    content = [[c.key, c.label_en, c.label_vi, c.scale_min, c.scale_max, float(c.weight), c.levels or {}]
+               for c in call.criteria]
+    return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def _check_tag(current: str, expected: Collection[str] | None) -> None:
@@ -169,9 +170,9 @@ def set_questions(session: Session, call: Call, questions: list[dict[str, Any]],
     return current
 
 
-def _clean(raw: dict[str, Any], existing: set[str]) -> dict[str, Any]:
+def _clean(raw: dict[str, Any], existing: set[str], previous: dict[str, Any] | None = None) -> dict[str, Any]:
     try:
-        return formspec.clean_question(raw, existing)
+        return formspec.clean_question(raw, existing, previous)
     except formspec.SpecError as error:
         raise DomainError(_("Please correct the highlighted fields."), fields=error.fields) from None
 
@@ -185,6 +186,7 @@ def _index_of(questions: list[dict[str, Any]], key: str) -> int:
 
 def add_question(session: Session, call: Call, raw: dict[str, Any],
                  expected: Collection[str] | None = None) -> FormVersion:
+    """Add a question at the end; without a ``key`` one is made from its English label."""
     questions = list(call.current_version.questions) if call.current_version else []
     question = _clean(raw, {q["key"] for q in questions})
     return set_questions(session, call, [*questions, question], expected)
@@ -192,9 +194,11 @@ def add_question(session: Session, call: Call, raw: dict[str, Any],
 
 def edit_question(session: Session, call: Call, key: str, raw: dict[str, Any],
                   expected: Collection[str] | None = None) -> FormVersion:
+    """Change the question ``key``: its key stays, and so do its options' values (answers are stored under
+    them); an option added gets a value made from its label."""
     questions = list(call.current_form.questions)
     index = _index_of(questions, key)
-    questions[index] = _clean({**raw, "key": key}, {q["key"] for q in questions} - {key})
+    questions[index] = _clean({**raw, "key": key}, {q["key"] for q in questions} - {key}, questions[index])
     return set_questions(session, call, questions, expected)
 
 
@@ -217,17 +221,33 @@ def move_question(session: Session, call: Call, key: str, offset: int,
 
 def replace_questions(session: Session, call: Call, raws: Any, expected: Collection[str] | None = None) -> FormVersion:
     """The whole form at once (the API's PUT): every question checked, keys unique; errors name
-    ``questions.<index>.<field>``."""
+    ``questions.<index>.<field>``. A question without a ``key`` takes the key of the current question with
+    the same English label (so sending the form back unchanged renames nothing), else one made from its
+    label; a question keeps its options' values as ``edit_question`` does."""
     if not isinstance(raws, list):
         _raise({"questions": _("Give a list of questions.")})
+    current = list(call.current_version.questions) if call.current_version else []
+    given = {str(raw.get("key") or "").strip() for raw in raws if isinstance(raw, dict)} - {""}
+    by_key = {q["key"]: q for q in current}
+    by_label: dict[str, dict[str, Any]] = {}
+    for q in current:
+        by_label.setdefault(str(q.get("label_en", "")).strip().casefold(), q)
     questions: list[dict[str, Any]] = []
     fields: dict[str, str] = {}
     for index, raw in enumerate(raws):
         if not isinstance(raw, dict):
             fields[f"questions.{index}"] = _("Not a valid choice.")
             continue
+        taken = {q["key"] for q in questions}
+        previous = by_key.get(str(raw.get("key") or "").strip())
+        if not str(raw.get("key") or "").strip():
+            same = by_label.get(str(raw.get("label_en") or "").strip().casefold())
+            if same is not None and same["key"] not in taken and same["key"] not in given:
+                raw, previous = {**raw, "key": same["key"]}, same
         try:
-            questions.append(formspec.clean_question(raw, {q["key"] for q in questions}))
+            # A key made afresh is none of the current questions' (a question left out does not pass
+            # its answers on to a new one).
+            questions.append(formspec.clean_question(raw, taken, previous, reserved=given | set(by_key)))
         except formspec.SpecError as error:
             fields.update({f"questions.{index}.{name}": message for name, message in error.fields.items()})
     _raise(fields)
@@ -257,12 +277,58 @@ def _criterion_errors(data: dict[str, Any], taken: set[str]) -> dict[str, str]:
     return fields
 
 
+LEVEL_TEXT_MAX = 1000
+LEVELS_SHOWN_MAX = 21  # a scale of up to this many scores gets a row for each on the rubric page
+
+
 def _criterion_data(raw: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {name: raw.get(name) for name in CRITERION_FIELDS}
     for name in ("key", "label_en", "label_vi"):
         value = data[name]
         data[name] = value.strip() if isinstance(value, str) else ""
+    data["levels"] = raw.get("levels")  # None: as they are
     return data
+
+
+def clean_levels(raw: Any, scale_min: Any, scale_max: Any) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """What the scores mean, checked: ``({"<score>": {"en": ..., "vi": ...}}, {field: message})``. Each key
+    is a whole score within the scale; a score with neither text is left out. Errors name ``levels`` or
+    ``levels.<score>``."""
+    if raw is None:
+        return {}, {}
+    if not isinstance(raw, dict):
+        return {}, {"levels": _("Give the scores' descriptions as an object of score: texts.")}
+    scale = isinstance(scale_min, int) and isinstance(scale_max, int) and scale_min < scale_max
+    clean: dict[str, dict[str, str]] = {}
+    fields: dict[str, str] = {}
+    for key, texts in raw.items():
+        try:
+            score = int(str(key).strip())
+        except ValueError:
+            score = None
+        if score is None or str(score) != str(key).strip() or (scale and not scale_min <= score <= scale_max):
+            fields[f"levels.{key}"] = _("Not a score of the scale (%(low)s to %(high)s).", low=scale_min,
+                                        high=scale_max)
+            continue
+        if not isinstance(texts, dict) or set(texts) - {"en", "vi"} \
+                or not all(isinstance(t, str) for t in texts.values()):
+            fields[f"levels.{key}"] = _("Give the description in English (en) and Vietnamese (vi).")
+            continue
+        said = {lang: texts.get(lang, "").strip() for lang in ("en", "vi")}
+        if any(len(text) > LEVEL_TEXT_MAX for text in said.values()):
+            fields[f"levels.{key}"] = _("At most %(n)d characters.", n=LEVEL_TEXT_MAX)
+            continue
+        if said["en"] or said["vi"]:
+            clean[str(score)] = said
+    return dict(sorted(clean.items(), key=lambda item: int(item[0]))), fields
+
+
+def level_scores(criterion: Criterion) -> list[int]:
+    """The scores the rubric page gives a description row: each of a short scale's, else its ends and any
+    described already."""
+    if criterion.scale_max - criterion.scale_min < LEVELS_SHOWN_MAX:
+        return list(range(criterion.scale_min, criterion.scale_max + 1))
+    return sorted({criterion.scale_min, criterion.scale_max, *(int(s) for s in criterion.levels or {})})
 
 
 def _rubric_open(session: Session, call: Call, expected: Collection[str] | None) -> None:
@@ -276,20 +342,46 @@ def _fill(criterion: Criterion, data: dict[str, Any]) -> None:
     criterion.key, criterion.label_en, criterion.label_vi = data["key"], data["label_en"], data["label_vi"]
     criterion.scale_min, criterion.scale_max = data["scale_min"], data["scale_max"]
     criterion.weight = float(data["weight"])
+    if data.get("levels") is not None:
+        criterion.levels = data["levels"]
+    else:  # kept, less any score the scale no longer has
+        criterion.levels = {score: texts for score, texts in (criterion.levels or {}).items()
+                            if criterion.scale_min <= int(score) <= criterion.scale_max}
+
+
+def _errors_and_levels(data: dict[str, Any], taken: set[str]) -> dict[str, str]:
+    """The criterion's field errors; its levels cleaned in place (kept as None when not given)."""
+    fields = _criterion_errors(data, taken)
+    if data["levels"] is not None:
+        data["levels"], level_fields = clean_levels(data["levels"], data["scale_min"], data["scale_max"])
+        fields.update(level_fields)
+    return fields
 
 
 def save_criterion(session: Session, call: Call, criterion: Criterion | None, *, key: str, label_en: str,
                    label_vi: str, scale_min: int, scale_max: int, weight: float,
-                   expected: Collection[str] | None = None) -> Criterion:
+                   levels: dict[str, Any] | None = None, expected: Collection[str] | None = None) -> Criterion:
+    """Add or change a criterion; ``levels`` (None: as they are) says what its scores mean."""
     data = _criterion_data({"key": key, "label_en": label_en, "label_vi": label_vi, "scale_min": scale_min,
-                            "scale_max": scale_max, "weight": weight})
-    fields = _criterion_errors(data, {c.key for c in call.criteria if c is not criterion})
+                            "scale_max": scale_max, "weight": weight, "levels": levels})
+    fields = _errors_and_levels(data, {c.key for c in call.criteria if c is not criterion})
     _rubric_open(session, call, expected)
     _raise(fields)
     if criterion is None:
         criterion = Criterion(org_id=call.org_id, position=len(call.criteria))
         call.criteria.append(criterion)
     _fill(criterion, data)
+    session.flush()
+    return criterion
+
+
+def set_levels(session: Session, call: Call, criterion: Criterion, levels: Any,
+               expected: Collection[str] | None = None) -> Criterion:
+    """Replace what the criterion's scores mean (the rubric page's descriptions of one criterion)."""
+    clean, fields = clean_levels(levels, criterion.scale_min, criterion.scale_max)
+    _rubric_open(session, call, expected)
+    _raise(fields)
+    criterion.levels = clean
     session.flush()
     return criterion
 
@@ -302,14 +394,16 @@ def remove_criterion(session: Session, call: Call, criterion: Criterion,
 
 
 def replace_rubric(session: Session, call: Call, raws: Any, expected: Collection[str] | None = None) -> list[Criterion]:
-    """The whole rubric at once (the API's PUT): criteria in order; errors name ``criteria.<index>.<field>``."""
+    """The whole rubric at once (the API's PUT): criteria in order; errors name ``criteria.<index>.<field>``
+    (``criteria.<index>.levels.<score>`` for a description of a score off the scale). A criterion sent
+    without ``levels`` keeps its own."""
     if not isinstance(raws, list):
         _raise({"criteria": _("Give a list of criteria.")})
     fields: dict[str, str] = {}
     cleaned: list[dict[str, Any]] = []
     for index, raw in enumerate(raws):
         data = _criterion_data(raw if isinstance(raw, dict) else {})
-        errors = _criterion_errors(data, {c["key"] for c in cleaned})
+        errors = _errors_and_levels(data, {c["key"] for c in cleaned})
         fields.update({f"criteria.{index}.{name}": message for name, message in errors.items()})
         cleaned.append(data)
     _rubric_open(session, call, expected)

@@ -72,6 +72,35 @@ FORM = [
 RUBRIC = [("team", "Team", "Đội ngũ", 0, 5, 3.0), ("market", "Market", "Thị trường", 0, 5, 2.0),
           ("product", "Product and technology", "Sản phẩm và công nghệ", 0, 10, 2.0),
           ("impact", "Impact on Binh Duong", "Tác động đến Bình Dương", 0, 5, 1.0)]
+
+def _levels(*texts: tuple[int, str, str]) -> dict[str, dict[str, str]]:
+    return {str(score): {"en": en, "vi": vi} for score, en, vi in texts}
+
+
+# What the scores of each criterion mean, as reviewers read them beside the score.
+LEVELS = {
+    "team": _levels((0, "One person, or a team without the skills the product needs.",
+                     "Một người, hoặc đội thiếu các kỹ năng mà sản phẩm cần."),
+                    (3, "The key skills are there; one gap (sales, or engineering) still to fill.",
+                     "Có các kỹ năng chính; còn thiếu một mảng (bán hàng hoặc kỹ thuật)."),
+                    (5, "A complete team that has built and sold together before.",
+                     "Đội đầy đủ, đã từng cùng nhau xây dựng và bán sản phẩm.")),
+    "market": _levels((0, "No clear customer, or no one pays for this today.",
+                       "Chưa rõ khách hàng, hoặc hiện chưa ai trả tiền cho việc này."),
+                      (3, "A named customer group that pays for the problem today, size guessed.",
+                       "Có nhóm khách hàng cụ thể đang trả tiền cho vấn đề này, quy mô còn ước đoán."),
+                      (5, "A large, growing market with paying customers or letters of intent.",
+                       "Thị trường lớn, đang tăng trưởng, đã có khách hàng trả tiền hoặc thư ý định.")),
+    "product": _levels((0, "An idea only.", "Mới chỉ là ý tưởng."),
+                       (5, "A working prototype tested with a few users.",
+                        "Có nguyên mẫu chạy được, đã thử với vài người dùng."),
+                       (10, "A product in use, with technology that is hard to copy.",
+                        "Sản phẩm đang được dùng, công nghệ khó sao chép.")),
+    "impact": _levels((0, "Nothing in particular for the province.", "Không có tác động riêng cho tỉnh."),
+                      (3, "Jobs or suppliers in Binh Duong.", "Tạo việc làm hoặc dùng nhà cung cấp tại Bình Dương."),
+                      (5, "Solves a problem of Binh Duong's industry or farms at scale.",
+                       "Giải quyết ở quy mô lớn một vấn đề của công nghiệp hoặc nông nghiệp Bình Dương.")),
+}
 NAMES = ["AgriSense", "FactoryEye", "RiceTrace", "MekongCold", "EduBot", "CleanCanal", "SmartShrimp", "LabLink",
          "GreenPack", "CarePulse", "TruckShare", "SolarFarm VN", "CoffeeChain", "Hanbit Robotics", "K-Agri Lab",
          "Seoul Sensors", "WaterWise", "BambooBuild", "MediTrack", "ShopLocal", "DroneSpray", "TextileAI",
@@ -92,7 +121,9 @@ REVIEWERS = [("reviewer@bbi.example.com", None, 0.0), ("judge.lenient@bbi.exampl
 
 
 def seed(session: Session, org: Organisation, users: dict[str, User], password_hash: str, today: date) -> None:
-    if session.execute(select(Call.id).where(Call.org_id == org.id, Call.title_en == CALL_TITLE)).first():
+    existing = session.execute(select(Call).where(Call.org_id == org.id, Call.title_en == CALL_TITLE)).scalar()
+    if existing is not None:
+        _describe_levels(existing)  # a demo loaded before criteria had descriptions gets them once
         return
     rng = random.Random(2027)
     manager = users["manager@bbi.example.com"]
@@ -154,6 +185,12 @@ def _user(session: Session, email: str, name: str, password_hash: str, locale: s
     return user
 
 
+def _describe_levels(call: Call) -> None:
+    for criterion in call.criteria:
+        if not criterion.levels and criterion.key in LEVELS:
+            criterion.levels = LEVELS[criterion.key]
+
+
 def _call(session: Session, org: Organisation, programme: Programme, cohort: Cohort | None, title_en: str,
           title_vi: str, opens_at: object, closes_at: object, description_en: str, description_vi: str,
           **extra: object) -> Call:
@@ -162,7 +199,8 @@ def _call(session: Session, org: Organisation, programme: Programme, cohort: Coh
                 reviewers_per_application=2, **extra)
     call.versions.append(FormVersion(org_id=org.id, number=1, questions=FORM))
     call.criteria = [Criterion(org_id=org.id, key=k, label_en=en, label_vi=vi, scale_min=lo, scale_max=hi, weight=w,
-                               position=i) for i, (k, en, vi, lo, hi, w) in enumerate(RUBRIC)]
+                               position=i, levels=LEVELS.get(k, {}))
+                     for i, (k, en, vi, lo, hi, w) in enumerate(RUBRIC)]
     session.add(call)
     session.flush()
     return call

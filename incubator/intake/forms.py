@@ -43,18 +43,18 @@ class CallForm(FlaskForm):
 
 
 class QuestionForm(FlaskForm):
-    original_key = StringField(validators=[Optional()])
+    original_key = HiddenField()  # the question edited (its key is made once, from the English label)
     version = HiddenField()  # the form's tag it was rendered from (two managers editing)
-    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=40)],
-                      description=_l("Lowercase letters, digits and underscores; used in exports and the API."))
     type = SelectField(_l("Type"), choices=lambda: [SelectChoice(k, v) for k, v in QUESTION_TYPES.items()])
     label_en = StringField(_l("Question (English)"), validators=[DataRequired(), Length(max=500)])
     label_vi = StringField(_l("Question (Vietnamese)"), validators=[DataRequired(), Length(max=500)])
     help_en = StringField(_l("Help text (English)"), validators=[Length(max=1000)])
     help_vi = StringField(_l("Help text (Vietnamese)"), validators=[Length(max=1000)])
     required = BooleanField(_l("Required"))
-    options = TextAreaField(_l("Options"), validators=[Length(max=5000)],
-                            description=_l("For choices: one per line, as value | English | Vietnamese."))
+    options_en = TextAreaField(_l("Options (English)"), validators=[Length(max=5000)], render_kw={"rows": 6},
+                               description=_l("For choices: one option per line."))
+    options_vi = TextAreaField(_l("Options (Vietnamese)"), validators=[Length(max=5000)], render_kw={"rows": 6},
+                               description=_l("The same options in the same order, one per line."))
     max_length = LocaleIntegerField(_l("Length limit"), validators=[Optional(), NumberRange(min=1, max=100000)],
                               description=_l("For long text: the most characters allowed."))
 

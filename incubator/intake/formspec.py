@@ -6,6 +6,10 @@ A form is a list of question dicts, stored as one ``FormVersion``::
      "help_en": "", "help_vi": "", "options": [{"value": "hcm", "label_en": "...", "label_vi": "..."}],
      "max_length": 2000}
 
+A question's ``key`` and each option's ``value`` are where answers are stored: the builder never shows
+them, they are made from the English label (``unique_key``) when the question or option is added and never
+renamed afterwards, so answers already given keep their meaning. The API may still give them explicitly.
+
 Answers are a dict ``{key: value}``: a string for text, url, email and date (ISO ``YYYY-MM-DD``), a
 number, a choice's ``value`` (a list of them for multiple choice), a file id for a file, and a list of
 ``{"name", "email", "role"}`` for team members.
@@ -14,7 +18,8 @@ number, a choice's ``value`` (a list of them for multiple choice), a file id for
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +42,7 @@ QUESTION_TYPES = {
 }
 CHOICE_TYPES = {"single_choice", "multiple_choice"}
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+KEY_MAX = 40
 SHORT_TEXT_MAX = 300
 LONG_TEXT_DEFAULT_MAX = 5000
 TEAM_MAX = 20
@@ -49,18 +55,48 @@ class SpecError(ValueError):
         self.fields = fields
 
 
-def clean_question(raw: dict[str, Any], existing_keys: set[str]) -> dict[str, Any]:
-    """A question from the builder, checked; raises ``SpecError`` with field messages."""
+def slug(text: str, fallback: str) -> str:
+    """``text`` as lowercase ASCII words joined by underscores ("Lĩnh vực" -> "linh_vuc"); ``fallback`` when
+    nothing of it is left (a label of symbols, or in a script without Latin letters)."""
+    text = text.replace("đ", "d").replace("Đ", "D")  # the one Vietnamese letter that does not decompose
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
+    return words or fallback
+
+
+def unique_key(label_text: str, taken: Collection[str], fallback: str = "question") -> str:
+    """A key made from a label: a slug starting with a letter, at most ``KEY_MAX`` characters, with a
+    number added when ``taken`` has it already ("stage", "stage_2", ...)."""
+    base = slug(label_text, fallback)
+    if not base[0].isalpha():
+        base = f"{fallback[0]}_{base}"
+    base = base[:KEY_MAX - 4].rstrip("_")
+    key, number = base, 2
+    while key in taken:
+        key, number = f"{base}_{number}", number + 1
+    return key
+
+
+def clean_question(raw: dict[str, Any], existing_keys: set[str], previous: dict[str, Any] | None = None,
+                   reserved: Collection[str] = ()) -> dict[str, Any]:
+    """A question from the builder or the API, checked; raises ``SpecError`` with field messages.
+
+    ``key`` is optional: without one it is made from the English label, apart from ``existing_keys`` (the
+    form's other questions) and ``reserved`` (keys given elsewhere in the same form). ``previous`` is the
+    question as it stood (an edit): its options keep their values (see ``key_options``).
+    """
     fields: dict[str, str] = {}
     key = (raw.get("key") or "").strip()
     qtype = raw.get("type") or ""
-    if not KEY_RE.match(key):
+    label_en, label_vi = (raw.get("label_en") or "").strip(), (raw.get("label_vi") or "").strip()
+    if not key:
+        key = unique_key(label_en, set(existing_keys) | set(reserved))
+    elif not KEY_RE.match(key):
         fields["key"] = _("Use lowercase letters, digits and underscores, starting with a letter.")
     elif key in existing_keys:
         fields["key"] = _("Another question has this key.")
     if qtype not in QUESTION_TYPES:
         fields["type"] = _("Not a valid choice.")
-    label_en, label_vi = (raw.get("label_en") or "").strip(), (raw.get("label_vi") or "").strip()
     if not label_en:
         fields["label_en"] = _("This field is required.")
     if not label_vi:
@@ -70,10 +106,7 @@ def clean_question(raw: dict[str, Any], existing_keys: set[str]) -> dict[str, An
         "help_en": (raw.get("help_en") or "").strip(), "help_vi": (raw.get("help_vi") or "").strip(),
     }
     if qtype in CHOICE_TYPES:
-        options = parse_options(raw.get("options"))
-        if len(options) < 2:
-            fields["options"] = _("Give at least two options, one per line.")
-        question["options"] = options
+        question["options"] = _options(raw, previous, fields)
     if qtype == "long_text":
         max_length = raw.get("max_length")
         try:
@@ -89,28 +122,92 @@ def clean_question(raw: dict[str, Any], existing_keys: set[str]) -> dict[str, An
     return question
 
 
-def parse_options(raw: Any) -> list[dict[str, str]]:
-    """Options as dicts, or as lines ``value | English label | Vietnamese label`` from the builder."""
-    lines = raw if isinstance(raw, list) else [line for line in (raw or "").splitlines() if line.strip()]
-    options = []
-    seen = set()
+def _options(raw: dict[str, Any], previous: dict[str, Any] | None, fields: dict[str, str]) -> list[dict[str, str]]:
+    """A choice's options, from the builder's lines (``options_en``, ``options_vi``) or the API's list."""
+    by_lines = "options_en" in raw or "options_vi" in raw
+    if by_lines:
+        entries, problem = option_lines(raw.get("options_en"), raw.get("options_vi"))
+        if problem:
+            fields["options_vi"] = problem
+    else:
+        entries = option_entries(raw.get("options"))
+    options = key_options(entries, (previous or {}).get("options") or [])
+    if len(options) < 2:
+        fields["options_en" if by_lines else "options"] = _("Give at least two options, one per line.")
+    return options
+
+
+def _lines(text: Any) -> list[str]:
+    return [line.strip() for line in str(text or "").splitlines() if line.strip()]
+
+
+def option_lines(en_text: Any, vi_text: Any) -> tuple[list[dict[str, str]], str]:
+    """The builder's options: English labels one per line, and the Vietnamese ones in the same order (none:
+    the English ones). ``(options without values, a message when the two lists do not pair up)``."""
+    english, vietnamese = _lines(en_text), _lines(vi_text)
+    problem = ""
+    if vietnamese and len(vietnamese) != len(english):
+        problem = _("Give one Vietnamese line for each English option (%(n)d), in the same order.", n=len(english))
+    return [{"value": "", "label_en": en, "label_vi": vietnamese[i] if i < len(vietnamese) else en}
+            for i, en in enumerate(english)], problem
+
+
+def option_entries(raw: Any) -> list[dict[str, str]]:
+    """Options as the API gives them (dicts, ``value`` optional), or as lines ``value | English | Vietnamese``."""
+    lines = raw if isinstance(raw, list) else _lines(raw)
+    entries = []
     for line in lines:
         if isinstance(line, dict):
-            value, en, vi = line.get("value", ""), line.get("label_en", ""), line.get("label_vi", "")
+            value, en, vi = line.get("value") or "", line.get("label_en") or "", line.get("label_vi") or ""
         else:
             parts = [p.strip() for p in str(line).split("|")]
             value = parts[0]
             en = parts[1] if len(parts) > 1 and parts[1] else value
             vi = parts[2] if len(parts) > 2 and parts[2] else en
-        value = re.sub(r"\s+", "_", str(value).strip().lower())[:40]
-        if value and value not in seen:
-            seen.add(value)
-            options.append({"value": value, "label_en": str(en) or value, "label_vi": str(vi) or str(en) or value})
+        value = re.sub(r"\s+", "_", str(value).strip().lower())[:KEY_MAX]
+        en, vi = str(en).strip(), str(vi).strip()
+        if value or en:
+            entries.append({"value": value, "label_en": en or value, "label_vi": vi or en or value})
+    return entries
+
+
+def key_options(entries: list[dict[str, str]], previous: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Options with their values: a value given stays; an option whose English label an option of the
+    question already had keeps that one's value; when there are as many options as before, one relabelled
+    in its place (the same line) keeps the value of the option it replaces; any other option gets a value
+    made from its label. A value given twice keeps its first option."""
+    values: list[str | None] = [e["value"] or None for e in entries]
+    used = {v for v in values if v}
+    labels = {e["label_en"].casefold() for e in entries}
+    by_label = {str(o.get("label_en", "")).casefold(): str(o["value"]) for o in previous if o.get("value")}
+    for i, entry in enumerate(entries):
+        found = by_label.get(entry["label_en"].casefold())
+        if values[i] is None and found and found not in used:
+            values[i] = found
+            used.add(found)
+    for i in range(len(entries) if len(entries) == len(previous) else 0):
+        if values[i] is None:
+            old = previous[i]
+            if old.get("value") and old["value"] not in used \
+                    and str(old.get("label_en", "")).casefold() not in labels:
+                kept = str(old["value"])
+                values[i] = kept
+                used.add(kept)
+    options: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        value = values[i] or unique_key(entry["label_en"], used | seen, "option")
+        if value in seen:
+            continue
+        seen.add(value)
+        used.add(value)
+        options.append({"value": value, "label_en": entry["label_en"], "label_vi": entry["label_vi"]})
     return options
 
 
-def options_text(question: dict[str, Any]) -> str:
-    return "\n".join(f"{o['value']} | {o['label_en']} | {o['label_vi']}" for o in question.get("options", []))
+def option_labels_text(question: dict[str, Any], locale: str) -> str:
+    """The options' labels in one language, one per line, as the builder edits them."""
+    return "\n".join(str(o.get(f"label_{locale}") or o.get("label_en") or "") for o in question.get("options", []))
 
 
 def label(question: dict[str, Any], locale: str, field: str = "label") -> str:

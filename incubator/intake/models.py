@@ -164,7 +164,10 @@ class FormVersion(Versioned, OrgScoped, Base):
 
 
 class Criterion(OrgScoped, Base):
-    """A weighted rubric criterion of a call, scored on a scale from ``scale_min`` to ``scale_max``."""
+    """A weighted rubric criterion of a call, scored on a scale from ``scale_min`` to ``scale_max``.
+
+    ``levels`` says what scores mean, for the reviewers: ``{"<score>": {"en": ..., "vi": ...}}``, for any
+    of the scale's scores (all, some, or none)."""
 
     __tablename__ = "criteria"
     __table_args__ = (UniqueConstraint("call_id", "key"), CheckConstraint("scale_max > scale_min", name="scale"),
@@ -179,11 +182,22 @@ class Criterion(OrgScoped, Base):
     scale_max: Mapped[int] = mapped_column(default=5)
     weight: Mapped[float] = mapped_column(default=1.0)
     position: Mapped[int] = mapped_column(default=0)
+    levels: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict, server_default="{}")
 
     call: Mapped[Call] = relationship(back_populates="criteria")
 
     def label(self, locale: str) -> str:
         return self.label_vi if locale == "vi" and self.label_vi else self.label_en
+
+    def level_texts(self, locale: str) -> list[tuple[int, str]]:
+        """``(score, what it means)`` in ``locale``, else in the other language, lowest score first."""
+        other = "en" if locale == "vi" else "vi"
+        texts = []
+        for score, text in (self.levels or {}).items():
+            said = (text.get(locale) or text.get(other) or "").strip()
+            if said:
+                texts.append((int(score), said))
+        return sorted(texts)
 
 
 def display_name_of(answers: Mapping[str, Any], applicant_name: str | Callable[[], str]) -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -23,7 +25,7 @@ from incubator.extensions import db
 from incubator.intake import calls, decisions, formspec
 from incubator.intake.forms import CallForm, CriterionForm, LetterForm, QuestionForm
 from incubator.intake.models import Application, Call
-from incubator.intake.views import bp, to_utc
+from incubator.intake.views import bp, locale, to_utc
 
 
 @bp.route("/calls/manage")
@@ -101,7 +103,9 @@ def _question_form(call: Call) -> QuestionForm:
     if request.method == "GET" and editing:
         question = next((q for q in call.current_form.questions if q["key"] == editing), None)
         if question is not None:
-            form = QuestionForm(data={**question, "original_key": editing, "options": formspec.options_text(question)})
+            form = QuestionForm(data={**question, "original_key": editing,
+                                      "options_en": formspec.option_labels_text(question, "en"),
+                                      "options_vi": formspec.option_labels_text(question, "vi")})
     if request.method == "GET":
         form.version.data = calls.form_tag(call)
     return form
@@ -113,8 +117,8 @@ def form_builder(call_id: int) -> Any:
     call = get_or_404(Call, call_id)
     form = _question_form(call)
     if form.validate_on_submit():
-        raw = {name: getattr(form, name).data for name in ("key", "type", "label_en", "label_vi", "help_en",
-                                                            "help_vi", "required", "options", "max_length")}
+        raw = {name: getattr(form, name).data for name in ("type", "label_en", "label_vi", "help_en", "help_vi",
+                                                            "required", "options_en", "options_vi", "max_length")}
         expected = _expected()
         with attempt(form=form) as outcome:
             if form.original_key.data:
@@ -127,9 +131,22 @@ def form_builder(call_id: int) -> Any:
             return redirect(url_for("intake.form_builder", call_id=call.id))
     answered = db.session.execute(select(func.count()).select_from(Application).where(
         Application.form_version_id == call.current_form.id)).scalar_one()
-    return render_template("intake/form_builder.html", call=call, form=form, answered=answered,
+    editing = next((q for q in call.current_form.questions if q["key"] == form.original_key.data), None)
+    return render_template("intake/form_builder.html", call=call, form=form, answered=answered, editing=editing,
                            action_form=CSRFOnlyForm(), form_tag=calls.form_tag(call)), \
         422 if form.errors else 200
+
+
+@bp.route("/calls/<int:call_id>/form/preview")
+@require(Permission.MANAGE_PROGRAMMES)
+def form_preview(call_id: int) -> Any:
+    """The current form as an applicant sees it, in the language asked for (``lang``): a page to look at,
+    with nothing to send (it takes no post, and saves nothing)."""
+    call = get_or_404(Call, call_id)
+    lang = request.args.get("lang")
+    lang = lang if lang in ("en", "vi") else locale()
+    with force_locale(lang):
+        return render_template("intake/form_preview.html", call=call, version=call.current_form, lang=lang)
 
 
 @bp.route("/calls/<int:call_id>/form/change", methods=["POST"])
@@ -167,8 +184,41 @@ def rubric(call_id: int) -> Any:
         if outcome.ok:
             flash(_("The rubric is saved."), "success")
             return redirect(url_for("intake.rubric", call_id=call.id))
+    return _rubric_page(call, form)
+
+
+def _rubric_page(call: Call, form: CriterionForm, level_errors: dict[str, dict[str, str]] | None = None,
+                 posted: Any = None) -> Any:
+    failed = bool(form.errors or level_errors)
     return render_template("intake/rubric.html", call=call, form=form, action_form=CSRFOnlyForm(),
-                           rubric_tag=calls.rubric_tag(call)), 422 if form.errors else 200
+                           rubric_tag=calls.rubric_tag(call), level_scores=calls.level_scores,
+                           level_errors=level_errors or {}, posted=posted or {}), 422 if failed else 200
+
+
+LEVEL_FIELD = re.compile(r"^level-(-?\d{1,7})-(en|vi)$")
+
+
+@bp.route("/calls/<int:call_id>/rubric/levels", methods=["POST"])
+@require(Permission.MANAGE_PROGRAMMES)
+def criterion_levels(call_id: int) -> Any:
+    """What one criterion's scores mean (fields ``level-<score>-en`` and ``level-<score>-vi``)."""
+    call = get_or_404(Call, call_id)
+    criterion = next((c for c in call.criteria if c.key == request.form.get("key")), None)
+    if not CSRFOnlyForm().validate_on_submit() or criterion is None:
+        abort(400)
+    levels: dict[str, dict[str, str]] = {}
+    for name, text in request.form.items():
+        if (found := LEVEL_FIELD.match(name)) is not None:
+            levels.setdefault(found.group(1), {})[found.group(2)] = text
+    with attempt() as outcome:
+        calls.set_levels(db.session, call, criterion, levels, _expected())
+    if (error := outcome.error) is not None:
+        flash(error.message, "danger")
+        form = CriterionForm(formdata=None)
+        form.version.data = calls.rubric_tag(call)
+        return _rubric_page(call, form, {criterion.key: error.fields}, request.form)
+    flash(_("The rubric is saved."), "success")
+    return redirect(url_for("intake.rubric", call_id=call.id))
 
 
 @bp.route("/calls/<int:call_id>/rubric/remove", methods=["POST"])

@@ -154,10 +154,9 @@ def test_two_managers_editing_the_form_and_the_rubric_on_the_pages(client, intak
     sign_in(intake.manager)
     form_url = f"/o/bbi/calls/{intake.call.id}/form"
     version, token = _version(client.get(form_url).get_data(as_text=True)), csrf_token(client, form_url)
-    question = {"csrf_token": token, "version": version, "type": "short_text", "label_en": "Extra",
-                "label_vi": "Thêm"}
-    assert client.post(form_url, data={**question, "key": "first"}).status_code == 302
-    late = client.post(form_url, data={**question, "key": "second"})
+    question = {"csrf_token": token, "version": version, "type": "short_text", "label_vi": "Thêm"}
+    assert client.post(form_url, data={**question, "label_en": "First"}).status_code == 302  # key "first"
+    late = client.post(form_url, data={**question, "label_en": "Second"})
     assert late.status_code == 422 and "Someone else changed this" in late.get_data(as_text=True)
     removal = client.post(f"{form_url}/change", data={"csrf_token": token, "version": version, "key": "pitch",
                                                       "action": "remove"})

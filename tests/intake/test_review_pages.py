@@ -260,12 +260,12 @@ def test_the_form_builder_versions_the_form_once_it_is_answered(client, intake, 
     sign_in(intake.manager)
     url = f"/o/bbi/calls/{intake.call.id}/form"
     token = csrf_token(client, url)
-    bad = client.post(url, data={"csrf_token": token, "key": "Bad key", "type": "single_choice",
-                                 "label_en": "Stage", "label_vi": "Giai đoạn", "options": "only"})
+    bad = client.post(url, data={"csrf_token": token, "type": "single_choice",
+                                 "label_en": "Stage", "label_vi": "Giai đoạn", "options_en": "only"})
     assert bad.status_code == 422
-    added = client.post(url, data={"csrf_token": token, "key": "stage", "type": "single_choice",
+    added = client.post(url, data={"csrf_token": token, "type": "single_choice",
                                    "label_en": "Stage", "label_vi": "Giai đoạn", "required": "y",
-                                   "options": "idea | Idea | Ý tưởng\nmvp | MVP | MVP"})
+                                   "options_en": "Idea\nMVP", "options_vi": "Ý tưởng\nMVP"})
     assert added.status_code == 302
     session.expire_all()
     assert intake.call.current_version.number == 1 and intake.call.current_version.questions[-1]["key"] == "stage"
@@ -275,7 +275,7 @@ def test_the_form_builder_versions_the_form_once_it_is_answered(client, intake, 
     assert intake.call.current_version.number == 2
     assert [q["key"] for q in intake.call.current_version.questions][-2:] == ["stage", "team"]
     assert answered.form_version.number == 1 and answered.form_version.questions[-1]["key"] == "stage"
-    edit = client.post(url, data={"csrf_token": token, "original_key": "stage", "key": "stage",
+    edit = client.post(url, data={"csrf_token": token, "original_key": "stage",
                                   "type": "long_text", "label_en": "Stage now", "label_vi": "Giai đoạn",
                                   "max_length": "100"})
     assert edit.status_code == 302
