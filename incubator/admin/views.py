@@ -15,7 +15,7 @@ from incubator.admin import services
 from incubator.core.actions import attempt
 from incubator.core.pagination import paginate
 from incubator.core.permissions import Role
-from incubator.core.tenancy import set_current_org
+from incubator.core.tenancy import ALL_ORGS, set_current_org
 from incubator.extensions import db, login_manager
 from incubator.orgs import services as org_services
 from incubator.orgs.forms import OrgAdminForm, OrgCreateForm, OrgDeleteForm
@@ -30,6 +30,7 @@ def _admins_only() -> Any:
         return login_manager.unauthorized()
     if not current_user.is_admin:
         abort(403)
+    db.session.info[ALL_ORGS] = True  # the platform's admin sees every organisation (also under core.rls)
     return None
 
 

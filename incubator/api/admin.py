@@ -15,6 +15,7 @@ from incubator.api.paging import api_page
 from incubator.api.schemas import MembershipOut, OrgSummaryOut
 from incubator.core.errors import NotAllowed
 from incubator.core.permissions import Role
+from incubator.core.tenancy import ALL_ORGS
 from incubator.extensions import db
 from incubator.orgs import services as org_services
 from incubator.orgs.models import Organisation, OrgKind
@@ -27,6 +28,7 @@ FORBIDDEN = (403, "Only platform admins")
 def _admins_only() -> Any:
     if not g.api_user.is_admin:
         raise NotAllowed("Only platform admins may do this")
+    db.session.info[ALL_ORGS] = True  # the platform's admin sees every organisation (also under core.rls)
     return None
 
 

@@ -67,7 +67,7 @@ def send_checkin_reminders(session: Session, now_utc=None) -> int:
                 sent += 1
         for org_id, missed in unreachable.items():
             _tell_managers(session, orgs[org_id], missed)
-    session.flush()
+        session.flush()  # the logs are every organisation's rows: written while the job spans them
     return sent
 
 

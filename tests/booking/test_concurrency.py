@@ -18,7 +18,7 @@ from incubator.booking.models import Booking, BookingStatus, Lab, OpeningHours, 
 from incubator.cohorts.models import ResourceKind
 from incubator.core.errors import Conflict
 from incubator.core.permissions import Role
-from incubator.core.tenancy import all_orgs
+from incubator.core.tenancy import ALL_ORGS, all_orgs
 from incubator.extensions import db
 from incubator.orgs.models import Membership, Organisation
 from tests.booking.fixtures import next_weekday_at, race_lab
@@ -31,6 +31,7 @@ def committed_lab(app):
     """An organisation with one resource and 20 members, committed so that threads can see them."""
     with app.app_context():
         s = db.session
+        s.info[ALL_ORGS] = True  # arranging (and clearing) an organisation's rows outside its pages
         org = Organisation(slug="race-lab", name="Race lab")
         s.add(org)
         s.flush()
@@ -47,6 +48,7 @@ def committed_lab(app):
     yield ids
     with app.app_context():
         s = db.session
+        s.info[ALL_ORGS] = True  # arranging (and clearing) an organisation's rows outside its pages
         org_id, resource_id, user_ids = ids
         s.execute(delete(Booking).where(Booking.resource_id == resource_id).execution_options(all_orgs=True))
         s.execute(delete(OpeningHours).where(OpeningHours.resource_id == resource_id)
@@ -113,6 +115,7 @@ def test_the_database_refuses_overlaps_even_without_the_check(app, committed_lab
 
     with app.app_context():
         s = db.session
+        s.info[ALL_ORGS] = True  # arranging (and clearing) an organisation's rows outside its pages
         s.add(row(start, 60))
         s.commit()
         s.add(row(start + timedelta(minutes=60), 60))  # back to back: half-open ranges allow it

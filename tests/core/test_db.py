@@ -112,6 +112,9 @@ def test_a_request_that_fails_saves_nothing(app, connection, session):
 
     @probe.route("/_probe/<int:status>", methods=["POST"])
     def _probe(status: int):
+        from incubator.core.tenancy import set_current_org
+
+        set_current_org(db.session, org)  # as an organisation's page does (also under row-level security)
         db.session.add(Invitation(org_id=org.id, email=f"s{status}@example.org", role="staff",
                                   token_hash=f"{status:064d}", expires_at=datetime.now(UTC)))
         db.session.flush()

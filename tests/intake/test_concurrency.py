@@ -15,6 +15,7 @@ from incubator.cohorts.models import Programme
 from incubator.core import mail
 from incubator.core.db import utcnow
 from incubator.core.permissions import Role
+from incubator.core.tenancy import ALL_ORGS
 from incubator.extensions import db
 from incubator.intake import decisions, tasks
 from incubator.intake.models import Application, Call, FormVersion, Stage
@@ -28,6 +29,7 @@ def decided_call(app):
     """A committed call whose two applications are decided and wait for their letters."""
     with app.app_context():
         s = db.session
+        s.info[ALL_ORGS] = True  # arranging (and clearing) an organisation's rows outside its pages
         org = Organisation(slug="race-letters", name="Race letters", default_locale="en")
         users = [User(email=f"letter{n}@example.org", name=f"Applicant {n}", password_hash="x", locale="en")
                  for n in range(2)]
@@ -48,6 +50,7 @@ def decided_call(app):
     yield ids
     with app.app_context():
         s = db.session
+        s.info[ALL_ORGS] = True  # arranging (and clearing) an organisation's rows outside its pages
         everything = {"all_orgs": True}
         s.execute(delete(Application).where(Application.org_id == ids["org"]).execution_options(**everything))
         s.execute(delete(FormVersion).where(FormVersion.org_id == ids["org"]).execution_options(**everything))
