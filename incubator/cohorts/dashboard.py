@@ -27,6 +27,7 @@ from incubator.cohorts.models import (
     MilestoneStatus,
     Startup,
 )
+from incubator.core import formatting
 from incubator.core.pagination import Page, paginate
 
 STOCKS = ("employees_full_time", "employees_part_time", "customers")  # head-counts: the latest report's
@@ -158,4 +159,4 @@ def chart_data(dashboard: Dashboard, currency_exponent: int) -> dict[str, Any]:
     for name in ("revenue", "jobs_created", "funding_equity", "funding_debt", "funding_grant"):
         values = [dashboard.totals_by_period[p][name] for p in dashboard.periods]
         series[name] = [v / scale for v in values] if name in MONEY_KPIS else values
-    return {"periods": dashboard.periods, "series": series}
+    return {"periods": dashboard.periods, "period_labels": formatting.months(dashboard.periods), "series": series}

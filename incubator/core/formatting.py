@@ -103,6 +103,11 @@ def _date(value: date, width: str, locale: str) -> str:
     return format_skeleton(width, value, locale=_locale(locale))
 
 
+def months(periods: list[str]) -> list[str]:
+    """``YYYY-MM`` keys (a chart's periods) as the reader's month names: "Dec 2026", "thg 12 2026"."""
+    return [date_(date.fromisoformat(f"{period}-01"), "yMMM") for period in periods]
+
+
 def time_(value: datetime | time | None, width: str = "short", tz: str | None = None) -> str:
     """A time of day, without seconds: "08:00" / "8:00 AM"."""
     if value is None:
@@ -316,6 +321,7 @@ FILTERS = {
     "date": date_, "datetime": datetime_, "time": time_, "daterange": daterange, "number": number,
     "decimal": decimal, "percent": percent, "money": money, "duration": duration, "relative": relative,
     "timezone_name": timezone_name, "language_name": language_name, "country_name": country_name,
+    "months": months,
 }
 
 

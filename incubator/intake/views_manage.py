@@ -258,14 +258,14 @@ def letter_templates() -> Any:
                 return redirect(url_for("intake.letter_templates", outcome=outcome, lang=lang))
     # The sample letter in both languages: the one edited as typed (after "Preview"), the other as saved.
     previews: dict[str, decisions.Letter | None] = {}
-    for locale in ("en", "vi"):
-        if locale == lang and request.method == "POST":
-            previews[locale] = typed  # None: the text typed has errors, or was saved with them refused
+    for language in ("en", "vi"):
+        if language == lang and request.method == "POST":
+            previews[language] = typed  # None: the text typed has errors, or was saved with them refused
         else:
-            saved_subject, saved_body = (subject, body) if locale == lang else decisions.letter_template(
-                db.session, g.org.id, outcome, locale)
-            previews[locale] = decisions.compose(saved_subject, saved_body,
-                                                 decisions.sample_values(db.session, g.org, outcome, locale))
+            saved_subject, saved_body = (subject, body) if language == lang else decisions.letter_template(
+                db.session, g.org.id, outcome, language)
+            previews[language] = decisions.compose(saved_subject, saved_body,
+                                                 decisions.sample_values(db.session, g.org, outcome, language))
     return render_template("intake/letters.html", form=form, outcome=outcome, lang=lang,
                            outcomes=decisions.OUTCOMES, previews=previews, typed=typed,
                            placeholders=decisions.PLACEHOLDER_HELP), 422 if form.errors else 200

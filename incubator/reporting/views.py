@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from incubator.cohorts.models import Enrolment
+from incubator.core import formatting
 from incubator.core.actions import attempt
 from incubator.core.money import exponent
 from incubator.core.pagination import MAX_PAGE, Page
@@ -51,7 +52,7 @@ def _page(cohorts: list[Any], chosen: list[Any], filters: dict[str, Any], *, rep
         startups = Page(items=report.startups[(number - 1) * STARTUPS_PAGE:number * STARTUPS_PAGE], page=number,
                         per_page=STARTUPS_PAGE, total=len(report.startups))
         scale = 10 ** exponent(report.currency)
-        chart = {"periods": report.months,
+        chart = {"periods": report.months, "period_labels": formatting.months(report.months),
                  "series": {n: [v / scale if n in ("revenue", "funding_equity", "funding_debt", "funding_grant")
                                 else v for v in report.trend[n]]
                             for n in ("revenue", "jobs_created", "funding_equity", "funding_debt", "funding_grant")},

@@ -3,6 +3,7 @@ zone against the organisation's, through pages and ``PATCH /me``."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -272,3 +273,19 @@ def test_the_tz_database_is_read_once_not_per_zone_asked(monkeypatch):
         assert len(reads) == 1
     finally:
         timezones._zone_names.cache_clear()
+
+
+@pytest.mark.parametrize(("locale", "expected"), [("vi", ["thg 12 2025", "thg 1 2026"]),
+                                                  ("en", ["Dec 2025", "Jan 2026"])])
+def test_a_charts_months_are_named_in_the_readers_language(ctx, locale, expected):
+    """The cohort and report charts label their months so, not as the YYYY-MM keys of their series."""
+    assert in_(locale, lambda: "|".join(f.months(["2025-12", "2026-01"]))).split("|") == expected
+
+
+def test_the_missing_check_ins_name_their_months(client, session, world):
+    from tests.conftest import login
+
+    login(client, world.manager.email)
+    body = client.get(f"/o/{world.org.slug}/cohorts/{world.cohort.id}").get_data(as_text=True)
+    missing = re.findall(r'data-signal="missing" title="([^"]*)"', body)
+    assert missing and all(re.fullmatch(r"[A-Z][a-z]{2} 20\d\d(, [A-Z][a-z]{2} 20\d\d)*", t) for t in missing), missing

@@ -14,15 +14,20 @@ window.kpiChart = (canvas, extra = []) => {
     borderColor: colours[key],
     stack: key.startsWith("funding") ? "funding" : key,
   }));
+  const lang = document.documentElement.lang || "vi";
+  // Axis ticks short enough for a phone: "2 tỷ", "500 Tr" / "2B", "500M" (the tooltips keep the full figure).
+  const compact = new Intl.NumberFormat(lang, { notation: "compact", maximumFractionDigits: 1 });
   return new Chart(canvas, {
-    data: { labels: data.periods, datasets: datasets.concat(extra(data, labels)) },
+    data: { labels: data.period_labels || data.periods, datasets: datasets.concat(extra(data, labels)) },
     options: {
+      locale: lang,
       responsive: true,
       maintainAspectRatio: false,
       interaction: { mode: "index", intersect: false },
       scales: {
-        money: { position: "left", beginAtZero: true, stacked: true },
-        count: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } },
+        money: { position: "left", beginAtZero: true, stacked: true,
+                 ticks: { callback: (value) => compact.format(value) } },
+        count: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, ticks: { precision: 0 } },
         x: { stacked: true },
       },
     },
