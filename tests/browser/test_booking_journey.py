@@ -74,6 +74,12 @@ def test_the_lab_and_calendar_views_fit_a_phone(browser, live_server):
         page.goto(url if url.startswith("http") else live_server["url"] + url)
         page.wait_for_load_state()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+    # My bookings reads as a card per booking: its buttons are in view, not past the table's right edge.
+    page.goto(live_server["url"] + "/o/bbi/bookings")
+    cancel = page.get_by_test_id("my-bookings").get_by_role("button", name="Cancel").first
+    expect(cancel).to_be_visible()
+    box = cancel.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390, box
     context.close()
 
 
