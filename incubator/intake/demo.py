@@ -157,9 +157,10 @@ def seed(session: Session, org: Organisation, users: dict[str, User], password_h
             _deck(session, application)
         if stage in (Stage.IN_REVIEW, Stage.INTERVIEW, Stage.WAITLISTED, Stage.REJECTED):
             _reviews(session, call, application, reviewers, rng, quality=rng.uniform(1.0, 4.5))
-        elif stage == Stage.SCREENING:
+        elif stage == Stage.SCREENING:  # assigned with a deadline: one of them is already overdue
             for user, _leniency in reviewers[:2]:
-                session.add(Review(org_id=org.id, application=application, reviewer=user))
+                session.add(Review(org_id=org.id, application=application, reviewer=user,
+                                   due_on=today + timedelta(days=-1 if n % 4 == 1 else 5)))
     # One declared conflict of interest, on record.
     conflicted = session.execute(select(Application).where(Application.call_id == call.id,
                                                            Application.stage == Stage.SUBMITTED)).scalars().first()
