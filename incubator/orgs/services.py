@@ -18,7 +18,7 @@ from incubator.core.db import utcnow
 from incubator.core.errors import Conflict, DomainError, NotAllowed
 from incubator.core.mail import send_mail
 from incubator.core.permissions import Permission, Role
-from incubator.core.tenancy import all_orgs, lock_row
+from incubator.core.tenancy import all_orgs, lock_row, set_current_org
 from incubator.core.timezones import is_valid_timezone
 from incubator.core.tokens import hash_token, new_token
 from incubator.orgs.models import Invitation, Membership, Organisation, OrgKind
@@ -221,6 +221,7 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> M
     if normalise_email(user.email) != invitation.email:
         raise NotAllowed(_("This invitation was sent to %(email)s. Sign in with that address.",
                            email=invitation.email))
+    set_current_org(session, invitation.org)  # joining is work inside the inviting organisation (core.rls)
     lock_row(session, invitation)
     if invitation.accepted_at is not None:
         raise Conflict(_("This invitation was already accepted."), code="already_accepted")

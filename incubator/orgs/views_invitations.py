@@ -15,7 +15,6 @@ from flask_login import current_user, login_required
 from incubator.accounts import services as account_services
 from incubator.accounts.forms import CSRFOnlyForm
 from incubator.core.actions import attempt
-from incubator.core.tenancy import set_current_org
 from incubator.extensions import db
 from incubator.orgs import services
 
@@ -35,7 +34,6 @@ def invitation(token: str) -> Any:
         return render_template("orgs/invitation.html", invitation=found, form=form, has_account=has_account,
                                token=token)
     if form.validate_on_submit():
-        set_current_org(db.session, found.org)  # joining is work inside the inviting organisation (core.rls)
         with attempt(flash_error=True) as outcome:
             membership = services.accept_invitation(db.session, found, current_user)
         if not outcome.ok:

@@ -58,8 +58,11 @@ def test_a_membership_added_or_removed_is_seen_by_the_next_request(app, client, 
 def test_within_a_request_adding_or_removing_a_membership_is_seen_at_once(app, session, world):
     from incubator.orgs import services
 
+    from flask_login import login_user
+
     other = OrgFactory(slug="tdmu", name="TDMU")
     with app.test_request_context():
+        login_user(world.founder)  # as in a request of theirs: their own memberships are theirs to read (core.rls)
         assert services.find_membership(world.founder, other) is None
         added = services.add_member(session, other, world.founder, Role.MENTOR)
         assert services.find_membership(world.founder, other).id == added.id
