@@ -40,6 +40,8 @@ from incubator.intake.models import (
 
 NAME_KEYS = ("startup_name", "team_name", "project_name")
 
+RECOMMENDATION_ORDER = {"yes": 0, "maybe": 1, "no": 2, "": 3}
+
 
 def weighted_total(scores: Mapping[str, Any], criteria: list[Criterion]) -> float:
     return weigher(criteria)([scores.get(c.key) for c in criteria])
@@ -206,7 +208,9 @@ def scores(session: Session, call: Call, *, stage: str | None = None, sort: str 
         score.review_count = len(own)
         score.total = round(fmean(r[4] for r in own), 2)
         score.normalised = round(fmean(z[r[0]] for r in own), 3)
-        score.recommendations = Counter(r[3] or "" for r in own)
+        counts = Counter(r[3] or "" for r in own)  # read in one order on every row: yes, maybe, no
+        order = sorted(counts, key=lambda k: RECOMMENDATION_ORDER.get(k, 3))
+        score.recommendations = Counter({k: counts[k] for k in order})
     kept = [s for s in found.values() if (not stage or s.stage == stage) and s.review_count >= min_reviews]
     kept.sort(key=SORTS.get(sort, SORTS["total"]))
     return kept

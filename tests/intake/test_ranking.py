@@ -222,3 +222,12 @@ def test_the_label_filters_translate_once_per_language(app, lang):
         assert views.recommendation_label(None) == "" and views.recommendation_label("bogus") == ""
     with app.test_request_context(headers={"Accept-Language": "en" if lang == "vi" else "vi"}):
         assert views.stage_label(Stage.IN_REVIEW.value) != expected[Stage.IN_REVIEW.value]
+
+
+def test_recommendations_read_yes_maybe_no_on_every_row(app, session, intake):
+    """The pipeline's recommendation cell lists them in one order, whatever order the reviews came in."""
+    _build(session, intake, ([(0, 5, 1)], [(Stage.IN_REVIEW, "Alpha", 0, [([1], "no"), ([2], "maybe"), ([3], "yes")]),
+                                           (Stage.IN_REVIEW, "Beta", 1, [([1], "maybe"), ([2], None), ([3], "no")])]))
+    with app.test_request_context():
+        rows = ranking.rank(session, intake.call)
+    assert sorted(list(row.recommendations) for row in rows) == [["maybe", "no", ""], ["yes", "maybe", "no"]]
