@@ -83,6 +83,9 @@ def authenticate() -> Any:
         return json_error(403, f"This token lacks the scope this operation needs: {needed}", "insufficient_scope",
                           fields={"scope": needed})
     user = record.user
+    if not user.is_service and not user.is_verified:
+        return json_error(403, "Confirm your email address (the link mailed to it) before using the API",
+                          "email_unverified")
     g._login_user = user  # flask-login's current_user for this request, without a session
     g.api_user = user
     g.api_token = record

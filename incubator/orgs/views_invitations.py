@@ -37,7 +37,7 @@ def invitation(token: str) -> Any:
     if form.validate_on_submit():
         set_current_org(db.session, found.org)  # joining is work inside the inviting organisation (core.rls)
         with attempt(flash_error=True) as outcome:
-            membership = services.accept_invitation(db.session, found, current_user)
+            membership = services.accept_invitation(db.session, found, current_user, by_link=True)
         if not outcome.ok:
             return redirect(url_for("invitations.invitation", token=token))
         session.pop("invitation_email", None)
