@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
+from pathlib import Path
 
+import sqlalchemy as sa
+from alembic import command
+from alembic.script import ScriptDirectory
 from argon2 import PasswordHasher
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
 
 from incubator.accounts import services
 from incubator.accounts.models import User
+from incubator.cli import alembic_config
 from incubator.core import mail
+from incubator.core.db import make_engine
 from tests.conftest import csrf_token, login
+from tests.core.test_feed_migration import insert
 from tests.factories import PASSWORD, UserFactory
 
 NEW = {"name": "Nguyễn Văn An", "email": "an@example.org", "password": "a long enough passphrase",
@@ -276,3 +284,45 @@ def test_a_user_made_by_create_admin_is_verified(app, session):
     result = app.test_cli_runner().invoke(args=["create-admin", "boss@example.org", "--password", PASSWORD * 2])
     assert result.exit_code == 0, result.output
     assert _user(session, "boss@example.org").email_verified_at is not None
+
+
+def test_demo_accounts_are_verified_and_reseeding_verifies_older_ones(app, client, session):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    session.expire_all()
+    people = session.execute(select(User).where(User.is_service.is_(False))).scalars().all()
+    assert people and all(u.email_verified_at is not None for u in people)
+    founder = next(u for u in people if u.email == "founder@bbi.example.com")
+    founder.email_verified_at = None  # a demo seeded before addresses were verified
+    session.commit()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert _user(session, "founder@bbi.example.com").email_verified_at is not None
+    assert login(client, "manager@bbi.example.com", app.config["DEMO_PASSWORD"]).headers["Location"] == "/o/bbi/"
+    assert client.get("/o/bbi/").status_code == 200
+
+
+def test_the_migration_verifies_every_existing_account_and_goes_back(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'verified.db'}"
+    config = alembic_config(url)
+    before = ScriptDirectory.from_config(config).get_revision("0023a").down_revision
+    assert before == "0022a"
+    command.upgrade(config, before)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        insert(conn, "users", email="old@example.org", name="Old", password_hash="x", is_admin=False, active=True,
+               session_version=1, is_service=False, created_at=datetime(2025, 3, 1), updated_at=datetime(2025, 3, 1))
+    engine.dispose()
+
+    command.upgrade(config, "head")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        verified = conn.execute(sa.text("SELECT email_verified_at FROM users")).scalar_one()
+        assert verified is not None and str(verified).startswith("2025-03-01")
+    engine.dispose()
+
+    command.downgrade(config, before)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert "email_verified_at" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}
+        assert conn.execute(sa.text("SELECT email FROM users")).scalar_one() == "old@example.org"
+    engine.dispose()
