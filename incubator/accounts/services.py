@@ -14,7 +14,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import ApiToken, User
@@ -98,8 +98,11 @@ def sign_up(session: Session, email: str, name: str, password: str, locale: str 
             send_registration_attempt_mail(session, existing)
         return None
     user = User(email=normalise_email(email), name=name.strip(), password_hash=password_hash, locale=locale)
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:  # the same address registered by a request at the same moment: it has an account
+        return None
     send_verification_mail(session, user, next_url=next_url)
     return user
 

@@ -326,3 +326,13 @@ def test_the_migration_verifies_every_existing_account_and_goes_back(tmp_path: P
         assert "email_verified_at" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}
         assert conn.execute(sa.text("SELECT email FROM users")).scalar_one() == "old@example.org"
     engine.dispose()
+
+
+def test_two_registrations_of_one_address_at_once_answer_alike_without_an_error(client, session, monkeypatch):
+    UserFactory(email="an@example.org")
+    # The other request's account is written after this one looked the address up.
+    monkeypatch.setattr(services, "get_user_by_email", lambda *_args: None)
+    response = _register(client)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/auth/login")
+    assert len(session.execute(select(User).where(User.email == "an@example.org")).all()) == 1
+    assert mail.outbox == []
