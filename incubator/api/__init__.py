@@ -64,8 +64,9 @@ def error_responses(bp: Blueprint, *codes: tuple[int, str]) -> Any:
 
 
 def authenticate() -> Any:
-    """Bearer token or 401; the token's scopes must cover the operation (403 ``insufficient_scope``).
-    Session cookies are not accepted by the API (no CSRF there)."""
+    """Bearer token or 401; the token's scopes must cover the operation (403 ``insufficient_scope``)
+    and a person's address must be verified (403 ``email_unverified``). Session cookies are not
+    accepted by the API (no CSRF there)."""
     from incubator.accounts.services import TokenRefused, has_scope, required_scopes, token_record
     from incubator.extensions import db
 
