@@ -163,6 +163,7 @@ class Config:
 
     # Tokens
     PASSWORD_RESET_MAX_AGE = 60 * 60  # one hour
+    EMAIL_VERIFICATION_MAX_AGE = 24 * 60 * 60  # a day
     INVITATION_MAX_AGE_DAYS = 14
 
     # Lab booking

@@ -57,7 +57,8 @@ def _org(session: Session, spec: dict) -> Organisation:
 def _user(session: Session, email: str, name: str, password: str) -> User:
     user = accounts.get_user_by_email(session, email)
     if user is None:
-        user = accounts.register_user(session, email, name, password, locale=None)
+        user = accounts.register_user(session, email, name, password, locale=None, verified=True)
+    user.mark_verified()  # a demo account is ready to use, even one seeded before addresses were verified
     return user
 
 

@@ -24,6 +24,9 @@ class User(UserMixin, TimestampMixin, Base):
     # Bumped on password change/reset: every other session and remember cookie stops working.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
+    # When the person proved the address is theirs (the link mailed at registration, an invitation's
+    # link, a password reset's). None: signed in, they see only the page that asks them to.
+    email_verified_at: Mapped[datetime | None]
     # A service principal (an organisation's service token acts as it): one membership, no password,
     # no sign-in on the web, no mail (its address is under the reserved .invalid domain).
     is_service: Mapped[bool] = mapped_column(default=False, server_default="0")
@@ -35,6 +38,14 @@ class User(UserMixin, TimestampMixin, Base):
     @property
     def is_active(self) -> bool:  # flask-login (a service principal is refused by the user loader)
         return self.active
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def mark_verified(self) -> None:
+        if self.email_verified_at is None:
+            self.email_verified_at = utcnow()
 
     def get_id(self) -> str:  # flask-login: the session carries the version too
         return f"{self.id}:{self.session_version}"

@@ -14,7 +14,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, func, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from incubator.accounts.models import ApiToken, User
@@ -69,14 +69,41 @@ def get_user_by_email(session: Session, email: str) -> User | None:
     return session.execute(select(User).where(func.lower(User.email) == normalise_email(email))).scalar_one_or_none()
 
 
-def register_user(session: Session, email: str, name: str, password: str, locale: str | None = None) -> User:
+def register_user(session: Session, email: str, name: str, password: str, locale: str | None = None,
+                  *, verified: bool = False) -> User:
+    """A new account (``email_taken`` if the address has one). ``verified``: the address is known to be
+    the person's (an administrator's command, the demo); otherwise it must be verified by mail."""
     email = normalise_email(email)
     if get_user_by_email(session, email) is not None:
         raise DomainError(_("An account with this email already exists."), code="email_taken",
                           fields={"email": _("An account with this email already exists.")}, status=409)
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), locale=locale,
+                email_verified_at=utcnow() if verified else None)
     session.add(user)
     session.flush()
+    return user
+
+
+def sign_up(session: Session, email: str, name: str, password: str, locale: str | None = None,
+            next_url: str | None = None) -> User | None:
+    """The registration form: a new, unverified account and a mail with the link that verifies it, or,
+    when the address already has an account, nothing created or changed and a mail telling its owner
+    that someone tried. The caller answers both the same way; both hash the password, so they take
+    about as long. Answers the new account, or None."""
+    check_password_rules(password)
+    existing = get_user_by_email(session, email)
+    password_hash = hasher().hash(password)  # before any branch: both paths spend the same work
+    if existing is not None:
+        if existing.active and not existing.is_service:
+            send_registration_attempt_mail(session, existing)
+        return None
+    user = User(email=normalise_email(email), name=name.strip(), password_hash=password_hash, locale=locale)
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:  # the same address registered by a request at the same moment: it has an account
+        return None
+    send_verification_mail(session, user, next_url=next_url)
     return user
 
 
@@ -158,6 +185,80 @@ def send_reset_mail(session: Session, user: User) -> None:
         body = render_template("accounts/email/reset.txt", user=user, link=link)
         subject = _("Reset your Incubator password")
     send_mail(session, user.email, subject, body)
+
+
+def reset_password(user: User, password: str) -> None:
+    """A new password chosen through the mailed reset link: opening the link proves the address too."""
+    set_password(user, password)
+    user.mark_verified()
+
+
+def send_registration_attempt_mail(session: Session, user: User) -> None:
+    """Tell the owner of an address that someone tried to register with it, and how to get in."""
+    with force_locale(user.locale or str(get_locale())):
+        body = render_template("accounts/email/registration_attempt.txt", user=user,
+                               login=url_for("accounts.login", _external=True),
+                               forgot=url_for("accounts.forgot_password", _external=True))
+        subject = _("Someone tried to register with your address")
+    send_mail(session, user.email, subject, body)
+
+
+# Email verification: a signed, timed token naming the account and its address; once the account is
+# verified, the token has done its work and is refused.
+
+class VerificationRefused(DomainError):
+    """The verification link is tampered with, expired, already used, or for an address since changed."""
+
+    code = "invalid_verification"
+
+
+def _verification_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="email-verification")
+
+
+def make_verification_token(user: User, next_url: str | None = None) -> str:
+    data: dict[str, Any] = {"id": user.id, "e": user.email}
+    if next_url:
+        data["n"] = next_url
+    return _verification_serializer().dumps(data)
+
+
+def send_verification_mail(session: Session, user: User, next_url: str | None = None) -> None:
+    """Mail ``user`` the link that verifies their address, in the language they read."""
+    link = url_for("accounts.verify_email", token=make_verification_token(user, next_url), _external=True)
+    hours = current_app.config["EMAIL_VERIFICATION_MAX_AGE"] // 3600
+    with force_locale(user.locale or str(get_locale())):
+        body = render_template("accounts/email/verify.txt", user=user, link=link, hours=hours)
+        subject = _("Confirm your email address for Incubator")
+    send_mail(session, user.email, subject, body)
+
+
+def read_verification_token(session: Session, token: str) -> tuple[User, str | None]:
+    """The account a verification link is for and where it goes next, or ``VerificationRefused``."""
+    try:
+        data = _verification_serializer().loads(token, max_age=current_app.config["EMAIL_VERIFICATION_MAX_AGE"])
+    except SignatureExpired as exc:
+        raise VerificationRefused(_("This link has expired."), code="verification_expired") from exc
+    except BadSignature as exc:
+        raise VerificationRefused(_("This link is not valid.")) from exc
+    user_id = data.get("id") if isinstance(data, dict) else None
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active or user.is_service or user.email != data.get("e"):
+        raise VerificationRefused(_("This link is not valid."))
+    if user.is_verified:
+        raise VerificationRefused(_("This link was already used."), code="verification_used")
+    next_url = data.get("n")
+    return user, next_url if isinstance(next_url, str) else None
+
+
+def verify_email(session: Session, token: str) -> tuple[User, str | None]:
+    """Mark the account a verification link is for as verified (once)."""
+    user, next_url = read_verification_token(session, token)
+    session.refresh(user, with_for_update=True)  # of two clicks at once, the second finds it verified
+    if user.is_verified:
+        raise VerificationRefused(_("This link was already used."), code="verification_used")
+    user.mark_verified()
+    return user, next_url
 
 
 def user_for_reset_token(session: Session, token: str) -> User | None:

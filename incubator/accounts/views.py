@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from incubator.accounts import services, throttle
@@ -114,16 +115,17 @@ def register() -> Any:
     if request.method == "GET" and invitation_email:
         form.email.data = invitation_email
     if form.validate_on_submit():
+        pending = session_pending_invitation()
+        # Registering on the way to somewhere (e.g. applying to a call) goes back there once verified.
+        onward = pending or safe_next(request.args.get("next"))
         with attempt(form=form) as outcome:
-            user = services.register_user(db.session, form.email.data, form.name.data, form.password.data,
-                                          locale=session.get("locale"))
+            services.sign_up(db.session, form.email.data, form.name.data, form.password.data,
+                             locale=session.get("locale"), next_url=onward)
         if outcome.ok:
-            fresh_session()
-            login_user(user)
-            flash(_("Welcome, %(name)s.", name=user.name), "success")
-            pending = session_pending_invitation()
-            # Registering on the way to somewhere (e.g. applying to a call) goes back there.
-            return redirect(pending or safe_next(request.args.get("next")) or home_for(user))
+            # The same answer whether or not the address already had an account (the mail tells which).
+            flash(_("Check your mail: we sent a link to %(email)s to finish creating your account.",
+                    email=services.normalise_email(form.email.data)), "info")
+            return redirect(url_for("accounts.login", next=pending) if pending else url_for("accounts.login"))
     return render_template("accounts/register.html", form=form)
 
 
@@ -154,11 +156,76 @@ def reset_password(token: str) -> Any:
         return redirect(url_for("accounts.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        services.set_password(user, form.password.data)
+        services.reset_password(user, form.password.data)
         fresh_session()
         flash(_("Your password has been changed. Sign in with the new one."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
+
+
+# -- email verification ----------------------------------------------------------------------------
+
+# What an account whose address is not verified yet may still open: the verification pages, signing
+# out, the language switch, the probes, static files, the payment gateways' webhooks, and an
+# invitation's page (its link was mailed to the address, so accepting it verifies the address).
+UNVERIFIED_ALLOWED = frozenset({
+    "static", "accounts.verify", "accounts.verify_email", "accounts.resend_verification", "accounts.logout",
+    "accounts.set_language", "main.healthz", "main.readyz", "main.metrics",
+    "payments_hooks.webhook", "payments_hooks.payos_webhook", "invitations.invitation",
+})
+
+
+@bp.before_app_request
+def _verified_accounts_only() -> Any:
+    """A signed-in account whose address is not verified sees only the page that asks for it (the API
+    answers 403 ``email_unverified`` itself, in ``incubator.api``)."""
+    if request.endpoint is None or request.endpoint in UNVERIFIED_ALLOWED or request.path.startswith("/api/"):
+        return None
+    if current_user.is_authenticated and not current_user.is_verified:
+        return redirect(url_for("accounts.verify"))
+    return None
+
+
+@bp.route("/auth/verify")
+@login_required
+def verify() -> Any:
+    if current_user.is_verified:
+        return redirect(home_for(current_user))
+    return render_template("accounts/verify.html", form=CSRFOnlyForm())
+
+
+def _per_user() -> str:
+    return f"user:{current_user.get_id()}" if current_user.is_authenticated else get_remote_address()
+
+
+@bp.route("/auth/verify/resend", methods=["POST"])
+@login_required
+@limiter.limit("3 per hour", key_func=_per_user)
+def resend_verification() -> Any:
+    form = CSRFOnlyForm()
+    if form.validate_on_submit() and not current_user.is_verified:
+        services.send_verification_mail(db.session, current_user)
+        flash(_("We sent a new link to %(email)s.", email=current_user.email), "info")
+    return redirect(url_for("accounts.verify"))
+
+
+@bp.route("/auth/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str) -> Any:
+    """The mailed link: a page with one button (a mail scanner opening the link changes nothing), whose
+    press verifies the address once and signs its owner in."""
+    form = CSRFOnlyForm()
+    try:
+        user, next_url = services.read_verification_token(db.session, token)
+        if not form.validate_on_submit():
+            return render_template("accounts/verify_confirm.html", form=form, user=user)
+        user, next_url = services.verify_email(db.session, token)
+    except services.VerificationRefused as refused:
+        return render_template("accounts/verify_failed.html", form=form, message=refused.message), 400
+    if not current_user.is_authenticated or current_user.id != user.id:
+        fresh_session()
+        login_user(user)
+    flash(_("Your email address is confirmed. Welcome, %(name)s.", name=user.name), "success")
+    return redirect(safe_next(next_url) or home_for(user))
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -64,8 +64,9 @@ def error_responses(bp: Blueprint, *codes: tuple[int, str]) -> Any:
 
 
 def authenticate() -> Any:
-    """Bearer token or 401; the token's scopes must cover the operation (403 ``insufficient_scope``).
-    Session cookies are not accepted by the API (no CSRF there)."""
+    """Bearer token or 401; the token's scopes must cover the operation (403 ``insufficient_scope``)
+    and a person's address must be verified (403 ``email_unverified``). Session cookies are not
+    accepted by the API (no CSRF there)."""
     from incubator.accounts.services import TokenRefused, has_scope, required_scopes, token_record
     from incubator.extensions import db
 
@@ -83,6 +84,9 @@ def authenticate() -> Any:
         return json_error(403, f"This token lacks the scope this operation needs: {needed}", "insufficient_scope",
                           fields={"scope": needed})
     user = record.user
+    if not user.is_service and not user.is_verified:
+        return json_error(403, "Confirm your email address (the link mailed to it) before using the API",
+                          "email_unverified")
     g._login_user = user  # flask-login's current_user for this request, without a session
     g.api_user = user
     g.api_token = record

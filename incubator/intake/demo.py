@@ -183,6 +183,7 @@ def _user(session: Session, email: str, name: str, password_hash: str, locale: s
         user = User(email=email, name=name, password_hash=password_hash, locale=locale)
         session.add(user)
         session.flush()
+    user.mark_verified()  # a demo account is ready to use
     return user
 
 

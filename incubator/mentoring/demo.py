@@ -108,7 +108,8 @@ def seed(session: Session, org: Organisation, cohort: Cohort, mentor_user: User,
             user = mentor_user
         else:
             email = f"mentor{index:02d}@mentors.example.com"
-            user = accounts.get_user_by_email(session, email) or accounts.register_user(session, email, name, password)
+            user = accounts.get_user_by_email(session, email) or accounts.register_user(
+                session, email, name, password, verified=True)
             add_member(session, org, user, Role.MENTOR)
         profile = MentorProfile(org_id=org.id, user=user, headline=headline, affiliation=affiliation,
                                 expertise=expertise, industries=industries, stages=[], languages=languages,

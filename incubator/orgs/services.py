@@ -215,9 +215,10 @@ def own_invitation(session: Session, invitation_id: int, user: User) -> Invitati
     return session.execute(invitations_for_stmt(user).where(Invitation.id == invitation_id)).scalar_one_or_none()
 
 
-def accept_invitation(session: Session, invitation: Invitation, user: User) -> Membership:
+def accept_invitation(session: Session, invitation: Invitation, user: User, *, by_link: bool = False) -> Membership:
     """``user`` joins with the invitation's role. The invitation's row is locked first: of two clicks at
-    once, the second waits and finds it accepted (409 ``already_accepted``) rather than a second membership."""
+    once, the second waits and finds it accepted (409 ``already_accepted``) rather than a second membership.
+    ``by_link``: accepted through the link mailed to the address, which proves the address is ``user``'s."""
     if normalise_email(user.email) != invitation.email:
         raise NotAllowed(_("This invitation was sent to %(email)s. Sign in with that address.",
                            email=invitation.email))
@@ -231,6 +232,8 @@ def accept_invitation(session: Session, invitation: Invitation, user: User) -> M
     if membership is None:
         membership = add_member(session, invitation.org, user, invitation.role)
     invitation.accepted_at = utcnow()
+    if by_link:
+        user.mark_verified()
     return membership
 
 

@@ -35,7 +35,7 @@ def invitation(token: str) -> Any:
                                token=token)
     if form.validate_on_submit():
         with attempt(flash_error=True) as outcome:
-            membership = services.accept_invitation(db.session, found, current_user)
+            membership = services.accept_invitation(db.session, found, current_user, by_link=True)
         if not outcome.ok:
             return redirect(url_for("invitations.invitation", token=token))
         session.pop("invitation_email", None)

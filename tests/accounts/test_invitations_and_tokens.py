@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import select
 
-from incubator.accounts.models import ApiToken
+from incubator.accounts.models import ApiToken, User
 from incubator.core import mail
 from incubator.core.permissions import Role
 from incubator.orgs.models import Invitation, Membership
@@ -41,6 +41,12 @@ def test_a_manager_invites_by_email_and_a_newcomer_joins_with_the_role(client, s
     response = client.post(register_url, data={
         "name": "Mentor Mới", "email": "new.mentor@example.org", "password": "mentor passphrase 1",
         "confirm": "mentor passphrase 1", "csrf_token": csrf_token(client, register_url)})
+    # Registering signs no one in (it answers alike whether or not the address has an account): the
+    # newcomer signs in and is taken back to the invitation, whose mailed link proves the address.
+    sign_in_url = response.headers["Location"]
+    assert sign_in_url.startswith("/auth/login?next=")
+    response = client.post(sign_in_url, data={"email": "new.mentor@example.org", "password": "mentor passphrase 1",
+                                              "csrf_token": csrf_token(client, sign_in_url)})
     assert response.headers["Location"] == link
     response = client.post(link, data={"csrf_token": csrf_token(client, link)})
     assert response.headers["Location"].endswith(f"/o/{org.slug}/")
@@ -49,6 +55,8 @@ def test_a_manager_invites_by_email_and_a_newcomer_joins_with_the_role(client, s
                                                             Membership.user.has(email="new.mentor@example.org"))
     ).scalar_one()
     assert role == Role.MENTOR
+    newcomer = session.execute(select(User).where(User.email == "new.mentor@example.org")).scalar_one()
+    assert newcomer.email_verified_at is not None  # accepting by the mailed link verified the address
     assert client.get(f"/o/{org.slug}/").status_code == 200
     # The link is used up.
     assert client.get(link).status_code == 302

@@ -50,3 +50,36 @@ def test_pages_fit_a_phone(browser, live_server):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     context.close()
+
+
+def test_a_newcomer_registers_confirms_the_address_from_the_mail_and_gets_in(page, live_server):
+    import re
+
+    from incubator.core import mail
+
+    url = live_server["url"]
+    passphrase = "a newcomer's passphrase"
+    page.goto(url + "/auth/register")
+    page.fill("input[name=name]", "Trần Minh Khoa")
+    page.fill("input[name=email]", "khoa.newcomer@example.org")
+    page.fill("input[name=password]", passphrase)
+    page.fill("input[name=confirm]", passphrase)
+    page.click("form[novalidate] button[type=submit]")
+    expect(page.locator("main")).to_contain_text("khoa.newcomer@example.org")
+    expect(page).to_have_url(re.compile(r"/auth/login$"))
+
+    # Signed in before confirming: only the page that asks for it.
+    page.fill("input[name=email]", "khoa.newcomer@example.org")
+    page.fill("input[name=password]", passphrase)
+    page.click("form[novalidate] button[type=submit]")
+    expect(page).to_have_url(url + "/auth/verify")
+    page.goto(url + "/account")
+    expect(page).to_have_url(url + "/auth/verify")
+
+    sent = [m for m in mail.outbox if m.to == ["khoa.newcomer@example.org"]]
+    link = re.search(r"/auth/verify/\S+", sent[-1].body).group(0)
+    page.goto(url + link)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(url + "/account/no-organisation")
+    page.goto(url + "/account")
+    expect(page).to_have_url(url + "/account")

@@ -55,6 +55,7 @@ class UserFactory(Base):
     name = factory.Sequence(lambda n: f"User {n}")
     password_hash = _PASSWORD_HASH
     locale = "en"
+    email_verified_at = factory.LazyFunction(utcnow)  # an account in use (a new one: ``email_verified_at=None``)
 
 
 class MembershipFactory(Base):

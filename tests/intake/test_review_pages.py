@@ -16,7 +16,7 @@ from incubator.core import mail
 from incubator.core.permissions import Role
 from incubator.intake import review
 from incubator.intake.models import ApplicationFile, Review, ReviewStatus, Stage
-from tests.conftest import csrf_token, page_queries
+from tests.conftest import csrf_token, login, page_queries
 from tests.factories import member
 from tests.intake.fixtures import PDF, application, make_call
 
@@ -326,6 +326,7 @@ def test_an_invited_team_member_becomes_a_founder_of_the_startup_when_they_join(
     register = "/auth/register"
     client.post(register, data={"name": "Mai", "email": "mai@example.vn", "password": "a long passphrase 1",
                                 "confirm": "a long passphrase 1", "csrf_token": csrf_token(client, register)})
+    login(client, "mai@example.vn", "a long passphrase 1")  # registering signs no one in
     joined = client.post(link, data={"csrf_token": csrf_token(client, link)})
     assert joined.status_code == 302
     startup = session.execute(select(Startup).where(Startup.name == "AgriSense")).scalar_one()
