@@ -56,9 +56,9 @@ def test_a_membership_added_or_removed_is_seen_by_the_next_request(app, client, 
 
 
 def test_within_a_request_adding_or_removing_a_membership_is_seen_at_once(app, session, world):
-    from incubator.orgs import services
-
     from flask_login import login_user
+
+    from incubator.orgs import services
 
     other = OrgFactory(slug="tdmu", name="TDMU")
     with app.test_request_context():
