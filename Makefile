@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # Links in mail, and the development payment fake's webhooks, go to the address being served.
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test test-db test-browser suite-time install install-dev translations messages chromium check lint clean
+.PHONY: run test coverage test-browser suite-time install install-dev translations messages chromium check lint clean
 
 run: install translations ## migrate, load the demo, serve on http://127.0.0.1:5000 with a job worker
 	$(BIN)/flask db upgrade
@@ -26,12 +26,12 @@ run: install translations ## migrate, load the demo, serve on http://127.0.0.1:5
 	  WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: install-dev translations chromium ## the whole suite (SQLite, or TEST_DATABASE_URL), with branch coverage
+test: install-dev translations chromium ## the whole suite (SQLite, or the database of TEST_DATABASE_URL)
+	$(BIN)/pytest $(XDIST)
+
+coverage: install-dev translations chromium ## the whole suite with branch coverage of incubator/ (slower: about 1.7x)
 	$(BIN)/pytest $(XDIST) --cov=incubator --cov-branch --cov-report=
 	@echo "Coverage of incubator/ (lines and branches): $$($(BIN)/coverage report --format=total)%"
-
-test-db: install-dev translations chromium ## the whole suite without coverage, in one run (CI's PostgreSQL pass)
-	$(BIN)/pytest $(XDIST)
 
 test-browser: install-dev translations chromium ## the browser journeys only
 	$(BIN)/pytest $(XDIST) -m browser

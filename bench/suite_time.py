@@ -1,6 +1,6 @@
 """How long the suite takes: wall time, CPU time and the 15 slowest tests, as JSON.
 
-    .venv/bin/python bench/suite_time.py                    # like `make test` without coverage
+    .venv/bin/python bench/suite_time.py                    # like `make test`
     .venv/bin/python bench/suite_time.py -o before.json -- -n 0 tests/api
     .venv/bin/python bench/suite_time.py --against before.json   # the same run, and how it compares
 

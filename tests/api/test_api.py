@@ -142,10 +142,12 @@ def committed_token(app):
     from sqlalchemy import delete
 
     from incubator.accounts.models import ApiToken, User
+    from incubator.core.db import utcnow
     from incubator.extensions import db
 
     with app.app_context():
-        user = User(email="token-race@example.org", name="Token race", password_hash="x")
+        user = User(email="token-race@example.org", name="Token race", password_hash="x",
+                    email_verified_at=utcnow())  # an account in use
         db.session.add(user)
         db.session.flush()
         token, record = create_api_token(db.session, user, "race")

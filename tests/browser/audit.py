@@ -57,7 +57,7 @@ def sideways(page) -> dict | None:
 ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
 
 # The layout and accessibility checks read templates, CSS and scripts, which do not depend on the
-# database: they run in `make test` (SQLite) and are not repeated by CI's second browser run on PostgreSQL.
+# database: they run in `make test` (SQLite) and are not repeated by CI's PostgreSQL run.
 ONCE_PER_CI = pytest.mark.skipif(
     ON_POSTGRES, reason="layout and accessibility do not depend on the database: checked in the SQLite run")
 
