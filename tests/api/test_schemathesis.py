@@ -23,6 +23,7 @@ downloads render a PDF or a workbook) get fewer; see ``examples``.
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,9 @@ from tests.factories import checkin, member, milestone
 # Role -> how many examples, relative to the manager's (who can do the most, so whose requests reach
 # the most code); the others mostly meet 403/404 past the first few, and need fewer.
 ROLES = {"manager": 1.0, "founder": 0.5, "reviewer": 0.5}
+# The document and the inputs are the same on both databases: the PostgreSQL run (CI's second) draws half
+# as many examples, enough for what only PostgreSQL refuses (a NUL in text, an integer past 2**31).
+DATABASE_SHARE = 0.5 if (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql") else 1.0
 
 # Operations whose successful answer is expensive (a rendered PDF, a workbook, an optimisation run):
 # the generated query parameters are few and simple, so a handful of examples covers their inputs.
@@ -74,7 +78,7 @@ def examples(operation: Any, role: str) -> int:
     for the expensive ones; scaled down for the roles that meet a refusal early."""
     expensive = any(operation.path.endswith(suffix) for suffix in EXPENSIVE)
     base = 6 if expensive else min(36, 4 + 4 * _inputs(operation))
-    return max(3, round(base * ROLES[role]))
+    return max(3, round(base * ROLES[role] * DATABASE_SHARE))
 
 
 @dataclass
