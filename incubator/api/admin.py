@@ -59,6 +59,8 @@ class AdminUserOut(Schema):
     email = fields.String(required=True)
     name = fields.String(required=True)
     is_admin = fields.Boolean(required=True)
+    email_verified_at = fields.DateTime(required=True, allow_none=True,
+                                        metadata={"description": "When they proved their address; null: not yet"})
     memberships = fields.List(fields.Nested(MembershipOut), required=True)
 
 
@@ -91,6 +93,7 @@ def _org_out(org: Organisation) -> dict[str, Any]:
 
 def _user_out(user: Any) -> dict[str, Any]:
     return {"id": user.id, "email": user.email, "name": user.name, "is_admin": user.is_admin,
+            "email_verified_at": user.email_verified_at,
             "memberships": [{"org": m.org.slug, "org_name": m.org.name, "role": str(m.role)}
                             for m in user.memberships if m.org.deleted_at is None]}
 

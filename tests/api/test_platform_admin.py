@@ -212,3 +212,15 @@ def test_suspended_or_deleted_organisations_leave_the_platform_list_of_calls(cli
     intake.org.suspended_at, intake.org.deleted_at = None, utcnow()
     session.flush()
     assert "BBI Incubation 2027" not in client.get("/calls").get_data(as_text=True)
+
+
+def test_the_users_list_says_who_has_not_verified_their_address(client, session, admin):
+    """On the page and through the API: the admin sees an account still waiting on its mailed link."""
+    waiting = UserFactory(email="waiting@example.vn", name="Chờ Xác Minh", email_verified_at=None)
+    UserFactory(email="done@example.vn", name="Đã Xong")
+    page = client.get("/admin/users?q=example.vn").get_data(as_text=True)
+    rows = {m.group(1): m.group(2) for m in re.finditer(r'data-user="(\d+)">(.*?)</tr>', page, re.S)}
+    assert [uid for uid, row in rows.items() if 'data-testid="unverified"' in row] == [str(waiting.id)]
+    api = client.get("/api/v1/admin/users?q=example.vn", headers=_headers(session, admin)).get_json()
+    assert {u["email"]: u["email_verified_at"] is None for u in api} == {"waiting@example.vn": True,
+                                                                       "done@example.vn": False}
